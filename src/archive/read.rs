@@ -1,0 +1,279 @@
+//! A tar entry reader that never buffers more than a bounded header.
+//!
+//! `tar::Archive` reads GNU long-name and PAX extension bodies into memory without a limit, so a
+//! hostile archive could exhaust memory before any check runs. This reader uses `tar::Header` for
+//! the field formats (octal and base-256 sizes, the ustar prefix) and `tar::PaxExtensions` for PAX
+//! records, but drives the stream itself: extension bodies are capped, checksums are checked, and
+//! entry bodies are streamed to the caller.
+
+use std::io::{self, Read};
+
+const BLOCK: usize = 512;
+
+/// The kind of a tar entry, as far as a layout cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// A hard link.
+    HardLink,
+    /// Character or block device, FIFO, sparse file, or an unknown type (the type flag byte).
+    Special(u8),
+}
+
+/// One entry's header, resolved through any GNU long-name or PAX records before it.
+#[derive(Clone, Debug)]
+pub struct TarEntry {
+    /// Its name, lossily decoded when not UTF-8.
+    pub name: String,
+    /// Whether the name was valid UTF-8.
+    pub utf8: bool,
+    /// Its kind.
+    pub kind: EntryKind,
+    /// Its body size.
+    pub size: u64,
+}
+
+/// Reads entries one after the other.
+pub struct TarReader<R> {
+    r: R,
+    remaining: u64,
+    pad: u64,
+    max_ext: u64,
+    finished: bool,
+}
+
+fn corrupt(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+impl<R: Read> TarReader<R> {
+    /// Wraps a tar stream. Extension headers larger than `max_ext` bytes are refused.
+    pub fn new(r: R, max_ext: u64) -> Self {
+        TarReader {
+            r,
+            remaining: 0,
+            pad: 0,
+            max_ext,
+            finished: false,
+        }
+    }
+
+    fn skip(&mut self, mut n: u64) -> io::Result<()> {
+        let mut buf = [0u8; 8192];
+        while n > 0 {
+            let want = usize::try_from(n.min(buf.len() as u64)).unwrap_or(buf.len());
+            let got = self.r.read(buf.get_mut(..want).unwrap_or_default())?;
+            if got == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "archive truncated inside an entry",
+                ));
+            }
+            n -= got as u64;
+        }
+        Ok(())
+    }
+
+    fn read_ext_body(&mut self, size: u64) -> io::Result<Vec<u8>> {
+        if size > self.max_ext {
+            return Err(corrupt(format!(
+                "extension header of {size} bytes exceeds the {} byte limit",
+                self.max_ext
+            )));
+        }
+        let mut body = vec![0u8; usize::try_from(size).unwrap_or(0)];
+        self.r.read_exact(&mut body).map_err(eof)?;
+        self.skip(padding(size))?;
+        Ok(body)
+    }
+
+    /// Advances to the next entry, skipping whatever the caller did not read of the previous one.
+    /// Returns `None` at the end of the archive.
+    pub fn next_entry(&mut self) -> io::Result<Option<TarEntry>> {
+        if self.finished {
+            return Ok(None);
+        }
+        self.skip(self.remaining + self.pad)?;
+        self.remaining = 0;
+        self.pad = 0;
+        let mut long_name: Option<Vec<u8>> = None;
+        let mut pax_path: Option<Vec<u8>> = None;
+        let mut pax_size: Option<u64> = None;
+        loop {
+            let mut block = [0u8; BLOCK];
+            match read_block(&mut self.r, &mut block)? {
+                false => {
+                    self.finished = true;
+                    if long_name.is_some() || pax_path.is_some() || pax_size.is_some() {
+                        return Err(corrupt("archive ends after an extension header"));
+                    }
+                    return Ok(None);
+                }
+                true => {}
+            }
+            if block.iter().all(|&b| b == 0) {
+                // End-of-archive marker (one or two zero blocks).
+                self.finished = true;
+                return Ok(None);
+            }
+            let header = tar::Header::from_byte_slice(&block);
+            check_sum(&block, header)?;
+            let flag = block.get(156).copied().unwrap_or(0);
+            let declared = header
+                .entry_size()
+                .map_err(|e| corrupt(format!("bad size field: {e}")))?;
+            match flag {
+                b'L' => {
+                    long_name = Some(trim_nul(self.read_ext_body(declared)?));
+                    continue;
+                }
+                b'K' => {
+                    // Long link name: the entry that follows is a link and is refused anyway.
+                    self.read_ext_body(declared)?;
+                    continue;
+                }
+                b'x' => {
+                    let body = self.read_ext_body(declared)?;
+                    for ext in tar::PaxExtensions::new(&body) {
+                        let ext = ext.map_err(|_| corrupt("malformed PAX record"))?;
+                        match ext.key_bytes() {
+                            b"path" => pax_path = Some(ext.value_bytes().to_vec()),
+                            b"size" => {
+                                let v = std::str::from_utf8(ext.value_bytes())
+                                    .ok()
+                                    .and_then(|s| s.parse::<u64>().ok())
+                                    .ok_or_else(|| corrupt("malformed PAX size"))?;
+                                pax_size = Some(v);
+                            }
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                b'g' => {
+                    self.read_ext_body(declared)?;
+                    continue;
+                }
+                _ => {}
+            }
+            let kind = match flag {
+                b'0' | 0 | b'7' => EntryKind::File,
+                b'5' => EntryKind::Dir,
+                b'2' => EntryKind::Symlink,
+                b'1' => EntryKind::HardLink,
+                other => EntryKind::Special(other),
+            };
+            let size = pax_size.unwrap_or(declared);
+            let raw = pax_path
+                .or(long_name)
+                .unwrap_or_else(|| header.path_bytes().into_owned());
+            let (name, utf8) = match String::from_utf8(raw) {
+                Ok(s) => (s, true),
+                Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), false),
+            };
+            // Links and directories carry no body in a well-formed archive, but honour the size
+            // field so that the stream stays in step.
+            self.remaining = size;
+            self.pad = padding(size);
+            return Ok(Some(TarEntry {
+                name,
+                utf8,
+                kind,
+                size,
+            }));
+        }
+    }
+
+    /// A reader over the current entry's body.
+    pub fn body(&mut self) -> Body<'_, R> {
+        Body { t: self }
+    }
+}
+
+/// The body of the current entry.
+pub struct Body<'a, R> {
+    t: &'a mut TarReader<R>,
+}
+
+impl<R: Read> Read for Body<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.t.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = usize::try_from(self.t.remaining.min(buf.len() as u64)).unwrap_or(buf.len());
+        let n = self.t.r.read(buf.get_mut(..want).unwrap_or_default())?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "archive truncated inside an entry",
+            ));
+        }
+        self.t.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+fn padding(size: u64) -> u64 {
+    (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64
+}
+
+fn eof(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "archive truncated inside a header",
+        )
+    } else {
+        e
+    }
+}
+
+fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    v
+}
+
+/// Reads one block; `false` at a clean end of stream (no bytes at all).
+fn read_block<R: Read>(r: &mut R, block: &mut [u8; BLOCK]) -> io::Result<bool> {
+    let mut filled = 0;
+    while filled < BLOCK {
+        match r.read(block.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) if filled == 0 => return Ok(false),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "archive truncated inside a header",
+                ))
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+fn check_sum(block: &[u8; BLOCK], header: &tar::Header) -> io::Result<()> {
+    let stated = header
+        .cksum()
+        .map_err(|_| corrupt("bad header checksum field"))?;
+    let mut sum: u32 = 0;
+    for (i, b) in block.iter().enumerate() {
+        sum += if (148..156).contains(&i) {
+            32
+        } else {
+            u32::from(*b)
+        };
+    }
+    if sum != stated {
+        return Err(corrupt("tar header checksum mismatch"));
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! `airlock inspect`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::output::{human_bytes, print_json};
+use super::{Format, InspectArgs, Printer, EXIT_OK};
+use crate::layout::{self, ScanOptions};
+use crate::verify::report::{ImageReport, ReferrerReport, Tool};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Inspection {
+    schema_version: u32,
+    tool: Tool,
+    bundle: Bundle,
+    bundle_digest: Option<String>,
+    images: Vec<ImageReport>,
+    referrers_by_artifact_type: BTreeMap<String, u64>,
+    blobs: Blobs,
+    problems: u64,
+}
+
+#[derive(Serialize)]
+struct Bundle {
+    format: &'static str,
+}
+
+#[derive(Serialize)]
+struct Blobs {
+    count: u64,
+    bytes: u64,
+}
+
+pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    let source = crate::archive::open(&a.bundle)?;
+    let bar = p.progress("inspect");
+    let opts = ScanOptions {
+        hash: false,
+        progress: bar.clone().sink(),
+        ..ScanOptions::default()
+    };
+    let cat = layout::scan(source, &opts);
+    bar.finish();
+    let cat = cat.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    let i = crate::verify::check(&cat, &[], &opts.limits);
+
+    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+    let images: Vec<ImageReport> = i
+        .images
+        .iter()
+        .map(|im| {
+            for r in &im.referrers {
+                *by_type
+                    .entry(r.artifact_type.clone().unwrap_or_default())
+                    .or_default() += 1;
+            }
+            ImageReport {
+                reference: im.reference.clone(),
+                digest: im.digest.clone(),
+                media_type: im.media_type.clone(),
+                platforms: im.platforms.clone(),
+                size: im.size,
+                referrers: im
+                    .referrers
+                    .iter()
+                    .map(|r| ReferrerReport {
+                        digest: r.digest.clone(),
+                        artifact_type: r.artifact_type.clone(),
+                        subject: r.subject.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let out = Inspection {
+        schema_version: 1,
+        tool: Tool::this(),
+        bundle: Bundle {
+            format: cat.format.as_str(),
+        },
+        bundle_digest: i.bundle_digest.as_ref().map(ToString::to_string),
+        images,
+        referrers_by_artifact_type: by_type,
+        blobs: Blobs {
+            count: cat.blobs.len() as u64,
+            bytes: cat.total_bytes(),
+        },
+        problems: i.failures.len() as u64,
+    };
+    match a.format {
+        Format::Json => print_json(&out)?,
+        Format::Text => {
+            println!("bundle  {} ({})", a.bundle.display(), out.bundle.format);
+            println!(
+                "digest  {}",
+                out.bundle_digest.as_deref().unwrap_or("(no index.json)")
+            );
+            println!(
+                "blobs   {} ({})",
+                out.blobs.count,
+                human_bytes(out.blobs.bytes)
+            );
+            for im in &out.images {
+                println!();
+                println!("image   {}", im.reference.as_deref().unwrap_or("(unnamed)"));
+                println!("  digest     {}", im.digest);
+                println!("  mediaType  {}", im.media_type);
+                println!(
+                    "  platforms  {}",
+                    if im.platforms.is_empty() {
+                        "-".into()
+                    } else {
+                        im.platforms.join(", ")
+                    }
+                );
+                println!("  size       {}", human_bytes(im.size));
+                for r in &im.referrers {
+                    println!(
+                        "  referrer   {}  {}",
+                        r.digest,
+                        r.artifact_type.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+            if !out.referrers_by_artifact_type.is_empty() {
+                println!();
+                println!("referrers by artifactType");
+                for (t, n) in &out.referrers_by_artifact_type {
+                    println!("  {n:>4}  {t}");
+                }
+            }
+        }
+    }
+    if !i.failures.is_empty() {
+        p.important(&format!(
+            "note: {} structural problem(s) found; inspect does not re-hash, run `airlock verify` for the full check",
+            i.failures.len()
+        ));
+        for f in &i.failures {
+            p.finding("FAIL", f);
+        }
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}

@@ -1,0 +1,143 @@
+//! The printer: stderr for people (quiet/verbose aware), progress bars only on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::finding::Finding;
+use crate::layout::{NoProgress, Progress};
+
+/// Decides what reaches stderr.
+pub struct Printer {
+    quiet: u8,
+    verbose: u8,
+    bars: bool,
+}
+
+impl Printer {
+    /// From the global flags.
+    pub fn new(quiet: u8, verbose: u8, no_progress: bool) -> Self {
+        Printer {
+            quiet,
+            verbose,
+            bars: quiet == 0 && !no_progress && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A normal line (hidden by -q).
+    pub fn info(&self, line: &str) {
+        if self.quiet == 0 {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A detail line (only with -v).
+    pub fn detail(&self, line: &str) {
+        if self.verbose > 0 && self.quiet == 0 {
+            eprintln!("{line}");
+        }
+    }
+
+    /// An important line (hidden only by -qq).
+    pub fn important(&self, line: &str) {
+        if self.quiet < 2 {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A progress sink: a byte bar on a terminal, nothing otherwise.
+    pub fn progress(&self, label: &'static str) -> Arc<dyn ProgressHandle> {
+        if !self.bars {
+            return Arc::new(Silent);
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(label);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Arc::new(Bar(bar))
+    }
+
+    /// Prints a finding.
+    pub fn finding(&self, kind: &str, f: &Finding) {
+        let mut line = format!("  {kind:<4} {}", f.code);
+        if let Some(p) = &f.path {
+            line.push_str(&format!("  {p}"));
+        } else if let Some(d) = &f.digest {
+            line.push_str(&format!("  {d}"));
+        }
+        line.push_str(&format!(": {}", f.message));
+        if kind == "FAIL" {
+            self.important(&line);
+        } else {
+            self.info(&line);
+        }
+    }
+}
+
+/// A progress sink the CLI can finish.
+pub trait ProgressHandle: Progress {
+    /// Removes the bar.
+    fn finish(&self) {}
+    /// As a library progress sink.
+    fn sink(self: Arc<Self>) -> Arc<dyn Progress>;
+}
+
+struct Silent;
+impl Progress for Silent {}
+impl ProgressHandle for Silent {
+    fn sink(self: Arc<Self>) -> Arc<dyn Progress> {
+        Arc::new(NoProgress)
+    }
+}
+
+struct Bar(ProgressBar);
+impl Progress for Bar {
+    fn set_total(&self, bytes: Option<u64>) {
+        if let Some(b) = bytes {
+            self.0.set_length(b);
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+}
+impl ProgressHandle for Bar {
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+    fn sink(self: Arc<Self>) -> Arc<dyn Progress> {
+        self
+    }
+}
+
+/// Writes JSON to stdout with a trailing newline.
+pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `1.5 GiB`-style sizes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS.get(u).copied().unwrap_or("B"))
+    }
+}

@@ -1,0 +1,138 @@
+//! Findings: every verification failure and warning is data with a stable reason code.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A stable, `snake_case` reason code. Codes are part of the report format: never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Code {
+    /// `oci-layout` is absent.
+    OciLayoutMissing,
+    /// `oci-layout` is not the JSON object the image-spec defines.
+    OciLayoutMalformed,
+    /// `imageLayoutVersion` is not `1.0.0`.
+    OciLayoutVersion,
+    /// `index.json` is absent.
+    IndexMissing,
+    /// `index.json` is not a well-formed image index.
+    IndexMalformed,
+    /// A descriptor names a blob the bundle does not hold.
+    BlobMissing,
+    /// A blob's content does not hash to its digest.
+    DigestMismatch,
+    /// A blob's length differs from its descriptor's `size`.
+    SizeMismatch,
+    /// A digest string breaks the grammar (uppercase hex, wrong length, bad characters).
+    DigestInvalid,
+    /// A digest uses an algorithm other than sha256 or sha512.
+    DigestAlgorithmUnsupported,
+    /// A manifest or index declares a `mediaType` different from its descriptor's.
+    MediaTypeMismatch,
+    /// A manifest or index is larger than the 4 MiB limit.
+    ManifestTooLarge,
+    /// A JSON blob (manifest, index, config, envelope) does not parse.
+    MalformedJson,
+    /// A manifest or index parses as JSON but breaks the image-spec structure.
+    MalformedManifest,
+    /// Indexes are nested deeper than the limit.
+    NestingTooDeep,
+    /// An image named on the command line is not in the bundle.
+    ImageNotFound,
+    /// A tar entry or file path is absolute or climbs with `..`.
+    UnsafePath,
+    /// A symbolic or hard link (in a tarball or a layout directory).
+    LinkEntry,
+    /// A device, FIFO or other special file.
+    SpecialFile,
+    /// The same name appears twice in a tarball.
+    DuplicateEntry,
+    /// A tar entry outside `oci-layout`, `index.json` and `blobs/<alg>/<hex>`.
+    UnexpectedEntry,
+    /// The archive stream is truncated, corrupt or fails to decompress.
+    ArchiveCorrupt,
+    /// A resource limit was exceeded (entry count, header size, retained JSON).
+    LimitExceeded,
+    /// Warning: a blob nothing references.
+    UnreferencedBlob,
+    /// Warning: a file under `blobs/` whose name is not a digest.
+    UnexpectedFile,
+}
+
+impl Code {
+    /// The code as it appears in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::OciLayoutMissing => "oci_layout_missing",
+            Code::OciLayoutMalformed => "oci_layout_malformed",
+            Code::OciLayoutVersion => "oci_layout_version",
+            Code::IndexMissing => "index_missing",
+            Code::IndexMalformed => "index_malformed",
+            Code::BlobMissing => "blob_missing",
+            Code::DigestMismatch => "digest_mismatch",
+            Code::SizeMismatch => "size_mismatch",
+            Code::DigestInvalid => "digest_invalid",
+            Code::DigestAlgorithmUnsupported => "digest_algorithm_unsupported",
+            Code::MediaTypeMismatch => "media_type_mismatch",
+            Code::ManifestTooLarge => "manifest_too_large",
+            Code::MalformedJson => "malformed_json",
+            Code::MalformedManifest => "malformed_manifest",
+            Code::NestingTooDeep => "nesting_too_deep",
+            Code::ImageNotFound => "image_not_found",
+            Code::UnsafePath => "unsafe_path",
+            Code::LinkEntry => "link_entry",
+            Code::SpecialFile => "special_file",
+            Code::DuplicateEntry => "duplicate_entry",
+            Code::UnexpectedEntry => "unexpected_entry",
+            Code::ArchiveCorrupt => "archive_corrupt",
+            Code::LimitExceeded => "limit_exceeded",
+            Code::UnreferencedBlob => "unreferenced_blob",
+            Code::UnexpectedFile => "unexpected_file",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One failure or warning.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Finding {
+    /// The reason code.
+    pub code: Code,
+    /// The digest concerned, when there is one (as written in the bundle, even if malformed).
+    pub digest: Option<String>,
+    /// The path inside the bundle concerned, when there is one.
+    pub path: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding with a message and nothing else.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Finding {
+            code,
+            digest: None,
+            path: None,
+            message: message.into(),
+        }
+    }
+
+    /// Sets the digest.
+    pub fn digest(mut self, d: impl ToString) -> Self {
+        self.digest = Some(d.to_string());
+        self
+    }
+
+    /// Sets the path.
+    pub fn path(mut self, p: impl Into<String>) -> Self {
+        self.path = Some(p.into());
+        self
+    }
+}

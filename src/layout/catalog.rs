@@ -1,0 +1,250 @@
+//! The catalog: what one scan of a bundle found, before the graph is evaluated.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use crate::digest::{Digest, Hasher, CHUNK};
+use crate::finding::Finding;
+
+use super::Limits;
+
+/// Receives progress while a bundle is read. Implemented by the CLI's progress bar.
+pub trait Progress: Send + Sync {
+    /// The total number of bytes expected, when known.
+    fn set_total(&self, _bytes: Option<u64>) {}
+    /// More bytes were read.
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// How to scan.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Recompute every blob digest (verify). `inspect` turns this off.
+    pub hash: bool,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Progress sink.
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            hash: true,
+            limits: Limits::default(),
+            progress: Arc::new(NoProgress),
+        }
+    }
+}
+
+/// The physical form of a bundle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BundleFormat {
+    /// An OCI layout directory.
+    Directory,
+    /// An uncompressed tarball.
+    Tar,
+    /// A gzip-compressed tarball.
+    TarGzip,
+    /// A zstd-compressed tarball.
+    TarZstd,
+}
+
+impl BundleFormat {
+    /// Name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleFormat::Directory => "directory",
+            BundleFormat::Tar => "tar",
+            BundleFormat::TarGzip => "tar+gzip",
+            BundleFormat::TarZstd => "tar+zstd",
+        }
+    }
+}
+
+/// What is known of a blob's content beyond its hash.
+#[derive(Clone, Debug)]
+pub enum Content {
+    /// Small JSON, kept: manifests, indexes, configs, JWS envelopes.
+    Json(Arc<[u8]>),
+    /// Small non-JSON content, kept (COSE envelopes and other small blobs up to 64 KiB).
+    Bytes(Arc<[u8]>),
+    /// Small content that does not parse as JSON, with the parser's message.
+    NotJson(String),
+    /// Larger than the manifest size limit: never parsed.
+    TooLarge,
+    /// Not kept because the retention budget ran out.
+    NotRetained,
+}
+
+/// One blob found in the bundle.
+#[derive(Clone, Debug)]
+pub struct BlobEntry {
+    /// Its length in bytes.
+    pub size: u64,
+    /// The digest recomputed from its content (with the algorithm of its name), if hashed.
+    pub actual: Option<Digest>,
+    /// What its content looks like.
+    pub content: Content,
+}
+
+impl BlobEntry {
+    /// True when the blob was hashed and its content does not match its name.
+    pub fn mismatches(&self, name: &Digest) -> bool {
+        self.actual.as_ref().is_some_and(|a| a != name)
+    }
+}
+
+/// A small file (`oci-layout`, `index.json`).
+#[derive(Clone, Debug)]
+pub enum Small {
+    /// Its bytes.
+    Bytes(Vec<u8>),
+    /// It is larger than the limit (its size).
+    TooLarge(u64),
+}
+
+impl Small {
+    /// The bytes, unless the file was too large.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Small::Bytes(b) => Some(b),
+            Small::TooLarge(_) => None,
+        }
+    }
+}
+
+/// Everything one scan found.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The bundle's physical form.
+    pub format: BundleFormat,
+    /// `oci-layout`, if present.
+    pub oci_layout: Option<Small>,
+    /// `index.json`, if present.
+    pub index_json: Option<Small>,
+    /// Every blob by the digest its name states.
+    pub blobs: BTreeMap<Digest, BlobEntry>,
+    /// Failures found while scanning (hostile entries, corrupt archive).
+    pub failures: Vec<Finding>,
+    /// Warnings found while scanning (stray files).
+    pub warnings: Vec<Finding>,
+    /// Whether blob digests were recomputed.
+    pub hashed: bool,
+    retained: u64,
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new(format: BundleFormat, hashed: bool) -> Self {
+        Catalog {
+            format,
+            oci_layout: None,
+            index_json: None,
+            blobs: BTreeMap::new(),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            hashed,
+            retained: 0,
+        }
+    }
+
+    /// Adds a blob, charging kept content to the retention budget.
+    pub(crate) fn insert(&mut self, d: Digest, mut e: BlobEntry, limits: &Limits) {
+        let kept = match &e.content {
+            Content::Json(b) | Content::Bytes(b) => b.len() as u64,
+            _ => 0,
+        };
+        if kept > 0 {
+            if self.retained.saturating_add(kept) > limits.max_retained_json {
+                e.content = Content::NotRetained;
+            } else {
+                self.retained += kept;
+            }
+        }
+        self.blobs.insert(d, e);
+    }
+
+    /// Total bytes of the blobs found.
+    pub fn total_bytes(&self) -> u64 {
+        self.blobs.values().map(|b| b.size).sum()
+    }
+}
+
+/// Largest non-JSON blob kept in memory (signature envelopes are a few KiB).
+const KEEP_BYTES: usize = 64 << 10;
+
+/// Reads one blob of `size` bytes (as declared by the file system or the tar header), hashing it
+/// when `hash` is set and keeping small content. Memory stays at one buffer for large blobs.
+pub(crate) fn read_blob<R: Read + ?Sized>(
+    name: &Digest,
+    size: u64,
+    r: &mut R,
+    hash: bool,
+    limits: &Limits,
+    advance: &mut dyn FnMut(u64),
+) -> io::Result<BlobEntry> {
+    let max = usize::try_from(limits.max_manifest_bytes).unwrap_or(usize::MAX);
+    let mut hasher = hash.then(|| Hasher::new(name.algorithm()));
+    let expected = usize::try_from(size).unwrap_or(usize::MAX);
+    let mut keep = (expected <= max).then(|| Vec::with_capacity(expected));
+    let mut buf = vec![0u8; CHUNK.min(expected.max(4096).saturating_add(1))];
+    let mut total = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        if let Some(h) = hasher.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(k) = keep.as_mut() {
+            if k.len() + n <= max {
+                k.extend_from_slice(chunk);
+            } else {
+                keep = None;
+            }
+        }
+        total += n as u64;
+        advance(n as u64);
+    }
+    Ok(BlobEntry {
+        size: total,
+        actual: hasher.map(|h| h.finish().0),
+        content: keep.map_or(Content::TooLarge, probe),
+    })
+}
+
+fn probe(buf: Vec<u8>) -> Content {
+    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'{') | Some(b'[')) {
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&buf) {
+            Ok(_) => Content::Json(buf.into()),
+            Err(e) => Content::NotJson(e.to_string()),
+        }
+    } else if buf.len() <= KEEP_BYTES {
+        Content::Bytes(buf.into())
+    } else {
+        Content::NotJson("content is not JSON".into())
+    }
+}
+
+/// Reads a small file up to `cap` bytes.
+pub(crate) fn read_small<R: Read + ?Sized>(r: &mut R, cap: u64) -> io::Result<Small> {
+    let mut buf = Vec::new();
+    r.take(cap.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > cap {
+        let rest = io::copy(r, &mut io::sink())?;
+        Ok(Small::TooLarge(buf.len() as u64 + rest))
+    } else {
+        Ok(Small::Bytes(buf))
+    }
+}

@@ -1,0 +1,115 @@
+//! Writing a layout directory: blobs hashed while written, each under a temporary name renamed
+//! into place only when complete; `index.json` written last, so a partial layout never looks whole.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{blob_path, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
+use crate::digest::{Algorithm, Digest, Hasher, CHUNK};
+
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Writes an OCI layout directory.
+pub struct LayoutWriter {
+    root: PathBuf,
+}
+
+fn tmp_name(dir: &Path, what: &str) -> PathBuf {
+    let n = TMP_SEQ.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{what}.airlock-tmp-{}-{n}", std::process::id()))
+}
+
+/// Writes `data` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = tmp_name(dir, &name);
+    let res = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()
+    })();
+    match res.and_then(|()| fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+impl LayoutWriter {
+    /// Creates (or reuses) a layout directory.
+    pub fn create(root: &Path) -> io::Result<Self> {
+        fs::create_dir_all(root.join("blobs").join("sha256"))?;
+        Ok(LayoutWriter {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The layout root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Stores bytes as a sha256 blob and returns their digest.
+    pub fn put_bytes(&self, data: &[u8]) -> io::Result<Digest> {
+        let d = Digest::sha256(data);
+        let path = self.root.join(blob_path(&d));
+        if !path.exists() {
+            write_atomic(&path, data)?;
+        }
+        Ok(d)
+    }
+
+    /// Streams a reader into a sha256 blob, hashing while writing. Returns its digest and size.
+    pub fn put_reader<R: Read>(&self, mut r: R) -> io::Result<(Digest, u64)> {
+        let dir = self.root.join("blobs").join("sha256");
+        let tmp = tmp_name(&dir, "blob");
+        let res = (|| {
+            let mut f = BufWriter::with_capacity(CHUNK, File::create(&tmp)?);
+            let mut h = Hasher::new(Algorithm::Sha256);
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                let chunk = buf.get(..n).unwrap_or_default();
+                h.update(chunk);
+                f.write_all(chunk)?;
+            }
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(h.finish())
+        })();
+        match res {
+            Ok((d, n)) => {
+                fs::rename(&tmp, self.root.join(blob_path(&d)))?;
+                Ok((d, n))
+            }
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes `oci-layout` and then `index.json`, which completes the layout.
+    pub fn finish(&self, index_json: &[u8]) -> io::Result<()> {
+        write_atomic(
+            &self.root.join(OCI_LAYOUT),
+            format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}").as_bytes(),
+        )?;
+        write_atomic(&self.root.join(INDEX_JSON), index_json)
+    }
+}
