@@ -1,0 +1,241 @@
+//! Shared helpers: run the binary, build fixtures and tarballs, read the corpus in place.
+
+#![allow(dead_code)]
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use airlock::fixture::{generate, Spec};
+use serde_json::Value;
+
+/// The binary under test.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_airlock"))
+}
+
+/// Result of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The failure codes of a JSON report.
+    pub fn codes(&self) -> Vec<String> {
+        codes_of(&self.json(), "failures")
+    }
+}
+
+pub fn codes_of(report: &Value, key: &str) -> Vec<String> {
+    report[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn finish(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs airlock with `args` in the working directory `cwd`.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    finish(
+        bin()
+            .current_dir(cwd)
+            .args(args)
+            .output()
+            .expect("run airlock"),
+    )
+}
+
+/// Runs airlock with `args`, feeding `stdin`.
+pub fn run_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = bin()
+        .current_dir(cwd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn airlock");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    finish(out)
+}
+
+/// `verify BUNDLE --integrity-only --format json`, run from an empty working directory that must
+/// still be empty afterwards (nothing is ever extracted).
+pub fn verify_json(bundle: &Path, extra: &[&str]) -> Run {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let b = bundle.to_str().expect("utf-8 path");
+    let mut args = vec![
+        "verify",
+        b,
+        "--integrity-only",
+        "--format",
+        "json",
+        "--no-progress",
+    ];
+    args.extend_from_slice(extra);
+    let r = run_in(cwd.path(), &args);
+    let left: Vec<_> = fs::read_dir(cwd.path()).expect("read cwd").collect();
+    assert!(
+        left.is_empty(),
+        "verify wrote into its working directory: {left:?}"
+    );
+    r
+}
+
+/// A small deterministic layout (two platforms, two 4 KiB layers each, one referrer).
+pub fn small_layout(dir: &Path) -> PathBuf {
+    let root = dir.join("layout");
+    generate(
+        &root,
+        &Spec {
+            layer_size: 4096,
+            ..Spec::default()
+        },
+    )
+    .expect("generate fixture");
+    root
+}
+
+/// Compression of a test tarball.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Dir,
+    Tar,
+    TarGz,
+    TarZst,
+}
+
+pub const FORMS: [Form; 4] = [Form::Dir, Form::Tar, Form::TarGz, Form::TarZst];
+
+/// Every regular file under `root`, relative and sorted, `oci-layout` first and `index.json` last
+/// when present (whatever the directory holds, so broken layouts can be packed too).
+pub fn files_of(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort_by_key(|n| (n != "oci-layout", n == "index.json", n.clone()));
+    names
+}
+
+/// Packs the directory as-is into a tarball of the given form; returns the bundle path.
+pub fn pack(root: &Path, form: Form) -> PathBuf {
+    if form == Form::Dir {
+        return root.to_path_buf();
+    }
+    let ext = match form {
+        Form::Tar => "tar",
+        Form::TarGz => "tar.gz",
+        Form::TarZst => "tar.zst",
+        Form::Dir => unreachable!(),
+    };
+    let out = root.with_extension(ext);
+    let mut raw = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut raw);
+        for name in files_of(root) {
+            let data = fs::read(root.join(&name)).unwrap();
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_mtime(0);
+            b.append_data(&mut h, &name, &data[..]).unwrap();
+        }
+        b.finish().unwrap();
+    }
+    write_compressed(&out, &raw, form);
+    out
+}
+
+/// Writes raw tar bytes compressed as `form` (Tar: as is).
+pub fn write_compressed(out: &Path, raw: &[u8], form: Form) {
+    let bytes = match form {
+        Form::TarGz => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(raw).unwrap();
+            e.finish().unwrap()
+        }
+        Form::TarZst => zstd::encode_all(raw, 3).unwrap(),
+        _ => raw.to_vec(),
+    };
+    File::create(out).unwrap().write_all(&bytes).unwrap();
+}
+
+/// The corpus folder: `AIRLOCK_CORPUS`, else `../shared/corpus` beside the checkout.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("AIRLOCK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+/// True when the tests must not skip anything (CI sets `CI=true`).
+pub fn strict() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether a command exists; in CI a missing tool is a test failure, elsewhere a skip.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(!strict(), "{tool} is required in CI (installed by .ci/run)");
+        eprintln!("skipping: {tool} not installed");
+    }
+    ok
+}
+
+/// Reads and parses a JSON file.
+pub fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&fs::read(p).unwrap()).unwrap()
+}
+
+/// Writes JSON to a file.
+pub fn write_json(p: &Path, v: &Value) {
+    fs::write(p, serde_json::to_vec(v).unwrap()).unwrap();
+}
+
+/// The blob path of a digest string.
+pub fn blob(root: &Path, digest: &str) -> PathBuf {
+    let (alg, hex) = digest.split_once(':').unwrap();
+    root.join("blobs").join(alg).join(hex)
+}

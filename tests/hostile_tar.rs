@@ -1,0 +1,298 @@
+//! Hostile tar entries: each is a failure with its own reason, never a write, never a crash.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::*;
+
+/// Appends one raw entry: the name is written into the header as given (no sanitising, unlike
+/// `tar::Header::set_path`), with an optional declared size that may lie.
+fn raw_entry(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    flag: u8,
+    body: &[u8],
+    declared: Option<u64>,
+    link: &[u8],
+) {
+    let mut h = tar::Header::new_gnu();
+    {
+        let old = h.as_old_mut();
+        old.name[..name.len()].copy_from_slice(name);
+        old.linkname[..link.len()].copy_from_slice(link);
+    }
+    h.set_size(declared.unwrap_or(body.len() as u64));
+    h.set_mode(0o644);
+    h.set_mtime(0);
+    h.set_entry_type(tar::EntryType::new(flag));
+    h.set_cksum();
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(body);
+    let pad = (512 - body.len() % 512) % 512;
+    out.extend(std::iter::repeat_n(0u8, pad));
+}
+
+/// The valid layout as raw tar entries, with `hostile` spliced in before `index.json`.
+fn layout_with(root: &Path, hostile: &dyn Fn(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    for name in files_of(root) {
+        if name == "index.json" {
+            hostile(&mut out);
+        }
+        let data = fs::read(root.join(&name)).unwrap();
+        raw_entry(&mut out, name.as_bytes(), b'0', &data, None, b"");
+    }
+    out.extend(std::iter::repeat_n(0u8, 1024));
+    out
+}
+
+fn evil_written(t: &Path) -> bool {
+    walkdir::WalkDir::new(t)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains("evil"))
+        || Path::new("/tmp/airlock-evil").exists()
+}
+
+type Case = (&'static str, Box<dyn Fn(&Path) -> Vec<u8>>, &'static str);
+
+fn cases() -> Vec<Case> {
+    fn with(f: impl Fn(&mut Vec<u8>) + 'static) -> Box<dyn Fn(&Path) -> Vec<u8>> {
+        Box::new(move |root| layout_with(root, &f))
+    }
+    let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    vec![
+        (
+            "dotdot",
+            with(|o| raw_entry(o, b"../evil", b'0', b"x", None, b"")),
+            "unsafe_path",
+        ),
+        (
+            "dotdot-inside",
+            with(|o| raw_entry(o, b"blobs/../../evil", b'0', b"x", None, b"")),
+            "unsafe_path",
+        ),
+        (
+            "absolute",
+            with(|o| raw_entry(o, b"/tmp/airlock-evil", b'0', b"x", None, b"")),
+            "unsafe_path",
+        ),
+        (
+            "symlink",
+            with(move |o| {
+                raw_entry(
+                    o,
+                    format!("blobs/sha256/{hex}").as_bytes(),
+                    b'2',
+                    b"",
+                    None,
+                    b"/etc/passwd",
+                )
+            }),
+            "link_entry",
+        ),
+        (
+            "hardlink",
+            with(|o| raw_entry(o, b"evil-hard", b'1', b"", None, b"index.json")),
+            "link_entry",
+        ),
+        (
+            "char-device",
+            with(|o| raw_entry(o, b"evil-chr", b'3', b"", None, b"")),
+            "special_file",
+        ),
+        (
+            "block-device",
+            with(|o| raw_entry(o, b"evil-blk", b'4', b"", None, b"")),
+            "special_file",
+        ),
+        (
+            "fifo",
+            with(|o| raw_entry(o, b"evil-fifo", b'6', b"", None, b"")),
+            "special_file",
+        ),
+        (
+            "duplicate",
+            with(|o| {
+                raw_entry(
+                    o,
+                    b"oci-layout",
+                    b'0',
+                    br#"{"imageLayoutVersion":"1.0.0"}"#,
+                    None,
+                    b"",
+                )
+            }),
+            "duplicate_entry",
+        ),
+        (
+            "duplicate-dot-slash",
+            with(|o| {
+                raw_entry(
+                    o,
+                    b"./oci-layout",
+                    b'0',
+                    br#"{"imageLayoutVersion":"1.0.0"}"#,
+                    None,
+                    b"",
+                )
+            }),
+            "duplicate_entry",
+        ),
+        (
+            "stray-name",
+            with(|o| raw_entry(o, b"README", b'0', b"hello", None, b"")),
+            "unexpected_entry",
+        ),
+        (
+            "not-a-digest",
+            with(|o| raw_entry(o, b"blobs/sha256/zzz", b'0', b"x", None, b"")),
+            "unexpected_entry",
+        ),
+        (
+            "stray-dir",
+            with(|o| raw_entry(o, b"evil-dir/", b'5', b"", None, b"")),
+            "unexpected_entry",
+        ),
+        (
+            "huge-long-name",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                v.truncate(v.len() - 1024);
+                raw_entry(&mut v, b"././@LongLink", b'L', b"short", Some(1 << 30), b"");
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
+            "absurd-size",
+            Box::new(move |root| {
+                let mut v = layout_with(root, &|_| {});
+                v.truncate(v.len() - 1024);
+                raw_entry(
+                    &mut v,
+                    format!("blobs/sha256/{hex}").as_bytes(),
+                    b'0',
+                    b"tiny",
+                    Some(1 << 40),
+                    b"",
+                );
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
+            "truncated",
+            Box::new(|root| {
+                let v = layout_with(root, &|_| {});
+                v[..v.len() / 2 + 100].to_vec()
+            }),
+            "archive_corrupt",
+        ),
+        (
+            "bad-checksum",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                v[0] ^= 0x20; // first header's name changes; its checksum no longer holds
+                v
+            }),
+            "archive_corrupt",
+        ),
+    ]
+}
+
+#[test]
+fn hostile_entries_fail_and_write_nothing() {
+    let mut problems = Vec::new();
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    for (name, build, want) in cases() {
+        let raw = build(&root);
+        for form in [Form::Tar, Form::TarGz, Form::TarZst] {
+            let out = t.path().join(format!("{name}.bundle"));
+            write_compressed(&out, &raw, form);
+            let r = verify_json(&out, &[]);
+            if evil_written(t.path()) {
+                problems.push(format!("{name}/{form:?}: something was written"));
+            }
+            if r.code != 1 {
+                problems.push(format!(
+                    "{name}/{form:?}: exit {} (want 1): {}",
+                    r.code, r.stderr
+                ));
+                continue;
+            }
+            let codes = r.codes();
+            if !codes.iter().any(|c| c == want) {
+                problems.push(format!("{name}/{form:?}: want {want}, got {codes:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn gnu_tar_and_pax_archives_with_dot_slash_pass() {
+    if !have("tar") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    for fmt in ["gnu", "pax", "ustar"] {
+        let out = t.path().join(format!("{fmt}.tar"));
+        let st = Command::new("tar")
+            .args([
+                "--format",
+                fmt,
+                "-C",
+                root.to_str().unwrap(),
+                "-cf",
+                out.to_str().unwrap(),
+                ".",
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let r = verify_json(&out, &[]);
+        assert_eq!(r.code, 0, "{fmt}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn unreadable_input_is_an_operational_error() {
+    let t = tempfile::tempdir().unwrap();
+    let junk = t.path().join("junk.tar");
+    fs::write(&junk, b"this is not an archive at all").unwrap();
+    let r = verify_json(&junk, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unrecognised"), "{}", r.stderr);
+    let empty = t.path().join("empty");
+    fs::write(&empty, b"").unwrap();
+    assert_eq!(verify_json(&empty, &[]).code, 2);
+    assert_eq!(verify_json(&t.path().join("missing"), &[]).code, 2);
+}
+
+#[test]
+fn corrupt_compression_is_a_failure() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    for form in [Form::TarGz, Form::TarZst] {
+        let b = pack(&root, form);
+        let mut bytes = fs::read(&b).unwrap();
+        let mid = bytes.len() / 2;
+        for x in &mut bytes[mid..mid + 64] {
+            *x ^= 0x5a;
+        }
+        fs::write(&b, bytes).unwrap();
+        let r = verify_json(&b, &[]);
+        assert_eq!(r.code, 1, "{form:?}: {}", r.stderr);
+        let codes = r.codes();
+        assert!(
+            codes
+                .iter()
+                .any(|c| c == "archive_corrupt" || c == "digest_mismatch"),
+            "{form:?}: {codes:?}"
+        );
+    }
+}

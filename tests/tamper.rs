@@ -1,0 +1,345 @@
+//! The tamper matrix: every mutation of the same layout, in every form (directory, .tar, .tar.gz,
+//! .tar.zst), must fail with its own reason code and exit status, and write nothing.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// The parts of the fixture a mutation aims at.
+struct Parts {
+    index: Value,
+    top: String,
+    manifest: String,
+    config: String,
+    layer: String,
+}
+
+fn parts(root: &Path) -> Parts {
+    let index = read_json(&root.join("index.json"));
+    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let top_doc = read_json(&blob(root, &top));
+    let manifest = top_doc["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let m = read_json(&blob(root, &manifest));
+    let config = m["config"]["digest"].as_str().unwrap().to_owned();
+    let layer = m["layers"][0]["digest"].as_str().unwrap().to_owned();
+    Parts {
+        index,
+        top,
+        manifest,
+        config,
+        layer,
+    }
+}
+
+fn flip(path: &Path, at: usize) {
+    let mut b = fs::read(path).unwrap();
+    let i = at.min(b.len() - 1);
+    b[i] ^= 0x01;
+    fs::write(path, b).unwrap();
+}
+
+/// Stores `bytes` as a correctly named blob and returns its digest.
+fn put(root: &Path, bytes: &[u8]) -> String {
+    let d = airlock::digest::Digest::sha256(bytes).to_string();
+    fs::write(blob(root, &d), bytes).unwrap();
+    d
+}
+
+type Mutation = fn(&Path, &Parts);
+
+fn cases() -> Vec<(&'static str, Mutation, &'static [&'static str], i32)> {
+    vec![
+        (
+            "flip-layer",
+            |r, p| flip(&blob(r, &p.layer), 100),
+            &["digest_mismatch"],
+            1,
+        ),
+        (
+            "flip-config",
+            |r, p| flip(&blob(r, &p.config), 3),
+            &["digest_mismatch"],
+            1,
+        ),
+        (
+            "flip-manifest",
+            |r, p| flip(&blob(r, &p.manifest), 40),
+            &["digest_mismatch"],
+            1,
+        ),
+        (
+            "flip-index",
+            |r, p| flip(&blob(r, &p.top), 40),
+            &["digest_mismatch"],
+            1,
+        ),
+        (
+            "truncate-blob",
+            |r, p| {
+                let b = fs::read(blob(r, &p.layer)).unwrap();
+                fs::write(blob(r, &p.layer), &b[..b.len() / 2]).unwrap();
+            },
+            &["digest_mismatch", "size_mismatch"],
+            1,
+        ),
+        (
+            "append-blob",
+            |r, p| {
+                let mut b = fs::read(blob(r, &p.layer)).unwrap();
+                b.extend_from_slice(b"tail");
+                fs::write(blob(r, &p.layer), b).unwrap();
+            },
+            &["digest_mismatch", "size_mismatch"],
+            1,
+        ),
+        (
+            "delete-blob",
+            |r, p| fs::remove_file(blob(r, &p.config)).unwrap(),
+            &["blob_missing"],
+            1,
+        ),
+        (
+            "descriptor-size-lie",
+            |r, p| {
+                let mut i = p.index.clone();
+                i["manifests"][0]["size"] = json!(i["manifests"][0]["size"].as_u64().unwrap() + 1);
+                write_json(&r.join("index.json"), &i);
+            },
+            &["size_mismatch"],
+            1,
+        ),
+        (
+            "break-index-json",
+            |r, _| fs::write(r.join("index.json"), b"{\"schemaVersion\":2,").unwrap(),
+            &["index_malformed"],
+            1,
+        ),
+        (
+            "remove-oci-layout",
+            |r, _| fs::remove_file(r.join("oci-layout")).unwrap(),
+            &["oci_layout_missing"],
+            1,
+        ),
+        (
+            "wrong-layout-version",
+            |r, _| fs::write(r.join("oci-layout"), br#"{"imageLayoutVersion":"2.0.0"}"#).unwrap(),
+            &["oci_layout_version"],
+            1,
+        ),
+        (
+            "malformed-json-manifest",
+            |r, p| {
+                let bad = b"{\"schemaVersion\": 2, \"config\": ";
+                let d = put(r, bad);
+                let mut i = p.index.clone();
+                i["manifests"][0] = json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": bad.len()});
+                write_json(&r.join("index.json"), &i);
+            },
+            &["malformed_json"],
+            1,
+        ),
+        (
+            "unknown-digest-algorithm",
+            |r, p| {
+                let mut i = p.index.clone();
+                i["manifests"][0]["digest"] = json!("md5:d41d8cd98f00b204e9800998ecf8427e");
+                write_json(&r.join("index.json"), &i);
+            },
+            &["digest_algorithm_unsupported"],
+            1,
+        ),
+        (
+            "uppercase-hex",
+            |r, p| {
+                let mut i = p.index.clone();
+                let up = p.top.replace("sha256:", "").to_uppercase();
+                i["manifests"][0]["digest"] = json!(format!("sha256:{up}"));
+                write_json(&r.join("index.json"), &i);
+            },
+            &["digest_invalid"],
+            1,
+        ),
+        (
+            "media-type-mismatch",
+            |r, p| {
+                // An index.json entry that calls the image manifest an index.
+                let mut i = p.index.clone();
+                let size = fs::metadata(blob(r, &p.manifest)).unwrap().len();
+                i["manifests"][0] = json!({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": p.manifest, "size": size});
+                write_json(&r.join("index.json"), &i);
+            },
+            &["media_type_mismatch"],
+            1,
+        ),
+        (
+            "manifest-too-large",
+            |r, p| {
+                let mut big = b"{\"schemaVersion\":2,\"pad\":\"".to_vec();
+                big.resize(big.len() + (4 << 20), b'a');
+                big.extend_from_slice(b"\"}");
+                let d = put(r, &big);
+                let mut i = p.index.clone();
+                i["manifests"][0] = json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": big.len()});
+                write_json(&r.join("index.json"), &i);
+            },
+            &["manifest_too_large"],
+            1,
+        ),
+    ]
+}
+
+#[test]
+fn clean_layout_passes_in_every_form() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    for form in FORMS {
+        let bundle = pack(&root, form);
+        let r = verify_json(&bundle, &[]);
+        assert_eq!(r.code, 0, "{form:?}: {}", r.stderr);
+        let j = r.json();
+        assert_eq!(j["verdict"], "pass");
+        assert_eq!(j["blobs"]["failed"], 0);
+        assert!(j["blobs"]["checked"].as_u64().unwrap() >= 10);
+        assert!(
+            j["warnings"].as_array().unwrap().is_empty(),
+            "{form:?}: {}",
+            j["warnings"]
+        );
+    }
+}
+
+#[test]
+fn every_mutation_fails_with_its_reason_in_every_form() {
+    let mut problems = Vec::new();
+    for (name, mutate, want, code) in cases() {
+        let t = tempfile::tempdir().unwrap();
+        let root = small_layout(t.path());
+        let p = parts(&root);
+        mutate(&root, &p);
+        for form in FORMS {
+            let bundle = pack(&root, form);
+            let before = files_of(t.path());
+            let r = verify_json(&bundle, &[]);
+            assert_eq!(files_of(t.path()), before, "{name}/{form:?} wrote files");
+            if r.code != code {
+                problems.push(format!(
+                    "{name}/{form:?}: exit {} (want {code}): {}",
+                    r.code, r.stderr
+                ));
+                continue;
+            }
+            let got = r.codes();
+            for w in want {
+                if !got.iter().any(|g| g == w) {
+                    problems.push(format!("{name}/{form:?}: missing {w}, got {got:?}"));
+                }
+            }
+            if r.json()["verdict"] != "fail" {
+                problems.push(format!("{name}/{form:?}: verdict is not fail"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_failure_is_reported_not_just_the_first() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let p = parts(&root);
+    flip(&blob(&root, &p.layer), 7);
+    fs::remove_file(blob(&root, &p.config)).unwrap();
+    fs::remove_file(root.join("oci-layout")).unwrap();
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 1);
+    let codes = r.codes();
+    for want in ["digest_mismatch", "blob_missing", "oci_layout_missing"] {
+        assert!(
+            codes.iter().any(|c| c == want),
+            "missing {want} in {codes:?}"
+        );
+    }
+    let j = r.json();
+    let mismatch = j["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "digest_mismatch")
+        .unwrap();
+    assert_eq!(mismatch["digest"], p.layer.as_str());
+    assert_eq!(
+        mismatch["path"],
+        format!("blobs/sha256/{}", &p.layer[7..]).as_str()
+    );
+    assert!(j["blobs"]["failed"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn unreferenced_blobs_and_stray_files_are_warnings() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    put(&root, b"nobody points at me");
+    fs::write(root.join("blobs/sha256/not-a-digest"), b"x").unwrap();
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let warns = codes_of(&r.json(), "warnings");
+    assert!(
+        warns.contains(&"unreferenced_blob".to_string()),
+        "{warns:?}"
+    );
+    assert!(warns.contains(&"unexpected_file".to_string()), "{warns:?}");
+}
+
+#[test]
+fn an_unreferenced_blob_with_wrong_content_fails() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let d = put(&root, b"stray");
+    flip(&blob(&root, &d), 0);
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.codes().contains(&"digest_mismatch".to_string()));
+}
+
+#[test]
+fn symlinked_blob_in_a_directory_fails() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let p = parts(&root);
+    let target = blob(&root, &p.layer);
+    let moved = t.path().join("elsewhere");
+    fs::rename(&target, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &target).unwrap();
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 1);
+    let codes = r.codes();
+    assert!(codes.contains(&"link_entry".to_string()), "{codes:?}");
+    assert!(codes.contains(&"blob_missing".to_string()), "{codes:?}");
+}
+
+#[test]
+fn sha512_blobs_verify() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let p = parts(&root);
+    let data = fs::read(blob(&root, &p.top)).unwrap();
+    let d = airlock::digest::Digest::of(airlock::digest::Algorithm::Sha512, &data);
+    fs::create_dir_all(root.join("blobs/sha512")).unwrap();
+    fs::write(root.join("blobs/sha512").join(d.hex()), &data).unwrap();
+    let mut i = p.index.clone();
+    i["manifests"][0]["digest"] = json!(d.to_string());
+    write_json(&root.join("index.json"), &i);
+    for form in FORMS {
+        let r = verify_json(&pack(&root, form), &[]);
+        assert_eq!(r.code, 0, "{form:?}: {}", r.stdout);
+    }
+    flip(&root.join("blobs/sha512").join(d.hex()), 5);
+    let r = verify_json(&root, &[]);
+    assert!(r.codes().contains(&"digest_mismatch".to_string()));
+}
