@@ -55,10 +55,11 @@ fn evil_written(t: &Path) -> bool {
         || Path::new("/tmp/airlock-evil").exists()
 }
 
-type Case = (&'static str, Box<dyn Fn(&Path) -> Vec<u8>>, &'static str);
+type Build = Box<dyn Fn(&Path) -> Vec<u8>>;
+type Case = (&'static str, Build, &'static str);
 
 fn cases() -> Vec<Case> {
-    fn with(f: impl Fn(&mut Vec<u8>) + 'static) -> Box<dyn Fn(&Path) -> Vec<u8>> {
+    fn with(f: impl Fn(&mut Vec<u8>) + 'static) -> Build {
         Box::new(move |root| layout_with(root, &f))
     }
     let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

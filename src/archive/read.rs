@@ -106,15 +106,12 @@ impl<R: Read> TarReader<R> {
         let mut pax_size: Option<u64> = None;
         loop {
             let mut block = [0u8; BLOCK];
-            match read_block(&mut self.r, &mut block)? {
-                false => {
-                    self.finished = true;
-                    if long_name.is_some() || pax_path.is_some() || pax_size.is_some() {
-                        return Err(corrupt("archive ends after an extension header"));
-                    }
-                    return Ok(None);
+            if !read_block(&mut self.r, &mut block)? {
+                self.finished = true;
+                if long_name.is_some() || pax_path.is_some() || pax_size.is_some() {
+                    return Err(corrupt("archive ends after an extension header"));
                 }
-                true => {}
+                return Ok(None);
             }
             if block.iter().all(|&b| b == 0) {
                 // End-of-archive marker (one or two zero blocks).

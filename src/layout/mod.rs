@@ -121,6 +121,23 @@ pub fn classify(name: &str, is_dir: bool) -> Name {
     }
 }
 
+/// Scans a bundle: a directory directly, a tarball in one streaming pass with decompression on its
+/// own thread.
+pub fn scan(source: crate::archive::Source, opts: &ScanOptions) -> Result<Catalog, ScanError> {
+    match source {
+        crate::archive::Source::Dir(root) => scan_dir(&root, opts),
+        crate::archive::Source::Stream {
+            format,
+            reader,
+            len,
+        } => {
+            opts.progress.set_total(len);
+            let stream = crate::archive::decompress(reader, format, opts.progress.clone());
+            Ok(scan_stream(stream, format, opts))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,22 +171,5 @@ mod tests {
         let d = Digest::parse(&format!("sha256:{HEX}")).unwrap();
         assert_eq!(blob_name(&d), format!("blobs/sha256/{HEX}"));
         assert_eq!(blob_path(&d), Path::new("blobs").join("sha256").join(HEX));
-    }
-}
-
-/// Scans a bundle: a directory directly, a tarball in one streaming pass with decompression on its
-/// own thread.
-pub fn scan(source: crate::archive::Source, opts: &ScanOptions) -> Result<Catalog, ScanError> {
-    match source {
-        crate::archive::Source::Dir(root) => scan_dir(&root, opts),
-        crate::archive::Source::Stream {
-            format,
-            reader,
-            len,
-        } => {
-            opts.progress.set_total(len);
-            let stream = crate::archive::decompress(reader, format, opts.progress.clone());
-            Ok(scan_stream(stream, format, opts))
-        }
     }
 }

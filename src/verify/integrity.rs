@@ -511,7 +511,9 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         for (i, e) in entries.iter().enumerate() {
             if matches!(kinds.get(i), Some(Entry::Image)) && selected.get(i) == Some(&true) {
                 w.descriptor(e, 0);
-                walked[i] = true;
+                if let Some(x) = walked.get_mut(i) {
+                    *x = true;
+                }
             }
         }
         loop {
