@@ -59,6 +59,8 @@ pub enum Code {
     UnreferencedBlob,
     /// Warning: a file under `blobs/` whose name is not a digest.
     UnexpectedFile,
+    /// Warning: a non-distributable (foreign) layer that the bundle does not carry.
+    ForeignBlobAbsent,
 }
 
 impl Code {
@@ -90,6 +92,7 @@ impl Code {
             Code::LimitExceeded => "limit_exceeded",
             Code::UnreferencedBlob => "unreferenced_blob",
             Code::UnexpectedFile => "unexpected_file",
+            Code::ForeignBlobAbsent => "foreign_blob_absent",
         }
     }
 }

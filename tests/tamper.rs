@@ -343,3 +343,46 @@ fn sha512_blobs_verify() {
     let r = verify_json(&root, &[]);
     assert!(r.codes().contains(&"digest_mismatch".to_string()));
 }
+
+#[test]
+fn absent_foreign_layers_are_warnings_but_absent_ordinary_layers_fail() {
+    for (media_type, urls, want_code, want_exit) in [
+        (
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            json!(["https://example.invalid/l"]),
+            "foreign_blob_absent",
+            0,
+        ),
+        (
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            json!([]),
+            "blob_missing",
+            1,
+        ),
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        let root = small_layout(t.path());
+        let p = parts(&root);
+        let cfg_size = fs::metadata(blob(&root, &p.config)).unwrap().len();
+        let absent = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+        let m = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": p.config, "size": cfg_size},
+            "layers": [{"mediaType": media_type, "digest": absent, "size": 10, "urls": urls}]
+        });
+        let bytes = serde_json::to_vec(&m).unwrap();
+        let d = put(&root, &bytes);
+        let mut i = p.index.clone();
+        i["manifests"].as_array_mut().unwrap().push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": bytes.len()}));
+        write_json(&root.join("index.json"), &i);
+        let r = verify_json(&root, &[]);
+        assert_eq!(r.code, want_exit, "{media_type}: {}", r.stdout);
+        let j = r.json();
+        let all: Vec<String> = codes_of(&j, "failures")
+            .into_iter()
+            .chain(codes_of(&j, "warnings"))
+            .collect();
+        assert!(all.contains(&want_code.to_string()), "{all:?}");
+    }
+}

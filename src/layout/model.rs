@@ -95,12 +95,23 @@ pub struct Descriptor {
     /// Platform, in an index.
     #[serde(default)]
     pub platform: Option<Platform>,
+    /// Where non-distributable ("foreign") content can be fetched from.
+    #[serde(default)]
+    pub urls: Vec<String>,
 }
 
 impl Descriptor {
     /// The media type, or the empty string.
     pub fn media_type(&self) -> &str {
         self.media_type.as_deref().unwrap_or("")
+    }
+
+    /// True for a non-distributable layer that names download URLs instead of being carried
+    /// (Windows base layers): its absence from a bundle is expected.
+    pub fn is_foreign(&self) -> bool {
+        !self.urls.is_empty()
+            && (self.media_type().contains("nondistributable")
+                || self.media_type().contains(".foreign."))
     }
 
     /// The reference name annotations carry, preferring the full `io.containerd.image.name`.

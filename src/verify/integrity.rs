@@ -74,6 +74,7 @@ struct Walker<'a> {
     checked: BTreeSet<Digest>,
     failed: BTreeSet<Digest>,
     failures: Vec<Finding>,
+    warnings: Vec<Finding>,
     mismatch_reported: HashSet<Digest>,
     walked_docs: HashSet<Digest>,
     docs: HashMap<Digest, Document>,
@@ -107,6 +108,19 @@ impl<'a> Walker<'a> {
         };
         let path = blob_name(&d);
         let Some(entry) = self.cat.blobs.get(&d) else {
+            if desc.is_foreign() {
+                if self.record {
+                    self.warnings.push(
+                        Finding::new(
+                            Code::ForeignBlobAbsent,
+                            format!("non-distributable layer not carried; its descriptor names {} URL(s)", desc.urls.len()),
+                        )
+                        .digest(&d)
+                        .path(path),
+                    );
+                }
+                return None;
+            }
             self.fail(
                 Finding::new(
                     Code::BlobMissing,
@@ -457,6 +471,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         checked: BTreeSet::new(),
         failed: BTreeSet::new(),
         failures: Vec::new(),
+        warnings: Vec::new(),
         mismatch_reported: HashSet::new(),
         walked_docs: HashSet::new(),
         docs: HashMap::new(),
@@ -590,6 +605,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
     }
 
     failures.append(&mut w.failures);
+    warnings.append(&mut w.warnings);
     dedup(&mut failures);
     dedup(&mut warnings);
     out.blobs_checked = w.checked.len() as u64;
