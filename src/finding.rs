@@ -61,6 +61,37 @@ pub enum Code {
     UnexpectedFile,
     /// Warning: a non-distributable (foreign) layer that the bundle does not carry.
     ForeignBlobAbsent,
+    /// A signature envelope is malformed, its signature does not verify, or its certificate chain
+    /// breaks the Notary certificate rules.
+    SignatureIntegrity,
+    /// The signed payload's `targetArtifact` is not the manifest it is attached to.
+    PayloadMismatch,
+    /// The signature demands a verification plugin (none run offline).
+    PluginRequired,
+    /// A trust store the policy names does not exist.
+    TruststoreMissing,
+    /// A trust store the policy names cannot be used (bad file, leaf certificate, non-root TSA).
+    TruststoreInvalid,
+    /// No certificate of the signing chain is in the trust store.
+    UntrustedSigner,
+    /// The signer is not one of the policy's trusted identities.
+    TrustedIdentity,
+    /// The signature's `io.cncf.notary.expiry` has passed.
+    SignatureExpired,
+    /// Certificate validity at the trusted time, or the RFC 3161 timestamp, failed.
+    AuthenticTimestamp,
+    /// A certificate of the signing chain is revoked.
+    Revoked,
+    /// The revocation status of a signing certificate cannot be established offline.
+    RevocationUnknown,
+    /// Required user metadata is not in the signed payload.
+    UserMetadata,
+    /// The image has no Notary signature.
+    NoSignature,
+    /// No trust-policy statement applies to the image's scope.
+    NoApplicablePolicy,
+    /// The image records no repository and no `--scope` was given.
+    ScopeUnknown,
 }
 
 impl Code {
@@ -93,6 +124,21 @@ impl Code {
             Code::UnreferencedBlob => "unreferenced_blob",
             Code::UnexpectedFile => "unexpected_file",
             Code::ForeignBlobAbsent => "foreign_blob_absent",
+            Code::SignatureIntegrity => "signature_integrity",
+            Code::PayloadMismatch => "payload_mismatch",
+            Code::PluginRequired => "plugin_required",
+            Code::TruststoreMissing => "truststore_missing",
+            Code::TruststoreInvalid => "truststore_invalid",
+            Code::UntrustedSigner => "untrusted_signer",
+            Code::TrustedIdentity => "trusted_identity",
+            Code::SignatureExpired => "signature_expired",
+            Code::AuthenticTimestamp => "authentic_timestamp",
+            Code::Revoked => "revoked",
+            Code::RevocationUnknown => "revocation_unknown",
+            Code::UserMetadata => "user_metadata",
+            Code::NoSignature => "no_signature",
+            Code::NoApplicablePolicy => "no_applicable_policy",
+            Code::ScopeUnknown => "scope_unknown",
         }
     }
 }

@@ -23,4 +23,5 @@ pub mod finding;
 #[doc(hidden)]
 pub mod fixture;
 pub mod layout;
+pub mod notary;
 pub mod verify;

@@ -8,3 +8,4 @@ mod hostile_tar;
 mod interop;
 mod man;
 mod tamper;
+mod timestamp;

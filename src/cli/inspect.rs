@@ -73,6 +73,10 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                         subject: r.subject.clone(),
                     })
                     .collect(),
+                scope: None,
+                policy: None,
+                signatures: None,
+                verdict: None,
             }
         })
         .collect();

@@ -57,9 +57,23 @@ pub enum Command {
 streaming pass and nothing is extracted.\n\nThe integrity stage walks from index.json through every index, \
 manifest, config, layer and referrer, re-hashes every blob (sha256, sha512), checks every descriptor's size \
 and digest grammar, each manifest's mediaType and JSON, and refuses hostile tar entries (.. or absolute \
-paths, links, devices, duplicates, stray names). Every failure is reported with a stable reason code.",
+paths, links, devices, duplicates, stray names). Every failure is reported with a stable reason code.\n\n\
+The signature stage (with --trust-policy and --trust-store, or --notation-config) verifies every image's \
+Notary Project signatures as `notation verify` does, from local files only: signatures are the manifests \
+in index.json (or in the sha256-<hex> referrers tag index) whose subject is the image or one of its \
+platform manifests and whose artifact type is application/vnd.cncf.notary.signature. The trust-policy \
+statement whose registryScopes match the image's repository (or --scope) decides the trust stores, \
+trusted identities and level. Each signature goes through integrity (envelope, signature, certificate \
+rules, payload), authenticity (a chain certificate in a ca or signingAuthority store; trusted \
+identity), expiry, authentic timestamp (certificate validity at the verification time, or at an RFC \
+3161 timestamp verified against a tsa store), and revocation (CRLs given with --crl; nothing is \
+fetched, and an unknown status is never good). Levels: strict enforces all; permissive logs \
+authenticTimestamp, expiry and revocation; audit also logs authenticity; skip verifies nothing; \
+override changes single checks. One passing signature verifies an image; every signature is reported.",
         after_help = "Exit status: 0 verified, 1 verification failed, 2 usage or operational error.\n\n\
-Examples:\n  airlock verify bundle.tar.zst --integrity-only\n  airlock verify ./layout registry.example/app:1.0 --integrity-only --format json\n  \
+Examples:\n  airlock verify bundle.tar.zst --trust-policy trustpolicy.json --trust-store truststore\n  \
+airlock verify bundle.tar.zst --notation-config ~/.config/notation --at 2026-11-24T00:00:00Z\n  \
+airlock verify bundle.tar.zst --integrity-only\n  airlock verify ./layout registry.example/app:1.0 --integrity-only --format json\n  \
 cat bundle.tar.zst | airlock verify - --integrity-only --report audit.json"
     )]
     Verify(VerifyArgs),
@@ -92,14 +106,53 @@ pub struct VerifyArgs {
     /// Images to verify, by org.opencontainers.image.ref.name (full or tag part) or digest. Default: all.
     pub images: Vec<String>,
     /// Check integrity only (digests, sizes, descriptors, layout), without signatures.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["trust_policy", "trust_store", "notation_config"])]
     pub integrity_only: bool,
+    /// Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "trust_store",
+        conflicts_with = "notation_config"
+    )]
+    pub trust_policy: Option<PathBuf>,
+    /// Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}.
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "trust_policy",
+        conflicts_with = "notation_config"
+    )]
+    pub trust_store: Option<PathBuf>,
+    /// A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/.
+    #[arg(long, value_name = "DIR")]
+    pub notation_config: Option<PathBuf>,
+    /// Registry scope (REGISTRY/REPO) matched against the policy's registryScopes, for every
+    /// image. Default: each image's recorded source repository.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub scope: Option<String>,
+    /// Verification time (RFC 3339). Default: now.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// User metadata the signed payload must carry (as notation verify -m); repeatable.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub user_metadata: Vec<(String, String)>,
     /// Output format: a human summary on stderr, or the JSON report on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Also write the JSON report to FILE (written to a temporary name, then renamed).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
 }
 
 /// `airlock inspect`.
@@ -118,15 +171,36 @@ pub enum UsageError {
     /// verify without any trust anchor.
     #[error("no trust anchor given: pass --integrity-only, or a trust policy and trust store")]
     NoTrustAnchor,
+    /// The trust policy cannot be used.
+    #[error("trust policy {path} is invalid ({code}): {message}")]
+    PolicyInvalid {
+        /// The file.
+        path: String,
+        /// Stable code.
+        code: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// A bad `--at`, `--scope` or `--crl`.
+    #[error("{0}")]
+    BadOption(String),
 }
 
 /// A one-line remedy for an error, if there is one.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
-    if let Some(UsageError::NoTrustAnchor) = err.downcast_ref::<UsageError>() {
-        return Some(
-            "this version verifies integrity only (every digest, size and descriptor); Notary signature \
-verification with --trust-policy/--trust-store is not available yet",
-        );
+    match err.downcast_ref::<UsageError>() {
+        Some(UsageError::NoTrustAnchor) => {
+            return Some(
+                "the trust anchor must come from this machine, never from the bundle alone: \
+--trust-policy FILE --trust-store DIR, or --notation-config DIR",
+            )
+        }
+        Some(UsageError::PolicyInvalid { .. }) => {
+            return Some(
+                "fix the trust policy document; `notation policy show` reads the same format",
+            )
+        }
+        _ => {}
     }
     if err.downcast_ref::<crate::archive::OpenError>().is_some() {
         return Some("BUNDLE must be an OCI layout directory, a .tar, .tar.gz or .tar.zst file, or - for stdin");

@@ -7,20 +7,89 @@ use anyhow::Context;
 use super::output::{human_bytes, print_json};
 use super::{Format, Printer, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
 use crate::layout::{write_atomic, ScanOptions};
+use crate::verify::signature::TrustInputs;
 use crate::verify::{self, Report, Verdict};
 
-/// The verification time: read here, in the CLI, and passed down.
-fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
+/// Largest trust policy read.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
+
+fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut buf = Vec::new();
+    f.take(cap + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if buf.len() as u64 > cap {
+        return Err(UsageError::BadOption(format!(
+            "{} is larger than {cap} bytes",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(buf)
+}
+
+/// Resolves the trust options into the signature stage's inputs; `None` for --integrity-only.
+fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<TrustInputs>> {
+    let (policy_path, store_root) = match (&a.trust_policy, &a.trust_store, &a.notation_config) {
+        (Some(p), Some(s), None) => (p.clone(), s.clone()),
+        (None, None, Some(dir)) => {
+            let oci = dir.join("trustpolicy.oci.json");
+            let p = if oci.exists() {
+                oci
+            } else {
+                dir.join("trustpolicy.json")
+            };
+            (p, dir.join("truststore"))
+        }
+        _ if a.integrity_only => return Ok(None),
+        _ => return Err(UsageError::NoTrustAnchor.into()),
+    };
+    let bytes = read_capped(&policy_path, MAX_POLICY_BYTES)?;
+    let policy = crate::notary::policy::parse(&bytes).map_err(|e| UsageError::PolicyInvalid {
+        path: policy_path.display().to_string(),
+        code: e.code(),
+        message: e.to_string(),
+    })?;
+    if let Some(scope) = &a.scope {
+        if let Err(e) = policy.statement_for(scope) {
+            if e.code() == "scope_invalid" {
+                return Err(UsageError::BadOption(format!("--scope {scope}: {e}")).into());
+            }
+        }
+    }
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        let bytes = read_capped(path, crate::notary::revocation::MAX_CRL_BYTES as u64)?;
+        let parsed = crate::notary::revocation::Crl::parse_file(&bytes)
+            .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?;
+        crls.extend(parsed);
+    }
+    Ok(Some(TrustInputs {
+        policy,
+        store_root,
+        crls,
+        at,
+        scope: a.scope.clone(),
+        user_metadata: a.user_metadata.clone(),
+    }))
+}
+
+fn verification_time(a: &VerifyArgs) -> anyhow::Result<jiff::Timestamp> {
+    match &a.at {
+        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
+            UsageError::BadOption(format!("--at {s:?} is not an RFC 3339 time: {e}")).into()
+        }),
+        None => Ok(jiff::Timestamp::now()),
+    }
 }
 
 pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
-    if !a.integrity_only {
-        return Err(UsageError::NoTrustAnchor.into());
-    }
+    let at = verification_time(a)?
+        .round(jiff::Unit::Second)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let trust = trust_inputs(a, at.as_second())?;
     let source = crate::archive::open(&a.bundle)?;
     let bar = p.progress("verify");
     let opts = ScanOptions {
@@ -29,9 +98,10 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     };
     let req = verify::Request {
         images: a.images.clone(),
-        verified_at: now_rfc3339(),
+        verified_at: at.to_string(),
+        trust,
     };
-    let result = verify::verify_integrity(source, &req, &opts);
+    let result = verify::verify(source, &req, &opts);
     bar.finish();
     let report = result.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
 
@@ -69,6 +139,49 @@ fn summarise(r: &Report, bundle: &str, p: &Printer) {
             human_bytes(im.size),
             im.referrers.len()
         ));
+        if let Some(sigs) = &im.signatures {
+            let policy = im
+                .policy
+                .as_ref()
+                .map(|p| format!("{} ({})", p.name, p.level))
+                .unwrap_or_else(|| "-".into());
+            let passed = sigs.iter().find(|s| s.verdict == "pass");
+            let line = match (im.verdict, passed) {
+                (Some("pass"), Some(s)) => format!(
+                    "    signed by {} ({} {}), policy {policy}: PASS",
+                    s.signer.as_ref().map(|x| x.subject.as_str()).unwrap_or("?"),
+                    s.envelope_type.unwrap_or("?"),
+                    s.signing_scheme.unwrap_or("?"),
+                ),
+                (Some("pass"), None) => format!(
+                    "    policy {policy}: PASS (signature verification skipped by the policy)"
+                ),
+                _ => {
+                    let why = r
+                        .failures
+                        .iter()
+                        .find(|f| f.digest.as_deref() == Some(im.digest.as_str()));
+                    format!(
+                        "    policy {policy}, scope {}: FAIL {}",
+                        im.scope.as_deref().unwrap_or("-"),
+                        why.map(|f| format!("{}: {}", f.code, f.message))
+                            .unwrap_or_default()
+                    )
+                }
+            };
+            p.info(&line);
+            for s in sigs {
+                p.detail(&format!(
+                    "    signature {}  {}  {}",
+                    s.manifest_digest,
+                    s.verdict,
+                    s.failure
+                        .as_ref()
+                        .map(|f| format!("{}: {}", f.code, f.message))
+                        .unwrap_or_default()
+                ));
+            }
+        }
         for rf in &im.referrers {
             p.detail(&format!(
                 "    referrer {}  {}",

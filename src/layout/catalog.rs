@@ -72,7 +72,8 @@ impl BundleFormat {
 pub enum Content {
     /// Small JSON, kept: manifests, indexes, configs, JWS envelopes.
     Json(Arc<[u8]>),
-    /// Small non-JSON content, kept (COSE envelopes and other small blobs up to 64 KiB).
+    /// Small non-JSON content, kept: blobs up to 64 KiB, and COSE-looking blobs up to the manifest
+    /// limit (signature envelopes).
     Bytes(Arc<[u8]>),
     /// Small content that does not parse as JSON, with the parser's message.
     NotJson(String),
@@ -230,7 +231,9 @@ fn probe(buf: Vec<u8>) -> Content {
             Ok(_) => Content::Json(buf.into()),
             Err(e) => Content::NotJson(e.to_string()),
         }
-    } else if buf.len() <= KEEP_BYTES {
+    } else if buf.len() <= KEEP_BYTES || matches!(buf.first(), Some(0xd2) | Some(0x84)) {
+        // Small content, or what may be a COSE_Sign1 envelope (CBOR tag 18 or a bare 4-array):
+        // kept so that signatures verify in the same single pass.
         Content::Bytes(buf.into())
     } else {
         Content::NotJson("content is not JSON".into())

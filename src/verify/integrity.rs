@@ -50,6 +50,8 @@ pub struct Integrity {
     pub bytes: u64,
     /// Distinct blobs with at least one failure.
     pub blobs_failed: u64,
+    /// Those blobs.
+    pub failed: BTreeSet<Digest>,
     /// Failures.
     pub failures: Vec<Finding>,
     /// Warnings.
@@ -616,6 +618,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         .map(|b| b.size)
         .sum();
     out.blobs_failed = w.failed.len() as u64;
+    out.failed = w.failed;
     out.failures = failures;
     out.warnings = warnings;
     out.documents = w.docs;

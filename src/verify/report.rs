@@ -23,7 +23,8 @@
 use serde::Serialize;
 
 use super::integrity::Integrity;
-use crate::finding::Finding;
+use super::signature::{ImageSignatures, PolicyRef, SignatureReport};
+use crate::finding::{Code, Finding};
 use crate::layout::Catalog;
 
 /// Version of the report format.
@@ -104,6 +105,23 @@ pub struct ImageReport {
     pub size: u64,
     /// Referrers (signatures and other artifacts).
     pub referrers: Vec<ReferrerReport>,
+    /// The registry scope the trust policy was matched against (signature mode).
+    pub scope: Option<String>,
+    /// The trust-policy statement applied (signature mode).
+    pub policy: Option<PolicyRef>,
+    /// Every signature evaluated (signature mode; `null` when verifying integrity only).
+    pub signatures: Option<Vec<SignatureReport>>,
+    /// The image's signature verdict, `pass` or `fail` (signature mode).
+    pub verdict: Option<&'static str>,
+}
+
+/// Where the trust anchor came from, and its certificates.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrustAnchor {
+    /// `local`: a trust policy and trust store on the verifying machine.
+    pub mode: &'static str,
+    /// SHA-256 fingerprints of the trust-store certificates used.
+    pub fingerprints: Vec<String>,
 }
 
 /// The report.
@@ -116,8 +134,10 @@ pub struct Report {
     pub tool: Tool,
     /// When the verification ran (RFC 3339), as given by the caller.
     pub verified_at: String,
-    /// What was verified: `integrity-only` for now.
+    /// What was verified: `integrity-only`, or `signatures` (integrity and Notary signatures).
     pub mode: &'static str,
+    /// The trust anchor (signature mode).
+    pub trust_anchor: Option<TrustAnchor>,
     /// The bundle's form.
     pub bundle: BundleInfo,
     /// Pass or fail.
@@ -137,15 +157,84 @@ pub struct Report {
 impl Report {
     /// Builds the report of an integrity-only verification.
     pub fn integrity_only(cat: &Catalog, i: &Integrity, verified_at: &str) -> Self {
+        Self::build(cat, i, None, verified_at)
+    }
+
+    /// Builds the report; `signatures` carries the signature stage's results and the trust-store
+    /// fingerprints when signatures were verified.
+    pub fn build(
+        cat: &Catalog,
+        i: &Integrity,
+        signatures: Option<(&[ImageSignatures], Vec<String>)>,
+        verified_at: &str,
+    ) -> Self {
+        let mut failures = i.failures.clone();
+        let mut warnings = i.warnings.clone();
+        let mut images: Vec<ImageReport> = i
+            .images
+            .iter()
+            .map(|im| ImageReport {
+                reference: im.reference.clone(),
+                digest: im.digest.clone(),
+                media_type: im.media_type.clone(),
+                platforms: im.platforms.clone(),
+                size: im.size,
+                referrers: im
+                    .referrers
+                    .iter()
+                    .map(|r| ReferrerReport {
+                        digest: r.digest.clone(),
+                        artifact_type: r.artifact_type.clone(),
+                        subject: r.subject.clone(),
+                    })
+                    .collect(),
+                scope: None,
+                policy: None,
+                signatures: None,
+                verdict: None,
+            })
+            .collect();
+        let mut trust_anchor = None;
+        if let Some((sigs, fingerprints)) = signatures {
+            trust_anchor = Some(TrustAnchor {
+                mode: "local",
+                fingerprints,
+            });
+            for (img, s) in images.iter_mut().zip(sigs) {
+                img.scope = s.scope.clone();
+                img.policy = s.policy.clone();
+                img.signatures = Some(s.signatures.clone());
+                img.verdict = Some(s.verdict);
+                for sig in &s.signatures {
+                    for w in &sig.warnings {
+                        warnings.push(
+                            Finding::new(
+                                w.code,
+                                format!("logged by the trust policy: {}", w.message),
+                            )
+                            .digest(&sig.manifest_digest),
+                        );
+                    }
+                }
+                if let Some(f) = &s.failure {
+                    failures.push(Finding::new(f.code, f.message.clone()).digest(&s.digest));
+                }
+            }
+        }
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::this(),
             verified_at: verified_at.to_owned(),
-            mode: "integrity-only",
+            mode: if trust_anchor.is_some() {
+                "signatures"
+            } else {
+                "integrity-only"
+            },
+            trust_anchor,
             bundle: BundleInfo {
                 format: cat.format.as_str(),
             },
-            verdict: if i.failures.is_empty() {
+            verdict: if failures.is_empty() {
                 Verdict::Pass
             } else {
                 Verdict::Fail
@@ -156,28 +245,14 @@ impl Report {
                 bytes: i.bytes,
                 failed: i.blobs_failed,
             },
-            failures: i.failures.clone(),
-            warnings: i.warnings.clone(),
-            images: i
-                .images
-                .iter()
-                .map(|im| ImageReport {
-                    reference: im.reference.clone(),
-                    digest: im.digest.clone(),
-                    media_type: im.media_type.clone(),
-                    platforms: im.platforms.clone(),
-                    size: im.size,
-                    referrers: im
-                        .referrers
-                        .iter()
-                        .map(|r| ReferrerReport {
-                            digest: r.digest.clone(),
-                            artifact_type: r.artifact_type.clone(),
-                            subject: r.subject.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            failures,
+            warnings,
+            images,
         }
+    }
+
+    /// True when a failure carries `code`.
+    pub fn has_failure(&self, code: Code) -> bool {
+        self.failures.iter().any(|f| f.code == code)
     }
 }

@@ -1,0 +1,30 @@
+//! Notary Project (notation) verification: envelopes (COSE, JWS), payloads, certificate chains,
+//! RFC 3161 timestamps, offline revocation, trust stores and trust policies.
+//!
+//! Nothing here touches the network or the clock: every time is a parameter. Only [`crypto`] (and,
+//! for the timestamp token's CMS signature, [`tsa_crypto`]) calls signature primitives.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::as_conversions
+    )
+)]
+
+pub mod chain;
+pub mod crypto;
+pub mod dn;
+pub mod envelope;
+pub mod payload;
+pub mod policy;
+pub mod revocation;
+pub mod timestamp;
+pub mod truststore;
+pub mod tsa_crypto;
+
+#[cfg(test)]
+mod policy_corpus_tests;

@@ -1,0 +1,300 @@
+use der::Decode;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
+};
+use time::{Duration, OffsetDateTime};
+use x509_cert::Certificate;
+
+use super::*;
+
+/// 2026-01-01T00:00:00Z: every fixture is minted around this fixed time.
+const T0: i64 = 1_767_225_600;
+
+fn at(offset_days: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(T0).unwrap() + Duration::days(offset_days)
+}
+
+struct Pki {
+    ca: Certificate,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn ca(name: &str) -> Pki {
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = at(-365);
+    p.not_after = at(365);
+    let cert = p.self_signed(&key).unwrap();
+    Pki {
+        ca: Certificate::from_der(cert.der()).unwrap(),
+        issuer: Issuer::new(p, key),
+    }
+}
+
+fn leaf(pki: &Pki, serial: u64, cdp: bool, extra: Vec<CustomExtension>) -> Certificate {
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("leaf {serial}"));
+    p.distinguished_name = dn;
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.not_before = at(-30);
+    p.not_after = at(30);
+    if cdp {
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec!["http://crl.example/ca.crl".into()],
+        }];
+    }
+    p.custom_extensions = extra;
+    Certificate::from_der(p.signed_by(&key, &pki.issuer).unwrap().der()).unwrap()
+}
+
+fn crl(pki: &Pki, number: u64, this: i64, next: i64, revoked: Vec<RevokedCertParams>) -> Crl {
+    let p = CertificateRevocationListParams {
+        this_update: at(this),
+        next_update: at(next),
+        crl_number: SerialNumber::from(number),
+        issuing_distribution_point: None,
+        revoked_certs: revoked,
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    Crl::from_der(p.signed_by(&pki.issuer).unwrap().der()).unwrap()
+}
+
+fn revoke(
+    serial: u64,
+    reason: Option<RevocationReason>,
+    invalidity: Option<i64>,
+) -> RevokedCertParams {
+    RevokedCertParams {
+        serial_number: SerialNumber::from(serial),
+        revocation_time: at(-1),
+        reason_code: reason,
+        invalidity_date: invalidity.map(at),
+    }
+}
+
+#[test]
+fn good_when_a_current_crl_does_not_list_the_leaf() {
+    let pki = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let crls = [crl(&pki, 1, -2, 5, vec![revoke(99, None, None)])];
+    let st = check_chain(&[l, pki.ca.clone()], &crls, T0, None);
+    assert_eq!(st.certs[0].1, Status::Good);
+    assert_eq!(
+        st.certs[1].1,
+        Status::NonRevokable,
+        "the root is never checked"
+    );
+    assert_eq!(st.overall(), Overall::Ok);
+}
+
+#[test]
+fn revoked_when_listed() {
+    let pki = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let crls = [crl(
+        &pki,
+        1,
+        -2,
+        5,
+        vec![revoke(7, Some(RevocationReason::KeyCompromise), None)],
+    )];
+    let st = check_chain(&[l, pki.ca.clone()], &crls, T0, None);
+    assert!(matches!(st.overall(), Overall::Revoked(_)), "{st:?}");
+}
+
+#[test]
+fn unknown_without_a_crl_or_with_an_expired_or_future_one() {
+    let pki = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let chain = [l, pki.ca.clone()];
+    assert!(matches!(
+        check_chain(&chain, &[], T0, None).overall(),
+        Overall::Unknown(_)
+    ));
+    let expired = [crl(&pki, 1, -10, -1, vec![])];
+    assert!(matches!(
+        check_chain(&chain, &expired, T0, None).overall(),
+        Overall::Unknown(_)
+    ));
+    let future = [crl(&pki, 1, 2, 10, vec![])];
+    assert!(matches!(
+        check_chain(&chain, &future, T0, None).overall(),
+        Overall::Unknown(_)
+    ));
+}
+
+#[test]
+fn a_crl_signed_by_another_key_with_the_same_name_is_not_used() {
+    let pki = ca("CA");
+    let impostor = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let crls = [crl(&impostor, 1, -2, 5, vec![])];
+    let st = check_chain(&[l, pki.ca.clone()], &crls, T0, None);
+    match st.overall() {
+        Overall::Unknown(why) => assert!(why.contains("does not verify"), "{why}"),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn the_newest_current_crl_wins() {
+    let pki = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let old = crl(&pki, 1, -5, 5, vec![]);
+    let new = crl(&pki, 2, -1, 5, vec![revoke(7, None, None)]);
+    let st = check_chain(&[l, pki.ca.clone()], &[old, new], T0, None);
+    assert!(matches!(st.overall(), Overall::Revoked(_)));
+}
+
+#[test]
+fn no_distribution_point_is_non_revokable_and_ocsp_only_is_unknown() {
+    let pki = ca("CA");
+    let plain = leaf(&pki, 7, false, vec![]);
+    assert_eq!(
+        check_chain(&[plain, pki.ca.clone()], &[], T0, None).overall(),
+        Overall::Ok
+    );
+    // AuthorityInfoAccess with one OCSP URL: SEQUENCE { SEQUENCE { id-ad-ocsp, [6] "http://o" } }
+    let aia = vec![
+        0x30, 0x18, 0x30, 0x16, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x86,
+        0x0a,
+    ]
+    .into_iter()
+    .chain(*b"http://o.x")
+    .collect::<Vec<u8>>();
+    let ocsp = leaf(
+        &pki,
+        8,
+        false,
+        vec![CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+            aia,
+        )],
+    );
+    let st = check_chain(&[ocsp, pki.ca.clone()], &[], T0, None);
+    match st.overall() {
+        Overall::Unknown(why) => assert!(why.contains("OCSP"), "{why}"),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn freshest_crl_without_a_delta_is_unknown() {
+    let pki = ca("CA");
+    // FreshestCRL with one URI: SEQUENCE { SEQUENCE { [0] { [0] { [6] "http://d" } } } }
+    let ext = vec![0x30, 0x0e, 0x30, 0x0c, 0xa0, 0x0a, 0xa0, 0x08, 0x86, 0x06]
+        .into_iter()
+        .chain(*b"http:/")
+        .collect::<Vec<u8>>();
+    let l = leaf(
+        &pki,
+        7,
+        true,
+        vec![CustomExtension::from_oid_content(&[2, 5, 29, 46], ext)],
+    );
+    let crls = [crl(&pki, 1, -2, 5, vec![])];
+    match check_chain(&[l, pki.ca.clone()], &crls, T0, None).overall() {
+        Overall::Unknown(why) => assert!(why.contains("delta"), "{why}"),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn invalidity_date_after_an_authentic_signing_time_is_not_revoked() {
+    let pki = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let crls = [crl(
+        &pki,
+        1,
+        -2,
+        5,
+        vec![revoke(7, Some(RevocationReason::KeyCompromise), Some(-3))],
+    )];
+    let chain = [l, pki.ca.clone()];
+    let signed_before = T0 - 10 * 86_400;
+    let signed_after = T0 - 86_400;
+    assert_eq!(
+        check_chain(&chain, &crls, T0, Some(signed_before)).overall(),
+        Overall::Ok
+    );
+    assert!(matches!(
+        check_chain(&chain, &crls, T0, Some(signed_after)).overall(),
+        Overall::Revoked(_)
+    ));
+    // Without an authentic signing time (notary.x509), any entry revokes.
+    assert!(matches!(
+        check_chain(&chain, &crls, T0, None).overall(),
+        Overall::Revoked(_)
+    ));
+}
+
+#[test]
+fn hold_is_revoked() {
+    let pki = ca("CA");
+    let l = leaf(&pki, 7, true, vec![]);
+    let crls = [crl(
+        &pki,
+        1,
+        -2,
+        5,
+        vec![revoke(7, Some(RevocationReason::CertificateHold), None)],
+    )];
+    match check_chain(&[l, pki.ca.clone()], &crls, T0, None).overall() {
+        Overall::Revoked(why) => assert!(why.contains("hold"), "{why}"),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn pem_and_der_files_parse_and_garbage_does_not() {
+    let pki = ca("CA");
+    let c = crl(&pki, 1, -2, 5, vec![]);
+    let der = c.der().to_vec();
+    assert_eq!(Crl::parse_file(&der).unwrap().len(), 1);
+    let b64 = {
+        use std::fmt::Write;
+        let enc = base64_encode(&der);
+        let mut s = String::from("-----BEGIN X509 CRL-----\n");
+        for line in enc.as_bytes().chunks(64) {
+            let _ = writeln!(s, "{}", std::str::from_utf8(line).unwrap());
+        }
+        s.push_str("-----END X509 CRL-----\n");
+        s
+    };
+    let two = format!("{b64}{b64}");
+    assert_eq!(Crl::parse_file(two.as_bytes()).unwrap().len(), 2);
+    assert!(Crl::parse_file(b"garbage").is_err());
+    assert!(Crl::parse_file(&der[..der.len() - 3]).is_err());
+    assert_eq!(c.issuer(), "CN=CA");
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

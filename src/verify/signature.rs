@@ -1,0 +1,981 @@
+//! The signature stage: Notary Project verification of every image's signatures, from the bytes
+//! the integrity stage already read, against local trust material.
+//!
+//! Per image: pick the trust-policy statement for its scope; find its signatures (manifests in
+//! `index.json` or in the `sha256-<hex>` referrers tag index whose `subject` is the image, or one of
+//! its child manifests, with the Notary artifact type); evaluate each signature in the
+//! specification's order (integrity, authenticity and trusted identity, expiry, authentic
+//! timestamp, revocation, then payload and user metadata); apply the level's enforce / log / skip
+//! action to each validation. One passing signature verifies a target; all are reported.
+//!
+//! No clock, no network: the verification time is [`TrustInputs::at`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::digest::Digest;
+use crate::finding::Code;
+use crate::layout::model::{self, Descriptor, Document, NOTARY_SIGNATURE};
+use crate::layout::{blob_name, Catalog, Content};
+use crate::notary::chain::{ValidatedChain, ValidityTime};
+use crate::notary::envelope::{Envelope, EnvelopeError, SigningScheme};
+use crate::notary::policy::{Action, Check, PolicyDocument, Statement, VerifyTimestamp};
+use crate::notary::revocation::{self, Crl, Overall};
+use crate::notary::timestamp;
+use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
+
+use super::integrity::Integrity;
+
+/// Signatures evaluated per target at most (notation's default limit is 50).
+pub const MAX_SIGNATURES_PER_TARGET: usize = 50;
+
+/// Everything the signature stage needs besides the bundle.
+pub struct TrustInputs {
+    /// The trust policy document.
+    pub policy: PolicyDocument,
+    /// The trust store root (the folder holding `x509/`).
+    pub store_root: PathBuf,
+    /// CRLs at hand.
+    pub crls: Vec<Crl>,
+    /// Verification time, Unix seconds.
+    pub at: i64,
+    /// Registry scope to match instead of each image's recorded repository.
+    pub scope: Option<String>,
+    /// Required user metadata (`--user-metadata K=V`).
+    pub user_metadata: Vec<(String, String)>,
+}
+
+/// Trust stores, loaded once each.
+pub struct StoreCache {
+    root: PathBuf,
+    loaded: HashMap<(StoreType, String), Result<Vec<TrustedCert>, TrustStoreError>>,
+}
+
+impl StoreCache {
+    /// A cache over the trust store at `root`.
+    pub fn new(root: &Path) -> Self {
+        StoreCache {
+            root: root.to_path_buf(),
+            loaded: HashMap::new(),
+        }
+    }
+
+    /// Loads (once) the store `kind:name`.
+    pub fn get(
+        &mut self,
+        kind: StoreType,
+        name: &str,
+    ) -> &Result<Vec<TrustedCert>, TrustStoreError> {
+        let root = self.root.clone();
+        self.loaded
+            .entry((kind, name.to_owned()))
+            .or_insert_with(|| {
+                truststore::load_with(&root, kind, name, &crate::notary::chain::is_self_signed)
+            })
+    }
+
+    /// SHA-256 fingerprints of every certificate loaded so far, sorted.
+    pub fn fingerprints(&self) -> Vec<String> {
+        let mut v: BTreeSet<String> = BTreeSet::new();
+        for certs in self.loaded.values().flatten() {
+            for c in certs {
+                v.insert(Digest::sha256(&c.der).to_string());
+            }
+        }
+        v.into_iter().collect()
+    }
+}
+
+/// The result of one validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Passed.
+    Pass,
+    /// Failed.
+    Fail,
+    /// Could not be established (revocation without a current CRL).
+    Unknown,
+    /// Not evaluated: skipped by the policy, or an earlier enforced check failed.
+    Skipped,
+}
+
+/// One validation in the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Validation {
+    /// What happened.
+    pub result: Outcome,
+    /// What the policy does with a failure: `enforce`, `log` or `skip`.
+    pub action: &'static str,
+    /// Why it failed (or why it was not evaluated).
+    pub reason: Option<String>,
+}
+
+impl Validation {
+    fn pending(action: Action) -> Self {
+        Validation {
+            result: Outcome::Skipped,
+            action: action.as_str(),
+            reason: Some(match action {
+                Action::Skip => "skipped by the trust policy".into(),
+                _ => "not evaluated: an earlier enforced check failed".into(),
+            }),
+        }
+    }
+}
+
+/// The five validations of the specification.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validations {
+    /// Envelope, signature, certificate rules, payload.
+    pub integrity: Validation,
+    /// Chain to a trust store, trusted identity.
+    pub authenticity: Validation,
+    /// Certificate validity at the trusted time; RFC 3161 timestamp.
+    pub authentic_timestamp: Validation,
+    /// `io.cncf.notary.expiry`.
+    pub expiry: Validation,
+    /// CRL status of the signing chain.
+    pub revocation: Validation,
+}
+
+/// The signer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Signer {
+    /// Leaf certificate subject (RFC 4514).
+    pub subject: String,
+    /// Leaf certificate issuer.
+    pub issuer: String,
+}
+
+/// A verified timestamp.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimestampReport {
+    /// `genTime`, RFC 3339.
+    pub time: String,
+    /// The TSA certificate's subject.
+    pub tsa: String,
+}
+
+/// A failure of a signature: its stable code and message.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureFailure {
+    /// Stable code.
+    pub code: Code,
+    /// For people.
+    pub message: String,
+}
+
+/// One signature in the report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureReport {
+    /// The signature manifest's digest.
+    pub manifest_digest: String,
+    /// The digest of the manifest it signs.
+    pub subject_digest: String,
+    /// `jws` or `cose`.
+    pub envelope_type: Option<&'static str>,
+    /// `notary.x509` or `notary.x509.signingAuthority`.
+    pub signing_scheme: Option<&'static str>,
+    /// Leaf subject and issuer.
+    pub signer: Option<Signer>,
+    /// SHA-256 of each chain certificate, leaf first.
+    pub chain_fingerprints: Vec<String>,
+    /// Signing time (or authentic signing time), RFC 3339.
+    pub signing_time: Option<String>,
+    /// The verified timestamp, when one was used.
+    pub timestamp: Option<TimestampReport>,
+    /// Expiry, RFC 3339.
+    pub expiry: Option<String>,
+    /// Each validation.
+    pub validations: Validations,
+    /// `pass` or `fail`.
+    pub verdict: &'static str,
+    /// The enforced failure that decided a `fail`.
+    pub failure: Option<SignatureFailure>,
+    /// Logged (non-enforced) failures.
+    pub warnings: Vec<SignatureFailure>,
+}
+
+/// The descriptor a signature must sign.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Media type.
+    pub media_type: String,
+    /// Digest.
+    pub digest: String,
+    /// Size.
+    pub size: u64,
+}
+
+/// RFC 3339 (UTC, seconds) of Unix seconds.
+pub fn rfc3339(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+struct Eval<'a> {
+    statement: &'a Statement,
+    v: Validations,
+    failure: Option<SignatureFailure>,
+    warnings: Vec<SignatureFailure>,
+}
+
+impl Eval<'_> {
+    fn slot(&mut self, check: Check) -> &mut Validation {
+        match check {
+            Check::Integrity => &mut self.v.integrity,
+            Check::Authenticity => &mut self.v.authenticity,
+            Check::AuthenticTimestamp => &mut self.v.authentic_timestamp,
+            Check::Expiry => &mut self.v.expiry,
+            Check::Revocation => &mut self.v.revocation,
+        }
+    }
+
+    fn pass(&mut self, check: Check) {
+        let s = self.slot(check);
+        if s.result == Outcome::Skipped && s.action != Action::Skip.as_str() {
+            s.result = Outcome::Pass;
+            s.reason = None;
+        }
+    }
+
+    /// Records a failure under `check`'s action; returns `true` when it is enforced (stop).
+    fn fail(&mut self, check: Check, outcome: Outcome, code: Code, message: String) -> bool {
+        let action = if check == Check::Integrity {
+            Action::Enforce
+        } else {
+            self.statement.action(check)
+        };
+        let s = self.slot(check);
+        s.result = outcome;
+        s.reason = Some(message.clone());
+        match action {
+            Action::Enforce => {
+                self.failure = Some(SignatureFailure { code, message });
+                true
+            }
+            Action::Log => {
+                self.warnings.push(SignatureFailure { code, message });
+                false
+            }
+            Action::Skip => false,
+        }
+    }
+
+    /// A failure that is fatal at every level (payload, user metadata, plugin).
+    fn fatal(&mut self, code: Code, message: String) {
+        self.v.integrity.result = Outcome::Fail;
+        self.v.integrity.reason = Some(message.clone());
+        self.failure = Some(SignatureFailure { code, message });
+    }
+}
+
+fn envelope_code(e: &EnvelopeError) -> Code {
+    match e {
+        EnvelopeError::PluginRequired { .. } => Code::PluginRequired,
+        _ => Code::SignatureIntegrity,
+    }
+}
+
+fn store_code(e: &TrustStoreError) -> Code {
+    match e.code() {
+        "truststore_missing" => Code::TruststoreMissing,
+        _ => Code::TruststoreInvalid,
+    }
+}
+
+/// Evaluates one envelope against `target` under `statement`.
+pub fn evaluate(
+    envelope_media_type: &str,
+    envelope: &[u8],
+    target: &Target,
+    statement: &Statement,
+    stores: &mut StoreCache,
+    inputs: &TrustInputs,
+) -> SignatureReport {
+    let mut ev = Eval {
+        statement,
+        v: Validations {
+            integrity: Validation::pending(Action::Enforce),
+            authenticity: Validation::pending(statement.action(Check::Authenticity)),
+            authentic_timestamp: Validation::pending(statement.action(Check::AuthenticTimestamp)),
+            expiry: Validation::pending(statement.action(Check::Expiry)),
+            revocation: Validation::pending(statement.action(Check::Revocation)),
+        },
+        failure: None,
+        warnings: Vec::new(),
+    };
+    let mut report = SignatureReport {
+        manifest_digest: String::new(),
+        subject_digest: target.digest.clone(),
+        envelope_type: None,
+        signing_scheme: None,
+        signer: None,
+        chain_fingerprints: Vec::new(),
+        signing_time: None,
+        timestamp: None,
+        expiry: None,
+        validations: ev.v.clone(),
+        verdict: "fail",
+        failure: None,
+        warnings: Vec::new(),
+    };
+    run(
+        &mut ev,
+        &mut report,
+        envelope_media_type,
+        envelope,
+        target,
+        stores,
+        inputs,
+    );
+    report.validations = ev.v;
+    report.verdict = if ev.failure.is_none() { "pass" } else { "fail" };
+    report.failure = ev.failure;
+    report.warnings = ev.warnings;
+    report
+}
+
+fn run(
+    ev: &mut Eval<'_>,
+    report: &mut SignatureReport,
+    media_type: &str,
+    bytes: &[u8],
+    target: &Target,
+    stores: &mut StoreCache,
+    inputs: &TrustInputs,
+) {
+    // 1. Integrity: envelope, signature over the exact bytes, certificate rules.
+    let env = match Envelope::parse(media_type, bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            ev.fail(
+                Check::Integrity,
+                Outcome::Fail,
+                envelope_code(&e),
+                format!("envelope: {e}"),
+            );
+            return;
+        }
+    };
+    report.envelope_type = Some(match env.format() {
+        crate::notary::envelope::EnvelopeFormat::Jws => "jws",
+        crate::notary::envelope::EnvelopeFormat::Cose => "cose",
+    });
+    report.signing_scheme = Some(env.signing_scheme().as_str());
+    report.signing_time = Some(rfc3339(env.effective_signing_time()));
+    report.expiry = env.expiry().map(rfc3339);
+    report.chain_fingerprints = env
+        .certificate_chain()
+        .iter()
+        .map(|c| Digest::sha256(c).to_string())
+        .collect();
+    let chain: ValidatedChain = match env.verify() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = envelope_code(&e);
+            if code == Code::PluginRequired {
+                ev.fatal(code, format!("{e}: this verifier runs no plugins"));
+            } else {
+                ev.fail(Check::Integrity, Outcome::Fail, code, format!("{e}"));
+            }
+            return;
+        }
+    };
+    if let Some(leaf) = chain.certificates().first() {
+        report.signer = Some(Signer {
+            subject: leaf.subject_string(),
+            issuer: leaf.certificate().tbs_certificate.issuer.to_string(),
+        });
+    }
+    let payload = match env.parse_payload() {
+        Ok(p) => p,
+        Err(e) => {
+            ev.fail(
+                Check::Integrity,
+                Outcome::Fail,
+                Code::SignatureIntegrity,
+                format!("payload: {e}"),
+            );
+            return;
+        }
+    };
+    if let Err(e) = payload.check_descriptor(&target.media_type, &target.digest, target.size) {
+        ev.fatal(Code::PayloadMismatch, format!("{e}"));
+        return;
+    }
+    ev.pass(Check::Integrity);
+
+    // 2. Authenticity: a chain certificate equal to one in a store of the scheme's type.
+    let scheme = env.signing_scheme();
+    let kind = match scheme {
+        SigningScheme::X509 => StoreType::Ca,
+        SigningScheme::X509SigningAuthority => StoreType::SigningAuthority,
+    };
+    if ev.statement.action(Check::Authenticity) != Action::Skip {
+        let names: Vec<String> = ev
+            .statement
+            .trust_stores_of(kind)
+            .map(|r| r.name().to_owned())
+            .collect();
+        let mut trusted: Vec<Vec<u8>> = Vec::new();
+        let mut load_error: Option<(Code, String)> = None;
+        for name in &names {
+            match stores.get(kind, name) {
+                Ok(certs) => trusted.extend(certs.iter().map(|c| c.der.clone())),
+                Err(e) => {
+                    load_error
+                        .get_or_insert((store_code(e), format!("trust store {kind}:{name}: {e}")));
+                }
+            }
+        }
+        let hit = env
+            .certificate_chain()
+            .iter()
+            .any(|c| trusted.iter().any(|t| t == c));
+        let outcome = if let Some((code, msg)) = load_error.filter(|_| !hit) {
+            Some((code, msg))
+        } else if names.is_empty() {
+            Some((
+                Code::UntrustedSigner,
+                format!(
+                    "the trust policy names no {kind} trust store for the {} scheme",
+                    scheme.as_str()
+                ),
+            ))
+        } else if !hit {
+            Some((
+                Code::UntrustedSigner,
+                format!(
+                    "no certificate of the signing chain is in the {kind} trust store(s) {}",
+                    names.join(", ")
+                ),
+            ))
+        } else {
+            None
+        };
+        match outcome {
+            Some((code, msg)) => {
+                if ev.fail(Check::Authenticity, Outcome::Fail, code, msg) {
+                    return;
+                }
+            }
+            None => {
+                let leaf = chain
+                    .certificates()
+                    .first()
+                    .map(|c| c.certificate().tbs_certificate.subject.clone());
+                match leaf.map(|name| ev.statement.match_identity(&name)) {
+                    Some(Ok(true)) => ev.pass(Check::Authenticity),
+                    Some(Ok(false)) | None => {
+                        let subject = report
+                            .signer
+                            .as_ref()
+                            .map(|s| s.subject.clone())
+                            .unwrap_or_default();
+                        if ev.fail(
+                            Check::Authenticity,
+                            Outcome::Fail,
+                            Code::TrustedIdentity,
+                            format!(
+                                "signer {subject:?} is not one of the policy's trusted identities"
+                            ),
+                        ) {
+                            return;
+                        }
+                    }
+                    Some(Err(e)) => {
+                        if ev.fail(
+                            Check::Authenticity,
+                            Outcome::Fail,
+                            Code::TrustedIdentity,
+                            format!("signer subject: {e}"),
+                        ) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // 3. Expiry.
+    if ev.statement.action(Check::Expiry) != Action::Skip {
+        match env.check_expiry(inputs.at) {
+            Ok(()) => ev.pass(Check::Expiry),
+            Err(e) => {
+                if ev.fail(
+                    Check::Expiry,
+                    Outcome::Fail,
+                    Code::SignatureExpired,
+                    format!("{e}"),
+                ) {
+                    return;
+                }
+            }
+        }
+    }
+
+    // 4. Authentic timestamp: chain validity at the trusted time.
+    if authentic_timestamp(ev, report, &env, &chain, stores, inputs) {
+        return;
+    }
+
+    // 5. Revocation of the signing chain.
+    if ev.statement.action(Check::Revocation) != Action::Skip {
+        let certs: Vec<x509_cert::Certificate> = chain
+            .certificates()
+            .iter()
+            .map(|c| c.certificate().clone())
+            .collect();
+        let ast = match scheme {
+            SigningScheme::X509SigningAuthority => env.authentic_signing_time(),
+            SigningScheme::X509 => None,
+        };
+        match revocation::check_chain(&certs, &inputs.crls, inputs.at, ast).overall() {
+            Overall::Ok => ev.pass(Check::Revocation),
+            Overall::Revoked(msg) => {
+                if ev.fail(Check::Revocation, Outcome::Fail, Code::Revoked, msg) {
+                    return;
+                }
+            }
+            Overall::Unknown(msg) => {
+                if ev.fail(
+                    Check::Revocation,
+                    Outcome::Unknown,
+                    Code::RevocationUnknown,
+                    msg,
+                ) {
+                    return;
+                }
+            }
+        }
+    }
+
+    // 6. User metadata (fatal at every level).
+    if let Err(e) = payload.check_user_metadata(&inputs.user_metadata) {
+        ev.fatal(Code::UserMetadata, format!("{e}"));
+    }
+}
+
+/// The authentic-timestamp step (SPEC-NOTES §6.3). Returns `true` when an enforced failure stops
+/// the evaluation.
+fn authentic_timestamp(
+    ev: &mut Eval<'_>,
+    report: &mut SignatureReport,
+    env: &Envelope,
+    chain: &ValidatedChain,
+    stores: &mut StoreCache,
+    inputs: &TrustInputs,
+) -> bool {
+    const CHECK: Check = Check::AuthenticTimestamp;
+    let fail = |ev: &mut Eval<'_>, msg: String| {
+        ev.fail(CHECK, Outcome::Fail, Code::AuthenticTimestamp, msg)
+    };
+    match env.signing_scheme() {
+        SigningScheme::X509SigningAuthority => {
+            let Some(t) = env.authentic_signing_time() else {
+                return fail(
+                    ev,
+                    "signingAuthority scheme without authenticSigningTime".into(),
+                );
+            };
+            return match chain.check_validity(ValidityTime::At(t)) {
+                Ok(()) => {
+                    ev.pass(CHECK);
+                    false
+                }
+                Err(e) => fail(
+                    ev,
+                    format!(
+                        "certificate was not valid when the signature was produced at {}: {e}",
+                        rfc3339(t)
+                    ),
+                ),
+            };
+        }
+        SigningScheme::X509 => {}
+    }
+    let tsa_names: Vec<String> = ev
+        .statement
+        .trust_stores_of(StoreType::Tsa)
+        .map(|r| r.name().to_owned())
+        .collect();
+    let expired_now = chain
+        .certificates()
+        .iter()
+        .any(|c| inputs.at > c.not_after());
+    let triggered = !tsa_names.is_empty()
+        && match ev.statement.verify_timestamp() {
+            VerifyTimestamp::Always => true,
+            VerifyTimestamp::AfterCertExpiry => expired_now,
+        };
+    if !triggered {
+        return match chain.check_validity(ValidityTime::At(inputs.at)) {
+            Ok(()) => {
+                ev.pass(CHECK);
+                false
+            }
+            Err(e) => fail(
+                ev,
+                format!(
+                    "certificate not valid at the verification time {}: {e}",
+                    rfc3339(inputs.at)
+                ),
+            ),
+        };
+    }
+    let Some(token) = env.timestamp_token() else {
+        return fail(
+            ev,
+            "no timestamp countersignature was found in the signature envelope".into(),
+        );
+    };
+    let mut roots: Vec<Vec<u8>> = Vec::new();
+    for name in &tsa_names {
+        match stores.get(StoreType::Tsa, name) {
+            Ok(certs) => roots.extend(certs.iter().map(|c| c.der.clone())),
+            Err(e) => return fail(ev, format!("trust store tsa:{name}: {e}")),
+        }
+    }
+    let ts = match timestamp::verify(
+        token,
+        env.signature(),
+        &roots,
+        &timestamp::Limits::default(),
+    ) {
+        Ok(ts) => ts,
+        Err(e) => return fail(ev, format!("timestamp: {e}")),
+    };
+    let tsa_subject = ts
+        .tsa_chain
+        .first()
+        .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(d).ok())
+        .map(|c| c.tbs_certificate.subject.to_string())
+        .unwrap_or_default();
+    report.timestamp = Some(TimestampReport {
+        time: rfc3339(ts.gen_time),
+        tsa: tsa_subject,
+    });
+    if let Err(e) = chain.check_validity(ValidityTime::Range {
+        lower: ts.lower,
+        upper: ts.upper,
+    }) {
+        return fail(
+            ev,
+            format!(
+                "timestamp {} is outside a signing certificate's validity: {e}",
+                rfc3339(ts.gen_time)
+            ),
+        );
+    }
+    // The TSA chain's revocation is always checked once a timestamp is used; unknown fails.
+    let tsa_certs: Vec<x509_cert::Certificate> = ts
+        .tsa_chain
+        .iter()
+        .filter_map(|d| <x509_cert::Certificate as der::Decode>::from_der(d).ok())
+        .collect();
+    match revocation::check_chain(&tsa_certs, &inputs.crls, inputs.at, None).overall() {
+        Overall::Ok => {
+            ev.pass(CHECK);
+            false
+        }
+        Overall::Revoked(msg) | Overall::Unknown(msg) => fail(ev, format!("timestamping {msg}")),
+    }
+}
+
+/// The signature outcome of one image.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSignatures {
+    /// The image digest.
+    pub digest: String,
+    /// The registry scope matched.
+    pub scope: Option<String>,
+    /// The trust-policy statement applied.
+    pub policy: Option<PolicyRef>,
+    /// Every signature evaluated.
+    pub signatures: Vec<SignatureReport>,
+    /// `pass` or `fail`.
+    pub verdict: &'static str,
+    /// Why it failed.
+    pub failure: Option<SignatureFailure>,
+}
+
+/// The statement applied to an image.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyRef {
+    /// Statement name.
+    pub name: String,
+    /// Its level.
+    pub level: &'static str,
+}
+
+/// The repository of a reference: `registry/repo:tag` or `registry/repo@digest` -> `registry/repo`.
+/// `None` when the reference names no repository (a bare tag such as `v1`).
+pub fn scope_of(reference: &str) -> Option<String> {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    let last_slash = without_digest.rfind('/')?;
+    let tail = without_digest.get(last_slash..).unwrap_or("");
+    let repo = match tail.rfind(':') {
+        Some(i) => without_digest
+            .get(..last_slash + i)
+            .unwrap_or(without_digest),
+        None => without_digest,
+    };
+    Some(repo.to_owned())
+}
+
+/// Rank of a signature failure: the one that got furthest explains an image failure best.
+fn rank(code: Code) -> u8 {
+    match code {
+        Code::SignatureIntegrity | Code::PayloadMismatch => 1,
+        Code::PluginRequired => 2,
+        Code::TruststoreMissing | Code::TruststoreInvalid | Code::UntrustedSigner => 3,
+        Code::TrustedIdentity => 4,
+        Code::SignatureExpired => 5,
+        Code::AuthenticTimestamp => 6,
+        Code::Revoked | Code::RevocationUnknown => 7,
+        Code::UserMetadata => 8,
+        _ => 0,
+    }
+}
+
+/// Finds the Notary signatures of `target` among `index.json` entries and referrers tag indexes.
+fn signatures_of(target: &Target, entries: &[Descriptor], integrity: &Integrity) -> Vec<Digest> {
+    let mut out: Vec<Digest> = Vec::new();
+    let consider = |desc: &Descriptor, out: &mut Vec<Digest>| {
+        let Ok(d) = Digest::parse(&desc.digest) else {
+            return;
+        };
+        let Some(doc) = integrity.documents.get(&d) else {
+            return;
+        };
+        let Some(subject) = &doc.subject else { return };
+        let same = subject.digest == target.digest
+            && subject.size == target.size
+            && subject.media_type() == target.media_type;
+        if same && doc.effective_artifact_type() == Some(NOTARY_SIGNATURE) && !out.contains(&d) {
+            out.push(d);
+        }
+    };
+    for e in entries {
+        consider(e, &mut out);
+    }
+    let tag = format!(
+        "sha256-{}",
+        target.digest.strip_prefix("sha256:").unwrap_or("")
+    );
+    for e in entries
+        .iter()
+        .filter(|e| e.annotations.get(model::REF_NAME) == Some(&tag))
+    {
+        if let Some(doc) = Digest::parse(&e.digest)
+            .ok()
+            .and_then(|d| integrity.documents.get(&d))
+        {
+            for m in doc.manifests.iter().flatten() {
+                consider(m, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn envelope_of<'a>(
+    sig: &Digest,
+    cat: &'a Catalog,
+    integrity: &Integrity,
+) -> Result<(String, &'a [u8]), String> {
+    let doc: &Document = integrity
+        .documents
+        .get(sig)
+        .ok_or("signature manifest was not readable")?;
+    let layers = doc.layers.as_deref().unwrap_or(&[]);
+    let [layer] = layers else {
+        return Err(format!(
+            "signature manifest has {} layers, expected exactly one envelope",
+            layers.len()
+        ));
+    };
+    let d = Digest::parse(&layer.digest).map_err(|e| e.to_string())?;
+    if integrity.failed.contains(&d) || integrity.failed.contains(sig) {
+        return Err(format!(
+            "envelope {} failed the integrity stage",
+            blob_name(&d)
+        ));
+    }
+    match cat.blobs.get(&d).map(|b| &b.content) {
+        Some(Content::Json(b)) | Some(Content::Bytes(b)) => Ok((layer.media_type().to_owned(), b)),
+        Some(_) => Err("envelope is larger than the limit kept in memory".into()),
+        None => Err("envelope blob is missing".into()),
+    }
+}
+
+/// Verifies the signatures of every image `integrity` describes.
+pub fn verify_images(
+    cat: &Catalog,
+    integrity: &Integrity,
+    inputs: &TrustInputs,
+    stores: &mut StoreCache,
+) -> Vec<ImageSignatures> {
+    let entries: Vec<Descriptor> = cat
+        .index_json
+        .as_ref()
+        .and_then(|s| s.bytes())
+        .and_then(|b| Document::parse(b).ok())
+        .and_then(|d| d.manifests)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for image in &integrity.images {
+        let mut res = ImageSignatures {
+            digest: image.digest.clone(),
+            scope: None,
+            policy: None,
+            signatures: Vec::new(),
+            verdict: "fail",
+            failure: None,
+        };
+        let scope = inputs
+            .scope
+            .clone()
+            .or_else(|| image.reference.as_deref().and_then(scope_of));
+        let Some(scope) = scope else {
+            res.failure = Some(SignatureFailure {
+                code: Code::ScopeUnknown,
+                message: format!(
+                    "image {:?} records no repository to match the trust policy's registryScopes: pass --scope",
+                    image.reference.as_deref().unwrap_or(&image.digest)
+                ),
+            });
+            out.push(res);
+            continue;
+        };
+        res.scope = Some(scope.clone());
+        let statement = match inputs.policy.statement_for(&scope) {
+            Ok(s) => s,
+            Err(e) => {
+                let code = if e.code() == "no_applicable_policy" {
+                    Code::NoApplicablePolicy
+                } else {
+                    Code::ScopeUnknown
+                };
+                res.failure = Some(SignatureFailure {
+                    code,
+                    message: e.to_string(),
+                });
+                out.push(res);
+                continue;
+            }
+        };
+        res.policy = Some(PolicyRef {
+            name: statement.name().to_owned(),
+            level: statement.level().as_str(),
+        });
+        if statement.is_skip() {
+            res.verdict = "pass";
+            out.push(res);
+            continue;
+        }
+        let Some(top) = entries.iter().find(|e| e.digest == image.digest) else {
+            out.push(res);
+            continue;
+        };
+        let mut targets = vec![Target {
+            media_type: top.media_type().to_owned(),
+            digest: top.digest.clone(),
+            size: top.size,
+        }];
+        if let Some(doc) = Digest::parse(&top.digest)
+            .ok()
+            .and_then(|d| integrity.documents.get(&d))
+        {
+            for m in doc.manifests.iter().flatten() {
+                targets.push(Target {
+                    media_type: m.media_type().to_owned(),
+                    digest: m.digest.clone(),
+                    size: m.size,
+                });
+            }
+        }
+        let mut failure: Option<SignatureFailure> = None;
+        let mut top_passed = false;
+        for (i, target) in targets.iter().enumerate() {
+            let sigs = signatures_of(target, &entries, integrity);
+            if i == 0 && sigs.is_empty() {
+                failure = Some(SignatureFailure {
+                    code: Code::NoSignature,
+                    message: format!("no signature is associated with {}", target.digest),
+                });
+            }
+            let mut passed = sigs.is_empty() && i > 0;
+            let mut best: Option<SignatureFailure> = None;
+            for sig in sigs.iter().take(MAX_SIGNATURES_PER_TARGET) {
+                let mut r = match envelope_of(sig, cat, integrity) {
+                    Ok((mt, bytes)) => evaluate(&mt, bytes, target, statement, stores, inputs),
+                    Err(msg) => {
+                        let mut r = evaluate("", b"", target, statement, stores, inputs);
+                        r.validations.integrity.reason = Some(msg.clone());
+                        r.failure = Some(SignatureFailure {
+                            code: Code::SignatureIntegrity,
+                            message: msg,
+                        });
+                        r
+                    }
+                };
+                r.manifest_digest = sig.to_string();
+                if r.verdict == "pass" {
+                    passed = true;
+                } else if let Some(f) = &r.failure {
+                    if best.as_ref().is_none_or(|b| rank(f.code) > rank(b.code)) {
+                        best = Some(f.clone());
+                    }
+                }
+                res.signatures.push(r);
+            }
+            if i == 0 {
+                top_passed = passed;
+            }
+            if !passed && failure.is_none() {
+                failure = best.map(|b| SignatureFailure {
+                    code: b.code,
+                    message: format!("no signature of {} verified: {}", target.digest, b.message),
+                });
+            }
+        }
+        if top_passed && failure.is_none() {
+            res.verdict = "pass";
+        } else {
+            res.failure = failure.or(Some(SignatureFailure {
+                code: Code::NoSignature,
+                message: "no signature verified".into(),
+            }));
+        }
+        out.push(res);
+    }
+    out
+}
+
+/// Signature warnings and failures by image, for the report's flat lists.
+pub fn summarize(images: &[ImageSignatures]) -> BTreeMap<String, Vec<String>> {
+    let mut m = BTreeMap::new();
+    for i in images {
+        let msgs: Vec<String> = i
+            .signatures
+            .iter()
+            .flat_map(|s| {
+                s.warnings
+                    .iter()
+                    .map(|w| format!("{}: {}", w.code, w.message))
+            })
+            .collect();
+        m.insert(i.digest.clone(), msgs);
+    }
+    m
+}
