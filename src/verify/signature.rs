@@ -311,21 +311,8 @@ pub fn evaluate(
         failure: None,
         warnings: Vec::new(),
     };
-    let mut report = SignatureReport {
-        manifest_digest: String::new(),
-        subject_digest: target.digest.clone(),
-        envelope_type: None,
-        signing_scheme: None,
-        signer: None,
-        chain_fingerprints: Vec::new(),
-        signing_time: None,
-        timestamp: None,
-        expiry: None,
-        validations: ev.v.clone(),
-        verdict: "fail",
-        failure: None,
-        warnings: Vec::new(),
-    };
+    let mut report = empty_report(statement);
+    report.subject_digest = target.digest.clone();
     run(
         &mut ev,
         &mut report,
@@ -641,7 +628,15 @@ fn authentic_timestamp(
     for name in &tsa_names {
         match stores.get(StoreType::Tsa, name) {
             Ok(certs) => roots.extend(certs.iter().map(|c| c.der.clone())),
-            Err(e) => return fail(ev, format!("trust store tsa:{name}: {e}")),
+            Err(e) => {
+                let code = store_code(e);
+                return ev.fail(
+                    CHECK,
+                    Outcome::Fail,
+                    code,
+                    format!("trust store tsa:{name}: {e}"),
+                );
+            }
         }
     }
     let ts = match timestamp::verify(
@@ -687,6 +682,73 @@ fn authentic_timestamp(
             false
         }
         Overall::Revoked(msg) | Overall::Unknown(msg) => fail(ev, format!("timestamping {msg}")),
+    }
+}
+
+/// Evaluates only the authentic-timestamp validation of an envelope (after its integrity), as
+/// notation's per-validation tests do. Returns the validation and, on an enforced or logged
+/// failure, its code.
+pub fn evaluate_authentic_timestamp(
+    envelope_media_type: &str,
+    envelope: &[u8],
+    statement: &Statement,
+    stores: &mut StoreCache,
+    inputs: &TrustInputs,
+) -> (Validation, Option<Code>) {
+    let mut ev = Eval {
+        statement,
+        v: Validations {
+            integrity: Validation::pending(Action::Enforce),
+            authenticity: Validation::pending(Action::Skip),
+            authentic_timestamp: Validation::pending(statement.action(Check::AuthenticTimestamp)),
+            expiry: Validation::pending(Action::Skip),
+            revocation: Validation::pending(Action::Skip),
+        },
+        failure: None,
+        warnings: Vec::new(),
+    };
+    let parsed = Envelope::parse(envelope_media_type, envelope)
+        .and_then(|env| env.verify().map(|c| (env, c)));
+    let (env, chain) = match parsed {
+        Ok(x) => x,
+        Err(e) => {
+            ev.fail(
+                Check::Integrity,
+                Outcome::Fail,
+                envelope_code(&e),
+                format!("{e}"),
+            );
+            return (ev.v.integrity, ev.failure.map(|f| f.code));
+        }
+    };
+    let mut report = empty_report(statement);
+    authentic_timestamp(&mut ev, &mut report, &env, &chain, stores, inputs);
+    let code = ev.failure.as_ref().or(ev.warnings.first()).map(|f| f.code);
+    (ev.v.authentic_timestamp, code)
+}
+
+fn empty_report(statement: &Statement) -> SignatureReport {
+    let pending = |c| Validation::pending(statement.action(c));
+    SignatureReport {
+        manifest_digest: String::new(),
+        subject_digest: String::new(),
+        envelope_type: None,
+        signing_scheme: None,
+        signer: None,
+        chain_fingerprints: Vec::new(),
+        signing_time: None,
+        timestamp: None,
+        expiry: None,
+        validations: Validations {
+            integrity: Validation::pending(Action::Enforce),
+            authenticity: pending(Check::Authenticity),
+            authentic_timestamp: pending(Check::AuthenticTimestamp),
+            expiry: pending(Check::Expiry),
+            revocation: pending(Check::Revocation),
+        },
+        verdict: "fail",
+        failure: None,
+        warnings: Vec::new(),
     }
 }
 
