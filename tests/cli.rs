@@ -236,3 +236,209 @@ fn quiet_and_usage_errors() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.starts_with("airlock "));
 }
+
+/// A corpus case's layout and trust material (read in place), or `None` when the corpus is absent.
+fn corpus_case(name: &str) -> Option<std::path::PathBuf> {
+    let dir = corpus_dir().join(name);
+    if !dir.exists() {
+        assert!(!strict(), "corpus case {name} missing");
+        return None;
+    }
+    Some(dir)
+}
+
+fn trust_args(dir: &std::path::Path) -> Vec<String> {
+    vec![
+        "--trust-policy".into(),
+        dir.join("trustpolicy.json").display().to_string(),
+        "--trust-store".into(),
+        dir.join("truststore").display().to_string(),
+        "--scope".into(),
+        "localhost:5000/e2e".into(),
+        "--at".into(),
+        "2026-06-01T00:00:00Z".into(),
+    ]
+}
+
+fn verify_with(dir: &std::path::Path, bundle: &str, extra: &[&str]) -> Run {
+    let cwd = tempfile::tempdir().unwrap();
+    let b = dir.join(bundle).display().to_string();
+    let mut args: Vec<String> = vec!["verify".into(), b, "--format".into(), "json".into()];
+    args.extend(trust_args(dir));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_in(cwd.path(), &args)
+}
+
+#[test]
+fn signature_report_names_signer_validations_and_trust_anchor() {
+    let Some(dir) = corpus_case("valid-sig.strict.by-tag") else {
+        return;
+    };
+    let r = verify_with(&dir, "layout.tar", &["v1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["mode"], "signatures");
+    assert_eq!(j["verifiedAt"], "2026-06-01T00:00:00Z");
+    assert_eq!(j["trustAnchor"]["mode"], "local");
+    assert!(j["trustAnchor"]["fingerprints"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    let img = &j["images"][0];
+    assert_eq!(img["scope"], "localhost:5000/e2e");
+    assert_eq!(img["policy"]["level"], "strict");
+    assert_eq!(img["verdict"], "pass");
+    let sig = &img["signatures"][0];
+    assert_eq!(sig["envelopeType"], "jws");
+    assert_eq!(sig["signingScheme"], "notary.x509");
+    assert_eq!(
+        sig["signer"]["subject"],
+        "CN=e2e,O=Notary,L=Seattle,ST=WA,C=US"
+    );
+    assert_eq!(sig["verdict"], "pass");
+    for v in [
+        "integrity",
+        "authenticity",
+        "authenticTimestamp",
+        "expiry",
+        "revocation",
+    ] {
+        assert_eq!(
+            sig["validations"][v]["result"], "pass",
+            "{v}: {}",
+            sig["validations"][v]
+        );
+        assert_eq!(sig["validations"][v]["action"], "enforce");
+    }
+    assert_eq!(sig["chainFingerprints"].as_array().unwrap().len(), 1);
+    // The human summary says who signed it.
+    let cwd = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "verify".to_string(),
+        dir.join("layout").display().to_string(),
+        "v1".into(),
+    ];
+    args.extend(trust_args(&dir));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let text = run_in(cwd.path(), &args);
+    assert_eq!(text.code, 0);
+    assert!(text.stderr.contains("signed by CN=e2e"), "{}", text.stderr);
+}
+
+#[test]
+fn logged_failures_are_warnings_and_enforced_ones_fail() {
+    let Some(dir) = corpus_case("expired-sig.permissive") else {
+        return;
+    };
+    let r = verify_with(&dir, "layout", &["v1"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let j = r.json();
+    assert!(
+        codes_of(&j, "warnings").contains(&"signature_expired".to_string()),
+        "{}",
+        j["warnings"]
+    );
+    assert_eq!(
+        j["images"][0]["signatures"][0]["validations"]["expiry"]["action"],
+        "log"
+    );
+    let Some(dir) = corpus_case("expired-sig.strict") else {
+        return;
+    };
+    let r = verify_with(&dir, "layout", &["v1"]);
+    assert_eq!(r.code, 1);
+    assert!(r.codes().contains(&"signature_expired".to_string()));
+}
+
+#[test]
+fn trust_option_errors_are_usage_errors() {
+    let Some(dir) = corpus_case("valid-sig.strict.by-tag") else {
+        return;
+    };
+    let r = verify_with(&dir, "layout", &["--at", "yesterday"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--at"), "{}", r.stderr);
+    let t = tempfile::tempdir().unwrap();
+    let junk = t.path().join("junk.crl");
+    fs::write(&junk, b"not a crl").unwrap();
+    let r = verify_with(&dir, "layout", &["--crl", junk.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--crl"), "{}", r.stderr);
+    let r = verify_with(&dir, "layout", &["--integrity-only"]);
+    assert_eq!(r.code, 2, "--integrity-only conflicts with trust options");
+    let Some(bad) = corpus_case("valid-sig.policy.override-integrity") else {
+        return;
+    };
+    let r = verify_with(&bad, "layout", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("(policy_invalid)"), "{}", r.stderr);
+}
+
+#[test]
+fn an_image_without_a_repository_needs_a_scope() {
+    let Some(dir) = corpus_case("valid-sig.strict.by-tag") else {
+        return;
+    };
+    let cwd = tempfile::tempdir().unwrap();
+    let (layout, policy, store) = (
+        dir.join("layout"),
+        dir.join("trustpolicy.json"),
+        dir.join("truststore"),
+    );
+    let args = [
+        "verify",
+        layout.to_str().unwrap(),
+        "--trust-policy",
+        policy.to_str().unwrap(),
+        "--trust-store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let r = run_in(cwd.path(), &args);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.codes().contains(&"scope_unknown".to_string()),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn notation_config_directory_is_read_as_notation_reads_it() {
+    let Some(dir) = corpus_case("valid-sig.strict.by-tag") else {
+        return;
+    };
+    let cfg = tempfile::tempdir().unwrap();
+    fs::copy(
+        dir.join("trustpolicy.json"),
+        cfg.path().join("trustpolicy.oci.json"),
+    )
+    .unwrap();
+    for e in walkdir::WalkDir::new(dir.join("truststore")) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(&dir).unwrap();
+        let to = cfg.path().join(rel);
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&to).unwrap();
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    let cwd = tempfile::tempdir().unwrap();
+    let tarball = dir.join("layout.tar");
+    let args = [
+        "verify",
+        tarball.to_str().unwrap(),
+        "--notation-config",
+        cfg.path().to_str().unwrap(),
+        "--scope",
+        "localhost:5000/e2e",
+        "--format",
+        "json",
+    ];
+    let r = run_in(cwd.path(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["images"][0]["verdict"], "pass");
+}

@@ -28,6 +28,9 @@ use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
 
 use super::integrity::Integrity;
 
+/// The empty JSON config media type (image-spec 1.1).
+const EMPTY_JSON: &str = "application/vnd.oci.empty.v1+json";
+
 /// Signatures evaluated per target at most (notation's default limit is 50).
 pub const MAX_SIGNATURES_PER_TARGET: usize = 50;
 
@@ -299,20 +302,14 @@ pub fn evaluate(
     stores: &mut StoreCache,
     inputs: &TrustInputs,
 ) -> SignatureReport {
+    let mut report = empty_report(statement);
+    report.subject_digest = target.digest.clone();
     let mut ev = Eval {
         statement,
-        v: Validations {
-            integrity: Validation::pending(Action::Enforce),
-            authenticity: Validation::pending(statement.action(Check::Authenticity)),
-            authentic_timestamp: Validation::pending(statement.action(Check::AuthenticTimestamp)),
-            expiry: Validation::pending(statement.action(Check::Expiry)),
-            revocation: Validation::pending(statement.action(Check::Revocation)),
-        },
+        v: report.validations.clone(),
         failure: None,
         warnings: Vec::new(),
     };
-    let mut report = empty_report(statement);
-    report.subject_digest = target.digest.clone();
     run(
         &mut ev,
         &mut report,
@@ -823,7 +820,18 @@ fn signatures_of(target: &Target, entries: &[Descriptor], integrity: &Integrity)
         let same = subject.digest == target.digest
             && subject.size == target.size
             && subject.media_type() == target.media_type;
-        if same && doc.effective_artifact_type() == Some(NOTARY_SIGNATURE) && !out.contains(&d) {
+        // SPEC-NOTES §1.1: `artifactType` with the empty-JSON config, or (the form every released
+        // notation writes) no `artifactType` and the config media type naming the signature.
+        let config_mt = doc
+            .config
+            .as_ref()
+            .map(Descriptor::media_type)
+            .unwrap_or("");
+        let is_signature = match doc.artifact_type.as_deref() {
+            Some(t) => t == NOTARY_SIGNATURE && config_mt == EMPTY_JSON,
+            None => config_mt == NOTARY_SIGNATURE,
+        };
+        if same && is_signature && !out.contains(&d) {
             out.push(d);
         }
     };
