@@ -61,6 +61,14 @@ pub enum Code {
     UnexpectedFile,
     /// Warning: a non-distributable (foreign) layer that the bundle does not carry.
     ForeignBlobAbsent,
+    /// Warning: a platform manifest `airlock export --platform` left out on purpose.
+    ExcludedByExport,
+    /// The bundle's trust artifact has no root certificate matching a `--pin`.
+    PinMismatch,
+    /// The bundle carries no trust artifact, but `--pin` or `--trust-bundled` asked for one.
+    TrustArtifactMissing,
+    /// The bundle's trust artifact cannot be read.
+    TrustArtifactInvalid,
     /// A signature envelope is malformed, its signature does not verify, or its certificate chain
     /// breaks the Notary certificate rules.
     SignatureIntegrity,
@@ -124,6 +132,10 @@ impl Code {
             Code::UnreferencedBlob => "unreferenced_blob",
             Code::UnexpectedFile => "unexpected_file",
             Code::ForeignBlobAbsent => "foreign_blob_absent",
+            Code::ExcludedByExport => "excluded_by_export",
+            Code::PinMismatch => "pin_mismatch",
+            Code::TrustArtifactMissing => "trust_artifact_missing",
+            Code::TrustArtifactInvalid => "trust_artifact_invalid",
             Code::SignatureIntegrity => "signature_integrity",
             Code::PayloadMismatch => "payload_mismatch",
             Code::PluginRequired => "plugin_required",

@@ -19,9 +19,11 @@
 pub mod archive;
 pub mod cli;
 pub mod digest;
+pub mod export;
 pub mod finding;
 #[doc(hidden)]
 pub mod fixture;
 pub mod layout;
 pub mod notary;
+pub mod trust_artifact;
 pub mod verify;

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             if let Some(h) = airlock::cli::hint(&err) {
                 eprintln!("hint: {h}");
             }
-            ExitCode::from(airlock::cli::EXIT_ERROR)
+            ExitCode::from(airlock::cli::exit_code(&err))
         }
     }
 }

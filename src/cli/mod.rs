@@ -1,6 +1,7 @@
 //! The command line: clap definitions, one file per command, output rendering and progress bars.
 //! Only this module prints.
 
+mod export;
 mod fixture;
 mod inspect;
 mod output;
@@ -77,6 +78,18 @@ airlock verify bundle.tar.zst --integrity-only\n  airlock verify ./layout regist
 cat bundle.tar.zst | airlock verify - --integrity-only --report audit.json"
     )]
     Verify(VerifyArgs),
+    /// Write images, their signatures and the trust material into one bundle.
+    #[command(
+        long_about = "Write images, every notation signature of them and of their platform manifests, and the \
+trust material the far side needs (trust policy, trust-store certificates, CRLs, an export record) into one \
+bundle: an OCI layout directory, or a deterministic .tar, .tar.zst or .tar.gz. Manifests are kept byte for \
+byte; every blob is hashed while it is written. When trust material is given, the captured signatures are \
+verified before anything is made visible, and the trust roots' fingerprints are printed for --pin.",
+        after_help = "Examples:\n  airlock export oci:./layout:1.0 -o bundle.tar.zst --trust-policy trustpolicy.json --trust-store truststore\n  \
+airlock export -f images.txt --platform linux/amd64 -o bundle/\n\n\
+SOURCE_DATE_EPOCH, when set, is the time recorded in the bundle (reproducible exports)."
+    )]
+    Export(export::ExportArgs),
     /// List the images, platforms, referrers and blobs of a bundle.
     #[command(
         long_about = "List the images (reference, digest, media type, platforms, total size), their referrers by \
@@ -106,8 +119,20 @@ pub struct VerifyArgs {
     /// Images to verify, by org.opencontainers.image.ref.name (full or tag part) or digest. Default: all.
     pub images: Vec<String>,
     /// Check integrity only (digests, sizes, descriptors, layout), without signatures.
-    #[arg(long, conflicts_with_all = ["trust_policy", "trust_store", "notation_config"])]
+    #[arg(
+        long,
+        conflicts_with_all = ["trust_policy", "trust_store", "notation_config", "pin", "trust_bundled"]
+    )]
     pub integrity_only: bool,
+    /// Use the trust artifact the bundle carries, but only if one of its root certificates has this
+    /// SHA-256 fingerprint (sha256:HEX, or openssl's AB:CD:... form); repeatable. The fingerprints
+    /// are what `airlock export` prints, carried out of band. Local trust options win when given.
+    #[arg(long, value_name = "sha256:HEX", value_parser = parse_pin)]
+    pub pin: Vec<String>,
+    /// Use the bundle's trust artifact without a pin: the report says `bundled-unpinned` and the
+    /// summary warns that trust is then anchored in the bundle itself.
+    #[arg(long)]
+    pub trust_bundled: bool,
     /// Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0).
     #[arg(
         long,
@@ -148,6 +173,23 @@ pub struct VerifyArgs {
     pub report: Option<PathBuf>,
 }
 
+fn parse_pin(s: &str) -> Result<String, String> {
+    let hex: String = s
+        .strip_prefix("sha256:")
+        .unwrap_or(s)
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(format!("sha256:{hex}"))
+    } else {
+        Err(format!(
+            "{s:?} is not a SHA-256 fingerprint (sha256:<64 hex>)"
+        ))
+    }
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -186,6 +228,17 @@ pub enum UsageError {
     BadOption(String),
 }
 
+/// The exit status of an error: 1 when it is a verification outcome (an export that refused a
+/// failing or missing signature), 2 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<crate::export::ExportError>() {
+        Some(crate::export::ExportError::Signatures(_))
+        | Some(crate::export::ExportError::Unsigned(_)) => EXIT_FAIL,
+        Some(crate::export::ExportError::Mismatch { .. }) => EXIT_FAIL,
+        _ => EXIT_ERROR,
+    }
+}
+
 /// A one-line remedy for an error, if there is one.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     match err.downcast_ref::<UsageError>() {
@@ -214,6 +267,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Verify(a) => verify::run(&a, &printer),
         Command::Inspect(a) => inspect::run(&a, &printer),
+        Command::Export(a) => export::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
     }
 }

@@ -8,7 +8,7 @@ use super::output::{human_bytes, print_json};
 use super::{Format, Printer, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
 use crate::layout::{write_atomic, ScanOptions};
 use crate::verify::signature::TrustInputs;
-use crate::verify::{self, Report, Verdict};
+use crate::verify::{self, Anchor, BundledInputs, Report, Verdict};
 
 /// Largest trust policy read.
 const MAX_POLICY_BYTES: u64 = 1 << 20;
@@ -30,8 +30,20 @@ fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Resolves the trust options into the signature stage's inputs; `None` for --integrity-only.
-fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<TrustInputs>> {
+fn read_crls(a: &VerifyArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        let bytes = read_capped(path, crate::notary::revocation::MAX_CRL_BYTES as u64)?;
+        let parsed = crate::notary::revocation::Crl::parse_file(&bytes)
+            .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?;
+        crls.extend(parsed);
+    }
+    Ok(crls)
+}
+
+/// Resolves the trust options into the signature stage's anchor; `None` for --integrity-only.
+/// Local trust material wins over the bundle's.
+fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
     let (policy_path, store_root) = match (&a.trust_policy, &a.trust_store, &a.notation_config) {
         (Some(p), Some(s), None) => (p.clone(), s.clone()),
         (None, None, Some(dir)) => {
@@ -42,6 +54,18 @@ fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<TrustInputs>> 
                 dir.join("trustpolicy.json")
             };
             (p, dir.join("truststore"))
+        }
+        _ if !a.pin.is_empty() || a.trust_bundled => {
+            return Ok(Some(Anchor::Bundled {
+                pins: a.pin.clone(),
+                unpinned: a.trust_bundled && a.pin.is_empty(),
+                rest: BundledInputs {
+                    crls: read_crls(a)?,
+                    at,
+                    scope: a.scope.clone(),
+                    user_metadata: a.user_metadata.clone(),
+                },
+            }))
         }
         _ if a.integrity_only => return Ok(None),
         _ => return Err(UsageError::NoTrustAnchor.into()),
@@ -59,21 +83,15 @@ fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<TrustInputs>> 
             }
         }
     }
-    let mut crls = Vec::new();
-    for path in &a.crl {
-        let bytes = read_capped(path, crate::notary::revocation::MAX_CRL_BYTES as u64)?;
-        let parsed = crate::notary::revocation::Crl::parse_file(&bytes)
-            .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?;
-        crls.extend(parsed);
-    }
-    Ok(Some(TrustInputs {
+    let crls = read_crls(a)?;
+    Ok(Some(Anchor::Local(TrustInputs {
         policy,
         store_root,
         crls,
         at,
         scope: a.scope.clone(),
         user_metadata: a.user_metadata.clone(),
-    }))
+    })))
 }
 
 fn verification_time(a: &VerifyArgs) -> anyhow::Result<jiff::Timestamp> {
@@ -126,6 +144,16 @@ fn summarise(r: &Report, bundle: &str, p: &Printer) {
         "airlock verify {bundle} ({}, {})",
         r.bundle.format, r.mode
     ));
+    if let Some(a) = &r.trust_anchor {
+        match a.mode {
+            "bundled-unpinned" => p.important(
+                "WARNING: trust anchored in the bundle itself (--trust-bundled): this proves integrity only; \
+pin the exporter's root fingerprint with --pin",
+            ),
+            "pinned" => p.info(&format!("  trust: the bundle's trust artifact, pinned by {}", a.pins.join(", "))),
+            _ => {}
+        }
+    }
     for im in &r.images {
         let name = im.reference.as_deref().unwrap_or("(unnamed)");
         let platforms = if im.platforms.is_empty() {

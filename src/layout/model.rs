@@ -21,6 +21,11 @@ pub const DOCKER_INDEX: &str = "application/vnd.docker.distribution.manifest.lis
 pub const OCI_ARTIFACT_MANIFEST: &str = "application/vnd.oci.artifact.manifest.v1+json";
 /// Notary Project signature artifact type.
 pub const NOTARY_SIGNATURE: &str = "application/vnd.cncf.notary.signature";
+/// Artifact type of the trust artifact airlock bundles carry.
+pub const AIRLOCK_TRUST: &str = "application/vnd.airlock.trust.v1+json";
+/// Annotation on an image's `index.json` entry listing the child manifests `--platform` left out
+/// (comma-separated digests), so `verify` reports them as excluded rather than missing.
+pub const EXCLUDED: &str = "io.airlock.export.excluded";
 /// Annotation naming an image in a layout.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Annotation containerd uses for the full image name.

@@ -341,6 +341,47 @@ pub fn load_with(
     Ok(certs)
 }
 
+/// Validates certificates that arrived some other way than a directory (the trust artifact a
+/// bundle carries), with the same rules as [`load_with`]. `label` names their origin in errors.
+pub fn from_ders(
+    label: &Path,
+    kind: StoreType,
+    name: &str,
+    ders: Vec<Vec<u8>>,
+    self_signed: &dyn Fn(&Certificate) -> bool,
+) -> Result<Vec<TrustedCert>, TrustStoreError> {
+    if !is_valid_store_name(name) {
+        return Err(TrustStoreError::InvalidName {
+            name: name.to_owned(),
+        });
+    }
+    if ders.len() > MAX_CERTS {
+        return Err(TrustStoreError::TooManyCerts {
+            path: label.to_path_buf(),
+            limit: MAX_CERTS,
+        });
+    }
+    let mut certs = Vec::new();
+    for der in ders {
+        let cert = Certificate::from_der(&der).map_err(|e| TrustStoreError::NotCertificate {
+            path: label.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        validate(label, &cert, kind, self_signed)?;
+        certs.push(TrustedCert {
+            der,
+            file: label.to_path_buf(),
+        });
+    }
+    if certs.is_empty() {
+        return Err(TrustStoreError::Empty {
+            kind,
+            name: name.to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
 /// The store's entries, sorted by file name as Go's `os.ReadDir` returns them.
 fn list(dir: &Path) -> Result<Vec<PathBuf>, TrustStoreError> {
     let io_err = |source| TrustStoreError::Io {

@@ -64,6 +64,7 @@ pub struct Integrity {
 
 enum Entry {
     Image,
+    Trust,
     Referrer(String),
     TagIndex(String),
 }
@@ -77,6 +78,7 @@ struct Walker<'a> {
     failed: BTreeSet<Digest>,
     failures: Vec<Finding>,
     warnings: Vec<Finding>,
+    excluded: HashSet<String>,
     mismatch_reported: HashSet<Digest>,
     walked_docs: HashSet<Digest>,
     docs: HashMap<Digest, Document>,
@@ -110,6 +112,19 @@ impl<'a> Walker<'a> {
         };
         let path = blob_name(&d);
         let Some(entry) = self.cat.blobs.get(&d) else {
+            if self.excluded.contains(&desc.digest) {
+                if self.record {
+                    self.warnings.push(
+                        Finding::new(
+                            Code::ExcludedByExport,
+                            "child manifest left out by `airlock export --platform`",
+                        )
+                        .digest(&d)
+                        .path(path),
+                    );
+                }
+                return None;
+            }
             if desc.is_foreign() {
                 if self.record {
                     self.warnings.push(
@@ -474,6 +489,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         failed: BTreeSet::new(),
         failures: Vec::new(),
         warnings: Vec::new(),
+        excluded: HashSet::new(),
         mismatch_reported: HashSet::new(),
         walked_docs: HashSet::new(),
         docs: HashMap::new(),
@@ -481,6 +497,12 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
 
     if let Some(index) = &index {
         let entries: Vec<Descriptor> = index.manifests.clone().unwrap_or_default();
+        w.excluded = entries
+            .iter()
+            .filter_map(|e| e.annotations.get(model::EXCLUDED))
+            .flat_map(|v| v.split(',').map(|s| s.trim().to_owned()))
+            .filter(|s| !s.is_empty())
+            .collect();
         let kinds: Vec<Entry> = entries
             .iter()
             .map(|e| {
@@ -492,6 +514,9 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
                     if model::kind_of(e.media_type()) == Kind::Index {
                         return Entry::TagIndex(format!("sha256:{hex}"));
                     }
+                }
+                if e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
+                    return Entry::Trust;
                 }
                 let subject = Digest::parse(&e.digest)
                     .ok()
@@ -526,7 +551,9 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         // Images first, then referrers whose subject is reached, until nothing new is reached.
         let mut walked = vec![false; entries.len()];
         for (i, e) in entries.iter().enumerate() {
-            if matches!(kinds.get(i), Some(Entry::Image)) && selected.get(i) == Some(&true) {
+            let image =
+                matches!(kinds.get(i), Some(Entry::Image)) && selected.get(i) == Some(&true);
+            if image || matches!(kinds.get(i), Some(Entry::Trust)) {
                 w.descriptor(e, 0);
                 if let Some(x) = walked.get_mut(i) {
                     *x = true;

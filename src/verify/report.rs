@@ -117,9 +117,16 @@ pub struct ImageReport {
 
 /// Where the trust anchor came from, and its certificates.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TrustAnchor {
-    /// `local`: a trust policy and trust store on the verifying machine.
+    /// `local` (trust policy and store on the verifying machine), `pinned` (the bundle's trust
+    /// artifact, accepted because a root matched `--pin`) or `bundled-unpinned` (`--trust-bundled`:
+    /// integrity only, trust anchored in the bundle itself).
     pub mode: &'static str,
+    /// The trust artifact's digest, in the bundled modes.
+    pub artifact: Option<String>,
+    /// The pins that matched, in `pinned` mode.
+    pub pins: Vec<String>,
     /// SHA-256 fingerprints of the trust-store certificates used.
     pub fingerprints: Vec<String>,
 }
@@ -157,7 +164,7 @@ pub struct Report {
 impl Report {
     /// Builds the report of an integrity-only verification.
     pub fn integrity_only(cat: &Catalog, i: &Integrity, verified_at: &str) -> Self {
-        Self::build(cat, i, None, verified_at)
+        Self::build(cat, i, None, Vec::new(), verified_at)
     }
 
     /// Builds the report; `signatures` carries the signature stage's results and the trust-store
@@ -165,10 +172,13 @@ impl Report {
     pub fn build(
         cat: &Catalog,
         i: &Integrity,
-        signatures: Option<(&[ImageSignatures], Vec<String>)>,
+        signatures: Option<(&[ImageSignatures], TrustAnchor)>,
+        extra_failures: Vec<Finding>,
         verified_at: &str,
     ) -> Self {
+        let signature_mode = signatures.is_some() || !extra_failures.is_empty();
         let mut failures = i.failures.clone();
+        failures.extend(extra_failures);
         let mut warnings = i.warnings.clone();
         let mut images: Vec<ImageReport> = i
             .images
@@ -195,11 +205,8 @@ impl Report {
             })
             .collect();
         let mut trust_anchor = None;
-        if let Some((sigs, fingerprints)) = signatures {
-            trust_anchor = Some(TrustAnchor {
-                mode: "local",
-                fingerprints,
-            });
+        if let Some((sigs, anchor)) = signatures {
+            trust_anchor = Some(anchor);
             for (img, s) in images.iter_mut().zip(sigs) {
                 img.scope = s.scope.clone();
                 img.policy = s.policy.clone();
@@ -225,7 +232,7 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::this(),
             verified_at: verified_at.to_owned(),
-            mode: if trust_anchor.is_some() {
+            mode: if signature_mode {
                 "signatures"
             } else {
                 "integrity-only"

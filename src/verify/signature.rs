@@ -52,7 +52,7 @@ pub struct TrustInputs {
 
 /// Trust stores, loaded once each.
 pub struct StoreCache {
-    root: PathBuf,
+    root: Option<PathBuf>,
     loaded: HashMap<(StoreType, String), Result<Vec<TrustedCert>, TrustStoreError>>,
 }
 
@@ -60,8 +60,18 @@ impl StoreCache {
     /// A cache over the trust store at `root`.
     pub fn new(root: &Path) -> Self {
         StoreCache {
-            root: root.to_path_buf(),
+            root: Some(root.to_path_buf()),
             loaded: HashMap::new(),
+        }
+    }
+
+    /// Stores given in memory (the trust artifact a bundle carries); any other store is missing.
+    pub fn preloaded(
+        stores: HashMap<(StoreType, String), Result<Vec<TrustedCert>, TrustStoreError>>,
+    ) -> Self {
+        StoreCache {
+            root: None,
+            loaded: stores,
         }
     }
 
@@ -74,8 +84,15 @@ impl StoreCache {
         let root = self.root.clone();
         self.loaded
             .entry((kind, name.to_owned()))
-            .or_insert_with(|| {
-                truststore::load_with(&root, kind, name, &crate::notary::chain::is_self_signed)
+            .or_insert_with(|| match root {
+                Some(root) => {
+                    truststore::load_with(&root, kind, name, &crate::notary::chain::is_self_signed)
+                }
+                None => Err(TrustStoreError::Missing {
+                    kind,
+                    name: name.to_owned(),
+                    path: PathBuf::from(format!("(bundle trust artifact) x509/{kind}/{name}")),
+                }),
             })
     }
 

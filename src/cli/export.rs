@@ -1,0 +1,203 @@
+//! `airlock export`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::output::{human_bytes, print_json};
+use super::{Format, Printer, UsageError, EXIT_OK};
+use crate::export::{self, ExportOptions, Output, SourceRef};
+use crate::trust_artifact::TrustMaterial;
+
+/// Arguments of `airlock export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Images: REGISTRY/REPO:TAG, REGISTRY/REPO@sha256:..., oci:PATH[:TAG|@DIGEST], oci-archive:FILE.
+    pub sources: Vec<String>,
+    /// Read more sources from FILE, one per line (`#` starts a comment).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Output: DIR (a layout directory), FILE.tar, FILE.tar.zst, FILE.tar.gz, or - (a tar on stdout).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Keep only this platform (os/arch[/variant]) of multi-platform images; repeatable. The index
+    /// stays byte-identical; the children left out are recorded.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Vec<String>,
+    /// Leave signatures out.
+    #[arg(long)]
+    pub no_referrers: bool,
+    /// Fail when an image has no notation signature.
+    #[arg(long)]
+    pub require_signature: bool,
+    /// Trust policy to carry in the bundle (and to verify the captured signatures with).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "trust_store",
+        conflicts_with = "notation_config"
+    )]
+    pub trust_policy: Option<PathBuf>,
+    /// Trust store to carry (x509/{ca,signingAuthority,tsa}/NAME/...).
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "trust_policy",
+        conflicts_with = "notation_config"
+    )]
+    pub trust_store: Option<PathBuf>,
+    /// A notation configuration folder to carry (trustpolicy.oci.json or trustpolicy.json, truststore/).
+    #[arg(long, value_name = "DIR")]
+    pub notation_config: Option<PathBuf>,
+    /// A CRL (PEM or DER) to carry; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Registry scope (REGISTRY/REPO) to verify the captured signatures against, for images whose
+    /// recorded name has no repository (local layouts tagged `v1`, say).
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub scope: Option<String>,
+    /// Export even when a captured signature fails verification (recorded in the bundle).
+    #[arg(long)]
+    pub allow_failed_signatures: bool,
+    /// zstd compression level for .tar.zst output.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub zstd_level: i32,
+    /// Output format of the summary: text on stderr, or JSON on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn sources(a: &ExportArgs) -> anyhow::Result<Vec<String>> {
+    let mut out = a.sources.clone();
+    if let Some(f) = &a.file {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if !line.is_empty() {
+                out.push(line.to_owned());
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            UsageError::BadOption("no source given: name images, or -f FILE".into()).into(),
+        );
+    }
+    Ok(out)
+}
+
+/// The export time: `SOURCE_DATE_EPOCH` when set (reproducible bundles), else now.
+fn export_time() -> anyhow::Result<(String, i64)> {
+    let t = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => {
+            let secs: i64 = v.trim().parse().map_err(|_| {
+                UsageError::BadOption(format!("SOURCE_DATE_EPOCH={v:?} is not a number"))
+            })?;
+            jiff::Timestamp::from_second(secs)
+                .map_err(|e| UsageError::BadOption(format!("SOURCE_DATE_EPOCH: {e}")))?
+        }
+        Err(_) => jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+    };
+    Ok((t.to_string(), t.as_second()))
+}
+
+fn trust(a: &ExportArgs) -> anyhow::Result<Option<TrustMaterial>> {
+    let (policy, store) = match (&a.trust_policy, &a.trust_store, &a.notation_config) {
+        (Some(p), Some(s), None) => (p.clone(), s.clone()),
+        (None, None, Some(dir)) => {
+            let oci = dir.join("trustpolicy.oci.json");
+            (
+                if oci.exists() {
+                    oci
+                } else {
+                    dir.join("trustpolicy.json")
+                },
+                dir.join("truststore"),
+            )
+        }
+        _ => return Ok(None),
+    };
+    let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
+    let m = TrustMaterial::load(&policy, &store, bytes).map_err(UsageError::BadOption)?;
+    Ok(Some(m))
+}
+
+pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    let given = sources(a)?;
+    let output = Output::from_arg(&a.output, a.zstd_level);
+    let trust = trust(a)?;
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        for c in crate::notary::revocation::Crl::parse_file(&bytes)
+            .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?
+        {
+            crls.push((c, None));
+        }
+    }
+    let scratch = export::scratch_dir(&a.output);
+    let result = (|| -> anyhow::Result<export::ExportSummary> {
+        let mut opened = Vec::new();
+        for s in &given {
+            let r = SourceRef::parse(s)?;
+            opened.push((s.clone(), export::open_source(&r, &scratch)?));
+        }
+        let opts = ExportOptions {
+            output: output.clone(),
+            platforms: a.platform.clone(),
+            no_referrers: a.no_referrers,
+            require_signature: a.require_signature,
+            trust,
+            crls,
+            allow_failed_signatures: a.allow_failed_signatures,
+            exported_at: export_time()?,
+            scope: a.scope.clone(),
+        };
+        Ok(export::export(&mut opened, &opts)?)
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let summary = result?;
+    if a.format == Format::Json {
+        print_json(&summary)?;
+    }
+    for im in &summary.images {
+        p.info(&format!(
+            "exported {} ({})  {}  {}  {} signature(s){}",
+            im.reference,
+            im.source,
+            im.digest,
+            if im.platforms.is_empty() {
+                "-".into()
+            } else {
+                im.platforms.join(", ")
+            },
+            im.signatures.len(),
+            if im.excluded.is_empty() {
+                String::new()
+            } else {
+                format!(", {} platform manifest(s) left out", im.excluded.len())
+            }
+        ));
+    }
+    p.info(&format!(
+        "wrote {}: {} blob(s), {}; {}",
+        summary.output,
+        summary.blobs,
+        human_bytes(summary.bytes),
+        summary.output_digest
+    ));
+    if !summary.fingerprints.is_empty() {
+        p.important(
+            "trust root fingerprints (send out of band; the far side verifies with these):",
+        );
+        for f in &summary.fingerprints {
+            p.important(&format!("  --pin {f}"));
+        }
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}

@@ -1,0 +1,703 @@
+//! `airlock export`: plan the graph of each source (manifests fetched and checked first), then
+//! stream every blob, hashed while it is written, into a layout directory or a deterministic
+//! tarball, with the trust artifact and the `index.json` that names it all.
+//!
+//! Nothing partial looks complete: a directory is built under `<OUT>.airlock-partial` (where a
+//! re-run finds and re-hashes the blobs of an interrupted export) and renamed into place; a file is
+//! written to a temporary name and renamed. Before anything is renamed, the captured signatures are
+//! verified (when trust material is given) by the same code `airlock verify` runs.
+
+mod sink;
+pub mod source;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::digest::{Digest, Hasher};
+use crate::finding::Finding;
+use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
+use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits};
+use crate::notary::revocation::Crl;
+use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
+use crate::verify::signature::{self, StoreCache, TrustInputs};
+
+pub use sink::{Output, OutputKind};
+pub use source::{Fetch, LayoutFetch, SourceRef};
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// A bad argument.
+    #[error("{0}")]
+    Usage(String),
+    /// The source could not be read.
+    #[error("source: {0}")]
+    Source(String),
+    /// Content from the source does not match its descriptor.
+    #[error("{digest}: {problem}")]
+    Mismatch {
+        /// The descriptor's digest.
+        digest: String,
+        /// What differs.
+        problem: String,
+    },
+    /// The output could not be written.
+    #[error("output {path}: {source}")]
+    Output {
+        /// The path.
+        path: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// A captured signature failed verification (and `--allow-failed-signatures` was not given).
+    #[error("signature verification failed before writing: {0}")]
+    Signatures(String),
+    /// `--require-signature` and an image has no signature.
+    #[error("{0} has no notation signature (--require-signature)")]
+    Unsigned(String),
+}
+
+/// What to export and how.
+pub struct ExportOptions {
+    /// Where.
+    pub output: Output,
+    /// `os/arch[/variant]` platforms to keep from indexes (empty: all).
+    pub platforms: Vec<String>,
+    /// Skip signatures.
+    pub no_referrers: bool,
+    /// Fail on an unsigned image.
+    pub require_signature: bool,
+    /// Trust material to carry (and to verify the captured signatures with).
+    pub trust: Option<TrustMaterial>,
+    /// CRLs to carry (given with `--crl`), with the URL they came from when fetched.
+    pub crls: Vec<(Crl, Option<String>)>,
+    /// Export signatures that fail verification anyway (recorded).
+    pub allow_failed_signatures: bool,
+    /// The export time (RFC 3339) and as Unix seconds: recorded, and the verification time.
+    pub exported_at: (String, i64),
+    /// Registry scope for verifying the captured signatures, for images that record none.
+    pub scope: Option<String>,
+}
+
+/// One exported image, for the summary.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedImage {
+    /// The source as given.
+    pub source: String,
+    /// The name recorded.
+    pub reference: String,
+    /// Top-level digest.
+    pub digest: String,
+    /// Platforms carried.
+    pub platforms: Vec<String>,
+    /// Children left out.
+    pub excluded: Vec<String>,
+    /// Signature manifests carried.
+    pub signatures: Vec<String>,
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportSummary {
+    /// The output path.
+    pub output: String,
+    /// sha256 of the output file (tarballs), or of `index.json` (directories).
+    pub output_digest: String,
+    /// Images.
+    pub images: Vec<ExportedImage>,
+    /// Distinct blobs written.
+    pub blobs: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Root fingerprints of the carried trust stores (`--pin` values).
+    pub fingerprints: Vec<String>,
+    /// Signature verification outcome when trust material was given.
+    pub signatures_verified: Option<bool>,
+}
+
+/// A blob to copy: where it comes from.
+struct Planned {
+    desc: Descriptor,
+    source: usize,
+}
+
+/// Everything gathered before the first large byte moves.
+#[derive(Default)]
+struct Plan {
+    /// Manifests and other small JSON fetched already: digest -> bytes.
+    small: BTreeMap<Digest, Vec<u8>>,
+    /// Blobs still to copy.
+    blobs: BTreeMap<Digest, Planned>,
+    /// `index.json` entries.
+    entries: Vec<Value>,
+    /// Signatures by subject digest: (subject descriptor, signature descriptors).
+    referrers: BTreeMap<String, (Descriptor, Vec<Descriptor>)>,
+    images: Vec<ExportedImage>,
+}
+
+fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
+    let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
+        digest: desc.digest.clone(),
+        problem: e.to_string(),
+    })?;
+    let actual = Digest::of(d.algorithm(), bytes);
+    if actual != d {
+        return Err(ExportError::Mismatch {
+            digest: desc.digest.clone(),
+            problem: format!("content hashes to {actual}"),
+        });
+    }
+    if bytes.len() as u64 != desc.size {
+        return Err(ExportError::Mismatch {
+            digest: desc.digest.clone(),
+            problem: format!("descriptor says {} bytes, got {}", desc.size, bytes.len()),
+        });
+    }
+    Ok(d)
+}
+
+fn platform_matches(p: &model::Platform, wanted: &[String]) -> bool {
+    wanted.iter().any(|w| {
+        let mut parts = w.split('/');
+        let os = parts.next().unwrap_or("");
+        let arch = parts.next().unwrap_or("");
+        let variant = parts.next();
+        p.os == os
+            && p.architecture == arch
+            && variant.is_none_or(|v| p.variant.as_deref() == Some(v))
+    })
+}
+
+fn desc_json(d: &Descriptor, annotations: &BTreeMap<String, String>) -> Value {
+    let mut v = serde_json::Map::new();
+    v.insert("mediaType".into(), json!(d.media_type()));
+    v.insert("digest".into(), json!(d.digest));
+    v.insert("size".into(), json!(d.size));
+    if let Some(t) = &d.artifact_type {
+        v.insert("artifactType".into(), json!(t));
+    }
+    if !annotations.is_empty() {
+        v.insert("annotations".into(), json!(annotations));
+    }
+    Value::Object(v)
+}
+
+/// What every manifest of one source is walked with.
+struct Walk<'a> {
+    src: usize,
+    platforms: &'a [String],
+    no_referrers: bool,
+}
+
+impl Plan {
+    fn add_manifest(
+        &mut self,
+        f: &mut dyn Fetch,
+        desc: &Descriptor,
+        bytes: Vec<u8>,
+        walk: &Walk<'_>,
+        rec: &mut ExportedImage,
+    ) -> Result<(), ExportError> {
+        let (src, platforms, no_referrers) = (walk.src, walk.platforms, walk.no_referrers);
+        let d = check_bytes(desc, &bytes)?;
+        if self.small.contains_key(&d) {
+            return Ok(());
+        }
+        let doc = Document::parse(&bytes)
+            .map_err(|e| ExportError::Source(format!("{}: not a manifest: {e}", desc.digest)))?;
+        self.small.insert(d, bytes);
+        let kind = match model::kind_of(desc.media_type()) {
+            Kind::Blob => doc.shape(),
+            k => k,
+        };
+        if kind == Kind::Index {
+            for child in doc.manifests.iter().flatten() {
+                if !platforms.is_empty() {
+                    if let Some(p) = &child.platform {
+                        if !platform_matches(p, platforms) {
+                            rec.excluded.push(child.digest.clone());
+                            continue;
+                        }
+                    }
+                }
+                if let Some(p) = &child.platform {
+                    let r = p.render();
+                    if r != "unknown/unknown" && !rec.platforms.contains(&r) {
+                        rec.platforms.push(r);
+                    }
+                }
+                let cb = f.manifest(child)?;
+                self.add_manifest(f, child, cb, walk, rec)?;
+            }
+        } else {
+            for c in doc
+                .config
+                .iter()
+                .chain(doc.layers.iter().flatten())
+                .chain(doc.blobs.iter().flatten())
+            {
+                let cd =
+                    Digest::parse(&c.digest).map_err(|e| ExportError::Source(e.to_string()))?;
+                self.blobs.entry(cd).or_insert(Planned {
+                    desc: c.clone(),
+                    source: src,
+                });
+            }
+        }
+        if !no_referrers {
+            for r in f.referrers(desc)? {
+                let rb = f.manifest(&r)?;
+                let rd = check_bytes(&r, &rb)?;
+                let rdoc = Document::parse(&rb)
+                    .map_err(|e| ExportError::Source(format!("{}: {e}", r.digest)))?;
+                if rdoc.effective_artifact_type() != Some(NOTARY_SIGNATURE) {
+                    continue;
+                }
+                rec.signatures.push(r.digest.clone());
+                for c in rdoc.config.iter().chain(rdoc.layers.iter().flatten()) {
+                    let cd =
+                        Digest::parse(&c.digest).map_err(|e| ExportError::Source(e.to_string()))?;
+                    self.blobs.entry(cd).or_insert(Planned {
+                        desc: c.clone(),
+                        source: src,
+                    });
+                }
+                self.small.insert(rd, rb);
+                let mut rdesc = r.clone();
+                if rdesc.artifact_type.is_none() {
+                    rdesc.artifact_type = rdoc.effective_artifact_type().map(str::to_owned);
+                }
+                let entry = self
+                    .referrers
+                    .entry(desc.digest.clone())
+                    .or_insert_with(|| (desc.clone(), Vec::new()));
+                if !entry.1.iter().any(|x| x.digest == rdesc.digest) {
+                    entry.1.push(rdesc);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Copies a blob from its source into `out`, hashing and counting as it goes.
+struct Checking<'a> {
+    out: &'a mut dyn Write,
+    hasher: Hasher,
+}
+
+impl Write for Checking<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Runs an export of `sources` (already opened) into `opts.output`.
+pub fn export(
+    sources: &mut [(String, Box<dyn Fetch>)],
+    opts: &ExportOptions,
+) -> Result<ExportSummary, ExportError> {
+    let mut plan = Plan::default();
+    for (i, (given, f)) in sources.iter_mut().enumerate() {
+        let (top, bytes) = f.resolve()?;
+        let reference = f.reference();
+        let mut rec = ExportedImage {
+            source: given.clone(),
+            reference: reference.clone(),
+            digest: top.digest.clone(),
+            platforms: Vec::new(),
+            excluded: Vec::new(),
+            signatures: Vec::new(),
+        };
+        let walk = Walk {
+            src: i,
+            platforms: &opts.platforms,
+            no_referrers: opts.no_referrers,
+        };
+        plan.add_manifest(f.as_mut(), &top, bytes, &walk, &mut rec)?;
+        if rec.platforms.is_empty() {
+            // A single-platform image: its platform is in its config.
+            if let Some(cfg) = plan
+                .small
+                .get(&Digest::parse(&top.digest).map_err(|e| ExportError::Source(e.to_string()))?)
+                .and_then(|b| Document::parse(b).ok())
+                .and_then(|d| d.config)
+            {
+                let mut buf = Vec::new();
+                if cfg.size <= 4 << 20 && f.blob(&cfg, &mut buf).is_ok() {
+                    if let Ok(p) = serde_json::from_slice::<model::ConfigPlatform>(&buf) {
+                        if !p.os.is_empty() {
+                            rec.platforms.push(
+                                model::Platform {
+                                    os: p.os,
+                                    architecture: p.architecture,
+                                    variant: p.variant,
+                                }
+                                .render(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if opts.require_signature && rec.signatures.is_empty() {
+            return Err(ExportError::Unsigned(reference));
+        }
+        let mut annotations = BTreeMap::new();
+        annotations.insert(model::REF_NAME.to_owned(), reference.clone());
+        annotations.insert(model::CONTAINERD_NAME.to_owned(), reference.clone());
+        if !rec.excluded.is_empty() {
+            annotations.insert(model::EXCLUDED.to_owned(), rec.excluded.join(","));
+        }
+        plan.entries.push(desc_json(&top, &annotations));
+        plan.images.push(rec);
+    }
+    // Signatures: listed untagged, and in the referrers tag index of their subject.
+    let referrers = std::mem::take(&mut plan.referrers);
+    for (subject, (_, sigs)) in &referrers {
+        let mut listed = Vec::new();
+        for s in sigs {
+            plan.entries.push(desc_json(s, &s.annotations));
+            listed.push(desc_json(s, &s.annotations));
+        }
+        let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": listed});
+        let bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+        let d = Digest::sha256(&bytes);
+        let hex = subject.strip_prefix("sha256:").unwrap_or(subject);
+        plan.entries.push(json!({
+            "mediaType": model::OCI_INDEX,
+            "digest": d.to_string(),
+            "size": bytes.len(),
+            "annotations": {model::REF_NAME: format!("sha256-{hex}")},
+        }));
+        plan.small.insert(d, bytes);
+    }
+    // The trust artifact.
+    let mut fingerprints = Vec::new();
+    let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
+    if let Some(trust) = &opts.trust {
+        let roots = trust.roots();
+        fingerprints = roots.iter().map(|r| r.fingerprint.clone()).collect();
+        fingerprints.sort();
+        fingerprints.dedup();
+        let layers = trust.blobs(&opts.crls);
+        let record = ExportRecord {
+            tool: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            exported_at: opts.exported_at.0.clone(),
+            sources: plan
+                .images
+                .iter()
+                .map(|i| SourceRecord {
+                    source: i.source.clone(),
+                    reference: i.reference.clone(),
+                    digest: i.digest.clone(),
+                    platforms: i.platforms.clone(),
+                    excluded: i.excluded.clone(),
+                    signatures: i.signatures.clone(),
+                })
+                .collect(),
+            roots,
+            crls: opts
+                .crls
+                .iter()
+                .map(|(c, url)| ta::CrlRecord {
+                    digest: Digest::sha256(c.der()).to_string(),
+                    issuer: c.issuer(),
+                    this_update: signature::rfc3339(c.this_update()),
+                    next_update: c.next_update().map(signature::rfc3339),
+                    url: url.clone(),
+                })
+                .collect(),
+            allow_failed_signatures: opts.allow_failed_signatures,
+        };
+        let config = serde_json::to_vec(&record).map_err(|e| ExportError::Source(e.to_string()))?;
+        let manifest = ta::manifest(&config, &layers);
+        let md = Digest::sha256(&manifest);
+        plan.entries.push(json!({
+            "mediaType": model::OCI_MANIFEST,
+            "artifactType": AIRLOCK_TRUST,
+            "digest": md.to_string(),
+            "size": manifest.len(),
+        }));
+        record_blobs.push((Digest::sha256(&config), config));
+        for l in layers {
+            record_blobs.push((Digest::sha256(&l.bytes), l.bytes));
+        }
+        plan.small.insert(md, manifest);
+    }
+    for (d, b) in record_blobs {
+        plan.small.entry(d).or_insert(b);
+    }
+    let index =
+        json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
+    let index_bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+
+    // Write: every blob, in digest order (deterministic tarballs), small ones from memory, the rest
+    // streamed from their source and hashed on the way.
+    let mut out = sink::open(&opts.output)?;
+    let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
+    all.extend(plan.blobs.keys().cloned());
+    let mut bytes_total = 0u64;
+    let mut cat = Catalog::new(BundleFormat::Directory, true);
+    let limits = Limits::default();
+    for d in &all {
+        if let Some(b) = plan.small.get(d) {
+            out.put(d, b.len() as u64, &mut |w| {
+                w.write_all(b).map(|_| ()).map_err(|e| e.to_string())
+            })?;
+            bytes_total += b.len() as u64;
+            cat.insert(d.clone(), entry_of(d, b), &limits);
+            continue;
+        }
+        let Some(p) = plan.blobs.get(d) else { continue };
+        let (_, f) = sources
+            .get_mut(p.source)
+            .ok_or_else(|| ExportError::Source("internal: source index".into()))?;
+        let desc = p.desc.clone();
+        let mut kept: Option<Vec<u8>> = (desc.size <= 64 << 10).then(Vec::new);
+        let mut result: Option<ExportError> = None;
+        out.put(d, desc.size, &mut |w| {
+            let mut tee = Tee {
+                a: w,
+                b: kept.as_mut(),
+            };
+            let mut c = Checking {
+                out: &mut tee,
+                hasher: Hasher::new(d.algorithm()),
+            };
+            match f.blob(&desc, &mut c) {
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = e.to_string();
+                    result = Some(e);
+                    return Err(msg);
+                }
+            }
+            let (actual, n) = c.hasher.finish();
+            if &actual != d || n != desc.size {
+                let problem = format!(
+                    "content hashes to {actual} ({n} bytes, descriptor says {})",
+                    desc.size
+                );
+                result = Some(ExportError::Mismatch {
+                    digest: d.to_string(),
+                    problem: problem.clone(),
+                });
+                return Err(problem);
+            }
+            Ok(())
+        })
+        .map_err(|e| result.take().unwrap_or(e))?;
+        bytes_total += desc.size;
+        let content = kept.map_or(Content::TooLarge, |k| {
+            match serde_json::from_slice::<serde::de::IgnoredAny>(&k) {
+                Ok(_) => Content::Json(k.into()),
+                Err(_) => Content::Bytes(k.into()),
+            }
+        });
+        cat.insert(
+            d.clone(),
+            BlobEntry {
+                size: desc.size,
+                actual: Some(d.clone()),
+                content,
+            },
+            &limits,
+        );
+    }
+    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.clone()));
+    cat.oci_layout = Some(crate::layout::Small::Bytes(
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+
+    // Verify what was captured before it is made visible.
+    let mut signatures_verified = None;
+    if let Some(trust) = &opts.trust {
+        let integrity = crate::verify::check(&cat, &[], &limits);
+        let inputs = TrustInputs {
+            policy: trust.policy.clone(),
+            store_root: trust.store_root.clone(),
+            crls: opts.crls.iter().map(|(c, _)| c.clone()).collect(),
+            at: opts.exported_at.1,
+            scope: opts.scope.clone(),
+            user_metadata: Vec::new(),
+        };
+        let mut stores = StoreCache::new(&trust.store_root);
+        let results = signature::verify_images(&cat, &integrity, &inputs, &mut stores);
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|r| r.verdict != "pass")
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r.digest,
+                    r.failure
+                        .as_ref()
+                        .map(|f| format!("{}: {}", f.code, f.message))
+                        .unwrap_or_default()
+                )
+            })
+            .chain(
+                integrity
+                    .failures
+                    .iter()
+                    .map(|f: &Finding| format!("{}: {}", f.code, f.message)),
+            )
+            .collect();
+        signatures_verified = Some(failed.is_empty());
+        if !failed.is_empty() && !opts.allow_failed_signatures {
+            out.abort();
+            return Err(ExportError::Signatures(failed.join("; ")));
+        }
+    }
+    let output_digest = out.finish(&index_bytes)?;
+    Ok(ExportSummary {
+        output: opts.output.path.display().to_string(),
+        output_digest: output_digest.to_string(),
+        images: plan.images,
+        blobs: all.len() as u64,
+        bytes: bytes_total,
+        fingerprints,
+        signatures_verified,
+    })
+}
+
+fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
+    let content = match serde_json::from_slice::<serde::de::IgnoredAny>(b) {
+        Ok(_) => Content::Json(b.to_vec().into()),
+        Err(_) => Content::Bytes(b.to_vec().into()),
+    };
+    BlobEntry {
+        size: b.len() as u64,
+        actual: Some(d.clone()),
+        content,
+    }
+}
+
+/// Writes to `a` and, when present, keeps a copy in `b`.
+struct Tee<'a, 'b> {
+    a: &'a mut dyn Write,
+    b: Option<&'b mut Vec<u8>>,
+}
+
+impl Write for Tee<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.a.write(buf)?;
+        if let Some(b) = self.b.as_mut() {
+            b.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.a.flush()
+    }
+}
+
+/// Extracts a layout tarball (`oci-archive:`) into `dest`, keeping only `oci-layout`, `index.json`
+/// and blobs whose content matches their name; everything else is refused.
+pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
+    let source = crate::archive::open(path).map_err(|e| ExportError::Source(format!("{e}")))?;
+    let crate::archive::Source::Stream { format, reader, .. } = source else {
+        return Err(ExportError::Source(format!(
+            "{} is a directory: use oci:{}",
+            path.display(),
+            path.display()
+        )));
+    };
+    let stream = crate::archive::decompress(
+        reader,
+        format,
+        std::sync::Arc::new(crate::layout::NoProgress),
+    );
+    let mut tar = crate::archive::TarReader::new(stream, 64 << 10);
+    let w = crate::layout::LayoutWriter::create(dest).map_err(|e| ExportError::Output {
+        path: dest.display().to_string(),
+        source: e,
+    })?;
+    let mut index: Option<Vec<u8>> = None;
+    let bad = |m: String| ExportError::Source(format!("{}: {m}", path.display()));
+    while let Some(e) = tar.next_entry().map_err(|e| bad(e.to_string()))? {
+        match (
+            e.kind,
+            crate::layout::classify(&e.name, e.kind == crate::archive::EntryKind::Dir),
+        ) {
+            (
+                crate::archive::EntryKind::Dir,
+                crate::layout::Name::Root
+                | crate::layout::Name::BlobsDir
+                | crate::layout::Name::AlgDir,
+            ) => {}
+            (crate::archive::EntryKind::File, crate::layout::Name::OciLayout) => {}
+            (crate::archive::EntryKind::File, crate::layout::Name::IndexJson) => {
+                let mut b = Vec::new();
+                io::Read::read_to_end(&mut io::Read::take(tar.body(), 4 << 20), &mut b)
+                    .map_err(|e| bad(e.to_string()))?;
+                index = Some(b);
+            }
+            (crate::archive::EntryKind::File, crate::layout::Name::Blob(d)) => {
+                let (actual, _) = w.put_reader(tar.body()).map_err(|e| bad(e.to_string()))?;
+                if d.algorithm() == crate::digest::Algorithm::Sha256 && actual != d {
+                    return Err(ExportError::Mismatch {
+                        digest: d.to_string(),
+                        problem: format!("content hashes to {actual}"),
+                    });
+                }
+            }
+            _ => return Err(bad(format!("refusing tar entry {:?}", e.name))),
+        }
+    }
+    let index = index.ok_or_else(|| bad("no index.json".into()))?;
+    w.finish(&index).map_err(|e| ExportError::Output {
+        path: dest.display().to_string(),
+        source: e,
+    })
+}
+
+/// Resolves a source argument into something to fetch from. Registry references need the `pull`
+/// feature; `oci-archive:` sources are extracted under `scratch` first.
+pub fn open_source(src: &SourceRef, scratch: &Path) -> Result<Box<dyn Fetch>, ExportError> {
+    match src {
+        SourceRef::Layout { path, selector } => {
+            Ok(Box::new(LayoutFetch::open(path, selector.clone())?))
+        }
+        SourceRef::Archive { path, selector } => {
+            let n = std::sync::atomic::AtomicU64::new(0);
+            let dir = scratch.join(format!(
+                "archive-{}",
+                n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            extract_archive(path, &dir)?;
+            Ok(Box::new(LayoutFetch::open(&dir, selector.clone())?))
+        }
+        SourceRef::Registry(r) => Err(ExportError::Usage(format!(
+            "{r}: registry sources are not available in this build yet"
+        ))),
+    }
+}
+
+/// Where scratch space for `oci-archive:` sources goes: beside the output.
+pub fn scratch_dir(output: &Path) -> PathBuf {
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parent.join(format!(".{name}.airlock-scratch-{}", std::process::id()))
+}
