@@ -111,6 +111,22 @@ pub fn verify_json(bundle: &Path, extra: &[&str]) -> Run {
     r
 }
 
+/// `verify BUNDLE --format json EXTRA...` (the caller gives the trust options), from an empty
+/// working directory that must stay empty.
+pub fn verify_trust(bundle: &Path, extra: &[&str]) -> Run {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let b = bundle.to_str().expect("utf-8 path");
+    let mut args = vec!["verify", b, "--format", "json", "--no-progress"];
+    args.extend_from_slice(extra);
+    let r = run_in(cwd.path(), &args);
+    let left: Vec<_> = fs::read_dir(cwd.path()).expect("read cwd").collect();
+    assert!(
+        left.is_empty(),
+        "verify wrote into its working directory: {left:?}"
+    );
+    r
+}
+
 /// A small deterministic layout (two platforms, two 4 KiB layers each, one referrer).
 pub fn small_layout(dir: &Path) -> PathBuf {
     let root = dir.join("layout");

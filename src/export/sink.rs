@@ -256,7 +256,11 @@ fn header(kind: tar::EntryType, size: u64, mode: u32) -> tar::Header {
 }
 
 impl TarSink {
-    fn builder(w: Box<dyn Write>, c: Compression, level: i32) -> io::Result<tar::Builder<Enc<Inner>>> {
+    fn builder(
+        w: Box<dyn Write>,
+        c: Compression,
+        level: i32,
+    ) -> io::Result<tar::Builder<Enc<Inner>>> {
         let inner = Counted {
             inner: BufWriter::with_capacity(1 << 20, w),
             hasher: crate::digest::Hasher::new(crate::digest::Algorithm::Sha256),

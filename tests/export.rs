@@ -1,0 +1,371 @@
+//! `airlock export` from local layouts and layout tarballs: byte-exact manifests, platforms,
+//! signatures, the trust artifact, determinism, resume, and the round trip to `verify --pin`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const SCOPE: &str = "localhost:5000/e2e";
+const CASE: &str = "valid-sig.strict.by-tag";
+
+fn corpus_case() -> Option<PathBuf> {
+    let dir = corpus_dir().join(CASE);
+    if !dir.exists() {
+        assert!(!strict(), "corpus case {CASE} missing");
+        return None;
+    }
+    Some(dir)
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Exports the signed corpus layout with its trust material; returns the run.
+fn export_signed(case: &Path, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "export".to_string(),
+        format!("oci:{}:v1", s(&case.join("layout"))),
+        "-o".into(),
+        s(out),
+        "--trust-policy".into(),
+        s(&case.join("trustpolicy.json")),
+        "--trust-store".into(),
+        s(&case.join("truststore")),
+        "--scope".into(),
+        SCOPE.into(),
+    ];
+    args.extend(extra.iter().map(|x| x.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cwd = out.parent().unwrap();
+    let mut cmd = bin();
+    cmd.current_dir(cwd)
+        .args(&args)
+        .env("SOURCE_DATE_EPOCH", "1780272000");
+    let o = cmd.output().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn pin_of(r: &Run) -> String {
+    r.stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--pin "))
+        .unwrap_or_else(|| panic!("no --pin line in:\n{}", r.stderr))
+        .to_owned()
+}
+
+#[test]
+fn signed_layout_round_trips_to_verify_with_a_pin_in_every_form() {
+    let Some(case) = corpus_case() else { return };
+    let t = tempfile::tempdir().unwrap();
+    for name in ["bundle", "bundle.tar", "bundle.tar.gz", "bundle.tar.zst"] {
+        let out = t.path().join(name);
+        let r = export_signed(&case, &out, &[]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let pin = pin_of(&r);
+        let v = verify_trust(&out, &["--pin", &pin, "--scope", SCOPE]);
+        assert_eq!(v.code, 0, "{name}: {}", v.stdout);
+        let j = v.json();
+        assert_eq!(j["trustAnchor"]["mode"], "pinned");
+        assert_eq!(j["trustAnchor"]["pins"][0], pin.as_str());
+        assert_eq!(j["images"][0]["verdict"], "pass");
+        // The image manifest is carried byte for byte.
+        assert_eq!(
+            j["images"][0]["digest"],
+            "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"
+        );
+        // The trust artifact is not an image.
+        assert_eq!(j["images"].as_array().unwrap().len(), 1);
+        // A wrong pin refuses the bundled trust material.
+        let wrong = format!("sha256:{}", "0".repeat(64));
+        let v = verify_trust(&out, &["--pin", &wrong, "--scope", SCOPE]);
+        assert_eq!(v.code, 1);
+        assert!(v.codes().contains(&"pin_mismatch".to_string()));
+        // Without a pin, --trust-bundled works and says so.
+        let v = verify_trust(&out, &["--trust-bundled", "--scope", SCOPE]);
+        assert_eq!(v.code, 0);
+        assert_eq!(v.json()["trustAnchor"]["mode"], "bundled-unpinned");
+    }
+}
+
+#[test]
+fn pins_accept_openssl_colon_form() {
+    let Some(case) = corpus_case() else { return };
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("b.tar");
+    let r = export_signed(&case, &out, &[]);
+    let pin = pin_of(&r);
+    let hex = pin.trim_start_matches("sha256:").to_uppercase();
+    let colons: Vec<String> = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let v = verify_trust(&out, &["--pin", &colons.join(":"), "--scope", SCOPE]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+}
+
+#[test]
+fn exports_are_deterministic() {
+    let Some(case) = corpus_case() else { return };
+    let t = tempfile::tempdir().unwrap();
+    let a = t.path().join("a.tar.zst");
+    let b = t.path().join("b.tar.zst");
+    assert_eq!(export_signed(&case, &a, &[]).code, 0);
+    assert_eq!(export_signed(&case, &b, &[]).code, 0);
+    assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
+    let j = {
+        let mut cmd = bin();
+        cmd.current_dir(t.path())
+            .env("SOURCE_DATE_EPOCH", "1780272000")
+            .args([
+                "-q",
+                "export",
+                &format!("oci:{}:v1", s(&case.join("layout"))),
+                "-o",
+                &s(&t.path().join("c.tar")),
+                "--format",
+                "json",
+            ]);
+        let o = cmd.output().unwrap();
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let sha = format!(
+        "sha256:{}",
+        airlock::digest::Digest::sha256(&fs::read(t.path().join("c.tar")).unwrap()).hex()
+    );
+    assert_eq!(
+        j["outputDigest"],
+        sha.as_str(),
+        "the summary names the output file's sha256"
+    );
+}
+
+#[test]
+fn a_tampered_export_fails_verification() {
+    let Some(case) = corpus_case() else { return };
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("bundle");
+    let r = export_signed(&case, &out, &[]);
+    let pin = pin_of(&r);
+    // Flip a byte of the signature envelope.
+    let index = read_json(&out.join("index.json"));
+    let sig = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["artifactType"] == "application/vnd.cncf.notary.signature")
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let m = read_json(&blob(&out, &sig));
+    let env = blob(&out, m["layers"][0]["digest"].as_str().unwrap());
+    let mut bytes = fs::read(&env).unwrap();
+    bytes[100] ^= 1;
+    fs::write(&env, bytes).unwrap();
+    let v = verify_trust(&out, &["--pin", &pin, "--scope", SCOPE]);
+    assert_eq!(v.code, 1);
+    let codes = v.codes();
+    assert!(codes.contains(&"digest_mismatch".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"signature_integrity".to_string()),
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn platforms_can_be_chosen_and_the_rest_is_recorded_as_excluded() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let out = t.path().join("amd64.tar");
+    let r = run_in(
+        t.path(),
+        &[
+            "export",
+            &format!("oci:{}:1.0", s(&root)),
+            "-o",
+            &s(&out),
+            "--platform",
+            "linux/amd64",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        j["images"][0]["platforms"],
+        serde_json::json!(["linux/amd64"])
+    );
+    assert_eq!(j["images"][0]["excluded"].as_array().unwrap().len(), 1);
+    let v = verify_json(&out, &[]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert!(codes_of(&v.json(), "warnings").contains(&"excluded_by_export".to_string()));
+    // The index itself is byte-identical: same digest as in the source layout.
+    let src_index = read_json(&root.join("index.json"));
+    assert_eq!(
+        v.json()["images"][0]["digest"],
+        src_index["manifests"][0]["digest"]
+    );
+}
+
+#[test]
+fn layout_tarballs_are_sources_too() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let archive = pack(&root, Form::TarZst);
+    let out = t.path().join("out");
+    let r = run_in(
+        t.path(),
+        &[
+            "-q",
+            "export",
+            &format!("oci-archive:{}", s(&archive)),
+            "-o",
+            &s(&out),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = verify_json(&out, &[]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    // No scratch space is left behind.
+    let leftovers: Vec<_> = fs::read_dir(t.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("airlock"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_interrupted_directory_export_resumes_and_rehashes() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let out = t.path().join("out");
+    assert_eq!(
+        run_in(
+            t.path(),
+            &["-q", "export", &format!("oci:{}", s(&root)), "-o", &s(&out)]
+        )
+        .code,
+        0
+    );
+    // Simulate an interruption: the output loses index.json and one blob is corrupt.
+    fs::remove_file(out.join("index.json")).unwrap();
+    let victim = fs::read_dir(out.join("blobs/sha256"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::write(&victim, b"garbage").unwrap();
+    assert_eq!(
+        run_in(
+            t.path(),
+            &["-q", "export", &format!("oci:{}", s(&root)), "-o", &s(&out)]
+        )
+        .code,
+        0
+    );
+    let v = verify_json(&out, &[]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert!(v.json()["warnings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn unsigned_images_fail_with_require_signature_and_nothing_is_written() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let out = t.path().join("out.tar");
+    let r = run_in(
+        t.path(),
+        &[
+            "export",
+            &format!("oci:{}", s(&root)),
+            "-o",
+            &s(&out),
+            "--require-signature",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no notation signature"), "{}", r.stderr);
+    assert!(!out.exists());
+    let names: Vec<String> = fs::read_dir(t.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains("airlock-tmp")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn a_failing_signature_stops_the_export_unless_allowed() {
+    let Some(case) = corpus_case() else { return };
+    let bad = corpus_dir().join("valid-sig.strict.untrusted-signer");
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out.tar");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "export".to_string(),
+            format!("oci:{}:v1", s(&case.join("layout"))),
+            "-o".into(),
+            s(&out),
+            "--trust-policy".into(),
+            s(&bad.join("trustpolicy.json")),
+            "--trust-store".into(),
+            s(&bad.join("truststore")),
+            "--scope".into(),
+            SCOPE.into(),
+        ];
+        args.extend(extra.iter().map(|x| x.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_in(t.path(), &args)
+    };
+    let r = run(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("untrusted_signer"), "{}", r.stderr);
+    assert!(!out.exists());
+    let r = run(&["--allow-failed-signatures"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(out.exists());
+}
+
+#[test]
+fn sources_come_from_a_list_file() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let list = t.path().join("images.txt");
+    fs::write(
+        &list,
+        format!("# the sample\noci:{}:1.0  # trailing comment\n\n", s(&root)),
+    )
+    .unwrap();
+    let out = t.path().join("out.tar");
+    let r = run_in(
+        t.path(),
+        &[
+            "-q",
+            "export",
+            "-f",
+            &s(&list),
+            "-o",
+            &s(&out),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["images"].as_array().unwrap().len(), 1);
+    assert_eq!(run_in(t.path(), &["export", "-o", &s(&out)]).code, 2);
+}
