@@ -369,3 +369,32 @@ fn sources_come_from_a_list_file() {
     assert_eq!(r.json()["images"].as_array().unwrap().len(), 1);
     assert_eq!(run_in(t.path(), &["export", "-o", &s(&out)]).code, 2);
 }
+
+#[test]
+fn a_tar_can_go_to_stdout() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let o = bin()
+        .current_dir(t.path())
+        .args(["-q", "export", &format!("oci:{}", s(&root)), "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = run_stdin(
+        t.path(),
+        &["verify", "-", "--integrity-only", "--format", "json"],
+        &o.stdout,
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    // The same bytes as a file export.
+    let f = t.path().join("same.tar");
+    assert_eq!(
+        run_in(
+            t.path(),
+            &["-q", "export", &format!("oci:{}", s(&root)), "-o", &s(&f)]
+        )
+        .code,
+        0
+    );
+    assert_eq!(fs::read(&f).unwrap(), o.stdout);
+}

@@ -141,6 +141,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         }
     }
     let scratch = export::scratch_dir(&a.output);
+    let bar = p.progress("export");
     let result = (|| -> anyhow::Result<export::ExportSummary> {
         let mut opened = Vec::new();
         for s in &given {
@@ -157,9 +158,11 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             allow_failed_signatures: a.allow_failed_signatures,
             exported_at: export_time()?,
             scope: a.scope.clone(),
+            progress: bar.clone().sink(),
         };
         Ok(export::export(&mut opened, &opts)?)
     })();
+    bar.finish();
     let _ = std::fs::remove_dir_all(&scratch);
     let summary = result?;
     if a.format == Format::Json {

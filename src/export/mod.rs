@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use crate::digest::{Digest, Hasher};
 use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
-use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits};
+use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits, Progress};
 use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
@@ -83,6 +83,8 @@ pub struct ExportOptions {
     pub exported_at: (String, i64),
     /// Registry scope for verifying the captured signatures, for images that record none.
     pub scope: Option<String>,
+    /// Progress (bytes written of the total).
+    pub progress: std::sync::Arc<dyn Progress>,
 }
 
 /// One exported image, for the summary.
@@ -292,12 +294,14 @@ impl Plan {
 struct Checking<'a> {
     out: &'a mut dyn Write,
     hasher: Hasher,
+    progress: &'a dyn Progress,
 }
 
 impl Write for Checking<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.out.write(buf)?;
         self.hasher.update(buf.get(..n).unwrap_or_default());
+        self.progress.advance(n as u64);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -451,6 +455,10 @@ pub fn export(
     let mut out = sink::open(&opts.output)?;
     let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
     all.extend(plan.blobs.keys().cloned());
+    opts.progress.set_total(Some(
+        plan.small.values().map(|b| b.len() as u64).sum::<u64>()
+            + plan.blobs.values().map(|p| p.desc.size).sum::<u64>(),
+    ));
     let mut bytes_total = 0u64;
     let mut cat = Catalog::new(BundleFormat::Directory, true);
     let limits = Limits::default();
@@ -460,6 +468,7 @@ pub fn export(
                 w.write_all(b).map(|_| ()).map_err(|e| e.to_string())
             })?;
             bytes_total += b.len() as u64;
+            opts.progress.advance(b.len() as u64);
             cat.insert(d.clone(), entry_of(d, b), &limits);
             continue;
         }
@@ -478,6 +487,7 @@ pub fn export(
             let mut c = Checking {
                 out: &mut tee,
                 hasher: Hasher::new(d.algorithm()),
+                progress: opts.progress.as_ref(),
             };
             match f.blob(&desc, &mut c) {
                 Ok(_) => {}
