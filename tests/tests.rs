@@ -8,5 +8,6 @@ mod export;
 mod hostile_tar;
 mod interop;
 mod man;
+mod oracle;
 mod tamper;
 mod timestamp;
