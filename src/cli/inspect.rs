@@ -21,7 +21,17 @@ struct Inspection {
     images: Vec<ImageReport>,
     referrers_by_artifact_type: BTreeMap<String, u64>,
     blobs: Blobs,
+    /// The trust artifact the bundle carries, if any: unverified, for information only.
+    trust_artifact: Option<TrustInfo>,
     problems: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrustInfo {
+    digest: String,
+    root_fingerprints: Vec<String>,
+    record: Option<crate::trust_artifact::ExportRecord>,
 }
 
 #[derive(Serialize)]
@@ -93,6 +103,14 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             count: cat.blobs.len() as u64,
             bytes: cat.total_bytes(),
         },
+        trust_artifact: match crate::trust_artifact::read_bundled(&cat) {
+            Ok(Some(b)) => Some(TrustInfo {
+                digest: b.digest,
+                root_fingerprints: b.root_fingerprints,
+                record: b.record,
+            }),
+            _ => None,
+        },
         problems: i.failures.len() as u64,
     };
     match a.format {
@@ -128,6 +146,27 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                         r.digest,
                         r.artifact_type.as_deref().unwrap_or("-")
                     );
+                }
+            }
+            if let Some(t) = &out.trust_artifact {
+                println!();
+                println!(
+                    "trust artifact  {} (not verified: inspect trusts nothing)",
+                    t.digest
+                );
+                for f in &t.root_fingerprints {
+                    println!("  root      {f}");
+                }
+                if let Some(r) = &t.record {
+                    println!("  exported  {} by {} {}", r.exported_at, r.tool, r.version);
+                    for c in &r.crls {
+                        println!(
+                            "  crl       {}  thisUpdate {}  nextUpdate {}",
+                            c.issuer,
+                            c.this_update,
+                            c.next_update.as_deref().unwrap_or("-")
+                        );
+                    }
                 }
             }
             if !out.referrers_by_artifact_type.is_empty() {
