@@ -176,12 +176,21 @@ impl TrustMaterial {
 
     /// The artifact's layers: the policy, then each certificate, then each CRL.
     pub fn blobs(&self, crls: &[(Crl, Option<String>)]) -> Vec<TrustBlob> {
-        let mut out = vec![TrustBlob {
-            bytes: self.policy_bytes.clone(),
+        layers(Some(self), crls)
+    }
+}
+
+/// The artifact's layers: the policy and each certificate (when trust material is given), then
+/// each CRL.
+pub fn layers(trust: Option<&TrustMaterial>, crls: &[(Crl, Option<String>)]) -> Vec<TrustBlob> {
+    let mut out = Vec::new();
+    if let Some(t) = trust {
+        out.push(TrustBlob {
+            bytes: t.policy_bytes.clone(),
             media_type: TRUST_POLICY,
             annotations: BTreeMap::from([(TITLE.to_owned(), "trustpolicy.json".to_owned())]),
-        }];
-        for (kind, name, certs) in &self.stores {
+        });
+        for (kind, name, certs) in &t.stores {
             for (i, c) in certs.iter().enumerate() {
                 out.push(TrustBlob {
                     bytes: c.der.clone(),
@@ -193,22 +202,22 @@ impl TrustMaterial {
                 });
             }
         }
-        for (crl, url) in crls {
-            let mut annotations = BTreeMap::from([(
-                TITLE.to_owned(),
-                format!("crl/{}.crl", Digest::sha256(crl.der()).hex()),
-            )]);
-            if let Some(u) = url {
-                annotations.insert("io.airlock.crl.url".to_owned(), u.clone());
-            }
-            out.push(TrustBlob {
-                bytes: crl.der().to_vec(),
-                media_type: CRL,
-                annotations,
-            });
-        }
-        out
     }
+    for (crl, url) in crls {
+        let mut annotations = BTreeMap::from([(
+            TITLE.to_owned(),
+            format!("crl/{}.crl", Digest::sha256(crl.der()).hex()),
+        )]);
+        if let Some(u) = url {
+            annotations.insert("io.airlock.crl.url".to_owned(), u.clone());
+        }
+        out.push(TrustBlob {
+            bytes: crl.der().to_vec(),
+            media_type: CRL,
+            annotations,
+        });
+    }
+    out
 }
 
 /// The artifact manifest over `config` (the record bytes) and `layers`.
@@ -238,8 +247,8 @@ pub fn manifest(config: &[u8], layers: &[TrustBlob]) -> Vec<u8> {
 pub struct Bundled {
     /// The trust artifact manifest's digest.
     pub digest: String,
-    /// The parsed policy.
-    pub policy: PolicyDocument,
+    /// The parsed policy (absent when the bundle carries only CRLs).
+    pub policy: Option<PolicyDocument>,
     /// Stores as carried.
     pub stores: HashMap<(StoreType, String), Result<Vec<TrustedCert>, TrustStoreError>>,
     /// CRLs carried.
@@ -319,7 +328,7 @@ pub fn read_bundled(cat: &Catalog) -> Result<Option<Bundled>, String> {
             _ => {}
         }
     }
-    let policy = policy_doc.ok_or("the trust artifact carries no trust policy")?;
+    let policy = policy_doc;
     let label = Path::new("(bundle trust artifact)");
     let stores = by_store
         .into_iter()

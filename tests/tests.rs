@@ -4,6 +4,7 @@ mod common;
 
 mod cli;
 mod corpus;
+mod crl_capture;
 mod export;
 mod hostile_tar;
 mod interop;

@@ -58,6 +58,10 @@ pub struct ExportArgs {
     /// recorded name has no repository (local layouts tagged `v1`, say).
     #[arg(long, value_name = "REGISTRY/REPO")]
     pub scope: Option<String>,
+    /// Do not fetch the CRLs the captured certificate chains name (by default they are fetched over
+    /// HTTP now, checked against their issuer, and carried, so strict revocation checks pass offline).
+    #[arg(long)]
+    pub no_fetch_crls: bool,
     /// Export even when a captured signature fails verification (recorded in the bundle).
     #[arg(long)]
     pub allow_failed_signatures: bool,
@@ -160,7 +164,13 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             scope: a.scope.clone(),
             progress: bar.clone().sink(),
         };
-        Ok(export::export(&mut opened, &opts)?)
+        let mut http = export::crl::HttpFetcher::default();
+        let fetcher: Option<&mut dyn export::crl::CrlFetcher> = if a.no_fetch_crls {
+            None
+        } else {
+            Some(&mut http)
+        };
+        Ok(export::export(&mut opened, &opts, fetcher)?)
     })();
     bar.finish();
     let _ = std::fs::remove_dir_all(&scratch);
@@ -194,6 +204,12 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         human_bytes(summary.bytes),
         summary.output_digest
     ));
+    for w in &summary.warnings {
+        p.important(&format!("warning: {w}"));
+    }
+    if summary.crls > 0 {
+        p.info(&format!("carried {} CRL(s)", summary.crls));
+    }
     if !summary.fingerprints.is_empty() {
         p.important(
             "trust root fingerprints (send out of band; the far side verifies with these):",

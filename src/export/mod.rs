@@ -7,6 +7,7 @@
 //! written to a temporary name and renamed. Before anything is renamed, the captured signatures are
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
+pub mod crl;
 mod sink;
 pub mod source;
 
@@ -123,6 +124,78 @@ pub struct ExportSummary {
     pub fingerprints: Vec<String>,
     /// Signature verification outcome when trust material was given.
     pub signatures_verified: Option<bool>,
+    /// CRLs carried.
+    pub crls: u64,
+    /// Problems worth a look that did not stop the export (CRLs not captured).
+    pub warnings: Vec<String>,
+}
+
+/// The certificate chains of every captured signature, and of their timestamps, leaf first.
+fn envelope_chains(
+    plan: &Plan,
+    referrers: &BTreeMap<String, (Descriptor, Vec<Descriptor>)>,
+    trust: Option<&TrustMaterial>,
+) -> Vec<Vec<x509_cert::Certificate>> {
+    use der::Decode;
+    let parse = |d: &[u8]| x509_cert::Certificate::from_der(d).ok();
+    let tsa_roots: Vec<Vec<u8>> = trust
+        .map(|t| {
+            t.stores
+                .iter()
+                .filter(|(k, _, _)| *k == crate::notary::truststore::StoreType::Tsa)
+                .flat_map(|(_, _, c)| c.iter().map(|c| c.der.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (_, sigs) in referrers.values() {
+        for s in sigs {
+            let Some(doc) = Digest::parse(&s.digest)
+                .ok()
+                .and_then(|d| plan.small.get(&d))
+                .and_then(|b| Document::parse(b).ok())
+            else {
+                continue;
+            };
+            for layer in doc.layers.iter().flatten() {
+                let Some(bytes) = Digest::parse(&layer.digest)
+                    .ok()
+                    .and_then(|d| plan.small.get(&d))
+                else {
+                    continue;
+                };
+                let Ok(env) = crate::notary::envelope::Envelope::parse(layer.media_type(), bytes)
+                else {
+                    continue;
+                };
+                out.push(
+                    env.certificate_chain()
+                        .iter()
+                        .filter_map(|c| parse(c))
+                        .collect(),
+                );
+                if let Some(token) = env.timestamp_token() {
+                    // Order the token's certificates by validating them; roots: the tsa stores
+                    // given, or the self-signed certificates the token carries (ordering only).
+                    let mut roots = tsa_roots.clone();
+                    if let Ok(p) = crate::notary::timestamp::parse(token) {
+                        for c in p.certificates() {
+                            if parse(c).is_some_and(|x| crate::notary::chain::is_self_signed(&x)) {
+                                roots.push(c.to_vec());
+                            }
+                        }
+                    }
+                    let limits = crate::notary::timestamp::Limits::default();
+                    if let Ok(ts) =
+                        crate::notary::timestamp::verify(token, env.signature(), &roots, &limits)
+                    {
+                        out.push(ts.tsa_chain.iter().filter_map(|c| parse(c)).collect());
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A blob to copy: where it comes from.
@@ -267,10 +340,18 @@ impl Plan {
                 for c in rdoc.config.iter().chain(rdoc.layers.iter().flatten()) {
                     let cd =
                         Digest::parse(&c.digest).map_err(|e| ExportError::Source(e.to_string()))?;
-                    self.blobs.entry(cd).or_insert(Planned {
-                        desc: c.clone(),
-                        source: src,
-                    });
+                    if c.size <= 4 << 20 {
+                        // Envelopes are read now: CRL capture needs their certificate chains.
+                        let mut buf = Vec::new();
+                        f.blob(c, &mut buf)?;
+                        check_bytes(c, &buf)?;
+                        self.small.insert(cd, buf);
+                    } else {
+                        self.blobs.entry(cd).or_insert(Planned {
+                            desc: c.clone(),
+                            source: src,
+                        });
+                    }
                 }
                 self.small.insert(rd, rb);
                 let mut rdesc = r.clone();
@@ -313,6 +394,7 @@ impl Write for Checking<'_> {
 pub fn export(
     sources: &mut [(String, Box<dyn Fetch>)],
     opts: &ExportOptions,
+    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
 ) -> Result<ExportSummary, ExportError> {
     let mut plan = Plan::default();
     for (i, (given, f)) in sources.iter_mut().enumerate() {
@@ -389,15 +471,32 @@ pub fn export(
         }));
         plan.small.insert(d, bytes);
     }
+    // CRLs: those given, and those the captured chains name, fetched now.
+    let mut crls = opts.crls.clone();
+    let mut warnings = Vec::new();
+    if let Some(fetcher) = crl_fetcher {
+        let chains = envelope_chains(&plan, &referrers, opts.trust.as_ref());
+        let captured = crl::capture(&chains, opts.exported_at.1, fetcher);
+        for (c, url) in captured.crls {
+            if !crls.iter().any(|(x, _)| x.der() == c.der()) {
+                crls.push((c, url));
+            }
+        }
+        warnings = captured.warnings;
+    }
     // The trust artifact.
     let mut fingerprints = Vec::new();
     let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
-    if let Some(trust) = &opts.trust {
-        let roots = trust.roots();
+    if opts.trust.is_some() || !crls.is_empty() {
+        let roots = opts
+            .trust
+            .as_ref()
+            .map(TrustMaterial::roots)
+            .unwrap_or_default();
         fingerprints = roots.iter().map(|r| r.fingerprint.clone()).collect();
         fingerprints.sort();
         fingerprints.dedup();
-        let layers = trust.blobs(&opts.crls);
+        let layers = ta::layers(opts.trust.as_ref(), &crls);
         let record = ExportRecord {
             tool: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -415,8 +514,7 @@ pub fn export(
                 })
                 .collect(),
             roots,
-            crls: opts
-                .crls
+            crls: crls
                 .iter()
                 .map(|(c, url)| ta::CrlRecord {
                     digest: Digest::sha256(c.der()).to_string(),
@@ -541,7 +639,7 @@ pub fn export(
         let inputs = TrustInputs {
             policy: trust.policy.clone(),
             store_root: trust.store_root.clone(),
-            crls: opts.crls.iter().map(|(c, _)| c.clone()).collect(),
+            crls: crls.iter().map(|(c, _)| c.clone()).collect(),
             at: opts.exported_at.1,
             scope: opts.scope.clone(),
             user_metadata: Vec::new(),
@@ -583,6 +681,8 @@ pub fn export(
         bytes: bytes_total,
         fingerprints,
         signatures_verified,
+        crls: crls.len() as u64,
+        warnings,
     })
 }
 

@@ -61,8 +61,14 @@ pub fn verify(source: Source, req: &Request, opts: &ScanOptions) -> Result<Repor
     Ok(match &req.trust {
         None => Report::integrity_only(&cat, &integrity, &req.verified_at),
         Some(Anchor::Local(trust)) => {
+            // CRLs prove themselves (the issuer's signature), so those the bundle carries are used
+            // beside the ones given locally, whatever the anchor.
+            let mut trust = trust.clone();
+            if let Ok(Some(b)) = crate::trust_artifact::read_bundled(&cat) {
+                trust.crls.extend(b.crls);
+            }
             let mut stores = signature::StoreCache::new(&trust.store_root);
-            let sigs = signature::verify_images(&cat, &integrity, trust, &mut stores);
+            let sigs = signature::verify_images(&cat, &integrity, &trust, &mut stores);
             let anchor = TrustAnchor {
                 mode: "local",
                 artifact: None,
@@ -133,10 +139,16 @@ fn bundled(
     } else {
         return fail(Code::TrustArtifactMissing, "no pin given".into());
     };
+    let Some(policy) = b.policy else {
+        return fail(
+            Code::TrustArtifactInvalid,
+            "the bundle's trust artifact carries CRLs but no trust policy".into(),
+        );
+    };
     let mut crls = b.crls;
     crls.extend(rest.crls.iter().cloned());
     let inputs = signature::TrustInputs {
-        policy: b.policy,
+        policy,
         store_root: std::path::PathBuf::new(),
         crls,
         at: rest.at,

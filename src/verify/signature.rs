@@ -35,6 +35,7 @@ const EMPTY_JSON: &str = "application/vnd.oci.empty.v1+json";
 pub const MAX_SIGNATURES_PER_TARGET: usize = 50;
 
 /// Everything the signature stage needs besides the bundle.
+#[derive(Clone)]
 pub struct TrustInputs {
     /// The trust policy document.
     pub policy: PolicyDocument,

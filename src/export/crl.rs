@@ -1,0 +1,267 @@
+//! CRL capture at export time, while the network is still there: for every certificate of every
+//! captured signature's chain (and timestamp chain) that names a CRL distribution point, fetch the
+//! CRL over HTTP, check that the certificate's issuer signed it and that it is current, and carry
+//! it, so that `verify` can establish revocation status offline.
+//!
+//! Only `http://` distribution points are fetched, as notation does; CRLs are signed objects, so
+//! the transport needs no trust. No credentials are ever sent.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use der::Decode;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::CrlDistributionPoints;
+use x509_cert::Certificate;
+
+use crate::notary::revocation::{Crl, MAX_CRL_BYTES};
+
+const ID_CE_CRL_DISTRIBUTION_POINTS: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.31");
+const ID_CE_FRESHEST_CRL: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.46");
+
+/// Fetches CRLs by URL.
+pub trait CrlFetcher {
+    /// The bytes at `url`.
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, String>;
+}
+
+/// Plain HTTP/1.1 GET with timeouts, a size cap and at most three redirects (to `http://` only).
+pub struct HttpFetcher {
+    /// Connect, read and write timeout.
+    pub timeout: Duration,
+}
+
+impl Default for HttpFetcher {
+    fn default() -> Self {
+        HttpFetcher {
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl CrlFetcher for HttpFetcher {
+    fn get(&mut self, url: &str) -> Result<Vec<u8>, String> {
+        http_get(url, self.timeout, 3)
+    }
+}
+
+fn split_url(url: &str) -> Result<(String, u16, String), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// CRL distribution points are fetched"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("/")),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() || authority.contains('@') {
+        return Err(format!("{url}: unsupported URL"));
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (
+            h.to_owned(),
+            p.parse::<u16>().map_err(|_| format!("{url}: bad port"))?,
+        ),
+        _ => (authority.to_owned(), 80),
+    };
+    Ok((
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port,
+        path.to_owned(),
+    ))
+}
+
+fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, String> {
+    let (host, port, path) = split_url(url)?;
+    let addrs: Vec<_> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("{url}: {e}"))?
+        .collect();
+    let mut last = format!("{url}: no address");
+    let mut stream = None;
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = format!("{url}: {e}"),
+        }
+    }
+    let stream = stream.ok_or(last)?;
+    let e = |x: io::Error| format!("{url}: {x}");
+    stream.set_read_timeout(Some(timeout)).map_err(e)?;
+    stream.set_write_timeout(Some(timeout)).map_err(e)?;
+    let mut w = stream.try_clone().map_err(e)?;
+    write!(
+        w,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: airlock/{}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    )
+    .map_err(e)?;
+    let mut r =
+        BufReader::new(stream.take(u64::try_from(MAX_CRL_BYTES).unwrap_or(u64::MAX) + (64 << 10)));
+    let mut status = String::new();
+    r.read_line(&mut status).map_err(e)?;
+    let code: u16 = status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("{url}: bad HTTP status line"))?;
+    let mut length: Option<usize> = None;
+    let mut chunked = false;
+    let mut location = None;
+    let mut header_bytes = 0usize;
+    loop {
+        let mut line = String::new();
+        let n = r.read_line(&mut line).map_err(e)?;
+        header_bytes += n;
+        if n == 0 || header_bytes > 64 << 10 {
+            return Err(format!("{url}: truncated or oversized HTTP headers"));
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
+            match k.as_str() {
+                "content-length" => length = v.parse().ok(),
+                "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
+                "location" => location = Some(v.to_owned()),
+                _ => {}
+            }
+        }
+    }
+    if matches!(code, 301 | 302 | 303 | 307 | 308) {
+        let next = location.ok_or_else(|| format!("{url}: redirect without Location"))?;
+        if redirects == 0 {
+            return Err(format!("{url}: too many redirects"));
+        }
+        return http_get(&next, timeout, redirects - 1);
+    }
+    if code != 200 {
+        return Err(format!("{url}: HTTP {code}"));
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            let mut size_line = String::new();
+            r.read_line(&mut size_line).map_err(e)?;
+            let size = usize::from_str_radix(size_line.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| format!("{url}: bad chunk size"))?;
+            if size == 0 {
+                break;
+            }
+            if body.len() + size > MAX_CRL_BYTES {
+                return Err(format!("{url}: CRL larger than {MAX_CRL_BYTES} bytes"));
+            }
+            let start = body.len();
+            body.resize(start + size, 0);
+            r.read_exact(body.get_mut(start..).unwrap_or_default())
+                .map_err(e)?;
+            let mut crlf = [0u8; 2];
+            r.read_exact(&mut crlf).map_err(e)?;
+        }
+    } else {
+        let cap = length.unwrap_or(MAX_CRL_BYTES).min(MAX_CRL_BYTES);
+        r.take(u64::try_from(cap).unwrap_or(0) + 1)
+            .read_to_end(&mut body)
+            .map_err(e)?;
+        if body.len() > MAX_CRL_BYTES {
+            return Err(format!("{url}: CRL larger than {MAX_CRL_BYTES} bytes"));
+        }
+        if let Some(l) = length {
+            if body.len() != l {
+                return Err(format!(
+                    "{url}: body of {} bytes, Content-Length {l}",
+                    body.len()
+                ));
+            }
+        }
+    }
+    Ok(body)
+}
+
+/// The `http://` URLs of a certificate's CRL distribution points (base and delta).
+pub fn distribution_points(cert: &Certificate) -> Vec<String> {
+    let mut out = Vec::new();
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        if ext.extn_id != ID_CE_CRL_DISTRIBUTION_POINTS && ext.extn_id != ID_CE_FRESHEST_CRL {
+            continue;
+        }
+        let Ok(dps) = CrlDistributionPoints::from_der(ext.extn_value.as_bytes()) else {
+            continue;
+        };
+        for dp in dps.0 {
+            if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
+                for n in names {
+                    if let GeneralName::UniformResourceIdentifier(u) = n {
+                        let u = u.to_string();
+                        if u.starts_with("http://") && !out.contains(&u) {
+                            out.push(u);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What capture found.
+#[derive(Default)]
+pub struct Captured {
+    /// CRLs to carry, each with the URL it came from.
+    pub crls: Vec<(Crl, Option<String>)>,
+    /// Problems (unreachable, unsigned by the issuer, stale): the far side will see `unknown`.
+    pub warnings: Vec<String>,
+}
+
+/// Fetches the CRLs every certificate of `chains` (leaf first, root last) names, keeping those its
+/// issuer signed that are current at `at`.
+pub fn capture(chains: &[Vec<Certificate>], at: i64, fetcher: &mut dyn CrlFetcher) -> Captured {
+    let mut out = Captured::default();
+    let mut fetched: Vec<String> = Vec::new();
+    for chain in chains {
+        for (i, cert) in chain.iter().enumerate() {
+            let Some(issuer) = chain.get(i + 1) else {
+                continue;
+            };
+            for url in distribution_points(cert) {
+                if fetched.contains(&url) {
+                    continue;
+                }
+                fetched.push(url.clone());
+                let subject = cert.tbs_certificate.subject.to_string();
+                let crls = match fetcher
+                    .get(&url)
+                    .and_then(|b| Crl::parse_file(&b).map_err(|e| e.to_string()))
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        out.warnings
+                            .push(format!("CRL for {subject:?} not captured: {e}"));
+                        continue;
+                    }
+                };
+                for crl in crls {
+                    if let Err(e) = crl.verify_issued_by(issuer) {
+                        out.warnings
+                            .push(format!("CRL from {url} for {subject:?} refused: {e}"));
+                    } else if !crl.is_current(at) {
+                        out.warnings
+                            .push(format!("CRL from {url} for {subject:?} is not current"));
+                    } else {
+                        out.crls.push((crl, Some(url.clone())));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

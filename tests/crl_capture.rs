@@ -1,0 +1,210 @@
+//! CRL capture at export time, against a small HTTP server on loopback: fetched, checked against
+//! the issuer, current, carried; problems become warnings, never silently good.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use airlock::export::crl::{capture, distribution_points, HttpFetcher};
+use der::Decode;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+};
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+
+const T0: i64 = 1_767_225_600;
+
+fn at(days: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(T0 + days * 86_400).unwrap()
+}
+
+/// Serves `routes` (path -> (status, body, chunked)); redirects with status 302 and body = location.
+fn serve(routes: HashMap<String, (u16, Vec<u8>, bool)>) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let mut h = String::new();
+            while r.read_line(&mut h).unwrap() > 2 {
+                if h.to_ascii_lowercase().starts_with("authorization") {
+                    log.lock().unwrap().push("AUTHORIZATION SENT".into());
+                }
+                h.clear();
+            }
+            log.lock().unwrap().push(path.clone());
+            let mut w = stream;
+            match routes.get(&path) {
+                Some((302, loc, _)) => {
+                    let _ = write!(
+                        w,
+                        "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
+                        String::from_utf8_lossy(loc)
+                    );
+                }
+                Some((200, body, true)) => {
+                    let _ = write!(w, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+                    for c in body.chunks(100) {
+                        let _ = write!(w, "{:x}\r\n", c.len());
+                        let _ = w.write_all(c);
+                        let _ = w.write_all(b"\r\n");
+                    }
+                    let _ = w.write_all(b"0\r\n\r\n");
+                }
+                Some((code, body, _)) => {
+                    let _ = write!(
+                        w,
+                        "HTTP/1.1 {code} X\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = w.write_all(body);
+                }
+                None => {
+                    let _ = write!(w, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                }
+            }
+        }
+    });
+    (port, seen)
+}
+
+struct Ca {
+    cert: Certificate,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn ca(name: &str) -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = at(-100);
+    p.not_after = at(100);
+    let c = p.self_signed(&key).unwrap();
+    Ca {
+        cert: Certificate::from_der(c.der()).unwrap(),
+        issuer: Issuer::new(p, key),
+    }
+}
+
+fn leaf(ca: &Ca, serial: u64, url: &str) -> Certificate {
+    let key = KeyPair::generate().unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("leaf {serial}"));
+    p.distinguished_name = dn;
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.not_before = at(-10);
+    p.not_after = at(10);
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![url.to_owned()],
+    }];
+    Certificate::from_der(p.signed_by(&key, &ca.issuer).unwrap().der()).unwrap()
+}
+
+fn crl(ca: &Ca, this: i64, next: i64) -> Vec<u8> {
+    CertificateRevocationListParams {
+        this_update: at(this),
+        next_update: at(next),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![],
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&ca.issuer)
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
+#[test]
+fn crls_are_fetched_checked_and_carried() {
+    let good = ca("good CA");
+    let other = ca("other CA");
+    let mut routes = HashMap::new();
+    routes.insert("/good.crl".to_string(), (200, crl(&good, -1, 5), false));
+    routes.insert("/chunked.crl".to_string(), (200, crl(&good, -1, 5), true));
+    routes.insert("/moved.crl".to_string(), (302, Vec::new(), false));
+    routes.insert("/stale.crl".to_string(), (200, crl(&good, -10, -2), false));
+    routes.insert("/forged.crl".to_string(), (200, crl(&other, -1, 5), false));
+    let (port, seen) = serve(routes.clone());
+    let base = format!("http://127.0.0.1:{port}");
+    // The redirect target is only known once the server runs; re-serve with it.
+    routes.insert(
+        "/moved.crl".to_string(),
+        (302, format!("{base}/good.crl").into_bytes(), false),
+    );
+    let (port2, _) = serve(routes);
+    let base2 = format!("http://127.0.0.1:{port2}");
+
+    let chains = vec![
+        vec![
+            leaf(&good, 1, &format!("{base}/good.crl")),
+            good.cert.clone(),
+        ],
+        vec![
+            leaf(&good, 2, &format!("{base}/chunked.crl")),
+            good.cert.clone(),
+        ],
+        vec![
+            leaf(&good, 3, &format!("{base2}/moved.crl")),
+            good.cert.clone(),
+        ],
+        vec![
+            leaf(&good, 4, &format!("{base}/stale.crl")),
+            good.cert.clone(),
+        ],
+        vec![
+            leaf(&good, 5, &format!("{base}/forged.crl")),
+            good.cert.clone(),
+        ],
+        vec![
+            leaf(&good, 6, &format!("{base}/missing.crl")),
+            good.cert.clone(),
+        ],
+    ];
+    assert_eq!(
+        distribution_points(&chains[0][0]),
+        vec![format!("{base}/good.crl")]
+    );
+    let got = capture(&chains, T0, &mut HttpFetcher::default());
+    let urls: Vec<String> = got.crls.iter().map(|(_, u)| u.clone().unwrap()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            format!("{base}/good.crl"),
+            format!("{base}/chunked.crl"),
+            format!("{base2}/moved.crl")
+        ],
+        "{:?}",
+        got.warnings
+    );
+    assert_eq!(got.warnings.len(), 3, "{:?}", got.warnings);
+    assert!(got.warnings.iter().any(|w| w.contains("not current")));
+    assert!(got.warnings.iter().any(|w| w.contains("refused")));
+    assert!(got.warnings.iter().any(|w| w.contains("404")));
+    assert!(!seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|s| s.contains("AUTHORIZATION")));
+    // https URLs are not fetched.
+    let https = vec![vec![
+        leaf(&good, 7, "https://crl.example/x.crl"),
+        good.cert.clone(),
+    ]];
+    assert!(capture(&https, T0, &mut HttpFetcher::default())
+        .crls
+        .is_empty());
+}
