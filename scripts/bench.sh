@@ -65,6 +65,15 @@ if command -v oci-image-tool >/dev/null; then
   measure "oci-image-tool validate"    "oci-image-tool validate --type image $layout"
 fi
 
+# Export from the local layout (the registry source comes with the registry client).
+if command -v skopeo >/dev/null; then
+  ref="registry.example/airlock/sample:1.0"
+  measure "airlock export -> dir"        "rm -rf $work/exp-dir && $airlock -q export oci:$layout:$ref -o $work/exp-dir"
+  measure "airlock export -> .tar.zst"   "rm -f $work/exp.tar.zst && $airlock -q export oci:$layout:$ref -o $work/exp.tar.zst"
+  measure "skopeo copy oci: -> oci:"     "rm -rf $work/sk-dir && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci:$work/sk-dir:x"
+  measure "skopeo copy oci: -> oci-archive:" "rm -f $work/sk.tar && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
+fi
+
 ratio() { echo "scale=2; ${WALL[$1]} / ${WALL[$2]}" | bc -l; }
 echo
 echo "ratios (peer time / airlock time; > 1 means airlock is faster)"
@@ -74,6 +83,11 @@ printf '  .tar.zst vs zstd -dc | openssl dgst:    %sx  (target >= 1.0x)\n' "$(ra
 printf '  .tar vs openssl dgst -sha256:           %sx\n' "$(ratio 'openssl dgst -sha256 (blobs)' 'airlock verify (.tar)')"
 if [ -n "${WALL['oci-image-tool validate']:-}" ]; then
   printf '  directory vs oci-image-tool validate:   %sx  (oci-image-tool skips index children)\n' "$(ratio 'oci-image-tool validate' 'airlock verify (directory)')"
+fi
+if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
+  printf '  export dir vs skopeo copy oci:->oci:     %sx  (registry-source target >= 2x)\n' "$(ratio 'skopeo copy oci: -> oci:' 'airlock export -> dir')"
+  printf '  export .tar.zst vs skopeo oci-archive:   %sx  (registry-source target >= 3x; skopeo writes an uncompressed tar)\n' "$(ratio 'skopeo copy oci: -> oci-archive:' 'airlock export -> .tar.zst')"
+  printf '  export peak RSS:                        %.1f MiB  (target < 128 MiB)\n' "$(echo "$(( RSS['airlock export -> dir'] > RSS['airlock export -> .tar.zst'] ? RSS['airlock export -> dir'] : RSS['airlock export -> .tar.zst'] )) / 1024" | bc -l)"
 fi
 max=0
 for k in "airlock verify (directory)" "airlock verify (.tar)" "airlock verify (.tar.zst)"; do

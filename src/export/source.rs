@@ -37,12 +37,19 @@ impl SourceRef {
     /// Parses `oci:PATH[:TAG|@DIGEST]`, `oci-archive:FILE[:TAG|@DIGEST]` or a registry reference.
     pub fn parse(s: &str) -> Result<Self, ExportError> {
         let split = |rest: &str| -> (PathBuf, Option<String>) {
-            if let Some((p, d)) = rest.rsplit_once('@') {
-                return (PathBuf::from(p), Some(d.to_owned()));
+            if Path::new(rest).exists() {
+                return (PathBuf::from(rest), None);
             }
-            // A tag follows the last ':' only when what precedes it is an existing path.
-            if let Some((p, t)) = rest.rsplit_once(':') {
-                if !t.contains('/') && Path::new(p).exists() {
+            if let Some((p, d)) = rest.rsplit_once('@') {
+                if Path::new(p).exists() {
+                    return (PathBuf::from(p), Some(d.to_owned()));
+                }
+            }
+            // The path is the shortest prefix before a ':' that exists; the rest is the tag, which
+            // may itself hold ':' and '/' (a full reference such as registry/repo:1.0).
+            for (i, _) in rest.match_indices(':') {
+                let (p, t) = (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or(""));
+                if !p.is_empty() && Path::new(p).is_dir() {
                     return (PathBuf::from(p), Some(t.to_owned()));
                 }
             }
