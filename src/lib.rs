@@ -25,5 +25,7 @@ pub mod finding;
 pub mod fixture;
 pub mod layout;
 pub mod notary;
+#[cfg(feature = "pull")]
+pub mod registry;
 pub mod trust_artifact;
 pub mod verify;

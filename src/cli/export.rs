@@ -65,6 +65,16 @@ pub struct ExportArgs {
     /// Export even when a captured signature fails verification (recorded in the bundle).
     #[arg(long)]
     pub allow_failed_signatures: bool,
+    /// Speak plain HTTP (no TLS) to this registry host (HOST[:PORT]); repeatable.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub plain_http: Vec<String>,
+    /// Extra CA certificates (PEM) to trust for registry HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json, then
+    /// ~/.docker/config.json; credsStore and credHelpers are honoured).
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -131,6 +141,34 @@ fn trust(a: &ExportArgs) -> anyhow::Result<Option<TrustMaterial>> {
     Ok(Some(m))
 }
 
+#[cfg(feature = "pull")]
+fn registry_client(
+    a: &ExportArgs,
+    refs: &[SourceRef],
+) -> anyhow::Result<Option<export::RegistryHandle>> {
+    if !refs.iter().any(|r| matches!(r, SourceRef::Registry(_))) {
+        return Ok(None);
+    }
+    let opts = crate::registry::Options {
+        plain_http: a.plain_http.clone(),
+        ca_file: a.ca_file.clone(),
+        registry_config: a.registry_config.clone(),
+        timeout: None,
+        retries: 3,
+    };
+    Ok(Some(std::rc::Rc::new(crate::registry::Registry::new(
+        opts,
+    )?)))
+}
+
+#[cfg(not(feature = "pull"))]
+fn registry_client(
+    _: &ExportArgs,
+    _: &[SourceRef],
+) -> anyhow::Result<Option<export::RegistryHandle>> {
+    Ok(None)
+}
+
 pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let given = sources(a)?;
     let output = Output::from_arg(&a.output, a.zstd_level);
@@ -147,10 +185,17 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let scratch = export::scratch_dir(&a.output);
     let bar = p.progress("export");
     let result = (|| -> anyhow::Result<export::ExportSummary> {
+        let refs: Vec<SourceRef> = given
+            .iter()
+            .map(|s| SourceRef::parse(s))
+            .collect::<Result<_, _>>()?;
+        let registry = registry_client(a, &refs)?;
         let mut opened = Vec::new();
-        for s in &given {
-            let r = SourceRef::parse(s)?;
-            opened.push((s.clone(), export::open_source(&r, &scratch)?));
+        for (s, r) in given.iter().zip(&refs) {
+            opened.push((
+                s.clone(),
+                export::open_source(r, &scratch, registry.as_ref())?,
+            ));
         }
         let opts = ExportOptions {
             output: output.clone(),

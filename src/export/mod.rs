@@ -777,9 +777,20 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
     })
 }
 
+/// The registry client an export uses (feature `pull`).
+#[cfg(feature = "pull")]
+pub type RegistryHandle = std::rc::Rc<crate::registry::Registry>;
+/// Without the `pull` feature there is no registry client.
+#[cfg(not(feature = "pull"))]
+pub type RegistryHandle = ();
+
 /// Resolves a source argument into something to fetch from. Registry references need the `pull`
 /// feature; `oci-archive:` sources are extracted under `scratch` first.
-pub fn open_source(src: &SourceRef, scratch: &Path) -> Result<Box<dyn Fetch>, ExportError> {
+pub fn open_source(
+    src: &SourceRef,
+    scratch: &Path,
+    registry: Option<&RegistryHandle>,
+) -> Result<Box<dyn Fetch>, ExportError> {
     match src {
         SourceRef::Layout { path, selector } => {
             Ok(Box::new(LayoutFetch::open(path, selector.clone())?))
@@ -793,9 +804,20 @@ pub fn open_source(src: &SourceRef, scratch: &Path) -> Result<Box<dyn Fetch>, Ex
             extract_archive(path, &dir)?;
             Ok(Box::new(LayoutFetch::open(&dir, selector.clone())?))
         }
-        SourceRef::Registry(r) => Err(ExportError::Usage(format!(
-            "{r}: registry sources are not available in this build yet"
-        ))),
+        #[cfg(feature = "pull")]
+        SourceRef::Registry(r) => {
+            let reg = registry.ok_or_else(|| ExportError::Usage("no registry client".into()))?;
+            let f = crate::registry::RegistryFetch::new(reg.clone(), r)
+                .map_err(|e| ExportError::Usage(e.to_string()))?;
+            Ok(Box::new(f))
+        }
+        #[cfg(not(feature = "pull"))]
+        SourceRef::Registry(r) => {
+            let _ = registry;
+            Err(ExportError::Usage(format!(
+                "{r}: this airlock was built without the `pull` feature (no network code); use oci:PATH sources"
+            )))
+        }
     }
 }
 
