@@ -10,5 +10,7 @@ mod hostile_tar;
 mod interop;
 mod man;
 mod oracle;
+mod registry;
+mod registry_util;
 mod tamper;
 mod timestamp;
