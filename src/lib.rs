@@ -23,6 +23,8 @@ pub mod export;
 pub mod finding;
 #[doc(hidden)]
 pub mod fixture;
+#[cfg(feature = "pull")]
+pub mod import;
 pub mod layout;
 pub mod notary;
 #[cfg(feature = "pull")]

@@ -7,6 +7,7 @@ mod corpus;
 mod crl_capture;
 mod export;
 mod hostile_tar;
+mod import;
 mod interop;
 mod man;
 mod oracle;

@@ -3,6 +3,8 @@
 
 mod export;
 mod fixture;
+#[cfg(feature = "pull")]
+mod import;
 mod inspect;
 mod output;
 mod verify;
@@ -90,6 +92,19 @@ airlock export -f images.txt --platform linux/amd64 -o bundle/\n\n\
 SOURCE_DATE_EPOCH, when set, is the time recorded in the bundle (reproducible exports)."
     )]
     Export(export::ExportArgs),
+    /// Verify a bundle, then push it into a registry with its signatures.
+    #[cfg(feature = "pull")]
+    #[command(
+        long_about = "Verify a bundle (with the trust options of verify; --integrity-only only when named), then \
+push it into a registry with its signatures intact, so that notation verify works there too. Nothing is \
+pushed unless verification passed. Blobs are hashed again as they are pushed (a bundle changed since \
+verification aborts the push); manifests go with their exact bytes and media types, children before \
+parents, signatures after their subjects, and the sha256-<hex> referrers tag index is created or merged. \
+Blobs and manifests the target already has are skipped, so a second import uploads nothing.",
+        after_help = "Examples:\n  airlock import bundle.tar.zst --to registry.site.internal:5000/mirror --pin sha256:...\n  \
+airlock import bundle/ --to 127.0.0.1:5000 --map airlock/sample=apps/sample --integrity-only --dry-run"
+    )]
+    Import(import::ImportArgs),
     /// List the images, platforms, referrers and blobs of a bundle.
     #[command(
         long_about = "List the images (reference, digest, media type, platforms, total size), their referrers by \
@@ -118,6 +133,20 @@ pub struct VerifyArgs {
     pub bundle: PathBuf,
     /// Images to verify, by org.opencontainers.image.ref.name (full or tag part) or digest. Default: all.
     pub images: Vec<String>,
+    /// Where the trust anchor comes from.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Output format: a human summary on stderr, or the JSON report on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the JSON report to FILE (written to a temporary name, then renamed).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// The trust options `verify` and `import` share.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
     /// Check integrity only (digests, sizes, descriptors, layout), without signatures.
     #[arg(
         long,
@@ -165,12 +194,6 @@ pub struct VerifyArgs {
     /// User metadata the signed payload must carry (as notation verify -m); repeatable.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub user_metadata: Vec<(String, String)>,
-    /// Output format: a human summary on stderr, or the JSON report on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Also write the JSON report to FILE (written to a temporary name, then renamed).
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
 }
 
 fn parse_pin(s: &str) -> Result<String, String> {
@@ -235,8 +258,21 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         Some(crate::export::ExportError::Signatures(_))
         | Some(crate::export::ExportError::Unsigned(_)) => EXIT_FAIL,
         Some(crate::export::ExportError::Mismatch { .. }) => EXIT_FAIL,
+        _ => import_exit(err),
+    }
+}
+
+#[cfg(feature = "pull")]
+fn import_exit(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<crate::import::ImportError>() {
+        Some(crate::import::ImportError::Changed(_)) => EXIT_FAIL,
         _ => EXIT_ERROR,
     }
+}
+
+#[cfg(not(feature = "pull"))]
+fn import_exit(_: &anyhow::Error) -> u8 {
+    EXIT_ERROR
 }
 
 /// A one-line remedy for an error, if there is one.
@@ -268,6 +304,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify::run(&a, &printer),
         Command::Inspect(a) => inspect::run(&a, &printer),
         Command::Export(a) => export::run(&a, &printer),
+        #[cfg(feature = "pull")]
+        Command::Import(a) => import::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::output::{human_bytes, print_json};
-use super::{Format, Printer, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
+use super::{Format, Printer, TrustArgs, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
 use crate::layout::{write_atomic, ScanOptions};
 use crate::verify::signature::TrustInputs;
 use crate::verify::{self, Anchor, BundledInputs, Report, Verdict};
@@ -30,7 +30,7 @@ fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn read_crls(a: &VerifyArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {
+fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {
     let mut crls = Vec::new();
     for path in &a.crl {
         let bytes = read_capped(path, crate::notary::revocation::MAX_CRL_BYTES as u64)?;
@@ -43,7 +43,7 @@ fn read_crls(a: &VerifyArgs) -> anyhow::Result<Vec<crate::notary::revocation::Cr
 
 /// Resolves the trust options into the signature stage's anchor; `None` for --integrity-only.
 /// Local trust material wins over the bundle's.
-fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
+pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
     let (policy_path, store_root) = match (&a.trust_policy, &a.trust_store, &a.notation_config) {
         (Some(p), Some(s), None) => (p.clone(), s.clone()),
         (None, None, Some(dir)) => {
@@ -94,7 +94,7 @@ fn trust_inputs(a: &VerifyArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
     })))
 }
 
-fn verification_time(a: &VerifyArgs) -> anyhow::Result<jiff::Timestamp> {
+pub(super) fn verification_time(a: &TrustArgs) -> anyhow::Result<jiff::Timestamp> {
     match &a.at {
         Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
             UsageError::BadOption(format!("--at {s:?} is not an RFC 3339 time: {e}")).into()
@@ -104,10 +104,10 @@ fn verification_time(a: &VerifyArgs) -> anyhow::Result<jiff::Timestamp> {
 }
 
 pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
-    let at = verification_time(a)?
+    let at = verification_time(&a.trust)?
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let trust = trust_inputs(a, at.as_second())?;
+    let trust = trust_inputs(&a.trust, at.as_second())?;
     let source = crate::archive::open(&a.bundle)?;
     let bar = p.progress("verify");
     let opts = ScanOptions {

@@ -380,6 +380,43 @@ impl Registry {
             .collect())
     }
 
+    /// The digest a tag or digest reference currently names, if it exists.
+    pub fn manifest_digest(&self, reference: &Reference) -> Option<String> {
+        let auth = self.auth(reference.resolve_registry());
+        self.rt
+            .block_on(self.client.fetch_manifest_digest(reference, &auth))
+            .ok()
+    }
+
+    /// Whether the repository of `repo` holds the blob.
+    pub fn blob_exists(&self, repo: &Reference, digest: &str) -> bool {
+        let auth = self.auth(repo.resolve_registry());
+        self.rt.block_on(
+            self.client
+                .store_auth_if_needed(repo.resolve_registry(), &auth),
+        );
+        self.rt
+            .block_on(self.client.blob_exists(repo, digest))
+            .unwrap_or(false)
+    }
+
+    /// Mounts a blob from another repository of the same registry (no bytes move).
+    pub fn mount(
+        &self,
+        repo: &Reference,
+        from: &Reference,
+        digest: &str,
+    ) -> Result<(), RegistryError> {
+        let what = format!(
+            "mounting {digest} from {} into {}",
+            from.repository(),
+            repo.repository()
+        );
+        self.rt
+            .block_on(self.client.mount_blob(repo, from, digest))
+            .map_err(|e| proto(&what, e))
+    }
+
     /// Uploads a blob (streamed from `data`) unless the registry already has it.
     pub fn push_blob(
         &self,

@@ -57,18 +57,28 @@ pub struct BundledInputs {
 /// is given (from the same single read: envelopes are kept by the scan).
 pub fn verify(source: Source, req: &Request, opts: &ScanOptions) -> Result<Report, ScanError> {
     let cat = layout::scan(source, opts)?;
-    let integrity = check(&cat, &req.images, &opts.limits);
-    Ok(match &req.trust {
-        None => Report::integrity_only(&cat, &integrity, &req.verified_at),
+    Ok(verify_catalog(&cat, req, &opts.limits))
+}
+
+/// Runs the integrity stage and, when trust material is given, the signature stage over a scanned
+/// bundle.
+pub fn verify_catalog(
+    cat: &crate::layout::Catalog,
+    req: &Request,
+    limits: &crate::layout::Limits,
+) -> Report {
+    let integrity = check(cat, &req.images, limits);
+    match &req.trust {
+        None => Report::integrity_only(cat, &integrity, &req.verified_at),
         Some(Anchor::Local(trust)) => {
             // CRLs prove themselves (the issuer's signature), so those the bundle carries are used
             // beside the ones given locally, whatever the anchor.
             let mut trust = trust.clone();
-            if let Ok(Some(b)) = crate::trust_artifact::read_bundled(&cat) {
+            if let Ok(Some(b)) = crate::trust_artifact::read_bundled(cat) {
                 trust.crls.extend(b.crls);
             }
             let mut stores = signature::StoreCache::new(&trust.store_root);
-            let sigs = signature::verify_images(&cat, &integrity, &trust, &mut stores);
+            let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
             let anchor = TrustAnchor {
                 mode: "local",
                 artifact: None,
@@ -76,7 +86,7 @@ pub fn verify(source: Source, req: &Request, opts: &ScanOptions) -> Result<Repor
                 fingerprints: stores.fingerprints(),
             };
             Report::build(
-                &cat,
+                cat,
                 &integrity,
                 Some((&sigs, anchor)),
                 Vec::new(),
@@ -87,8 +97,8 @@ pub fn verify(source: Source, req: &Request, opts: &ScanOptions) -> Result<Repor
             pins,
             unpinned,
             rest,
-        }) => bundled(&cat, &integrity, pins, *unpinned, rest, &req.verified_at),
-    })
+        }) => bundled(cat, &integrity, pins, *unpinned, rest, &req.verified_at),
+    }
 }
 
 fn bundled(

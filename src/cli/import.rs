@@ -1,0 +1,170 @@
+//! `airlock import`: verify, then push.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::output::{human_bytes, print_json};
+use super::verify::{trust_inputs, verification_time};
+use super::{Format, Printer, TrustArgs, UsageError, EXIT_FAIL, EXIT_OK};
+use crate::import::{self, BlobSource, ImportPlan, ReferrersMode};
+use crate::layout::{self, ScanOptions};
+use crate::verify::{self, Verdict};
+
+/// Arguments of `airlock import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The bundle: a layout directory or a .tar/.tar.gz/.tar.zst file (not stdin: blobs are read
+    /// a second time, hashed again, as they are pushed).
+    pub bundle: PathBuf,
+    /// Images to import, as `verify` selects them. Default: all.
+    pub images: Vec<String>,
+    /// The target: HOST[:PORT][/PREFIX]. SOURCE_REGISTRY/REPO:TAG becomes HOST:PORT/PREFIX/REPO:TAG.
+    #[arg(long, value_name = "HOST[:PORT][/PREFIX]")]
+    pub to: String,
+    /// Rewrite a repository prefix: OLD=NEW; repeatable.
+    #[arg(long = "map", value_name = "OLD=NEW", value_parser = parse_map)]
+    pub maps: Vec<(String, String)>,
+    /// How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto.
+    #[arg(long, value_enum, default_value_t = ReferrersMode::Auto)]
+    pub referrers: ReferrersMode,
+    /// Print the plan; push nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the trust anchor comes from (as for verify; --integrity-only only when named).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub plain_http: Vec<String>,
+    /// Extra CA certificates (PEM) to trust for registry HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Docker config.json with registry credentials.
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn parse_map(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((
+            a.trim_matches('/').to_owned(),
+            b.trim_matches('/').to_owned(),
+        )),
+        _ => Err(format!("expected OLD=NEW, got {s:?}")),
+    }
+}
+
+fn split_target(to: &str) -> (String, String) {
+    match to.split_once('/') {
+        Some((host, prefix)) => (host.to_owned(), prefix.trim_matches('/').to_owned()),
+        None => (to.to_owned(), String::new()),
+    }
+}
+
+pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    if a.bundle.as_os_str() == "-" {
+        return Err(UsageError::BadOption(
+            "import reads the bundle twice (verify, then push with a second hash): give a file or directory, not stdin".into(),
+        )
+        .into());
+    }
+    let at = verification_time(&a.trust)?
+        .round(jiff::Unit::Second)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let trust = trust_inputs(&a.trust, at.as_second())?;
+    let source = crate::archive::open(&a.bundle)?;
+    let blob_source = match &source {
+        crate::archive::Source::Dir(d) => BlobSource::Dir(d.clone()),
+        crate::archive::Source::Stream { .. } => BlobSource::Archive(a.bundle.clone()),
+    };
+    let bar = p.progress("verify");
+    let opts = ScanOptions {
+        progress: bar.clone().sink(),
+        ..ScanOptions::default()
+    };
+    let cat = layout::scan(source, &opts);
+    bar.finish();
+    let cat = cat.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    let req = verify::Request {
+        images: a.images.clone(),
+        verified_at: at.to_string(),
+        trust,
+    };
+    let report = verify::verify_catalog(&cat, &req, &opts.limits);
+    if report.verdict != Verdict::Pass {
+        for f in &report.failures {
+            p.finding("FAIL", f);
+        }
+        p.important("verification failed: nothing was pushed");
+        if a.format == Format::Json {
+            print_json(&report)?;
+        }
+        return Ok(ExitCode::from(EXIT_FAIL));
+    }
+    p.info(&format!(
+        "verified ({}): {} blob(s), {}",
+        report.mode,
+        report.blobs.checked,
+        human_bytes(report.blobs.bytes)
+    ));
+    // Test hook: lets the tests change the bundle between verification and push.
+    if let Ok(hook) = std::env::var("AIRLOCK_TEST_HOOK_AFTER_VERIFY") {
+        let _ = std::process::Command::new("sh")
+            .args(["-c", &hook])
+            .status();
+    }
+    let (host, prefix) = split_target(&a.to);
+    let mut plain = a.plain_http.clone();
+    if plain.is_empty() && (host.starts_with("127.0.0.1") || host.starts_with("localhost")) {
+        // Loopback registries are usually plain HTTP; say so explicitly with --plain-http otherwise.
+        plain.push(host.clone());
+    }
+    let reg = crate::registry::Registry::new(crate::registry::Options {
+        plain_http: plain,
+        ca_file: a.ca_file.clone(),
+        registry_config: a.registry_config.clone(),
+        timeout: None,
+        retries: 3,
+    })?;
+    let plan = ImportPlan {
+        host,
+        prefix,
+        maps: a.maps.clone(),
+        referrers: a.referrers,
+    };
+    let (summary, lines) = import::import(&cat, &a.images, &blob_source, &reg, &plan, a.dry_run)?;
+    if a.format == Format::Json {
+        print_json(&summary)?;
+    }
+    for l in &lines {
+        p.important(l);
+    }
+    for im in &summary.images {
+        p.info(&format!(
+            "{} {} -> {} ({} signature(s))",
+            if a.dry_run { "would push" } else { "pushed" },
+            im.source,
+            im.target,
+            im.signatures
+        ));
+    }
+    let nothing =
+        summary.blobs_uploaded == 0 && summary.manifests_pushed == 0 && summary.blobs_mounted == 0;
+    p.info(&format!(
+        "blobs: {} uploaded ({}), {} already there, {} mounted; manifests: {} pushed, {} already there{}",
+        summary.blobs_uploaded,
+        human_bytes(summary.bytes_uploaded),
+        summary.blobs_skipped,
+        summary.blobs_mounted,
+        summary.manifests_pushed,
+        summary.manifests_skipped,
+        if nothing && !a.dry_run { "; the target already had everything" } else { "" }
+    ));
+    Ok(ExitCode::from(EXIT_OK))
+}

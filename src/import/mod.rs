@@ -1,0 +1,697 @@
+//! `airlock import`: push a verified bundle into a registry, signatures intact.
+//!
+//! The bundle is verified first (by the caller, with the same code as `airlock verify`); nothing is
+//! pushed unless it passed. Only verified bytes reach the registry: manifests and indexes are pushed
+//! from the bytes the verification read (kept in memory), and every blob is hashed again as it is
+//! pushed, from the directory's file or from a second pass over the tarball; a blob that changed
+//! since verification aborts its upload before the registry commits it (and the registry checks
+//! the digest on commit as well).
+//!
+//! Order: blobs, then child manifests, then indexes, then tags; signatures after their subjects,
+//! then the `sha256-<hex>` referrers tag index, merged with what the registry already holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::digest::{Digest, Hasher};
+use crate::layout::model::{self, Descriptor, Document, AIRLOCK_TRUST};
+use crate::layout::{blob_path, Catalog, Content};
+use crate::registry::{Registry, RegistryError};
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// A bad argument.
+    #[error("{0}")]
+    Usage(String),
+    /// A blob changed since it was verified.
+    #[error("{0} changed since verification: push aborted")]
+    Changed(String),
+    /// The registry refused.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Local I/O.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// How referrers reach the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferrersMode {
+    /// The registry's Referrers API indexes signatures by their `subject`: nothing more to do.
+    Api,
+    /// Create or merge the `sha256-<hex>` referrers tag index.
+    Tag,
+    /// `tag` unless the target is known to serve the Referrers API (currently: always `tag`, which
+    /// every registry understands; a registry with the API ignores the extra tag).
+    Auto,
+}
+
+/// What to import where.
+pub struct ImportPlan {
+    /// `HOST[:PORT]`.
+    pub host: String,
+    /// Repository prefix under the host (may be empty).
+    pub prefix: String,
+    /// `OLD=NEW` repository prefix rewrites.
+    pub maps: Vec<(String, String)>,
+    /// Referrers mode.
+    pub referrers: ReferrersMode,
+}
+
+/// One pushed image.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushedImage {
+    /// Name in the bundle.
+    pub source: String,
+    /// Where it went.
+    pub target: String,
+    /// Its digest.
+    pub digest: String,
+    /// Signatures pushed for it.
+    pub signatures: u64,
+}
+
+/// The outcome.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    /// Images.
+    pub images: Vec<PushedImage>,
+    /// Blobs uploaded.
+    pub blobs_uploaded: u64,
+    /// Blobs the target already had.
+    pub blobs_skipped: u64,
+    /// Blobs mounted from another repository of the target.
+    pub blobs_mounted: u64,
+    /// Bytes uploaded.
+    pub bytes_uploaded: u64,
+    /// Manifests pushed.
+    pub manifests_pushed: u64,
+    /// Manifests the target already had.
+    pub manifests_skipped: u64,
+    /// Signature manifests pushed.
+    pub signatures_pushed: u64,
+    /// How referrers were made visible.
+    pub referrers_mode: Option<ReferrersMode>,
+    /// True for `--dry-run`.
+    pub dry_run: bool,
+}
+
+/// Maps a bundle image name to its target repository and tag.
+pub fn target_of(
+    reference: &str,
+    plan: &ImportPlan,
+) -> Result<(String, Option<String>), ImportError> {
+    let without_digest = reference.split('@').next().unwrap_or(reference);
+    let last_slash = without_digest.rfind('/');
+    let (repo_part, tag) = match without_digest.rfind(':') {
+        Some(i) if last_slash.is_none_or(|s| i > s) => (
+            without_digest.get(..i).unwrap_or(""),
+            Some(without_digest.get(i + 1..).unwrap_or("").to_owned()),
+        ),
+        _ => (without_digest, None),
+    };
+    // Drop the source registry (a first component with '.' or ':' or "localhost").
+    let mut repo = match repo_part.split_once('/') {
+        Some((first, rest))
+            if first.contains('.') || first.contains(':') || first == "localhost" =>
+        {
+            rest.to_owned()
+        }
+        Some(_) => repo_part.to_owned(),
+        None => {
+            if repo_part.is_empty()
+                || last_slash.is_none() && tag.is_none() && !plan.prefix.is_empty()
+            {
+                String::new()
+            } else {
+                repo_part.to_owned()
+            }
+        }
+    };
+    // A bare tag (a local layout's `v1`) has no repository: the prefix names it.
+    if last_slash.is_none() && !reference.contains('/') {
+        if plan.prefix.is_empty() {
+            return Err(ImportError::Usage(format!(
+                "image {reference:?} records no repository: give one with --to HOST/REPO or --map {reference}=REPO"
+            )));
+        }
+        let t = if tag.is_some() {
+            tag
+        } else {
+            Some(reference.to_owned())
+        };
+        let repo = plan
+            .maps
+            .iter()
+            .find(|(old, _)| old == reference)
+            .map(|(_, new)| new.clone())
+            .unwrap_or_else(|| plan.prefix.clone());
+        return Ok((
+            format!("{}/{}", plan.host, repo),
+            t.filter(|t| !t.starts_with("sha256")),
+        ));
+    }
+    for (old, new) in &plan.maps {
+        if repo == *old || repo.starts_with(&format!("{old}/")) {
+            repo = format!("{new}{}", repo.get(old.len()..).unwrap_or(""));
+            break;
+        }
+    }
+    let full = if plan.prefix.is_empty() {
+        repo
+    } else {
+        format!("{}/{repo}", plan.prefix)
+    };
+    Ok((format!("{}/{full}", plan.host), tag))
+}
+
+/// Where blob bytes come from for the push: the directory, or a second pass over the tarball.
+pub enum BlobSource {
+    /// A layout directory.
+    Dir(PathBuf),
+    /// A tarball (read again, start to end).
+    Archive(PathBuf),
+}
+
+/// A reader that hashes what it yields and fails at the end when the content is not `expected`.
+struct Verifying<R> {
+    inner: R,
+    hasher: Option<Hasher>,
+    expected: Digest,
+    size: u64,
+    seen: u64,
+}
+
+impl<R: Read> Read for Verifying<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen += n as u64;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(buf.get(..n).unwrap_or_default());
+        }
+        if n == 0 {
+            if let Some(h) = self.hasher.take() {
+                let (actual, _) = h.finish();
+                if actual != self.expected || self.seen != self.size {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "{} changed since verification (now {actual}, {} bytes)",
+                            self.expected, self.seen
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.seen > self.size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} grew since verification", self.expected),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+struct Pusher<'a> {
+    reg: &'a Registry,
+    sum: ImportSummary,
+    /// Blobs known present, by repository.
+    present: BTreeMap<String, BTreeSet<Digest>>,
+    dry: bool,
+    lines: Vec<String>,
+}
+
+impl Pusher<'_> {
+    fn need_blob(&mut self, repo: &str, d: &Digest) -> Result<bool, ImportError> {
+        if self.present.get(repo).is_some_and(|s| s.contains(d)) {
+            return Ok(false);
+        }
+        let r = Registry::parse(repo)?;
+        if self.reg.blob_exists(&r, &d.to_string()) {
+            self.sum.blobs_skipped += 1;
+            self.present
+                .entry(repo.to_owned())
+                .or_default()
+                .insert(d.clone());
+            return Ok(false);
+        }
+        // Mount from another repository of the target that already has it.
+        let other = self
+            .present
+            .iter()
+            .find(|(k, v)| k.as_str() != repo && v.contains(d))
+            .map(|(k, _)| k.clone());
+        if let Some(from) = other {
+            if !self.dry
+                && self
+                    .reg
+                    .mount(&r, &Registry::parse(&from)?, &d.to_string())
+                    .is_ok()
+                && self.reg.blob_exists(&r, &d.to_string())
+            {
+                self.sum.blobs_mounted += 1;
+                self.present
+                    .entry(repo.to_owned())
+                    .or_default()
+                    .insert(d.clone());
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn push_blob(
+        &mut self,
+        repo: &str,
+        desc: &Descriptor,
+        d: &Digest,
+        data: Box<dyn Read + Send>,
+    ) -> Result<(), ImportError> {
+        if self.dry {
+            self.lines
+                .push(format!("upload blob {d} ({} bytes) to {repo}", desc.size));
+        } else {
+            let r = Registry::parse(repo)?;
+            let reader = Verifying {
+                inner: data,
+                hasher: Some(Hasher::new(d.algorithm())),
+                expected: d.clone(),
+                size: desc.size,
+                seen: 0,
+            };
+            match self.reg.push_blob(&r, desc, Box::new(reader)) {
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = e.to_string();
+                    if msg.contains("changed since verification")
+                        || msg.contains("grew since verification")
+                    {
+                        return Err(ImportError::Changed(d.to_string()));
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        self.sum.blobs_uploaded += 1;
+        self.sum.bytes_uploaded += desc.size;
+        self.present
+            .entry(repo.to_owned())
+            .or_default()
+            .insert(d.clone());
+        Ok(())
+    }
+
+    fn push_manifest(
+        &mut self,
+        repo: &str,
+        tag: Option<&str>,
+        media_type: &str,
+        bytes: &[u8],
+        digest: &str,
+    ) -> Result<(), ImportError> {
+        let by = tag.map_or_else(|| format!("{repo}@{digest}"), |t| format!("{repo}:{t}"));
+        let r = Registry::parse(&by)?;
+        if !self.dry && self.reg.manifest_digest(&r).as_deref() == Some(digest) {
+            self.sum.manifests_skipped += 1;
+            return Ok(());
+        }
+        if self.dry {
+            self.lines.push(format!("put manifest {by} ({media_type})"));
+        } else {
+            self.reg.push_manifest(&r, media_type, bytes)?;
+        }
+        self.sum.manifests_pushed += 1;
+        Ok(())
+    }
+}
+
+fn json_bytes<'a>(cat: &'a Catalog, digest: &str) -> Option<&'a [u8]> {
+    let d = Digest::parse(digest).ok()?;
+    match &cat.blobs.get(&d)?.content {
+        Content::Json(b) | Content::Bytes(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// Pushes the (already verified) bundle scanned into `cat`. `images` selects as `verify` does.
+pub fn import(
+    cat: &Catalog,
+    images: &[String],
+    source: &BlobSource,
+    reg: &Registry,
+    plan: &ImportPlan,
+    dry_run: bool,
+) -> Result<(ImportSummary, Vec<String>), ImportError> {
+    let index = cat
+        .index_json
+        .as_ref()
+        .and_then(|s| s.bytes())
+        .and_then(|b| Document::parse(b).ok())
+        .ok_or_else(|| ImportError::Usage("the bundle has no readable index.json".into()))?;
+    let entries = index.manifests.unwrap_or_default();
+    let is_ref_doc = |e: &Descriptor| {
+        json_bytes(cat, &e.digest)
+            .and_then(|b| Document::parse(b).ok())
+            .is_some_and(|d| d.subject.is_some())
+    };
+    let image_entries: Vec<&Descriptor> = entries
+        .iter()
+        .filter(|e| {
+            e.artifact_type.as_deref() != Some(AIRLOCK_TRUST)
+                && !e
+                    .annotations
+                    .get(model::REF_NAME)
+                    .is_some_and(|n| n.starts_with("sha256-"))
+                && !is_ref_doc(e)
+        })
+        .filter(|e| {
+            images.is_empty()
+                || images
+                    .iter()
+                    .any(|s| crate::verify::integrity::selects(s, e))
+        })
+        .collect();
+    let mut p = Pusher {
+        reg,
+        sum: ImportSummary {
+            dry_run,
+            ..Default::default()
+        },
+        present: BTreeMap::new(),
+        dry: dry_run,
+        lines: Vec::new(),
+    };
+
+    // 1. Which manifests go where, and which blobs each repository needs.
+    struct Job {
+        repo: String,
+        tag: Option<String>,
+        top: Descriptor,
+        manifests: Vec<Descriptor>,
+        signatures: Vec<Descriptor>,
+    }
+    let mut jobs = Vec::new();
+    let mut need: BTreeMap<Digest, (Descriptor, BTreeSet<String>)> = BTreeMap::new();
+    for e in &image_entries {
+        let name = e.reference().unwrap_or(&e.digest).to_owned();
+        let (repo, tag) = target_of(&name, plan)?;
+        let mut manifests = Vec::new();
+        let mut stack = vec![(*e).clone()];
+        let mut subjects = Vec::new();
+        while let Some(m) = stack.pop() {
+            let Some(bytes) = json_bytes(cat, &m.digest) else {
+                continue;
+            };
+            let Ok(doc) = Document::parse(bytes) else {
+                continue;
+            };
+            subjects.push(m.digest.clone());
+            for c in doc.manifests.iter().flatten() {
+                if json_bytes(cat, &c.digest).is_some() {
+                    stack.push(c.clone());
+                }
+            }
+            for b in doc
+                .config
+                .iter()
+                .chain(doc.layers.iter().flatten())
+                .chain(doc.blobs.iter().flatten())
+            {
+                if let Ok(d) = Digest::parse(&b.digest) {
+                    if cat.blobs.contains_key(&d) {
+                        need.entry(d)
+                            .or_insert_with(|| (b.clone(), BTreeSet::new()))
+                            .1
+                            .insert(repo.clone());
+                    }
+                }
+            }
+            manifests.push(m);
+        }
+        // Signatures of the image and of its children.
+        let mut signatures = Vec::new();
+        for s in &entries {
+            let Some(doc) = json_bytes(cat, &s.digest).and_then(|b| Document::parse(b).ok()) else {
+                continue;
+            };
+            let Some(subject) = &doc.subject else {
+                continue;
+            };
+            if !subjects.contains(&subject.digest)
+                || doc.effective_artifact_type() != Some(model::NOTARY_SIGNATURE)
+            {
+                continue;
+            }
+            for b in doc.config.iter().chain(doc.layers.iter().flatten()) {
+                if let Ok(d) = Digest::parse(&b.digest) {
+                    need.entry(d)
+                        .or_insert_with(|| (b.clone(), BTreeSet::new()))
+                        .1
+                        .insert(repo.clone());
+                }
+            }
+            let mut sd = s.clone();
+            if sd.artifact_type.is_none() {
+                sd.artifact_type = doc.effective_artifact_type().map(str::to_owned);
+            }
+            sd.annotations = doc.annotations.clone();
+            signatures.push(sd);
+        }
+        jobs.push(Job {
+            repo,
+            tag,
+            top: (*e).clone(),
+            manifests,
+            signatures,
+        });
+    }
+
+    // 2. Blobs: each re-hashed as it is pushed.
+    let mut todo: BTreeMap<Digest, (Descriptor, Vec<String>)> = BTreeMap::new();
+    for (d, (desc, repos)) in &need {
+        for repo in repos {
+            if p.need_blob(repo, d)? {
+                todo.entry(d.clone())
+                    .or_insert_with(|| (desc.clone(), Vec::new()))
+                    .1
+                    .push(repo.clone());
+            }
+        }
+    }
+    match source {
+        BlobSource::Dir(root) => {
+            for (d, (desc, repos)) in &todo {
+                for repo in repos {
+                    let path = root.join(blob_path(d));
+                    let f = std::fs::File::open(&path)
+                        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
+                    p.push_blob(repo, desc, d, Box::new(f))?;
+                }
+            }
+        }
+        BlobSource::Archive(path) => second_pass(path, &todo, &mut p)?,
+    }
+
+    // 3. Manifests: children before parents, then the tag; signatures after their subjects.
+    let mut any_sig = false;
+    for job in &jobs {
+        for m in job.manifests.iter().rev() {
+            let Some(bytes) = json_bytes(cat, &m.digest) else {
+                continue;
+            };
+            p.push_manifest(&job.repo, None, m.media_type(), bytes, &m.digest)?;
+        }
+        if let Some(tag) = &job.tag {
+            if let Some(bytes) = json_bytes(cat, &job.top.digest) {
+                p.push_manifest(
+                    &job.repo,
+                    Some(tag),
+                    job.top.media_type(),
+                    bytes,
+                    &job.top.digest,
+                )?;
+            }
+        }
+        let mut by_subject: BTreeMap<String, Vec<Descriptor>> = BTreeMap::new();
+        for s in &job.signatures {
+            let Some(bytes) = json_bytes(cat, &s.digest) else {
+                continue;
+            };
+            p.push_manifest(&job.repo, None, s.media_type(), bytes, &s.digest)?;
+            p.sum.signatures_pushed += 1;
+            any_sig = true;
+            if let Some(subject) = Document::parse(bytes).ok().and_then(|d| d.subject) {
+                by_subject
+                    .entry(subject.digest)
+                    .or_default()
+                    .push(s.clone());
+            }
+        }
+        if plan.referrers != ReferrersMode::Api {
+            for (subject, sigs) in &by_subject {
+                merge_tag_index(&mut p, &job.repo, subject, sigs)?;
+            }
+        }
+        p.sum.images.push(PushedImage {
+            source: job.top.reference().unwrap_or(&job.top.digest).to_owned(),
+            target: job.tag.as_ref().map_or_else(
+                || format!("{}@{}", job.repo, job.top.digest),
+                |t| format!("{}:{t}", job.repo),
+            ),
+            digest: job.top.digest.clone(),
+            signatures: job.signatures.len() as u64,
+        });
+    }
+    if any_sig {
+        p.sum.referrers_mode = Some(match plan.referrers {
+            ReferrersMode::Api => ReferrersMode::Api,
+            _ => ReferrersMode::Tag,
+        });
+    }
+    Ok((p.sum, p.lines))
+}
+
+/// Creates or merges the `sha256-<hex>` referrers tag index of `subject` in `repo`.
+fn merge_tag_index(
+    p: &mut Pusher<'_>,
+    repo: &str,
+    subject: &str,
+    sigs: &[Descriptor],
+) -> Result<(), ImportError> {
+    let tag = format!("sha256-{}", subject.trim_start_matches("sha256:"));
+    let r = Registry::parse(&format!("{repo}:{tag}"))?;
+    let mut listed: Vec<serde_json::Value> = Vec::new();
+    let mut have: BTreeSet<String> = BTreeSet::new();
+    if !p.dry {
+        if let Ok((_, bytes)) = p.reg.resolve(&r) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                for m in v.get("manifests").and_then(|m| m.as_array()).into_iter().flatten() {
+                    if let Some(d) = m["digest"].as_str() {
+                        if have.insert(d.to_owned()) {
+                            listed.push(m.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let before = listed.len();
+    for s in sigs {
+        if have.insert(s.digest.clone()) {
+            let mut v = serde_json::json!({"mediaType": s.media_type(), "digest": s.digest, "size": s.size});
+            if let (Some(obj), Some(t)) = (v.as_object_mut(), &s.artifact_type) {
+                obj.insert("artifactType".into(), serde_json::json!(t));
+                if !s.annotations.is_empty() {
+                    obj.insert("annotations".into(), serde_json::json!(s.annotations));
+                }
+            }
+            listed.push(v);
+        }
+    }
+    if listed.len() == before && before > 0 {
+        p.sum.manifests_skipped += 1;
+        return Ok(());
+    }
+    let idx =
+        serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": listed});
+    let bytes = serde_json::to_vec(&idx).map_err(|e| ImportError::Io(e.to_string()))?;
+    if p.dry {
+        p.lines.push(format!(
+            "put referrers tag index {repo}:{tag} ({} referrer(s))",
+            listed.len()
+        ));
+        return Ok(());
+    }
+    p.reg.push_manifest(&r, model::OCI_INDEX, &bytes)?;
+    p.sum.manifests_pushed += 1;
+    Ok(())
+}
+
+/// Reads the tarball again from the start, pushing each needed blob as it streams by.
+fn second_pass(
+    path: &Path,
+    todo: &BTreeMap<Digest, (Descriptor, Vec<String>)>,
+    p: &mut Pusher<'_>,
+) -> Result<(), ImportError> {
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let source = crate::archive::open(path).map_err(|e| ImportError::Io(e.to_string()))?;
+    let crate::archive::Source::Stream { format, reader, .. } = source else {
+        return Err(ImportError::Usage("expected a tarball".into()));
+    };
+    let stream = crate::archive::decompress(
+        reader,
+        format,
+        std::sync::Arc::new(crate::layout::NoProgress),
+    );
+    let mut tar = crate::archive::TarReader::new(stream, 64 << 10);
+    let mut done: BTreeSet<Digest> = BTreeSet::new();
+    while let Some(e) = tar
+        .next_entry()
+        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?
+    {
+        let crate::layout::Name::Blob(d) =
+            crate::layout::classify(&e.name, e.kind == crate::archive::EntryKind::Dir)
+        else {
+            continue;
+        };
+        let Some((desc, repos)) = todo.get(&d) else {
+            continue;
+        };
+        if !done.insert(d.clone()) {
+            continue;
+        }
+        let mut body = Vec::new();
+        if desc.size <= 64 << 20 {
+            tar.body()
+                .read_to_end(&mut body)
+                .map_err(|e| ImportError::Io(e.to_string()))?;
+            for repo in repos {
+                p.push_blob(repo, desc, &d, Box::new(io::Cursor::new(body.clone())))?;
+            }
+        } else {
+            let spool = spool_to_temp(&mut tar.body(), path)?;
+            let mut result = Ok(());
+            for repo in repos {
+                result = std::fs::File::open(&spool)
+                    .map_err(|e| ImportError::Io(e.to_string()))
+                    .and_then(|f| p.push_blob(repo, desc, &d, Box::new(f)));
+                if result.is_err() {
+                    break;
+                }
+            }
+            let _ = std::fs::remove_file(&spool);
+            result?;
+        }
+    }
+    if let Some(missing) = todo.keys().find(|d| !done.contains(d)) {
+        return Err(ImportError::Changed(format!(
+            "{missing} (no longer in the tarball)"
+        )));
+    }
+    Ok(())
+}
+
+/// Large blobs of a tarball are spooled beside it for the upload (the registry protocol needs a
+/// `'static` stream); the spool is hashed again as it is pushed and removed afterwards.
+fn spool_to_temp<R: Read>(r: &mut R, near: &Path) -> Result<PathBuf, ImportError> {
+    let dir = near
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".airlock-import-{}.spool", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)
+        .map_err(|e| ImportError::Io(format!("{}: {e}", tmp.display())))?;
+    io::copy(r, &mut f).map_err(|e| ImportError::Io(e.to_string()))?;
+    Ok(tmp)
+}
