@@ -74,6 +74,37 @@ if command -v skopeo >/dev/null; then
   measure "skopeo copy oci: -> oci-archive:" "rm -f $work/sk.tar && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
 fi
 
+# Registry: export from, and import into, Debian's docker-registry on loopback.
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  regdir=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/data}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$regdir" "$port" >"$regdir/config.yml"
+  docker-registry serve "$regdir/config.yml" >/dev/null 2>&1 &
+  regpid=$!
+  trap 'kill $regpid 2>/dev/null; rm -rf "$regdir"' EXIT
+  for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+  reg=127.0.0.1:$port
+  skopeo --insecure-policy copy -q --preserve-digests --all --dest-tls-verify=false \
+    "oci:$layout:registry.example/airlock/sample:1.0" "docker://$reg/bench/sample:1.0"
+  measure "airlock export registry -> dir"      "rm -rf $work/rx-dir && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
+  measure "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
+  measure "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
+  measure "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
+  # Imports go to a second registry whose storage is emptied before every run (both tools then
+  # upload every byte; skopeo's blob-info cache cannot mount from a repository that is gone).
+  port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/data2}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$regdir" "$port2" >"$regdir/config2.yml"
+  docker-registry serve "$regdir/config2.yml" >/dev/null 2>&1 &
+  regpid2=$!
+  trap 'kill $regpid $regpid2 2>/dev/null; rm -rf "$regdir"' EXIT
+  for _ in $(seq 50); do curl -s "http://127.0.0.1:$port2/v2/" >/dev/null && break; sleep 0.1; done
+  regb=127.0.0.1:$port2
+  wipe="rm -rf $regdir/data2/docker"
+  measure "airlock import dir -> registry"      "$wipe; $airlock -q import $work/rx-dir --to $regb/imp --integrity-only"
+  measure "airlock import .tar.zst -> registry" "$wipe; $airlock -q import $work/rx.tar.zst --to $regb/imp --integrity-only"
+  measure "skopeo copy oci: -> docker:"         "$wipe; skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
+fi
+
 ratio() { echo "scale=2; ${WALL[$1]} / ${WALL[$2]}" | bc -l; }
 echo
 echo "ratios (peer time / airlock time; > 1 means airlock is faster)"
@@ -88,6 +119,14 @@ if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
   printf '  export dir vs skopeo copy oci:->oci:     %sx  (registry-source target >= 2x)\n' "$(ratio 'skopeo copy oci: -> oci:' 'airlock export -> dir')"
   printf '  export .tar.zst vs skopeo oci-archive:   %sx  (registry-source target >= 3x; skopeo writes an uncompressed tar)\n' "$(ratio 'skopeo copy oci: -> oci-archive:' 'airlock export -> .tar.zst')"
   printf '  export peak RSS:                        %.1f MiB  (target < 128 MiB)\n' "$(echo "$(( RSS['airlock export -> dir'] > RSS['airlock export -> .tar.zst'] ? RSS['airlock export -> dir'] : RSS['airlock export -> .tar.zst'] )) / 1024" | bc -l)"
+fi
+if [ -n "${WALL['skopeo copy docker: -> oci:']:-}" ]; then
+  printf '  registry export dir vs skopeo:           %sx  (target >= 2x)\n' "$(ratio 'skopeo copy docker: -> oci:' 'airlock export registry -> dir')"
+  printf '  registry export .tar.zst vs skopeo tar:  %sx  (target >= 3x)\n' "$(ratio 'skopeo copy docker: -> oci-archive:' 'airlock export registry -> .tar.zst')"
+  printf '  import dir vs skopeo oci: -> docker:     %sx  (target >= 1.5x)\n' "$(ratio 'skopeo copy oci: -> docker:' 'airlock import dir -> registry')"
+  printf '  import .tar.zst vs skopeo oci: -> docker: %sx\n' "$(ratio 'skopeo copy oci: -> docker:' 'airlock import .tar.zst -> registry')"
+  printf '  registry export / import peak RSS:      %s / %s MiB  (targets < 128 MiB)\n' \
+    "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
 fi
 max=0
 for k in "airlock verify (directory)" "airlock verify (.tar)" "airlock verify (.tar.zst)"; do

@@ -273,9 +273,10 @@ impl TarSink {
             )),
             Compression::Zstd => {
                 let mut e = zstd::stream::write::Encoder::new(inner, level)?;
-                // A fixed worker count: zstd's multithreaded output depends on whether workers are
-                // used, so a constant keeps two exports of the same content byte-identical.
-                e.multithread(2)?;
+                // One background worker: compression leaves the thread that fetches and hashes, and
+                // a fixed count keeps two exports of the same content byte-identical (zstd's output
+                // depends on whether workers are used). More workers only cost memory here.
+                e.multithread(1)?;
                 Enc::Zstd(e)
             }
         };

@@ -574,7 +574,12 @@ fn merge_tag_index(
     if !p.dry {
         if let Ok((_, bytes)) = p.reg.resolve(&r) {
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                for m in v.get("manifests").and_then(|m| m.as_array()).into_iter().flatten() {
+                for m in v
+                    .get("manifests")
+                    .and_then(|m| m.as_array())
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(d) = m["digest"].as_str() {
                         if have.insert(d.to_owned()) {
                             listed.push(m.clone());

@@ -108,6 +108,8 @@ impl Registry {
                 ClientProtocol::HttpsExcept(opts.plain_http.clone())
             },
             read_timeout: Some(opts.timeout.unwrap_or(Duration::from_secs(60))),
+            // One streamed PUT per blob: chunked uploads cost one request per stream item.
+            use_monolithic_push: true,
             connect_timeout: Some(Duration::from_secs(15)),
             ..ClientConfig::default()
         };
