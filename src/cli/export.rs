@@ -32,25 +32,9 @@ pub struct ExportArgs {
     /// Fail when an image has no notation signature.
     #[arg(long)]
     pub require_signature: bool,
-    /// Trust policy to carry in the bundle (and to verify the captured signatures with).
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "trust_store",
-        conflicts_with = "notation_config"
-    )]
-    pub trust_policy: Option<PathBuf>,
-    /// Trust store to carry (x509/{ca,signingAuthority,tsa}/NAME/...).
-    #[arg(
-        long,
-        value_name = "DIR",
-        requires = "trust_policy",
-        conflicts_with = "notation_config"
-    )]
-    pub trust_store: Option<PathBuf>,
-    /// A notation configuration folder to carry (trustpolicy.oci.json or trustpolicy.json, truststore/).
-    #[arg(long, value_name = "DIR")]
-    pub notation_config: Option<PathBuf>,
+    /// The trust material to carry in the bundle (and to verify the captured signatures with).
+    #[command(flatten)]
+    pub material: super::MaterialArgs,
     /// A CRL (PEM or DER) to carry; repeatable.
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
@@ -121,20 +105,8 @@ fn export_time() -> anyhow::Result<(String, i64)> {
 }
 
 fn trust(a: &ExportArgs) -> anyhow::Result<Option<TrustMaterial>> {
-    let (policy, store) = match (&a.trust_policy, &a.trust_store, &a.notation_config) {
-        (Some(p), Some(s), None) => (p.clone(), s.clone()),
-        (None, None, Some(dir)) => {
-            let oci = dir.join("trustpolicy.oci.json");
-            (
-                if oci.exists() {
-                    oci
-                } else {
-                    dir.join("trustpolicy.json")
-                },
-                dir.join("truststore"),
-            )
-        }
-        _ => return Ok(None),
+    let Some((policy, store)) = a.material.paths() else {
+        return Ok(None);
     };
     let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
     let m = TrustMaterial::load(&policy, &store, bytes).map_err(UsageError::BadOption)?;

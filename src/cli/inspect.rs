@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::output::{human_bytes, print_json};
 use super::{Format, InspectArgs, Printer, EXIT_OK};
 use crate::layout::{self, ScanOptions};
-use crate::verify::report::{ImageReport, ReferrerReport, Tool};
+use crate::verify::report::{ImageReport, Tool};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,26 +68,7 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                     .entry(r.artifact_type.clone().unwrap_or_default())
                     .or_default() += 1;
             }
-            ImageReport {
-                reference: im.reference.clone(),
-                digest: im.digest.clone(),
-                media_type: im.media_type.clone(),
-                platforms: im.platforms.clone(),
-                size: im.size,
-                referrers: im
-                    .referrers
-                    .iter()
-                    .map(|r| ReferrerReport {
-                        digest: r.digest.clone(),
-                        artifact_type: r.artifact_type.clone(),
-                        subject: r.subject.clone(),
-                    })
-                    .collect(),
-                scope: None,
-                policy: None,
-                signatures: None,
-                verdict: None,
-            }
+            ImageReport::from_info(im)
         })
         .collect();
     let out = Inspection {

@@ -144,24 +144,9 @@ pub struct VerifyArgs {
     pub report: Option<PathBuf>,
 }
 
-/// The trust options `verify` and `import` share.
+/// Local trust material: a trust policy and a trust store, or a notation configuration folder.
 #[derive(Debug, Args)]
-pub struct TrustArgs {
-    /// Check integrity only (digests, sizes, descriptors, layout), without signatures.
-    #[arg(
-        long,
-        conflicts_with_all = ["trust_policy", "trust_store", "notation_config", "pin", "trust_bundled"]
-    )]
-    pub integrity_only: bool,
-    /// Use the trust artifact the bundle carries, but only if one of its root certificates has this
-    /// SHA-256 fingerprint (sha256:HEX, or openssl's AB:CD:... form); repeatable. The fingerprints
-    /// are what `airlock export` prints, carried out of band. Local trust options win when given.
-    #[arg(long, value_name = "sha256:HEX", value_parser = parse_pin)]
-    pub pin: Vec<String>,
-    /// Use the bundle's trust artifact without a pin: the report says `bundled-unpinned` and the
-    /// summary warns that trust is then anchored in the bundle itself.
-    #[arg(long)]
-    pub trust_bundled: bool,
+pub struct MaterialArgs {
     /// Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0).
     #[arg(
         long,
@@ -181,6 +166,48 @@ pub struct TrustArgs {
     /// A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/.
     #[arg(long, value_name = "DIR")]
     pub notation_config: Option<PathBuf>,
+}
+
+impl MaterialArgs {
+    /// The policy file and the trust store folder, when given.
+    pub fn paths(&self) -> Option<(PathBuf, PathBuf)> {
+        match (&self.trust_policy, &self.trust_store, &self.notation_config) {
+            (Some(p), Some(s), None) => Some((p.clone(), s.clone())),
+            (None, None, Some(dir)) => {
+                let oci = dir.join("trustpolicy.oci.json");
+                let p = if oci.exists() {
+                    oci
+                } else {
+                    dir.join("trustpolicy.json")
+                };
+                Some((p, dir.join("truststore")))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The trust options `verify` and `import` share.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Check integrity only (digests, sizes, descriptors, layout), without signatures.
+    #[arg(
+        long,
+        conflicts_with_all = ["trust_policy", "trust_store", "notation_config", "pin", "trust_bundled"]
+    )]
+    pub integrity_only: bool,
+    /// Use the trust artifact the bundle carries, but only if one of its root certificates has this
+    /// SHA-256 fingerprint (sha256:HEX, or openssl's AB:CD:... form); repeatable. The fingerprints
+    /// are what `airlock export` prints, carried out of band. Local trust options win when given.
+    #[arg(long, value_name = "sha256:HEX", value_parser = parse_pin)]
+    pub pin: Vec<String>,
+    /// Use the bundle's trust artifact without a pin: the report says `bundled-unpinned` and the
+    /// summary warns that trust is then anchored in the bundle itself.
+    #[arg(long)]
+    pub trust_bundled: bool,
+    /// The local trust material.
+    #[command(flatten)]
+    pub material: MaterialArgs,
     /// Registry scope (REGISTRY/REPO) matched against the policy's registryScopes, for every
     /// image. Default: each image's recorded source repository.
     #[arg(long, value_name = "REGISTRY/REPO")]

@@ -44,17 +44,8 @@ fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl
 /// Resolves the trust options into the signature stage's anchor; `None` for --integrity-only.
 /// Local trust material wins over the bundle's.
 pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
-    let (policy_path, store_root) = match (&a.trust_policy, &a.trust_store, &a.notation_config) {
-        (Some(p), Some(s), None) => (p.clone(), s.clone()),
-        (None, None, Some(dir)) => {
-            let oci = dir.join("trustpolicy.oci.json");
-            let p = if oci.exists() {
-                oci
-            } else {
-                dir.join("trustpolicy.json")
-            };
-            (p, dir.join("truststore"))
-        }
+    let (policy_path, store_root) = match a.material.paths() {
+        Some(p) => p,
         _ if !a.pin.is_empty() || a.trust_bundled => {
             return Ok(Some(Anchor::Bundled {
                 pins: a.pin.clone(),

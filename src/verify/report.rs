@@ -131,6 +131,32 @@ pub struct TrustAnchor {
     pub fingerprints: Vec<String>,
 }
 
+impl ImageReport {
+    /// The integrity stage's view of an image (the signature fields are filled in later).
+    pub fn from_info(im: &super::integrity::ImageInfo) -> Self {
+        ImageReport {
+            reference: im.reference.clone(),
+            digest: im.digest.clone(),
+            media_type: im.media_type.clone(),
+            platforms: im.platforms.clone(),
+            size: im.size,
+            referrers: im
+                .referrers
+                .iter()
+                .map(|r| ReferrerReport {
+                    digest: r.digest.clone(),
+                    artifact_type: r.artifact_type.clone(),
+                    subject: r.subject.clone(),
+                })
+                .collect(),
+            scope: None,
+            policy: None,
+            signatures: None,
+            verdict: None,
+        }
+    }
+}
+
 /// The report.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -180,30 +206,7 @@ impl Report {
         let mut failures = i.failures.clone();
         failures.extend(extra_failures);
         let mut warnings = i.warnings.clone();
-        let mut images: Vec<ImageReport> = i
-            .images
-            .iter()
-            .map(|im| ImageReport {
-                reference: im.reference.clone(),
-                digest: im.digest.clone(),
-                media_type: im.media_type.clone(),
-                platforms: im.platforms.clone(),
-                size: im.size,
-                referrers: im
-                    .referrers
-                    .iter()
-                    .map(|r| ReferrerReport {
-                        digest: r.digest.clone(),
-                        artifact_type: r.artifact_type.clone(),
-                        subject: r.subject.clone(),
-                    })
-                    .collect(),
-                scope: None,
-                policy: None,
-                signatures: None,
-                verdict: None,
-            })
-            .collect();
+        let mut images: Vec<ImageReport> = i.images.iter().map(ImageReport::from_info).collect();
         let mut trust_anchor = None;
         if let Some((sigs, anchor)) = signatures {
             trust_anchor = Some(anchor);
