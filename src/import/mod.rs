@@ -292,8 +292,11 @@ impl Pusher<'_> {
                 Ok(_) => {}
                 Err(e) => {
                     let msg = e.to_string();
+                    // Our own re-hash stops the stream; a registry that received the whole body
+                    // refuses the commit (DIGEST_INVALID). Either way the bundle changed.
                     if msg.contains("changed since verification")
                         || msg.contains("grew since verification")
+                        || msg.contains("DIGEST_INVALID")
                     {
                         return Err(ImportError::Changed(d.to_string()));
                     }
