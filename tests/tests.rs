@@ -12,6 +12,7 @@ mod interop;
 mod man;
 mod oracle;
 mod registry;
+mod registry_hostile;
 mod registry_util;
 mod tamper;
 mod timestamp;
