@@ -149,13 +149,10 @@ fn wrong_bytes_for_a_digest_are_refused() {
     let host = serve(routes);
     let c = client(&host);
     let r = Registry::parse(&format!("{host}/app:lying")).unwrap();
-    match c.resolve(&r) {
-        Ok((d, bytes)) => {
-            // If the client trusted nothing but the bytes, the digest it reports is theirs.
-            assert_eq!(d.digest, Digest::sha256(&bytes).to_string());
-            assert_ne!(d.digest, gd, "the Docker-Content-Digest header was trusted");
-        }
-        Err(_) => {}
+    if let Ok((d, bytes)) = c.resolve(&r) {
+        // If the client trusted nothing but the bytes, the digest it reports is theirs.
+        assert_eq!(d.digest, Digest::sha256(&bytes).to_string());
+        assert_ne!(d.digest, gd, "the Docker-Content-Digest header was trusted");
     }
     let r = Registry::parse(&format!("{host}/app@{gd}")).unwrap();
     assert!(
