@@ -21,6 +21,9 @@ enum Reply {
     Stall,
     /// 503 for the first N requests, then the inner reply.
     FlakyThen(usize, Box<Reply>),
+    /// A blob whose first full response drops the connection after N bytes; `Range` requests
+    /// are answered with 206 from the offset asked.
+    DropsThenRanges(Vec<u8>, usize),
 }
 
 fn serve(routes: HashMap<String, Reply>) -> String {
@@ -46,13 +49,22 @@ fn serve(routes: HashMap<String, Reply>) -> String {
                     .unwrap_or("/")
                     .to_owned();
                 let mut len = 0usize;
+                let mut range: Option<usize> = None;
                 loop {
                     let mut h = String::new();
                     if r.read_line(&mut h).unwrap_or(0) <= 2 {
                         break;
                     }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    let lower = h.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
                         len = v.trim().parse().unwrap_or(0);
+                    }
+                    if let Some(v) = lower.strip_prefix("range:") {
+                        range = v
+                            .trim()
+                            .strip_prefix("bytes=")
+                            .and_then(|x| x.split('-').next())
+                            .and_then(|x| x.parse().ok());
                     }
                 }
                 let mut body = vec![0u8; len];
@@ -84,6 +96,25 @@ fn serve(routes: HashMap<String, Reply>) -> String {
                         let _ = write!(w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                     }
                     Reply::Stall => std::thread::sleep(Duration::from_secs(30)),
+                    Reply::DropsThenRanges(bytes, cut) => match range {
+                        None => {
+                            let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bytes.len());
+                            let _ = w.write_all(&bytes[..cut]);
+                            let _ = w.flush();
+                            // Dropped mid-body.
+                        }
+                        Some(off) => {
+                            let rest = &bytes[off.min(bytes.len())..];
+                            let _ = write!(
+                                w,
+                                "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {off}-{}/{}\r\nConnection: close\r\n\r\n",
+                                rest.len(),
+                                bytes.len() - 1,
+                                bytes.len()
+                            );
+                            let _ = w.write_all(rest);
+                        }
+                    },
                     Reply::FlakyThen(..) => {}
                 }
             });
@@ -276,4 +307,30 @@ fn transient_errors_are_retried_and_the_referrers_api_is_used() {
         refs[0].artifact_type.as_deref(),
         Some("application/vnd.cncf.notary.signature")
     );
+}
+
+#[test]
+fn an_interrupted_blob_is_resumed_with_range() {
+    let blob: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let bd = Digest::sha256(&blob).to_string();
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/v2/".to_string(),
+        Reply::Ok("application/json", b"{}".to_vec(), None),
+    );
+    routes.insert(
+        format!("/v2/app/blobs/{bd}"),
+        Reply::DropsThenRanges(blob.clone(), 100_000),
+    );
+    let host = serve(routes);
+    let mut out = Vec::new();
+    let n = client(&host)
+        .blob(
+            &Registry::parse(&format!("{host}/app")).unwrap(),
+            &desc(&bd, blob.len() as u64),
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(n, blob.len() as u64);
+    assert_eq!(out, blob);
 }
