@@ -97,7 +97,8 @@ fn serve(routes: HashMap<String, Reply>) -> String {
                     }
                     Reply::Stall => std::thread::sleep(Duration::from_secs(30)),
                     Reply::DropsThenRanges(bytes, cut) => match range {
-                        None => {
+                        // The first request (with or without `Range: bytes=0-`) is cut short.
+                        None | Some(0) => {
                             let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bytes.len());
                             let _ = w.write_all(&bytes[..cut]);
                             let _ = w.flush();

@@ -261,6 +261,18 @@ impl Registry {
         desc: &Descriptor,
         out: &mut dyn Write,
     ) -> Result<u64, RegistryError> {
+        self.blob_to(repo, desc, out, true)
+    }
+
+    /// As [`Registry::blob`]; `verify = false` leaves the digest check to the caller, who hashes
+    /// what it writes anyway (export), so that every byte is hashed once, not twice.
+    pub fn blob_to(
+        &self,
+        repo: &Reference,
+        desc: &Descriptor,
+        out: &mut dyn Write,
+        verify: bool,
+    ) -> Result<u64, RegistryError> {
         let what = format!("blob {} from {}", desc.digest, repo.whole());
         let d = Digest::parse(&desc.digest).map_err(|e| RegistryError::Mismatch {
             what: what.clone(),
@@ -277,12 +289,18 @@ impl Registry {
         let mut attempts = 0;
         loop {
             let res = self.rt.block_on(async {
+                // From offset 0 too: a `Range` request is answered 206 and streamed as is (oci-client
+                // would otherwise hash it a second time); airlock hashes every byte itself.
                 let mut stream = if written == 0 {
-                    self.client
-                        .pull_blob_stream(&r, desc.digest.as_str())
+                    match self
+                        .client
+                        .pull_blob_stream_partial(&r, desc.digest.as_str(), 0, None)
                         .await
                         .map_err(|e| proto(&what, e))?
-                        .stream
+                    {
+                        oci_client::client::BlobResponse::Partial(s)
+                        | oci_client::client::BlobResponse::Full(s) => s.stream,
+                    }
                 } else {
                     match self
                         .client
@@ -308,7 +326,9 @@ impl Registry {
                             message: format!("more than the {} bytes described", desc.size),
                         });
                     }
-                    hasher.update(&chunk);
+                    if verify {
+                        hasher.update(&chunk);
+                    }
                     out.write_all(&chunk)
                         .map_err(|e| RegistryError::Io(e.to_string()))?;
                     written += chunk.len() as u64;
@@ -325,6 +345,15 @@ impl Registry {
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if !verify {
+            if written != desc.size {
+                return Err(RegistryError::Mismatch {
+                    what,
+                    message: format!("{written} bytes, descriptor says {}", desc.size),
+                });
+            }
+            return Ok(written);
         }
         let (actual, n) = hasher.finish();
         if actual != d || n != desc.size {
@@ -553,7 +582,10 @@ impl crate::export::Fetch for RegistryFetch {
         desc: &Descriptor,
         out: &mut dyn Write,
     ) -> Result<u64, crate::export::ExportError> {
-        self.registry.blob(&self.reference, desc, out).map_err(src)
+        // export hashes everything it writes (export::Checking): one pass, not two.
+        self.registry
+            .blob_to(&self.reference, desc, out, false)
+            .map_err(src)
     }
 
     fn referrers(
