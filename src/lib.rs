@@ -24,4 +24,5 @@ pub mod finding;
 pub mod fixture;
 pub mod layout;
 pub mod notary;
+pub mod sign;
 pub mod verify;

@@ -7,5 +7,7 @@ mod corpus;
 mod hostile_tar;
 mod interop;
 mod man;
+mod pki;
+mod sign;
 mod tamper;
 mod timestamp;

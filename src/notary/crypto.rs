@@ -812,10 +812,11 @@ fn rsa_private_modulus_bits(pkcs1: &[u8]) -> Result<usize, CryptoError> {
         .ok_or_else(|| CryptoError::MalformedPrivateKey("RSA modulus too large".into()))
 }
 
-/// A curve's registered name (`secp224r1` ...) for messages, or its dotted OID.
+/// A curve (or algorithm) OID for messages, with its registered name when known:
+/// `1.3.132.0.33 (secp224r1)`.
 fn curve_name(oid: &ObjectIdentifier) -> String {
     match const_oid::db::DB.by_oid(oid) {
-        Some(name) => format!("{name} ({oid})"),
+        Some(name) => format!("{oid} ({name})"),
         None => oid.to_string(),
     }
 }
