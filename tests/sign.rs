@@ -176,58 +176,118 @@ fn tar_zst(layout: &Path) -> PathBuf {
 
 #[test]
 fn ecdsa_and_rsa_chains_with_intermediates_sign_and_verify_as_dir_and_tar_zst() {
-    let cases: [(Alg, &[Alg], Alg, &str, &str); 5] = [
-        (Alg::P256, &[Alg::P384], Alg::P384, "jws", "ES256"),
-        (Alg::P384, &[Alg::P256], Alg::P256, "cose", "ES384"),
-        (Alg::Rsa2048, &[Alg::P256], Alg::Rsa3072, "cose", "PS256"),
-        (Alg::Rsa3072, &[Alg::Rsa2048], Alg::Rsa2048, "jws", "PS384"),
-        (
-            Alg::P256,
-            &[Alg::P256, Alg::Rsa2048],
-            Alg::P384,
-            "cose",
-            "ES256",
-        ),
+    let cases: [(Alg, &[Alg], Alg, &str); 5] = [
+        (Alg::P256, &[Alg::P384], Alg::P384, "ES256"),
+        (Alg::P384, &[Alg::P256], Alg::P256, "ES384"),
+        (Alg::Rsa2048, &[Alg::P256], Alg::Rsa3072, "PS256"),
+        (Alg::Rsa3072, &[Alg::Rsa2048], Alg::Rsa2048, "PS384"),
+        (Alg::P256, &[Alg::P256, Alg::Rsa2048], Alg::P384, "ES256"),
     ];
-    for (i, (leaf, inters, root_alg, envelope, alg)) in cases.into_iter().enumerate() {
-        let x = setup();
+    for (i, (leaf, inters, root_alg, alg)) in cases.into_iter().enumerate() {
         let c = chain(leaf, inters, root_alg, 10 + 10 * i as u16);
         assert_eq!(c.certs.len(), inters.len() + 2);
-        let files = signer(&x.dir, "s", &c);
-        let trust = trust_for(&x.dir, &c);
-        let manifest = sign_ok(&x.dir, s(&x.layout), &files, &["--envelope", envelope]);
-        for bundle in [x.layout.clone(), tar_zst(&x.layout)] {
-            let j = assert_pass(&verify(&bundle, &trust, &[]));
-            let sigs = j["images"][0]["signatures"].as_array().unwrap();
-            assert_eq!(sigs.len(), 1, "{i}");
-            let sig = &sigs[0];
-            assert_eq!(sig["manifestDigest"], manifest.as_str());
-            assert_eq!(sig["envelopeType"], envelope);
-            assert_eq!(sig["verdict"], "pass");
-            assert_eq!(sig["signingTime"], SIGNED);
+        for envelope in ["jws", "cose"] {
+            let x = setup();
+            let files = signer(&x.dir, "s", &c);
+            let trust = trust_for(&x.dir, &c);
+            let manifest = sign_ok(&x.dir, s(&x.layout), &files, &["--envelope", envelope]);
+            for bundle in [x.layout.clone(), tar_zst(&x.layout)] {
+                let j = assert_pass(&verify(&bundle, &trust, &[]));
+                let sigs = j["images"][0]["signatures"].as_array().unwrap();
+                assert_eq!(sigs.len(), 1, "{i}");
+                let sig = &sigs[0];
+                assert_eq!(sig["manifestDigest"], manifest.as_str());
+                assert_eq!(sig["envelopeType"], envelope);
+                assert_eq!(sig["verdict"], "pass");
+                assert_eq!(sig["signingTime"], SIGNED);
+                assert_eq!(
+                    sig["chainFingerprints"].as_array().unwrap().len(),
+                    c.certs.len()
+                );
+                assert!(sig["signer"]["subject"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&c.leaf_cn));
+            }
+            // The envelope says what the key requires.
+            let m = read_json(&blob(&x.layout, &manifest));
+            let env =
+                fs::read(blob(&x.layout, m["layers"][0]["digest"].as_str().unwrap())).unwrap();
+            let parsed = airlock::notary::envelope::Envelope::parse(
+                m["layers"][0]["mediaType"].as_str().unwrap(),
+                &env,
+            )
+            .unwrap();
+            assert_eq!(parsed.algorithm().jws_name(), alg, "case {i} {envelope}");
             assert_eq!(
-                sig["chainFingerprints"].as_array().unwrap().len(),
-                c.certs.len()
+                parsed.signing_agent(),
+                Some(concat!("airlock/", env!("CARGO_PKG_VERSION")))
             );
-            assert!(sig["signer"]["subject"]
-                .as_str()
-                .unwrap()
-                .contains(&c.leaf_cn));
         }
-        // The envelope says what the key requires.
-        let m = read_json(&blob(&x.layout, &manifest));
-        let env = fs::read(blob(&x.layout, m["layers"][0]["digest"].as_str().unwrap())).unwrap();
-        let parsed = airlock::notary::envelope::Envelope::parse(
-            m["layers"][0]["mediaType"].as_str().unwrap(),
-            &env,
-        )
-        .unwrap();
-        assert_eq!(parsed.algorithm().jws_name(), alg, "case {i}");
-        assert_eq!(
-            parsed.signing_agent(),
-            Some(concat!("airlock/", env!("CARGO_PKG_VERSION")))
-        );
     }
+}
+
+/// A layout `notation sign` signed (the corpus `e2e-valid-signature`, a Notation/1.0.0 JWS listed
+/// untagged and in a referrers tag index) signed again by airlock: notation's entry is kept and
+/// both signatures verify.
+#[test]
+fn signing_a_notation_signed_layout_keeps_its_signature() {
+    let case = corpus_dir().join("valid-sig.strict.by-tag");
+    if !case.is_dir() {
+        assert!(!strict(), "the corpus is required in CI");
+        eprintln!("skipping: no corpus at {}", case.display());
+        return;
+    }
+    let x = tempfile::tempdir().unwrap();
+    let layout = x.path().join("layout");
+    for f in files_of(&case.join("layout")) {
+        let to = layout.join(&f);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(case.join("layout").join(&f), to).unwrap();
+    }
+    let theirs: Vec<Value> = index_entries(&layout);
+    let their_sig = theirs[1]["digest"].as_str().unwrap().to_owned();
+    let c = chain(Alg::P384, &[Alg::P256], Alg::P256, 350);
+    let ours = sign_ok(
+        x.path(),
+        &format!("{}:v1", layout.display()),
+        &signer(x.path(), "s", &c),
+        &["--envelope", "cose"],
+    );
+    let tag_entry = index_entries(&layout)
+        .into_iter()
+        .find(|e| {
+            e["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("sha256-"))
+        })
+        .unwrap();
+    let idx = read_json(&blob(&layout, tag_entry["digest"].as_str().unwrap()));
+    let listed: Vec<&str> = idx["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [their_sig.as_str(), ours.as_str()]);
+
+    let trust = write_trust(x.path(), &[c.root()], "strict", &["*".to_string()]);
+    let e2e = trust.store.join("x509/ca/e2e");
+    fs::create_dir_all(&e2e).unwrap();
+    fs::copy(
+        case.join("truststore/x509/ca/e2e/e2e.crt"),
+        e2e.join("e2e.crt"),
+    )
+    .unwrap();
+    let mut policy = read_json(&trust.policy);
+    policy["trustPolicies"][0]["registryScopes"] = serde_json::json!(["*"]);
+    policy["trustPolicies"][0]["trustStores"] = serde_json::json!(["ca:tests", "ca:e2e"]);
+    write_json(&trust.policy, &policy);
+    let j = assert_pass(&verify(&layout, &trust, &["--scope", "localhost:5000/e2e"]));
+    let sigs = j["images"][0]["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2);
+    assert!(sigs.iter().all(|s| s["verdict"] == "pass"), "{sigs:?}");
+    assert_eq!(j["warnings"], serde_json::json!([]));
 }
 
 #[test]

@@ -23,7 +23,7 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
-pub use layout::{attach, resolve, Attached, Signature, Target};
+pub use layout::{attach, referrers_tag, resolve, Attached, Signature, Target};
 
 use crate::notary::crypto::{SignatureAlgorithm, SigningKey};
 use crate::notary::envelope::EnvelopeFormat;
@@ -193,4 +193,82 @@ pub fn sign(root: &Path, req: &Request<'_>) -> Result<Signed, Error> {
         algorithm: req.key.algorithm(),
         attached,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn references_split_at_digest_or_at_the_first_colon_after_a_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("lay:out");
+        std::fs::create_dir(&dir).unwrap();
+        let d = dir.display().to_string();
+        assert_eq!(split_reference(&d), (dir.clone(), None));
+        assert_eq!(
+            split_reference(&format!("{d}:1.0")),
+            (dir.clone(), Some("1.0".into()))
+        );
+        assert_eq!(
+            split_reference(&format!("{d}:registry.example/app:1.0")),
+            (dir.clone(), Some("registry.example/app:1.0".into()))
+        );
+        assert_eq!(
+            split_reference(&format!("{d}@sha256:abc")),
+            (dir.clone(), Some("sha256:abc".into()))
+        );
+        let missing = t.path().join("missing").display().to_string();
+        assert_eq!(
+            split_reference(&format!("{missing}:v1")),
+            (PathBuf::from(format!("{missing}:v1")), None)
+        );
+    }
+
+    #[test]
+    fn referrers_tags_follow_the_distribution_spec() {
+        use crate::digest::Digest;
+        let hex = "a".repeat(64);
+        let d = Digest::parse(&format!("sha256:{hex}")).unwrap();
+        assert_eq!(referrers_tag(&d), format!("sha256-{hex}"));
+        let d = Digest::parse(&format!("sha512:{}", "b".repeat(128))).unwrap();
+        assert_eq!(referrers_tag(&d), format!("sha512-{}", "b".repeat(64)));
+    }
+
+    #[test]
+    fn a_directory_that_is_not_a_layout_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(resolve(t.path(), None).unwrap_err().code(), "not_a_layout");
+        std::fs::write(
+            t.path().join("oci-layout"),
+            br#"{"imageLayoutVersion":"2.0.0"}"#,
+        )
+        .unwrap();
+        assert!(resolve(t.path(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("version"));
+    }
+
+    #[test]
+    fn a_target_whose_bytes_changed_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let top = crate::fixture::generate(
+            t.path(),
+            &crate::fixture::Spec {
+                layer_size: 64,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(resolve(t.path(), None).unwrap().descriptor.digest, top);
+        let path = t.path().join(crate::layout::blob_path(&top));
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.push(b' ');
+        std::fs::write(&path, bytes).unwrap();
+        let err = resolve(t.path(), None).unwrap_err();
+        assert_eq!(err.code(), "target_invalid", "{err}");
+    }
 }
