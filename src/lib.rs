@@ -29,5 +29,6 @@ pub mod layout;
 pub mod notary;
 #[cfg(feature = "pull")]
 pub mod registry;
+pub mod sign;
 pub mod trust_artifact;
 pub mod verify;

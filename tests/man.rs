@@ -45,4 +45,5 @@ fn man_pages_are_current() {
     );
     assert!(pages.iter().any(|(f, _)| f == "airlock-verify.1"));
     assert!(pages.iter().any(|(f, _)| f == "airlock-inspect.1"));
+    assert!(pages.iter().any(|(f, _)| f == "airlock-sign.1"));
 }

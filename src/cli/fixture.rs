@@ -1,5 +1,6 @@
 //! Hidden `airlock fixture`: writes the deterministic sample bundle used by the README, the tests and
-//! `scripts/bench.sh`.
+//! `scripts/bench.sh`; hidden `airlock pack`: packs a layout directory (a signed sample, say) into a
+//! deterministic tarball with the project's own writer.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,22 @@ pub(super) fn run(a: &FixtureArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     } else {
         generate(&a.out, &spec).with_context(|| format!("writing {}", a.out.display()))?;
     }
+    p.info(&format!("wrote {}", a.out.display()));
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Arguments of `airlock pack`.
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The layout directory.
+    pub layout: PathBuf,
+    /// Output file ending in .tar, .tar.gz or .tar.zst.
+    pub out: PathBuf,
+}
+
+pub(super) fn pack(a: &PackArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    write_layout_tar(&a.layout, &a.out, Compression::from_file_name(&a.out))
+        .with_context(|| format!("packing {} into {}", a.layout.display(), a.out.display()))?;
     p.info(&format!("wrote {}", a.out.display()));
     Ok(ExitCode::from(EXIT_OK))
 }

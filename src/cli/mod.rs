@@ -7,6 +7,7 @@ mod fixture;
 mod import;
 mod inspect;
 mod output;
+mod sign;
 mod verify;
 
 use std::path::PathBuf;
@@ -31,8 +32,9 @@ pub const EXIT_ERROR: u8 = 2;
     about = "Carry notation-signed container images across an air gap, and prove on the far side that nothing changed",
     long_about = "airlock moves container images signed with the Notary Project (notation) into disconnected sites. \
 A bundle is an OCI image layout, as a directory or a deterministic .tar, .tar.zst or .tar.gz. \
-`airlock verify` re-hashes every blob and checks every descriptor from local files only; \
-`airlock inspect` lists what a bundle holds.",
+`airlock verify` re-hashes every blob and checks every descriptor from local files only, and verifies \
+Notary Project signatures against a local trust policy and trust store; `airlock inspect` lists what a \
+bundle holds; `airlock sign` signs an image of a layout as `notation sign --oci-layout` does.",
     after_help = "Exit status: 0 verified, 1 verification failed, 2 usage or operational error."
 )]
 pub struct Cli {
@@ -112,9 +114,35 @@ artifactType, and the blob count and bytes of a bundle. inspect does not re-hash
         after_help = "Examples:\n  airlock inspect bundle.tar.zst\n  airlock inspect ./layout --format json"
     )]
     Inspect(InspectArgs),
+    /// Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does.
+    #[command(
+        long_about = "Sign an image of an OCI image layout directory with a Notary Project signature, as \
+`notation sign --oci-layout` does, from a private key and its certificate chain on disk.\n\n\
+The signature is a JWS or COSE envelope (protected headers alg, cty, crit, io.cncf.notary.signingScheme \
+notary.x509, io.cncf.notary.signingTime and, with --expiry, io.cncf.notary.expiry; the certificate chain \
+in x5c / x5chain) over the payload {\"targetArtifact\": {mediaType, digest, size, annotations}}, with \
+--user-metadata in the annotations. The algorithm follows the key: PS256/PS384/PS512 for RSA \
+2048/3072/4096, ES256/ES384/ES512 for EC P-256/P-384/P-521; other keys are refused, as is a key that \
+does not match the first certificate.\n\n\
+The envelope is verified with the verifier's own code before anything is written (signature, every \
+certificate rule, every certificate valid at the signing time, payload); if that fails, nothing is \
+written. It is then stored as a signature manifest (artifactType application/vnd.cncf.notary.signature, \
+empty config, one layer, subject, io.cncf.notary.x509chain.thumbprint#S256 and \
+org.opencontainers.image.created annotations), listed untagged in index.json and in the sha256-<hex> \
+referrers tag index (created, or merged keeping its entries). Every file is written to a temporary name \
+and renamed; index.json goes last. The signature manifest digest is printed on stdout.",
+        after_help = "Exit status: 0 signed, 2 refused or failed (nothing was written).\n\n\
+Examples:\n  airlock sign ./layout --key leaf.key --cert chain.pem\n  \
+airlock sign ./layout:registry.example/app:1.0 --key leaf.key --cert chain.pem --envelope cose --expiry 30d\n  \
+airlock sign ./layout@sha256:0123... --key leaf.key --cert chain.pem --user-metadata build=42"
+    )]
+    Sign(sign::SignArgs),
     /// Write a deterministic sample bundle (for the README, tests and benchmarks).
     #[command(hide = true)]
     Fixture(fixture::FixtureArgs),
+    /// Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst.
+    #[command(hide = true)]
+    Pack(fixture::PackArgs),
 }
 
 /// Output format.
@@ -318,10 +346,47 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
         }
         _ => {}
     }
+    if let Some(e) = err.downcast_ref::<crate::sign::Error>() {
+        return sign_hint(e);
+    }
+    if let Some(e) = err.downcast_ref::<crate::notary::sign::SignError>() {
+        return notary_sign_hint(e);
+    }
     if err.downcast_ref::<crate::archive::OpenError>().is_some() {
         return Some("BUNDLE must be an OCI layout directory, a .tar, .tar.gz or .tar.zst file, or - for stdin");
     }
     None
+}
+
+fn sign_hint(e: &crate::sign::Error) -> Option<&'static str> {
+    match e {
+        crate::sign::Error::NoDefault(_) | crate::sign::Error::NotFound(_) => {
+            Some("name the image as LAYOUT:TAG (its org.opencontainers.image.ref.name) or LAYOUT@DIGEST; `airlock inspect LAYOUT` lists them")
+        }
+        crate::sign::Error::Sign(s) => notary_sign_hint(s),
+        _ => None,
+    }
+}
+
+fn notary_sign_hint(e: &crate::notary::sign::SignError) -> Option<&'static str> {
+    use crate::notary::sign::SignError;
+    match e {
+        SignError::KeyFormat(_) => Some(
+            "convert the key to unencrypted PKCS#8: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8.pem",
+        ),
+        SignError::Key(_) => Some(
+            "Notary signing keys are RSA 2048, 3072 or 4096 bits, or EC P-256, P-384 or P-521",
+        ),
+        SignError::Verification(_) | SignError::Chain(_) | SignError::ChainFormat(_) => Some(
+            "--cert must hold the whole chain, leaf first, ending with the self-signed root; the leaf needs \
+keyUsage digitalSignature (critical) and no serverAuth/clientAuth/timeStamping EKU, each CA basicConstraints \
+cA=true (critical) and keyUsage keyCertSign",
+        ),
+        SignError::KeyCertificateMismatch => {
+            Some("--key must be the private key of the first certificate in --cert")
+        }
+        _ => None,
+    }
 }
 
 /// Runs a parsed command line.
@@ -333,6 +398,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(&a, &printer),
         #[cfg(feature = "pull")]
         Command::Import(a) => import::run(&a, &printer),
+        Command::Sign(a) => sign::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
+        Command::Pack(a) => fixture::pack(&a, &printer),
     }
 }

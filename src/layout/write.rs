@@ -60,11 +60,14 @@ impl LayoutWriter {
         &self.root
     }
 
-    /// Stores bytes as a sha256 blob and returns their digest.
+    /// Stores bytes as a sha256 blob and returns their digest. A blob already present is kept
+    /// only when it holds exactly these bytes; otherwise (truncated, tampered) it is replaced.
     pub fn put_bytes(&self, data: &[u8]) -> io::Result<Digest> {
         let d = Digest::sha256(data);
         let path = self.root.join(blob_path(&d));
-        if !path.exists() {
+        let intact = fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
+            && fs::read(&path).is_ok_and(|have| have == data);
+        if !intact {
             write_atomic(&path, data)?;
         }
         Ok(d)

@@ -24,6 +24,10 @@
 //! ([`EnvelopeError::PluginRequired`]) or carry critical attributes this verifier does not
 //! understand ([`EnvelopeError::UnknownCriticalAttribute`]).
 //!
+//! [`encode`] writes a `notary.x509` envelope (JWS or COSE) the way notation signs, handing the
+//! bytes to be signed to a caller-supplied signer ([`super::crypto::SigningKey::sign`]); it checks
+//! nothing about the key or chain, which is [`super::sign`]'s job.
+//!
 //! No function here reads the clock: [`Envelope::check_expiry`] takes the time as a parameter.
 #![cfg_attr(
     not(test),
@@ -308,6 +312,42 @@ impl EnvelopeError {
             Self::Expired { .. } => "expired",
         }
     }
+}
+
+/// What [`encode`] writes: a `notary.x509` envelope over `payload`.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodeRequest<'a> {
+    /// JWS or COSE.
+    pub format: EnvelopeFormat,
+    /// `alg`: the algorithm the signing key uses.
+    pub algorithm: SignatureAlgorithm,
+    /// The payload (`application/vnd.cncf.notary.payload.v1+json`).
+    pub payload: &'a [u8],
+    /// The certificate chain (DER, leaf first) for `x5c` / `x5chain`.
+    pub chain: &'a [Vec<u8>],
+    /// `io.cncf.notary.signingTime`, Unix seconds.
+    pub signing_time: i64,
+    /// `io.cncf.notary.expiry`, Unix seconds (listed in `crit` when present).
+    pub expiry: Option<i64>,
+    /// `io.cncf.notary.signingAgent` (unprotected, informational).
+    pub signing_agent: &'a str,
+}
+
+/// Writes an envelope for `req`. `sign` receives the exact bytes to sign (JWS signing input or
+/// COSE Sig_structure) and returns the primitive signature.
+pub fn encode(
+    req: &EncodeRequest<'_>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, CryptoError>,
+) -> Result<Vec<u8>, EnvelopeError> {
+    match req.format {
+        EnvelopeFormat::Jws => jws::encode(req, sign),
+        EnvelopeFormat::Cose => cose::encode(req, sign),
+    }
+}
+
+/// RFC 3339 UTC text of Unix seconds (`2025-06-01T00:00:00Z`), or `None` out of range.
+pub fn format_rfc3339(t: i64) -> Option<String> {
+    jiff::Timestamp::from_second(t).ok().map(|t| t.to_string())
 }
 
 /// Format-neutral protected-header content handed over by the JWS and COSE parsers.

@@ -1,6 +1,8 @@
 //! Notary Project (notation) verification: envelopes (COSE, JWS), payloads, certificate chains,
 //! RFC 3161 timestamps, offline revocation, trust stores and trust policies.
 //!
+//! Signing ([`sign`]) builds envelopes with the same code and checks them with the verifier.
+//!
 //! Nothing here touches the network or the clock: every time is a parameter. Only [`crypto`] (and,
 //! for the timestamp token's CMS signature, [`tsa_crypto`]) calls signature primitives.
 
@@ -22,6 +24,7 @@ pub mod envelope;
 pub mod payload;
 pub mod policy;
 pub mod revocation;
+pub mod sign;
 pub mod timestamp;
 pub mod truststore;
 pub mod tsa_crypto;

@@ -8,6 +8,10 @@
 //!   re-encoding.
 //! * `x5chain` (label 33) is read from the unprotected bucket only and must be an array of bstr
 //!   (as notation requires); times must be CBOR tag 1 (epoch) values.
+//!
+//! [`encode`] writes an envelope the way notation (go-cose) does: the protected header map in
+//! canonical CBOR order (integer labels, then text labels shorter first), times as tag 1 integers,
+//! `x5chain` and the signing agent in the unprotected bucket.
 #![cfg_attr(
     not(test),
     deny(
@@ -29,13 +33,13 @@ use coset::{
 };
 
 use super::{
-    AttributeKey, AttributeValue, EnvelopeError, EnvelopeFormat, RawHeaders, RawParts,
-    HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_AGENT, HEADER_SIGNING_SCHEME,
-    HEADER_SIGNING_TIME, HEADER_TIMESTAMP_SIGNATURE, HEADER_VERIFICATION_PLUGIN,
-    HEADER_VERIFICATION_PLUGIN_MIN_VERSION,
+    AttributeKey, AttributeValue, EncodeRequest, EnvelopeError, EnvelopeFormat, RawHeaders,
+    RawParts, SigningScheme, HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_AGENT,
+    HEADER_SIGNING_SCHEME, HEADER_SIGNING_TIME, HEADER_TIMESTAMP_SIGNATURE,
+    HEADER_VERIFICATION_PLUGIN, HEADER_VERIFICATION_PLUGIN_MIN_VERSION, PAYLOAD_MEDIA_TYPE,
 };
 use crate::notary::chain;
-use crate::notary::crypto::SignatureAlgorithm;
+use crate::notary::crypto::{CryptoError, SignatureAlgorithm};
 
 /// COSE `x5chain` header label (RFC 9360).
 pub const LABEL_X5CHAIN: i64 = 33;
@@ -316,6 +320,71 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawParts, EnvelopeError> {
         signature: msg.signature,
         signed_message,
     })
+}
+
+fn to_cbor(v: &Value) -> Result<Vec<u8>, EnvelopeError> {
+    let mut out = Vec::new();
+    coset::cbor::ser::into_writer(v, &mut out).map_err(|e| malformed("CBOR encoding", e))?;
+    Ok(out)
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn epoch(t: i64) -> Value {
+    Value::Tag(1, Box::new(Value::Integer(t.into())))
+}
+
+/// Writes a tagged COSE_Sign1 envelope for `req`; `sign` signs the Sig_structure built over the
+/// exact protected-header bytes written.
+pub(crate) fn encode(
+    req: &EncodeRequest<'_>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, CryptoError>,
+) -> Result<Vec<u8>, EnvelopeError> {
+    let mut crit = vec![text(HEADER_SIGNING_SCHEME)];
+    let mut labels: Vec<(Value, Value)> = Vec::new();
+    if let Some(expiry) = req.expiry {
+        crit.push(text(HEADER_EXPIRY));
+        labels.push((text(HEADER_EXPIRY), epoch(expiry)));
+    }
+    labels.push((text(HEADER_SIGNING_TIME), epoch(req.signing_time)));
+    labels.push((
+        text(HEADER_SIGNING_SCHEME),
+        text(SigningScheme::X509.as_str()),
+    ));
+    // Canonical CBOR (RFC 7049 §3.9, what go-cose writes): text labels by encoded length first.
+    labels.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Value::Text(a), Value::Text(b)) => a.len().cmp(&b.len()).then_with(|| a.cmp(b)),
+        _ => std::cmp::Ordering::Equal,
+    });
+    let mut protected = vec![
+        (
+            Value::Integer(1.into()),
+            Value::Integer(req.algorithm.cose_id().into()),
+        ),
+        (Value::Integer(2.into()), Value::Array(crit)),
+        (Value::Integer(3.into()), text(PAYLOAD_MEDIA_TYPE)),
+    ];
+    protected.extend(labels);
+    let protected = to_cbor(&Value::Map(protected))?;
+    let signature = sign(&sig_structure(&protected, req.payload))?;
+    let unprotected = vec![
+        (
+            Value::Integer(LABEL_X5CHAIN.into()),
+            Value::Array(req.chain.iter().map(|c| Value::Bytes(c.clone())).collect()),
+        ),
+        (text(HEADER_SIGNING_AGENT), text(req.signing_agent)),
+    ];
+    to_cbor(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(unprotected),
+            Value::Bytes(req.payload.to_vec()),
+            Value::Bytes(signature),
+        ])),
+    ))
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@
 //! The signing input is `ASCII(protected "." payload)` exactly as received; base64url fields must
 //! be unpadded and canonical (RFC 7515 §2). The protected header must be a JSON object without
 //! duplicate names. Times are RFC 3339 strings.
+//!
+//! [`encode`] writes an envelope the way notation does: protected-header names in sorted order
+//! (notation marshals a Go map), times in RFC 3339 UTC seconds, `x5c` in standard base64.
 #![cfg_attr(
     not(test),
     deny(
@@ -22,15 +25,16 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
-    parse_rfc3339, AttributeKey, AttributeValue, EnvelopeError, EnvelopeFormat, RawHeaders,
-    RawParts, HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_SCHEME,
+    parse_rfc3339, AttributeKey, AttributeValue, EncodeRequest, EnvelopeError, EnvelopeFormat,
+    RawHeaders, RawParts, HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_SCHEME,
     HEADER_SIGNING_TIME, HEADER_VERIFICATION_PLUGIN, HEADER_VERIFICATION_PLUGIN_MIN_VERSION,
+    PAYLOAD_MEDIA_TYPE,
 };
 use crate::notary::chain;
-use crate::notary::crypto::SignatureAlgorithm;
+use crate::notary::crypto::{CryptoError, SignatureAlgorithm};
 use crate::notary::payload::UniqueMap;
 
 /// Header names registered by RFC 7515/7518 for JWS; `crit` must not list them.
@@ -188,4 +192,67 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawParts, EnvelopeError> {
         signature,
         signed_message,
     })
+}
+
+#[derive(Serialize)]
+struct JwsOut<'a> {
+    payload: String,
+    protected: String,
+    header: UnprotectedOut<'a>,
+    signature: String,
+}
+
+#[derive(Serialize)]
+struct UnprotectedOut<'a> {
+    x5c: Vec<String>,
+    #[serde(rename = "io.cncf.notary.signingAgent")]
+    signing_agent: &'a str,
+}
+
+/// Writes a JWS envelope for `req`; `sign` signs the signing input
+/// `ASCII(b64url(protected) "." b64url(payload))`.
+pub(crate) fn encode(
+    req: &EncodeRequest<'_>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, CryptoError>,
+) -> Result<Vec<u8>, EnvelopeError> {
+    let time = |header: &str, t: i64| {
+        super::format_rfc3339(t).ok_or_else(|| EnvelopeError::InvalidTime {
+            header: header.to_owned(),
+            reason: format!("{t} is outside the RFC 3339 range"),
+        })
+    };
+    let mut crit = vec![serde_json::Value::from(HEADER_SIGNING_SCHEME)];
+    // serde_json keeps object names sorted (no preserve_order), as Go's map marshalling does.
+    let mut protected = serde_json::Map::new();
+    protected.insert("alg".into(), req.algorithm.jws_name().into());
+    protected.insert("cty".into(), PAYLOAD_MEDIA_TYPE.into());
+    if let Some(expiry) = req.expiry {
+        crit.push(HEADER_EXPIRY.into());
+        protected.insert(HEADER_EXPIRY.into(), time(HEADER_EXPIRY, expiry)?.into());
+    }
+    protected.insert("crit".into(), crit.into());
+    protected.insert(
+        HEADER_SIGNING_SCHEME.into(),
+        super::SigningScheme::X509.as_str().into(),
+    );
+    protected.insert(
+        HEADER_SIGNING_TIME.into(),
+        time(HEADER_SIGNING_TIME, req.signing_time)?.into(),
+    );
+    let protected = serde_json::to_vec(&protected)
+        .map_err(|e| EnvelopeError::Malformed(format!("protected header: {e}")))?;
+    let protected = URL_SAFE_NO_PAD.encode(protected);
+    let payload = URL_SAFE_NO_PAD.encode(req.payload);
+    let signing_input = format!("{protected}.{payload}");
+    let signature = URL_SAFE_NO_PAD.encode(sign(signing_input.as_bytes())?);
+    serde_json::to_vec(&JwsOut {
+        payload,
+        protected,
+        header: UnprotectedOut {
+            x5c: req.chain.iter().map(|c| STANDARD.encode(c)).collect(),
+            signing_agent: req.signing_agent,
+        },
+        signature,
+    })
+    .map_err(|e| EnvelopeError::Malformed(format!("JWS envelope: {e}")))
 }

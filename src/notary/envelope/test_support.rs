@@ -92,6 +92,17 @@ impl TestKey {
         Self::Ec { curve, asn1, fixed }
     }
 
+    /// The private key as unencrypted PKCS#8 (v1) DER.
+    pub fn pkcs8(&self) -> Vec<u8> {
+        match self {
+            Self::Rsa(k) => {
+                let der: aws_lc_rs::encoding::Pkcs8V1Der<'_> = k.as_der().unwrap();
+                der.as_ref().to_vec()
+            }
+            Self::Ec { asn1, .. } => asn1.to_pkcs8v1().unwrap().as_ref().to_vec(),
+        }
+    }
+
     pub fn spki(&self) -> Vec<u8> {
         match self {
             Self::Rsa(k) => k.public_key().as_der().unwrap().as_ref().to_vec(),
@@ -203,7 +214,7 @@ pub enum CertSig {
     Sha1WithRsa,
 }
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 128 {
