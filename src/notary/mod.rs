@@ -3,8 +3,8 @@
 //!
 //! Signing ([`sign`]) builds envelopes with the same code and checks them with the verifier.
 //!
-//! Nothing here touches the network or the clock: every time is a parameter. Only [`crypto`] (and,
-//! for the timestamp token's CMS signature, [`tsa_crypto`]) calls signature primitives.
+//! Nothing here touches the network or the clock: every time is a parameter. Only [`crypto`] (with its child
+//! [`crypto::cms`] for the timestamp token's CMS signature) calls signature primitives.
 
 #![cfg_attr(
     not(test),
@@ -27,7 +27,6 @@ pub mod revocation;
 pub mod sign;
 pub mod timestamp;
 pub mod truststore;
-pub mod tsa_crypto;
 
 #[cfg(test)]
 mod policy_corpus_tests;

@@ -46,7 +46,7 @@ use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoRef};
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 use x509_cert::Certificate;
 
-use super::tsa_crypto::{self, CryptoError};
+use super::crypto::cms::{self as tsa_crypto, CryptoError};
 
 // --- Object identifiers ---------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
 //! Signature and digest primitives for RFC 3161 timestamp tokens.
 //!
-//! This is the only file of the timestamp code that calls cryptographic primitives
-//! (aws-lc-rs). It is meant to be merged into the project's `notary/crypto.rs`: its public
-//! surface is two functions, [`digest`] and [`verify_signature`], plus
+//! The timestamp code reaches cryptographic primitives (aws-lc-rs) only through this child of
+//! [`crate::notary::crypto`]; its public surface is two functions, [`digest`] and [`verify_signature`], plus
 //! [`digest_legacy_sha1`], which exists only so that callers can *recognise* SHA-1 material in
 //! order to refuse it.
 //!

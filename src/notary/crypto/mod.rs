@@ -19,6 +19,7 @@
 //! * Envelope signing ([`SigningKey`]): an unencrypted PKCS#8 RSA or EC private key whose size is
 //!   in the Notary table, signing with RSASSA-PSS (salt = hash length, as notation and go-cose do)
 //!   or ECDSA in the fixed-width `r||s` form (`*_FIXED_SIGNING`).
+
 #![cfg_attr(
     not(test),
     deny(
@@ -29,6 +30,9 @@
         clippy::as_conversions
     )
 )]
+
+/// Digests and CMS `SignerInfo` signatures for RFC 3161 timestamp tokens.
+pub mod cms;
 
 use std::sync::OnceLock;
 
