@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on sample bundles the project generates itself: builds airlock, writes a
 # deterministic two-platform sample bundle on first use, inspects it and verifies its integrity;
-# then verifies the signed sample (scripts/gen-testdata.sh: openssl PKI, `airlock sign`) against its
-# trust policy and trust store.
+# then takes the signed sample (scripts/gen-testdata.sh: openssl PKI, `airlock sign`) through the
+# whole flow: export with its trust material, and verify with the root fingerprint as --pin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -21,5 +21,12 @@ if ! command -v openssl >/dev/null; then
   exit 0
 fi
 scripts/gen-testdata.sh target/sample
-"$airlock" verify target/sample/signed.tar.zst \
-  --trust-policy target/sample/trustpolicy.json --trust-store target/sample/truststore "$@"
+echo
+echo "== connected side: export the signed image with its trust material"
+"$airlock" export "oci:target/sample/signed-layout" -o target/sample/bundle.tar.zst \
+  --trust-policy target/sample/trustpolicy.json --trust-store target/sample/truststore 2>target/sample/export.log
+cat target/sample/export.log >&2
+pin=$(sed -n 's/^ *--pin //p' target/sample/export.log | head -1)
+echo
+echo "== disconnected side: verify with the root fingerprint carried out of band"
+"$airlock" verify target/sample/bundle.tar.zst --pin "$pin" "$@"

@@ -5,7 +5,8 @@
 #                       validity windows), chain.pem (leaf, intermediate, root)
 #   OUT/truststore/     x509/ca/airlock-sample/root.crt
 #   OUT/trustpolicy.json
-#   OUT/signed.tar.zst  `airlock fixture` + `airlock sign` (COSE, fixed signing time) + `airlock pack`
+#   OUT/signed-layout/  `airlock fixture` + `airlock sign` (COSE, fixed signing time)
+#   OUT/signed.tar.zst  the same layout, `airlock pack`ed
 #
 #   scripts/gen-testdata.sh [OUT]      (default target/sample)
 #
@@ -115,7 +116,7 @@ cat >"$out/trustpolicy.json.tmp" <<EOF
 EOF
 mv "$out/trustpolicy.json.tmp" "$out/trustpolicy.json"
 
-if [ ! -f "$out/signed.tar.zst" ]; then
+if [ ! -f "$out/signed.tar.zst" ] || [ ! -f "$out/signed-layout/index.json" ]; then
   echo "signing the sample bundle $out/signed.tar.zst" >&2
   tmp=$(mktemp -d "$out/.signed.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
@@ -123,6 +124,8 @@ if [ ! -f "$out/signed.tar.zst" ]; then
   "$airlock" -q sign "$tmp/layout" --key "$pki/leaf.key" --cert "$pki/chain.pem" \
     --envelope cose --signing-time "$SIGNING_TIME" >/dev/null
   "$airlock" -q pack "$tmp/layout" "$out/signed.tar.zst"
+  rm -rf "$out/signed-layout"
+  mv "$tmp/layout" "$out/signed-layout"
 fi
 
 "$airlock" -qq verify "$out/signed.tar.zst" --trust-policy "$out/trustpolicy.json" --trust-store "$out/truststore" ||
