@@ -65,6 +65,18 @@ if command -v oci-image-tool >/dev/null; then
   measure "oci-image-tool validate"    "oci-image-tool validate --type image $layout"
 fi
 
+# Signature verification overhead: the bench layout signed with the sample PKI (scripts/gen-testdata.sh).
+if command -v openssl >/dev/null; then
+  scripts/gen-testdata.sh target/sample >/dev/null 2>&1
+  if ! grep -q 'application/vnd.cncf.notary.signature' "$layout/index.json"; then
+    "$airlock" -q sign "$layout" --key target/sample/pki/leaf.key --cert target/sample/pki/chain.pem \
+      --signing-time 2025-06-01T00:00:00Z >/dev/null
+  fi
+  trust="--trust-policy target/sample/trustpolicy.json --trust-store target/sample/truststore"
+  measure "verify dir, integrity only"   "$airlock -q verify $layout --integrity-only"
+  measure "verify dir, with signatures"  "$airlock -q verify $layout $trust"
+fi
+
 # Export from the local layout (the registry source comes with the registry client).
 if command -v skopeo >/dev/null; then
   ref="registry.example/airlock/sample:1.0"
@@ -114,6 +126,10 @@ printf '  .tar.zst vs zstd -dc | openssl dgst:    %sx  (target >= 1.0x)\n' "$(ra
 printf '  .tar vs openssl dgst -sha256:           %sx\n' "$(ratio 'openssl dgst -sha256 (blobs)' 'airlock verify (.tar)')"
 if [ -n "${WALL['oci-image-tool validate']:-}" ]; then
   printf '  directory vs oci-image-tool validate:   %sx  (oci-image-tool skips index children)\n' "$(ratio 'oci-image-tool validate' 'airlock verify (directory)')"
+fi
+if [ -n "${WALL['verify dir, with signatures']:-}" ]; then
+  printf '  signature verification overhead:        %s%%  (target < 5%%)\n' \
+    "$(echo "scale=1; (${WALL['verify dir, with signatures']} - ${WALL['verify dir, integrity only']}) * 100 / ${WALL['verify dir, integrity only']}" | bc -l)"
 fi
 if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
   printf '  export dir vs skopeo copy oci:->oci:     %sx  (registry-source target >= 2x)\n' "$(ratio 'skopeo copy oci: -> oci:' 'airlock export -> dir')"
