@@ -499,3 +499,58 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
         seen[0].headers
     );
 }
+
+#[test]
+fn an_identity_token_is_exchanged_through_the_refresh_token_grant() {
+    let body = data(700);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |req, _| {
+        if req.path == "/token" {
+            assert_eq!(req.method, "POST");
+            let form = String::from_utf8_lossy(&req.body).into_owned();
+            for part in [
+                "grant_type=refresh_token",
+                "refresh_token=r3fresh",
+                "scope=repository%3Aapp%3Apull",
+                "service=hostile",
+                "client_id=airlock",
+            ] {
+                assert!(form.contains(part), "{form}");
+            }
+            assert_eq!(req.header("authorization"), None);
+            return Reply::ok(r#"{"access_token":"acc3ss"}"#);
+        }
+        match req.header("authorization") {
+            Some("Bearer acc3ss") => Reply::ok(b.clone()),
+            _ => {
+                let challenge = format!(
+                    "Bearer realm=\"http://{}/token\",service=\"hostile\"",
+                    req.header("host").unwrap_or_default()
+                );
+                Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!(
+            "{{\"auths\":{{\"{}\":{{\"identitytoken\":\"r3fresh\"}}}}}}",
+            h.host
+        ),
+    )
+    .unwrap();
+    let c = Registry::new(airlock::registry::Options {
+        plain_http: vec![h.host.clone()],
+        registry_config: Some(config),
+        timeout: Some(Duration::from_secs(5)),
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut sink = Vec::new();
+    assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 700);
+    assert!(!format!("{:?}", c.credential(&repo(&h)).unwrap()).contains("r3fresh"));
+}

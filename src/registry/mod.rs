@@ -254,3 +254,12 @@ impl crate::export::Fetch for RegistryFetch {
             .map_err(|e| src(&subject.digest, e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_client_can_be_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::Registry>();
+    }
+}

@@ -72,11 +72,14 @@ pub(crate) fn build_client(
 /// Turns a reqwest failure into a [`Fail`]: too many redirects and malformed requests are final,
 /// everything else (connect, timeout, reset, truncated body) is worth a retry.
 pub(crate) fn transport_fail(url: &str, e: &reqwest::Error) -> Fail {
-    let reason = if e.is_timeout() {
-        format!("timed out ({})", chain(e))
-    } else {
-        chain(e)
-    };
+    // reqwest repeats the URL in its message; the error already names it.
+    let mut reason = chain(e);
+    if let Some(u) = e.url() {
+        reason = reason.replace(&format!(" for url ({u})"), "");
+    }
+    if e.is_timeout() && !reason.contains("timed out") {
+        reason = format!("timed out ({reason})");
+    }
     let err = RegistryError::Transport {
         url: url.to_owned(),
         reason,
