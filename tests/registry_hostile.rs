@@ -138,8 +138,20 @@ fn blobs_with_wrong_bytes_sizes_or_announced_digests_are_refused() {
         "{e}"
     );
     assert!(sink.is_empty());
-    let retried = h.seen().len();
-    assert_eq!(retried, 3, "none of these is retried");
+    assert_eq!(h.seen().len(), 3, "none of these is retried");
+
+    // Unhashed (the caller hashes, as export does): the size bound and headers still hold.
+    let mut sink = Vec::new();
+    assert_eq!(
+        c.blob_to_unhashed(&at("flipped"), &desc, &mut sink)
+            .unwrap(),
+        100_000
+    );
+    assert_ne!(Digest::sha256(&sink), Digest::parse(&desc.digest).unwrap());
+    let e = c
+        .blob_to_unhashed(&at("longer"), &desc, &mut Vec::new())
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::SizeMismatch { .. }), "{e}");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! for the air-gapped host carries no network code.
 //!
 //! **Pulling** (what `export` uses: [`Registry::resolve`], [`Registry::manifest`],
-//! [`Registry::blob_to`], [`Registry::referrers`]) is written here on `reqwest`, the HTTP client
+//! [`Registry::blob_to`] (or [`Registry::blob_to_unhashed`] when the caller hashes),
+//! [`Registry::referrers`]) is written here on `reqwest`, the HTTP client
 //! `oci-client` itself uses, because every property airlock needs from it sits in code `oci-client`
 //! does not let a caller reach (ARCHITECTURE.md, "Choices on the network side"):
 //!
@@ -239,8 +240,9 @@ impl crate::export::Fetch for RegistryFetch {
         desc: &Descriptor,
         out: &mut dyn Write,
     ) -> Result<u64, crate::export::ExportError> {
+        // export hashes everything it writes (export::Checking): one pass, not two.
         self.registry
-            .blob_to(&self.reference, desc, out)
+            .blob_to_unhashed(&self.reference, desc, out)
             .map_err(|e| src(&desc.digest, e))
     }
 

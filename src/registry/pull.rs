@@ -103,7 +103,8 @@ fn manifest_media_type(
 
 /// Progress of one blob across attempts.
 struct BlobProgress<'a> {
-    hasher: Hasher,
+    /// `None` when the caller hashes what it receives.
+    hasher: Option<Hasher>,
     written: u64,
     out: &'a mut dyn Write,
 }
@@ -229,6 +230,29 @@ impl Registry {
         desc: &Descriptor,
         out: &mut dyn Write,
     ) -> Result<u64, RegistryError> {
+        self.blob_inner(repo, desc, out, true)
+    }
+
+    /// As [`Registry::blob_to`], but the digest is left to the caller, who hashes what `out`
+    /// receives anyway (export's writers do): every byte is then hashed once, not twice. Everything
+    /// else holds: the size bound, `Range` resume, retries, the refusal of a
+    /// `Docker-Content-Digest` header naming another blob.
+    pub fn blob_to_unhashed(
+        &self,
+        repo: &Reference,
+        desc: &Descriptor,
+        out: &mut dyn Write,
+    ) -> Result<u64, RegistryError> {
+        self.blob_inner(repo, desc, out, false)
+    }
+
+    fn blob_inner(
+        &self,
+        repo: &Reference,
+        desc: &Descriptor,
+        out: &mut dyn Write,
+        hash: bool,
+    ) -> Result<u64, RegistryError> {
         let digest = Digest::parse(&desc.digest).map_err(|e| RegistryError::Descriptor {
             digest: super::error::clip(&desc.digest, 200),
             reason: e.to_string(),
@@ -239,7 +263,7 @@ impl Registry {
             repo.repository()
         );
         let mut p = BlobProgress {
-            hasher: Hasher::new(digest.algorithm()),
+            hasher: hash.then(|| Hasher::new(digest.algorithm())),
             written: 0,
             out,
         };
@@ -264,7 +288,10 @@ impl Registry {
                 }
             }
         }
-        let (actual, n) = p.hasher.finish();
+        let Some(hasher) = p.hasher else {
+            return Ok(p.written);
+        };
+        let (actual, n) = hasher.finish();
         if actual != digest {
             return Err(RegistryError::DigestMismatch {
                 url,
@@ -358,7 +385,9 @@ impl Registry {
                     actual: total,
                 }));
             }
-            p.hasher.update(data);
+            if let Some(h) = p.hasher.as_mut() {
+                h.update(data);
+            }
             p.out.write_all(data).map_err(|e| RegistryError::Write {
                 what: format!("blob {digest}"),
                 source: e,

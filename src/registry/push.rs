@@ -1,5 +1,5 @@
-//! The push side (what `import` uses), through `oci-client`: monolithic and chunked uploads, the
-//! upload `Location` host check, cross-repository mounts. Credentials are the same docker-config
+//! The push side (what `import` uses), through `oci-client`: one streamed monolithic upload per
+//! blob, the upload `Location` host check, cross-repository mounts. Credentials are the same docker-config
 //! ones the pull side uses; `oci-client` runs its own challenge flow with them.
 
 use std::io::Read;
@@ -24,6 +24,8 @@ pub(crate) fn build_client(
             ClientProtocol::HttpsExcept(opts.plain_http.clone())
         },
         read_timeout: Some(timeout),
+        // One streamed PUT per blob: chunked uploads cost one request per stream item.
+        use_monolithic_push: true,
         connect_timeout: Some(timeout.min(Duration::from_secs(30))),
         user_agent: concat!("airlock/", env!("CARGO_PKG_VERSION")),
         ..ClientConfig::default()
