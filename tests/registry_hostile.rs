@@ -1,337 +1,568 @@
-//! What a real registry cannot be made to do, from a small in-process HTTP server: serve wrong bytes
-//! for a digest, an oversized manifest, a redirect loop, a stalled connection, a transient 503, and
-//! the Referrers API (distribution 2.8 has none).
+//! The registry client against a hostile or broken server (an in-process HTTP/1.1 server,
+//! [`Hostile`]): what a real registry cannot be made to do. Wrong bytes for a digest, lying
+//! headers, oversized manifests, redirect loops, stalled connections, 503s, interrupted blobs,
+//! the Referrers API answering 200, the bearer-token handshake, and credentials across redirects.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use airlock::digest::Digest;
-use airlock::layout::model::Descriptor;
-use airlock::registry::{Options, Registry, RegistryError};
+use airlock::layout::model::{self, Descriptor};
+use airlock::registry::{Reference, Registry, RegistryError};
 
-#[derive(Clone)]
-enum Reply {
-    Ok(&'static str, Vec<u8>, Option<String>),
-    Status(u16),
-    Redirect(String),
-    Stall,
-    /// 503 for the first N requests, then the inner reply.
-    FlakyThen(usize, Box<Reply>),
-    /// A blob whose first full response drops the connection after N bytes; `Range` requests
-    /// are answered with 206 from the offset asked.
-    DropsThenRanges(Vec<u8>, usize),
+use crate::registry_util::*;
+
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+fn client(h: &Hostile) -> Registry {
+    client_for(&h.host, None, Duration::from_secs(5), 2).0
 }
 
-fn serve(routes: HashMap<String, Reply>) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = format!("127.0.0.1:{}", l.local_addr().unwrap().port());
-    let hits = Arc::new(AtomicUsize::new(0));
-    std::thread::spawn(move || {
-        for stream in l.incoming().flatten() {
-            let routes = routes.clone();
-            let hits = hits.clone();
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                if r.read_line(&mut line).is_err() {
-                    return;
-                }
-                let path = line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("/")
-                    .split('?')
-                    .next()
-                    .unwrap_or("/")
-                    .to_owned();
-                let mut len = 0usize;
-                let mut range: Option<usize> = None;
-                loop {
-                    let mut h = String::new();
-                    if r.read_line(&mut h).unwrap_or(0) <= 2 {
-                        break;
-                    }
-                    let lower = h.to_ascii_lowercase();
-                    if let Some(v) = lower.strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                    if let Some(v) = lower.strip_prefix("range:") {
-                        range = v
-                            .trim()
-                            .strip_prefix("bytes=")
-                            .and_then(|x| x.split('-').next())
-                            .and_then(|x| x.parse().ok());
-                    }
-                }
-                let mut body = vec![0u8; len];
-                let _ = r.read_exact(&mut body);
-                let mut w = stream;
-                let mut reply = routes.get(&path).cloned().unwrap_or(Reply::Status(404));
-                if let Reply::FlakyThen(n, inner) = reply {
-                    reply = if hits.fetch_add(1, Ordering::SeqCst) < n {
-                        Reply::Status(503)
-                    } else {
-                        *inner
-                    };
-                }
-                match reply {
-                    Reply::Ok(ct, bytes, digest) => {
-                        let dh = digest
-                            .map(|d| format!("Docker-Content-Digest: {d}\r\n"))
-                            .unwrap_or_default();
-                        let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n{dh}Connection: close\r\n\r\n", bytes.len());
-                        let _ = w.write_all(&bytes);
-                    }
-                    Reply::Status(code) => {
-                        let _ = write!(
-                            w,
-                            "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        );
-                    }
-                    Reply::Redirect(to) => {
-                        let _ = write!(w, "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    }
-                    Reply::Stall => std::thread::sleep(Duration::from_secs(30)),
-                    Reply::DropsThenRanges(bytes, cut) => match range {
-                        // The first request (with or without `Range: bytes=0-`) is cut short.
-                        None | Some(0) => {
-                            let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bytes.len());
-                            let _ = w.write_all(&bytes[..cut]);
-                            let _ = w.flush();
-                            // Dropped mid-body.
-                        }
-                        Some(off) => {
-                            let rest = &bytes[off.min(bytes.len())..];
-                            let _ = write!(
-                                w,
-                                "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {off}-{}/{}\r\nConnection: close\r\n\r\n",
-                                rest.len(),
-                                bytes.len() - 1,
-                                bytes.len()
-                            );
-                            let _ = w.write_all(rest);
-                        }
-                    },
-                    Reply::FlakyThen(..) => {}
-                }
-            });
-        }
-    });
-    host
+fn repo(h: &Hostile) -> Reference {
+    Reference::parse(&format!("{}/app:1", h.host)).unwrap()
 }
 
-const MT: &str = "application/vnd.oci.image.manifest.v1+json";
-
-fn manifest(tag: &str) -> Vec<u8> {
-    format!(
-        r#"{{"schemaVersion":2,"mediaType":"{MT}","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{}","size":2}},"layers":[],"annotations":{{"t":"{tag}"}}}}"#,
-        Digest::sha256(b"{}")
-    )
-    .into_bytes()
-}
-
-fn client(host: &str) -> Registry {
-    Registry::new(Options {
-        plain_http: vec![host.to_owned()],
-        timeout: Some(Duration::from_secs(2)),
-        retries: 2,
-        ..Options::default()
-    })
+fn blob_desc(data: &[u8]) -> Descriptor {
+    serde_json::from_value(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.layer.v1.tar",
+        "digest": Digest::sha256(data).to_string(),
+        "size": data.len(),
+    }))
     .unwrap()
 }
 
-fn desc(digest: &str, size: u64) -> Descriptor {
-    serde_json::from_value(serde_json::json!({"mediaType": "application/octet-stream", "digest": digest, "size": size})).unwrap()
+/// Deterministic incompressible bytes.
+fn data(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut airlock::fixture::Noise::new(9, n as u64), &mut out).unwrap();
+    out
+}
+
+fn manifest_bytes() -> Vec<u8> {
+    br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#.to_vec()
 }
 
 #[test]
-fn wrong_bytes_for_a_digest_are_refused() {
-    let good = manifest("good");
-    let evil = manifest("evil");
-    let gd = Digest::sha256(&good).to_string();
-    let blob = b"the real layer".to_vec();
-    let bd = Digest::sha256(&blob).to_string();
-    let mut routes = HashMap::new();
-    routes.insert(
-        "/v2/".to_string(),
-        Reply::Ok("application/json", b"{}".to_vec(), None),
-    );
-    // The tag serves other bytes while its digest header claims the good manifest.
-    routes.insert(
-        "/v2/app/manifests/lying".to_string(),
-        Reply::Ok(MT, evil.clone(), Some(gd.clone())),
-    );
-    // By digest, other bytes.
-    routes.insert(
-        format!("/v2/app/manifests/{gd}"),
-        Reply::Ok(MT, evil.clone(), Some(gd.clone())),
-    );
-    routes.insert(
-        format!("/v2/app/blobs/{bd}"),
-        Reply::Ok(
-            "application/octet-stream",
-            b"a forged layer".to_vec(),
-            Some(bd.clone()),
-        ),
-    );
-    let host = serve(routes);
-    let c = client(&host);
-    let r = Registry::parse(&format!("{host}/app:lying")).unwrap();
-    if let Ok((d, bytes)) = c.resolve(&r) {
-        // If the client trusted nothing but the bytes, the digest it reports is theirs.
-        assert_eq!(d.digest, Digest::sha256(&bytes).to_string());
-        assert_ne!(d.digest, gd, "the Docker-Content-Digest header was trusted");
-    }
-    let r = Registry::parse(&format!("{host}/app@{gd}")).unwrap();
-    assert!(
-        c.resolve(&r).is_err(),
-        "bytes that do not hash to the requested digest were accepted"
-    );
-    let mut out = Vec::new();
-    let e = c
-        .blob(
-            &Registry::parse(&format!("{host}/app")).unwrap(),
-            &desc(&bd, blob.len() as u64),
-            &mut out,
+fn wrong_bytes_for_a_digest_are_refused_whatever_the_headers_say() {
+    let good = manifest_bytes();
+    let want = Digest::sha256(&good);
+    let mut evil = good.clone();
+    evil.extend_from_slice(b" ");
+    let announced = want.to_string();
+    let h = Hostile::start(move |_, _| {
+        // The header claims the digest asked for; the bytes are something else.
+        Reply::with(
+            200,
+            &[
+                ("Content-Type", model::OCI_MANIFEST),
+                ("Docker-Content-Digest", &announced),
+            ],
+            evil.clone(),
         )
-        .unwrap_err();
+    });
+    let c = client(&h);
+    let e = c.manifest(&repo(&h), &want).unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::DigestMismatch { expected, .. } if *expected == want.to_string()),
+        "{e}"
+    );
+    assert_eq!(h.seen().len(), 1, "a mismatch is not retried");
+
+    // By tag: a header that disagrees with the bytes fails the resolve.
+    let e = c.resolve(&repo(&h)).unwrap_err();
+    assert!(matches!(e, RegistryError::DigestMismatch { .. }), "{e}");
+}
+
+#[test]
+fn a_tag_resolves_to_the_digest_of_the_bytes_not_of_the_header() {
+    let good = manifest_bytes();
+    let h = Hostile::start(move |req, _| {
+        assert!(req.path.ends_with("/manifests/1"), "{}", req.path);
+        let accept = req.header("accept").unwrap_or_default().to_owned();
+        for mt in airlock::registry::ACCEPT {
+            assert!(accept.contains(mt), "Accept lacks {mt}: {accept}");
+        }
+        Reply::with(200, &[("Content-Type", model::OCI_MANIFEST)], good.clone())
+    });
+    let (desc, bytes) = client(&h).resolve(&repo(&h)).unwrap();
+    assert_eq!(bytes, manifest_bytes());
+    assert_eq!(desc.digest, Digest::sha256(&bytes).to_string());
+    assert_eq!(desc.media_type(), model::OCI_MANIFEST);
+}
+
+#[test]
+fn blobs_with_wrong_bytes_sizes_or_announced_digests_are_refused() {
+    let body = data(100_000);
+    let desc = blob_desc(&body);
+    let mut flipped = body.clone();
+    flipped[50_000] ^= 1;
+    let longer = [&body[..], b"x"].concat();
+    let other = Digest::sha256(b"other").to_string();
+    let h = Hostile::start(move |req, _| {
+        if req.path.contains("flipped") {
+            Reply::ok(flipped.clone())
+        } else if req.path.contains("longer") {
+            Reply::ok(longer.clone())
+        } else {
+            Reply::with(200, &[("Docker-Content-Digest", &other)], body.clone())
+        }
+    });
+    let c = client(&h);
+    let at = |name: &str| Reference::parse(&format!("{}/{name}:1", h.host)).unwrap();
+
+    let mut sink = Vec::new();
+    let e = c.blob_to(&at("flipped"), &desc, &mut sink).unwrap_err();
+    assert!(matches!(e, RegistryError::DigestMismatch { .. }), "{e}");
+
+    let mut sink = Vec::new();
+    let e = c.blob_to(&at("longer"), &desc, &mut sink).unwrap_err();
     assert!(
         matches!(
             e,
-            RegistryError::Mismatch { .. } | RegistryError::Protocol { .. }
+            RegistryError::SizeMismatch {
+                expected: 100_000,
+                actual: 100_001,
+                ..
+            }
         ),
-        "{e:?}"
+        "{e}"
     );
+    assert!(
+        sink.is_empty(),
+        "refused from Content-Length before any byte"
+    );
+
+    let mut sink = Vec::new();
+    let e = c.blob_to(&at("announced"), &desc, &mut sink).unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::Protocol { reason, .. } if reason.contains("announces")),
+        "{e}"
+    );
+    assert!(sink.is_empty());
+    assert_eq!(h.seen().len(), 3, "none of these is retried");
+
+    // Unhashed (the caller hashes, as export does): the size bound and headers still hold.
+    let mut sink = Vec::new();
+    assert_eq!(
+        c.blob_to_unhashed(&at("flipped"), &desc, &mut sink)
+            .unwrap(),
+        100_000
+    );
+    assert_ne!(Digest::sha256(&sink), Digest::parse(&desc.digest).unwrap());
+    let e = c
+        .blob_to_unhashed(&at("longer"), &desc, &mut Vec::new())
+        .unwrap_err();
+    assert!(matches!(e, RegistryError::SizeMismatch { .. }), "{e}");
 }
 
 #[test]
-fn oversized_manifests_are_refused() {
-    let mut big = b"{\"schemaVersion\":2,\"pad\":\"".to_vec();
-    big.resize(5 << 20, b'a');
-    big.extend_from_slice(b"\"}");
-    let d = Digest::sha256(&big).to_string();
-    let mut routes = HashMap::new();
-    routes.insert(
-        "/v2/".to_string(),
-        Reply::Ok("application/json", b"{}".to_vec(), None),
-    );
-    routes.insert(
-        "/v2/app/manifests/big".to_string(),
-        Reply::Ok(MT, big, Some(d)),
-    );
-    let host = serve(routes);
-    let e = client(&host)
-        .resolve(&Registry::parse(&format!("{host}/app:big")).unwrap())
+fn oversized_manifests_are_refused_while_they_arrive() {
+    let h = Hostile::start(|req, _| {
+        if req.path.contains("announced") {
+            Reply::ok(vec![b' '; (4 << 20) + 1])
+        } else {
+            // No Content-Length: 1 GiB delimited by the connection's end.
+            Reply::Endless { total: 1 << 30 }
+        }
+    });
+    let c = client(&h);
+    let d = Digest::sha256(b"x");
+    for name in ["announced", "endless"] {
+        let r = Reference::parse(&format!("{}/{name}:1", h.host)).unwrap();
+        let t = Instant::now();
+        let e = c.manifest(&r, &d).unwrap_err();
+        assert!(
+            matches!(e, RegistryError::TooLarge { limit, .. } if limit == 4 << 20),
+            "{name}: {e}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{name}: read no further"
+        );
+    }
+}
+
+#[test]
+fn a_redirect_loop_fails_once_without_retries() {
+    let h = Hostile::start(|req, _| {
+        let to = req.path.clone();
+        Reply::with(302, &[("Location", &to)], Vec::new())
+    });
+    let body = data(10);
+    let mut sink = Vec::new();
+    let e = client(&h)
+        .blob_to(&repo(&h), &blob_desc(&body), &mut sink)
         .unwrap_err();
     assert!(
-        e.to_string().contains("exceeds") || e.to_string().to_lowercase().contains("large"),
+        matches!(&e, RegistryError::Transport { reason, .. } if reason.contains("redirect")),
+        "{e}"
+    );
+    let hits = h.seen().len();
+    assert!((10..=12).contains(&hits), "{hits} requests");
+}
+
+#[test]
+fn stalled_connections_time_out() {
+    let body = data(1000);
+    let desc = blob_desc(&body);
+    let h = Hostile::start(|req, _| {
+        if req.path.contains("/manifests/") {
+            Reply::Stall
+        } else {
+            Reply::StallBody { len: 1000 }
+        }
+    });
+    let c = client_for(&h.host, None, Duration::from_millis(400), 1).0;
+    let t = Instant::now();
+    let e = c.resolve(&repo(&h)).unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::Transport { reason, .. } if reason.contains("timed out")),
+        "{e}"
+    );
+    let mut sink = Vec::new();
+    let e = c.blob_to(&repo(&h), &desc, &mut sink).unwrap_err();
+    assert!(matches!(e, RegistryError::Transport { .. }), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    assert_eq!(h.seen().len(), 4, "one retry each");
+}
+
+#[test]
+fn a_503_is_retried_and_then_reported() {
+    let good = manifest_bytes();
+    let want = Digest::sha256(&good);
+    let h = Hostile::start(move |req, n| {
+        if req.path.contains("/flaky/") && n == 0 {
+            Reply::with(503, &[("Retry-After", "0")], "busy")
+        } else if req.path.contains("/flaky/") {
+            Reply::with(200, &[("Content-Type", model::OCI_MANIFEST)], good.clone())
+        } else {
+            Reply::with(
+                503,
+                &[],
+                r#"{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}"#,
+            )
+        }
+    });
+    let c = client(&h);
+    let flaky = Reference::parse(&format!("{}/flaky:1", h.host)).unwrap();
+    let (_, bytes) = c.manifest(&flaky, &want).unwrap();
+    assert_eq!(bytes, manifest_bytes());
+    assert_eq!(h.seen().len(), 2);
+
+    let down = Reference::parse(&format!("{}/down:1", h.host)).unwrap();
+    let e = c.manifest(&down, &want).unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::Status { status: 503, message, .. } if message.contains("UNAVAILABLE try later")),
+        "{e}"
+    );
+    assert_eq!(h.seen().len(), 2 + 3, "the first try and two retries");
+}
+
+#[test]
+fn an_interrupted_blob_resumes_with_range() {
+    let body = data(300_000);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |req, n| {
+        let ignores_range = req.path.contains("/norange/");
+        match (n % 2, req.header("range")) {
+            (0, None) => Reply::Cut {
+                headers: Vec::new(),
+                body: b.clone(),
+                send: 123_456,
+            },
+            (1, Some(range)) if !ignores_range => {
+                assert_eq!(range, "bytes=123456-");
+                Reply::with(
+                    206,
+                    &[("Content-Range", "bytes 123456-299999/300000")],
+                    b[123_456..].to_vec(),
+                )
+            }
+            (1, Some(_)) => Reply::ok(b.clone()),
+            other => panic!("unexpected request {n}: {other:?}"),
+        }
+    });
+    let c = client(&h);
+    for name in ["range", "norange"] {
+        let r = Reference::parse(&format!("{}/{name}:1", h.host)).unwrap();
+        let mut sink = Vec::new();
+        assert_eq!(c.blob_to(&r, &desc, &mut sink).unwrap(), 300_000, "{name}");
+        assert!(sink == body, "{name}: the bytes written are the blob");
+    }
+    assert_eq!(h.seen().len(), 4);
+}
+
+#[test]
+fn a_range_answer_for_other_bytes_is_refused() {
+    let body = data(1000);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |_, n| {
+        if n == 0 {
+            Reply::Cut {
+                headers: Vec::new(),
+                body: b.clone(),
+                send: 500,
+            }
+        } else {
+            Reply::with(206, &[("Content-Range", "bytes 0-999/1000")], b.clone())
+        }
+    });
+    let mut sink = Vec::new();
+    let e = client(&h).blob_to(&repo(&h), &desc, &mut sink).unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::Protocol { reason, .. } if reason.contains("Content-Range")),
+        "{e}"
+    );
+    assert_eq!(sink.len(), 500);
+}
+
+fn index_of(entries: &[serde_json::Value]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": INDEX, "manifests": entries,
+    }))
+    .unwrap()
+}
+
+fn entry(n: u8, artifact_type: &str) -> serde_json::Value {
+    serde_json::json!({
+        "mediaType": model::OCI_MANIFEST,
+        "digest": Digest::sha256(&[n]).to_string(),
+        "size": 100 + u64::from(n),
+        "artifactType": artifact_type,
+    })
+}
+
+#[test]
+fn the_referrers_api_is_used_when_it_answers_with_every_page() {
+    let subject = Digest::sha256(b"subject");
+    let s = subject.to_string();
+    let h = Hostile::start(move |req, _| {
+        assert!(
+            req.path.starts_with(&format!("/v2/app/referrers/{s}")),
+            "only the API: {}",
+            req.path
+        );
+        if req.path.contains("page=2") {
+            // The server ignores the artifactType filter: the client applies it.
+            Reply::with(
+                200,
+                &[("Content-Type", INDEX)],
+                index_of(&[
+                    entry(3, model::NOTARY_SIGNATURE),
+                    entry(4, "application/spdx+json"),
+                ]),
+            )
+        } else {
+            assert!(req
+                .path
+                .contains("artifactType=application%2Fvnd.cncf.notary.signature"));
+            let next = format!("</v2/app/referrers/{s}?page=2>; rel=\"next\"");
+            Reply::with(
+                200,
+                &[("Content-Type", INDEX), ("Link", &next)],
+                index_of(&[
+                    entry(1, model::NOTARY_SIGNATURE),
+                    entry(2, "application/spdx+json"),
+                ]),
+            )
+        }
+    });
+    let got = client(&h)
+        .referrers(&repo(&h), &subject, Some(model::NOTARY_SIGNATURE))
+        .unwrap();
+    let digests: Vec<String> = got.iter().map(|d| d.digest.clone()).collect();
+    assert_eq!(
+        digests,
+        [
+            Digest::sha256(&[1]).to_string(),
+            Digest::sha256(&[3]).to_string()
+        ]
+    );
+    assert_eq!(h.seen().len(), 2);
+}
+
+#[test]
+fn referrers_fall_back_to_the_tag_only_on_404_and_never_hide_errors() {
+    let subject = Digest::sha256(b"subject");
+    let tag = format!("sha256-{}", subject.hex());
+    let t = tag.clone();
+    let h = Hostile::start(move |req, _| {
+        if req.path.starts_with("/v2/broken/referrers/") {
+            Reply::with(500, &[], "boom")
+        } else if req.path.contains("/referrers/") {
+            Reply::status(404)
+        } else if req.path == format!("/v2/tagged/manifests/{t}") {
+            Reply::with(
+                200,
+                &[("Content-Type", INDEX)],
+                index_of(&[entry(5, model::NOTARY_SIGNATURE)]),
+            )
+        } else {
+            Reply::status(404)
+        }
+    });
+    let c = client_for(&h.host, None, Duration::from_secs(5), 0).0;
+    let at = |name: &str| Reference::parse(&format!("{}/{name}:1", h.host)).unwrap();
+    let got = c.referrers(&at("tagged"), &subject, None).unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(c.referrers(&at("none"), &subject, None).unwrap().is_empty());
+    let e = c.referrers(&at("broken"), &subject, None).unwrap_err();
+    assert!(
+        matches!(e, RegistryError::Status { status: 500, .. }),
         "{e}"
     );
 }
 
 #[test]
-fn redirect_loops_and_stalled_connections_end_in_errors() {
-    let bd = Digest::sha256(b"x").to_string();
-    let mut routes = HashMap::new();
-    routes.insert(
-        "/v2/".to_string(),
-        Reply::Ok("application/json", b"{}".to_vec(), None),
-    );
-    routes.insert(
-        format!("/v2/app/blobs/{bd}"),
-        Reply::Redirect(format!("/v2/app/blobs/{bd}")),
-    );
-    routes.insert("/v2/app/manifests/stall".to_string(), Reply::Stall);
-    let host = serve(routes);
-    let c = client(&host);
-    let start = Instant::now();
-    let mut out = Vec::new();
-    assert!(c
-        .blob(
-            &Registry::parse(&format!("{host}/app")).unwrap(),
-            &desc(&bd, 1),
-            &mut out
-        )
-        .is_err());
-    assert!(c
-        .resolve(&Registry::parse(&format!("{host}/app:stall")).unwrap())
-        .is_err());
+fn bearer_tokens_come_from_the_challenge_realm_with_the_configured_credentials() {
+    let body = data(5000);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |req, _| {
+        if req.path.starts_with("/token") {
+            if req.path.contains("evil") {
+                return Reply::ok(r#"{"token":"line\nbreak"}"#);
+            }
+            // Basic credentials from the docker config, and the repository's pull scope.
+            assert_eq!(req.header("authorization"), Some("Basic YWxpY2U6czNjcmV0"));
+            assert!(
+                req.path.contains("scope=repository%3Aapp%3Apull"),
+                "{}",
+                req.path
+            );
+            assert!(req.path.contains("service=hostile"), "{}", req.path);
+            return Reply::ok(r#"{"token":"t0ken","expires_in":60}"#);
+        }
+        match req.header("authorization") {
+            Some("Bearer t0ken") => Reply::ok(b.clone()),
+            _ => {
+                let realm = if req.path.contains("/evil/") {
+                    "token-evil"
+                } else {
+                    "token"
+                };
+                let challenge = format!(
+                    "Bearer realm=\"http://{}/{realm}\",service=\"hostile\"",
+                    req.header("host").unwrap_or_default()
+                );
+                Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
+            }
+        }
+    });
+    let c = client_for(
+        &h.host,
+        Some(("alice", "s3cret")),
+        Duration::from_secs(5),
+        1,
+    )
+    .0;
+    let mut sink = Vec::new();
+    assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 5000);
+    assert!(sink == body);
+    // The token is cached per repository: a second blob needs no new handshake.
+    let before = h.seen().len();
+    let mut sink = Vec::new();
+    c.blob_to(&repo(&h), &desc, &mut sink).unwrap();
+    assert_eq!(h.seen().len(), before + 1);
+
+    // A token no HTTP header can carry is an error, not a panic.
+    let evil = Reference::parse(&format!("{}/evil:1", h.host)).unwrap();
+    let e = c.blob_to(&evil, &desc, &mut Vec::new()).unwrap_err();
     assert!(
-        start.elapsed() < Duration::from_secs(25),
-        "a stalled registry hung the client"
+        matches!(&e, RegistryError::Protocol { reason, .. } if reason.contains("token")),
+        "{e}"
     );
 }
 
 #[test]
-fn transient_errors_are_retried_and_the_referrers_api_is_used() {
-    let good = manifest("ok");
-    let gd = Digest::sha256(&good).to_string();
-    let sig = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-        {"mediaType": MT, "digest": format!("sha256:{}", "2".repeat(64)), "size": 123, "artifactType": "application/vnd.cncf.notary.signature"}
-    ]});
-    let mut routes = HashMap::new();
-    routes.insert(
-        "/v2/".to_string(),
-        Reply::Ok("application/json", b"{}".to_vec(), None),
-    );
-    routes.insert(
-        "/v2/app/manifests/flaky".to_string(),
-        Reply::FlakyThen(1, Box::new(Reply::Ok(MT, good.clone(), Some(gd.clone())))),
-    );
-    routes.insert(
-        format!("/v2/app/referrers/{gd}"),
-        Reply::Ok(
-            "application/vnd.oci.image.index.v1+json",
-            serde_json::to_vec(&sig).unwrap(),
-            None,
+fn credentials_do_not_follow_a_redirect_to_another_host() {
+    let body = data(2000);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let storage = Hostile::start(move |_, _| Reply::ok(b.clone()));
+    let target = format!("{}/storage/blob", storage.url());
+    let front = Hostile::start(move |req, _| match req.header("authorization") {
+        Some(a) if a.starts_with("Basic ") => {
+            Reply::with(307, &[("Location", &target)], Vec::new())
+        }
+        _ => Reply::with(
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"r\"")],
+            Vec::new(),
         ),
-    );
-    let host = serve(routes);
-    let c = client(&host);
-    let (d, _) = c
-        .resolve(&Registry::parse(&format!("{host}/app:flaky")).unwrap())
-        .unwrap();
-    assert_eq!(d.digest, gd);
-    let refs = c
-        .referrers(
-            &Registry::parse(&format!("{host}/app")).unwrap(),
-            &gd,
-            Some("application/vnd.cncf.notary.signature"),
-        )
-        .unwrap();
-    assert_eq!(refs.len(), 1);
+    });
+    let c = client_for(
+        &front.host,
+        Some(("alice", "s3cret")),
+        Duration::from_secs(5),
+        1,
+    )
+    .0;
+    let mut sink = Vec::new();
+    assert_eq!(c.blob_to(&repo(&front), &desc, &mut sink).unwrap(), 2000);
+    assert!(sink == body);
+    let seen = storage.seen();
+    assert_eq!(seen.len(), 1);
     assert_eq!(
-        refs[0].artifact_type.as_deref(),
-        Some("application/vnd.cncf.notary.signature")
+        seen[0].header("authorization"),
+        None,
+        "{:?}",
+        seen[0].headers
     );
 }
 
 #[test]
-fn an_interrupted_blob_is_resumed_with_range() {
-    let blob: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let bd = Digest::sha256(&blob).to_string();
-    let mut routes = HashMap::new();
-    routes.insert(
-        "/v2/".to_string(),
-        Reply::Ok("application/json", b"{}".to_vec(), None),
-    );
-    routes.insert(
-        format!("/v2/app/blobs/{bd}"),
-        Reply::DropsThenRanges(blob.clone(), 100_000),
-    );
-    let host = serve(routes);
-    let mut out = Vec::new();
-    let n = client(&host)
-        .blob(
-            &Registry::parse(&format!("{host}/app")).unwrap(),
-            &desc(&bd, blob.len() as u64),
-            &mut out,
-        )
-        .unwrap();
-    assert_eq!(n, blob.len() as u64);
-    assert_eq!(out, blob);
+fn an_identity_token_is_exchanged_through_the_refresh_token_grant() {
+    let body = data(700);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |req, _| {
+        if req.path == "/token" {
+            assert_eq!(req.method, "POST");
+            let form = String::from_utf8_lossy(&req.body).into_owned();
+            for part in [
+                "grant_type=refresh_token",
+                "refresh_token=r3fresh",
+                "scope=repository%3Aapp%3Apull",
+                "service=hostile",
+                "client_id=airlock",
+            ] {
+                assert!(form.contains(part), "{form}");
+            }
+            assert_eq!(req.header("authorization"), None);
+            return Reply::ok(r#"{"access_token":"acc3ss"}"#);
+        }
+        match req.header("authorization") {
+            Some("Bearer acc3ss") => Reply::ok(b.clone()),
+            _ => {
+                let challenge = format!(
+                    "Bearer realm=\"http://{}/token\",service=\"hostile\"",
+                    req.header("host").unwrap_or_default()
+                );
+                Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!(
+            "{{\"auths\":{{\"{}\":{{\"identitytoken\":\"r3fresh\"}}}}}}",
+            h.host
+        ),
+    )
+    .unwrap();
+    let c = Registry::new(airlock::registry::Options {
+        plain_http: vec![h.host.clone()],
+        registry_config: Some(config),
+        timeout: Some(Duration::from_secs(5)),
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut sink = Vec::new();
+    assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 700);
+    assert!(!format!("{:?}", c.credential(&repo(&h)).unwrap()).contains("r3fresh"));
 }

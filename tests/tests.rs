@@ -1,4 +1,5 @@
-//! One integration-test binary (one link): every module below drives the real `airlock` binary.
+//! One integration-test binary (one link): the modules below drive the real `airlock` binary, and
+//! the registry ones its client library too.
 
 mod common;
 

@@ -1,0 +1,172 @@
+//! The push side (what `import` uses), through `oci-client`: one streamed monolithic upload per
+//! blob, the upload `Location` host check, cross-repository mounts. Credentials are the same docker-config
+//! ones the pull side uses; `oci-client` runs its own challenge flow with them.
+
+use std::io::Read;
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+
+use super::{Credential, Options, Reference, Registry, RegistryError};
+use crate::layout::model::Descriptor;
+
+/// The `oci-client` client for uploads, configured like the pull side.
+pub(crate) fn build_client(
+    opts: &Options,
+    timeout: Duration,
+    ca_pem: Option<Vec<u8>>,
+) -> Result<oci_client::Client, RegistryError> {
+    let mut config = ClientConfig {
+        protocol: if opts.plain_http.is_empty() {
+            ClientProtocol::Https
+        } else {
+            ClientProtocol::HttpsExcept(opts.plain_http.clone())
+        },
+        read_timeout: Some(timeout),
+        // One streamed PUT per blob: chunked uploads cost one request per stream item.
+        use_monolithic_push: true,
+        connect_timeout: Some(timeout.min(Duration::from_secs(30))),
+        user_agent: concat!("airlock/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    };
+    if let Some(pem) = ca_pem {
+        config
+            .extra_root_certificates
+            .push(oci_client::client::Certificate {
+                encoding: oci_client::client::CertificateEncoding::Pem,
+                data: pem,
+            });
+    }
+    oci_client::Client::try_from(config).map_err(|e| RegistryError::Setup(e.to_string()))
+}
+
+/// `oci-client`'s form of a reference.
+fn oci_ref(r: &Reference) -> oci_client::Reference {
+    match (r.digest(), r.tag()) {
+        (Some(d), _) => oci_client::Reference::with_digest(
+            r.registry().to_owned(),
+            r.repository().to_owned(),
+            d.to_string(),
+        ),
+        (None, t) => oci_client::Reference::with_tag(
+            r.registry().to_owned(),
+            r.repository().to_owned(),
+            t.unwrap_or("latest").to_owned(),
+        ),
+    }
+}
+
+impl Registry {
+    /// Credentials for uploads, handed to `oci-client`.
+    fn push_auth(&self, r: &Reference, what: &str) -> Result<RegistryAuth, RegistryError> {
+        match self.credential(r)? {
+            Some(Credential::Basic { username, password }) => Ok(RegistryAuth::Basic(
+                username,
+                password.expose().to_owned(),
+            )),
+            Some(Credential::IdentityToken(_)) => Err(RegistryError::Push {
+                what: what.to_owned(),
+                message: "uploads with an identity token from the docker config are not supported; log in with a username and password".into(),
+            }),
+            None => Ok(RegistryAuth::Anonymous),
+        }
+    }
+
+    fn store_push_auth(&self, r: &Reference, what: &str) -> Result<(), RegistryError> {
+        let auth = self.push_auth(r, what)?;
+        let target = oci_ref(r);
+        self.rt.block_on(
+            self.pusher
+                .store_auth_if_needed(target.resolve_registry(), &auth),
+        );
+        Ok(())
+    }
+
+    /// Mounts a blob from another repository of the same registry (no bytes move).
+    pub fn mount(
+        &self,
+        repo: &Reference,
+        from: &Reference,
+        digest: &str,
+    ) -> Result<(), RegistryError> {
+        let what = format!(
+            "mounting {digest} from {} into {}",
+            from.repository(),
+            repo.repository()
+        );
+        self.store_push_auth(repo, &what)?;
+        self.rt
+            .block_on(
+                self.pusher
+                    .mount_blob(&oci_ref(repo), &oci_ref(from), digest),
+            )
+            .map_err(|e| RegistryError::Push {
+                what,
+                message: e.to_string(),
+            })
+    }
+
+    /// Uploads a blob (streamed from `data`) unless the registry already has it; `true` when it
+    /// was uploaded.
+    pub fn push_blob(
+        &self,
+        repo: &Reference,
+        desc: &Descriptor,
+        data: Box<dyn Read + Send>,
+    ) -> Result<bool, RegistryError> {
+        let what = format!("pushing blob {} to {}", desc.digest, repo.whole());
+        if self.blob_exists(repo, &desc.digest) {
+            return Ok(false);
+        }
+        self.store_push_auth(repo, &what)?;
+        let stream = futures_util::stream::unfold(data, |mut r| async move {
+            let mut buf = vec![0u8; 1 << 20];
+            match r.read(&mut buf) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buf)), r))
+                }
+                Err(e) => Some((Err(oci_client::errors::OciDistributionError::IoError(e)), r)),
+            }
+        });
+        self.rt
+            .block_on(self.pusher.push_blob_stream(
+                &oci_ref(repo),
+                stream,
+                &desc.digest,
+                Some(desc.size),
+            ))
+            .map_err(|e| RegistryError::Push {
+                what,
+                message: e.to_string(),
+            })?;
+        Ok(true)
+    }
+
+    /// Uploads a manifest with its exact bytes and media type, by tag or by digest (`reference`).
+    pub fn push_manifest(
+        &self,
+        reference: &Reference,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), RegistryError> {
+        let what = format!("pushing manifest {}", reference.whole());
+        self.store_push_auth(reference, &what)?;
+        let ct = http::HeaderValue::from_str(media_type).map_err(|e| RegistryError::Push {
+            what: what.clone(),
+            message: e.to_string(),
+        })?;
+        self.rt
+            .block_on(
+                self.pusher
+                    .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
+            )
+            .map_err(|e| RegistryError::Push {
+                what,
+                message: e.to_string(),
+            })?;
+        Ok(())
+    }
+}

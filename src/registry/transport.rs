@@ -1,0 +1,452 @@
+//! HTTP underneath the pull side: the reqwest client, URLs, the authentication handshake, bounded
+//! body reads, and the classification of failures into "retry" and "give up".
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::{RequestBuilder, Response, StatusCode};
+
+use super::auth::{self, Credential};
+use super::error::{chain, clip};
+use super::{Reference, Registry, RegistryError};
+
+/// Largest error body, token answer or other small response read.
+pub(crate) const MAX_SMALL: u64 = 64 << 10;
+
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// A failed attempt: worth another try, or not.
+pub(crate) enum Fail {
+    /// Transient (408, 429, 5xx, timeout, dropped connection); `after` is the server's
+    /// `Retry-After`, when it gave one.
+    Retry {
+        err: RegistryError,
+        after: Option<Duration>,
+    },
+    /// Final.
+    Fatal(RegistryError),
+}
+
+impl From<RegistryError> for Fail {
+    fn from(e: RegistryError) -> Self {
+        Fail::Fatal(e)
+    }
+}
+
+impl Fail {
+    pub(crate) fn retry(err: RegistryError) -> Self {
+        Fail::Retry { err, after: None }
+    }
+}
+
+/// The reqwest client for the pull side.
+pub(crate) fn build_client(
+    timeout: Duration,
+    ca_path: Option<&Path>,
+    ca_pem: Option<&[u8]>,
+) -> Result<reqwest::Client, RegistryError> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("airlock/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(timeout.min(Duration::from_secs(30)))
+        .read_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::limited(10));
+    if let (Some(path), Some(pem)) = (ca_path, ca_pem) {
+        let certs =
+            reqwest::Certificate::from_pem_bundle(pem).map_err(|e| RegistryError::Config {
+                path: path.display().to_string(),
+                reason: format!("not PEM certificates: {}", chain(&e)),
+            })?;
+        if certs.is_empty() {
+            return Err(RegistryError::Config {
+                path: path.display().to_string(),
+                reason: "no PEM certificate in the file".into(),
+            });
+        }
+        b = b.tls_certs_merge(certs);
+    }
+    b.build().map_err(|e| RegistryError::Setup(chain(&e)))
+}
+
+/// Turns a reqwest failure into a [`Fail`]: too many redirects and malformed requests are final,
+/// everything else (connect, timeout, reset, truncated body) is worth a retry.
+pub(crate) fn transport_fail(url: &str, e: &reqwest::Error) -> Fail {
+    // reqwest repeats the URL in its message; the error already names it.
+    let mut reason = chain(e);
+    if let Some(u) = e.url() {
+        reason = reason.replace(&format!(" for url ({u})"), "");
+    }
+    if e.is_timeout() && !reason.contains("timed out") {
+        reason = format!("timed out ({reason})");
+    }
+    let err = RegistryError::Transport {
+        url: url.to_owned(),
+        reason,
+    };
+    if e.is_redirect() || e.is_builder() {
+        Fail::Fatal(err)
+    } else {
+        Fail::retry(err)
+    }
+}
+
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    h.get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The OCI error envelope's codes and messages, else the start of the body.
+fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(default)]
+        errors: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(env) if !env.errors.is_empty() => clip(
+            &env.errors
+                .iter()
+                .map(|i| format!("{} {}", i.code, i.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            300,
+        ),
+        _ => clip(&String::from_utf8_lossy(body), 200),
+    }
+}
+
+/// Reads a whole body, failing as soon as it passes `cap` (or announces more).
+pub(crate) async fn read_capped(mut resp: Response, cap: u64, url: &str) -> Result<Vec<u8>, Fail> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(Fail::Fatal(RegistryError::TooLarge {
+            url: url.to_owned(),
+            limit: cap,
+        }));
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_fail(url, &e))? {
+        if buf.len() as u64 + chunk.len() as u64 > cap {
+            return Err(Fail::Fatal(RegistryError::TooLarge {
+                url: url.to_owned(),
+                limit: cap,
+            }));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Exponential backoff: 250 ms, 500 ms, 1 s, ... capped; the server's `Retry-After` when given.
+pub(crate) fn backoff(attempt: u32, after: Option<Duration>) -> Duration {
+    after
+        .unwrap_or_else(|| Duration::from_millis(250u64 << attempt.min(7)))
+        .min(MAX_BACKOFF)
+}
+
+impl Registry {
+    /// True when `host` is spoken to over plain HTTP.
+    pub(crate) fn is_plain(&self, host: &str) -> bool {
+        let bare = host
+            .rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(h, _)| h);
+        self.plain_http
+            .iter()
+            .any(|p| p == host || (p == bare && !p.is_empty()))
+    }
+
+    /// `scheme://host` of a reference's registry API.
+    pub(crate) fn base(&self, r: &Reference) -> String {
+        let host = r.api_host();
+        let scheme = if self.is_plain(host) { "http" } else { "https" };
+        format!("{scheme}://{host}")
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
+    pub(crate) fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, RegistryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Fail>>,
+    {
+        let mut n = 0;
+        loop {
+            match self.rt.block_on(attempt()) {
+                Ok(v) => return Ok(v),
+                Err(Fail::Fatal(e)) => return Err(e),
+                Err(Fail::Retry { err, after }) => {
+                    if n >= self.retries {
+                        return Err(err);
+                    }
+                    std::thread::sleep(backoff(n, after));
+                    n += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends a request for `r`'s repository with the cached authorization, and when the registry
+    /// answers 401, authenticates from its challenge and sends once more. The caller maps any
+    /// status that is not a success with [`Registry::status_fail`].
+    pub(crate) async fn send(
+        &self,
+        r: &Reference,
+        url: &str,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, Fail> {
+        let key = (r.api_host().to_owned(), r.repository().to_owned());
+        let cached = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let mut req = build(&self.http);
+        if let Some(h) = cached {
+            req = req.header(AUTHORIZATION, h);
+        }
+        let resp = req.send().await.map_err(|e| transport_fail(url, &e))?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        let header = self.authorize(r, resp.headers(), url).await?;
+        drop(resp);
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, header.clone());
+        build(&self.http)
+            .header(AUTHORIZATION, header)
+            .send()
+            .await
+            .map_err(|e| transport_fail(url, &e))
+    }
+
+    /// Maps an unsuccessful response to a [`Fail`], reading at most [`MAX_SMALL`] of its body for
+    /// the registry's own error message.
+    pub(crate) async fn status_fail(&self, r: &Reference, url: &str, resp: Response) -> Fail {
+        let status = resp.status().as_u16();
+        let after = retry_after(resp.headers());
+        let message = match read_capped(resp, MAX_SMALL, url).await {
+            Ok(body) => error_message(&body),
+            Err(_) => String::new(),
+        };
+        let url = url.to_owned();
+        match status {
+            401 | 403 => Fail::Fatal(RegistryError::Denied {
+                url,
+                status,
+                anonymous: matches!(self.credential(r), Ok(None)),
+            }),
+            404 => Fail::Fatal(RegistryError::NotFound { url }),
+            408 | 429 | 500 | 502 | 503 | 504 => Fail::Retry {
+                err: RegistryError::Status {
+                    url,
+                    status,
+                    message,
+                },
+                after,
+            },
+            _ => Fail::Fatal(RegistryError::Status {
+                url,
+                status,
+                message,
+            }),
+        }
+    }
+
+    /// Answers a 401: the `Authorization` value its challenge asks for.
+    async fn authorize(
+        &self,
+        r: &Reference,
+        headers: &HeaderMap,
+        url: &str,
+    ) -> Result<HeaderValue, Fail> {
+        let challenges: Vec<auth::Challenge> = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(auth::parse_challenges)
+            .collect();
+        let cred = self.credential(r)?;
+        let denied = || {
+            Fail::Fatal(RegistryError::Denied {
+                url: url.to_owned(),
+                status: 401,
+                anonymous: cred.is_none(),
+            })
+        };
+        if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
+            return self.bearer_token(r, bearer, cred.as_ref(), url).await;
+        }
+        if challenges.iter().any(|c| c.scheme == "basic") {
+            return match &cred {
+                Some(Credential::Basic { username, password }) => auth::basic_header(
+                    username, password,
+                )
+                .ok_or_else(|| {
+                    Fail::Fatal(RegistryError::Credentials {
+                        registry: r.registry().to_owned(),
+                        reason: "the username holds characters an HTTP header cannot carry".into(),
+                    })
+                }),
+                Some(Credential::IdentityToken(_)) => {
+                    Err(Fail::Fatal(RegistryError::Credentials {
+                        registry: r.registry().to_owned(),
+                        reason: "the registry asks for a password; the docker config holds an identity token".into(),
+                    }))
+                }
+                None => Err(denied()),
+            };
+        }
+        Err(denied())
+    }
+
+    /// Fetches a bearer token from the challenge's realm, for `r`'s repository.
+    async fn bearer_token(
+        &self,
+        r: &Reference,
+        ch: &auth::Challenge,
+        cred: Option<&Credential>,
+        url: &str,
+    ) -> Result<HeaderValue, Fail> {
+        let realm = ch.param("realm").unwrap_or_default();
+        let proto = |reason: String| {
+            Fail::Fatal(RegistryError::Protocol {
+                url: url.to_owned(),
+                reason,
+            })
+        };
+        let realm_url = reqwest::Url::parse(realm)
+            .map_err(|_| proto(format!("token realm {:?} is not a URL", clip(realm, 200))))?;
+        match realm_url.scheme() {
+            "https" => {}
+            "http" => {
+                let host = match (realm_url.host_str(), realm_url.port()) {
+                    (Some(h), Some(p)) => format!("{h}:{p}"),
+                    (Some(h), None) => h.to_owned(),
+                    _ => String::new(),
+                };
+                if cred.is_some() && !self.is_plain(&host) {
+                    return Err(proto(format!(
+                        "token realm {realm_url} is plain HTTP and would expose the credentials (name its host in --plain-http to allow it)"
+                    )));
+                }
+            }
+            _ => return Err(proto(format!("token realm {realm_url} is not HTTP"))),
+        }
+        let default_scope = format!("repository:{}:pull", r.repository());
+        let scope = ch.param("scope").unwrap_or(&default_scope);
+        let service = ch.param("service");
+        let realm_str = realm_url.to_string();
+        let mut req = match cred {
+            Some(Credential::IdentityToken(t)) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "airlock"),
+                    ("refresh_token", t.expose()),
+                    ("scope", scope),
+                ];
+                if let Some(s) = service {
+                    form.push(("service", s));
+                }
+                self.http.post(realm_url).form(&form)
+            }
+            _ => {
+                let mut q = vec![("scope", scope)];
+                if let Some(s) = service {
+                    q.push(("service", s));
+                }
+                let req = self.http.get(realm_url).query(&q);
+                match cred {
+                    Some(Credential::Basic { username, password }) => {
+                        match auth::basic_header(username, password) {
+                            Some(h) => req.header(AUTHORIZATION, h),
+                            None => req,
+                        }
+                    }
+                    _ => req,
+                }
+            }
+        };
+        req = req.timeout(self.timeout);
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport_fail(&realm_str, &e))?;
+        if !resp.status().is_success() {
+            return Err(match self.status_fail(r, &realm_str, resp).await {
+                Fail::Fatal(RegistryError::NotFound { url }) => {
+                    Fail::Fatal(RegistryError::Protocol {
+                        url,
+                        reason: "the token realm does not exist".into(),
+                    })
+                }
+                other => other,
+            });
+        }
+        let body = read_capped(resp, MAX_SMALL, &realm_str).await?;
+        let token = auth::token_from(&body)
+            .ok_or_else(|| proto(format!("the token realm {realm_str} answered no token")))?;
+        auth::sensitive(&format!("Bearer {}", token.expose())).ok_or_else(|| {
+            proto(format!(
+                "the token from {realm_str} holds characters an HTTP header cannot carry"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0, None), Duration::from_millis(250));
+        assert_eq!(backoff(2, None), Duration::from_secs(1));
+        assert_eq!(backoff(40, None), MAX_BACKOFF);
+        assert_eq!(
+            backoff(0, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(backoff(0, Some(Duration::from_secs(3600))), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn error_messages_come_from_the_envelope() {
+        assert_eq!(
+            error_message(
+                br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
+            ),
+            "MANIFEST_UNKNOWN manifest unknown"
+        );
+        assert_eq!(error_message(b"plain\ntext"), "plain text");
+    }
+
+    #[test]
+    fn plain_http_hosts() {
+        let reg = Registry::new(super::super::Options {
+            plain_http: vec!["127.0.0.1:5000".into(), "localhost".into()],
+            registry_config: None,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(reg.is_plain("127.0.0.1:5000"));
+        assert!(!reg.is_plain("127.0.0.1:5001"));
+        assert!(reg.is_plain("localhost:1234"));
+        assert!(reg.is_plain("localhost"));
+        assert!(!reg.is_plain("example.com"));
+    }
+}
