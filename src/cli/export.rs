@@ -181,12 +181,17 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             scope: a.scope.clone(),
             progress: bar.clone().sink(),
         };
+        // CRLs are fetched over the network: only with the `pull` feature.
+        #[cfg(feature = "pull")]
         let mut http = export::crl::HttpFetcher::default();
+        #[cfg(feature = "pull")]
         let fetcher: Option<&mut dyn export::crl::CrlFetcher> = if a.no_fetch_crls {
             None
         } else {
             Some(&mut http)
         };
+        #[cfg(not(feature = "pull"))]
+        let fetcher: Option<&mut dyn export::crl::CrlFetcher> = None;
         Ok(export::export(&mut opened, &opts, fetcher)?)
     })();
     bar.finish();

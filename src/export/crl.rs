@@ -6,8 +6,11 @@
 //! Only `http://` distribution points are fetched, as notation does; CRLs are signed objects, so
 //! the transport needs no trust. No credentials are ever sent.
 
+#[cfg(feature = "pull")]
 use std::io::{self, BufRead, BufReader, Read, Write};
+#[cfg(feature = "pull")]
 use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(feature = "pull")]
 use std::time::Duration;
 
 use der::Decode;
@@ -15,7 +18,9 @@ use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::CrlDistributionPoints;
 use x509_cert::Certificate;
 
-use crate::notary::revocation::{Crl, MAX_CRL_BYTES};
+use crate::notary::revocation::Crl;
+#[cfg(feature = "pull")]
+use crate::notary::revocation::MAX_CRL_BYTES;
 
 const ID_CE_CRL_DISTRIBUTION_POINTS: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("2.5.29.31");
@@ -29,11 +34,13 @@ pub trait CrlFetcher {
 }
 
 /// Plain HTTP/1.1 GET with timeouts, a size cap and at most three redirects (to `http://` only).
+#[cfg(feature = "pull")]
 pub struct HttpFetcher {
     /// Connect, read and write timeout.
     pub timeout: Duration,
 }
 
+#[cfg(feature = "pull")]
 impl Default for HttpFetcher {
     fn default() -> Self {
         HttpFetcher {
@@ -42,12 +49,14 @@ impl Default for HttpFetcher {
     }
 }
 
+#[cfg(feature = "pull")]
 impl CrlFetcher for HttpFetcher {
     fn get(&mut self, url: &str) -> Result<Vec<u8>, String> {
         http_get(url, self.timeout, 3)
     }
 }
 
+#[cfg(feature = "pull")]
 fn split_url(url: &str) -> Result<(String, u16, String), String> {
     let rest = url
         .strip_prefix("http://")
@@ -75,6 +84,7 @@ fn split_url(url: &str) -> Result<(String, u16, String), String> {
     ))
 }
 
+#[cfg(feature = "pull")]
 fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, String> {
     let (host, port, path) = split_url(url)?;
     let addrs: Vec<_> = (host.as_str(), port)
