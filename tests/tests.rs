@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod corpus;
 mod crl_capture;
+mod crl_export;
 mod export;
 mod hostile_tar;
 mod import;

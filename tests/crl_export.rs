@@ -1,0 +1,229 @@
+//! CRLs captured at export time carry revocation status across the air gap: a chain whose
+//! certificates name CRL distribution points (served over HTTP by the test) is exported, and the
+//! bundle verifies offline under `strict` with the carried CRLs; a revoked signer fails; without
+//! the CRLs (`--no-fetch-crls`) the status is unknown, which `strict` refuses.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::common::*;
+use crate::pki::*;
+
+/// 2026-06-01T00:00:00Z: the export time (SOURCE_DATE_EPOCH) and the verification time.
+const EPOCH: &str = "1780272000";
+const AT_TIME: &str = "2026-06-01T00:00:00Z";
+
+type Routes = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+
+fn serve() -> (String, Routes) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", l.local_addr().unwrap().port());
+    let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
+    let r2 = routes.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = r.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let mut h = String::new();
+            while r.read_line(&mut h).unwrap_or(0) > 2 {
+                h.clear();
+            }
+            let mut w = s;
+            match r2.lock().unwrap().get(&path) {
+                Some(b) => {
+                    let _ = write!(
+                        w,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        b.len()
+                    );
+                    let _ = w.write_all(b);
+                }
+                None => {
+                    let _ = write!(
+                        w,
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                }
+            }
+        }
+    });
+    (base, routes)
+}
+
+fn run(cwd: &Path, args: &[&str]) -> Run {
+    let o = bin()
+        .current_dir(cwd)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+struct Setup {
+    t: tempfile::TempDir,
+    layout: std::path::PathBuf,
+    trust: Trust,
+    routes: Routes,
+    root: Node,
+    inter: Node,
+}
+
+fn setup(slot: u16) -> Setup {
+    let (base, routes) = serve();
+    let root = root(
+        ca_params(&format!("crl root {slot}"), 1, Some(1)),
+        key(Alg::P256, slot),
+    );
+    let inter = issue(
+        with_crl_dp(
+            ca_params(&format!("crl intermediate {slot}"), 2, Some(0)),
+            &format!("{base}/root.crl"),
+        ),
+        key(Alg::P256, slot + 1),
+        &root,
+    );
+    let leaf = issue(
+        with_crl_dp(leaf_params("crl signer", 77), &format!("{base}/inter.crl")),
+        key(Alg::P256, slot + 2),
+        &inter,
+    );
+    let t = tempfile::tempdir().unwrap();
+    let layout = small_layout(t.path());
+    let signer = write_signer(
+        t.path(),
+        "signer",
+        &leaf.key_pem(),
+        &[leaf.der.clone(), inter.der.clone(), root.der.clone()],
+    );
+    let r = run(
+        t.path(),
+        &[
+            "-q",
+            "sign",
+            layout.to_str().unwrap(),
+            "--key",
+            signer.key.to_str().unwrap(),
+            "--cert",
+            signer.chain.to_str().unwrap(),
+            "--signing-time",
+            "2026-05-15T00:00:00Z",
+        ],
+    );
+    assert_eq!(r.code, 0, "sign: {}", r.stderr);
+    let trust = write_trust(t.path(), &[&root.der], "strict", &["*".to_string()]);
+    Setup {
+        t,
+        layout,
+        trust,
+        routes,
+        root,
+        inter,
+    }
+}
+
+fn publish(s: &Setup, revoked: &[u64]) {
+    let (from, to) = (day(2026, 5, 1), day(2026, 7, 1));
+    let mut r = s.routes.lock().unwrap();
+    r.insert("/root.crl".into(), crl(&s.root, &[], from, to));
+    r.insert("/inter.crl".into(), crl(&s.inter, revoked, from, to));
+}
+
+fn export(s: &Setup, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "export".to_string(),
+        format!("oci:{}", s.layout.display()),
+        "-o".into(),
+        out.display().to_string(),
+        "--trust-policy".into(),
+        s.trust.policy.display().to_string(),
+        "--trust-store".into(),
+        s.trust.store.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|x| x.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(s.t.path(), &args)
+}
+
+fn pin(r: &Run) -> String {
+    r.stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--pin "))
+        .expect("pin printed")
+        .to_owned()
+}
+
+#[test]
+fn carried_crls_let_strict_revocation_pass_offline() {
+    let s = setup(60);
+    publish(&s, &[]);
+    let out = s.t.path().join("bundle.tar.zst");
+    let r = export(&s, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("carried 2 CRL(s)"), "{}", r.stderr);
+    // The far side: no network, the pin, the carried CRLs.
+    s.routes.lock().unwrap().clear();
+    let v = verify_trust(&out, &["--pin", &pin(&r), "--at", AT_TIME]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    let sig = &v.json()["images"][0]["signatures"][0];
+    assert_eq!(sig["validations"]["revocation"]["result"], "pass", "{sig}");
+    assert_eq!(sig["validations"]["revocation"]["action"], "enforce");
+    // The record names each CRL.
+    let i = run(
+        s.t.path(),
+        &["inspect", out.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(
+        i.json()["trustArtifact"]["record"]["crls"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_revoked_signer_fails_before_and_after_the_air_gap() {
+    let s = setup(70);
+    publish(&s, &[77]);
+    let out = s.t.path().join("bundle");
+    let r = export(&s, &out, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("revoked"), "{}", r.stderr);
+    assert!(!out.exists());
+    let r = export(&s, &out, &["--allow-failed-signatures"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = verify_trust(&out, &["--pin", &pin(&r), "--at", AT_TIME]);
+    assert_eq!(v.code, 1);
+    assert!(v.codes().contains(&"revoked".to_string()), "{}", v.stdout);
+}
+
+#[test]
+fn without_the_crls_strict_revocation_is_unknown() {
+    let s = setup(80);
+    publish(&s, &[]);
+    let out = s.t.path().join("bundle.tar");
+    let r = export(&s, &out, &["--no-fetch-crls"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("revocation_unknown"), "{}", r.stderr);
+    let r = export(&s, &out, &["--no-fetch-crls", "--allow-failed-signatures"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = verify_trust(&out, &["--pin", &pin(&r), "--at", AT_TIME]);
+    assert_eq!(v.code, 1);
+    assert!(
+        v.codes().contains(&"revocation_unknown".to_string()),
+        "{}",
+        v.stdout
+    );
+    let _ = fs::remove_file(&out);
+}
