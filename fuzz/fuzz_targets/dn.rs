@@ -1,5 +1,5 @@
 //! Distinguished names (`x509.subject:` identities): parse one or two (split at the first newline)
-//! and compare them.
+//! and compare them; the display form must parse back to the same DN.
 #![no_main]
 use airlock::notary::dn::DistinguishedName;
 use libfuzzer_sys::fuzz_target;
@@ -23,4 +23,11 @@ fuzz_target!(|data: &[u8]| {
         y.overlaps(&x),
     );
     assert!(x.is_subset_of(&x), "a DN is a subset of itself");
+    // Display is the RFC 4514 form: it must parse back to the same DN.
+    let shown = x.to_string();
+    assert_eq!(
+        DistinguishedName::parse(&shown).as_ref(),
+        Ok(&x),
+        "{shown:?}"
+    );
 });
