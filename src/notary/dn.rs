@@ -288,10 +288,15 @@ impl fmt::Display for DistinguishedName {
             write!(f, "{kind}=")?;
             let last = value.chars().count().saturating_sub(1);
             for (j, c) in value.chars().enumerate() {
+                if c.is_ascii_control() {
+                    // NUL and the other controls: hex escape (the parser refuses them raw).
+                    write!(f, "\\{:02X}", u32::from(c))?;
+                    continue;
+                }
                 let escape = match c {
-                    ',' | '+' | '"' | '\\' | '<' | '>' | ';' => true,
+                    // `#` anywhere: a value containing `=#` would read as a hex value.
+                    ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '#' => true,
                     ' ' => j == 0 || j == last,
-                    '#' => j == 0,
                     _ => false,
                 };
                 if escape {
@@ -705,6 +710,9 @@ mod tests {
         for s in [
             r"C=US,ST=WA,O=Acme\, Inc.,OU=a\;b\+c,CN=\ x\\y\ ",
             r#"C=US,ST=WA,O=\#hash,L=q\"q\<\>"#,
+            // Found while fuzzing DNs (the round-trip check now in the `dn` fuzz target): `=#`
+            // inside a value and control characters were written raw and no longer parsed.
+            r"C=US,ST=WA,O=a=\#b,CN=x\0Ay\00z\7F",
         ] {
             let d = dn(s);
             assert_eq!(dn(&d.to_string()), d, "{s} -> {d}");

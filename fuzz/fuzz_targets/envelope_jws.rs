@@ -1,0 +1,8 @@
+//! JWS JSON envelope (`application/jose+json`): parse, then verify on success.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| common::envelope("application/jose+json", data));
