@@ -68,6 +68,26 @@ pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
     )
 }
 
+/// The export time the tests pin (`SOURCE_DATE_EPOCH`): 2026-06-01T00:00:00Z.
+pub const EPOCH: &str = "1780272000";
+
+/// Runs airlock with `args` in `cwd`, with `SOURCE_DATE_EPOCH` pinned (reproducible exports).
+pub fn run_pinned(cwd: &Path, args: &[&str]) -> Run {
+    finish(
+        bin()
+            .current_dir(cwd)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .args(args)
+            .output()
+            .expect("run airlock"),
+    )
+}
+
+/// A path as an argument.
+pub fn arg(p: &Path) -> String {
+    p.display().to_string()
+}
+
 /// Runs airlock with `args`, feeding `stdin`.
 pub fn run_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> Run {
     let mut child = bin()

@@ -13,8 +13,6 @@ use std::sync::{Arc, Mutex};
 use crate::common::*;
 use crate::pki::*;
 
-/// 2026-06-01T00:00:00Z: the export time (SOURCE_DATE_EPOCH) and the verification time.
-const EPOCH: &str = "1780272000";
 const AT_TIME: &str = "2026-06-01T00:00:00Z";
 
 type Routes = Arc<Mutex<HashMap<String, Vec<u8>>>>;
@@ -56,20 +54,6 @@ fn serve() -> (String, Routes) {
     (base, routes)
 }
 
-fn run(cwd: &Path, args: &[&str]) -> Run {
-    let o = bin()
-        .current_dir(cwd)
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 struct Setup {
     t: tempfile::TempDir,
     layout: std::path::PathBuf,
@@ -106,7 +90,7 @@ fn setup(slot: u16) -> Setup {
         &leaf.key_pem(),
         &[leaf.der.clone(), inter.der.clone(), root.der.clone()],
     );
-    let r = run(
+    let r = run_pinned(
         t.path(),
         &[
             "-q",
@@ -152,7 +136,7 @@ fn export(s: &Setup, out: &Path, extra: &[&str]) -> Run {
     ];
     args.extend(extra.iter().map(|x| x.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(s.t.path(), &args)
+    run_pinned(s.t.path(), &args)
 }
 
 fn pin(r: &Run) -> String {
@@ -179,7 +163,7 @@ fn carried_crls_let_strict_revocation_pass_offline() {
     assert_eq!(sig["validations"]["revocation"]["result"], "pass", "{sig}");
     assert_eq!(sig["validations"]["revocation"]["action"], "enforce");
     // The record names each CRL.
-    let i = run(
+    let i = run_pinned(
         s.t.path(),
         &["inspect", out.to_str().unwrap(), "--format", "json"],
     );

@@ -20,37 +20,23 @@ fn corpus_case() -> Option<PathBuf> {
     Some(dir)
 }
 
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
 /// Exports the signed corpus layout with its trust material; returns the run.
 fn export_signed(case: &Path, out: &Path, extra: &[&str]) -> Run {
     let mut args = vec![
         "export".to_string(),
-        format!("oci:{}:v1", s(&case.join("layout"))),
+        format!("oci:{}:v1", arg(&case.join("layout"))),
         "-o".into(),
-        s(out),
+        arg(out),
         "--trust-policy".into(),
-        s(&case.join("trustpolicy.json")),
+        arg(&case.join("trustpolicy.json")),
         "--trust-store".into(),
-        s(&case.join("truststore")),
+        arg(&case.join("truststore")),
         "--scope".into(),
         SCOPE.into(),
     ];
     args.extend(extra.iter().map(|x| x.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let cwd = out.parent().unwrap();
-    let mut cmd = bin();
-    cmd.current_dir(cwd)
-        .args(&args)
-        .env("SOURCE_DATE_EPOCH", "1780272000");
-    let o = cmd.output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    run_pinned(out.parent().unwrap(), &args)
 }
 
 fn pin_of(r: &Run) -> String {
@@ -124,13 +110,13 @@ fn exports_are_deterministic() {
     let j = {
         let mut cmd = bin();
         cmd.current_dir(t.path())
-            .env("SOURCE_DATE_EPOCH", "1780272000")
+            .env("SOURCE_DATE_EPOCH", EPOCH)
             .args([
                 "-q",
                 "export",
-                &format!("oci:{}:v1", s(&case.join("layout"))),
+                &format!("oci:{}:v1", arg(&case.join("layout"))),
                 "-o",
-                &s(&t.path().join("c.tar")),
+                &arg(&t.path().join("c.tar")),
                 "--format",
                 "json",
             ]);
@@ -190,9 +176,9 @@ fn platforms_can_be_chosen_and_the_rest_is_recorded_as_excluded() {
         t.path(),
         &[
             "export",
-            &format!("oci:{}:1.0", s(&root)),
+            &format!("oci:{}:1.0", arg(&root)),
             "-o",
-            &s(&out),
+            &arg(&out),
             "--platform",
             "linux/amd64",
             "--format",
@@ -228,9 +214,9 @@ fn layout_tarballs_are_sources_too() {
         &[
             "-q",
             "export",
-            &format!("oci-archive:{}", s(&archive)),
+            &format!("oci-archive:{}", arg(&archive)),
             "-o",
-            &s(&out),
+            &arg(&out),
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -253,7 +239,13 @@ fn an_interrupted_directory_export_resumes_and_rehashes() {
     assert_eq!(
         run_in(
             t.path(),
-            &["-q", "export", &format!("oci:{}", s(&root)), "-o", &s(&out)]
+            &[
+                "-q",
+                "export",
+                &format!("oci:{}", arg(&root)),
+                "-o",
+                &arg(&out)
+            ]
         )
         .code,
         0
@@ -270,7 +262,13 @@ fn an_interrupted_directory_export_resumes_and_rehashes() {
     assert_eq!(
         run_in(
             t.path(),
-            &["-q", "export", &format!("oci:{}", s(&root)), "-o", &s(&out)]
+            &[
+                "-q",
+                "export",
+                &format!("oci:{}", arg(&root)),
+                "-o",
+                &arg(&out)
+            ]
         )
         .code,
         0
@@ -289,9 +287,9 @@ fn unsigned_images_fail_with_require_signature_and_nothing_is_written() {
         t.path(),
         &[
             "export",
-            &format!("oci:{}", s(&root)),
+            &format!("oci:{}", arg(&root)),
             "-o",
-            &s(&out),
+            &arg(&out),
             "--require-signature",
         ],
     );
@@ -318,13 +316,13 @@ fn a_failing_signature_stops_the_export_unless_allowed() {
     let run = |extra: &[&str]| {
         let mut args = vec![
             "export".to_string(),
-            format!("oci:{}:v1", s(&case.join("layout"))),
+            format!("oci:{}:v1", arg(&case.join("layout"))),
             "-o".into(),
-            s(&out),
+            arg(&out),
             "--trust-policy".into(),
-            s(&bad.join("trustpolicy.json")),
+            arg(&bad.join("trustpolicy.json")),
             "--trust-store".into(),
-            s(&bad.join("truststore")),
+            arg(&bad.join("truststore")),
             "--scope".into(),
             SCOPE.into(),
         ];
@@ -348,7 +346,10 @@ fn sources_come_from_a_list_file() {
     let list = t.path().join("images.txt");
     fs::write(
         &list,
-        format!("# the sample\noci:{}:1.0  # trailing comment\n\n", s(&root)),
+        format!(
+            "# the sample\noci:{}:1.0  # trailing comment\n\n",
+            arg(&root)
+        ),
     )
     .unwrap();
     let out = t.path().join("out.tar");
@@ -358,16 +359,16 @@ fn sources_come_from_a_list_file() {
             "-q",
             "export",
             "-f",
-            &s(&list),
+            &arg(&list),
             "-o",
-            &s(&out),
+            &arg(&out),
             "--format",
             "json",
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["images"].as_array().unwrap().len(), 1);
-    assert_eq!(run_in(t.path(), &["export", "-o", &s(&out)]).code, 2);
+    assert_eq!(run_in(t.path(), &["export", "-o", &arg(&out)]).code, 2);
 }
 
 #[test]
@@ -376,7 +377,7 @@ fn a_tar_can_go_to_stdout() {
     let root = small_layout(t.path());
     let o = bin()
         .current_dir(t.path())
-        .args(["-q", "export", &format!("oci:{}", s(&root)), "-o", "-"])
+        .args(["-q", "export", &format!("oci:{}", arg(&root)), "-o", "-"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -391,7 +392,13 @@ fn a_tar_can_go_to_stdout() {
     assert_eq!(
         run_in(
             t.path(),
-            &["-q", "export", &format!("oci:{}", s(&root)), "-o", &s(&f)]
+            &[
+                "-q",
+                "export",
+                &format!("oci:{}", arg(&root)),
+                "-o",
+                &arg(&f)
+            ]
         )
         .code,
         0

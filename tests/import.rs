@@ -11,24 +11,6 @@ use crate::registry_util::*;
 const E2E: &str = "valid-sig.strict.by-tag";
 const SUBJECT: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
 
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-fn airlock(cwd: &Path, args: &[&str]) -> Run {
-    let o = bin()
-        .current_dir(cwd)
-        .env("SOURCE_DATE_EPOCH", "1780272000")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 /// Registry A holding the signed corpus image with its signature (tag schema), and a bundle
 /// exported from it with the trust material; returns (A, bundle dir, pin).
 fn signed_bundle(t: &Path) -> Option<(TestRegistry, std::path::PathBuf, String)> {
@@ -41,19 +23,19 @@ fn signed_bundle(t: &Path) -> Option<(TestRegistry, std::path::PathBuf, String)>
     a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
     push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
     let out = t.join("bundle");
-    let r = airlock(
+    let r = run_pinned(
         t,
         &[
             "export",
             &format!("{}/e2e:v1", a.host()),
             "-o",
-            &s(&out),
+            &arg(&out),
             "--plain-http",
             &a.host(),
             "--trust-policy",
-            &s(&case.join("trustpolicy.json")),
+            &arg(&case.join("trustpolicy.json")),
             "--trust-store",
-            &s(&case.join("truststore")),
+            &arg(&case.join("truststore")),
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -80,11 +62,11 @@ fn round_trip_keeps_every_digest_and_signature() {
         .unwrap();
     for (i, src) in [&bundle, &tarball].iter().enumerate() {
         let prefix = format!("site{i}");
-        let r = airlock(
+        let r = run_pinned(
             t.path(),
             &[
                 "import",
-                &s(src),
+                &arg(src),
                 "--to",
                 &format!("{}/{prefix}", b.host()),
                 "--pin",
@@ -101,13 +83,13 @@ fn round_trip_keeps_every_digest_and_signature() {
         assert_eq!(j["images"][0]["target"], target.as_str());
         // Export again from B: same image digest, same signature manifest, same pin verifies.
         let again = t.path().join(format!("again{i}"));
-        let r = airlock(
+        let r = run_pinned(
             t.path(),
             &[
                 "export",
                 &target,
                 "-o",
-                &s(&again),
+                &arg(&again),
                 "--plain-http",
                 &b.host(),
                 "--require-signature",
@@ -147,11 +129,11 @@ fn round_trip_keeps_every_digest_and_signature() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         }
         // A second import uploads nothing, and says so.
-        let r = airlock(
+        let r = run_pinned(
             t.path(),
             &[
                 "import",
-                &s(src),
+                &arg(src),
                 "--to",
                 &format!("{}/{prefix}", b.host()),
                 "--pin",
@@ -187,11 +169,11 @@ fn a_tampered_bundle_is_refused_and_pushes_nothing() {
     let mut bytes = fs::read(blob(&bundle, &cfg)).unwrap();
     bytes[0] ^= 1;
     fs::write(blob(&bundle, &cfg), bytes).unwrap();
-    let r = airlock(
+    let r = run_pinned(
         t.path(),
         &[
             "import",
-            &s(&bundle),
+            &arg(&bundle),
             "--to",
             &format!("{}/site", b.host()),
             "--pin",
@@ -237,11 +219,11 @@ fn a_bundle_changed_after_verification_aborts_the_push() {
         vec![0u8; fs::metadata(&layer).unwrap().len() as usize],
     )
     .unwrap();
-    let hook = format!("cp {} {}", s(&evil), s(&layer));
+    let hook = format!("cp {} {}", arg(&evil), arg(&layer));
     let o = bin()
         .current_dir(t.path())
         .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", hook)
-        .args(["import", &s(&root), "--to", &b.host(), "--integrity-only"])
+        .args(["import", &arg(&root), "--to", &b.host(), "--integrity-only"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -318,11 +300,11 @@ fn an_existing_referrers_tag_index_is_merged() {
             &serde_json::to_vec(&idx).unwrap(),
         )
         .unwrap();
-    let r = airlock(
+    let r = run_pinned(
         t.path(),
         &[
             "import",
-            &s(&bundle),
+            &arg(&bundle),
             "--to",
             &format!("{}/site", b.host()),
             "--pin",
@@ -352,11 +334,11 @@ fn dry_run_pushes_nothing() {
         return;
     };
     let root = small_layout(t.path());
-    let r = airlock(
+    let r = run_pinned(
         t.path(),
         &[
             "import",
-            &s(&root),
+            &arg(&root),
             "--to",
             &b.host(),
             "--integrity-only",
@@ -377,7 +359,7 @@ fn dry_run_pushes_nothing() {
     assert!(!tag.status.success());
     // Without any trust option import refuses, as verify does.
     assert_eq!(
-        airlock(t.path(), &["import", &s(&root), "--to", &b.host()]).code,
+        run_pinned(t.path(), &["import", &arg(&root), "--to", &b.host()]).code,
         2
     );
 }

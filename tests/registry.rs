@@ -5,7 +5,6 @@
 //! round trip to `verify --pin`.
 
 use std::fs;
-use std::path::Path;
 use std::time::Duration;
 
 use airlock::digest::Digest;
@@ -17,24 +16,6 @@ use crate::registry_util::*;
 
 const E2E: &str = "valid-sig.strict.by-tag";
 const SUBJECT: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-fn export(cwd: &Path, args: &[&str]) -> Run {
-    let o = bin()
-        .current_dir(cwd)
-        .env("SOURCE_DATE_EPOCH", "1780272000")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
 
 #[test]
 fn multi_platform_image_exports_whole_or_by_platform() {
@@ -52,13 +33,13 @@ fn multi_platform_image_exports_whole_or_by_platform() {
     );
     let src = format!("{}/airlock/sample:1.0", reg.host());
     let out = t.path().join("all.tar.zst");
-    let r = export(
+    let r = run_pinned(
         t.path(),
         &[
             "export",
             &src,
             "-o",
-            &s(&out),
+            &arg(&out),
             "--plain-http",
             &reg.host(),
             "--format",
@@ -81,14 +62,14 @@ fn multi_platform_image_exports_whole_or_by_platform() {
     );
     // One platform only.
     let one = t.path().join("arm64");
-    let r = export(
+    let r = run_pinned(
         t.path(),
         &[
             "-q",
             "export",
             &src,
             "-o",
-            &s(&one),
+            &arg(&one),
             "--plain-http",
             &reg.host(),
             "--platform",
@@ -102,14 +83,14 @@ fn multi_platform_image_exports_whole_or_by_platform() {
     // Two exports are byte-identical.
     let again = t.path().join("again.tar.zst");
     assert_eq!(
-        export(
+        run_pinned(
             t.path(),
             &[
                 "-q",
                 "export",
                 &src,
                 "-o",
-                &s(&again),
+                &arg(&again),
                 "--plain-http",
                 &reg.host()
             ]
@@ -135,19 +116,19 @@ fn signatures_are_found_through_the_tag_schema_and_verify_with_the_pin() {
     push_referrers(&reg, &case.join("layout"), SUBJECT, "e2e", None);
     let src = format!("{}/e2e:v1", reg.host());
     let out = t.path().join("signed.tar");
-    let r = export(
+    let r = run_pinned(
         t.path(),
         &[
             "export",
             &src,
             "-o",
-            &s(&out),
+            &arg(&out),
             "--plain-http",
             &reg.host(),
             "--trust-policy",
-            &s(&case.join("trustpolicy.json")),
+            &arg(&case.join("trustpolicy.json")),
             "--trust-store",
-            &s(&case.join("truststore")),
+            &arg(&case.join("truststore")),
             "--require-signature",
         ],
     );
@@ -168,13 +149,13 @@ fn signatures_are_found_through_the_tag_schema_and_verify_with_the_pin() {
     );
     assert_eq!(j["images"][0]["signatures"][0]["verdict"], "pass");
     // --no-referrers leaves them out, and --require-signature then refuses.
-    let r = export(
+    let r = run_pinned(
         t.path(),
         &[
             "export",
             &src,
             "-o",
-            &s(&t.path().join("x.tar")),
+            &arg(&t.path().join("x.tar")),
             "--plain-http",
             &reg.host(),
             "--no-referrers",
@@ -204,18 +185,18 @@ fn basic_auth_credentials_come_from_a_docker_config() {
     let cfg_dir = tempfile::tempdir().unwrap();
     let empty = cfg_dir.path().join("empty.json");
     fs::write(&empty, "{}").unwrap();
-    let r = export(
+    let r = run_pinned(
         t.path(),
         &[
             "-q",
             "export",
             &src,
             "-o",
-            &s(&out),
+            &arg(&out),
             "--plain-http",
             &reg.host(),
             "--registry-config",
-            &s(&empty),
+            &arg(&empty),
         ],
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -231,17 +212,17 @@ fn basic_auth_credentials_come_from_a_docker_config() {
         ),
     )
     .unwrap();
-    let r = export(
+    let r = run_pinned(
         t.path(),
         &[
             "export",
             &src,
             "-o",
-            &s(&out),
+            &arg(&out),
             "--plain-http",
             &reg.host(),
             "--registry-config",
-            &s(&cfg),
+            &arg(&cfg),
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -281,14 +262,14 @@ fn a_blob_corrupted_in_the_registry_fails_the_export_and_leaves_nothing() {
     fs::write(&file, bytes).unwrap();
     for out in ["bad.tar.zst", "bad-dir"] {
         let path = t.path().join(out);
-        let r = export(
+        let r = run_pinned(
             t.path(),
             &[
                 "-q",
                 "export",
                 &format!("{}/app:1", reg.host()),
                 "-o",
-                &s(&path),
+                &arg(&path),
                 "--plain-http",
                 &reg.host(),
             ],
