@@ -690,14 +690,11 @@ fn second_pass(
     Ok(())
 }
 
-/// Large blobs of a tarball are spooled beside it for the upload (the registry protocol needs a
+/// Large blobs of a tarball are spooled to the temporary folder for the upload (the registry protocol needs a
 /// `'static` stream); the spool is hashed again as it is pushed and removed afterwards.
-fn spool_to_temp<R: Read>(r: &mut R, near: &Path) -> Result<PathBuf, ImportError> {
-    let dir = near
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".airlock-import-{}.spool", std::process::id()));
+fn spool_to_temp<R: Read>(r: &mut R, _bundle: &Path) -> Result<PathBuf, ImportError> {
+    // The system's temporary folder: the bundle may sit on read-only removable media.
+    let tmp = std::env::temp_dir().join(format!(".airlock-import-{}.spool", std::process::id()));
     let mut f = std::fs::File::create(&tmp)
         .map_err(|e| ImportError::Io(format!("{}: {e}", tmp.display())))?;
     io::copy(r, &mut f).map_err(|e| ImportError::Io(e.to_string()))?;
