@@ -125,20 +125,31 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         // Loopback registries are usually plain HTTP; say so explicitly with --plain-http otherwise.
         plain.push(host.clone());
     }
-    let reg = crate::registry::Registry::new(crate::registry::Options {
+    let options = crate::registry::Options {
         plain_http: plain,
         ca_file: a.ca_file.clone(),
         registry_config: a.registry_config.clone(),
         timeout: None,
         retries: 3,
-    })?;
+    };
+    let reg = crate::registry::Registry::new(options.clone())?;
+    // A second client uploads independent blobs side by side.
+    let helpers = vec![crate::registry::Registry::new(options)?];
     let plan = ImportPlan {
         host,
         prefix,
         maps: a.maps.clone(),
         referrers: a.referrers,
     };
-    let (summary, lines) = import::import(&cat, &a.images, &blob_source, &reg, &plan, a.dry_run)?;
+    let (summary, lines) = import::import(
+        &cat,
+        &a.images,
+        &blob_source,
+        &reg,
+        &helpers,
+        &plan,
+        a.dry_run,
+    )?;
     if a.format == Format::Json {
         print_json(&summary)?;
     }

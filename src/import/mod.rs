@@ -346,11 +346,14 @@ fn json_bytes<'a>(cat: &'a Catalog, digest: &str) -> Option<&'a [u8]> {
 }
 
 /// Pushes the (already verified) bundle scanned into `cat`. `images` selects as `verify` does.
+/// `helpers` are further clients for uploading independent blobs of a directory bundle side by
+/// side (empty: one at a time).
 pub fn import(
     cat: &Catalog,
     images: &[String],
     source: &BlobSource,
     reg: &Registry,
+    helpers: &[Registry],
     plan: &ImportPlan,
     dry_run: bool,
 ) -> Result<(ImportSummary, Vec<String>), ImportError> {
@@ -492,12 +495,61 @@ pub fn import(
     }
     match source {
         BlobSource::Dir(root) => {
-            for (d, (desc, repos)) in &todo {
-                for repo in repos {
-                    let path = root.join(blob_path(d));
-                    let f = std::fs::File::open(&path)
-                        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?;
-                    p.push_blob(repo, desc, d, Box::new(f))?;
+            // Independent uploads run side by side, one client each (`helpers`); largest first,
+            // dealt round-robin so that the workers finish together.
+            let mut jobs: Vec<(&Digest, &Descriptor, &String)> = todo
+                .iter()
+                .flat_map(|(d, (desc, repos))| repos.iter().map(move |r| (d, desc, r)))
+                .collect();
+            jobs.sort_by(|a, b| b.1.size.cmp(&a.1.size).then_with(|| a.0.cmp(b.0)));
+            let workers: Vec<&Registry> = std::iter::once(reg).chain(helpers.iter()).collect();
+            let mut lanes: Vec<Vec<(&Digest, &Descriptor, &String)>> =
+                vec![Vec::new(); workers.len()];
+            for (i, j) in jobs.into_iter().enumerate() {
+                if let Some(lane) = lanes.get_mut(i % workers.len()) {
+                    lane.push(j);
+                }
+            }
+            let results: Vec<Result<Pusher<'_>, ImportError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = workers
+                    .iter()
+                    .zip(lanes)
+                    .map(|(w, lane)| {
+                        scope.spawn(move || {
+                            let mut q = Pusher {
+                                reg: w,
+                                sum: ImportSummary::default(),
+                                present: BTreeMap::new(),
+                                dry: dry_run,
+                                lines: Vec::new(),
+                            };
+                            for (d, desc, repo) in lane {
+                                let path = root.join(blob_path(d));
+                                let f = std::fs::File::open(&path).map_err(|e| {
+                                    ImportError::Io(format!("{}: {e}", path.display()))
+                                })?;
+                                q.push_blob(repo, desc, d, Box::new(f))?;
+                            }
+                            Ok(q)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(ImportError::Io("an upload worker failed".into()))
+                        })
+                    })
+                    .collect()
+            });
+            for r in results {
+                let q = r?;
+                p.sum.blobs_uploaded += q.sum.blobs_uploaded;
+                p.sum.bytes_uploaded += q.sum.bytes_uploaded;
+                p.lines.extend(q.lines);
+                for (repo, set) in q.present {
+                    p.present.entry(repo).or_default().extend(set);
                 }
             }
         }
