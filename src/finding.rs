@@ -63,8 +63,15 @@ pub enum Code {
     ForeignBlobAbsent,
     /// Warning: a platform manifest `airlock export --platform` left out on purpose.
     ExcludedByExport,
-    /// The bundle's trust artifact has no root certificate matching a `--pin`.
+    /// No trust artifact of the bundle has the digest given with `--pin`.
     PinMismatch,
+    /// A `--pin` is the fingerprint of a certificate, not a trust artifact digest (a usage error:
+    /// a root belongs in a local trust store).
+    PinIsCertificate,
+    /// In pinned mode, an image whose name and digest are not a source of the export record.
+    NotInExportRecord,
+    /// In pinned mode, an image the export record lists is not in the bundle.
+    ExportedImageMissing,
     /// The bundle carries no trust artifact, but `--pin` or `--trust-bundled` asked for one.
     TrustArtifactMissing,
     /// The bundle's trust artifact cannot be read.
@@ -100,6 +107,9 @@ pub enum Code {
     NoApplicablePolicy,
     /// The image records no repository and no `--scope` was given.
     ScopeUnknown,
+    /// A signature manifest of the image is malformed (not one envelope layer, wrong media type,
+    /// over the size limits): notation aborts the verification of its subject.
+    SignatureManifestInvalid,
 }
 
 impl Code {
@@ -134,6 +144,9 @@ impl Code {
             Code::ForeignBlobAbsent => "foreign_blob_absent",
             Code::ExcludedByExport => "excluded_by_export",
             Code::PinMismatch => "pin_mismatch",
+            Code::PinIsCertificate => "pin_is_certificate",
+            Code::NotInExportRecord => "not_in_export_record",
+            Code::ExportedImageMissing => "exported_image_missing",
             Code::TrustArtifactMissing => "trust_artifact_missing",
             Code::TrustArtifactInvalid => "trust_artifact_invalid",
             Code::SignatureIntegrity => "signature_integrity",
@@ -151,6 +164,7 @@ impl Code {
             Code::NoSignature => "no_signature",
             Code::NoApplicablePolicy => "no_applicable_policy",
             Code::ScopeUnknown => "scope_unknown",
+            Code::SignatureManifestInvalid => "signature_manifest_invalid",
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The trust artifact a bundle carries (DESIGN.md section 3): one OCI artifact manifest
 //! (`artifactType application/vnd.airlock.trust.v1+json`) whose config is the export record and
 //! whose layers are the trust policy, every trust-store certificate (annotated with its store,
-//! e.g. `ca:acme`) and the CRLs captured at export time.
+//! e.g. `ca:acme`) and the CRLs captured at export time (annotated with the URI each came from).
 //!
-//! The bundle travels through untrusted hands, so this artifact never vouches for itself: `verify`
-//! uses it only when one of its root certificates matches a `--pin` given on the command line, or
-//! with `--trust-bundled`, which the report marks `bundled-unpinned`.
+//! The bundle travels through untrusted hands, so this artifact never vouches for itself (DESIGN.md
+//! section 4). `export` prints the digest of its manifest as `--pin sha256:...`; because the
+//! manifest names the record and every layer by digest, that one value authenticates all of it.
+//! `verify --pin` reads only the artifact whose manifest has the pinned digest ([`read_artifact`]),
+//! and every part must hash to its descriptor. Without a pin (`--trust-bundled`) the report marks
+//! the result `bundled-unpinned`; in local trust mode only the CRLs are taken from the bundle
+//! ([`unauthenticated_crls`]), because a CRL proves itself by its issuer's signature.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -209,7 +213,7 @@ pub fn layers(trust: Option<&TrustMaterial>, crls: &[(Crl, Option<String>)]) -> 
             format!("crl/{}.crl", Digest::sha256(crl.der()).hex()),
         )]);
         if let Some(u) = url {
-            annotations.insert("io.airlock.crl.url".to_owned(), u.clone());
+            annotations.insert(CRL_URL_ANNOTATION.to_owned(), u.clone());
         }
         out.push(TrustBlob {
             bytes: crl.der().to_vec(),
@@ -243,7 +247,23 @@ pub fn manifest(config: &[u8], layers: &[TrustBlob]) -> Vec<u8> {
     serde_json::to_vec(&m).unwrap_or_default()
 }
 
-/// The trust material found in a bundle.
+/// Why a bundle's trust artifact cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArtifactError {
+    /// A part of the artifact is missing, does not match its descriptor, or does not parse.
+    #[error("trust artifact {artifact}: {problem}")]
+    Invalid {
+        /// The artifact manifest's digest.
+        artifact: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// The trust material found in a bundle: every part read through the artifact manifest, whose
+/// descriptors name each part by digest. Pinning the manifest's digest therefore authenticates all
+/// of it; without a pin none of it is more than the carrier's word.
 pub struct Bundled {
     /// The trust artifact manifest's digest.
     pub digest: String,
@@ -251,84 +271,143 @@ pub struct Bundled {
     pub policy: Option<PolicyDocument>,
     /// Stores as carried.
     pub stores: HashMap<(StoreType, String), Result<Vec<TrustedCert>, TrustStoreError>>,
-    /// CRLs carried.
-    pub crls: Vec<Crl>,
+    /// CRLs carried, each with the URI the exporter captured it from (from the layer's
+    /// `io.airlock.crl.url` annotation, which the manifest digest covers).
+    pub crls: Vec<(Crl, Option<String>)>,
     /// The export record.
     pub record: Option<ExportRecord>,
     /// Fingerprints of the self-signed certificates carried.
     pub root_fingerprints: Vec<String>,
+    /// Fingerprints of every certificate carried.
+    pub cert_fingerprints: Vec<String>,
 }
 
-fn bytes_of<'a>(cat: &'a Catalog, digest: &str) -> Result<&'a [u8], String> {
+/// Annotation on a CRL layer: the URI the exporter fetched it from.
+pub const CRL_URL_ANNOTATION: &str = "io.airlock.crl.url";
+
+/// The exact bytes of `digest` in the catalog, checked against the content actually read and
+/// against the descriptor's size.
+fn bytes_of<'a>(cat: &'a Catalog, digest: &str, size: Option<u64>) -> Result<&'a [u8], String> {
     let d = Digest::parse(digest).map_err(|e| e.to_string())?;
-    match cat.blobs.get(&d).map(|b| &b.content) {
-        Some(Content::Json(b)) | Some(Content::Bytes(b)) => {
-            if cat.blobs.get(&d).is_some_and(|b| b.mismatches(&d)) {
-                return Err(format!("{digest} does not match its content"));
-            }
-            Ok(b)
-        }
-        Some(_) => Err(format!("{digest} is too large for a trust-artifact layer")),
-        None => Err(format!("{digest} is missing")),
+    let entry = cat
+        .blobs
+        .get(&d)
+        .ok_or_else(|| format!("{digest} is missing"))?;
+    if entry.mismatches(&d) {
+        return Err(format!("{digest} does not match its content"));
     }
+    let bytes: &[u8] = match &entry.content {
+        Content::Json(b) | Content::Bytes(b) => b,
+        _ => return Err(format!("{digest} is too large for a trust-artifact part")),
+    };
+    if let Some(size) = size {
+        if bytes.len() as u64 != size {
+            return Err(format!(
+                "{digest} is {} bytes, its descriptor says {size}",
+                bytes.len()
+            ));
+        }
+    }
+    Ok(bytes)
 }
 
-/// Reads the trust artifact listed in `index.json`, if there is one.
-pub fn read_bundled(cat: &Catalog) -> Result<Option<Bundled>, String> {
-    let entries = cat
-        .index_json
+/// The `index.json` entries that declare themselves trust artifacts (any of them may be the
+/// carrier's own).
+pub fn listed(cat: &Catalog) -> Vec<model::Descriptor> {
+    cat.index_json
         .as_ref()
         .and_then(|s| s.bytes())
         .and_then(|b| Document::parse(b).ok())
         .and_then(|d| d.manifests)
-        .unwrap_or_default();
-    let Some(entry) = entries
-        .iter()
-        .find(|e| e.artifact_type.as_deref() == Some(AIRLOCK_TRUST))
-    else {
-        return Ok(None);
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.artifact_type.as_deref() == Some(AIRLOCK_TRUST))
+        .collect()
+}
+
+/// Reads the trust artifact whose manifest has `digest`, strictly: the manifest, its config (the
+/// export record) and every layer must be present and hash to their descriptors, every layer must
+/// be of a known kind, and the policy and record must parse. `strict_record` also demands the
+/// record (pinned mode: the record decides names).
+pub fn read_artifact(
+    cat: &Catalog,
+    digest: &str,
+    size: Option<u64>,
+    strict_record: bool,
+) -> Result<Bundled, ArtifactError> {
+    let invalid = |problem: String| ArtifactError::Invalid {
+        artifact: digest.to_owned(),
+        problem,
     };
-    let doc = Document::parse(bytes_of(cat, &entry.digest)?).map_err(|e| e.to_string())?;
-    let record = doc
-        .config
-        .as_ref()
-        .and_then(|c| bytes_of(cat, &c.digest).ok())
-        .and_then(|b| serde_json::from_slice::<ExportRecord>(b).ok());
-    let mut policy_doc = None;
+    let doc = Document::parse(bytes_of(cat, digest, size).map_err(&invalid)?)
+        .map_err(|e| invalid(format!("manifest: {e}")))?;
+    if doc.effective_artifact_type() != Some(AIRLOCK_TRUST) {
+        return Err(invalid(format!(
+            "manifest artifactType is not {AIRLOCK_TRUST}"
+        )));
+    }
+    let record = match &doc.config {
+        Some(c) => {
+            let bytes = bytes_of(cat, &c.digest, Some(c.size))
+                .map_err(|e| invalid(format!("export record: {e}")))?;
+            match serde_json::from_slice::<ExportRecord>(bytes) {
+                Ok(r) => Some(r),
+                Err(e) if strict_record => {
+                    return Err(invalid(format!("export record does not parse: {e}")))
+                }
+                Err(_) => None,
+            }
+        }
+        None if strict_record => return Err(invalid("no export record (config)".into())),
+        None => None,
+    };
+    let mut policy = None;
     let mut by_store: BTreeMap<(StoreType, String), Vec<Vec<u8>>> = BTreeMap::new();
     let mut crls = Vec::new();
     let mut roots = Vec::new();
+    let mut certs = Vec::new();
     for layer in doc.layers.iter().flatten() {
-        let bytes = bytes_of(cat, &layer.digest)?;
+        let bytes = bytes_of(cat, &layer.digest, Some(layer.size)).map_err(&invalid)?;
         match layer.media_type() {
             TRUST_POLICY => {
-                policy_doc =
-                    Some(policy::parse(bytes).map_err(|e| format!("bundled trust policy: {e}"))?);
+                if policy.is_some() {
+                    return Err(invalid("more than one trust policy layer".into()));
+                }
+                policy =
+                    Some(policy::parse(bytes).map_err(|e| invalid(format!("trust policy: {e}")))?);
             }
             CERT => {
                 let store = layer
                     .annotations
                     .get(STORE_ANNOTATION)
-                    .ok_or("certificate without a store annotation")?;
-                let (kind, name) = store.split_once(':').ok_or("malformed store annotation")?;
+                    .ok_or_else(|| invalid("certificate without a store annotation".into()))?;
+                let (kind, name) = store
+                    .split_once(':')
+                    .ok_or_else(|| invalid(format!("malformed store annotation {store:?}")))?;
                 let kind: StoreType = kind
                     .parse()
-                    .map_err(|_| format!("unknown store type in {store:?}"))?;
+                    .map_err(|_| invalid(format!("unknown store type in {store:?}")))?;
+                let fp = Digest::sha256(bytes).to_string();
                 if let Ok(c) = <x509_cert::Certificate as der::Decode>::from_der(bytes) {
                     if crate::notary::chain::is_self_signed(&c) {
-                        roots.push(Digest::sha256(bytes).to_string());
+                        roots.push(fp.clone());
                     }
                 }
+                certs.push(fp);
                 by_store
                     .entry((kind, name.to_owned()))
                     .or_default()
                     .push(bytes.to_vec());
             }
-            CRL => crls.extend(Crl::parse_file(bytes).map_err(|e| format!("bundled CRL: {e}"))?),
-            _ => {}
+            CRL => {
+                let url = layer.annotations.get(CRL_URL_ANNOTATION).cloned();
+                for c in Crl::parse_file(bytes).map_err(|e| invalid(format!("CRL: {e}")))? {
+                    crls.push((c, url.clone()));
+                }
+            }
+            other => return Err(invalid(format!("unknown layer media type {other:?}"))),
         }
     }
-    let policy = policy_doc;
     let label = Path::new("(bundle trust artifact)");
     let stores = by_store
         .into_iter()
@@ -345,12 +424,56 @@ pub fn read_bundled(cat: &Catalog) -> Result<Option<Bundled>, String> {
         .collect();
     roots.sort();
     roots.dedup();
-    Ok(Some(Bundled {
-        digest: entry.digest.clone(),
+    certs.sort();
+    certs.dedup();
+    Ok(Bundled {
+        digest: digest.to_owned(),
         policy,
         stores,
         crls,
         record,
         root_fingerprints: roots,
-    }))
+        cert_fingerprints: certs,
+    })
+}
+
+/// Reads the trust artifact `index.json` lists, when it lists exactly one (for `inspect` and
+/// `--trust-bundled`); `Ok(None)` when it lists none.
+pub fn read_bundled(cat: &Catalog) -> Result<Option<Bundled>, ArtifactError> {
+    let listed = listed(cat);
+    match listed.as_slice() {
+        [] => Ok(None),
+        [one] => read_artifact(cat, &one.digest, Some(one.size), false).map(Some),
+        [first, ..] => Err(ArtifactError::Invalid {
+            artifact: first.digest.clone(),
+            problem: format!(
+                "index.json lists {} trust artifacts; only a pin can say which one is the exporter's",
+                listed.len()
+            ),
+        }),
+    }
+}
+
+/// Every CRL of every trust artifact `index.json` lists, unauthenticated (CRLs prove themselves by
+/// their issuer's signature; the URI they were captured from is not taken from an unpinned
+/// artifact). Parts that cannot be read are skipped: this only ever adds CRLs.
+pub fn unauthenticated_crls(cat: &Catalog) -> Vec<Crl> {
+    let mut out = Vec::new();
+    for e in listed(cat) {
+        let Ok(bytes) = bytes_of(cat, &e.digest, Some(e.size)) else {
+            continue;
+        };
+        let Ok(doc) = Document::parse(bytes) else {
+            continue;
+        };
+        for layer in doc.layers.iter().flatten() {
+            if layer.media_type() != CRL {
+                continue;
+            }
+            if let Ok(b) = bytes_of(cat, &layer.digest, Some(layer.size)) {
+                out.extend(Crl::parse_file(b).unwrap_or_default());
+            }
+        }
+    }
+    out
 }

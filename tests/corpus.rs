@@ -121,6 +121,7 @@ fn envelope_case(dir: &Path, case: &Value) -> Verdict {
         at: AT_UNIX,
         scope: None,
         user_metadata,
+        names: airlock::verify::signature::Names::Annotations,
     };
     let mut stores = StoreCache::new(&store_root);
     if case["assertion_scope"] == "authenticTimestamp-only" {

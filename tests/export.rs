@@ -60,7 +60,18 @@ fn signed_layout_round_trips_to_verify_with_a_pin_in_every_form() {
         assert_eq!(v.code, 0, "{name}: {}", v.stdout);
         let j = v.json();
         assert_eq!(j["trustAnchor"]["mode"], "pinned");
-        assert_eq!(j["trustAnchor"]["pins"][0], pin.as_str());
+        assert_eq!(j["trustAnchor"]["pin"], pin.as_str());
+        assert_eq!(j["trustAnchor"]["artifact"], pin.as_str());
+        // Each signature names the root that anchored it, one the artifact carries.
+        let anchor = j["images"][0]["signatures"][0]["anchor"].as_str().unwrap();
+        assert!(
+            j["trustAnchor"]["fingerprints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == anchor),
+            "{j}"
+        );
         assert_eq!(j["images"][0]["verdict"], "pass");
         // The image manifest is carried byte for byte.
         assert_eq!(
@@ -82,20 +93,37 @@ fn signed_layout_round_trips_to_verify_with_a_pin_in_every_form() {
 }
 
 #[test]
-fn pins_accept_openssl_colon_form() {
+fn a_root_fingerprint_is_not_a_pin() {
     let Some(case) = corpus_case() else { return };
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("b.tar");
-    let r = export_signed(&case, &out, &[]);
-    let pin = pin_of(&r);
-    let hex = pin.trim_start_matches("sha256:").to_uppercase();
+    let r = export_signed(&case, &out, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(summary["pin"], pin_of(&r).as_str());
+    // The root the exporter carried, by its fingerprint: a usage error that says where roots go.
+    let root = summary["fingerprints"][0].as_str().unwrap().to_owned();
+    let v = verify_trust(&out, &["--pin", &root, "--scope", SCOPE]);
+    assert_eq!(v.code, 2, "{}\n{}", v.stdout, v.stderr);
+    assert!(v.stdout.is_empty(), "{}", v.stdout);
+    assert!(v.stderr.contains("--trust-store"), "{}", v.stderr);
+    assert!(v.stderr.contains("digest"), "{}", v.stderr);
+    // openssl's AB:CD:... form is a certificate fingerprint's, refused at parse time.
+    let hex = root.trim_start_matches("sha256:").to_uppercase();
     let colons: Vec<String> = hex
         .as_bytes()
         .chunks(2)
         .map(|c| String::from_utf8(c.to_vec()).unwrap())
         .collect();
     let v = verify_trust(&out, &["--pin", &colons.join(":"), "--scope", SCOPE]);
-    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert_eq!(v.code, 2, "{}", v.stderr);
+    assert!(v.stderr.contains("trust store"), "{}", v.stderr);
+    // The pin and local trust options are one anchor or the other, never both.
+    let v = verify_trust(
+        &out,
+        &["--pin", &pin_of(&r), "--trust-bundled", "--scope", SCOPE],
+    );
+    assert_eq!(v.code, 2, "{}", v.stderr);
 }
 
 #[test]

@@ -1066,10 +1066,27 @@ fn signatures_on_child_manifests_are_found_and_verified() {
         "application/vnd.oci.image.manifest.v1+json"
     );
 
-    // The child's signer is not trusted: the image fails on the child.
+    // The child's signer is not trusted, but the index signature passes: the index digest commits
+    // to its children, so the child's failing signature is a warning (SPEC-NOTES erratum 18).
     let only_good = trust_for(&x.dir, &good);
-    let msg = assert_fails(&verify(&x.layout, &only_good, &[]), "untrusted_signer");
-    assert!(msg.contains(&child), "{msg}");
+    let j = assert_pass(&verify(&x.layout, &only_good, &[]));
+    assert_eq!(codes_of(&j, "warnings"), ["untrusted_signer"], "{j}");
+    assert!(
+        j["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&child),
+        "{j}"
+    );
+    // Trusting only the child's signer: the index signature fails, and the image with it.
+    let z = tempfile::tempdir().unwrap();
+    let only_other = write_trust(
+        z.path(),
+        &[other.root()],
+        "strict",
+        &[identity(&other.leaf_cn)],
+    );
+    assert_fails(&verify(&x.layout, &only_other, &[]), "untrusted_signer");
     // Both trusted: both signatures verify.
     let y = tempfile::tempdir().unwrap();
     let both = write_trust(
@@ -1087,6 +1104,87 @@ fn signatures_on_child_manifests_are_found_and_verified() {
         .collect();
     assert!(subjects.contains(&child.as_str()), "{subjects:?}");
     assert_eq!(subjects.len(), 2);
+}
+
+#[test]
+fn an_unsigned_index_is_judged_by_each_platform_manifest() {
+    let x = setup();
+    let good = chain(Alg::P256, &[Alg::P256], Alg::P256, 330);
+    let other = chain(Alg::P256, &[Alg::P256], Alg::P256, 340);
+    let index = read_json(&blob(
+        &x.layout,
+        index_entries(&x.layout)[0]["digest"].as_str().unwrap(),
+    ));
+    let children: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(children.len(), 2);
+    let trust = trust_for(&x.dir, &good);
+    // Nothing signed: no signature.
+    assert_fails(&verify(&x.layout, &trust, &[]), "no_signature");
+    // One platform manifest signed by the trusted signer, the other by nobody: fails on the other.
+    sign_ok(
+        &x.dir,
+        &format!("{}@{}", x.layout.display(), children[0]),
+        &signer(&x.dir, "good", &good),
+        &[],
+    );
+    let msg = assert_fails(&verify(&x.layout, &trust, &[]), "no_signature");
+    assert!(msg.contains(&children[1]), "{msg}");
+    // The other signed by an untrusted signer: still fails, now as untrusted.
+    sign_ok(
+        &x.dir,
+        &format!("{}@{}", x.layout.display(), children[1]),
+        &signer(&x.dir, "other", &other),
+        &[],
+    );
+    let msg = assert_fails(&verify(&x.layout, &trust, &[]), "untrusted_signer");
+    assert!(msg.contains(&children[1]), "{msg}");
+    // Both signed by the trusted signer: passes.
+    sign_ok(
+        &x.dir,
+        &format!("{}@{}", x.layout.display(), children[1]),
+        &signer(&x.dir, "good2", &good),
+        &[],
+    );
+    assert_pass(&verify(&x.layout, &trust, &[]));
+}
+
+#[test]
+fn a_malformed_signature_manifest_aborts_its_subject_even_beside_a_good_one() {
+    let x = setup();
+    let good = chain(Alg::P256, &[Alg::P256], Alg::P256, 350);
+    let trust = trust_for(&x.dir, &good);
+    let m = sign_ok(&x.dir, s(&x.layout), &signer(&x.dir, "good", &good), &[]);
+    assert_pass(&verify(&x.layout, &trust, &[]));
+    // A second signature manifest with two layers (notation refuses to use it: erratum 8).
+    let mut doc = read_json(&blob(&x.layout, &m));
+    let layer = doc["layers"][0].clone();
+    doc["layers"] = serde_json::json!([layer.clone(), layer]);
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    let d = airlock::digest::Digest::sha256(&bytes).to_string();
+    fs::write(blob(&x.layout, &d), &bytes).unwrap();
+    let idx_path = x.layout.join("index.json");
+    let mut idx = read_json(&idx_path);
+    let mut entry = idx["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["digest"] == m.as_str())
+        .unwrap()
+        .clone();
+    entry["digest"] = d.clone().into();
+    entry["size"] = bytes.len().into();
+    idx["manifests"].as_array_mut().unwrap().push(entry);
+    write_json(&idx_path, &idx);
+    let msg = assert_fails(
+        &verify(&x.layout, &trust, &[]),
+        "signature_manifest_invalid",
+    );
+    assert!(msg.contains("2 layers"), "{msg}");
 }
 
 #[test]

@@ -232,13 +232,11 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if summary.crls > 0 {
         p.info(&format!("carried {} CRL(s)", summary.crls));
     }
-    if !summary.fingerprints.is_empty() {
+    if let Some(pin) = &summary.pin {
         p.important(
-            "trust root fingerprints (send out of band; the far side verifies with these):",
+            "trust artifact digest (send it out of band: ticket, phone, paper; the far side verifies with it):",
         );
-        for f in &summary.fingerprints {
-            p.important(&format!("  --pin {f}"));
-        }
+        p.important(&format!("  --pin {pin}"));
     }
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -97,6 +97,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         trust,
     };
     let report = verify::verify_catalog(&cat, &req, &opts.limits);
+    super::verify::refuse_certificate_pin(&report)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {
             p.finding("FAIL", f);

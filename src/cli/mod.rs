@@ -224,14 +224,22 @@ pub struct TrustArgs {
         conflicts_with_all = ["trust_policy", "trust_store", "notation_config", "pin", "trust_bundled"]
     )]
     pub integrity_only: bool,
-    /// Use the trust artifact the bundle carries, but only if one of its root certificates has this
-    /// SHA-256 fingerprint (sha256:HEX, or openssl's AB:CD:... form); repeatable. The fingerprints
-    /// are what `airlock export` prints, carried out of band. Local trust options win when given.
-    #[arg(long, value_name = "sha256:HEX", value_parser = parse_pin)]
+    /// Use the trust artifact the bundle carries, but only the one whose manifest digest is this
+    /// value: the `--pin sha256:...` that `airlock export` printed, carried out of band. The digest
+    /// authenticates the artifact's trust policy, certificates, TSA roots, CRLs and export record;
+    /// the record then decides which images pass under which names. Repeatable (any one may
+    /// match). A root certificate's fingerprint is not a pin: put the root in a local trust store.
+    #[arg(
+        long,
+        value_name = "sha256:DIGEST",
+        value_parser = parse_pin,
+        conflicts_with_all = ["trust_policy", "trust_store", "notation_config", "trust_bundled"]
+    )]
     pub pin: Vec<String>,
     /// Use the bundle's trust artifact without a pin: the report says `bundled-unpinned` and the
-    /// summary warns that trust is then anchored in the bundle itself.
-    #[arg(long)]
+    /// summary warns that trust is then anchored in the bundle itself (whoever carried the bundle
+    /// chose the policy and the roots).
+    #[arg(long, conflicts_with_all = ["trust_policy", "trust_store", "notation_config"])]
     pub trust_bundled: bool,
     /// The local trust material.
     #[command(flatten)]
@@ -252,18 +260,20 @@ pub struct TrustArgs {
 }
 
 fn parse_pin(s: &str) -> Result<String, String> {
-    let hex: String = s
-        .strip_prefix("sha256:")
-        .unwrap_or(s)
-        .chars()
-        .filter(|c| *c != ':')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let hex = s.strip_prefix("sha256:").unwrap_or(s);
+    if hex.contains(':') {
+        return Err(format!(
+            "{s:?} looks like a certificate fingerprint (AB:CD:...); --pin takes the trust artifact \
+digest `airlock export` printed (sha256:<64 hex>), and a root certificate belongs in a local trust \
+store (--trust-store DIR or --notation-config DIR)"
+        ));
+    }
+    let hex = hex.to_ascii_lowercase();
     if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(format!("sha256:{hex}"))
     } else {
         Err(format!(
-            "{s:?} is not a SHA-256 fingerprint (sha256:<64 hex>)"
+            "{s:?} is not a trust artifact digest (sha256:<64 hex>, as `airlock export` printed it)"
         ))
     }
 }
@@ -304,6 +314,9 @@ pub enum UsageError {
     /// A bad `--at`, `--scope` or `--crl`.
     #[error("{0}")]
     BadOption(String),
+    /// A `--pin` that is a certificate's fingerprint, not the trust artifact's digest.
+    #[error("--pin {0} is the SHA-256 fingerprint of a certificate the bundle carries, not the digest of its trust artifact")]
+    PinIsCertificate(String),
 }
 
 /// The exit status of an error: 1 when it is a verification outcome (an export that refused a
@@ -337,6 +350,13 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
             return Some(
                 "the trust anchor must come from this machine, never from the bundle alone: \
 --trust-policy FILE --trust-store DIR, or --notation-config DIR",
+            )
+        }
+        Some(UsageError::PinIsCertificate(_)) => {
+            return Some(
+                "a root certificate belongs in a local trust store (--trust-store DIR with --trust-policy FILE, \
+or --notation-config DIR); --pin takes the digest `airlock export` printed (`--pin sha256:...`), which \
+authenticates the whole trust artifact: policy, stores, TSA roots, CRLs and the export record",
             )
         }
         Some(UsageError::PolicyInvalid { .. }) => {

@@ -42,22 +42,25 @@ fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl
 }
 
 /// Resolves the trust options into the signature stage's anchor; `None` for --integrity-only.
-/// Local trust material wins over the bundle's.
+/// Exactly one anchor: local trust material, a pinned trust artifact, or `--trust-bundled`.
 pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
+    let rest = || -> anyhow::Result<BundledInputs> {
+        Ok(BundledInputs {
+            crls: read_crls(a)?,
+            at,
+            scope: a.scope.clone(),
+            user_metadata: a.user_metadata.clone(),
+        })
+    };
     let (policy_path, store_root) = match a.material.paths() {
         Some(p) => p,
-        _ if !a.pin.is_empty() || a.trust_bundled => {
-            return Ok(Some(Anchor::Bundled {
+        _ if !a.pin.is_empty() => {
+            return Ok(Some(Anchor::Pinned {
                 pins: a.pin.clone(),
-                unpinned: a.trust_bundled && a.pin.is_empty(),
-                rest: BundledInputs {
-                    crls: read_crls(a)?,
-                    at,
-                    scope: a.scope.clone(),
-                    user_metadata: a.user_metadata.clone(),
-                },
+                rest: rest()?,
             }))
         }
+        _ if a.trust_bundled => return Ok(Some(Anchor::Unpinned { rest: rest()? })),
         _ if a.integrity_only => return Ok(None),
         _ => return Err(UsageError::NoTrustAnchor.into()),
     };
@@ -82,7 +85,23 @@ pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anch
         at,
         scope: a.scope.clone(),
         user_metadata: a.user_metadata.clone(),
+        names: crate::verify::signature::Names::Annotations,
     })))
+}
+
+/// A `--pin` that named a certificate instead of the trust artifact is a usage error (exit 2).
+pub(super) fn refuse_certificate_pin(report: &Report) -> anyhow::Result<()> {
+    match report
+        .failures
+        .iter()
+        .find(|f| f.code == crate::finding::Code::PinIsCertificate)
+    {
+        Some(f) => {
+            let pin = f.digest.clone().unwrap_or_default();
+            Err(UsageError::PinIsCertificate(pin).into())
+        }
+        None => Ok(()),
+    }
 }
 
 pub(super) fn verification_time(a: &TrustArgs) -> anyhow::Result<jiff::Timestamp> {
@@ -113,6 +132,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let result = verify::verify(source, &req, &opts);
     bar.finish();
     let report = result.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    refuse_certificate_pin(&report)?;
 
     if let Some(path) = &a.report {
         let mut bytes = serde_json::to_vec_pretty(&report)?;
@@ -138,10 +158,14 @@ fn summarise(r: &Report, bundle: &str, p: &Printer) {
     if let Some(a) = &r.trust_anchor {
         match a.mode {
             "bundled-unpinned" => p.important(
-                "WARNING: trust anchored in the bundle itself (--trust-bundled): this proves integrity only; \
-pin the exporter's root fingerprint with --pin",
+                "WARNING: trust anchored in the bundle itself (--trust-bundled): whoever carried the bundle chose \
+its policy and roots, so this proves integrity only; verify with the --pin sha256:... that export printed, \
+or with a local trust store",
             ),
-            "pinned" => p.info(&format!("  trust: the bundle's trust artifact, pinned by {}", a.pins.join(", "))),
+            "pinned" => p.info(&format!(
+                "  trust: the bundle's trust artifact {}, pinned out of band",
+                a.pin.as_deref().unwrap_or("?")
+            )),
             _ => {}
         }
     }

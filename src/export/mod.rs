@@ -120,7 +120,10 @@ pub struct ExportSummary {
     pub blobs: u64,
     /// Their bytes.
     pub bytes: u64,
-    /// Root fingerprints of the carried trust stores (`--pin` values).
+    /// The trust artifact manifest's digest: the `--pin` value the far side verifies with, when a
+    /// trust artifact was written.
+    pub pin: Option<String>,
+    /// Root fingerprints of the carried trust stores (for the record; a root is not a pin).
     pub fingerprints: Vec<String>,
     /// Signature verification outcome when trust material was given.
     pub signatures_verified: Option<bool>,
@@ -486,6 +489,7 @@ pub fn export(
     }
     // The trust artifact.
     let mut fingerprints = Vec::new();
+    let mut pin = None;
     let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
     if opts.trust.is_some() || !crls.is_empty() {
         let roots = opts
@@ -529,6 +533,8 @@ pub fn export(
         let config = serde_json::to_vec(&record).map_err(|e| ExportError::Source(e.to_string()))?;
         let manifest = ta::manifest(&config, &layers);
         let md = Digest::sha256(&manifest);
+        // Only an artifact with trust material can anchor a verification.
+        pin = opts.trust.is_some().then(|| md.to_string());
         plan.entries.push(json!({
             "mediaType": model::OCI_MANIFEST,
             "artifactType": AIRLOCK_TRUST,
@@ -643,6 +649,7 @@ pub fn export(
             at: opts.exported_at.1,
             scope: opts.scope.clone(),
             user_metadata: Vec::new(),
+            names: signature::Names::Annotations,
         };
         let mut stores = StoreCache::new(&trust.store_root);
         let results = signature::verify_images(&cat, &integrity, &inputs, &mut stores);
@@ -679,6 +686,7 @@ pub fn export(
         images: plan.images,
         blobs: all.len() as u64,
         bytes: bytes_total,
+        pin,
         fingerprints,
         signatures_verified,
         crls: crls.len() as u64,

@@ -10,7 +10,8 @@
 //! - [`DistinguishedName::from_subject`] reads a certificate's subject the way notation sees it
 //!   (Go's `pkix.Name.String()` re-parsed by the same parser): only the nine attribute types Go
 //!   names (`C`, `ST`, `L`, `STREET`, `POSTALCODE`, `O`, `OU`, `CN`, `SERIALNUMBER`) can be
-//!   matched; any other type, a multi-valued RDN or a repeated type makes the subject unusable.
+//!   matched; any other type or a repeated type (CN included) makes the subject unusable, and a
+//!   multi-valued RDN of distinct types is flattened into its attributes (SPEC-NOTES erratum 19).
 //!
 //! Matching is a subset test ([`DistinguishedName::is_subset_of`]): every attribute of the
 //! identity must be present in the subject with an exactly equal (case-sensitive, unescaped)
@@ -201,19 +202,17 @@ impl DistinguishedName {
     /// Reads a certificate subject as notation sees it for identity matching.
     ///
     /// Fails when notation's own matching would fail: an attribute type outside the nine Go
-    /// names, a multi-valued RDN, a repeated type, a value that is not a string Go reads, or one
-    /// containing NUL or `=#`.
+    /// names, a repeated type (also inside a multi-valued RDN, and also CN), a value that is not a
+    /// string Go reads, or one containing NUL or `=#`. A multi-valued RDN of distinct types is
+    /// flattened, as Go's `Name.String` does.
     pub fn from_subject(name: &Name) -> Result<Self, DnError> {
         let mut attributes: Vec<(String, String)> = Vec::new();
-        for rdn in name.0.iter() {
-            let atav = match rdn.0.as_slice() {
-                [one] => one,
-                _ => {
-                    return Err(DnError::MultiValuedRdn {
-                        dn: name.to_string(),
-                    })
-                }
-            };
+        // SPEC-NOTES erratum 19: Go's `Name.String` rebuilds the subject from parsed fields, so a
+        // multi-valued RDN of distinct types (`ST=WA+O=acme`) reaches notation's matcher as
+        // separate attributes: flatten it. A repeated type still fails below (Go would print it
+        // as one multi-valued RDN, which notation's parser refuses; for CN, where Go keeps the
+        // last value, refusing is the safer choice: DIVERGENCE).
+        for atav in name.0.iter().flat_map(|rdn| rdn.0.iter()) {
             let kind = SUBJECT_TYPES
                 .iter()
                 .find(|(oid, _)| *oid == atav.oid)
@@ -773,11 +772,32 @@ mod tests {
     }
 
     #[test]
+    fn multi_valued_rdns_of_distinct_types_are_flattened() {
+        // Erratum 19: Go's Name.String rebuilds `ST=WA+O=acme` as separate attributes.
+        let s = subject("CN=a+OU=b,O=x,ST=WA,C=US").unwrap();
+        assert_eq!(s.get("CN"), Some("a"));
+        assert_eq!(s.get("OU"), Some("b"));
+        assert!(dn("C=US,ST=WA,O=x,OU=b,CN=a").is_subset_of(&s));
+        let s = subject("CN=builder,ST=WA+O=acme,C=US").unwrap();
+        assert!(dn("C=US,ST=WA,O=acme").is_subset_of(&s));
+        assert!(dn("C=US,ST=WA,O=acme,CN=builder").is_subset_of(&s));
+        // A repeated type fails, inside one RDN or across RDNs, CN included (DIVERGENCE: Go keeps
+        // the last CN).
+        for bad in [
+            "OU=a+OU=b,O=x,ST=WA,C=US",
+            "CN=a+CN=b,O=x,ST=WA,C=US",
+            "CN=a,CN=b,O=x,ST=WA,C=US",
+            "CN=a,O=x+O=y,ST=WA,C=US",
+        ] {
+            assert!(
+                matches!(subject(bad), Err(DnError::DuplicateAttribute { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn unusable_subjects() {
-        assert!(matches!(
-            subject("CN=a+OU=b,O=x,ST=WA,C=US"),
-            Err(DnError::MultiValuedRdn { .. })
-        ));
         // emailAddress and UID print as OID=#hex in Go, so notation cannot match them.
         let e = subject("1.2.840.113549.1.9.1=#160161,O=x,ST=WA,C=US").unwrap_err();
         assert!(

@@ -24,24 +24,29 @@ pub struct Request {
     pub trust: Option<Anchor>,
 }
 
-/// Where the trust anchor comes from.
+/// Where the trust anchor comes from (DESIGN.md section 4): exactly one of these.
 pub enum Anchor {
-    /// Trust policy and trust store on this machine.
+    /// Trust policy and trust store on this machine. The bundle contributes CRLs only.
     Local(signature::TrustInputs),
-    /// The bundle's trust artifact: used when one of its roots matches a pin, or, with no pins
-    /// and `unpinned`, as is (`bundled-unpinned`).
-    Bundled {
-        /// `sha256:HEX` fingerprints given with `--pin`.
+    /// The bundle's trust artifact, accepted only when its manifest digest equals one of `pins`
+    /// (the value `export` printed, carried out of band). The digest authenticates the policy,
+    /// every store certificate, the TSA roots, the CRLs and the export record; the record then
+    /// decides which images, under which names, may pass.
+    Pinned {
+        /// `sha256:HEX` trust artifact digests given with `--pin`.
         pins: Vec<String>,
-        /// `--trust-bundled`.
-        unpinned: bool,
-        /// Inputs besides the policy and stores (CRLs given locally, time, scope, metadata); its
-        /// `policy` and `store_root` are replaced by the bundle's.
+        /// Inputs that come from this machine.
+        rest: BundledInputs,
+    },
+    /// The bundle's trust artifact without a pin (`--trust-bundled`): the report says
+    /// `bundled-unpinned`, because trust is then anchored in the bundle itself.
+    Unpinned {
+        /// Inputs that come from this machine.
         rest: BundledInputs,
     },
 }
 
-/// The parts of [`signature::TrustInputs`] that do not come from the bundle.
+/// The parts of [`signature::TrustInputs`] that never come from the bundle.
 pub struct BundledInputs {
     /// CRLs given locally (added to those the bundle carries).
     pub crls: Vec<crate::notary::revocation::Crl>,
@@ -72,17 +77,17 @@ pub fn verify_catalog(
         None => Report::integrity_only(cat, &integrity, &req.verified_at),
         Some(Anchor::Local(trust)) => {
             // CRLs prove themselves (the issuer's signature), so those the bundle carries are used
-            // beside the ones given locally, whatever the anchor.
+            // beside the ones given locally; nothing else of the bundle's trust material is read.
             let mut trust = trust.clone();
-            if let Ok(Some(b)) = crate::trust_artifact::read_bundled(cat) {
-                trust.crls.extend(b.crls);
-            }
+            trust
+                .crls
+                .extend(crate::trust_artifact::unauthenticated_crls(cat));
             let mut stores = signature::StoreCache::new(&trust.store_root);
             let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
             let anchor = TrustAnchor {
                 mode: "local",
+                pin: None,
                 artifact: None,
-                pins: Vec::new(),
                 fingerprints: stores.fingerprints(),
             };
             Report::build(
@@ -93,69 +98,144 @@ pub fn verify_catalog(
                 &req.verified_at,
             )
         }
-        Some(Anchor::Bundled {
-            pins,
-            unpinned,
-            rest,
-        }) => bundled(cat, &integrity, pins, *unpinned, rest, &req.verified_at),
+        Some(Anchor::Pinned { pins, rest }) => {
+            pinned(cat, &integrity, pins, rest, &req.images, &req.verified_at)
+        }
+        Some(Anchor::Unpinned { rest }) => unpinned(cat, &integrity, rest, &req.verified_at),
     }
 }
 
-fn bundled(
+/// A report that failed before the signature stage could run.
+fn refused(
+    cat: &crate::layout::Catalog,
+    integrity: &Integrity,
+    code: Code,
+    message: String,
+    verified_at: &str,
+) -> Report {
+    Report::build(
+        cat,
+        integrity,
+        None,
+        vec![Finding::new(code, message)],
+        verified_at,
+    )
+}
+
+/// What `--pin` values find in a bundle.
+pub enum PinMatch {
+    /// The trust artifact listed in `index.json` whose digest is a pin.
+    Artifact(crate::layout::model::Descriptor),
+    /// No artifact matched, but this pin is the fingerprint of a certificate the bundle carries
+    /// (a root given where the artifact digest belongs).
+    Certificate(String),
+    /// Nothing matched.
+    Nothing,
+}
+
+/// Matches `pins` against the trust artifacts `index.json` lists.
+pub fn match_pins(cat: &crate::layout::Catalog, pins: &[String]) -> PinMatch {
+    let listed = crate::trust_artifact::listed(cat);
+    if let Some(d) = listed.iter().find(|d| pins.contains(&d.digest)) {
+        return PinMatch::Artifact(d.clone());
+    }
+    for d in &listed {
+        if let Ok(b) = crate::trust_artifact::read_artifact(cat, &d.digest, Some(d.size), false) {
+            if let Some(p) = pins
+                .iter()
+                .find(|p| b.cert_fingerprints.contains(p) || b.root_fingerprints.contains(p))
+            {
+                return PinMatch::Certificate(p.clone());
+            }
+            if let Some(p) = pins.iter().find(|p| {
+                b.record
+                    .as_ref()
+                    .is_some_and(|r| r.roots.iter().any(|x| &x.fingerprint == *p))
+            }) {
+                return PinMatch::Certificate(p.clone());
+            }
+        }
+    }
+    PinMatch::Nothing
+}
+
+fn pinned(
     cat: &crate::layout::Catalog,
     integrity: &Integrity,
     pins: &[String],
-    unpinned: bool,
     rest: &BundledInputs,
+    selected: &[String],
     verified_at: &str,
 ) -> Report {
-    let fail = |code, msg: String| {
-        Report::build(
-            cat,
-            integrity,
-            None,
-            vec![Finding::new(code, msg)],
-            verified_at,
-        )
-    };
-    let b = match crate::trust_artifact::read_bundled(cat) {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            return fail(
-                Code::TrustArtifactMissing,
-                "the bundle carries no trust artifact to pin".into(),
+    let fail = |code, msg: String| refused(cat, integrity, code, msg, verified_at);
+    let desc = match match_pins(cat, pins) {
+        PinMatch::Artifact(d) => d,
+        PinMatch::Certificate(p) => {
+            let f = Finding::new(
+                Code::PinIsCertificate,
+                format!(
+                    "--pin {p} is the fingerprint of a certificate, not the digest of a trust artifact"
+                ),
             )
+            .digest(&p);
+            return Report::build(cat, integrity, None, vec![f], verified_at);
         }
-        Err(e) => return fail(Code::TrustArtifactInvalid, e),
-    };
-    let matched: Vec<String> = pins
-        .iter()
-        .filter(|p| b.root_fingerprints.contains(p))
-        .cloned()
-        .collect();
-    let mode = if !pins.is_empty() {
-        if matched.is_empty() {
+        PinMatch::Nothing => {
+            let listed: Vec<String> = crate::trust_artifact::listed(cat)
+                .into_iter()
+                .map(|d| d.digest)
+                .collect();
             return fail(
                 Code::PinMismatch,
                 format!(
-                    "no root certificate of the bundle's trust artifact matches --pin (the bundle's roots: {})",
-                    b.root_fingerprints.join(", ")
+                    "no trust artifact of the bundle has the pinned digest {} (the bundle lists: {})",
+                    pins.join(", "),
+                    if listed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        listed.join(", ")
+                    }
                 ),
             );
         }
-        "pinned"
-    } else if unpinned {
-        "bundled-unpinned"
-    } else {
-        return fail(Code::TrustArtifactMissing, "no pin given".into());
     };
-    let Some(policy) = b.policy else {
+    let b = match crate::trust_artifact::read_artifact(cat, &desc.digest, Some(desc.size), true) {
+        Ok(b) => b,
+        Err(e) => return fail(Code::TrustArtifactInvalid, e.to_string()),
+    };
+    let (Some(policy), Some(record)) = (b.policy, b.record) else {
         return fail(
             Code::TrustArtifactInvalid,
-            "the bundle's trust artifact carries CRLs but no trust policy".into(),
+            format!(
+                "the pinned trust artifact {} carries no trust policy (it was exported without trust material)",
+                desc.digest
+            ),
         );
     };
-    let mut crls = b.crls;
+    let mut extra = Vec::new();
+    if selected.is_empty() {
+        // The bundle must hold every image the record lists: a carrier may not drop one silently.
+        for s in &record.sources {
+            let present = integrity
+                .images
+                .iter()
+                .any(|i| i.digest == s.digest && i.reference.as_deref() == Some(&s.reference));
+            if !present {
+                extra.push(
+                    Finding::new(
+                        Code::ExportedImageMissing,
+                        format!(
+                            "the export record lists {} ({}) but the bundle does not carry it under that name",
+                            s.reference, s.digest
+                        ),
+                    )
+                    .digest(&s.digest),
+                );
+            }
+        }
+    }
+    let mut crls: Vec<crate::notary::revocation::Crl> =
+        b.crls.into_iter().map(|(c, _)| c).collect();
     crls.extend(rest.crls.iter().cloned());
     let inputs = signature::TrustInputs {
         policy,
@@ -164,13 +244,66 @@ fn bundled(
         at: rest.at,
         scope: rest.scope.clone(),
         user_metadata: rest.user_metadata.clone(),
+        names: signature::Names::Record(
+            record
+                .sources
+                .iter()
+                .map(|s| (s.reference.clone(), s.digest.clone()))
+                .collect(),
+        ),
     };
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
-        mode,
+        mode: "pinned",
+        pin: Some(desc.digest.clone()),
+        artifact: Some(desc.digest.clone()),
+        fingerprints: b.root_fingerprints,
+    };
+    Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
+}
+
+fn unpinned(
+    cat: &crate::layout::Catalog,
+    integrity: &Integrity,
+    rest: &BundledInputs,
+    verified_at: &str,
+) -> Report {
+    let fail = |code, msg: String| refused(cat, integrity, code, msg, verified_at);
+    let b = match crate::trust_artifact::read_bundled(cat) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return fail(
+                Code::TrustArtifactMissing,
+                "the bundle carries no trust artifact".into(),
+            )
+        }
+        Err(e) => return fail(Code::TrustArtifactInvalid, e.to_string()),
+    };
+    let Some(policy) = b.policy else {
+        return fail(
+            Code::TrustArtifactInvalid,
+            "the bundle's trust artifact carries CRLs but no trust policy".into(),
+        );
+    };
+    let mut crls: Vec<crate::notary::revocation::Crl> =
+        b.crls.into_iter().map(|(c, _)| c).collect();
+    crls.extend(rest.crls.iter().cloned());
+    let inputs = signature::TrustInputs {
+        policy,
+        store_root: std::path::PathBuf::new(),
+        crls,
+        at: rest.at,
+        scope: rest.scope.clone(),
+        user_metadata: rest.user_metadata.clone(),
+        names: signature::Names::Annotations,
+    };
+    let mut stores = signature::StoreCache::preloaded(b.stores);
+    let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
+    let anchor = TrustAnchor {
+        mode: "bundled-unpinned",
+        pin: None,
         artifact: Some(b.digest),
-        pins: matched,
         fingerprints: b.root_fingerprints,
     };
     Report::build(

@@ -120,14 +120,15 @@ pub struct ImageReport {
 #[serde(rename_all = "camelCase")]
 pub struct TrustAnchor {
     /// `local` (trust policy and store on the verifying machine), `pinned` (the bundle's trust
-    /// artifact, accepted because a root matched `--pin`) or `bundled-unpinned` (`--trust-bundled`:
-    /// integrity only, trust anchored in the bundle itself).
+    /// artifact, accepted because its manifest digest equals `--pin`) or `bundled-unpinned`
+    /// (`--trust-bundled`: trust anchored in the bundle itself).
     pub mode: &'static str,
+    /// The `--pin` that matched, in `pinned` mode.
+    pub pin: Option<String>,
     /// The trust artifact's digest, in the bundled modes.
     pub artifact: Option<String>,
-    /// The pins that matched, in `pinned` mode.
-    pub pins: Vec<String>,
-    /// SHA-256 fingerprints of the trust-store certificates used.
+    /// SHA-256 fingerprints of the trust-store certificates: those loaded (local mode) or the
+    /// roots the artifact carries (bundled modes). Each signature names the one that anchored it.
     pub fingerprints: Vec<String>,
 }
 
@@ -225,6 +226,9 @@ impl Report {
                             .digest(&sig.manifest_digest),
                         );
                     }
+                }
+                for w in &s.warnings {
+                    warnings.push(Finding::new(w.code, w.message.clone()).digest(&s.digest));
                 }
                 if let Some(f) = &s.failure {
                     failures.push(Finding::new(f.code, f.message.clone()).digest(&s.digest));

@@ -31,8 +31,25 @@ use super::integrity::Integrity;
 /// The empty JSON config media type (image-spec 1.1).
 const EMPTY_JSON: &str = "application/vnd.oci.empty.v1+json";
 
-/// Signatures evaluated per target at most (notation's default limit is 50).
-pub const MAX_SIGNATURES_PER_TARGET: usize = 50;
+/// Signatures evaluated per target at most (notation CLI's `--max-signatures` default, SPEC-NOTES
+/// erratum 18).
+pub const MAX_SIGNATURES_PER_TARGET: usize = 100;
+
+/// Largest signature manifest notation accepts (erratum 8).
+const MAX_SIGNATURE_MANIFEST: u64 = 4 << 20;
+/// Largest envelope notation accepts (erratum 8).
+const MAX_ENVELOPE: u64 = 32 << 20;
+
+/// Where an image's name (and so its policy scope) comes from.
+#[derive(Clone, Debug)]
+pub enum Names {
+    /// The `index.json` annotations (local trust: the operator's policy judges whatever name the
+    /// image carries, and `import` pushes it under that same name).
+    Annotations,
+    /// The authenticated export record (pinned mode): `(reference, digest)` of every exported
+    /// image. An image passes only under a name the record gives its digest.
+    Record(Vec<(String, String)>),
+}
 
 /// Everything the signature stage needs besides the bundle.
 #[derive(Clone)]
@@ -49,6 +66,8 @@ pub struct TrustInputs {
     pub scope: Option<String>,
     /// Required user metadata (`--user-metadata K=V`).
     pub user_metadata: Vec<(String, String)>,
+    /// Where image names come from.
+    pub names: Names,
 }
 
 /// Trust stores, loaded once each.
@@ -206,6 +225,8 @@ pub struct SignatureReport {
     pub signer: Option<Signer>,
     /// SHA-256 of each chain certificate, leaf first.
     pub chain_fingerprints: Vec<String>,
+    /// SHA-256 of the trust-store certificate that anchored the chain (authenticity).
+    pub anchor: Option<String>,
     /// Signing time (or authentic signing time), RFC 3339.
     pub signing_time: Option<String>,
     /// The verified timestamp, when one was used.
@@ -426,6 +447,8 @@ fn run(
             .trust_stores_of(kind)
             .map(|r| r.name().to_owned())
             .collect();
+        // SPEC-NOTES erratum 17: every store of the scheme's type the statement lists must load;
+        // one that is missing, empty or invalid fails authenticity even when another would match.
         let mut trusted: Vec<Vec<u8>> = Vec::new();
         let mut load_error: Option<(Code, String)> = None;
         for name in &names {
@@ -440,8 +463,8 @@ fn run(
         let hit = env
             .certificate_chain()
             .iter()
-            .any(|c| trusted.iter().any(|t| t == c));
-        let outcome = if let Some((code, msg)) = load_error.filter(|_| !hit) {
+            .find(|c| trusted.iter().any(|t| t == *c));
+        let outcome = if let Some((code, msg)) = load_error {
             Some((code, msg))
         } else if names.is_empty() {
             Some((
@@ -451,7 +474,10 @@ fn run(
                     scheme.as_str()
                 ),
             ))
-        } else if !hit {
+        } else if let Some(anchor) = hit {
+            report.anchor = Some(Digest::sha256(anchor).to_string());
+            None
+        } else {
             Some((
                 Code::UntrustedSigner,
                 format!(
@@ -459,8 +485,6 @@ fn run(
                     names.join(", ")
                 ),
             ))
-        } else {
-            None
         };
         match outcome {
             Some((code, msg)) => {
@@ -751,6 +775,7 @@ fn empty_report(statement: &Statement) -> SignatureReport {
         signing_scheme: None,
         signer: None,
         chain_fingerprints: Vec::new(),
+        anchor: None,
         signing_time: None,
         timestamp: None,
         expiry: None,
@@ -783,6 +808,9 @@ pub struct ImageSignatures {
     pub verdict: &'static str,
     /// Why it failed.
     pub failure: Option<SignatureFailure>,
+    /// Problems that did not decide the verdict (a failing signature of a platform manifest whose
+    /// index verified).
+    pub warnings: Vec<SignatureFailure>,
 }
 
 /// The statement applied to an image.
@@ -876,6 +904,46 @@ fn signatures_of(target: &Target, entries: &[Descriptor], integrity: &Integrity)
     out
 }
 
+/// Erratum 8: a signature manifest notation could not use aborts the verification of its subject
+/// (rather than being one failing signature among others).
+fn malformed_signature(sig: &Digest, cat: &Catalog, integrity: &Integrity) -> Option<String> {
+    let Some(doc) = integrity.documents.get(sig) else {
+        return Some(format!(
+            "signature manifest {} was not readable",
+            blob_name(sig)
+        ));
+    };
+    if let Some(size) = cat.blobs.get(sig).map(|b| b.size) {
+        if size > MAX_SIGNATURE_MANIFEST {
+            return Some(format!(
+                "signature manifest {sig} is {size} bytes, over the {MAX_SIGNATURE_MANIFEST} byte limit"
+            ));
+        }
+    }
+    let mt = doc.media_type.as_deref().unwrap_or(model::OCI_MANIFEST);
+    let layers = match mt {
+        model::OCI_MANIFEST => doc.layers.as_deref(),
+        model::OCI_ARTIFACT_MANIFEST => doc.blobs.as_deref(),
+        other => return Some(format!(
+            "signature manifest {sig} has media type {other:?}, not an image or artifact manifest"
+        )),
+    }
+    .unwrap_or(&[]);
+    let [layer] = layers else {
+        return Some(format!(
+            "signature manifest {sig} has {} layers, expected exactly one envelope",
+            layers.len()
+        ));
+    };
+    if layer.size > MAX_ENVELOPE {
+        return Some(format!(
+            "envelope of {sig} is {} bytes, over the {MAX_ENVELOPE} byte limit",
+            layer.size
+        ));
+    }
+    None
+}
+
 fn envelope_of<'a>(
     sig: &Digest,
     cat: &'a Catalog,
@@ -885,13 +953,13 @@ fn envelope_of<'a>(
         .documents
         .get(sig)
         .ok_or("signature manifest was not readable")?;
-    let layers = doc.layers.as_deref().unwrap_or(&[]);
-    let [layer] = layers else {
-        return Err(format!(
-            "signature manifest has {} layers, expected exactly one envelope",
-            layers.len()
-        ));
-    };
+    let layer = doc
+        .layers
+        .iter()
+        .chain(doc.blobs.iter())
+        .flatten()
+        .next()
+        .ok_or("signature manifest has no envelope")?;
     let d = Digest::parse(&layer.digest).map_err(|e| e.to_string())?;
     if integrity.failed.contains(&d) || integrity.failed.contains(sig) {
         return Err(format!(
@@ -906,7 +974,131 @@ fn envelope_of<'a>(
     }
 }
 
-/// Verifies the signatures of every image `integrity` describes.
+/// The outcome of one target (a manifest or index) under its own signatures.
+struct TargetOutcome {
+    /// It had at least one signature.
+    signed: bool,
+    /// One of its signatures passed (and none was malformed).
+    passed: bool,
+    /// Why it did not pass.
+    failure: Option<SignatureFailure>,
+}
+
+/// Verifies the signatures of one target: it passes when one of them passes (at most
+/// [`MAX_SIGNATURES_PER_TARGET`] tried); a malformed signature manifest aborts it (erratum 8).
+fn verify_target(
+    target: &Target,
+    ctx: &Ctx<'_>,
+    statement: &Statement,
+    stores: &mut StoreCache,
+    reports: &mut Vec<SignatureReport>,
+) -> TargetOutcome {
+    let sigs = signatures_of(target, ctx.entries, ctx.integrity);
+    let tried: Vec<&Digest> = sigs.iter().take(MAX_SIGNATURES_PER_TARGET).collect();
+    if let Some(problem) = tried
+        .iter()
+        .find_map(|sig| malformed_signature(sig, ctx.cat, ctx.integrity))
+    {
+        return TargetOutcome {
+            signed: true,
+            passed: false,
+            failure: Some(SignatureFailure {
+                code: Code::SignatureManifestInvalid,
+                message: format!("verification of {} aborted: {problem}", target.digest),
+            }),
+        };
+    }
+    let mut passed = false;
+    let mut best: Option<SignatureFailure> = None;
+    for sig in tried {
+        let mut r = match envelope_of(sig, ctx.cat, ctx.integrity) {
+            Ok((mt, bytes)) => evaluate(&mt, bytes, target, statement, stores, ctx.inputs),
+            Err(msg) => {
+                let mut r = evaluate("", b"", target, statement, stores, ctx.inputs);
+                r.validations.integrity.reason = Some(msg.clone());
+                r.failure = Some(SignatureFailure {
+                    code: Code::SignatureIntegrity,
+                    message: msg,
+                });
+                r
+            }
+        };
+        r.manifest_digest = sig.to_string();
+        if r.verdict == "pass" {
+            passed = true;
+        } else if let Some(f) = &r.failure {
+            if best.as_ref().is_none_or(|b| rank(f.code) > rank(b.code)) {
+                best = Some(f.clone());
+            }
+        }
+        reports.push(r);
+    }
+    let failure = if sigs.is_empty() {
+        Some(SignatureFailure {
+            code: Code::NoSignature,
+            message: format!("no signature is associated with {}", target.digest),
+        })
+    } else if passed {
+        None
+    } else {
+        best.map(|b| SignatureFailure {
+            code: b.code,
+            message: format!("no signature of {} verified: {}", target.digest, b.message),
+        })
+    };
+    TargetOutcome {
+        signed: !sigs.is_empty(),
+        passed,
+        failure,
+    }
+}
+
+/// What every image is verified with.
+struct Ctx<'a> {
+    cat: &'a Catalog,
+    integrity: &'a Integrity,
+    entries: &'a [Descriptor],
+    inputs: &'a TrustInputs,
+}
+
+/// The name an image is judged under: in pinned mode, the export record's, and only when the record
+/// gives this digest that name.
+fn name_of(image: &super::integrity::ImageInfo, names: &Names) -> Result<Option<String>, String> {
+    match names {
+        Names::Annotations => Ok(image.reference.clone()),
+        Names::Record(sources) => {
+            let found = sources.iter().find(|(reference, digest)| {
+                digest == &image.digest && image.reference.as_deref() == Some(reference.as_str())
+            });
+            match found {
+                Some((reference, _)) => Ok(Some(reference.clone())),
+                None => {
+                    let known: Vec<&str> = sources
+                        .iter()
+                        .filter(|(_, d)| d == &image.digest)
+                        .map(|(r, _)| r.as_str())
+                        .collect();
+                    Err(format!(
+                        "image {} ({}) is not in the pinned export record{}",
+                        image.reference.as_deref().unwrap_or("(unnamed)"),
+                        image.digest,
+                        if known.is_empty() {
+                            ": no exported image has this digest".to_string()
+                        } else {
+                            format!(": this digest was exported as {}", known.join(", "))
+                        }
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Verifies the signatures of every image `integrity` describes (SPEC-NOTES erratum 18): an image
+/// is the manifest or index its reference resolves to, and passes when one of its signatures
+/// passes. Signatures of platform manifests of a signed index are reported, and a failing one is a
+/// warning, not a failure (the index digest commits to its children). An index without signatures
+/// passes only when every platform manifest it carries passes by its own signatures.
 pub fn verify_images(
     cat: &Catalog,
     integrity: &Integrity,
@@ -920,6 +1112,12 @@ pub fn verify_images(
         .and_then(|b| Document::parse(b).ok())
         .and_then(|d| d.manifests)
         .unwrap_or_default();
+    let ctx = Ctx {
+        cat,
+        integrity,
+        entries: &entries,
+        inputs,
+    };
     let mut out = Vec::new();
     for image in &integrity.images {
         let mut res = ImageSignatures {
@@ -929,11 +1127,23 @@ pub fn verify_images(
             signatures: Vec::new(),
             verdict: "fail",
             failure: None,
+            warnings: Vec::new(),
+        };
+        let name = match name_of(image, &inputs.names) {
+            Ok(n) => n,
+            Err(message) => {
+                res.failure = Some(SignatureFailure {
+                    code: Code::NotInExportRecord,
+                    message,
+                });
+                out.push(res);
+                continue;
+            }
         };
         let scope = inputs
             .scope
             .clone()
-            .or_else(|| image.reference.as_deref().and_then(scope_of));
+            .or_else(|| name.as_deref().and_then(scope_of));
         let Some(scope) = scope else {
             res.failure = Some(SignatureFailure {
                 code: Code::ScopeUnknown,
@@ -975,75 +1185,72 @@ pub fn verify_images(
             out.push(res);
             continue;
         };
-        let mut targets = vec![Target {
+        let top_target = Target {
             media_type: top.media_type().to_owned(),
             digest: top.digest.clone(),
             size: top.size,
-        }];
-        if let Some(doc) = Digest::parse(&top.digest)
+        };
+        // Platform manifests the bundle carries (those `--platform` left out are not judged).
+        let children: Vec<Target> = Digest::parse(&top.digest)
             .ok()
             .and_then(|d| integrity.documents.get(&d))
-        {
-            for m in doc.manifests.iter().flatten() {
-                targets.push(Target {
-                    media_type: m.media_type().to_owned(),
-                    digest: m.digest.clone(),
-                    size: m.size,
-                });
-            }
-        }
-        let mut failure: Option<SignatureFailure> = None;
-        let mut top_passed = false;
-        for (i, target) in targets.iter().enumerate() {
-            let sigs = signatures_of(target, &entries, integrity);
-            if i == 0 && sigs.is_empty() {
-                failure = Some(SignatureFailure {
-                    code: Code::NoSignature,
-                    message: format!("no signature is associated with {}", target.digest),
-                });
-            }
-            let mut passed = sigs.is_empty() && i > 0;
-            let mut best: Option<SignatureFailure> = None;
-            for sig in sigs.iter().take(MAX_SIGNATURES_PER_TARGET) {
-                let mut r = match envelope_of(sig, cat, integrity) {
-                    Ok((mt, bytes)) => evaluate(&mt, bytes, target, statement, stores, inputs),
-                    Err(msg) => {
-                        let mut r = evaluate("", b"", target, statement, stores, inputs);
-                        r.validations.integrity.reason = Some(msg.clone());
-                        r.failure = Some(SignatureFailure {
-                            code: Code::SignatureIntegrity,
-                            message: msg,
+            .map(|doc| {
+                doc.manifests
+                    .iter()
+                    .flatten()
+                    .filter(|m| Digest::parse(&m.digest).is_ok_and(|d| cat.blobs.contains_key(&d)))
+                    .map(|m| Target {
+                        media_type: m.media_type().to_owned(),
+                        digest: m.digest.clone(),
+                        size: m.size,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let top_outcome = verify_target(&top_target, &ctx, statement, stores, &mut res.signatures);
+        let mut failure = None;
+        if top_outcome.signed {
+            failure = top_outcome.failure;
+            for child in &children {
+                let o = verify_target(child, &ctx, statement, stores, &mut res.signatures);
+                if o.signed && !o.passed {
+                    if let Some(f) = o.failure {
+                        res.warnings.push(SignatureFailure {
+                            code: f.code,
+                            message: format!(
+                                "platform manifest {} of a verified index: {}",
+                                child.digest, f.message
+                            ),
                         });
-                        r
-                    }
-                };
-                r.manifest_digest = sig.to_string();
-                if r.verdict == "pass" {
-                    passed = true;
-                } else if let Some(f) = &r.failure {
-                    if best.as_ref().is_none_or(|b| rank(f.code) > rank(b.code)) {
-                        best = Some(f.clone());
                     }
                 }
-                res.signatures.push(r);
             }
-            if i == 0 {
-                top_passed = passed;
-            }
-            if !passed && failure.is_none() {
-                failure = best.map(|b| SignatureFailure {
-                    code: b.code,
-                    message: format!("no signature of {} verified: {}", target.digest, b.message),
-                });
+        } else if children.is_empty() {
+            failure = top_outcome.failure;
+        } else {
+            // An unsigned index: each platform manifest is judged by its own signatures.
+            for child in &children {
+                let o = verify_target(child, &ctx, statement, stores, &mut res.signatures);
+                if !o.passed && failure.is_none() {
+                    failure = o.failure.map(|f| SignatureFailure {
+                        code: f.code,
+                        message: format!(
+                            "index {} has no signature, and its platform manifest {}: {}",
+                            top.digest, child.digest, f.message
+                        ),
+                    });
+                }
             }
         }
-        if top_passed && failure.is_none() {
-            res.verdict = "pass";
-        } else {
-            res.failure = failure.or(Some(SignatureFailure {
-                code: Code::NoSignature,
-                message: "no signature verified".into(),
-            }));
+        match failure {
+            None if top_outcome.passed || !children.is_empty() => res.verdict = "pass",
+            None => {
+                res.failure = Some(SignatureFailure {
+                    code: Code::NoSignature,
+                    message: "no signature verified".into(),
+                })
+            }
+            Some(f) => res.failure = Some(f),
         }
         out.push(res);
     }
