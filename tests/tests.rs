@@ -20,3 +20,4 @@ mod registry_util;
 mod sign;
 mod tamper;
 mod timestamp;
+mod trust_attack;

@@ -1,0 +1,882 @@
+//! The attacker's kit (DESIGN.md section 4): a carrier who holds the bundle between `export` and
+//! `verify` tries to turn a verdict the publisher's own trust material would fail into a pass. Each
+//! test takes an honest export (signed by the publisher, exported with the publisher's policy and
+//! store, pinned by the digest of its trust artifact manifest), rewrites it the way a carrier
+//! would (their own root beside a copy of the pinned one, a lowered policy, widened identities, a
+//! TSA root of their own, a swapped layer, a renamed, substituted or smuggled image), and checks
+//! the far side refuses with the contract's code. Controls show the forged bundles are otherwise
+//! well formed: pinning the forger's own artifact digest passes.
+//!
+//! The publisher's policy has a second statement, `skip` for [`SCRATCH`] (a scratch repository):
+//! a realistic policy with a weaker scope, into which a relabelled image would fall.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use airlock::digest::Digest;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::pki::*;
+use crate::registry_util::TestRegistry;
+
+/// The image the publisher exports (its `index.json` name).
+const REF: &str = "registry.example/airlock/sample:1.0";
+/// A scope the publisher's policy skips.
+const SCRATCH: &str = "registry.example/scratch";
+/// The trust artifact's artifactType.
+const TRUST: &str = "application/vnd.airlock.trust.v1+json";
+/// Media type of the policy layer.
+const POLICY: &str = "application/vnd.airlock.trustpolicy.v1+json";
+/// Media type of a certificate layer.
+const CERT: &str = "application/pkix-cert";
+/// The annotation naming a certificate's store.
+const STORE: &str = "io.airlock.truststore";
+const TITLE: &str = "org.opencontainers.image.title";
+const NOTARY: &str = "application/vnd.cncf.notary.signature";
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+const CONTAINERD_NAME: &str = "io.containerd.image.name";
+
+fn sha(bytes: &[u8]) -> String {
+    Digest::sha256(bytes).to_string()
+}
+
+/// Stores `bytes` as a blob of `root`; returns (digest, size).
+fn put(root: &Path, bytes: &[u8]) -> (String, usize) {
+    let d = sha(bytes);
+    fs::write(blob(root, &d), bytes).unwrap();
+    (d, bytes.len())
+}
+
+fn show(r: &Run) -> String {
+    format!(
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        r.code, r.stdout, r.stderr
+    )
+}
+
+/// Exit 0, verdict pass; returns the report.
+fn passes(r: &Run) -> Value {
+    assert_eq!(r.code, 0, "expected a pass: {}", show(r));
+    let j = r.json();
+    assert_eq!(j["verdict"], "pass", "{}", show(r));
+    j
+}
+
+/// Exit 1 with at least one of `codes` among the failures.
+fn fails_with(r: &Run, codes: &[&str]) {
+    assert_eq!(r.code, 1, "expected exit 1 with {codes:?}: {}", show(r));
+    let got = r.codes();
+    assert!(
+        got.iter().any(|c| codes.contains(&c.as_str())),
+        "expected one of {codes:?}, got {got:?}: {}",
+        show(r)
+    );
+}
+
+/// A root fingerprint given as a pin: a usage error that sends the root to a local store.
+fn refused_as_root(r: &Run) {
+    assert_eq!(r.code, 2, "a root fingerprint is not a pin: {}", show(r));
+    assert!(r.stderr.contains("--trust-store"), "{}", show(r));
+}
+
+/// The single `--pin sha256:<64 hex>` line `export` prints on stderr.
+fn pin_of(r: &Run) -> String {
+    let pins: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("--pin "))
+        .collect();
+    assert_eq!(pins.len(), 1, "exactly one --pin line: {}", show(r));
+    let pin = pins[0].trim();
+    let hex = pin.strip_prefix("sha256:").unwrap_or("");
+    assert!(
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{pin:?} is not sha256:<64 hex>"
+    );
+    pin.to_owned()
+}
+
+/// One party's PKI: a root, a leaf, the leaf's signing files.
+struct Party {
+    root: Vec<u8>,
+    signer: SignerFiles,
+}
+
+/// The kit: the publisher's signed layout, trust material and honest export; the carrier's own
+/// PKI; and a leaf the carrier obtained from the publisher's CA (a shared CA).
+struct Kit {
+    t: tempfile::TempDir,
+    layout: PathBuf,
+    publisher: Party,
+    carrier: Party,
+    shared: SignerFiles,
+    trust: Trust,
+    /// The honest directory export and its pin.
+    honest: PathBuf,
+    pin: String,
+}
+
+impl Kit {
+    fn new() -> Self {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path();
+        let p_root = root(
+            ca_params("attack publisher root", 1, Some(0)),
+            key(Alg::P256, 400),
+        );
+        let p_leaf = issue(
+            leaf_params("attack publisher", 100),
+            key(Alg::P256, 401),
+            &p_root,
+        );
+        let c_root = root(
+            ca_params("attack carrier root", 1, Some(0)),
+            key(Alg::P256, 402),
+        );
+        let c_leaf = issue(
+            leaf_params("attack carrier", 100),
+            key(Alg::P256, 403),
+            &c_root,
+        );
+        let s_leaf = issue(
+            leaf_params("attack carrier at the shared CA", 101),
+            key(Alg::P256, 404),
+            &p_root,
+        );
+        let publisher = Party {
+            signer: write_signer(
+                dir,
+                "publisher",
+                &p_leaf.key_pem(),
+                &[p_leaf.der.clone(), p_root.der.clone()],
+            ),
+            root: p_root.der.clone(),
+        };
+        let carrier = Party {
+            signer: write_signer(
+                dir,
+                "carrier",
+                &c_leaf.key_pem(),
+                &[c_leaf.der.clone(), c_root.der.clone()],
+            ),
+            root: c_root.der.clone(),
+        };
+        let shared = write_signer(
+            dir,
+            "shared",
+            &s_leaf.key_pem(),
+            &[s_leaf.der.clone(), p_root.der.clone()],
+        );
+        let layout = small_layout(dir);
+        sign(dir, &layout, &publisher.signer);
+        let trust = write_trust(
+            dir,
+            &[&p_root.der],
+            "strict",
+            &[identity("attack publisher")],
+        );
+        let policy = json!({
+            "version": "1.0",
+            "trustPolicies": [
+                {
+                    "name": "publisher",
+                    "registryScopes": [SCOPE],
+                    "signatureVerification": {"level": "strict"},
+                    "trustStores": ["ca:tests"],
+                    "trustedIdentities": [identity("attack publisher")],
+                },
+                {
+                    "name": "scratch",
+                    "registryScopes": [SCRATCH],
+                    "signatureVerification": {"level": "skip"},
+                },
+            ]
+        });
+        fs::write(&trust.policy, serde_json::to_vec_pretty(&policy).unwrap()).unwrap();
+        let mut kit = Kit {
+            t,
+            layout,
+            publisher,
+            carrier,
+            shared,
+            trust,
+            honest: PathBuf::new(),
+            pin: String::new(),
+        };
+        let (honest, r) = kit.export("honest", &[]);
+        kit.pin = pin_of(&r);
+        kit.honest = honest;
+        kit
+    }
+
+    fn dir(&self) -> &Path {
+        self.t.path()
+    }
+
+    /// `export oci:LAYOUT -o DIR/name` with the publisher's policy and store.
+    fn export(&self, name: &str, extra: &[&str]) -> (PathBuf, Run) {
+        let out = self.dir().join(name);
+        let mut args = vec![
+            "export".to_string(),
+            format!("oci:{}", arg(&self.layout)),
+            "-o".into(),
+            arg(&out),
+            "--trust-policy".into(),
+            arg(&self.trust.policy),
+            "--trust-store".into(),
+            arg(&self.trust.store),
+        ];
+        args.extend(extra.iter().map(|x| x.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_pinned(self.dir(), &args);
+        assert_eq!(r.code, 0, "export {name}: {}", show(&r));
+        (out, r)
+    }
+
+    /// A copy of the honest directory bundle for the carrier to work on.
+    fn copy(&self, name: &str) -> PathBuf {
+        let to = self.dir().join(name);
+        for f in files_of(&self.honest) {
+            let dest = to.join(&f);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::copy(self.honest.join(&f), dest).unwrap();
+        }
+        to
+    }
+
+    /// `verify BUNDLE --pin PIN --at AT --format json`.
+    fn verify(&self, bundle: &Path, pin: &str) -> Run {
+        verify_trust(bundle, &["--pin", pin, "--at", AT])
+    }
+
+    /// The publisher root's fingerprint (`sha256:` + hex of the SHA-256 of its DER).
+    fn root_fingerprint(&self) -> String {
+        sha(&self.publisher.root)
+    }
+
+    /// The carrier signs the image named [`REF`] in `bundle` with their own key.
+    fn carrier_sign(&self, bundle: &Path) -> String {
+        sign(self.dir(), bundle, &self.carrier.signer)
+    }
+}
+
+/// `airlock sign LAYOUT:REF` with `signer` at [`SIGNED`]; returns the signature manifest digest.
+fn sign(cwd: &Path, layout: &Path, signer: &SignerFiles) -> String {
+    let target = format!("{}:{REF}", arg(layout));
+    let r = run_in(
+        cwd,
+        &[
+            "sign",
+            &target,
+            "--key",
+            &arg(&signer.key),
+            "--cert",
+            &arg(&signer.chain),
+            "--signing-time",
+            SIGNED,
+        ],
+    );
+    assert_eq!(r.code, 0, "sign {target}: {}", show(&r));
+    r.stdout.trim().to_owned()
+}
+
+fn entries(bundle: &Path) -> Vec<Value> {
+    read_json(&bundle.join("index.json"))["manifests"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn set_entries(bundle: &Path, list: Vec<Value>) {
+    let mut index = read_json(&bundle.join("index.json"));
+    index["manifests"] = Value::Array(list);
+    write_json(&bundle.join("index.json"), &index);
+}
+
+/// The name of an index.json entry (`io.containerd.image.name`, else the ref name).
+fn name_of(e: &Value) -> Option<&str> {
+    e["annotations"][CONTAINERD_NAME]
+        .as_str()
+        .or_else(|| e["annotations"][REF_NAME].as_str())
+}
+
+/// The index.json entry of the image named `name`.
+fn image_entry(bundle: &Path, name: &str) -> Value {
+    entries(bundle)
+        .into_iter()
+        .find(|e| name_of(e) == Some(name))
+        .unwrap_or_else(|| panic!("no image {name} in {}", bundle.display()))
+}
+
+/// The digests of the signature manifests listed in index.json.
+fn signatures(bundle: &Path) -> Vec<String> {
+    entries(bundle)
+        .iter()
+        .filter(|e| e["artifactType"] == NOTARY)
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Removes signature manifests from index.json and from every referrers tag index
+/// (`sha256-<hex>`), rewriting those (an emptied one is dropped).
+fn drop_signatures(bundle: &Path, gone: &[String]) {
+    let mut out = Vec::new();
+    for mut e in entries(bundle) {
+        let digest = e["digest"].as_str().unwrap().to_owned();
+        if gone.contains(&digest) {
+            continue;
+        }
+        let tag_index = e["annotations"][REF_NAME]
+            .as_str()
+            .is_some_and(|n| n.starts_with("sha256-"));
+        if tag_index {
+            let mut idx = read_json(&blob(bundle, &digest));
+            let kept: Vec<Value> = idx["manifests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| !gone.iter().any(|g| m["digest"] == g.as_str()))
+                .cloned()
+                .collect();
+            if kept.is_empty() {
+                continue;
+            }
+            idx["manifests"] = Value::Array(kept);
+            let (d, size) = put(bundle, &serde_json::to_vec(&idx).unwrap());
+            e["digest"] = json!(d);
+            e["size"] = json!(size);
+        }
+        out.push(e);
+    }
+    set_entries(bundle, out);
+}
+
+/// Gives the image named `from` the name `to` (both name annotations).
+fn set_name(bundle: &Path, from: &str, to: &str) {
+    let list = entries(bundle)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(from) {
+                e["annotations"][CONTAINERD_NAME] = json!(to);
+                e["annotations"][REF_NAME] = json!(to);
+            }
+            e
+        })
+        .collect();
+    set_entries(bundle, list);
+}
+
+/// Builds an image of the carrier's own (`airlock fixture`, other content), copies its blobs into
+/// `bundle`, and returns its top-level descriptor.
+fn carrier_image(cwd: &Path, bundle: &Path, seed: &str) -> Value {
+    let src = cwd.join(format!("carrier-image-{seed}"));
+    let r = run_in(
+        cwd,
+        &[
+            "-q",
+            "fixture",
+            &arg(&src),
+            "--layer-size",
+            "4096",
+            "--seed",
+            seed,
+            "--no-referrer",
+        ],
+    );
+    assert_eq!(r.code, 0, "fixture: {}", show(&r));
+    for f in files_of(&src) {
+        if f.starts_with("blobs") {
+            fs::copy(src.join(&f), bundle.join(&f)).unwrap();
+        }
+    }
+    let mut top = entries(&src)[0].clone();
+    top.as_object_mut().unwrap().remove("annotations");
+    top
+}
+
+/// What a carrier edits in the trust artifact: the export record, the policy, and the store
+/// certificates as `(store, DER)` (e.g. `("ca:tests", root)`).
+type Stores = Vec<(String, Vec<u8>)>;
+
+/// Forges a trust artifact from the bundle's (first) one: reads its record, policy and
+/// certificates, lets `edit` change them, writes every blob and the new manifest (digests and sizes
+/// recomputed, CRL layers kept). Returns the original entry's position and the new entry.
+fn forge(bundle: &Path, edit: impl FnOnce(&mut Value, &mut Value, &mut Stores)) -> (usize, Value) {
+    let list = entries(bundle);
+    let at = list
+        .iter()
+        .position(|e| e["artifactType"] == TRUST)
+        .expect("the honest export carries a trust artifact");
+    let manifest = read_json(&blob(bundle, list[at]["digest"].as_str().unwrap()));
+    let mut record = read_json(&blob(
+        bundle,
+        manifest["config"]["digest"].as_str().unwrap(),
+    ));
+    let layers = manifest["layers"].as_array().unwrap();
+    let mut policy = Value::Null;
+    let mut stores: Stores = Vec::new();
+    let mut others = Vec::new();
+    for l in layers {
+        let bytes = fs::read(blob(bundle, l["digest"].as_str().unwrap())).unwrap();
+        if l["mediaType"] == POLICY {
+            policy = serde_json::from_slice(&bytes).unwrap();
+        } else if l["mediaType"] == CERT {
+            let store = l["annotations"][STORE].as_str().unwrap().to_owned();
+            stores.push((store, bytes));
+        } else {
+            others.push(l.clone());
+        }
+    }
+    edit(&mut record, &mut policy, &mut stores);
+    let (rd, rs) = put(bundle, &serde_json::to_vec(&record).unwrap());
+    let (pd, ps) = put(bundle, &serde_json::to_vec_pretty(&policy).unwrap());
+    let mut new_layers = vec![json!({
+        "mediaType": POLICY, "digest": pd, "size": ps,
+        "annotations": {TITLE: "trustpolicy.json"},
+    })];
+    for (i, (store, der)) in stores.iter().enumerate() {
+        let (d, s) = put(bundle, der);
+        let (kind, name) = store.split_once(':').unwrap();
+        new_layers.push(json!({
+            "mediaType": CERT, "digest": d, "size": s,
+            "annotations": {STORE: store, TITLE: format!("x509/{kind}/{name}/{i:03}.der")},
+        }));
+    }
+    new_layers.extend(others);
+    let mut m = manifest.clone();
+    m["config"]["digest"] = json!(rd);
+    m["config"]["size"] = json!(rs);
+    m["layers"] = Value::Array(new_layers);
+    let (md, ms) = put(bundle, &serde_json::to_vec(&m).unwrap());
+    let mut entry = list[at].clone();
+    entry["digest"] = json!(md);
+    entry["size"] = json!(ms);
+    (at, entry)
+}
+
+/// Replaces the bundle's trust artifact with a forged one; returns the forgery's digest.
+fn rewrite_artifact(
+    bundle: &Path,
+    edit: impl FnOnce(&mut Value, &mut Value, &mut Stores),
+) -> String {
+    let (at, entry) = forge(bundle, edit);
+    let mut list = entries(bundle);
+    list[at] = entry.clone();
+    set_entries(bundle, list);
+    entry["digest"].as_str().unwrap().to_owned()
+}
+
+/// Lists a forged trust artifact in index.json *before* the original, which stays; returns the
+/// forgery's digest.
+fn add_artifact(bundle: &Path, edit: impl FnOnce(&mut Value, &mut Value, &mut Stores)) -> String {
+    let (_, entry) = forge(bundle, edit);
+    let mut list = entries(bundle);
+    list.insert(0, entry.clone());
+    set_entries(bundle, list);
+    entry["digest"].as_str().unwrap().to_owned()
+}
+
+/// The policy statement for [`SCOPE`].
+fn statement(policy: &mut Value) -> &mut Value {
+    policy["trustPolicies"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["registryScopes"][0] == SCOPE)
+        .expect("a statement for the sample scope")
+}
+
+/// The decoy store: the publisher's root copied into `ca:decoy`, the carrier's root in `ca:evil`,
+/// a policy that trusts only `ca:evil`, any identity.
+fn decoy(
+    carrier_root: &[u8],
+    publisher_root: &[u8],
+) -> impl FnOnce(&mut Value, &mut Value, &mut Stores) {
+    let (c, p) = (carrier_root.to_vec(), publisher_root.to_vec());
+    move |_, policy, stores| {
+        *stores = vec![("ca:decoy".into(), p), ("ca:evil".into(), c)];
+        let s = statement(policy);
+        s["trustStores"] = json!(["ca:evil"]);
+        s["trustedIdentities"] = json!(["*"]);
+    }
+}
+
+// --- 1. The honest control -------------------------------------------------------------------
+
+#[test]
+fn honest_bundles_verify_with_the_pin_in_every_form() {
+    let kit = Kit::new();
+    let fp = kit.root_fingerprint();
+    assert_ne!(kit.pin, fp, "the pin is the artifact digest, not a root");
+    let trust_entry = entries(&kit.honest)
+        .into_iter()
+        .find(|e| e["artifactType"] == TRUST)
+        .expect("a trust artifact in index.json");
+    assert_eq!(
+        trust_entry["digest"],
+        kit.pin.as_str(),
+        "the pin is the trust artifact manifest's digest"
+    );
+    let mut bundles = vec![(kit.honest.clone(), kit.pin.clone())];
+    for name in ["bundle.tar", "bundle.tar.gz", "bundle.tar.zst"] {
+        let (out, r) = kit.export(name, &[]);
+        bundles.push((out, pin_of(&r)));
+    }
+    for (bundle, pin) in &bundles {
+        let j = passes(&kit.verify(bundle, pin));
+        let what = bundle.display();
+        assert_eq!(j["trustAnchor"]["mode"], "pinned", "{what}: {j}");
+        assert_eq!(j["trustAnchor"]["pin"], pin.as_str(), "{what}: {j}");
+        assert_eq!(j["trustAnchor"]["artifact"], pin.as_str(), "{what}: {j}");
+        let sigs = j["images"][0]["signatures"].as_array().unwrap();
+        assert_eq!(sigs.len(), 1, "{what}: {j}");
+        assert_eq!(sigs[0]["verdict"], "pass", "{what}: {j}");
+        assert_eq!(sigs[0]["anchor"], fp.as_str(), "{what}: {j}");
+    }
+    // --format json: the summary names the pin.
+    let (out, r) = kit.export("json.tar.zst", &["--format", "json"]);
+    let pin = r.json()["pin"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        pin.starts_with("sha256:") && pin.len() == 71,
+        "{}",
+        show(&r)
+    );
+    passes(&kit.verify(&out, &pin));
+}
+
+// --- 2, 3. Pins that are not the artifact's digest --------------------------------------------
+
+#[test]
+fn a_root_fingerprint_as_pin_is_a_usage_error() {
+    let kit = Kit::new();
+    refused_as_root(&kit.verify(&kit.honest, &kit.root_fingerprint()));
+}
+
+#[test]
+fn a_pin_matching_nothing_fails() {
+    let kit = Kit::new();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let random = sha(format!("no such artifact {nanos}").as_bytes());
+    fails_with(&kit.verify(&kit.honest, &random), &["pin_mismatch"]);
+}
+
+// --- 4. The decoy store -----------------------------------------------------------------------
+
+#[test]
+fn a_decoy_store_beside_the_pinned_root_is_not_the_pinned_artifact() {
+    let kit = Kit::new();
+    let b = kit.copy("decoy");
+    kit.carrier_sign(&b);
+    let forged = rewrite_artifact(&b, decoy(&kit.carrier.root, &kit.publisher.root));
+    fails_with(&kit.verify(&b, &kit.pin), &["pin_mismatch"]);
+    refused_as_root(&kit.verify(&b, &kit.root_fingerprint()));
+    // Control: the forgery is well formed; pinning the carrier's own digest accepts it.
+    passes(&kit.verify(&b, &forged));
+}
+
+#[test]
+fn a_second_artifact_beside_the_pinned_one_is_ignored() {
+    let kit = Kit::new();
+    let b = kit.copy("second");
+    let publisher_sigs = signatures(&b);
+    kit.carrier_sign(&b);
+    drop_signatures(&b, &publisher_sigs);
+    let forged = add_artifact(&b, decoy(&kit.carrier.root, &kit.publisher.root));
+    // Judged by the publisher's policy: the carrier's signature alone does not pass.
+    let r = kit.verify(&b, &kit.pin);
+    fails_with(
+        &r,
+        &["untrusted_signer", "trusted_identity", "no_signature"],
+    );
+    assert_eq!(
+        r.json()["trustAnchor"]["artifact"],
+        kit.pin.as_str(),
+        "{}",
+        show(&r)
+    );
+    // Control: pinning the carrier's artifact picks that one.
+    passes(&kit.verify(&b, &forged));
+}
+
+// --- 5. A lowered policy, widened identities, a TSA root of the carrier's ---------------------
+
+#[test]
+fn a_lowered_policy_is_not_the_pinned_artifact() {
+    let kit = Kit::new();
+    for level in ["audit", "skip"] {
+        let b = kit.copy(level);
+        let publisher_sigs = signatures(&b);
+        kit.carrier_sign(&b);
+        drop_signatures(&b, &publisher_sigs);
+        let forged = rewrite_artifact(&b, |_, policy, _| {
+            let s = statement(policy);
+            s["signatureVerification"]["level"] = json!(level);
+            if level == "skip" {
+                let o = s.as_object_mut().unwrap();
+                o.remove("trustStores");
+                o.remove("trustedIdentities");
+            }
+        });
+        fails_with(&kit.verify(&b, &kit.pin), &["pin_mismatch"]);
+        // Control: the lowered policy would accept the carrier's signature.
+        passes(&kit.verify(&b, &forged));
+    }
+}
+
+#[test]
+fn identities_widened_under_a_shared_ca_are_not_the_pinned_artifact() {
+    let kit = Kit::new();
+    let b = kit.copy("widened");
+    let publisher_sigs = signatures(&b);
+    sign(kit.dir(), &b, &kit.shared);
+    drop_signatures(&b, &publisher_sigs);
+    // Control: the publisher's identities refuse the carrier's leaf from the shared CA.
+    fails_with(&kit.verify(&b, &kit.pin), &["trusted_identity"]);
+    let forged = rewrite_artifact(&b, |_, policy, _| {
+        statement(policy)["trustedIdentities"] = json!(["*"]);
+    });
+    fails_with(&kit.verify(&b, &kit.pin), &["pin_mismatch"]);
+    passes(&kit.verify(&b, &forged));
+}
+
+#[test]
+fn a_tsa_root_of_the_carrier_is_not_the_pinned_artifact() {
+    let kit = Kit::new();
+    let b = kit.copy("tsa");
+    let tsa = kit.carrier.root.clone();
+    rewrite_artifact(&b, move |_, policy, stores| {
+        stores.push(("tsa:evil".into(), tsa));
+        statement(policy)["trustStores"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("tsa:evil"));
+    });
+    fails_with(&kit.verify(&b, &kit.pin), &["pin_mismatch"]);
+}
+
+// --- 6. A layer swapped in place --------------------------------------------------------------
+
+#[test]
+fn a_layer_swapped_in_place_under_the_pinned_manifest_fails() {
+    let kit = Kit::new();
+    let manifest_of = |b: &Path| {
+        let e = entries(b)
+            .into_iter()
+            .find(|e| e["artifactType"] == TRUST)
+            .unwrap();
+        read_json(&blob(b, e["digest"].as_str().unwrap()))
+    };
+    let layer_of = |m: &Value, media_type: &str| {
+        m["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["mediaType"] == media_type)
+            .unwrap()["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The policy layer's bytes become a `skip` policy.
+    let b = kit.copy("swap-policy");
+    let publisher_sigs = signatures(&b);
+    kit.carrier_sign(&b);
+    drop_signatures(&b, &publisher_sigs);
+    let m = manifest_of(&b);
+    let file = blob(&b, &layer_of(&m, POLICY));
+    let mut policy: Value = read_json(&file);
+    let s = statement(&mut policy);
+    s["signatureVerification"]["level"] = json!("skip");
+    let o = s.as_object_mut().unwrap();
+    o.remove("trustStores");
+    o.remove("trustedIdentities");
+    write_json(&file, &policy);
+    let r = kit.verify(&b, &kit.pin);
+    assert_ne!(r.code, 0, "{}", show(&r));
+    fails_with(&r, &["digest_mismatch", "trust_artifact_invalid"]);
+    // The root certificate layer's bytes become the carrier's root.
+    let b = kit.copy("swap-root");
+    let publisher_sigs = signatures(&b);
+    kit.carrier_sign(&b);
+    drop_signatures(&b, &publisher_sigs);
+    let m = manifest_of(&b);
+    fs::write(blob(&b, &layer_of(&m, CERT)), &kit.carrier.root).unwrap();
+    let r = kit.verify(&b, &kit.pin);
+    assert_ne!(r.code, 0, "{}", show(&r));
+    fails_with(&r, &["digest_mismatch", "trust_artifact_invalid"]);
+}
+
+// --- 7, 8. Images the export record does not list ---------------------------------------------
+
+#[test]
+fn a_renamed_image_is_not_in_the_export_record() {
+    let kit = Kit::new();
+    let b = kit.copy("renamed");
+    set_name(&b, REF, &format!("{SCRATCH}:1"));
+    fails_with(&kit.verify(&b, &kit.pin), &["not_in_export_record"]);
+}
+
+#[test]
+fn a_substituted_image_under_the_known_name_is_not_in_the_export_record() {
+    let kit = Kit::new();
+    let b = kit.copy("substituted");
+    let publisher_sigs = signatures(&b);
+    drop_signatures(&b, &publisher_sigs);
+    let theirs = carrier_image(kit.dir(), &b, "7");
+    let list = entries(&b)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(REF) {
+                for k in ["mediaType", "digest", "size"] {
+                    e[k] = theirs[k].clone();
+                }
+            }
+            e
+        })
+        .collect();
+    set_entries(&b, list);
+    kit.carrier_sign(&b);
+    fails_with(&kit.verify(&b, &kit.pin), &["not_in_export_record"]);
+}
+
+#[test]
+fn an_extra_image_is_not_in_the_export_record() {
+    let kit = Kit::new();
+    // The publisher's image again under a tag the publisher did not export.
+    let b = kit.copy("alias");
+    let mut alias = image_entry(&b, REF);
+    let latest = "registry.example/airlock/sample:latest";
+    alias["annotations"][CONTAINERD_NAME] = json!(latest);
+    alias["annotations"][REF_NAME] = json!(latest);
+    let mut list = entries(&b);
+    list.push(alias);
+    set_entries(&b, list);
+    fails_with(&kit.verify(&b, &kit.pin), &["not_in_export_record"]);
+    // An image of the carrier's own, smuggled in under the scope the policy skips.
+    let b = kit.copy("smuggled");
+    let mut theirs = carrier_image(kit.dir(), &b, "8");
+    theirs["annotations"] = json!({
+        CONTAINERD_NAME: format!("{SCRATCH}:2"),
+        REF_NAME: format!("{SCRATCH}:2"),
+    });
+    let mut list = entries(&b);
+    list.push(theirs);
+    set_entries(&b, list);
+    fails_with(&kit.verify(&b, &kit.pin), &["not_in_export_record"]);
+}
+
+// --- 9. Local trust mode ignores the bundle's trust material ----------------------------------
+
+#[test]
+fn local_trust_ignores_a_rewritten_trust_artifact() {
+    let kit = Kit::new();
+    type Edit = Box<dyn FnOnce(&mut Value, &mut Value, &mut Stores)>;
+    let carrier_root = kit.carrier.root.clone();
+    let skip: Edit = Box::new(move |_, policy, stores| {
+        stores.push(("ca:evil".into(), carrier_root));
+        let s = statement(policy);
+        s["signatureVerification"]["level"] = json!("skip");
+        let o = s.as_object_mut().unwrap();
+        o.remove("trustStores");
+        o.remove("trustedIdentities");
+    });
+    let evil: Edit = Box::new(decoy(&kit.carrier.root, &kit.publisher.root));
+    for (name, edit) in [("local-skip", skip), ("local-evil", evil)] {
+        let b = kit.copy(name);
+        let publisher_sigs = signatures(&b);
+        kit.carrier_sign(&b);
+        drop_signatures(&b, &publisher_sigs);
+        rewrite_artifact(&b, edit);
+        let policy = arg(&kit.trust.policy);
+        let store = arg(&kit.trust.store);
+        let config = arg(kit.trust.policy.parent().unwrap());
+        for local in [
+            vec!["--trust-policy", &policy, "--trust-store", &store],
+            vec!["--notation-config", &config],
+        ] {
+            let mut args = local.clone();
+            args.extend(["--at", AT]);
+            let r = verify_trust(&b, &args);
+            fails_with(&r, &["untrusted_signer"]);
+            assert_eq!(
+                r.json()["trustAnchor"]["mode"],
+                "local",
+                "{name}: {}",
+                show(&r)
+            );
+        }
+    }
+}
+
+// --- 10. import --pin against a real registry -------------------------------------------------
+
+/// `GET path` on a registry; returns (status, body).
+fn http_get(host: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn import_with_the_pin_pushes_the_honest_bundle_and_nothing_of_a_renamed_one() {
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let import = |bundle: &Path, prefix: &str| {
+        run_in(
+            kit.dir(),
+            &[
+                "import",
+                &arg(bundle),
+                "--to",
+                &format!("{}/{prefix}", reg.host()),
+                "--pin",
+                &kit.pin,
+                "--at",
+                AT,
+            ],
+        )
+    };
+    let r = import(&kit.honest, "site");
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/site/airlock/sample/manifests/1.0");
+    assert_eq!(status, 200, "the honest image was pushed");
+
+    let b = kit.copy("renamed-import");
+    set_name(&b, REF, &format!("{SCRATCH}:1"));
+    let r = import(&b, "refused");
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("nothing was pushed"), "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/refused/scratch/manifests/1");
+    assert_eq!(status, 404, "the renamed tag is not in the registry");
+    let (_, catalog) = http_get(&reg.host(), "/v2/_catalog");
+    assert!(
+        catalog.contains("site/") && !catalog.contains("refused/"),
+        "nothing under the refused prefix: {catalog}"
+    );
+}
