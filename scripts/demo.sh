@@ -2,7 +2,7 @@
 # The main job on sample bundles the project generates itself: builds airlock, writes a
 # deterministic two-platform sample bundle on first use, inspects it and verifies its integrity;
 # then takes the signed sample (scripts/gen-testdata.sh: openssl PKI, `airlock sign`) through the
-# whole flow: export with its trust material, and verify with the root fingerprint as --pin.
+# whole flow: export with its trust material, and verify with the trust artifact digest export printed as --pin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -28,5 +28,5 @@ echo "== connected side: export the signed image with its trust material"
 cat target/sample/export.log >&2
 pin=$(sed -n 's/^ *--pin //p' target/sample/export.log | head -1)
 echo
-echo "== disconnected side: verify with the root fingerprint carried out of band"
+echo "== disconnected side: verify with the trust artifact digest carried out of band (--pin)"
 "$airlock" verify target/sample/bundle.tar.zst --pin "$pin" "$@"

@@ -141,6 +141,11 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         prefix,
         maps: a.maps.clone(),
         referrers: a.referrers,
+        verified: report
+            .images
+            .iter()
+            .map(|i| (i.reference.clone(), i.digest.clone()))
+            .collect(),
     };
     let (summary, lines) = import::import(
         &cat,

@@ -31,6 +31,9 @@ pub enum ImportError {
     /// A blob changed since it was verified.
     #[error("{0} changed since verification: push aborted")]
     Changed(String),
+    /// An image that verification did not judge would have been pushed.
+    #[error("{0} was not verified: nothing was pushed")]
+    NotVerified(String),
     /// The registry refused.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -62,6 +65,10 @@ pub struct ImportPlan {
     pub maps: Vec<(String, String)>,
     /// Referrers mode.
     pub referrers: ReferrersMode,
+    /// The images verification passed, as `(name, digest)`: only these are pushed, under these
+    /// names (in pinned mode they are the export record's names; the push never re-reads a name
+    /// verification did not judge).
+    pub verified: Vec<(Option<String>, String)>,
 }
 
 /// One pushed image.
@@ -386,6 +393,19 @@ pub fn import(
                     .any(|s| crate::verify::integrity::selects(s, e))
         })
         .collect();
+    // Push only what verification judged, under the name it judged.
+    if let Some(e) = image_entries.iter().find(|e| {
+        !plan
+            .verified
+            .iter()
+            .any(|(name, digest)| digest == &e.digest && name.as_deref() == e.reference())
+    }) {
+        return Err(ImportError::NotVerified(format!(
+            "{} ({})",
+            e.reference().unwrap_or("(unnamed)"),
+            e.digest
+        )));
+    }
     let mut p = Pusher {
         reg,
         sum: ImportSummary {
