@@ -1258,3 +1258,33 @@ fn skopeo_copy_keeps_the_image_but_not_its_signature() {
         assert_fails(&verify(&copy, &trust, &[]), "no_signature");
     }
 }
+
+#[test]
+fn every_trust_store_the_statement_lists_must_load() {
+    // SPEC-NOTES erratum 17: a listed store that is missing, empty or invalid fails authenticity,
+    // even when another listed store holds the signer's root.
+    let x = setup();
+    let good = chain(Alg::P256, &[Alg::P256], Alg::P256, 360);
+    sign_ok(&x.dir, s(&x.layout), &signer(&x.dir, "good", &good), &[]);
+    let trust = trust_for(&x.dir, &good);
+    assert_pass(&verify(&x.layout, &trust, &[]));
+    let with_stores = |stores: &[&str]| {
+        let mut p = read_json(&trust.policy);
+        p["trustPolicies"][0]["trustStores"] = serde_json::json!(stores);
+        write_json(&trust.policy, &p);
+    };
+    with_stores(&["ca:tests", "ca:absent"]);
+    let msg = assert_fails(&verify(&x.layout, &trust, &[]), "truststore_missing");
+    assert!(msg.contains("absent"), "{msg}");
+    fs::create_dir_all(trust.store.join("x509/ca/empty")).unwrap();
+    with_stores(&["ca:empty", "ca:tests"]);
+    let msg = assert_fails(&verify(&x.layout, &trust, &[]), "truststore_invalid");
+    assert!(msg.contains("empty"), "{msg}");
+    fs::create_dir_all(trust.store.join("x509/ca/junk")).unwrap();
+    fs::write(trust.store.join("x509/ca/junk/a.crt"), "not a certificate").unwrap();
+    with_stores(&["ca:tests", "ca:junk"]);
+    assert_fails(&verify(&x.layout, &trust, &[]), "truststore_invalid");
+    // A store of another type (tsa) is not loaded for the notary.x509 scheme's authenticity.
+    with_stores(&["ca:tests"]);
+    assert_pass(&verify(&x.layout, &trust, &[]));
+}

@@ -924,9 +924,11 @@ fn malformed_signature(sig: &Digest, cat: &Catalog, integrity: &Integrity) -> Op
     let layers = match mt {
         model::OCI_MANIFEST => doc.layers.as_deref(),
         model::OCI_ARTIFACT_MANIFEST => doc.blobs.as_deref(),
-        other => return Some(format!(
+        other => {
+            return Some(format!(
             "signature manifest {sig} has media type {other:?}, not an image or artifact manifest"
-        )),
+        ))
+        }
     }
     .unwrap_or(&[]);
     let [layer] = layers else {
