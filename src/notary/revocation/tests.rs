@@ -10,6 +10,7 @@ use x509_cert::Certificate;
 use super::*;
 
 mod builder;
+mod delta;
 mod matrix;
 mod regressions;
 
