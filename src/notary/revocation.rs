@@ -1,17 +1,48 @@
 //! Offline revocation: CRLs given on the command line or carried in the bundle, evaluated as the
-//! Notary Project specification says (SPEC-NOTES §6.4, errata 9).
+//! Notary Project specification and notation-core-go (`revocation/internal/crl/crl.go`) do, with
+//! the scope rules of SPEC-NOTES errata 9 and 14-16. A CRL applies to a certificate only within its
+//! scope; CRLs from the bundle and from `--crl` are judged alike (callers pass one list).
 //!
-//! * The root of a chain is never checked (`NonRevokable`).
-//! * A certificate with neither CRL distribution points nor OCSP locations is `NonRevokable` (OK).
-//! * A certificate with only OCSP locations is `Unknown` offline: there is no responder to ask, and
-//!   unknown is never reported as good.
-//! * A certificate with CRL distribution points needs a *current* base CRL from its issuer, signed by
-//!   the issuer's key (the next certificate in the chain); `FreshestCRL` also demands a current delta
-//!   CRL. Otherwise its status is `Unknown`.
-//! * An entry for the serial means revoked, with the hold / removeFromCRL rules of RFC 5280 §5.3.1
-//!   (a `removeFromCRL` entry in the delta un-revokes a held certificate), and the invalidity-date
-//!   rule: when an authentic signing time is known (the signing-authority scheme) and it precedes the
-//!   entry's `invalidityDate`, the certificate counts as not revoked.
+//! Per certificate of a chain (leaf first):
+//!
+//! * The root (last certificate) is never checked: `NonRevokable`.
+//! * The certificate's revocation sources are the URIs of its CRLDistributionPoints (the URIs of
+//!   each `fullName`). A distribution point with `cRLIssuer` or `reasons` is not supported: its
+//!   URIs cannot be covered, so the status is `Unknown`. Distribution points naming no URI are
+//!   ignored, as in notation. With no URI: only OCSP locations -> `Unknown` (no responder can be
+//!   reached offline, and unknown is never good); nothing at all -> `NonRevokable`.
+//! * A CRL is a *candidate* (`candidate`) when its issuer name equals the issuer certificate's
+//!   subject (DER), its signature verifies with the issuer's key (whose keyUsage, when present,
+//!   allows cRLSign), it is current (`thisUpdate <= at <= nextUpdate`; no `nextUpdate` = not
+//!   current, notation: "CRL NextUpdate is not set"), and it carries no unknown critical extension
+//!   (anything critical but IssuingDistributionPoint and DeltaCRLIndicator).
+//! * Scope (`scope.rs`): a base CRL covers a URI of the certificate when it has no
+//!   IssuingDistributionPoint (a complete CRL of its issuer), when its IDP `fullName` lists that
+//!   exact URI, or when its IDP names no distribution point and the caller vouches that it was
+//!   captured from that URI ([`CrlInput::captured`]). URIs are compared exactly.
+//!   `onlyContainsCACerts` never covers a leaf (no basicConstraints `cA`), `onlyContainsUserCerts`
+//!   never covers a CA; `onlyContainsAttributeCerts`, `onlySomeReasons`, `indirectCRL` and a
+//!   distribution point named relative to the issuer make the CRL inapplicable.
+//! * Every URI must be covered by a candidate base CRL, else `Unknown` (naming the URI and why each
+//!   CRL at hand did not apply). CRL numbers are compared only among the CRLs covering one URI:
+//!   the highest CRLNumber (without numbers on all of them, the latest `thisUpdate`) decides that
+//!   URI; equally new CRLs of one scope all decide, the worst result wins. Revoked at any URI ->
+//!   `Revoked`. No CRL can clear what another applicable one says: an entry with a reason other
+//!   than certificateHold/removeFromCRL in *any* applicable candidate (a base covering one of the
+//!   URIs, or a delta applying to such a base; any scope, any age) revokes the certificate, and an
+//!   entry for it that cannot be interpreted in any of them makes it `Unknown` at best.
+//! * Delta CRLs follow the base (`evaluate.rs`): a base with FreshestCRL needs a candidate delta
+//!   with DeltaCRLIndicator <= the base's number, its own number > the base's, in scope (no IDP, an
+//!   IDP naming one of the base's FreshestCRL URIs or the certificate's URI, or captured from one
+//!   of the base's FreshestCRL URIs); the newest such delta applies, none -> `Unknown`. A
+//!   certificate with its own FreshestCRL whose base names none -> `Unknown` (notation: "freshest
+//!   CRL from certificate extension is not supported"). The delta's entry for the serial wins over
+//!   the base's (a `removeFromCRL` in the delta lifts a hold).
+//! * Entries: `removeFromCRL` = not listed; `certificateHold` = revoked (on hold); any other or no
+//!   reason = revoked; when an authentic signing time is known (the signing-authority scheme) and
+//!   precedes the entry's `invalidityDate`, the entry does not revoke. An entry with an unknown
+//!   critical extension (not reasonCode, invalidityDate, holdInstructionCode), a malformed known
+//!   one, or a `certificateIssuer` at or before it (indirect CRLs are not supported) -> `Unknown`.
 //!
 //! Time is always an input. Nothing here reaches for the network.
 
@@ -19,27 +50,22 @@ use const_oid::ObjectIdentifier;
 use der::asn1::{AnyRef, BitStringRef};
 use der::{Decode, Encode, Sequence};
 use x509_cert::crl::{CertificateList, RevokedCert};
+use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{CrlDistributionPoints, KeyUsage, KeyUsages};
 use x509_cert::Certificate;
 
 use super::crypto;
 
-const ID_CE_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
-const ID_CE_FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
+mod evaluate;
+mod scope;
+
 const ID_CE_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
 const ID_CE_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
-const ID_CE_CRL_REASONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
-const ID_CE_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
+const ID_CE_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.28");
+const ID_CE_FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
 const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
-const ID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
-
-/// RFC 5280 CRLReason `certificateHold`.
-const REASON_HOLD: u8 = 6;
-/// RFC 5280 CRLReason `removeFromCRL`.
-const REASON_REMOVE: u8 = 8;
 
 /// Largest CRL accepted (bytes); real CRLs of public CAs stay well below this.
 pub const MAX_CRL_BYTES: usize = 64 << 20;
@@ -67,9 +93,13 @@ impl CrlError {
 }
 
 /// A CRL as received: parsed, with its exact DER kept.
+///
+/// Malformed scope extensions (IssuingDistributionPoint, FreshestCRL) do not fail parsing: they
+/// make the CRL unusable when it is judged, with the reason in the verdict.
 #[derive(Clone, Debug)]
 pub struct Crl {
     der: Vec<u8>,
+    digest: String,
     list: CertificateList,
     tbs: Vec<u8>,
     alg: Vec<u8>,
@@ -79,6 +109,9 @@ pub struct Crl {
     next_update: Option<i64>,
     number: Option<Vec<u8>>,
     delta_of: Option<Vec<u8>>,
+    idp: Option<Result<IssuingDistributionPoint, String>>,
+    freshest: Option<Result<Vec<String>, String>>,
+    unknown_critical: Option<ObjectIdentifier>,
 }
 
 /// The outer shape of any signed X.509 structure, keeping the exact TBS bytes.
@@ -93,7 +126,7 @@ fn unix(t: &x509_cert::time::Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
-/// Big-endian unsigned magnitude of a DER INTEGER's content, for comparing CRL numbers.
+/// Big-endian unsigned magnitude without leading zeros (at least one byte).
 fn magnitude(bytes: &[u8]) -> Vec<u8> {
     let mut v: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
     if v.is_empty() {
@@ -102,9 +135,48 @@ fn magnitude(bytes: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Compares two unsigned big-endian integers.
 fn cmp_numbers(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let (a, b) = (magnitude(a), magnitude(b));
     a.len().cmp(&b.len()).then_with(|| a.cmp(&b))
+}
+
+/// A CRL number for reports: decimal when it fits a `u128`, else `0x` and hex.
+fn number_text(bytes: &[u8]) -> String {
+    let m = magnitude(bytes);
+    if m.len() <= 16 {
+        let n = m.iter().fold(0u128, |n, b| (n << 8) | u128::from(*b));
+        n.to_string()
+    } else {
+        format!("0x{}", crate::digest::to_hex(&m))
+    }
+}
+
+/// The URIs of the `fullName`s of a list of distribution points.
+fn dp_uris(dps: &CrlDistributionPoints) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for dp in &dps.0 {
+        if let Some(DistributionPointName::FullName(names)) = &dp.distribution_point {
+            for uri in names.iter().filter_map(uri_of) {
+                if !out.contains(&uri) {
+                    out.push(uri);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn uri_of(name: &GeneralName) -> Option<String> {
+    match name {
+        GeneralName::UniformResourceIdentifier(u) => Some(u.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// An unsigned INTEGER extension value (CRLNumber, DeltaCRLIndicator).
+fn uint_ext(value: &[u8]) -> Result<Vec<u8>, der::Error> {
+    der::asn1::Uint::from_der(value).map(|n| magnitude(n.as_bytes()))
 }
 
 impl Crl {
@@ -126,18 +198,37 @@ impl Crl {
         let issuer_der = list.tbs_cert_list.issuer.to_der().map_err(bad)?;
         let mut number = None;
         let mut delta_of = None;
+        let mut idp = None;
+        let mut freshest = None;
+        let mut unknown_critical = None;
         for ext in list.tbs_cert_list.crl_extensions.iter().flatten() {
+            let value = ext.extn_value.as_bytes();
+            if ext.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT {
+                idp = Some(IssuingDistributionPoint::from_der(value).map_err(|e| e.to_string()));
+                continue;
+            }
+            if ext.extn_id == ID_CE_DELTA_CRL_INDICATOR {
+                delta_of = Some(uint_ext(value).map_err(bad)?);
+                continue;
+            }
+            // Only the two extensions above may be critical (notation-core-go `validateCRL`).
+            if ext.critical && unknown_critical.is_none() {
+                unknown_critical = Some(ext.extn_id);
+            }
             if ext.extn_id == ID_CE_CRL_NUMBER {
-                let n = der::asn1::Int::from_der(ext.extn_value.as_bytes()).map_err(bad)?;
-                number = Some(n.as_bytes().to_vec());
-            } else if ext.extn_id == ID_CE_DELTA_CRL_INDICATOR {
-                let n = der::asn1::Int::from_der(ext.extn_value.as_bytes()).map_err(bad)?;
-                delta_of = Some(n.as_bytes().to_vec());
+                number = Some(uint_ext(value).map_err(bad)?);
+            } else if ext.extn_id == ID_CE_FRESHEST_CRL {
+                freshest = Some(
+                    CrlDistributionPoints::from_der(value)
+                        .map(|d| dp_uris(&d))
+                        .map_err(|e| e.to_string()),
+                );
             }
         }
         Ok(Crl {
             this_update: unix(&list.tbs_cert_list.this_update),
             next_update: list.tbs_cert_list.next_update.as_ref().map(unix),
+            digest: crate::digest::Digest::sha256(der).to_string(),
             der: der.to_vec(),
             list,
             tbs,
@@ -146,6 +237,9 @@ impl Crl {
             issuer_der,
             number,
             delta_of,
+            idp,
+            freshest,
+            unknown_critical,
         })
     }
 
@@ -175,6 +269,11 @@ impl Crl {
         &self.der
     }
 
+    /// `sha256:<hex>` of the DER.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
     /// The issuer's distinguished name, RFC 4514 form.
     pub fn issuer(&self) -> String {
         self.list.tbs_cert_list.issuer.to_string()
@@ -190,15 +289,53 @@ impl Crl {
         self.next_update
     }
 
+    /// The CRLNumber as an unsigned big-endian magnitude, when present.
+    pub fn number(&self) -> Option<&[u8]> {
+        self.number.as_deref()
+    }
+
+    /// The CRLNumber for reports: decimal when it fits a `u128`, else `0x` and hex.
+    pub fn number_text(&self) -> Option<String> {
+        self.number.as_deref().map(number_text)
+    }
+
+    /// The DeltaCRLIndicator (the base CRL number this delta extends), when this is a delta CRL.
+    pub fn delta_indicator(&self) -> Option<&[u8]> {
+        self.delta_of.as_deref()
+    }
+
     /// True for a delta CRL.
     pub fn is_delta(&self) -> bool {
         self.delta_of.is_some()
     }
 
-    /// Current at `at`: issued no later than `at` and not past `nextUpdate` (a CRL without
-    /// `nextUpdate` does not expire, as in notation-core-go).
+    /// The IssuingDistributionPoint: `Ok(None)` when absent, `Err` when malformed.
+    pub fn idp(&self) -> Result<Option<&IssuingDistributionPoint>, String> {
+        match &self.idp {
+            None => Ok(None),
+            Some(Ok(idp)) => Ok(Some(idp)),
+            Some(Err(e)) => Err(e.clone()),
+        }
+    }
+
+    /// The URIs of this CRL's FreshestCRL extension (where its delta CRLs are published): `None`
+    /// when absent, `Some(Err)` when malformed.
+    pub fn freshest_uris(&self) -> Option<Result<&[String], String>> {
+        self.freshest
+            .as_ref()
+            .map(|r| r.as_deref().map_err(Clone::clone))
+    }
+
+    /// The first critical CRL extension other than IssuingDistributionPoint and
+    /// DeltaCRLIndicator; such a CRL is unusable.
+    pub fn unknown_critical_extension(&self) -> Option<ObjectIdentifier> {
+        self.unknown_critical
+    }
+
+    /// Current at `at`: issued no later than `at`, and `at` not past a `nextUpdate` that must be
+    /// present (notation-core-go: "CRL NextUpdate is not set" is an error).
     pub fn is_current(&self, at: i64) -> bool {
-        self.this_update <= at && self.next_update.is_none_or(|n| at <= n)
+        self.this_update <= at && self.next_update.is_some_and(|n| at <= n)
     }
 
     /// Checks that `issuer` (DER certificate) issued and signed this CRL.
@@ -225,14 +362,52 @@ impl Crl {
             .map_err(|e| e.to_string())
     }
 
-    fn entry(&self, serial: &[u8]) -> Option<&RevokedCert> {
+    fn issuer_der(&self) -> &[u8] {
+        &self.issuer_der
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &RevokedCert> {
         self.list
             .tbs_cert_list
             .revoked_certificates
             .iter()
             .flatten()
-            .find(|r| cmp_numbers(r.serial_number.as_bytes(), serial).is_eq())
     }
+}
+
+/// Why `crl` cannot be a candidate for certificates issued by `issuer` at `at` (rule 2 of the
+/// module docs), or `Ok` when it can.
+fn candidate(crl: &Crl, issuer: &Certificate, at: i64) -> Result<(), String> {
+    crl.verify_issued_by(issuer)
+        .map_err(|e| format!("does not verify: {e}"))?;
+    let Some(next) = crl.next_update else {
+        return Err("has no nextUpdate (never current)".into());
+    };
+    if !crl.is_current(at) {
+        return Err(format!(
+            "is not current at the verification time {} (thisUpdate {}, nextUpdate {})",
+            rfc3339(at),
+            rfc3339(crl.this_update),
+            rfc3339(next)
+        ));
+    }
+    if let Some(oid) = crl.unknown_critical {
+        return Err(format!("carries an unknown critical extension {oid}"));
+    }
+    if let Some(Err(e)) = &crl.idp {
+        return Err(format!("has a malformed IssuingDistributionPoint: {e}"));
+    }
+    if let Some(Err(e)) = &crl.freshest {
+        return Err(format!("has a malformed FreshestCRL: {e}"));
+    }
+    Ok(())
+}
+
+/// Unix seconds as RFC 3339 for messages (the number itself when out of range).
+fn rfc3339(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| t.to_string())
 }
 
 fn key_usage(cert: &Certificate) -> Result<Option<KeyUsage>, String> {
@@ -246,24 +421,101 @@ fn key_usage(cert: &Certificate) -> Result<Option<KeyUsage>, String> {
     Ok(None)
 }
 
+/// A CRL at hand, and the URI it was captured from when that capture is authenticated.
+///
+/// `captured_from` lets a CRL whose IssuingDistributionPoint names no distribution point cover
+/// that one URI. Pass it only when the record of the capture is itself authenticated (a pinned
+/// trust artifact, local trust material); a carrier-supplied URI must not be used.
+#[derive(Clone, Debug)]
+pub struct CrlInput {
+    /// The CRL.
+    pub crl: Crl,
+    /// The URI it was fetched from, when authenticated.
+    pub captured_from: Option<String>,
+}
+
+impl CrlInput {
+    /// A CRL with no (authenticated) capture URI.
+    pub fn new(crl: Crl) -> Self {
+        CrlInput {
+            crl,
+            captured_from: None,
+        }
+    }
+
+    /// A CRL captured from `uri`, the capture record being authenticated.
+    pub fn captured(crl: Crl, uri: String) -> Self {
+        CrlInput {
+            crl,
+            captured_from: Some(uri),
+        }
+    }
+}
+
 /// Revocation status of one certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serialized adjacently tagged: `{"status":"good"}`, `{"status":"nonRevokable"}`,
+/// `{"status":"revoked","reason":"..."}`, `{"status":"unknown","reason":"..."}` (flattened into
+/// [`CertStatus`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "reason", rename_all = "camelCase")]
 pub enum Status {
-    /// A current CRL from the issuer does not list it.
+    /// Every distribution point is covered by a current CRL from the issuer, none lists it.
     Good,
     /// The root, or a certificate that names no revocation source.
     NonRevokable,
-    /// Listed as revoked.
+    /// Listed as revoked (or on hold).
     Revoked(String),
     /// Status cannot be established from the material at hand.
     Unknown(String),
 }
 
+/// One CRL that decided a certificate's status for one of its distribution points.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrlUse {
+    /// The CRL issuer, RFC 4514.
+    pub issuer: String,
+    /// CRLNumber: decimal when it fits a `u128`, else `0x` and hex.
+    pub number: Option<String>,
+    /// The certificate's distribution-point URI this CRL was used for.
+    pub scope: String,
+    /// A delta CRL (applied over its base).
+    pub delta: bool,
+    /// `sha256:<hex>` of the CRL's DER.
+    pub digest: String,
+}
+
+impl CrlUse {
+    fn of(crl: &Crl, uri: &str) -> Self {
+        CrlUse {
+            issuer: crl.issuer(),
+            number: crl.number_text(),
+            scope: uri.to_string(),
+            delta: crl.is_delta(),
+            digest: crl.digest.clone(),
+        }
+    }
+}
+
+/// The revocation status of one certificate of a chain.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertStatus {
+    /// The certificate's subject, RFC 4514.
+    pub subject: String,
+    /// Its status.
+    #[serde(flatten)]
+    pub status: Status,
+    /// Every CRL that decided it (base and delta), per distribution-point URI.
+    pub crls: Vec<CrlUse>,
+}
+
 /// The status of each certificate of a chain (leaf first) and the chain's overall result.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ChainStatus {
-    /// Per certificate: its subject and status.
-    pub certs: Vec<(String, Status)>,
+    /// Per certificate, leaf first.
+    pub certs: Vec<CertStatus>,
 }
 
 /// Overall result of a chain.
@@ -280,211 +532,47 @@ pub enum Overall {
 impl ChainStatus {
     /// Any revoked wins; otherwise any unknown; otherwise OK.
     pub fn overall(&self) -> Overall {
-        if let Some((s, Status::Revoked(r))) = self
-            .certs
-            .iter()
-            .find(|(_, st)| matches!(st, Status::Revoked(_)))
-        {
-            return Overall::Revoked(format!("certificate with subject {s:?} is revoked: {r}"));
+        for c in &self.certs {
+            if let Status::Revoked(r) = &c.status {
+                return Overall::Revoked(format!(
+                    "certificate with subject {:?} is revoked: {r}",
+                    c.subject
+                ));
+            }
         }
-        if let Some((s, Status::Unknown(r))) = self
-            .certs
-            .iter()
-            .find(|(_, st)| matches!(st, Status::Unknown(_)))
-        {
-            return Overall::Unknown(format!(
-                "certificate with subject {s:?}: revocation status is unknown: {r}"
-            ));
+        for c in &self.certs {
+            if let Status::Unknown(r) = &c.status {
+                return Overall::Unknown(format!(
+                    "certificate with subject {:?}: revocation status is unknown: {r}",
+                    c.subject
+                ));
+            }
         }
         Overall::Ok
     }
 }
 
-struct Sources {
-    crl: bool,
-    freshest: bool,
-    ocsp: bool,
-}
-
-fn sources(cert: &Certificate) -> Result<Sources, String> {
-    let mut s = Sources {
-        crl: false,
-        freshest: false,
-        ocsp: false,
-    };
-    for ext in cert.tbs_certificate.extensions.iter().flatten() {
-        if ext.extn_id == ID_CE_CRL_DISTRIBUTION_POINTS {
-            let dps = CrlDistributionPoints::from_der(ext.extn_value.as_bytes())
-                .map_err(|e| e.to_string())?;
-            s.crl = dps.0.iter().any(|dp| match &dp.distribution_point {
-                Some(DistributionPointName::FullName(names)) => names
-                    .iter()
-                    .any(|n| matches!(n, GeneralName::UniformResourceIdentifier(_))),
-                _ => false,
-            });
-        } else if ext.extn_id == ID_CE_FRESHEST_CRL {
-            s.freshest = true;
-        } else if ext.extn_id == ID_PE_AUTHORITY_INFO_ACCESS {
-            let aia = AuthorityInfoAccessSyntax::from_der(ext.extn_value.as_bytes())
-                .map_err(|e| e.to_string())?;
-            s.ocsp = aia.0.iter().any(|a| a.access_method == ID_AD_OCSP);
-        }
-    }
-    Ok(s)
-}
-
-fn reason(r: &RevokedCert) -> Option<u8> {
-    r.crl_entry_extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == ID_CE_CRL_REASONS)
-        .and_then(|e| der::asn1::AnyRef::from_der(e.extn_value.as_bytes()).ok())
-        .and_then(|any| any.value().first().copied())
-}
-
-fn invalidity_date(r: &RevokedCert) -> Option<i64> {
-    r.crl_entry_extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == ID_CE_INVALIDITY_DATE)
-        .and_then(|e| der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
-        .and_then(|t| i64::try_from(t.to_unix_duration().as_secs()).ok())
-}
-
-/// Picks the current CRL of `issuer` with the highest CRL number (then the latest `thisUpdate`)
-/// among `crls`, base or delta as asked. Returns the first verification problem seen when none fits.
-fn pick<'a>(
-    crls: &'a [Crl],
-    issuer: &Certificate,
-    at: i64,
-    delta: bool,
-) -> Result<&'a Crl, String> {
-    let mut best: Option<&Crl> = None;
-    let mut why = if delta {
-        "no delta CRL from the issuer"
-    } else {
-        "no CRL from the issuer"
-    }
-    .to_string();
-    for c in crls.iter().filter(|c| c.is_delta() == delta) {
-        let Ok(subject) = issuer.tbs_certificate.subject.to_der() else {
-            continue;
-        };
-        if subject != c.issuer_der {
-            continue;
-        }
-        if let Err(e) = c.verify_issued_by(issuer) {
-            why = format!("CRL from the issuer does not verify: {e}");
-            continue;
-        }
-        if !c.is_current(at) {
-            why = format!(
-                "CRL from the issuer is not current at the verification time (thisUpdate {}, nextUpdate {:?})",
-                c.this_update, c.next_update
-            );
-            continue;
-        }
-        let better = match best {
-            None => true,
-            Some(b) => match (&c.number, &b.number) {
-                (Some(x), Some(y)) => cmp_numbers(x, y).is_gt(),
-                _ => c.this_update > b.this_update,
-            },
-        };
-        if better {
-            best = Some(c);
-        }
-    }
-    best.ok_or(why)
-}
-
-fn check_one(
-    cert: &Certificate,
-    issuer: &Certificate,
-    crls: &[Crl],
-    at: i64,
-    signing_time: Option<i64>,
-) -> Status {
-    let src = match sources(cert) {
-        Ok(s) => s,
-        Err(e) => return Status::Unknown(format!("malformed revocation extension: {e}")),
-    };
-    if !src.crl {
-        return if src.ocsp {
-            Status::Unknown("only OCSP is named, and no responder can be reached offline".into())
-        } else {
-            Status::NonRevokable
-        };
-    }
-    let base = match pick(crls, issuer, at, false) {
-        Ok(b) => b,
-        Err(why) => return Status::Unknown(why),
-    };
-    let delta = if src.freshest {
-        match pick(crls, issuer, at, true) {
-            Ok(d) => {
-                let base_no = base.number.as_deref().unwrap_or(&[]);
-                let indicator = d.delta_of.as_deref().unwrap_or(&[]);
-                let delta_no = d.number.as_deref().unwrap_or(&[]);
-                if cmp_numbers(indicator, base_no).is_gt()
-                    || !cmp_numbers(delta_no, base_no).is_gt()
-                {
-                    return Status::Unknown(
-                        "delta CRL does not extend the base CRL at hand".into(),
-                    );
-                }
-                Some(d)
-            }
-            Err(why) => {
-                return Status::Unknown(format!(
-                    "the certificate names a delta CRL (FreshestCRL): {why}"
-                ))
-            }
-        }
-    } else {
-        None
-    };
-    let serial = cert.tbs_certificate.serial_number.as_bytes();
-    // The latest entry wins: the delta's, else the base's (RFC 5280 §5.3.1).
-    let entry = delta
-        .and_then(|d| d.entry(serial))
-        .or_else(|| base.entry(serial));
-    let Some(entry) = entry else {
-        return Status::Good;
-    };
-    let code = reason(entry);
-    if code == Some(REASON_REMOVE) {
-        return Status::Good;
-    }
-    if let (Some(signed), Some(invalid)) = (signing_time, invalidity_date(entry)) {
-        if signed < invalid {
-            return Status::Good;
-        }
-    }
-    Status::Revoked(match code {
-        Some(REASON_HOLD) => "on hold (certificateHold)".to_string(),
-        Some(c) => format!("CRL reason code {c}"),
-        None => "listed in the issuer's CRL".to_string(),
-    })
-}
-
-/// Evaluates every certificate of `chain` (DER, leaf first, root last) against `crls` at time `at`.
+/// Evaluates every certificate of `chain` (leaf first, root last) against `crls` at time `at`.
 /// `authentic_signing_time` is given only for the signing-authority scheme, where it bounds
 /// invalidity dates.
 pub fn check_chain(
     chain: &[Certificate],
-    crls: &[Crl],
+    crls: &[CrlInput],
     at: i64,
     authentic_signing_time: Option<i64>,
 ) -> ChainStatus {
     let mut certs = Vec::new();
     for (i, cert) in chain.iter().enumerate() {
         let subject = cert.tbs_certificate.subject.to_string();
-        let status = match chain.get(i + 1) {
-            None => Status::NonRevokable,
-            Some(issuer) => check_one(cert, issuer, crls, at, authentic_signing_time),
+        let (status, used) = match chain.get(i + 1) {
+            None => (Status::NonRevokable, Vec::new()),
+            Some(issuer) => evaluate::check_cert(cert, issuer, crls, at, authentic_signing_time),
         };
-        certs.push((subject, status));
+        certs.push(CertStatus {
+            subject,
+            status,
+            crls: used,
+        });
     }
     ChainStatus { certs }
 }

@@ -564,7 +564,13 @@ fn run(
             SigningScheme::X509SigningAuthority => env.authentic_signing_time(),
             SigningScheme::X509 => None,
         };
-        match revocation::check_chain(&certs, &inputs.crls, inputs.at, ast).overall() {
+        let crls: Vec<revocation::CrlInput> = inputs
+            .crls
+            .iter()
+            .cloned()
+            .map(revocation::CrlInput::new)
+            .collect();
+        match revocation::check_chain(&certs, &crls, inputs.at, ast).overall() {
             Overall::Ok => ev.pass(Check::Revocation),
             Overall::Revoked(msg) => {
                 if ev.fail(Check::Revocation, Outcome::Fail, Code::Revoked, msg) {
@@ -715,7 +721,13 @@ fn authentic_timestamp(
         .iter()
         .filter_map(|d| <x509_cert::Certificate as der::Decode>::from_der(d).ok())
         .collect();
-    match revocation::check_chain(&tsa_certs, &inputs.crls, inputs.at, None).overall() {
+    let crls: Vec<revocation::CrlInput> = inputs
+        .crls
+        .iter()
+        .cloned()
+        .map(revocation::CrlInput::new)
+        .collect();
+    match revocation::check_chain(&tsa_certs, &crls, inputs.at, None).overall() {
         Overall::Ok => {
             ev.pass(CHECK);
             false

@@ -9,8 +9,18 @@ use x509_cert::Certificate;
 
 use super::*;
 
+mod builder;
+mod delta;
+mod matrix;
+mod regressions;
+
+use builder::CrlSpec;
+
 /// 2026-01-01T00:00:00Z: every fixture is minted around this fixed time.
 const T0: i64 = 1_767_225_600;
+const DAY: i64 = 86_400;
+/// The distribution point of the default test leaf.
+const URI: &str = "http://crl.example/ca.crl";
 
 fn at(offset_days: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(T0).unwrap() + Duration::days(offset_days)
@@ -19,10 +29,22 @@ fn at(offset_days: i64) -> OffsetDateTime {
 struct Pki {
     ca: Certificate,
     issuer: Issuer<'static, KeyPair>,
+    key_der: Vec<u8>,
+}
+
+impl Pki {
+    /// A CRL of this CA, minted by the test builder (defaults in [`CrlSpec::new`]).
+    fn spec(&self) -> CrlSpec {
+        CrlSpec::new(
+            self.ca.tbs_certificate.subject.clone(),
+            self.key_der.clone(),
+        )
+    }
 }
 
 fn ca(name: &str) -> Pki {
     let key = KeyPair::generate().unwrap();
+    let key_der = key.serialize_der();
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, name);
@@ -35,10 +57,47 @@ fn ca(name: &str) -> Pki {
     Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),
         issuer: Issuer::new(p, key),
+        key_der,
     }
 }
 
+/// An intermediate CA issued by `parent`, whose one distribution point names `uris`.
+fn sub_ca(parent: &Pki, name: &str, serial: u64, uris: &[&str]) -> Pki {
+    let key = KeyPair::generate().unwrap();
+    let key_der = key.serialize_der();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    p.distinguished_name = dn;
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = at(-300);
+    p.not_after = at(300);
+    if !uris.is_empty() {
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: uris.iter().map(|u| u.to_string()).collect(),
+        }];
+    }
+    let cert = p.signed_by(&key, &parent.issuer).unwrap();
+    Pki {
+        ca: Certificate::from_der(cert.der()).unwrap(),
+        issuer: Issuer::new(p, key),
+        key_der,
+    }
+}
+
+/// The chain `leaf, ca`.
+fn chain2(pki: &Pki, l: Certificate) -> [Certificate; 2] {
+    [l, pki.ca.clone()]
+}
+
 fn leaf(pki: &Pki, serial: u64, cdp: bool, extra: Vec<CustomExtension>) -> Certificate {
+    leaf_at(pki, serial, if cdp { &[URI] } else { &[] }, extra)
+}
+
+/// A leaf whose one distribution point names `uris` (none: no CRLDistributionPoints).
+fn leaf_at(pki: &Pki, serial: u64, uris: &[&str], extra: Vec<CustomExtension>) -> Certificate {
     let key = KeyPair::generate().unwrap();
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     let mut dn = DistinguishedName::new();
@@ -48,21 +107,44 @@ fn leaf(pki: &Pki, serial: u64, cdp: bool, extra: Vec<CustomExtension>) -> Certi
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.not_before = at(-30);
     p.not_after = at(30);
-    if cdp {
+    if !uris.is_empty() {
         p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: vec!["http://crl.example/ca.crl".into()],
+            uris: uris.iter().map(|u| u.to_string()).collect(),
         }];
     }
     p.custom_extensions = extra;
     Certificate::from_der(p.signed_by(&key, &pki.issuer).unwrap().der()).unwrap()
 }
 
+/// Evaluates `chain` at T0 with no authentic signing time, every CRL given without a capture URI.
+fn check(chain: &[Certificate], crls: &[Crl]) -> ChainStatus {
+    check_at(chain, crls, T0, None)
+}
+
+/// As [`check`], at `at` and with an authentic signing time.
+fn check_at(chain: &[Certificate], crls: &[Crl], at: i64, signing: Option<i64>) -> ChainStatus {
+    let inputs: Vec<CrlInput> = crls.iter().cloned().map(CrlInput::new).collect();
+    check_chain(chain, &inputs, at, signing)
+}
+
 fn crl(pki: &Pki, number: u64, this: i64, next: i64, revoked: Vec<RevokedCertParams>) -> Crl {
+    crl_idp(pki, number, this, next, None, revoked)
+}
+
+/// An rcgen CRL with an IssuingDistributionPoint.
+fn crl_idp(
+    pki: &Pki,
+    number: u64,
+    this: i64,
+    next: i64,
+    idp: Option<rcgen::CrlIssuingDistributionPoint>,
+    revoked: Vec<RevokedCertParams>,
+) -> Crl {
     let p = CertificateRevocationListParams {
         this_update: at(this),
         next_update: at(next),
         crl_number: SerialNumber::from(number),
-        issuing_distribution_point: None,
+        issuing_distribution_point: idp,
         revoked_certs: revoked,
         key_identifier_method: KeyIdMethod::Sha256,
     };
@@ -87,10 +169,10 @@ fn good_when_a_current_crl_does_not_list_the_leaf() {
     let pki = ca("CA");
     let l = leaf(&pki, 7, true, vec![]);
     let crls = [crl(&pki, 1, -2, 5, vec![revoke(99, None, None)])];
-    let st = check_chain(&[l, pki.ca.clone()], &crls, T0, None);
-    assert_eq!(st.certs[0].1, Status::Good);
+    let st = check(&[l, pki.ca.clone()], &crls);
+    assert_eq!(st.certs[0].status, Status::Good);
     assert_eq!(
-        st.certs[1].1,
+        st.certs[1].status,
         Status::NonRevokable,
         "the root is never checked"
     );
@@ -108,7 +190,7 @@ fn revoked_when_listed() {
         5,
         vec![revoke(7, Some(RevocationReason::KeyCompromise), None)],
     )];
-    let st = check_chain(&[l, pki.ca.clone()], &crls, T0, None);
+    let st = check(&[l, pki.ca.clone()], &crls);
     assert!(matches!(st.overall(), Overall::Revoked(_)), "{st:?}");
 }
 
@@ -117,18 +199,15 @@ fn unknown_without_a_crl_or_with_an_expired_or_future_one() {
     let pki = ca("CA");
     let l = leaf(&pki, 7, true, vec![]);
     let chain = [l, pki.ca.clone()];
-    assert!(matches!(
-        check_chain(&chain, &[], T0, None).overall(),
-        Overall::Unknown(_)
-    ));
+    assert!(matches!(check(&chain, &[]).overall(), Overall::Unknown(_)));
     let expired = [crl(&pki, 1, -10, -1, vec![])];
     assert!(matches!(
-        check_chain(&chain, &expired, T0, None).overall(),
+        check(&chain, &expired).overall(),
         Overall::Unknown(_)
     ));
     let future = [crl(&pki, 1, 2, 10, vec![])];
     assert!(matches!(
-        check_chain(&chain, &future, T0, None).overall(),
+        check(&chain, &future).overall(),
         Overall::Unknown(_)
     ));
 }
@@ -139,7 +218,7 @@ fn a_crl_signed_by_another_key_with_the_same_name_is_not_used() {
     let impostor = ca("CA");
     let l = leaf(&pki, 7, true, vec![]);
     let crls = [crl(&impostor, 1, -2, 5, vec![])];
-    let st = check_chain(&[l, pki.ca.clone()], &crls, T0, None);
+    let st = check(&[l, pki.ca.clone()], &crls);
     match st.overall() {
         Overall::Unknown(why) => assert!(why.contains("does not verify"), "{why}"),
         o => panic!("{o:?}"),
@@ -152,7 +231,7 @@ fn the_newest_current_crl_wins() {
     let l = leaf(&pki, 7, true, vec![]);
     let old = crl(&pki, 1, -5, 5, vec![]);
     let new = crl(&pki, 2, -1, 5, vec![revoke(7, None, None)]);
-    let st = check_chain(&[l, pki.ca.clone()], &[old, new], T0, None);
+    let st = check(&[l, pki.ca.clone()], &[old, new]);
     assert!(matches!(st.overall(), Overall::Revoked(_)));
 }
 
@@ -160,10 +239,7 @@ fn the_newest_current_crl_wins() {
 fn no_distribution_point_is_non_revokable_and_ocsp_only_is_unknown() {
     let pki = ca("CA");
     let plain = leaf(&pki, 7, false, vec![]);
-    assert_eq!(
-        check_chain(&[plain, pki.ca.clone()], &[], T0, None).overall(),
-        Overall::Ok
-    );
+    assert_eq!(check(&[plain, pki.ca.clone()], &[]).overall(), Overall::Ok);
     // AuthorityInfoAccess with one OCSP URL: SEQUENCE { SEQUENCE { id-ad-ocsp, [6] "http://o" } }
     let aia = vec![
         0x30, 0x18, 0x30, 0x16, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x86,
@@ -181,7 +257,7 @@ fn no_distribution_point_is_non_revokable_and_ocsp_only_is_unknown() {
             aia,
         )],
     );
-    let st = check_chain(&[ocsp, pki.ca.clone()], &[], T0, None);
+    let st = check(&[ocsp, pki.ca.clone()], &[]);
     match st.overall() {
         Overall::Unknown(why) => assert!(why.contains("OCSP"), "{why}"),
         o => panic!("{o:?}"),
@@ -203,7 +279,7 @@ fn freshest_crl_without_a_delta_is_unknown() {
         vec![CustomExtension::from_oid_content(&[2, 5, 29, 46], ext)],
     );
     let crls = [crl(&pki, 1, -2, 5, vec![])];
-    match check_chain(&[l, pki.ca.clone()], &crls, T0, None).overall() {
+    match check(&[l, pki.ca.clone()], &crls).overall() {
         Overall::Unknown(why) => assert!(why.contains("delta"), "{why}"),
         o => panic!("{o:?}"),
     }
@@ -224,16 +300,16 @@ fn invalidity_date_after_an_authentic_signing_time_is_not_revoked() {
     let signed_before = T0 - 10 * 86_400;
     let signed_after = T0 - 86_400;
     assert_eq!(
-        check_chain(&chain, &crls, T0, Some(signed_before)).overall(),
+        check_at(&chain, &crls, T0, Some(signed_before)).overall(),
         Overall::Ok
     );
     assert!(matches!(
-        check_chain(&chain, &crls, T0, Some(signed_after)).overall(),
+        check_at(&chain, &crls, T0, Some(signed_after)).overall(),
         Overall::Revoked(_)
     ));
     // Without an authentic signing time (notary.x509), any entry revokes.
     assert!(matches!(
-        check_chain(&chain, &crls, T0, None).overall(),
+        check(&chain, &crls).overall(),
         Overall::Revoked(_)
     ));
 }
@@ -249,7 +325,7 @@ fn hold_is_revoked() {
         5,
         vec![revoke(7, Some(RevocationReason::CertificateHold), None)],
     )];
-    match check_chain(&[l, pki.ca.clone()], &crls, T0, None).overall() {
+    match check(&[l, pki.ca.clone()], &crls).overall() {
         Overall::Revoked(why) => assert!(why.contains("hold"), "{why}"),
         o => panic!("{o:?}"),
     }
@@ -297,4 +373,25 @@ fn base64_encode(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The overall Unknown message, or a panic showing what came instead.
+fn unknown(st: &ChainStatus) -> String {
+    match st.overall() {
+        Overall::Unknown(why) => why,
+        o => panic!("expected unknown, got {o:?}: {st:?}"),
+    }
+}
+
+/// The overall Revoked message, or a panic showing what came instead.
+fn revoked(st: &ChainStatus) -> String {
+    match st.overall() {
+        Overall::Revoked(why) => why,
+        o => panic!("expected revoked, got {o:?}: {st:?}"),
+    }
+}
+
+/// Asserts the chain is OK.
+fn ok(st: &ChainStatus) {
+    assert_eq!(st.overall(), Overall::Ok, "{st:?}");
 }

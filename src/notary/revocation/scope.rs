@@ -1,0 +1,181 @@
+//! Scope: which distribution points a certificate names, and which of them a CRL covers
+//! (IssuingDistributionPoint against the certificate's CRLDistributionPoints; SPEC-NOTES
+//! erratum 14).
+
+use const_oid::ObjectIdentifier;
+use der::Decode;
+use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::DistributionPointName;
+use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, BasicConstraints, CrlDistributionPoints};
+use x509_cert::Certificate;
+
+use super::{uri_of, CrlInput, ID_CE_FRESHEST_CRL};
+
+const ID_CE_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+const ID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+
+/// The revocation sources a certificate names.
+#[derive(Debug, Default)]
+pub(super) struct Sources {
+    /// The URIs of its CRL distribution points that can be covered, deduplicated, in order.
+    pub uris: Vec<String>,
+    /// Distribution points that cannot be covered offline (with `cRLIssuer` or `reasons`),
+    /// described for the verdict.
+    pub unsupported: Vec<String>,
+    /// It has its own FreshestCRL extension.
+    pub freshest: bool,
+    /// It names an OCSP responder.
+    pub ocsp: bool,
+    /// basicConstraints `cA` is true.
+    pub is_ca: bool,
+}
+
+/// Reads a certificate's CRLDistributionPoints, FreshestCRL, AuthorityInfoAccess and
+/// basicConstraints. A malformed one is an error (the status is then unknown).
+pub(super) fn sources(cert: &Certificate) -> Result<Sources, String> {
+    let mut s = Sources::default();
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        let value = ext.extn_value.as_bytes();
+        if ext.extn_id == ID_CE_CRL_DISTRIBUTION_POINTS {
+            let dps = CrlDistributionPoints::from_der(value)
+                .map_err(|e| format!("CRLDistributionPoints: {e}"))?;
+            for dp in &dps.0 {
+                let uris: Vec<String> = match &dp.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => {
+                        names.iter().filter_map(uri_of).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let why = match (dp.crl_issuer.is_some(), dp.reasons.is_some()) {
+                    (true, true) => Some("a cRLIssuer and reasons"),
+                    (true, false) => Some("a cRLIssuer (indirect CRL)"),
+                    (false, true) => Some("reasons (a partial CRL)"),
+                    (false, false) => None,
+                };
+                if let Some(why) = why {
+                    let at = if uris.is_empty() {
+                        "a distribution point".to_string()
+                    } else {
+                        format!("distribution point {}", uris.join(", "))
+                    };
+                    s.unsupported.push(format!("{at} has {why}: not supported"));
+                    continue;
+                }
+                for uri in uris {
+                    if !s.uris.contains(&uri) {
+                        s.uris.push(uri);
+                    }
+                }
+            }
+        } else if ext.extn_id == ID_CE_FRESHEST_CRL {
+            s.freshest = true;
+        } else if ext.extn_id == ID_PE_AUTHORITY_INFO_ACCESS {
+            let aia = AuthorityInfoAccessSyntax::from_der(value)
+                .map_err(|e| format!("AuthorityInfoAccess: {e}"))?;
+            s.ocsp = aia.0.iter().any(|a| a.access_method == ID_AD_OCSP);
+        } else if ext.extn_id == ID_CE_BASIC_CONSTRAINTS {
+            s.is_ca = BasicConstraints::from_der(value)
+                .map_err(|e| format!("basicConstraints: {e}"))?
+                .ca;
+        }
+    }
+    Ok(s)
+}
+
+/// The IDP flags that restrict which certificates a CRL covers.
+fn flags(idp: &IssuingDistributionPoint, is_ca: bool) -> Result<(), String> {
+    if idp.only_contains_user_certs && is_ca {
+        return Err(
+            "covers end-entity certificates only (onlyContainsUserCerts), not this CA".into(),
+        );
+    }
+    if idp.only_contains_ca_certs && !is_ca {
+        return Err("covers CA certificates only (onlyContainsCACerts), not this leaf".into());
+    }
+    if idp.only_contains_attribute_certs {
+        return Err("covers attribute certificates only (onlyContainsAttributeCerts)".into());
+    }
+    if idp.only_some_reasons.is_some() {
+        return Err("covers only some reasons (onlySomeReasons): not supported".into());
+    }
+    if idp.indirect_crl {
+        return Err("is an indirect CRL (indirectCRL): not supported".into());
+    }
+    Ok(())
+}
+
+fn names(idp: &IssuingDistributionPoint) -> Result<Option<Vec<String>>, String> {
+    match &idp.distribution_point {
+        None => Ok(None),
+        Some(DistributionPointName::FullName(names)) => {
+            Ok(Some(names.iter().filter_map(uri_of).collect()))
+        }
+        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => Err(
+            "names its distribution point relative to the issuer (IssuingDistributionPoint): \
+             not supported"
+                .into(),
+        ),
+    }
+}
+
+fn scoped_to(list: &[String]) -> String {
+    if list.is_empty() {
+        "is scoped to a distribution point without a URI (IssuingDistributionPoint)".into()
+    } else {
+        format!(
+            "is scoped to {} (IssuingDistributionPoint)",
+            list.join(", ")
+        )
+    }
+}
+
+/// Whether the base CRL `input` covers the certificate's distribution point `uri`: no IDP (a
+/// complete CRL), an IDP naming `uri`, or an IDP naming no distribution point on a CRL captured
+/// from `uri`; and flags that admit this certificate.
+pub(super) fn base_covers(input: &CrlInput, uri: &str, is_ca: bool) -> Result<(), String> {
+    let Some(idp) = input.crl.idp()? else {
+        return Ok(());
+    };
+    flags(idp, is_ca)?;
+    match names(idp)? {
+        None if input.captured_from.as_deref() == Some(uri) => Ok(()),
+        None => Err(format!(
+            "names no distribution point (IssuingDistributionPoint) and was not captured from {uri}"
+        )),
+        Some(list) if list.iter().any(|u| u == uri) => Ok(()),
+        Some(list) => Err(scoped_to(&list)),
+    }
+}
+
+/// Whether the delta CRL `input` is in the scope of a base CRL whose FreshestCRL names `fresh`,
+/// for the certificate's distribution point `uri`.
+pub(super) fn delta_covers(
+    input: &CrlInput,
+    fresh: &[String],
+    uri: &str,
+    is_ca: bool,
+) -> Result<(), String> {
+    let Some(idp) = input.crl.idp()? else {
+        return Ok(());
+    };
+    flags(idp, is_ca)?;
+    match names(idp)? {
+        None => match &input.captured_from {
+            Some(c) if fresh.contains(c) => Ok(()),
+            _ => Err(format!(
+                "names no distribution point (IssuingDistributionPoint) \
+                 and was not captured from {}",
+                if fresh.is_empty() {
+                    "a delta location of the base CRL".to_string()
+                } else {
+                    fresh.join(", ")
+                }
+            )),
+        },
+        Some(list) if list.iter().any(|u| u == uri || fresh.contains(u)) => Ok(()),
+        Some(list) => Err(scoped_to(&list)),
+    }
+}
