@@ -211,3 +211,111 @@ fn without_the_crls_strict_revocation_is_unknown() {
     );
     let _ = fs::remove_file(&out);
 }
+
+#[test]
+fn a_bundled_crl_of_another_partition_cannot_clear_what_the_operators_crl_revokes() {
+    // Errata 14: the carrier adds a newer CRL of the same issuer scoped to another partition; the
+    // operator's --crl (complete, listing the leaf) must still revoke it, pinned or local.
+    let s = setup(90);
+    let (from, to) = (day(2026, 5, 1), day(2026, 7, 1));
+    let partition = scoped_crl(
+        &s.inter,
+        &[],
+        from,
+        to,
+        9,
+        Some("http://elsewhere.example/p2.crl"),
+    );
+    let root_crl = crl(&s.root, &[], from, to);
+    let p_path = s.t.path().join("partition.crl");
+    let r_path = s.t.path().join("root.crl");
+    fs::write(&p_path, &partition).unwrap();
+    fs::write(&r_path, &root_crl).unwrap();
+    let out = s.t.path().join("bundle.tar");
+    let r = export(
+        &s,
+        &out,
+        &[
+            "--no-fetch-crls",
+            "--allow-failed-signatures",
+            "--crl",
+            p_path.to_str().unwrap(),
+            "--crl",
+            r_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The partition CRL alone covers nothing of the leaf's: unknown, never good.
+    let v = verify_trust(&out, &["--pin", &pin(&r), "--at", AT_TIME]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.codes().contains(&"revocation_unknown".to_string()),
+        "{}",
+        v.stdout
+    );
+    let leaf = &v.json()["images"][0]["signatures"][0]["revocation"]["certs"][0];
+    assert_eq!(leaf["status"], "unknown", "{leaf}");
+    assert!(
+        leaf["reason"].as_str().unwrap().contains("/inter.crl"),
+        "{leaf}"
+    );
+    // The operator's complete CRL (number 1) lists the leaf: revoked, whatever the other number.
+    let revoking = s.t.path().join("operator.crl");
+    fs::write(&revoking, crl(&s.inter, &[77], from, to)).unwrap();
+    let v = verify_trust(
+        &out,
+        &[
+            "--pin",
+            &pin(&r),
+            "--at",
+            AT_TIME,
+            "--crl",
+            revoking.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(v.codes().contains(&"revoked".to_string()), "{}", v.stdout);
+    let leaf = &v.json()["images"][0]["signatures"][0]["revocation"]["certs"][0];
+    assert_eq!(leaf["status"], "revoked", "{leaf}");
+    assert_eq!(leaf["crls"][0]["number"], "1", "{leaf}");
+    // The same under local trust, with the bundle's CRLs as unauthenticated extras.
+    let v = verify_trust(
+        &out,
+        &[
+            "--trust-policy",
+            s.trust.policy.to_str().unwrap(),
+            "--trust-store",
+            s.trust.store.to_str().unwrap(),
+            "--at",
+            AT_TIME,
+            "--crl",
+            revoking.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(v.codes().contains(&"revoked".to_string()), "{}", v.stdout);
+    // And a complete operator CRL that does not list the leaf makes it good: the report names it.
+    let clean = s.t.path().join("clean.crl");
+    fs::write(&clean, crl(&s.inter, &[], from, to)).unwrap();
+    let v = verify_trust(
+        &out,
+        &[
+            "--pin",
+            &pin(&r),
+            "--at",
+            AT_TIME,
+            "--crl",
+            clean.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    let leaf = &v.json()["images"][0]["signatures"][0]["revocation"]["certs"][0];
+    assert_eq!(leaf["status"], "good", "{leaf}");
+    assert!(
+        leaf["crls"][0]["scope"]
+            .as_str()
+            .unwrap()
+            .ends_with("/inter.crl"),
+        "{leaf}"
+    );
+}

@@ -276,11 +276,29 @@ pub fn crl(
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
 ) -> Vec<u8> {
+    scoped_crl(issuer, revoked, this_update, next_update, 1, None)
+}
+
+/// A CRL numbered `number` whose IssuingDistributionPoint names `partition` (a partitioned CRL)
+/// when given.
+pub fn scoped_crl(
+    issuer: &Node,
+    revoked: &[u64],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    number: u64,
+    partition: Option<&str>,
+) -> Vec<u8> {
     let params = CertificateRevocationListParams {
         this_update,
         next_update,
-        crl_number: SerialNumber::from(1),
-        issuing_distribution_point: None,
+        crl_number: SerialNumber::from(number),
+        issuing_distribution_point: partition.map(|uri| rcgen::CrlIssuingDistributionPoint {
+            distribution_point: CrlDistributionPoint {
+                uris: vec![uri.to_owned()],
+            },
+            scope: None,
+        }),
         revoked_certs: revoked
             .iter()
             .map(|s| RevokedCertParams {

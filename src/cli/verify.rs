@@ -77,7 +77,10 @@ pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anch
             }
         }
     }
-    let crls = read_crls(a)?;
+    let crls = read_crls(a)?
+        .into_iter()
+        .map(crate::notary::revocation::CrlInput::new)
+        .collect();
     Ok(Some(Anchor::Local(TrustInputs {
         policy,
         store_root,

@@ -645,7 +645,14 @@ pub fn export(
         let inputs = TrustInputs {
             policy: trust.policy.clone(),
             store_root: trust.store_root.clone(),
-            crls: crls.iter().map(|(c, _)| c.clone()).collect(),
+            // CRLs export fetched itself are bound to the URI it fetched them from.
+            crls: crls
+                .iter()
+                .map(|(c, url)| match url {
+                    Some(u) => crate::notary::revocation::CrlInput::captured(c.clone(), u.clone()),
+                    None => crate::notary::revocation::CrlInput::new(c.clone()),
+                })
+                .collect(),
             at: opts.exported_at.1,
             scope: opts.scope.clone(),
             user_metadata: Vec::new(),

@@ -10,6 +10,7 @@ pub use integrity::{check, ImageInfo, Integrity, ReferrerInfo};
 pub use report::{Report, TrustAnchor, Verdict};
 
 use crate::finding::{Code, Finding};
+use crate::notary::revocation::CrlInput;
 
 use crate::archive::Source;
 use crate::layout::{self, ScanError, ScanOptions};
@@ -79,9 +80,11 @@ pub fn verify_catalog(
             // CRLs prove themselves (the issuer's signature), so those the bundle carries are used
             // beside the ones given locally; nothing else of the bundle's trust material is read.
             let mut trust = trust.clone();
-            trust
-                .crls
-                .extend(crate::trust_artifact::unauthenticated_crls(cat));
+            trust.crls.extend(
+                crate::trust_artifact::unauthenticated_crls(cat)
+                    .into_iter()
+                    .map(CrlInput::new),
+            );
             let mut stores = signature::StoreCache::new(&trust.store_root);
             let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
             let anchor = TrustAnchor {
@@ -234,9 +237,16 @@ fn pinned(
             }
         }
     }
-    let mut crls: Vec<crate::notary::revocation::Crl> =
-        b.crls.into_iter().map(|(c, _)| c).collect();
-    crls.extend(rest.crls.iter().cloned());
+    // The pin authenticates each CRL layer's capture URI (its annotation is in the manifest).
+    let mut crls: Vec<CrlInput> = b
+        .crls
+        .into_iter()
+        .map(|(c, url)| match url {
+            Some(u) => CrlInput::captured(c, u),
+            None => CrlInput::new(c),
+        })
+        .collect();
+    crls.extend(rest.crls.iter().cloned().map(CrlInput::new));
     let inputs = signature::TrustInputs {
         policy,
         store_root: std::path::PathBuf::new(),
@@ -286,9 +296,9 @@ fn unpinned(
             "the bundle's trust artifact carries CRLs but no trust policy".into(),
         );
     };
-    let mut crls: Vec<crate::notary::revocation::Crl> =
-        b.crls.into_iter().map(|(c, _)| c).collect();
-    crls.extend(rest.crls.iter().cloned());
+    // Unpinned: a capture URI is the carrier's word, so no CRL is bound by it.
+    let mut crls: Vec<CrlInput> = b.crls.into_iter().map(|(c, _)| CrlInput::new(c)).collect();
+    crls.extend(rest.crls.iter().cloned().map(CrlInput::new));
     let inputs = signature::TrustInputs {
         policy,
         store_root: std::path::PathBuf::new(),

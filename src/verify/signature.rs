@@ -22,7 +22,7 @@ use crate::layout::{blob_name, Catalog, Content};
 use crate::notary::chain::{ValidatedChain, ValidityTime};
 use crate::notary::envelope::{Envelope, EnvelopeError, SigningScheme};
 use crate::notary::policy::{Action, Check, PolicyDocument, Statement, VerifyTimestamp};
-use crate::notary::revocation::{self, Crl, Overall};
+use crate::notary::revocation::{self, ChainStatus, CrlInput, Overall};
 use crate::notary::timestamp;
 use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
 
@@ -58,8 +58,9 @@ pub struct TrustInputs {
     pub policy: PolicyDocument,
     /// The trust store root (the folder holding `x509/`).
     pub store_root: PathBuf,
-    /// CRLs at hand.
-    pub crls: Vec<Crl>,
+    /// CRLs at hand (from `--crl` and the bundle), each with the URI it was captured from when
+    /// that capture is authenticated (a pinned trust artifact, or export's own fetch).
+    pub crls: Vec<CrlInput>,
     /// Verification time, Unix seconds.
     pub at: i64,
     /// Registry scope to match instead of each image's recorded repository.
@@ -198,6 +199,8 @@ pub struct TimestampReport {
     pub time: String,
     /// The TSA certificate's subject.
     pub tsa: String,
+    /// The TSA chain's revocation status, certificate by certificate, with the CRLs that decided.
+    pub revocation: Option<ChainStatus>,
 }
 
 /// A failure of a signature: its stable code and message.
@@ -235,6 +238,10 @@ pub struct SignatureReport {
     pub expiry: Option<String>,
     /// Each validation.
     pub validations: Validations,
+    /// The signing chain's revocation status, certificate by certificate (leaf first), with the
+    /// CRLs that decided each (issuer, number, the distribution-point URI they covered) or why
+    /// none applied; null when revocation was not evaluated.
+    pub revocation: Option<ChainStatus>,
     /// `pass` or `fail`.
     pub verdict: &'static str,
     /// The enforced failure that decided a `fail`.
@@ -564,13 +571,10 @@ fn run(
             SigningScheme::X509SigningAuthority => env.authentic_signing_time(),
             SigningScheme::X509 => None,
         };
-        let crls: Vec<revocation::CrlInput> = inputs
-            .crls
-            .iter()
-            .cloned()
-            .map(revocation::CrlInput::new)
-            .collect();
-        match revocation::check_chain(&certs, &crls, inputs.at, ast).overall() {
+        let status = revocation::check_chain(&certs, &inputs.crls, inputs.at, ast);
+        let overall = status.overall();
+        report.revocation = Some(status);
+        match overall {
             Overall::Ok => ev.pass(Check::Revocation),
             Overall::Revoked(msg) => {
                 if ev.fail(Check::Revocation, Outcome::Fail, Code::Revoked, msg) {
@@ -702,6 +706,7 @@ fn authentic_timestamp(
     report.timestamp = Some(TimestampReport {
         time: rfc3339(ts.gen_time),
         tsa: tsa_subject,
+        revocation: None,
     });
     if let Err(e) = chain.check_validity(ValidityTime::Range {
         lower: ts.lower,
@@ -721,13 +726,12 @@ fn authentic_timestamp(
         .iter()
         .filter_map(|d| <x509_cert::Certificate as der::Decode>::from_der(d).ok())
         .collect();
-    let crls: Vec<revocation::CrlInput> = inputs
-        .crls
-        .iter()
-        .cloned()
-        .map(revocation::CrlInput::new)
-        .collect();
-    match revocation::check_chain(&tsa_certs, &crls, inputs.at, None).overall() {
+    let status = revocation::check_chain(&tsa_certs, &inputs.crls, inputs.at, None);
+    let overall = status.overall();
+    if let Some(t) = report.timestamp.as_mut() {
+        t.revocation = Some(status);
+    }
+    match overall {
         Overall::Ok => {
             ev.pass(CHECK);
             false
@@ -791,6 +795,7 @@ fn empty_report(statement: &Statement) -> SignatureReport {
         signing_time: None,
         timestamp: None,
         expiry: None,
+        revocation: None,
         validations: Validations {
             integrity: Validation::pending(Action::Enforce),
             authenticity: pending(Check::Authenticity),
