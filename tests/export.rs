@@ -118,6 +118,23 @@ fn a_root_fingerprint_is_not_a_pin() {
     let v = verify_trust(&out, &["--pin", &colons.join(":"), "--scope", SCOPE]);
     assert_eq!(v.code, 2, "{}", v.stderr);
     assert!(v.stderr.contains("trust store"), "{}", v.stderr);
+    // A bundle exported without trust material carries no artifact; a root of the envelope's chain
+    // given as --pin is still recognised as a certificate.
+    let bare = t.path().join("bare.tar");
+    let r2 = run_pinned(
+        t.path(),
+        &[
+            "export",
+            &format!("oci:{}:v1", arg(&case.join("layout"))),
+            "-o",
+            &arg(&bare),
+        ],
+    );
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    assert!(!r2.stderr.contains("--pin"), "{}", r2.stderr);
+    let v = verify_trust(&bare, &["--pin", &root, "--scope", SCOPE]);
+    assert_eq!(v.code, 2, "{}\n{}", v.stdout, v.stderr);
+    assert!(v.stderr.contains("--trust-store"), "{}", v.stderr);
     // The pin and local trust options are one anchor or the other, never both.
     let v = verify_trust(
         &out,

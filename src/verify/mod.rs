@@ -136,11 +136,21 @@ pub enum PinMatch {
     Nothing,
 }
 
-/// Matches `pins` against the trust artifacts `index.json` lists.
-pub fn match_pins(cat: &crate::layout::Catalog, pins: &[String]) -> PinMatch {
+/// Matches `pins` against the trust artifacts `index.json` lists; when none matches, tells whether a
+/// pin is the fingerprint of a certificate the bundle carries (in a trust artifact, its record, or a
+/// signature envelope's chain).
+pub fn match_pins(
+    cat: &crate::layout::Catalog,
+    integrity: &Integrity,
+    pins: &[String],
+) -> PinMatch {
     let listed = crate::trust_artifact::listed(cat);
     if let Some(d) = listed.iter().find(|d| pins.contains(&d.digest)) {
         return PinMatch::Artifact(d.clone());
+    }
+    let envelope_certs = signature::envelope_fingerprints(cat, integrity);
+    if let Some(p) = pins.iter().find(|p| envelope_certs.contains(*p)) {
+        return PinMatch::Certificate(p.clone());
     }
     for d in &listed {
         if let Ok(b) = crate::trust_artifact::read_artifact(cat, &d.digest, Some(d.size), false) {
@@ -171,7 +181,7 @@ fn pinned(
     verified_at: &str,
 ) -> Report {
     let fail = |code, msg: String| refused(cat, integrity, code, msg, verified_at);
-    let desc = match match_pins(cat, pins) {
+    let desc = match match_pins(cat, integrity, pins) {
         PinMatch::Artifact(d) => d,
         PinMatch::Certificate(p) => {
             let f = Finding::new(

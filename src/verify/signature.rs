@@ -1072,6 +1072,28 @@ fn verify_target(
     }
 }
 
+/// SHA-256 fingerprints of every certificate in every Notary signature envelope the bundle holds
+/// (for telling a mistaken `--pin` apart from a mismatching one).
+pub fn envelope_fingerprints(cat: &Catalog, integrity: &Integrity) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (d, doc) in &integrity.documents {
+        if doc.subject.is_none() || doc.effective_artifact_type() != Some(NOTARY_SIGNATURE) {
+            continue;
+        }
+        let Ok((mt, bytes)) = envelope_of(d, cat, integrity) else {
+            continue;
+        };
+        if let Ok(env) = Envelope::parse(&mt, bytes) {
+            out.extend(
+                env.certificate_chain()
+                    .iter()
+                    .map(|c| Digest::sha256(c).to_string()),
+            );
+        }
+    }
+    out
+}
+
 /// What every image is verified with.
 struct Ctx<'a> {
     cat: &'a Catalog,
