@@ -13,6 +13,7 @@ mod import;
 mod interop;
 mod man;
 mod oracle;
+mod outputs;
 mod pki;
 mod registry;
 mod registry_hostile;

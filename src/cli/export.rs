@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::output::{human_bytes, print_json};
-use super::{Format, Printer, UsageError, EXIT_OK};
+use super::{Format, Printer, UsageError, EXIT_ERROR, EXIT_OK};
 use crate::export::{self, ExportOptions, Output, SourceRef};
 use crate::trust_artifact::TrustMaterial;
 
@@ -65,6 +65,11 @@ pub struct ExportArgs {
     /// Output format of the summary: text on stderr, or JSON on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Replace an existing output that airlock did not write (a directory that is not an airlock
+    /// bundle, a regular file where a directory goes, a symbolic link): whole, and only once the new
+    /// bundle is complete. Without it such an output is refused (exit 2).
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn sources(a: &ExportArgs) -> anyhow::Result<Vec<String>> {
@@ -154,7 +159,9 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             crls.push((c, None));
         }
     }
-    let scratch = export::scratch_dir(&a.output);
+    crate::export::staging::install_signal_handler().context("installing the signal handler")?;
+    // The lock first: a second export to the same output fails at once.
+    let target = export::prepare(&output, a.force)?;
     let bar = p.progress("export");
     let result = (|| -> anyhow::Result<export::ExportSummary> {
         let refs: Vec<SourceRef> = given
@@ -162,11 +169,22 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .map(|s| SourceRef::parse(s))
             .collect::<Result<_, _>>()?;
         let registry = registry_client(a, &refs)?;
+        // Scratch space for oci-archive: sources, beside the output (or in $TMPDIR for stdout).
+        let needs_scratch = refs.iter().any(|r| matches!(r, SourceRef::Archive { .. }));
+        let scratch = match (&target, needs_scratch) {
+            (_, false) => None,
+            (Some(t), true) => Some(t.scratch()?),
+            (None, true) => Some(tempdir_guard()?),
+        };
+        let scratch_path = scratch
+            .as_ref()
+            .map(|g| g.path().to_path_buf())
+            .unwrap_or_default();
         let mut opened = Vec::new();
         for (s, r) in given.iter().zip(&refs) {
             opened.push((
                 s.clone(),
-                export::open_source(r, &scratch, registry.as_ref())?,
+                export::open_source(r, &scratch_path, registry.as_ref())?,
             ));
         }
         let opts = ExportOptions {
@@ -192,10 +210,17 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         };
         #[cfg(not(feature = "pull"))]
         let fetcher: Option<&mut dyn export::crl::CrlFetcher> = None;
-        Ok(export::export(&mut opened, &opts, fetcher)?)
+        Ok(export::export(&mut opened, &opts, target, fetcher)?)
     })();
     bar.finish();
-    let _ = std::fs::remove_dir_all(&scratch);
+    if let Some(sig) = crate::export::staging::interrupted() {
+        p.important(&format!(
+            "interrupted by signal {sig}: nothing was written, the previous output (if any) is untouched"
+        ));
+        return Ok(ExitCode::from(
+            u8::try_from(128 + sig).unwrap_or(EXIT_ERROR),
+        ));
+    }
     let summary = result?;
     if a.format == Format::Json {
         print_json(&summary)?;
@@ -239,4 +264,23 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         p.important(&format!("  --pin {pin}"));
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// A fresh private folder under $TMPDIR (scratch space when the output is stdout), removed when the
+/// guard drops.
+fn tempdir_guard() -> anyhow::Result<crate::export::staging::Guard> {
+    let base = std::env::temp_dir();
+    for _ in 0..8 {
+        let name = crate::export::staging::fresh_name("stdout", "scratch");
+        let path = base.join(&name);
+        match std::fs::create_dir(&path) {
+            Ok(()) => return Ok(crate::export::staging::Guard::new(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "cannot create a scratch folder in {}",
+        base.display()
+    ))
 }

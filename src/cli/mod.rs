@@ -326,6 +326,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         Some(crate::export::ExportError::Signatures(_))
         | Some(crate::export::ExportError::Unsigned(_)) => EXIT_FAIL,
         Some(crate::export::ExportError::Mismatch { .. }) => EXIT_FAIL,
+        Some(crate::export::ExportError::Refused { .. })
+        | Some(crate::export::ExportError::Busy(_))
+        | Some(crate::export::ExportError::StdoutClosed(_)) => EXIT_ERROR,
         _ => import_exit(err),
     }
 }
@@ -366,6 +369,19 @@ authenticates the whole trust artifact: policy, stores, TSA roots, CRLs and the 
             )
         }
         _ => {}
+    }
+    if let Some(e) = err.downcast_ref::<crate::export::ExportError>() {
+        match e {
+            crate::export::ExportError::Refused { .. } => {
+                return Some(
+                    "choose another -o, remove what is there, or pass --force to replace it whole once the new bundle is complete",
+                )
+            }
+            crate::export::ExportError::Busy(_) => {
+                return Some("one export at a time per output; the lock is released when the other run ends")
+            }
+            _ => {}
+        }
     }
     if let Some(e) = err.downcast_ref::<crate::sign::Error>() {
         return sign_hint(e);

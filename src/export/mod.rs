@@ -2,18 +2,20 @@
 //! stream every blob, hashed while it is written, into a layout directory or a deterministic
 //! tarball, with the trust artifact and the `index.json` that names it all.
 //!
-//! Nothing partial looks complete: a directory is built under `<OUT>.airlock-partial` (where a
-//! re-run finds and re-hashes the blobs of an interrupted export) and renamed into place; a file is
-//! written to a temporary name and renamed. Before anything is renamed, the captured signatures are
+//! Nothing partial looks complete and nothing there is destroyed (`staging`): the output is locked,
+//! built under a fresh staging name beside it (a directory a crashed run left is adopted and its
+//! blobs re-hashed), and swapped into place only when complete; an existing output stays whole and
+//! readable under its name until then. Before anything is swapped in, the captured signatures are
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
 pub mod crl;
 mod sink;
 pub mod source;
+pub mod staging;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -26,7 +28,7 @@ use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
 
-pub use sink::{Output, OutputKind};
+pub use sink::{prepare, Output, OutputKind, Target};
 pub use source::{Fetch, LayoutFetch, SourceRef};
 
 /// Why an export failed.
@@ -62,6 +64,20 @@ pub enum ExportError {
     /// `--require-signature` and an image has no signature.
     #[error("{0} has no notation signature (--require-signature)")]
     Unsigned(String),
+    /// The output exists and is not something airlock may replace without `--force`.
+    #[error("refusing to replace {path}: {why}")]
+    Refused {
+        /// The output.
+        path: String,
+        /// What it is.
+        why: String,
+    },
+    /// Another export holds the output's lock.
+    #[error("{0}")]
+    Busy(String),
+    /// stdout is closed or its reader went away.
+    #[error("{0}")]
+    StdoutClosed(String),
 }
 
 /// What to export and how.
@@ -383,6 +399,7 @@ struct Checking<'a> {
 
 impl Write for Checking<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        staging::check_interrupted()?;
         let n = self.out.write(buf)?;
         self.hasher.update(buf.get(..n).unwrap_or_default());
         self.progress.advance(n as u64);
@@ -393,10 +410,12 @@ impl Write for Checking<'_> {
     }
 }
 
-/// Runs an export of `sources` (already opened) into `opts.output`.
+/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
+/// [`prepare`], which locked it; `None` for stdout).
 pub fn export(
     sources: &mut [(String, Box<dyn Fetch>)],
     opts: &ExportOptions,
+    target: Option<Target>,
     crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
 ) -> Result<ExportSummary, ExportError> {
     let mut plan = Plan::default();
@@ -487,17 +506,16 @@ pub fn export(
         }
         warnings = captured.warnings;
     }
-    // The trust artifact.
-    let mut fingerprints = Vec::new();
-    let mut pin = None;
+    // The trust artifact, always: its export record is how a later export recognises this output
+    // as airlock's own, and, with trust material, what the pin authenticates.
     let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
-    if opts.trust.is_some() || !crls.is_empty() {
+    let (fingerprints, pin) = {
         let roots = opts
             .trust
             .as_ref()
             .map(TrustMaterial::roots)
             .unwrap_or_default();
-        fingerprints = roots.iter().map(|r| r.fingerprint.clone()).collect();
+        let mut fingerprints: Vec<String> = roots.iter().map(|r| r.fingerprint.clone()).collect();
         fingerprints.sort();
         fingerprints.dedup();
         let layers = ta::layers(opts.trust.as_ref(), &crls);
@@ -534,7 +552,7 @@ pub fn export(
         let manifest = ta::manifest(&config, &layers);
         let md = Digest::sha256(&manifest);
         // Only an artifact with trust material can anchor a verification.
-        pin = opts.trust.is_some().then(|| md.to_string());
+        let pin = opts.trust.is_some().then(|| md.to_string());
         plan.entries.push(json!({
             "mediaType": model::OCI_MANIFEST,
             "artifactType": AIRLOCK_TRUST,
@@ -546,7 +564,8 @@ pub fn export(
             record_blobs.push((Digest::sha256(&l.bytes), l.bytes));
         }
         plan.small.insert(md, manifest);
-    }
+        (fingerprints, pin)
+    };
     for (d, b) in record_blobs {
         plan.small.entry(d).or_insert(b);
     }
@@ -556,7 +575,7 @@ pub fn export(
 
     // Write: every blob, in digest order (deterministic tarballs), small ones from memory, the rest
     // streamed from their source and hashed on the way.
-    let mut out = sink::open(&opts.output)?;
+    let mut out = sink::open(&opts.output, target)?;
     let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
     all.extend(plan.blobs.keys().cloned());
     opts.progress.set_total(Some(
@@ -834,17 +853,4 @@ pub fn open_source(
             )))
         }
     }
-}
-
-/// Where scratch space for `oci-archive:` sources goes: beside the output.
-pub fn scratch_dir(output: &Path) -> PathBuf {
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    parent.join(format!(".{name}.airlock-scratch-{}", std::process::id()))
 }

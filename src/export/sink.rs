@@ -1,15 +1,18 @@
-//! Where an export writes: a layout directory (staged under `<OUT>.airlock-partial`, resumable) or
-//! a deterministic tarball (a temporary file renamed into place, or stdout), blobs streamed
-//! straight into the archive.
+//! Where an export writes: a layout directory or a deterministic tarball, staged under a fresh
+//! name beside the output and swapped into place only when complete (see `staging`), or a tarball
+//! on stdout. Blobs are streamed straight into the archive.
 
-use std::fs::{self, File};
+use std::collections::BTreeSet;
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use crate::archive::Compression;
 use crate::digest::{hash_reader, Digest};
-use crate::layout::{blob_name, blob_path, write_atomic, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
+use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
+use super::staging::{self, Existing, Guard, Lock};
 use super::ExportError;
 
 /// The kind of output.
@@ -78,109 +81,306 @@ fn out_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
     }
 }
 
-/// Opens the destination.
-pub fn open(o: &Output) -> Result<Box<dyn Sink>, ExportError> {
-    match o.kind {
-        OutputKind::Dir => Ok(Box::new(DirSink::open(&o.path)?)),
-        OutputKind::Tar(c) => Ok(Box::new(TarSink::file(&o.path, c, o.zstd_level)?)),
-        OutputKind::Stdout(c) => Ok(Box::new(TarSink::stdout(c, o.zstd_level)?)),
+/// A locked output, looked at and cleared of stale staging: what `export` writes into.
+#[derive(Debug)]
+pub struct Target {
+    dir: OwnedFd,
+    parent: PathBuf,
+    name: String,
+    existing: Existing,
+    adopt: Option<String>,
+    force: bool,
+    _lock: Lock,
+}
+
+impl Target {
+    /// The output's path.
+    pub fn path(&self) -> PathBuf {
+        self.parent.join(&self.name)
+    }
+
+    /// Makes a fresh scratch folder beside the output (for `oci-archive:` sources), removed when
+    /// the guard drops.
+    pub fn scratch(&self) -> Result<Guard, ExportError> {
+        let n = staging::fresh_name(&self.name, "scratch");
+        let path = self.parent.join(&n);
+        staging::create_dir(&self.dir, &n).map_err(out_err(&path))?;
+        Ok(Guard::new(path))
+    }
+}
+
+/// Locks the output, removes stale staging of dead runs, and refuses to replace what airlock did
+/// not write unless `force`: a directory that is not an airlock bundle, a regular file where a
+/// directory goes, a tarball name that is a directory, a symbolic link, a FIFO or a device.
+/// `None` for stdout.
+pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
+    if matches!(o.kind, OutputKind::Stdout(_)) {
+        return Ok(None);
+    }
+    let (parent, name) = staging::split(&o.path).map_err(out_err(&o.path))?;
+    let dir = staging::open_dir(&parent).map_err(out_err(&parent))?;
+    let lock = staging::lock(&dir, &parent, &name).map_err(|e| match e {
+        staging::LockError::Busy(..) => ExportError::Busy(e.to_string()),
+        staging::LockError::Io(p, source) => ExportError::Output { path: p, source },
+    })?;
+    let adopt = staging::clean_stale(&dir, &parent, &name).map_err(out_err(&parent))?;
+    let existing = staging::existing(&dir, &name).map_err(out_err(&o.path))?;
+    let refuse = |why: String| {
+        Err(ExportError::Refused {
+            path: o.path.display().to_string(),
+            why,
+        })
+    };
+    if !force {
+        match (&existing, o.kind) {
+            (Existing::Nothing, _) => {}
+            (Existing::EmptyDir | Existing::OwnBundle, OutputKind::Dir) => {}
+            (Existing::File, OutputKind::Tar(_)) => {}
+            (Existing::ForeignDir(why), OutputKind::Dir) => {
+                return refuse(format!("it is a directory that is not a bundle airlock wrote: {why}"))
+            }
+            (Existing::EmptyDir | Existing::OwnBundle | Existing::ForeignDir(_), _) => {
+                return refuse("it is a directory, and a tarball was asked for".into())
+            }
+            (Existing::File, _) => {
+                return refuse(
+                    "it is a regular file without a .tar, .tar.gz or .tar.zst suffix, and a directory was asked for"
+                        .into(),
+                )
+            }
+            (Existing::Symlink, _) => {
+                return refuse("it is a symbolic link, which airlock never writes through".into())
+            }
+            (Existing::Special, _) => return refuse("it is a FIFO, device or socket".into()),
+        }
+    }
+    let adopt = match o.kind {
+        OutputKind::Dir => adopt,
+        _ => {
+            if let Some(a) = adopt {
+                let _ = std::fs::remove_dir_all(parent.join(a));
+            }
+            None
+        }
+    };
+    Ok(Some(Target {
+        dir,
+        parent,
+        name,
+        existing,
+        adopt,
+        force,
+        _lock: lock,
+    }))
+}
+
+/// Opens the destination (`target` from [`prepare`]; `None` only for stdout).
+pub fn open(o: &Output, target: Option<Target>) -> Result<Box<dyn Sink>, ExportError> {
+    match (o.kind, target) {
+        (OutputKind::Dir, Some(t)) => Ok(Box::new(DirSink::open(t)?)),
+        (OutputKind::Tar(c), Some(t)) => Ok(Box::new(TarSink::file(t, c, o.zstd_level)?)),
+        (OutputKind::Stdout(c), _) => Ok(Box::new(TarSink::stdout(c, o.zstd_level)?)),
+        (_, None) => Err(ExportError::Usage(
+            "internal: the output was not prepared".into(),
+        )),
     }
 }
 
 struct DirSink {
-    out: PathBuf,
-    staging: PathBuf,
-    written: Vec<PathBuf>,
+    target: Target,
+    staged: String,
+    guard: Option<Guard>,
+    root: OwnedFd,
+    /// `blobs/<alg>` handles inside the staging directory.
+    alg_dirs: Vec<(String, OwnedFd)>,
+    /// The bundle being replaced, whose blobs are hard-linked instead of copied again.
+    previous: Option<OwnedFd>,
+    written: BTreeSet<(String, String)>,
 }
 
 impl DirSink {
-    fn open(out: &Path) -> Result<Self, ExportError> {
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "bundle".into());
-        let parent = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let staging = parent.join(format!(".{name}.airlock-partial"));
-        // An existing output is resumed from: it stops looking complete while it is rewritten.
-        if out.exists() && !staging.exists() {
-            fs::rename(out, &staging).map_err(out_err(out))?;
+    fn open(target: Target) -> Result<Self, ExportError> {
+        let staged = staging::fresh_name(&target.name, "partial");
+        let path = target.parent.join(&staged);
+        match &target.adopt {
+            // A partial directory of a run that died: its blobs are re-hashed before reuse.
+            Some(old) => staging::rename(&target.dir, old, &staged).map_err(out_err(&path))?,
+            None => staging::create_dir(&target.dir, &staged).map_err(out_err(&path))?,
         }
-        fs::create_dir_all(staging.join("blobs")).map_err(out_err(&staging))?;
-        // index.json goes last: a staging dir never holds one while blobs are written.
-        let _ = fs::remove_file(staging.join(INDEX_JSON));
+        let guard = Guard::new(path.clone());
+        let root = staging::open_subdir(&target.dir, &staged).map_err(out_err(&path))?;
+        // index.json goes last: a staging directory never holds one while blobs are written.
+        let _ = staging::unlink(&root, INDEX_JSON);
+        let previous = match target.existing {
+            Existing::OwnBundle => staging::open_subdir(&target.dir, &target.name)
+                .and_then(|d| staging::open_subdir(&d, "blobs"))
+                .ok(),
+            _ => None,
+        };
         Ok(DirSink {
-            out: out.to_path_buf(),
-            staging,
-            written: Vec::new(),
+            target,
+            staged,
+            guard: Some(guard),
+            root,
+            alg_dirs: Vec::new(),
+            previous,
+            written: BTreeSet::new(),
         })
     }
+
+    fn path(&self) -> PathBuf {
+        self.target.parent.join(&self.staged)
+    }
+
+    fn alg_dir(&mut self, alg: &str) -> io::Result<OwnedFd> {
+        if let Some((_, fd)) = self.alg_dirs.iter().find(|(a, _)| a == alg) {
+            return fd.try_clone();
+        }
+        let blobs = match staging::open_subdir(&self.root, "blobs") {
+            Ok(b) => b,
+            Err(_) => {
+                staging::create_dir(&self.root, "blobs")?;
+                staging::open_subdir(&self.root, "blobs")?
+            }
+        };
+        let fd = match staging::open_subdir(&blobs, alg) {
+            Ok(f) => f,
+            Err(_) => {
+                staging::create_dir(&blobs, alg)?;
+                staging::open_subdir(&blobs, alg)?
+            }
+        };
+        self.alg_dirs.push((alg.to_owned(), fd.try_clone()?));
+        Ok(fd)
+    }
+}
+
+/// True when `name` below `dir` is a regular file of `size` bytes whose content hashes to `d`.
+fn holds(dir: &OwnedFd, name: &str, d: &Digest, size: u64) -> bool {
+    let Ok(mut f) = staging::open_file(dir, name) else {
+        return false;
+    };
+    if f.metadata().map(|m| m.len()).ok() != Some(size) {
+        return false;
+    }
+    matches!(hash_reader(d.algorithm(), &mut f, &mut |_| {}), Ok((actual, _)) if &actual == d)
 }
 
 impl Sink for DirSink {
     fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
-        let path = self.staging.join(blob_path(d));
-        self.written.push(path.clone());
-        // Resume: a blob already there is kept only if it re-hashes to its name.
-        if let Ok(meta) = fs::symlink_metadata(&path) {
-            if meta.is_file() && meta.len() == size {
-                let mut f = File::open(&path).map_err(out_err(&path))?;
-                let (actual, _) =
-                    hash_reader(d.algorithm(), &mut f, &mut |_| {}).map_err(out_err(&path))?;
-                if &actual == d {
-                    return Ok(());
+        staging::check_interrupted().map_err(out_err(&self.path()))?;
+        let alg = d.algorithm().name();
+        let hex = d.hex().to_owned();
+        let here = self.path().join("blobs").join(alg);
+        let dir = self.alg_dir(alg).map_err(out_err(&here))?;
+        self.written.insert((alg.to_owned(), hex.clone()));
+        // Reuse: a blob adopted from a dead run's staging, or hard-linked from the bundle being
+        // replaced, is kept only if it re-hashes to its name.
+        if staging::stat_at(&dir, hex.as_str())
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            if let Some(prev) = &self.previous {
+                if let Ok(prev_alg) = staging::open_subdir(prev, alg) {
+                    let _ = rustix::fs::linkat(
+                        &prev_alg,
+                        hex.as_str(),
+                        &dir,
+                        hex.as_str(),
+                        rustix::fs::AtFlags::empty(),
+                    );
                 }
             }
-            let _ = fs::remove_file(&path);
         }
-        let dir = path.parent().unwrap_or(&self.staging).to_path_buf();
-        fs::create_dir_all(&dir).map_err(out_err(&dir))?;
-        let tmp = dir.join(format!(".{}.part", d.hex()));
-        let mut f = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(out_err(&tmp))?);
+        if holds(&dir, &hex, d, size) {
+            return Ok(());
+        }
+        let _ = staging::unlink(&dir, hex.as_str());
+        let tmp = format!(".{hex}.part");
+        let _ = staging::unlink(&dir, tmp.as_str());
+        let tmp_path = here.join(&tmp);
+        let f = staging::create_file(&dir, tmp.as_str()).map_err(out_err(&tmp_path))?;
+        let mut f = BufWriter::with_capacity(1 << 20, f);
         if let Err(e) = body(&mut f) {
             drop(f);
-            let _ = fs::remove_file(&tmp);
+            let _ = staging::unlink(&dir, tmp.as_str());
             return Err(ExportError::Source(e));
         }
         f.into_inner()
             .map_err(|e| e.into_error())
             .and_then(|f| f.sync_all())
-            .map_err(out_err(&tmp))?;
-        fs::rename(&tmp, &path).map_err(out_err(&path))
+            .map_err(out_err(&tmp_path))?;
+        staging::rename(&dir, tmp.as_str(), hex.as_str()).map_err(out_err(&here.join(&hex)))
     }
 
     fn abort(&mut self) {
-        // Keep verified blobs for a later run; nothing here looks like a complete layout.
+        // Dropping the guard removes the staging directory.
+        self.guard = None;
     }
 
     fn finish(&mut self, index: &[u8]) -> Result<Digest, ExportError> {
-        // Drop anything an earlier export left that this one does not reference.
-        for e in walkdir::WalkDir::new(self.staging.join("blobs"))
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            if e.file_type().is_file() && !self.written.iter().any(|w| w == e.path()) {
-                let _ = fs::remove_file(e.path());
+        let path = self.path();
+        // Drop anything an adopted staging directory holds that this export does not reference.
+        if let Ok(blobs) = staging::open_subdir(&self.root, "blobs") {
+            for alg in staging::list(&blobs).map_err(out_err(&path))? {
+                let alg = String::from_utf8_lossy(&alg).into_owned();
+                let Ok(ad) = staging::open_subdir(&blobs, alg.as_str()) else {
+                    continue;
+                };
+                for n in staging::list(&ad).map_err(out_err(&path))? {
+                    let n = String::from_utf8_lossy(&n).into_owned();
+                    if !self.written.contains(&(alg.clone(), n.clone())) {
+                        let _ = staging::unlink(&ad, n.as_str());
+                    }
+                }
             }
         }
-        write_atomic(
-            &self.staging.join(OCI_LAYOUT),
-            format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}").as_bytes(),
-        )
-        .map_err(out_err(&self.staging))?;
-        write_atomic(&self.staging.join(INDEX_JSON), index).map_err(out_err(&self.staging))?;
-        if self.out.exists() {
-            return Err(ExportError::Output {
-                path: self.out.display().to_string(),
-                source: io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    "appeared while exporting; the export is in the staging directory",
-                ),
-            });
+        for (name, bytes) in [
+            (
+                OCI_LAYOUT,
+                format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}").into_bytes(),
+            ),
+            (INDEX_JSON, index.to_vec()),
+        ] {
+            let tmp = format!(".{name}.part");
+            let _ = staging::unlink(&self.root, tmp.as_str());
+            let mut f = staging::create_file(&self.root, tmp.as_str())
+                .map_err(out_err(&path.join(name)))?;
+            f.write_all(&bytes)
+                .and_then(|_| f.sync_all())
+                .map_err(out_err(&path.join(name)))?;
+            staging::rename(&self.root, tmp.as_str(), name).map_err(out_err(&path.join(name)))?;
         }
-        fs::rename(&self.staging, &self.out).map_err(out_err(&self.out))?;
+        staging::check_interrupted().map_err(out_err(&path))?;
+        // The staging name must still be the directory written through `root`.
+        let mine = rustix::fs::fstat(&self.root).map_err(|e| out_err(&path)(e.into()))?;
+        match staging::stat_at(&self.target.dir, self.staged.as_str()).map_err(out_err(&path))? {
+            Some((rustix::fs::FileType::Directory, dev, ino, _))
+                if dev == mine.st_dev && ino == mine.st_ino => {}
+            _ => {
+                return Err(ExportError::Output {
+                    path: path.display().to_string(),
+                    source: io::Error::other("the staging directory was replaced while exporting"),
+                })
+            }
+        }
+        let replace = self.target.force
+            || matches!(
+                self.target.existing,
+                Existing::EmptyDir | Existing::OwnBundle
+            );
+        staging::install(
+            &self.target.dir,
+            &self.target.parent,
+            &self.staged,
+            &self.target.name,
+            replace,
+        )
+        .map_err(out_err(&self.target.path()))?;
+        if let Some(g) = self.guard.take() {
+            g.commit();
+        }
         Ok(Digest::sha256(index))
     }
 }
@@ -239,8 +439,8 @@ type Inner = Counted<BufWriter<Box<dyn Write>>>;
 
 struct TarSink {
     builder: Option<tar::Builder<Enc<Inner>>>,
-    final_path: Option<PathBuf>,
-    tmp: Option<PathBuf>,
+    /// The output (none for stdout) and the staging name of the file being written.
+    file: Option<(Target, String, Guard)>,
     dirs: Vec<String>,
 }
 
@@ -287,80 +487,96 @@ impl TarSink {
         Ok(b)
     }
 
-    fn file(path: &Path, c: Compression, level: i32) -> Result<Self, ExportError> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.airlock-tmp-{}", std::process::id()));
-        let f = File::create(&tmp).map_err(out_err(&tmp))?;
-        let builder = Self::builder(Box::new(f), c, level).map_err(out_err(&tmp))?;
+    fn file(target: Target, c: Compression, level: i32) -> Result<Self, ExportError> {
+        let tmp = staging::fresh_name(&target.name, "tmp");
+        let path = target.parent.join(&tmp);
+        let f = staging::create_file(&target.dir, tmp.as_str()).map_err(out_err(&path))?;
+        let guard = Guard::new(path.clone());
+        let builder = Self::builder(Box::new(f), c, level).map_err(out_err(&path))?;
         Ok(TarSink {
             builder: Some(builder),
-            final_path: Some(path.to_path_buf()),
-            tmp: Some(tmp),
+            file: Some((target, tmp, guard)),
             dirs: Vec::new(),
         })
     }
 
     fn stdout(c: Compression, level: i32) -> Result<Self, ExportError> {
-        let builder =
-            Self::builder(Box::new(io::stdout()), c, level).map_err(out_err(Path::new("-")))?;
+        // A closed stdout is an error, not a silent success (std's Stdout ignores EBADF): write to
+        // a duplicate of descriptor 1, which cannot be made when it is closed.
+        let fd = io::stdout().as_fd().try_clone_to_owned().map_err(|e| {
+            ExportError::StdoutClosed(format!("cannot write the tarball to stdout: {e}"))
+        })?;
+        // Rust's runtime replaces a closed descriptor 1 with /dev/null opened read-write before
+        // main; a shell redirection to /dev/null opens it write-only. Refuse the former: the
+        // tarball would vanish while the summary says it was written.
+        let flags = rustix::fs::fcntl_getfl(&fd).map_err(|e| {
+            ExportError::StdoutClosed(format!("cannot write the tarball to stdout: {e}"))
+        })?;
+        let st = rustix::fs::fstat(&fd).ok();
+        let devnull = rustix::fs::stat("/dev/null").ok();
+        if flags.contains(rustix::fs::OFlags::RDWR)
+            && st.zip(devnull).is_some_and(|(a, b)| {
+                rustix::fs::FileType::from_raw_mode(a.st_mode)
+                    == rustix::fs::FileType::CharacterDevice
+                    && a.st_rdev == b.st_rdev
+            })
+        {
+            return Err(ExportError::StdoutClosed(
+                "stdout was closed when airlock started: there is nowhere to write the tarball"
+                    .into(),
+            ));
+        }
+        let builder = Self::builder(Box::new(File::from(fd)), c, level)
+            .map_err(|e| ExportError::StdoutClosed(e.to_string()))?;
         Ok(TarSink {
             builder: Some(builder),
-            final_path: None,
-            tmp: None,
+            file: None,
             dirs: Vec::new(),
         })
     }
 
     fn err(&self, e: io::Error) -> ExportError {
-        ExportError::Output {
-            path: self
-                .final_path
-                .as_ref()
-                .map_or("-".into(), |p| p.display().to_string()),
-            source: e,
+        match &self.file {
+            Some((t, _, _)) => ExportError::Output {
+                path: t.path().display().to_string(),
+                source: e,
+            },
+            // A reader that went away is a failed export, never a success (exit 2).
+            None => ExportError::StdoutClosed(format!("writing the tarball to stdout: {e}")),
         }
     }
 }
 
 impl Sink for TarSink {
     fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        staging::check_interrupted().map_err(|e| self.err(e))?;
         let name = blob_name(d);
-        let err = |e: io::Error, s: &Self| s.err(e);
         let Some(b) = self.builder.as_mut() else {
             return Err(self.err(io::Error::other("archive already finished")));
         };
+        let mut failed = None;
         for dir in [
             "blobs/".to_string(),
             format!("blobs/{}/", d.algorithm().name()),
         ] {
             if !self.dirs.contains(&dir) {
                 let mut h = header(tar::EntryType::Directory, 0, 0o755);
-                b.append_data(&mut h, &dir, io::empty())
-                    .map_err(|e| ExportError::Output {
-                        path: "tar".into(),
-                        source: e,
-                    })?;
+                if let Err(e) = b.append_data(&mut h, &dir, io::empty()) {
+                    failed = Some(e);
+                    break;
+                }
                 self.dirs.push(dir);
             }
         }
-        let Some(b) = self.builder.as_mut() else {
-            return Err(self.err(io::Error::other("archive already finished")));
-        };
+        if let Some(e) = failed {
+            return Err(self.err(e));
+        }
         // The header (with a GNU long-name entry when needed) through the builder, with no body;
         // then the body streamed straight into the archive and padded to the block size.
         let mut h = header(tar::EntryType::Regular, size, 0o644);
-        b.append_data(&mut h, &name, io::empty())
-            .map_err(|e| ExportError::Output {
-                path: "tar".into(),
-                source: e,
-            })?;
+        if let Err(e) = b.append_data(&mut h, &name, io::empty()) {
+            return Err(self.err(e));
+        }
         let w = b.get_mut();
         let mut counter = CountingWrite { inner: w, n: 0 };
         body(&mut counter).map_err(ExportError::Source)?;
@@ -373,20 +589,18 @@ impl Sink for TarSink {
         let pad = (512 - size % 512) % 512;
         let zeros = [0u8; 512];
         let w = b.get_mut();
-        w.write_all(
+        let r = w.write_all(
             zeros
                 .get(..usize::try_from(pad).unwrap_or(0))
                 .unwrap_or_default(),
-        )
-        .map_err(|e| err(e, self))?;
-        Ok(())
+        );
+        r.map_err(|e| self.err(e))
     }
 
     fn abort(&mut self) {
         self.builder = None;
-        if let Some(t) = self.tmp.take() {
-            let _ = fs::remove_file(t);
-        }
+        // Dropping the guard removes the temporary file.
+        self.file = None;
     }
 
     fn finish(&mut self, index: &[u8]) -> Result<Digest, ExportError> {
@@ -399,16 +613,21 @@ impl Sink for TarSink {
         let enc = b.into_inner().map_err(|e| self.err(e))?;
         let counted = enc.finish().map_err(|e| self.err(e))?;
         let digest = counted.hasher.finish().0;
-        let w = counted
+        let mut w = counted
             .inner
             .into_inner()
             .map_err(|e| self.err(e.into_error()))?;
+        w.flush().map_err(|e| self.err(e))?;
         drop(w);
-        if let (Some(tmp), Some(path)) = (self.tmp.take(), &self.final_path) {
-            if let Ok(f) = File::open(&tmp) {
+        staging::check_interrupted().map_err(|e| self.err(e))?;
+        if let Some((t, tmp, guard)) = self.file.take() {
+            if let Ok(f) = staging::open_file(&t.dir, tmp.as_str()) {
                 let _ = f.sync_all();
             }
-            fs::rename(&tmp, path).map_err(|e| self.err(e))?;
+            let replace = t.force || matches!(t.existing, Existing::File);
+            staging::install(&t.dir, &t.parent, &tmp, &t.name, replace)
+                .map_err(out_err(&t.path()))?;
+            guard.commit();
         }
         Ok(digest)
     }

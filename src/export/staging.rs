@@ -1,0 +1,590 @@
+//! Outputs that never destroy what is there (issue 9): an advisory lock per output, staging under
+//! unpredictable names created exclusively and never through a symbolic link, recognition of what
+//! an existing output is, an atomic swap into place, and cleanup on errors and signals.
+//!
+//! Every name airlock creates beside an output `OUT` is `.OUT.airlock-KIND[-PID-RANDOM]`:
+//!
+//! | kind | what |
+//! |---|---|
+//! | `lock` | the advisory lock (`flock`), taken before anything else and removed at the end |
+//! | `partial-PID-RANDOM` | a directory being built; adopted (blobs re-hashed) by the next run after a crash |
+//! | `tmp-PID-RANDOM` | a tarball being written |
+//! | `old-PID-RANDOM` | the previous output during a non-atomic swap (renamed back if a run died between the renames) |
+//! | `scratch-PID-RANDOM` | `oci-archive:` sources extracted for reading |
+//!
+//! Files and directories are created with `O_EXCL`/`mkdir` and `O_NOFOLLOW`, blobs of a staging
+//! directory are written relative to a directory handle (`openat`), so a name planted in the
+//! output's folder (a symbolic link to elsewhere) is never written through. Whoever holds the lock
+//! knows every other staging name of that output is stale (its writer died), so the next run
+//! removes them, or adopts a partial directory.
+//!
+//! Signals: [`install_signal_handler`] starts a thread that records SIGINT, SIGTERM or SIGHUP;
+//! copy loops call [`check_interrupted`] and unwind, dropping the guards that remove staging; if
+//! the main thread does not finish within two seconds (blocked on the network, say), the thread
+//! removes every registered staging path itself and exits with 128 + the signal number.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
+
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
+
+/// The signal that interrupted the run (0: none).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Paths to remove if the process must exit from the signal thread.
+static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn registry() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    REGISTERED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Installs the SIGINT/SIGTERM/SIGHUP handler thread (once per process).
+pub fn install_signal_handler() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    let mut result = Ok(());
+    INSTALLED.call_once(|| {
+        result = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map(|mut s| {
+            std::thread::spawn(move || {
+                if let Some(sig) = s.forever().next() {
+                    SIGNAL.store(sig, Ordering::SeqCst);
+                    // Let the main thread unwind and clean up by itself first.
+                    std::thread::sleep(std::time::Duration::from_secs(2));
+                    remove_registered();
+                    std::process::exit(128 + sig);
+                }
+            });
+        });
+    });
+    result
+}
+
+/// The signal number that interrupted the run, if one did.
+pub fn interrupted() -> Option<i32> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+/// An error when a signal asked the run to stop (copy loops call this between buffers).
+pub fn check_interrupted() -> io::Result<()> {
+    match interrupted() {
+        None => Ok(()),
+        Some(sig) => Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            format!("interrupted by signal {sig}"),
+        )),
+    }
+}
+
+fn remove_registered() {
+    let paths: Vec<PathBuf> = registry().drain(..).collect();
+    for p in paths.iter().rev() {
+        remove_any(p);
+    }
+}
+
+/// Removes a file, a symbolic link (never its target) or a directory tree (without following
+/// links inside it).
+fn remove_any(p: &Path) {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(p);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(p);
+        }
+        Err(_) => {}
+    }
+}
+
+/// A staging path that is removed when dropped, unless committed.
+#[derive(Debug)]
+pub struct Guard {
+    path: Option<PathBuf>,
+}
+
+impl Guard {
+    /// Registers `path` for removal on drop and on a signal.
+    pub fn new(path: PathBuf) -> Self {
+        registry().push(path.clone());
+        Guard { path: Some(path) }
+    }
+
+    /// The path.
+    pub fn path(&self) -> &Path {
+        self.path.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// Keeps the path (it was renamed into place or handed over).
+    pub fn commit(mut self) {
+        if let Some(p) = self.path.take() {
+            registry().retain(|x| x != &p);
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            registry().retain(|x| x != &p);
+            remove_any(&p);
+        }
+    }
+}
+
+/// 16 random hex digits (aws-lc's system RNG).
+fn random_hex() -> String {
+    let mut b = [0u8; 8];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        // No RNG: the exclusive creation below still refuses any planted name.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        b = (nanos as u64).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The folder holding `out` and `out`'s file name.
+pub fn split(out: &Path) -> io::Result<(PathBuf, String)> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| n != "." && n != "..")
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} does not name a file or directory", out.display()),
+            )
+        })?;
+    Ok((parent, name))
+}
+
+fn prefix(name: &str) -> String {
+    format!(".{name}.airlock-")
+}
+
+/// A fresh staging name for `name` of `kind`.
+pub fn fresh_name(name: &str, kind: &str) -> String {
+    format!(
+        "{}{kind}-{}-{}",
+        prefix(name),
+        std::process::id(),
+        random_hex()
+    )
+}
+
+/// Opens a folder as a handle (following links in the path the user gave: it is theirs).
+pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    Ok(rfs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Opens a folder below `dir` without following a link.
+pub fn open_subdir(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<OwnedFd> {
+    Ok(rfs::openat(
+        dir,
+        name.as_ref(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Creates a new file below `dir`: refuses an existing name, never follows a link.
+pub fn create_file(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<File> {
+    let fd = rfs::openat(
+        dir,
+        name.as_ref(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o666),
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Opens an existing regular file below `dir` for reading, never through a link.
+pub fn open_file(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<File> {
+    let fd = rfs::openat(
+        dir,
+        name.as_ref(),
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        Mode::empty(),
+    )?;
+    let st = rfs::fstat(&fd)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    Ok(File::from(fd))
+}
+
+/// Creates a new directory below `dir` (fails if the name exists, as a link or anything else).
+pub fn create_dir(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<()> {
+    Ok(rfs::mkdirat(
+        dir,
+        name.as_ref(),
+        Mode::from_raw_mode(0o777),
+    )?)
+}
+
+/// Renames within one folder.
+pub fn rename(dir: impl AsFd, from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    let d = dir.as_fd();
+    Ok(rfs::renameat(d, from.as_ref(), d, to.as_ref())?)
+}
+
+/// Removes a file (not a directory) below `dir`.
+pub fn unlink(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<()> {
+    Ok(rfs::unlinkat(dir, name.as_ref(), AtFlags::empty())?)
+}
+
+/// The names in a folder, by handle.
+pub fn list(dir: impl AsFd) -> io::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for e in rfs::Dir::read_from(dir)? {
+        let e = e?;
+        let n = e.file_name().to_bytes();
+        if n != b"." && n != b".." {
+            out.push(n.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// The type and identity of a name below `dir`, without following a link.
+pub fn stat_at(
+    dir: impl AsFd,
+    name: impl AsRef<Path>,
+) -> io::Result<Option<(FileType, u64, u64, u32)>> {
+    match rfs::statat(dir, name.as_ref(), AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some((
+            FileType::from_raw_mode(st.st_mode),
+            st.st_dev,
+            st.st_ino,
+            st.st_uid,
+        ))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The advisory lock on an output, held until dropped (then its file is removed).
+#[derive(Debug)]
+pub struct Lock {
+    dir: OwnedFd,
+    name: String,
+    path: PathBuf,
+    _file: OwnedFd,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Remove the name while still holding the lock: a waiter that opened the same file then
+        // sees, after locking, that the name no longer leads to it, and starts over.
+        let _ = unlink(&self.dir, &self.name);
+        registry().retain(|x| x != &self.path);
+    }
+}
+
+/// Why an output cannot be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds it.
+    #[error("another airlock export is writing {0} (its lock {1} is held); wait for it, or choose another -o")]
+    Busy(String, String),
+    /// The lock file could not be made.
+    #[error("cannot lock {0}: {1}")]
+    Io(String, io::Error),
+}
+
+/// Takes the lock of output `name` in the folder `dir` (handle) at `parent` (path, for messages).
+pub fn lock(dir: &OwnedFd, parent: &Path, name: &str) -> Result<Lock, LockError> {
+    let lock_name = format!("{}lock", prefix(name));
+    let path = parent.join(&lock_name);
+    let io_err = |e: io::Error| LockError::Io(path.display().to_string(), e);
+    for _ in 0..8 {
+        let fd = rfs::openat(
+            dir,
+            lock_name.as_str(),
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| io_err(e.into()))?;
+        match rfs::flock(&fd, rfs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(LockError::Busy(
+                    parent.join(name).display().to_string(),
+                    path.display().to_string(),
+                ))
+            }
+            Err(e) => return Err(io_err(e.into())),
+        }
+        let mine = rfs::fstat(&fd).map_err(|e| io_err(e.into()))?;
+        match stat_at(dir, lock_name.as_str()).map_err(io_err)? {
+            Some((FileType::RegularFile, dev, ino, _))
+                if dev == mine.st_dev && ino == mine.st_ino =>
+            {
+                let dir = dir.try_clone().map_err(io_err)?;
+                registry().push(path.clone());
+                return Ok(Lock {
+                    dir,
+                    name: lock_name,
+                    path,
+                    _file: fd,
+                });
+            }
+            // The holder removed the name after we opened it: take the new one.
+            _ => continue,
+        }
+    }
+    Err(io_err(io::Error::other("the lock file keeps changing")))
+}
+
+/// What an existing output is.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// Nothing by that name.
+    Nothing,
+    /// An empty directory.
+    EmptyDir,
+    /// A bundle airlock wrote (its export record lists every image it holds).
+    OwnBundle,
+    /// A directory that is not: the reason.
+    ForeignDir(String),
+    /// A regular file.
+    File,
+    /// A symbolic link (never followed).
+    Symlink,
+    /// A FIFO, device or socket.
+    Special,
+}
+
+/// Looks at what `name` below `dir` is, without following links.
+pub fn existing(dir: &OwnedFd, name: &str) -> io::Result<Existing> {
+    Ok(match stat_at(dir, name)? {
+        None => Existing::Nothing,
+        Some((FileType::Symlink, ..)) => Existing::Symlink,
+        Some((FileType::RegularFile, ..)) => Existing::File,
+        Some((FileType::Directory, ..)) => {
+            let d = open_subdir(dir, name)?;
+            if list(&d)?.is_empty() {
+                Existing::EmptyDir
+            } else {
+                match own_bundle(&d) {
+                    Ok(()) => Existing::OwnBundle,
+                    Err(why) => Existing::ForeignDir(why),
+                }
+            }
+        }
+        Some(_) => Existing::Special,
+    })
+}
+
+fn read_small(dir: impl AsFd, name: impl AsRef<Path>) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let n = name.as_ref().display().to_string();
+    let f = open_file(dir, name.as_ref()).map_err(|e| format!("{n}: {e}"))?;
+    let mut b = Vec::new();
+    f.take((4 << 20) + 1)
+        .read_to_end(&mut b)
+        .map_err(|e| format!("{n}: {e}"))?;
+    if b.len() > 4 << 20 {
+        return Err(format!("{n} is over 4 MiB"));
+    }
+    Ok(b)
+}
+
+/// Whether the directory is a bundle airlock wrote: only `oci-layout`, `index.json` and `blobs/`
+/// at its top, one trust artifact whose export record (tool `airlock`) lists every image
+/// `index.json` names; signatures and referrers tag indexes are airlock's too.
+fn own_bundle(d: &OwnedFd) -> Result<(), String> {
+    use crate::layout::model::{Document, AIRLOCK_TRUST};
+    for n in list(d).map_err(|e| e.to_string())? {
+        if !matches!(n.as_slice(), b"oci-layout" | b"index.json" | b"blobs") {
+            return Err(format!(
+                "it holds {:?}, which no airlock bundle does",
+                String::from_utf8_lossy(&n)
+            ));
+        }
+    }
+    let index = Document::parse(&read_small(d, "index.json")?)
+        .map_err(|e| format!("its index.json does not parse: {e}"))?;
+    let entries = index.manifests.unwrap_or_default();
+    let blob = |digest: &str| -> Result<Vec<u8>, String> {
+        let dg = crate::digest::Digest::parse(digest).map_err(|e| e.to_string())?;
+        read_small(d, crate::layout::blob_path(&dg))
+    };
+    let trust: Vec<_> = entries
+        .iter()
+        .filter(|e| e.artifact_type.as_deref() == Some(AIRLOCK_TRUST))
+        .collect();
+    let [artifact] = trust.as_slice() else {
+        return Err("it carries no airlock export record".into());
+    };
+    let manifest = Document::parse(&blob(&artifact.digest)?).map_err(|e| e.to_string())?;
+    let config = manifest
+        .config
+        .ok_or("its trust artifact has no export record")?;
+    let record: crate::trust_artifact::ExportRecord =
+        serde_json::from_slice(&blob(&config.digest)?)
+            .map_err(|e| format!("its export record does not parse: {e}"))?;
+    if record.tool != env!("CARGO_PKG_NAME") {
+        return Err(format!(
+            "its export record was written by {:?}",
+            record.tool
+        ));
+    }
+    for e in &entries {
+        if e.artifact_type.as_deref() == Some(AIRLOCK_TRUST) {
+            continue;
+        }
+        if e.annotations
+            .get(crate::layout::model::REF_NAME)
+            .is_some_and(|n| n.starts_with("sha256-"))
+        {
+            continue;
+        }
+        let is_referrer = blob(&e.digest)
+            .ok()
+            .and_then(|b| Document::parse(&b).ok())
+            .is_some_and(|doc| doc.subject.is_some());
+        if is_referrer {
+            continue;
+        }
+        let listed = record
+            .sources
+            .iter()
+            .any(|s| s.digest == e.digest && Some(s.reference.as_str()) == e.reference());
+        if !listed {
+            return Err(format!(
+                "it holds the image {} ({}), which its export record does not list",
+                e.reference().unwrap_or("(unnamed)"),
+                e.digest
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Removes the stale staging names of `name` (the caller holds its lock, so their writers are
+/// gone) and returns a partial directory to adopt, if one is left. A previous output moved aside
+/// by a run that died mid-swap is moved back first.
+pub fn clean_stale(dir: &OwnedFd, parent: &Path, name: &str) -> io::Result<Option<String>> {
+    let pre = prefix(name);
+    let me = rustix::process::geteuid().as_raw();
+    let mut partials: Vec<(i64, String)> = Vec::new();
+    for raw in list(dir)? {
+        let Some(rest) = raw.strip_prefix(pre.as_bytes()) else {
+            continue;
+        };
+        let entry = String::from_utf8_lossy(&raw).into_owned();
+        let Some((kind, dev, ino, uid)) = stat_at(dir, OsStr::from_bytes(&raw))? else {
+            continue;
+        };
+        let _ = (dev, ino);
+        // Only what this user made; a planted link or someone else's file is left alone.
+        if uid != me || kind == FileType::Symlink {
+            continue;
+        }
+        let path = parent.join(OsStr::from_bytes(&raw));
+        if rest.starts_with(b"partial") && kind == FileType::Directory {
+            let mtime = std::fs::symlink_metadata(&path)
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs() as i64);
+            partials.push((mtime, entry));
+        } else if rest.starts_with(b"old-") && kind == FileType::Directory
+            || rest.starts_with(b"old-") && kind == FileType::RegularFile
+        {
+            if stat_at(dir, name)?.is_none() {
+                rename(dir, entry.as_str(), name)?;
+            } else {
+                remove_any(&path);
+            }
+        } else if rest.starts_with(b"tmp-") && kind == FileType::RegularFile
+            || rest.starts_with(b"scratch-") && kind == FileType::Directory
+        {
+            remove_any(&path);
+        }
+    }
+    partials.sort();
+    let adopt = partials.pop().map(|(_, n)| n);
+    for (_, n) in partials {
+        remove_any(&parent.join(n));
+    }
+    Ok(adopt)
+}
+
+/// Puts `staged` (a name in `dir`) in place of `name`: atomically exchanged with an existing
+/// output where the system allows (Linux `renameat2(RENAME_EXCHANGE)`), else the old output is
+/// renamed aside, the new one renamed in, and the old one renamed back if that fails. The old
+/// output is removed last. `replace` false refuses an output that appeared meanwhile.
+pub fn install(
+    dir: &OwnedFd,
+    parent: &Path,
+    staged: &str,
+    name: &str,
+    replace: bool,
+) -> io::Result<()> {
+    if stat_at(dir, name)?.is_none() {
+        return no_replace_rename(dir, staged, name);
+    }
+    if !replace {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} appeared while exporting", parent.join(name).display()),
+        ));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        if rfs::renameat_with(dir, staged, dir, name, rfs::RenameFlags::EXCHANGE).is_ok() {
+            // `staged` now names the previous output.
+            remove_any(&parent.join(staged));
+            return Ok(());
+        }
+    }
+    let old = fresh_name(name, "old");
+    rename(dir, name, &old)?;
+    if let Err(e) = rename(dir, staged, name) {
+        let _ = rename(dir, &old, name);
+        return Err(e);
+    }
+    remove_any(&parent.join(old));
+    Ok(())
+}
+
+fn no_replace_rename(dir: &OwnedFd, from: &str, to: &str) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        match rfs::renameat_with(dir, from, dir, to, rfs::RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(rustix::io::Errno::EXIST) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{to} appeared while exporting"),
+                ))
+            }
+            Err(rustix::io::Errno::INVAL) | Err(rustix::io::Errno::NOSYS) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    rename(dir, from, to)
+}
