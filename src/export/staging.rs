@@ -76,10 +76,8 @@ pub fn interrupted() -> Option<i32> {
 pub fn check_interrupted() -> io::Result<()> {
     match interrupted() {
         None => Ok(()),
-        Some(sig) => Err(io::Error::new(
-            io::ErrorKind::Interrupted,
-            format!("interrupted by signal {sig}"),
-        )),
+        // Not `ErrorKind::Interrupted`: `write_all` and `io::copy` retry on that kind.
+        Some(sig) => Err(io::Error::other(format!("interrupted by signal {sig}"))),
     }
 }
 
