@@ -248,7 +248,7 @@ fn pinned(
         }
     }
     // The pin authenticates each CRL layer's capture URI (its annotation is in the manifest).
-    let mut crls: Vec<CrlInput> = b
+    let crls: Vec<CrlInput> = b
         .crls
         .into_iter()
         .map(|(c, url)| match url {
@@ -256,22 +256,14 @@ fn pinned(
             None => CrlInput::new(c),
         })
         .collect();
-    crls.extend(rest.crls.iter().cloned().map(CrlInput::new));
-    let inputs = signature::TrustInputs {
-        policy,
-        store_root: std::path::PathBuf::new(),
-        crls,
-        at: rest.at,
-        scope: rest.scope.clone(),
-        user_metadata: rest.user_metadata.clone(),
-        names: signature::Names::Record(
-            record
-                .sources
-                .iter()
-                .map(|s| (s.reference.clone(), s.digest.clone()))
-                .collect(),
-        ),
-    };
+    let names = signature::Names::Record(
+        record
+            .sources
+            .iter()
+            .map(|s| (s.reference.clone(), s.digest.clone()))
+            .collect(),
+    );
+    let inputs = bundled_inputs(policy, crls, rest, names);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
@@ -281,6 +273,26 @@ fn pinned(
         fingerprints: b.root_fingerprints,
     };
     Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
+}
+
+/// The signature stage's inputs from a bundle's trust artifact and this machine's options (local
+/// `--crl` files are added to the artifact's CRLs).
+fn bundled_inputs(
+    policy: crate::notary::policy::PolicyDocument,
+    mut crls: Vec<CrlInput>,
+    rest: &BundledInputs,
+    names: signature::Names,
+) -> signature::TrustInputs {
+    crls.extend(rest.crls.iter().cloned().map(CrlInput::new));
+    signature::TrustInputs {
+        policy,
+        store_root: std::path::PathBuf::new(),
+        crls,
+        at: rest.at,
+        scope: rest.scope.clone(),
+        user_metadata: rest.user_metadata.clone(),
+        names,
+    }
 }
 
 fn unpinned(
@@ -303,21 +315,13 @@ fn unpinned(
     let Some(policy) = b.policy else {
         return fail(
             Code::TrustArtifactInvalid,
-            "the bundle's trust artifact carries CRLs but no trust policy".into(),
+            "the bundle's trust artifact carries no trust policy (it was exported without trust material)"
+                .into(),
         );
     };
     // Unpinned: a capture URI is the carrier's word, so no CRL is bound by it.
-    let mut crls: Vec<CrlInput> = b.crls.into_iter().map(|(c, _)| CrlInput::new(c)).collect();
-    crls.extend(rest.crls.iter().cloned().map(CrlInput::new));
-    let inputs = signature::TrustInputs {
-        policy,
-        store_root: std::path::PathBuf::new(),
-        crls,
-        at: rest.at,
-        scope: rest.scope.clone(),
-        user_metadata: rest.user_metadata.clone(),
-        names: signature::Names::Annotations,
-    };
+    let crls = b.crls.into_iter().map(|(c, _)| CrlInput::new(c)).collect();
+    let inputs = bundled_inputs(policy, crls, rest, signature::Names::Annotations);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
