@@ -226,3 +226,81 @@ fn local_blob_larger_than_its_descriptor_fails_before_copying() {
         }
     }
 }
+
+/// Item 7: verify and inspect judge that blob by its size without reading it (verify used to hash
+/// all 100 GiB, inspect to read them).
+#[test]
+fn local_stat_size_contradicting_the_descriptor_is_not_read() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let p = parts(&root);
+    sparse(&blob(&root, &p.layer), HUGE);
+    let cwd = tempfile::tempdir().unwrap();
+    let (r, took) = run_deadline(
+        cwd.path(),
+        &[
+            "verify",
+            &arg(&root),
+            "--integrity-only",
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert!(took < FAST, "verify took {took:?}");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    let f = j["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "size_mismatch")
+        .unwrap_or_else(|| panic!("no size_mismatch in {j}"));
+    assert_eq!(f["digest"], p.layer.as_str());
+    assert!(j["blobs"]["failed"].as_u64().unwrap() >= 1, "{j}");
+
+    let (r, took) = run_deadline(
+        cwd.path(),
+        &["inspect", &arg(&root), "--format", "json", "--no-progress"],
+    );
+    assert!(took < FAST, "inspect took {took:?}");
+    assert!(r.stderr.contains("size_mismatch"), "{}", r.stderr);
+    assert!(r.json()["problems"].as_u64().unwrap() >= 1);
+}
+
+/// Item 7: a 50 GiB `index.json` is refused by its size, not read whole first.
+#[test]
+fn local_huge_index_json_is_refused_by_its_size() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    sparse(&root.join("index.json"), 50 << 30);
+    let cwd = tempfile::tempdir().unwrap();
+    let (r, took) = run_deadline(
+        cwd.path(),
+        &[
+            "verify",
+            &arg(&root),
+            "--integrity-only",
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert!(took < FAST, "verify took {took:?}");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.codes().contains(&"index_malformed".to_string()),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&(50u64 << 30).to_string()),
+        "{}",
+        r.stdout
+    );
+    let (r, took) = run_deadline(cwd.path(), &["inspect", &arg(&root), "--no-progress"]);
+    assert!(took < FAST, "inspect took {took:?}");
+    assert!(r.stderr.contains("index_malformed"), "{}", r.stderr);
+    // The export source refuses it by its size too.
+    export_each_form(&root, 2);
+}
