@@ -304,3 +304,50 @@ fn local_huge_index_json_is_refused_by_its_size() {
     // The export source refuses it by its size too.
     export_each_form(&root, 2);
 }
+
+/// Item 8: inspect exits 1 whenever it prints failures, 0 on a good bundle.
+#[test]
+fn local_inspect_exits_1_when_it_prints_failures() {
+    let inspect = |root: &Path| {
+        let cwd = tempfile::tempdir().unwrap();
+        let (r, _) = run_deadline(cwd.path(), &["inspect", &arg(root), "--no-progress"]);
+        r
+    };
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let r = inspect(&root);
+    assert_eq!(r.code, 0, "good layout: {}", r.stderr);
+    assert!(!r.stderr.contains("FAIL"), "{}", r.stderr);
+
+    let index = root.join("index.json");
+    let saved = t.path().join("index.saved");
+    fs::copy(&index, &saved).unwrap();
+    let restore = || {
+        let _ = fs::remove_file(&index);
+        fs::copy(&saved, &index).unwrap();
+    };
+    // Empty index.json.
+    fs::write(&index, b"").unwrap();
+    let r = inspect(&root);
+    assert_eq!(r.code, 1, "empty index.json: {}", r.stderr);
+    assert!(r.stderr.contains("FAIL"), "{}", r.stderr);
+    // A FIFO index.json.
+    mkfifo(&index);
+    let r = inspect(&root);
+    assert_eq!(r.code, 1, "FIFO index.json: {}", r.stderr);
+    assert!(r.stderr.contains("FAIL"), "{}", r.stderr);
+    // A symlinked index.json (to the right bytes).
+    fs::remove_file(&index).unwrap();
+    std::os::unix::fs::symlink(&saved, &index).unwrap();
+    let r = inspect(&root);
+    assert_eq!(r.code, 1, "symlinked index.json: {}", r.stderr);
+    assert!(r.stderr.contains("FAIL"), "{}", r.stderr);
+    restore();
+    assert_eq!(inspect(&root).code, 0);
+    // A missing blob.
+    let p = parts(&root);
+    fs::remove_file(blob(&root, &p.config)).unwrap();
+    let r = inspect(&root);
+    assert_eq!(r.code, 1, "missing blob: {}", r.stderr);
+    assert!(r.stderr.contains("blob_missing"), "{}", r.stderr);
+}
