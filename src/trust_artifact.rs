@@ -298,6 +298,11 @@ fn bytes_of<'a>(cat: &'a Catalog, digest: &str, size: Option<u64>) -> Result<&'a
     }
     let bytes: &[u8] = match &entry.content {
         Content::Json(b) | Content::Bytes(b) => b,
+        Content::NotRead => {
+            return Err(format!(
+                "{digest} was not read: its size contradicts its descriptor"
+            ))
+        }
         _ => return Err(format!("{digest} is too large for a trust-artifact part")),
     };
     if let Some(size) = size {

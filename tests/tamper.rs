@@ -235,7 +235,18 @@ fn every_mutation_fails_with_its_reason_in_every_form() {
                 continue;
             }
             let got = r.codes();
-            for w in want {
+            for w in want.iter() {
+                // A directory's blob whose size on disk already contradicts its descriptor is
+                // judged by that size and never read, so it is not hashed either (issue 9, item
+                // 7); a tar stream hashes every entry as it passes.
+                if form == Form::Dir && *w == "digest_mismatch" && want.contains(&"size_mismatch") {
+                    if got.iter().any(|g| g == "digest_mismatch") {
+                        problems.push(format!(
+                            "{name}/{form:?}: a blob judged by its size was read"
+                        ));
+                    }
+                    continue;
+                }
                 if !got.iter().any(|g| g == w) {
                     problems.push(format!("{name}/{form:?}: missing {w}, got {got:?}"));
                 }

@@ -11,6 +11,7 @@ mod export;
 mod hostile_tar;
 mod import;
 mod interop;
+mod local_sources;
 mod man;
 mod oracle;
 mod outputs;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::output::{human_bytes, print_json};
-use super::{Format, InspectArgs, Printer, EXIT_OK};
+use super::{Format, InspectArgs, Printer, EXIT_FAIL, EXIT_OK};
 use crate::layout::{self, ScanOptions};
 use crate::verify::report::{ImageReport, Tool};
 
@@ -167,6 +167,8 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         for f in &i.failures {
             p.finding("FAIL", f);
         }
+        // What was printed as a failure is one: the status says so too.
+        return Ok(ExitCode::from(EXIT_FAIL));
     }
     Ok(ExitCode::from(EXIT_OK))
 }

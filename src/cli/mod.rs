@@ -110,8 +110,15 @@ airlock import bundle/ --to 127.0.0.1:5000 --map airlock/sample=apps/sample --in
     /// List the images, platforms, referrers and blobs of a bundle.
     #[command(
         long_about = "List the images (reference, digest, media type, platforms, total size), their referrers by \
-artifactType, and the blob count and bytes of a bundle. inspect does not re-hash: use verify for that.",
-        after_help = "Examples:\n  airlock inspect bundle.tar.zst\n  airlock inspect ./layout --format json"
+artifactType, and the blob count and bytes of a bundle. inspect does not re-hash: use verify for that. \
+From a directory it reads only the small JSON documents it lists (and the trust artifact's parts), \
+taking blob sizes from the file system; a tarball is read through, as a stream must be.\n\n\
+Structural problems it sees on the way (a missing, empty, oversized, linked or special index.json, a \
+missing blob, a size that contradicts its descriptor, a malformed manifest) are printed on stderr as \
+FAIL lines, and the exit status is then 1.",
+        after_help = "Exit status: 0 nothing found wrong (inspect does not re-hash: that is verify's job), \
+1 FAIL lines were printed, 2 the bundle could not be read or a usage error.\n\n\
+Examples:\n  airlock inspect bundle.tar.zst\n  airlock inspect ./layout --format json"
     )]
     Inspect(InspectArgs),
     /// Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does.

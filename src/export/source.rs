@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
-use crate::layout::{blob_path, Limits};
+use crate::layout::{blob_path, open_regular, Limits, OpenError};
 
 use super::ExportError;
 
@@ -102,11 +102,18 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
 impl LayoutFetch {
     /// Opens a layout.
     pub fn open(root: &Path, selector: Option<String>) -> Result<Self, ExportError> {
-        let index_path = root.join(crate::layout::INDEX_JSON);
         let limits = Limits::default();
-        let bytes = read_capped(&index_path, limits.max_manifest_bytes)?;
-        let doc = Document::parse(&bytes)
-            .map_err(|e| ExportError::Source(format!("{}: {e}", index_path.display())))?;
+        let bytes = read_capped(
+            root,
+            Path::new(crate::layout::INDEX_JSON),
+            limits.max_manifest_bytes,
+        )?;
+        let doc = Document::parse(&bytes).map_err(|e| {
+            ExportError::Source(format!(
+                "{}: {e}",
+                root.join(crate::layout::INDEX_JSON).display()
+            ))
+        })?;
         Ok(LayoutFetch {
             root: root.to_path_buf(),
             name: String::new(),
@@ -116,31 +123,79 @@ impl LayoutFetch {
         })
     }
 
-    fn path_of(&self, desc: &Descriptor) -> Result<PathBuf, ExportError> {
+    /// The blob's path relative to the layout root.
+    fn path_of(desc: &Descriptor) -> Result<PathBuf, ExportError> {
         let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Source(e.to_string()))?;
-        Ok(self.root.join(blob_path(&d)))
+        Ok(blob_path(&d))
     }
 
-    fn doc(&self, desc: &Descriptor) -> Option<Document> {
-        let path = self.path_of(desc).ok()?;
-        let bytes = read_capped(&path, self.limits.max_manifest_bytes).ok()?;
-        Document::parse(&bytes).ok()
+    /// The document a descriptor names, when it is one; `None` when it is absent, too large or not
+    /// a document. A link or special file in its place is an error, never skipped.
+    fn doc(&self, desc: &Descriptor) -> Result<Option<Document>, ExportError> {
+        let Ok(rel) = Self::path_of(desc) else {
+            return Ok(None);
+        };
+        let (f, len) = match open_regular(&self.root, &rel) {
+            Ok(x) => x,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(open_err(e)),
+        };
+        let path = self.root.join(&rel);
+        Ok(read_opened(f, len, self.limits.max_manifest_bytes, &path)
+            .ok()
+            .and_then(|bytes| Document::parse(&bytes).ok()))
+    }
+
+    /// Opens a blob and checks its size against its descriptor before a byte is read.
+    fn open_blob(&self, desc: &Descriptor) -> Result<(File, PathBuf), ExportError> {
+        let rel = Self::path_of(desc)?;
+        let path = self.root.join(&rel);
+        let (f, len) = open_regular(&self.root, &rel).map_err(open_err)?;
+        if len != desc.size {
+            return Err(ExportError::Mismatch {
+                digest: desc.digest.clone(),
+                problem: format!(
+                    "{} is {len} bytes, its descriptor says {}: not read",
+                    path.display(),
+                    desc.size
+                ),
+            });
+        }
+        Ok((f, path))
     }
 }
 
-fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ExportError> {
-    let f = File::open(path).map_err(io_err(path))?;
+fn open_err(e: OpenError) -> ExportError {
+    ExportError::Source(e.to_string())
+}
+
+/// Reads `root/rel`, a regular file of the layout, refusing it by its size before reading when it
+/// is over `cap`, and reading at most `cap + 1` bytes in any case (it may grow meanwhile).
+fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, ExportError> {
+    let (f, len) = open_regular(root, rel).map_err(open_err)?;
+    read_opened(f, len, cap, &root.join(rel))
+}
+
+fn read_opened(f: File, len: u64, cap: u64, path: &Path) -> Result<Vec<u8>, ExportError> {
+    let too_large =
+        || ExportError::Source(format!("{} is larger than {cap} bytes", path.display()));
+    if len > cap {
+        return Err(too_large());
+    }
     let mut buf = Vec::new();
-    f.take(cap + 1)
+    f.take(cap.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(io_err(path))?;
     if buf.len() as u64 > cap {
-        return Err(ExportError::Source(format!(
-            "{} is larger than {cap} bytes",
-            path.display()
-        )));
+        return Err(too_large());
     }
     Ok(buf)
+}
+
+/// Copies at most `size + 1` bytes of `r` into `out`: one byte past the descriptor's size is
+/// enough to know the content is wrong, however large the file has become.
+fn copy_bounded(r: &mut dyn Read, size: u64, out: &mut dyn Write) -> io::Result<u64> {
+    io::copy(&mut r.take(size.saturating_add(1)), out)
 }
 
 impl Fetch for LayoutFetch {
@@ -149,20 +204,20 @@ impl Fetch for LayoutFetch {
     }
 
     fn resolve(&mut self) -> Result<(Descriptor, Vec<u8>), ExportError> {
-        let images: Vec<&Descriptor> = self
-            .entries
-            .iter()
-            .filter(|e| {
-                let tag_index = e
-                    .annotations
-                    .get(model::REF_NAME)
-                    .is_some_and(|n| n.starts_with("sha256-"));
-                let is_referrer = self.doc(e).is_some_and(|d| d.subject.is_some());
-                !tag_index
-                    && !is_referrer
-                    && e.artifact_type.as_deref() != Some(model::AIRLOCK_TRUST)
-            })
-            .collect();
+        let mut images: Vec<&Descriptor> = Vec::new();
+        for e in &self.entries {
+            let tag_index = e
+                .annotations
+                .get(model::REF_NAME)
+                .is_some_and(|n| n.starts_with("sha256-"));
+            if tag_index || e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
+                continue;
+            }
+            let is_referrer = self.doc(e)?.is_some_and(|d| d.subject.is_some());
+            if !is_referrer {
+                images.push(e);
+            }
+        }
         let found: Vec<&Descriptor> = match &self.selector {
             None => images,
             Some(sel) => images
@@ -199,14 +254,33 @@ impl Fetch for LayoutFetch {
     }
 
     fn manifest(&mut self, desc: &Descriptor) -> Result<Vec<u8>, ExportError> {
-        let path = self.path_of(desc)?;
-        read_capped(&path, self.limits.max_manifest_bytes)
+        let (f, path) = self.open_blob(desc)?;
+        let cap = self.limits.max_manifest_bytes;
+        if desc.size > cap {
+            return Err(ExportError::Source(format!(
+                "{} is larger than {cap} bytes",
+                path.display()
+            )));
+        }
+        let mut buf = Vec::new();
+        copy_bounded(&mut &f, desc.size, &mut buf).map_err(io_err(&path))?;
+        Ok(buf)
     }
 
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
-        let path = self.path_of(desc)?;
-        let mut f = File::open(&path).map_err(io_err(&path))?;
-        io::copy(&mut f, out).map_err(io_err(&path))
+        let (f, path) = self.open_blob(desc)?;
+        let n = copy_bounded(&mut &f, desc.size, out).map_err(io_err(&path))?;
+        if n > desc.size {
+            return Err(ExportError::Mismatch {
+                digest: desc.digest.clone(),
+                problem: format!(
+                    "{} grew past its descriptor's {} bytes while it was read",
+                    path.display(),
+                    desc.size
+                ),
+            });
+        }
+        Ok(n)
     }
 
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {
@@ -221,7 +295,7 @@ impl Fetch for LayoutFetch {
             .iter()
             .filter(|e| e.annotations.get(model::REF_NAME) == Some(&tag))
         {
-            if let Some(doc) = self.doc(e) {
+            if let Some(doc) = self.doc(e)? {
                 candidates.extend(doc.manifests.unwrap_or_default());
             }
         }
@@ -229,7 +303,7 @@ impl Fetch for LayoutFetch {
             if out.iter().any(|o| o.digest == c.digest) {
                 continue;
             }
-            if let Some(doc) = self.doc(&c) {
+            if let Some(doc) = self.doc(&c)? {
                 if doc
                     .subject
                     .as_ref()
@@ -244,5 +318,61 @@ impl Fetch for LayoutFetch {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that never ends and counts what it hands out.
+    struct Endless(u64);
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            buf.fill(0);
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn a_blob_is_read_at_most_one_byte_past_its_descriptor() {
+        let mut r = Endless(0);
+        let mut out = Vec::new();
+        assert_eq!(copy_bounded(&mut r, 5000, &mut out).unwrap(), 5001);
+        assert_eq!(out.len(), 5001);
+        // `take` never asks the inner reader for more than is left.
+        assert_eq!(r.0, 5001);
+    }
+
+    #[test]
+    fn a_layout_blob_of_the_wrong_size_is_refused_before_reading() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        fs_layout(root);
+        let d = Digest::sha256(b"abc");
+        std::fs::write(root.join(blob_path(&d)), b"abcd").unwrap();
+        let mut f = LayoutFetch::open(root, None).unwrap();
+        let desc: Descriptor = serde_json::from_value(serde_json::json!({
+            "mediaType": "application/octet-stream", "digest": d.to_string(), "size": 3
+        }))
+        .unwrap();
+        let mut out = Vec::new();
+        let e = f.blob(&desc, &mut out).unwrap_err();
+        assert!(matches!(e, ExportError::Mismatch { .. }), "{e}");
+        assert!(
+            e.to_string().contains("is 4 bytes, its descriptor says 3"),
+            "{e}"
+        );
+        assert!(out.is_empty());
+    }
+
+    fn fs_layout(root: &Path) {
+        std::fs::create_dir_all(root.join("blobs/sha256")).unwrap();
+        std::fs::write(
+            root.join("index.json"),
+            br#"{"schemaVersion":2,"manifests":[]}"#,
+        )
+        .unwrap();
     }
 }

@@ -81,6 +81,10 @@ pub enum Content {
     TooLarge,
     /// Not kept because the retention budget ran out.
     NotRetained,
+    /// Not read at all (directory scans only): its size already contradicts every descriptor
+    /// naming it, or, without hashing (`inspect`), nothing needs its content. Blobs over the
+    /// manifest size limit that are not read are `TooLarge` instead.
+    NotRead,
 }
 
 /// One blob found in the bundle.

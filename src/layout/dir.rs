@@ -1,13 +1,17 @@
-//! Scanning an OCI layout directory: every blob hashed once, independent blobs on all cores.
+//! Scanning an OCI layout directory: the documents first, then every other blob hashed once on
+//! all cores, or judged by its size alone when that already contradicts its descriptors.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::catalog::{read_blob, read_small, BundleFormat, Catalog, ScanOptions};
-use super::{classify, Name, INDEX_JSON, OCI_LAYOUT};
+use super::catalog::{read_blob, BlobEntry, BundleFormat, Catalog, Content, ScanOptions, Small};
+use super::model::{self, Descriptor, Document, Kind};
+use super::regular::{open_regular, OpenError};
+use super::{blob_name, blob_path, classify, Name, INDEX_JSON, OCI_LAYOUT};
 use crate::digest::Digest;
 use crate::finding::{Code, Finding};
 
@@ -29,44 +33,302 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ScanError + '_ {
     }
 }
 
-/// Reads `oci-layout` or `index.json` if present, refusing links and special files.
+/// Reads `oci-layout` or `index.json` if present, refusing links and special files, and refusing
+/// by its size, before reading, one over the manifest limit.
 fn small_file(
     root: &Path,
     name: &str,
     opts: &ScanOptions,
     cat: &mut Catalog,
-) -> Result<Option<super::catalog::Small>, ScanError> {
-    let path = root.join(name);
-    let meta = match fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(&path)(e)),
+) -> Result<Option<Small>, ScanError> {
+    let (f, len) = match open_regular(root, Path::new(name)) {
+        Ok(x) => x,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => {
+            return match refusal(e, name) {
+                Ok(finding) => {
+                    cat.failures.push(finding);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
     };
-    if meta.file_type().is_symlink() {
-        cat.failures
-            .push(Finding::new(Code::LinkEntry, format!("{name} is a symbolic link")).path(name));
-        return Ok(None);
+    let cap = opts.limits.max_manifest_bytes;
+    if len > cap {
+        return Ok(Some(Small::TooLarge(len)));
     }
-    if !meta.is_file() {
-        cat.failures.push(
-            Finding::new(Code::SpecialFile, format!("{name} is not a regular file")).path(name),
-        );
-        return Ok(None);
+    let mut buf = Vec::new();
+    f.take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(io_err(&root.join(name)))?;
+    if buf.len() as u64 > cap {
+        // It grew since it was opened; not read further.
+        return Ok(Some(Small::TooLarge(buf.len() as u64)));
     }
-    let mut f = fs::File::open(&path).map_err(io_err(&path))?;
-    read_small(&mut f, opts.limits.max_manifest_bytes)
-        .map(Some)
-        .map_err(io_err(&path))
+    Ok(Some(Small::Bytes(buf)))
+}
+
+/// A file the layout must not hold (a link, a special file, one replaced while opened) as the
+/// finding it makes; any other error stops the scan.
+fn refusal(e: OpenError, rel: &str) -> Result<Finding, ScanError> {
+    match e {
+        OpenError::Link { .. } => Ok(Finding::new(
+            Code::LinkEntry,
+            format!("{rel} is a symbolic link: a bundle must hold its own bytes"),
+        )
+        .path(rel)),
+        OpenError::Special { kind, .. } => Ok(Finding::new(
+            Code::SpecialFile,
+            format!("{rel} is not a regular file ({kind})"),
+        )
+        .path(rel)),
+        OpenError::Changed { .. } => Ok(Finding::new(
+            Code::SpecialFile,
+            format!("{rel} was replaced while it was opened"),
+        )
+        .path(rel)),
+        OpenError::Io { path, source } => Err(ScanError { path, source }),
+    }
+}
+
+/// A blob file found under `blobs/`.
+struct Job {
+    digest: Digest,
+    size: u64,
+}
+
+/// What the documents read so far say about one blob.
+#[derive(Default)]
+struct Expect {
+    /// Every size a descriptor naming it gives.
+    sizes: BTreeSet<u64>,
+    /// A manifest or index descriptor names it: its own descriptors matter.
+    typed: bool,
+    /// A descriptor without a media type names it: its shape decides, as in the integrity stage.
+    untyped: bool,
+    /// `inspect` needs its content (documents, JSON, the trust artifact's parts).
+    needed: bool,
+    /// It is the trust artifact's manifest: every part it lists is needed.
+    trust: bool,
+}
+
+#[derive(Default)]
+struct Expectations {
+    by_digest: HashMap<Digest, Expect>,
+    /// Digests noted since the last round.
+    touched: BTreeSet<Digest>,
+    /// Documents whose descriptors were noted.
+    expanded: HashSet<Digest>,
+}
+
+impl Expectations {
+    fn note(&mut self, desc: &Descriptor, in_trust: bool) {
+        let Ok(d) = Digest::parse(&desc.digest) else {
+            return;
+        };
+        let mt = desc.media_type();
+        let typed = matches!(model::kind_of(mt), Kind::Manifest | Kind::Index);
+        let e = self.by_digest.entry(d.clone()).or_default();
+        e.sizes.insert(desc.size);
+        e.typed |= typed;
+        e.untyped |= mt.is_empty();
+        e.needed |= typed || mt.is_empty() || model::is_json(mt) || in_trust;
+        e.trust |= desc.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST);
+        self.touched.insert(d);
+    }
+
+    /// True when `d`, of `size` bytes, may be a document the integrity stage walks: read it among
+    /// the documents.
+    fn document(&self, d: &Digest, size: u64) -> bool {
+        self.by_digest
+            .get(d)
+            .is_some_and(|e| (e.typed || e.untyped) && e.sizes.contains(&size))
+    }
+
+    /// Notes the descriptors of a document read, once, if the integrity stage will walk it.
+    fn expand(&mut self, d: &Digest, content: &Content) {
+        let Content::Json(bytes) = content else {
+            return;
+        };
+        let Some((typed, untyped, trust)) =
+            self.by_digest.get(d).map(|e| (e.typed, e.untyped, e.trust))
+        else {
+            return;
+        };
+        if self.expanded.contains(d) {
+            return;
+        }
+        let Ok(doc) = Document::parse(bytes) else {
+            return;
+        };
+        let walked = typed || (untyped && doc.shape() != Kind::Blob);
+        if !walked {
+            return;
+        }
+        self.expanded.insert(d.clone());
+        for c in doc.children().chain(doc.subject.iter()) {
+            self.note(c, trust);
+        }
+    }
+
+    /// True when descriptors name `d` and none of them with `size`.
+    fn contradicts(&self, d: &Digest, size: u64) -> bool {
+        self.by_digest
+            .get(d)
+            .is_some_and(|e| !e.sizes.contains(&size))
+    }
+
+    /// True when `inspect` needs the content of `d`.
+    fn needed(&self, d: &Digest) -> bool {
+        self.by_digest.get(d).is_some_and(|e| e.needed)
+    }
+}
+
+/// A blob read, or the finding that kept it from being read (a link, a special file).
+type Outcome = Result<BlobEntry, Finding>;
+
+/// Reads blobs on all cores, largest first; each is read once, at most its size plus one byte.
+fn read_blobs(
+    root: &Path,
+    mut jobs: Vec<Job>,
+    opts: &ScanOptions,
+) -> Result<Vec<(Digest, Outcome)>, ScanError> {
+    // Largest first, so that the big blobs start early and the cores finish together.
+    jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.digest.cmp(&b.digest)));
+    jobs.into_par_iter()
+        .with_max_len(1)
+        .map(|job| {
+            let rel = blob_path(&job.digest);
+            let path = root.join(&rel);
+            let f = match open_regular(root, &rel) {
+                Ok((f, _)) => f,
+                Err(e) => {
+                    let finding = refusal(e, &blob_name(&job.digest))?;
+                    return Ok((job.digest, Err(finding)));
+                }
+            };
+            let progress = opts.progress.clone();
+            let e = read_blob(
+                &job.digest,
+                job.size,
+                &mut f.take(job.size.saturating_add(1)),
+                opts.hash,
+                &opts.limits,
+                &mut |n| progress.advance(n),
+            )
+            .map_err(io_err(&path))?;
+            Ok((job.digest, Ok(e)))
+        })
+        .collect()
 }
 
 /// Scans a layout directory.
+///
+/// Order: `oci-layout` and `index.json` (refused by their size over the manifest limit), the walk
+/// of `blobs/` (names and sizes only), then the documents, round by round from `index.json`'s
+/// descriptors (each capped by the manifest limit and hashed as it is read), which gives every
+/// descriptor size that names a blob. Then the other blobs: one whose size on disk differs from
+/// every descriptor naming it is recorded unread (the integrity stage reports `size_mismatch` from
+/// the sizes alone); without hashing (`inspect`), only the small content the report needs is read.
+/// Every blob is read at most once, on all cores.
 pub fn scan_dir(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
     let mut cat = Catalog::new(BundleFormat::Directory, opts.hash);
     cat.oci_layout = small_file(root, OCI_LAYOUT, opts, &mut cat)?;
     cat.index_json = small_file(root, INDEX_JSON, opts, &mut cat)?;
+    let found = walk_blobs(root, &mut cat)?;
 
+    let mut expect = Expectations::default();
+    if let Some(doc) = cat
+        .index_json
+        .as_ref()
+        .and_then(Small::bytes)
+        .and_then(|b| Document::parse(b).ok())
+    {
+        for e in doc.manifests.iter().flatten() {
+            expect.note(e, false);
+        }
+    }
+
+    let cap = opts.limits.max_manifest_bytes;
+    let mut done: BTreeMap<Digest, Outcome> = BTreeMap::new();
+    let mut read_bytes = 0u64;
+    // The documents, round by round: a round's documents name the next round's. Only digests
+    // noted since the last round are looked at, so a long chain of indexes costs no more than a
+    // short one per document.
+    while !expect.touched.is_empty() {
+        let mut round = Vec::new();
+        for d in std::mem::take(&mut expect.touched) {
+            match done.get(&d) {
+                // Read already (by a descriptor that did not make it a document), now named as
+                // one: its descriptors count too.
+                Some(Ok(e)) => {
+                    let content = e.content.clone();
+                    expect.expand(&d, &content);
+                }
+                Some(Err(_)) => {}
+                None => {
+                    if let Some(&size) = found.get(&d) {
+                        if size <= cap && expect.document(&d, size) {
+                            round.push(Job { digest: d, size });
+                        }
+                    }
+                }
+            }
+        }
+        read_bytes += round.iter().map(|j| j.size).sum::<u64>();
+        for (d, r) in read_blobs(root, round, opts)? {
+            if let Ok(e) = &r {
+                expect.expand(&d, &e.content);
+            }
+            done.insert(d, r);
+        }
+    }
+
+    // Everything else.
+    let mut rest = Vec::new();
+    for (d, size) in &found {
+        if done.contains_key(d) {
+            continue;
+        }
+        let wanted = opts.hash || (expect.needed(d) && *size <= cap);
+        if expect.contradicts(d, *size) || !wanted {
+            let content = if *size > cap {
+                Content::TooLarge
+            } else {
+                Content::NotRead
+            };
+            let entry = BlobEntry {
+                size: *size,
+                actual: None,
+                content,
+            };
+            done.insert(d.clone(), Ok(entry));
+        } else {
+            rest.push(Job {
+                digest: d.clone(),
+                size: *size,
+            });
+        }
+    }
+    read_bytes += rest.iter().map(|j| j.size).sum::<u64>();
+    opts.progress.set_total(Some(read_bytes));
+    done.extend(read_blobs(root, rest, opts)?);
+
+    for (d, r) in done {
+        match r {
+            Ok(e) => cat.insert(d, e, &opts.limits),
+            Err(f) => cat.failures.push(f),
+        }
+    }
+    Ok(cat)
+}
+
+/// Walks `blobs/` without following links: every blob's digest and size, and a finding for
+/// anything else found there.
+fn walk_blobs(root: &Path, cat: &mut Catalog) -> Result<BTreeMap<Digest, u64>, ScanError> {
     let blobs_dir = root.join("blobs");
-    let mut jobs: Vec<(Digest, PathBuf, u64)> = Vec::new();
+    let mut found = BTreeMap::new();
     match fs::symlink_metadata(&blobs_dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(io_err(&blobs_dir)(e)),
@@ -118,13 +380,13 @@ pub fn scan_dir(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
                 }
                 match classify(&rel_str, false) {
                     Name::Blob(d) => {
-                        let size = entry.metadata().map_err(|e| ScanError {
+                        let meta = entry.metadata().map_err(|e| ScanError {
                             path: entry.path().to_path_buf(),
                             source: e
                                 .into_io_error()
                                 .unwrap_or_else(|| io::Error::other("metadata")),
                         })?;
-                        jobs.push((d, entry.path().to_path_buf(), size.len()));
+                        found.insert(d, meta.len());
                     }
                     _ => cat.warnings.push(
                         Finding::new(
@@ -137,27 +399,147 @@ pub fn scan_dir(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
             }
         }
     }
+    Ok(found)
+}
 
-    opts.progress
-        .set_total(Some(jobs.iter().map(|j| j.2).sum()));
-    // Largest first, so that the big blobs start early and the cores finish together.
-    jobs.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-    let results: Vec<Result<(Digest, super::BlobEntry), ScanError>> = jobs
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|(d, path, size)| {
-            let mut f = fs::File::open(&path).map_err(io_err(&path))?;
-            let progress = opts.progress.clone();
-            let e = read_blob(&d, size, &mut f, opts.hash, &opts.limits, &mut |n| {
-                progress.advance(n)
-            })
-            .map_err(io_err(&path))?;
-            Ok((d, e))
-        })
-        .collect();
-    for r in results {
-        let (d, e) = r?;
-        cat.insert(d, e, &opts.limits);
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::fixture::{generate, Spec};
+    use crate::layout::{Limits, Progress};
+
+    /// Counts the bytes a scan reads.
+    #[derive(Default)]
+    struct Counted(AtomicU64);
+    impl Progress for Counted {
+        fn advance(&self, n: u64) {
+            self.0.fetch_add(n, Ordering::Relaxed);
+        }
     }
-    Ok(cat)
+
+    fn scan(root: &Path, hash: bool, limits: Limits) -> (Catalog, u64) {
+        let counted = Arc::new(Counted::default());
+        let opts = ScanOptions {
+            hash,
+            limits,
+            progress: counted.clone(),
+        };
+        let cat = scan_dir(root, &opts).unwrap();
+        (cat, counted.0.load(Ordering::Relaxed))
+    }
+
+    /// The fixture (64 KiB layers) and the digests of its layers.
+    fn fixture(dir: &Path) -> (PathBuf, Vec<Digest>) {
+        let root = dir.join("layout");
+        let spec = Spec {
+            layer_size: 64 << 10,
+            ..Spec::default()
+        };
+        generate(&root, &spec).unwrap();
+        let json = |d: &str| -> serde_json::Value {
+            let d = Digest::parse(d).unwrap();
+            serde_json::from_slice(&fs::read(root.join(blob_path(&d))).unwrap()).unwrap()
+        };
+        let index: serde_json::Value =
+            serde_json::from_slice(&fs::read(root.join(INDEX_JSON)).unwrap()).unwrap();
+        let top = json(index["manifests"][0]["digest"].as_str().unwrap());
+        let mut layers = Vec::new();
+        for m in top["manifests"].as_array().unwrap() {
+            let m = json(m["digest"].as_str().unwrap());
+            for l in m["layers"].as_array().unwrap() {
+                layers.push(Digest::parse(l["digest"].as_str().unwrap()).unwrap());
+            }
+        }
+        (root, layers)
+    }
+
+    #[test]
+    fn hashing_reads_every_blob_once_and_inspect_only_the_documents() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, layers) = fixture(t.path());
+        let (cat, read) = scan(&root, true, Limits::default());
+        assert_eq!(read, cat.total_bytes());
+        assert!(cat.blobs.values().all(|b| b.actual.is_some()));
+
+        let (cat, read) = scan(&root, false, Limits::default());
+        let layer_bytes: u64 = layers.iter().map(|d| cat.blobs[d].size).sum();
+        assert_eq!(read, cat.total_bytes() - layer_bytes);
+        for d in &layers {
+            assert!(matches!(cat.blobs[d].content, Content::NotRead), "{d}");
+        }
+        let i = crate::verify::check(&cat, &[], &Limits::default());
+        assert!(i.failures.is_empty(), "{:?}", i.failures);
+        assert_eq!(i.images.len(), 1);
+        assert_eq!(i.images[0].platforms.len(), 2);
+    }
+
+    #[test]
+    fn a_size_that_contradicts_every_descriptor_is_not_read() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, layers) = fixture(t.path());
+        let huge = 1 << 40;
+        fs::OpenOptions::new()
+            .write(true)
+            .open(root.join(blob_path(&layers[0])))
+            .unwrap()
+            .set_len(huge)
+            .unwrap();
+        let (cat, read) = scan(&root, true, Limits::default());
+        assert!(read < 1 << 20, "{read} bytes read");
+        let e = &cat.blobs[&layers[0]];
+        assert_eq!(e.size, huge);
+        assert!(e.actual.is_none());
+        let i = crate::verify::check(&cat, &[], &Limits::default());
+        assert!(i.failed.contains(&layers[0]));
+        assert!(i
+            .failures
+            .iter()
+            .any(|f| f.code == Code::SizeMismatch
+                && f.digest.as_deref() == Some(&layers[0].to_string())));
+    }
+
+    #[test]
+    fn an_unread_blob_the_walk_does_not_reach_still_fails() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, layers) = fixture(t.path());
+        fs::OpenOptions::new()
+            .write(true)
+            .open(root.join(blob_path(&layers[0])))
+            .unwrap()
+            .set_len(70 << 10)
+            .unwrap();
+        // The walk stops at the platform manifests (nested too deep); the scan does not.
+        let limits = Limits {
+            max_depth: 0,
+            ..Limits::default()
+        };
+        let (cat, _) = scan(&root, true, limits.clone());
+        assert!(cat.blobs[&layers[0]].actual.is_none());
+        let i = crate::verify::check(&cat, &[], &limits);
+        assert!(i.failures.iter().any(|f| f.code == Code::NestingTooDeep));
+        assert!(i.failed.contains(&layers[0]));
+        assert!(i.failures.iter().any(|f| f.code == Code::SizeMismatch
+            && f.digest.as_deref() == Some(&layers[0].to_string())
+            && f.message.contains("no descriptor naming it")));
+    }
+
+    #[test]
+    fn small_files_over_the_limit_are_refused_by_their_size() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, _) = fixture(t.path());
+        let huge = 50 << 30;
+        fs::OpenOptions::new()
+            .write(true)
+            .open(root.join(INDEX_JSON))
+            .unwrap()
+            .set_len(huge)
+            .unwrap();
+        let (cat, read) = scan(&root, true, Limits::default());
+        assert!(matches!(cat.index_json, Some(Small::TooLarge(n)) if n == huge));
+        // Nothing names the blobs now: each is read once, as unreferenced content.
+        assert_eq!(read, cat.total_bytes());
+    }
 }

@@ -6,6 +6,7 @@
 pub(crate) mod catalog;
 mod dir;
 pub mod model;
+mod regular;
 mod stream;
 mod write;
 
@@ -15,6 +16,7 @@ pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };
 pub use dir::{scan_dir, ScanError};
+pub use regular::{open_regular, OpenError};
 pub use stream::scan_stream;
 pub use write::{write_atomic, LayoutWriter};
 

@@ -170,11 +170,19 @@ impl<'a> Walker<'a> {
             self.mark_failed(&d);
         }
         if entry.size != desc.size {
+            let unread = if matches!(entry.content, Content::NotRead | Content::TooLarge)
+                && entry.actual.is_none()
+                && self.cat.hashed
+            {
+                " (not read: its size already differs)"
+            } else {
+                ""
+            };
             self.fail(
                 Finding::new(
                     Code::SizeMismatch,
                     format!(
-                        "descriptor says {} bytes, blob has {}",
+                        "descriptor says {} bytes, blob has {}{unread}",
                         desc.size, entry.size
                     ),
                 )
@@ -182,6 +190,10 @@ impl<'a> Walker<'a> {
                 .path(path.clone()),
             );
             self.mark_failed(&d);
+            if matches!(entry.content, Content::NotRead) {
+                // The directory scan did not read it because of this very difference.
+                return Some(d);
+            }
         }
         let mt = desc.media_type();
         let kind = match model::kind_of(mt) {
@@ -293,6 +305,17 @@ impl<'a> Walker<'a> {
                     )
                     .digest(d)
                     .path(path),
+                );
+                self.mark_failed(d);
+                return;
+            }
+            Content::NotRead => {
+                // The scan reads every document a descriptor of the right size names, so this
+                // is not expected; failing closed all the same.
+                self.fail(
+                    Finding::new(Code::LimitExceeded, "document was not read by the scan")
+                        .digest(d)
+                        .path(path),
                 );
                 self.mark_failed(d);
                 return;
@@ -617,6 +640,23 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
     // tampered bundle), unless the check was narrowed to some images.
     if selection.is_empty() {
         for (d, b) in &cat.blobs {
+            // A blob a hashing scan left unread has a size some descriptor contradicts; when the
+            // walk did not reach it (that descriptor sits where the walk stops, such as past the
+            // nesting limit), it still fails rather than pass unhashed.
+            if cat.hashed && b.actual.is_none() && !w.reached.contains(d) {
+                w.failures.push(
+                    Finding::new(
+                        Code::SizeMismatch,
+                        format!(
+                            "{} bytes, which no descriptor naming it in the bundle states (not read)",
+                            b.size
+                        ),
+                    )
+                    .digest(d)
+                    .path(blob_name(d)),
+                );
+                w.failed.insert(d.clone());
+            }
             if b.mismatches(d) && !w.mismatch_reported.contains(d) {
                 let actual = b
                     .actual
