@@ -722,6 +722,25 @@ fn a_renamed_image_is_not_in_the_export_record() {
 }
 
 #[test]
+fn a_second_name_annotation_disagreeing_with_the_record_fails() {
+    // The name airlock judges (io.containerd.image.name) stays; the OCI ref.name other tools read
+    // is changed to a weaker scope.
+    let kit = Kit::new();
+    let b = kit.copy("two-names");
+    let list = entries(&b)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(REF) {
+                e["annotations"][REF_NAME] = json!(format!("{SCRATCH}:1"));
+            }
+            e
+        })
+        .collect();
+    set_entries(&b, list);
+    fails_with(&kit.verify(&b, &kit.pin), &["not_in_export_record"]);
+}
+
+#[test]
 fn a_substituted_image_under_the_known_name_is_not_in_the_export_record() {
     let kit = Kit::new();
     let b = kit.copy("substituted");

@@ -1104,13 +1104,32 @@ struct Ctx<'a> {
 
 /// The name an image is judged under: in pinned mode, the export record's, and only when the record
 /// gives this digest that name.
-fn name_of(image: &super::integrity::ImageInfo, names: &Names) -> Result<Option<String>, String> {
+fn name_of(
+    image: &super::integrity::ImageInfo,
+    entries: &[Descriptor],
+    names: &Names,
+) -> Result<Option<String>, String> {
     match names {
         Names::Annotations => Ok(image.reference.clone()),
         Names::Record(sources) => {
             let found = sources.iter().find(|(reference, digest)| {
                 digest == &image.digest && image.reference.as_deref() == Some(reference.as_str())
             });
+            // Every name annotation the entry carries must be the record's name: tools that read
+            // `org.opencontainers.image.ref.name` must not see another name than the one verified.
+            let entry = entries.iter().find(|e| {
+                e.digest == image.digest && e.reference() == image.reference.as_deref()
+            });
+            if let (Some((reference, _)), Some(e)) = (found, entry) {
+                for key in [model::REF_NAME, model::CONTAINERD_NAME] {
+                    if let Some(other) = e.annotations.get(key).filter(|v| *v != reference) {
+                        return Err(format!(
+                            "image {reference} ({}) also carries the name {other:?} ({key}), which the pinned export record does not give it",
+                            image.digest
+                        ));
+                    }
+                }
+            }
             match found {
                 Some((reference, _)) => Ok(Some(reference.clone())),
                 None => {
@@ -1170,7 +1189,7 @@ pub fn verify_images(
             failure: None,
             warnings: Vec::new(),
         };
-        let name = match name_of(image, &inputs.names) {
+        let name = match name_of(image, &entries, &inputs.names) {
             Ok(n) => n,
             Err(message) => {
                 res.failure = Some(SignatureFailure {
