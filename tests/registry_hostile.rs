@@ -566,3 +566,47 @@ fn an_identity_token_is_exchanged_through_the_refresh_token_grant() {
     assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 700);
     assert!(!format!("{:?}", c.credential(&repo(&h)).unwrap()).contains("r3fresh"));
 }
+
+/// A bundle of one image, `registry.example/app:v1`, with 1000-byte layers.
+fn v1_layout(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = dir.join("layout");
+    airlock::fixture::generate(
+        &root,
+        &airlock::fixture::Spec {
+            reference: "registry.example/app:v1".into(),
+            layer_size: 1000,
+            referrer: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn errors_print_each_cause_once() {
+    // The OS error is the source of an error that also prints it: said once, not twice.
+    let t = tempfile::tempdir().unwrap();
+    let root = v1_layout(t.path());
+    let missing = t.path().join("no-such-dir");
+    let out = missing.join("out.tar");
+    for args in [
+        vec!["verify", missing.to_str().unwrap(), "--integrity-only"],
+        vec![
+            "export",
+            &format!("oci:{}", root.display()),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+        let r = crate::common::run_in(t.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("(os error 2)").count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
