@@ -584,6 +584,59 @@ fn v1_layout(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 #[test]
+fn a_refused_push_names_the_tag_asked_for_once() {
+    let t = tempfile::tempdir().unwrap();
+    let root = v1_layout(t.path());
+    for refused in ["upload", "tag"] {
+        let h = Hostile::start(move |req, _| {
+            let denied = || {
+                Reply::with(
+                    400,
+                    &[],
+                    r#"{"errors":[{"code":"DENIED","message":"not today"}]}"#,
+                )
+            };
+            match (req.method.as_str(), req.path.as_str()) {
+                // "tag": every blob is there already, manifests by digest are taken, the tag not.
+                ("HEAD", p) if p.contains("/blobs/") && refused == "tag" => Reply::status(200),
+                ("HEAD" | "GET", _) => Reply::status(404),
+                ("PUT", p) if p.contains("/manifests/sha256:") => {
+                    Reply::with(201, &[("Location", p)], Vec::new())
+                }
+                _ => denied(),
+            }
+        });
+        let r = crate::common::run_in(
+            t.path(),
+            &[
+                "import",
+                root.to_str().unwrap(),
+                "--to",
+                &h.host,
+                "--integrity-only",
+            ],
+        );
+        assert_eq!(r.code, 2, "{refused}: {}", r.stderr);
+        let err = r
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("{refused}: {}", r.stderr));
+        assert!(
+            err.contains(&format!("{}/app:v1", h.host)),
+            "{refused}: {err}"
+        );
+        assert!(!err.contains(":latest"), "{refused}: {err}");
+        assert_eq!(err.matches("not today").count(), 1, "{refused}: {err}");
+        if refused == "upload" {
+            assert!(err.contains("pushing blob sha256:"), "{err}");
+        } else {
+            assert!(err.contains("pushing manifest"), "{err}");
+        }
+    }
+}
+
+#[test]
 fn errors_print_each_cause_once() {
     // The OS error is the source of an error that also prints it: said once, not twice.
     let t = tempfile::tempdir().unwrap();

@@ -115,7 +115,8 @@ impl Registry {
         desc: &Descriptor,
         data: Box<dyn Read + Send>,
     ) -> Result<bool, RegistryError> {
-        let what = format!("pushing blob {} to {}", desc.digest, repo.whole());
+        // Blobs belong to the repository: no tag (a reference without one would print `:latest`).
+        let what = format!("pushing blob {} to {}", desc.digest, repo.repo_name());
         if self.blob_exists(repo, &desc.digest) {
             return Ok(false);
         }
