@@ -265,7 +265,11 @@ impl Pusher<'_> {
             return Ok(false);
         }
         let r = Registry::parse(repo)?;
-        if self.reg.blob_exists(&r, &d.to_string()) {
+        let exists = self
+            .reg
+            .blob_exists(&r, &d.to_string())
+            .map_err(|e| self.for_images(repo, e))?;
+        if exists {
             self.sum.blobs_skipped += 1;
             self.present
                 .entry(repo.to_owned())
@@ -285,7 +289,10 @@ impl Pusher<'_> {
                     .reg
                     .mount(&r, &Registry::parse(&from)?, &d.to_string())
                     .is_ok()
-                && self.reg.blob_exists(&r, &d.to_string())
+                && self
+                    .reg
+                    .blob_exists(&r, &d.to_string())
+                    .map_err(|e| self.for_images(repo, e))?
             {
                 self.sum.blobs_mounted += 1;
                 self.present
@@ -352,7 +359,7 @@ impl Pusher<'_> {
     ) -> Result<(), ImportError> {
         let by = tag.map_or_else(|| format!("{repo}@{digest}"), |t| format!("{repo}:{t}"));
         let r = Registry::parse(&by)?;
-        if !self.dry && self.reg.manifest_digest(&r).as_deref() == Some(digest) {
+        if !self.dry && self.reg.manifest_digest(&r)?.as_deref() == Some(digest) {
             self.sum.manifests_skipped += 1;
             return Ok(());
         }
