@@ -1,7 +1,9 @@
 //! The registry client against a hostile or broken server (an in-process HTTP/1.1 server,
 //! [`Hostile`]): what a real registry cannot be made to do. Wrong bytes for a digest, lying
 //! headers, oversized manifests, redirect loops, stalled connections, 503s, interrupted blobs,
-//! the Referrers API answering 200, the bearer-token handshake, and credentials across redirects.
+//! the Referrers API answering 200, the bearer-token handshake, credentials across redirects,
+//! and the deadlines: stalled and trickling blobs, manifests and tokens, upload answers, the
+//! command-line options; also the error text of a refused push and of an OS error.
 
 use std::time::{Duration, Instant};
 
@@ -565,4 +567,354 @@ fn an_identity_token_is_exchanged_through_the_refresh_token_grant() {
     let mut sink = Vec::new();
     assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 700);
     assert!(!format!("{:?}", c.credential(&repo(&h)).unwrap()).contains("r3fresh"));
+}
+
+/// The text of a [`RegistryError::TimedOut`], else a failure naming what came instead.
+fn timed_out(e: &RegistryError) -> String {
+    assert!(matches!(e, RegistryError::TimedOut { .. }), "{e:?}");
+    e.to_string()
+}
+
+#[test]
+fn a_stalled_blob_fails_within_the_retry_budget_naming_the_blob() {
+    // Headers, then silence: each attempt waits out the idle timeout (1 s), and the retries (as
+    // many as it likes) stop at the retry budget (3 s), not after 50 silences.
+    let body = data(1_000_000);
+    let desc = blob_desc(&body);
+    let h = Hostile::start(|_, _| Reply::StallBody { len: 1_000_000 });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(1),
+        50,
+        Duration::from_secs(3),
+        None,
+    );
+    let t = Instant::now();
+    let e = c.blob_to(&repo(&h), &desc, &mut Vec::new()).unwrap_err();
+    let took = t.elapsed();
+    let msg = timed_out(&e);
+    assert!(msg.contains(&desc.digest), "{msg}");
+    assert!(msg.contains(&format!("{}/app", h.host)), "{msg}");
+    assert!(msg.contains("stalled"), "{msg}");
+    assert!(msg.contains("0 of 1000000 bytes"), "{msg}");
+    assert!(
+        took >= Duration::from_millis(2900) && took < Duration::from_secs(9),
+        "{took:?}"
+    );
+    assert!(h.seen().len() >= 2, "retried on a new connection first");
+
+    // The default settings give up a stalled blob after one budget, about a minute, not 8.
+    let d = airlock::registry::Options::default();
+    assert_eq!(d.retry_budget, None);
+    assert_eq!(
+        airlock::registry::DEFAULT_RETRY_BUDGET,
+        Duration::from_secs(60)
+    );
+    assert!(airlock::registry::DEFAULT_TIMEOUT < airlock::registry::DEFAULT_RETRY_BUDGET);
+}
+
+#[test]
+fn a_trickling_blob_fails_its_deadline() {
+    // Never silent (1000 bytes every 100 ms), never done: 200 kB at 10 kB/s would take 20 s. At
+    // a minimum rate of 100 kB/s the blob may take 2 s (budget) + 2 s (size / rate).
+    let body = data(200_000);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |_, _| Reply::Trickle {
+        status: 200,
+        body: b.clone(),
+        chunk: 1000,
+        every: Duration::from_millis(100),
+    });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(1),
+        3,
+        Duration::from_secs(2),
+        Some(100_000),
+    );
+    let t = Instant::now();
+    let e = c
+        .blob_to_unhashed(&repo(&h), &desc, &mut Vec::new())
+        .unwrap_err();
+    let took = t.elapsed();
+    let msg = timed_out(&e);
+    assert!(msg.contains(&desc.digest), "{msg}");
+    assert!(msg.contains("deadline"), "{msg}");
+    assert!(
+        msg.contains("100000 B/s"),
+        "says how the deadline was set: {msg}"
+    );
+    assert!(
+        took >= Duration::from_millis(3900) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    assert_eq!(h.seen().len(), 1, "a deadline is final");
+}
+
+#[test]
+fn a_blob_that_stalls_midway_resumes_within_the_budget() {
+    let body = data(300_000);
+    let desc = blob_desc(&body);
+    let b = body.clone();
+    let h = Hostile::start(move |req, n| match (n, req.header("range")) {
+        (0, None) => Reply::StallAfter {
+            body: b.clone(),
+            send: 100_000,
+        },
+        (1, Some("bytes=100000-")) => Reply::with(
+            206,
+            &[("Content-Range", "bytes 100000-299999/300000")],
+            b[100_000..].to_vec(),
+        ),
+        other => panic!("unexpected request {n}: {other:?}"),
+    });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(1),
+        2,
+        Duration::from_secs(3),
+        None,
+    );
+    let t = Instant::now();
+    let mut sink = Vec::new();
+    assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 300_000);
+    assert!(sink == body);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert_eq!(h.seen().len(), 2);
+}
+
+#[test]
+fn stalled_manifests_and_tokens_fail_within_the_budget() {
+    // An idle timeout longer than the budget is cut to the budget: 2 s, whatever the retries.
+    let h = Hostile::start(|req, _| {
+        if req.path.starts_with("/token") || req.path.contains("/silent/") {
+            return Reply::Stall;
+        }
+        let challenge = format!(
+            "Bearer realm=\"http://{}/token\",service=\"hostile\"",
+            req.header("host").unwrap_or_default()
+        );
+        Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
+    });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(30),
+        20,
+        Duration::from_secs(2),
+        None,
+    );
+    for name in ["silent", "authed"] {
+        let r = Reference::parse(&format!("{}/{name}:v1", h.host)).unwrap();
+        let t = Instant::now();
+        let e = c.resolve(&r).unwrap_err();
+        let took = t.elapsed();
+        let msg = timed_out(&e);
+        assert!(
+            msg.starts_with(&format!("manifest {}/{name}:v1: stalled", h.host)),
+            "{msg}"
+        );
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+            "{name}: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn a_trickled_upload_answer_fails_by_the_budget() {
+    // The registry refuses the manifest, and sends its 10 MB error body 100 bytes at a time.
+    let h = Hostile::start(|req, _| {
+        if req.method == "PUT" {
+            Reply::Trickle {
+                status: 400,
+                body: vec![b'x'; 10 << 20],
+                chunk: 100,
+                every: Duration::from_millis(50),
+            }
+        } else {
+            Reply::status(404)
+        }
+    });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(1),
+        0,
+        Duration::from_secs(2),
+        None,
+    );
+    let r = Reference::parse(&format!("{}/app:v1", h.host)).unwrap();
+    let t = Instant::now();
+    let e = c
+        .push_manifest(&r, model::OCI_MANIFEST, &manifest_bytes())
+        .unwrap_err();
+    let took = t.elapsed();
+    let msg = timed_out(&e);
+    assert!(
+        msg.starts_with(&format!("pushing manifest {}/app:v1: deadline", h.host)),
+        "{msg}"
+    );
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}
+
+/// A bundle of one image, `registry.example/app:v1`, with 1000-byte layers.
+fn v1_layout(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = dir.join("layout");
+    airlock::fixture::generate(
+        &root,
+        &airlock::fixture::Spec {
+            reference: "registry.example/app:v1".into(),
+            layer_size: 1000,
+            referrer: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn a_refused_push_names_the_tag_asked_for_once() {
+    let t = tempfile::tempdir().unwrap();
+    let root = v1_layout(t.path());
+    for refused in ["upload", "tag"] {
+        let h = Hostile::start(move |req, _| {
+            let denied = || {
+                Reply::with(
+                    400,
+                    &[],
+                    r#"{"errors":[{"code":"DENIED","message":"not today"}]}"#,
+                )
+            };
+            match (req.method.as_str(), req.path.as_str()) {
+                // "tag": every blob is there already, manifests by digest are taken, the tag not.
+                ("HEAD", p) if p.contains("/blobs/") && refused == "tag" => Reply::status(200),
+                ("HEAD" | "GET", _) => Reply::status(404),
+                ("PUT", p) if p.contains("/manifests/sha256:") => {
+                    Reply::with(201, &[("Location", p)], Vec::new())
+                }
+                _ => denied(),
+            }
+        });
+        let r = crate::common::run_in(
+            t.path(),
+            &[
+                "import",
+                root.to_str().unwrap(),
+                "--to",
+                &h.host,
+                "--integrity-only",
+            ],
+        );
+        assert_eq!(r.code, 2, "{refused}: {}", r.stderr);
+        let err = r
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("{refused}: {}", r.stderr));
+        assert!(
+            err.contains(&format!("{}/app:v1", h.host)),
+            "{refused}: {err}"
+        );
+        assert!(!err.contains(":latest"), "{refused}: {err}");
+        assert_eq!(err.matches("not today").count(), 1, "{refused}: {err}");
+        if refused == "upload" {
+            assert!(err.contains("pushing blob sha256:"), "{err}");
+        } else {
+            assert!(err.contains("pushing manifest"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn errors_print_each_cause_once() {
+    // The OS error is the source of an error that also prints it: said once, not twice.
+    let t = tempfile::tempdir().unwrap();
+    let root = v1_layout(t.path());
+    let missing = t.path().join("no-such-dir");
+    let out = missing.join("out.tar");
+    for args in [
+        vec!["verify", missing.to_str().unwrap(), "--integrity-only"],
+        vec![
+            "export",
+            &format!("oci:{}", root.display()),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+        let r = crate::common::run_in(t.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.matches("(os error 2)").count(),
+            1,
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn export_and_import_take_the_network_deadlines_from_the_command_line() {
+    let t = tempfile::tempdir().unwrap();
+    let root = v1_layout(t.path());
+    let h = Hostile::start(|_, _| Reply::Stall);
+    let src = format!("{}/app:v1", h.host);
+    let out = t.path().join("out.tar");
+    for args in [
+        vec![
+            "export",
+            &src,
+            "-o",
+            out.to_str().unwrap(),
+            "--plain-http",
+            &h.host,
+            "--network-timeout",
+            "2",
+            "--min-rate",
+            "1M",
+        ],
+        vec![
+            "import",
+            root.to_str().unwrap(),
+            "--to",
+            &h.host,
+            "--integrity-only",
+            "--network-timeout",
+            "2",
+            "--min-rate",
+            "512KiB",
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
+        let t0 = Instant::now();
+        let r = crate::common::run_in(t.path(), &args);
+        let took = t0.elapsed();
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("stalled") || r.stderr.contains("deadline"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        // One budget (2 s), not one per blob checked or per retry.
+        assert!(took < Duration::from_secs(8), "{args:?}: {took:?}");
+        assert!(
+            r.stderr.contains("/app:v1"),
+            "names the image: {}",
+            r.stderr
+        );
+    }
+    let r = crate::common::run_in(
+        t.path(),
+        &[
+            "export",
+            &src,
+            "-o",
+            out.to_str().unwrap(),
+            "--min-rate",
+            "fast",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--min-rate"), "{}", r.stderr);
 }

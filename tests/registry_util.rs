@@ -286,6 +286,34 @@ pub fn client_for(
         registry_config: Some(config),
         timeout: Some(timeout),
         retries,
+        retry_budget: None,
+        min_rate: None,
+    })
+    .unwrap();
+    (reg, dir)
+}
+
+/// An anonymous plain-HTTP client for `host` with these clocks: the idle `timeout`, `retries` in
+/// a row, the retry `budget`, and the minimum rate (`None`: the default). The folder holds its
+/// empty docker config.
+pub fn client_clocked(
+    host: &str,
+    timeout: Duration,
+    retries: u32,
+    budget: Duration,
+    min_rate: Option<u64>,
+) -> (airlock::registry::Registry, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    fs::write(&config, "{}").unwrap();
+    let reg = airlock::registry::Registry::new(airlock::registry::Options {
+        plain_http: vec![host.to_owned()],
+        registry_config: Some(config),
+        timeout: Some(timeout),
+        retries,
+        retry_budget: Some(budget),
+        min_rate,
+        ..Default::default()
     })
     .unwrap();
     (reg, dir)
@@ -397,6 +425,17 @@ pub enum Reply {
     Stall,
     /// Sends the status line and headers (`Content-Length` of `len`), then stalls.
     StallBody { len: u64 },
+    /// Sends the status line and headers (`Content-Length` of `body.len()`) and the first `send`
+    /// bytes of `body`, then stalls.
+    StallAfter { body: Vec<u8>, send: usize },
+    /// Sends `status` and headers (`Content-Length` of `body.len()`), then `chunk` bytes of `body`
+    /// every `every`: never silent, never done in reasonable time.
+    Trickle {
+        status: u16,
+        body: Vec<u8>,
+        chunk: usize,
+        every: Duration,
+    },
 }
 
 impl Reply {
@@ -585,6 +624,29 @@ fn serve(
         Reply::StallBody { len } => {
             let r = conn.write_all(&head(200, &[], Some(len)));
             stall();
+            r
+        }
+        Reply::StallAfter { body, send } => {
+            let mut out = head(200, &[], Some(body.len() as u64));
+            out.extend_from_slice(&body[..send]);
+            let r = conn.write_all(&out).and_then(|()| conn.flush());
+            stall();
+            r
+        }
+        Reply::Trickle {
+            status,
+            body,
+            chunk,
+            every,
+        } => {
+            let mut r = conn.write_all(&head(status, &[], Some(body.len() as u64)));
+            for piece in body.chunks(chunk.max(1)) {
+                if r.is_err() || stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(every);
+                r = conn.write_all(piece).and_then(|()| conn.flush());
+            }
             r
         }
     };

@@ -59,6 +59,17 @@ pub struct ExportArgs {
     /// ~/.docker/config.json; credsStore and credHelpers are honoured).
     #[arg(long, value_name = "FILE")]
     pub registry_config: Option<PathBuf>,
+    /// Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob
+    /// of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns
+    /// this deadline off. Default 256K.
+    #[cfg(feature = "pull")]
+    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = crate::registry::parse_rate)]
+    pub min_rate: Option<u64>,
+    /// Retry budget: the longest a registry request may go without progress, all retries
+    /// included; a stalled registry fails after this long. Default 60.
+    #[cfg(feature = "pull")]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub network_timeout: Option<u64>,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -132,6 +143,8 @@ fn registry_client(
         registry_config: a.registry_config.clone(),
         timeout: None,
         retries: 3,
+        retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
+        min_rate: a.min_rate,
     };
     Ok(Some(std::rc::Rc::new(crate::registry::Registry::new(
         opts,

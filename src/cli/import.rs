@@ -45,6 +45,15 @@ pub struct ImportArgs {
     /// Docker config.json with registry credentials.
     #[arg(long, value_name = "FILE")]
     pub registry_config: Option<PathBuf>,
+    /// Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob
+    /// of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns
+    /// this deadline off. Default 256K.
+    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = crate::registry::parse_rate)]
+    pub min_rate: Option<u64>,
+    /// Retry budget: the longest a registry request may go without progress, all retries
+    /// included; a stalled registry fails after this long. Default 60.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub network_timeout: Option<u64>,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -132,6 +141,8 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         registry_config: a.registry_config.clone(),
         timeout: None,
         retries: 3,
+        retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
+        min_rate: a.min_rate,
     };
     let reg = crate::registry::Registry::new(options.clone())?;
     // A second client uploads independent blobs side by side.

@@ -37,6 +37,15 @@ pub enum ImportError {
     /// The registry refused.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The registry refused a blob of the images named (`REPO:TAG` as asked for; a blob belongs to
+    /// its repository, so the registry's own error names no tag).
+    #[error("importing {images}: {error}")]
+    ForImages {
+        /// The target names the blob was pushed for.
+        images: String,
+        /// The registry's error.
+        error: RegistryError,
+    },
     /// Local I/O.
     #[error("{0}")]
     Io(String),
@@ -235,15 +244,32 @@ struct Pusher<'a> {
     present: BTreeMap<String, BTreeSet<Digest>>,
     dry: bool,
     lines: Vec<String>,
+    /// The target names (`REPO:TAG`, or `REPO@DIGEST` untagged) by repository, for errors.
+    targets: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Pusher<'_> {
+    /// A registry error about a blob of `repo`, naming the images it was for.
+    fn for_images(&self, repo: &str, error: RegistryError) -> ImportError {
+        match self.targets.get(repo) {
+            Some(names) => ImportError::ForImages {
+                images: names.iter().cloned().collect::<Vec<_>>().join(", "),
+                error,
+            },
+            None => error.into(),
+        }
+    }
+
     fn need_blob(&mut self, repo: &str, d: &Digest) -> Result<bool, ImportError> {
         if self.present.get(repo).is_some_and(|s| s.contains(d)) {
             return Ok(false);
         }
         let r = Registry::parse(repo)?;
-        if self.reg.blob_exists(&r, &d.to_string()) {
+        let exists = self
+            .reg
+            .blob_exists(&r, &d.to_string())
+            .map_err(|e| self.for_images(repo, e))?;
+        if exists {
             self.sum.blobs_skipped += 1;
             self.present
                 .entry(repo.to_owned())
@@ -263,7 +289,10 @@ impl Pusher<'_> {
                     .reg
                     .mount(&r, &Registry::parse(&from)?, &d.to_string())
                     .is_ok()
-                && self.reg.blob_exists(&r, &d.to_string())
+                && self
+                    .reg
+                    .blob_exists(&r, &d.to_string())
+                    .map_err(|e| self.for_images(repo, e))?
             {
                 self.sum.blobs_mounted += 1;
                 self.present
@@ -307,7 +336,7 @@ impl Pusher<'_> {
                     {
                         return Err(ImportError::Changed(d.to_string()));
                     }
-                    return Err(e.into());
+                    return Err(self.for_images(repo, e));
                 }
             }
         }
@@ -330,7 +359,7 @@ impl Pusher<'_> {
     ) -> Result<(), ImportError> {
         let by = tag.map_or_else(|| format!("{repo}@{digest}"), |t| format!("{repo}:{t}"));
         let r = Registry::parse(&by)?;
-        if !self.dry && self.reg.manifest_digest(&r).as_deref() == Some(digest) {
+        if !self.dry && self.reg.manifest_digest(&r)?.as_deref() == Some(digest) {
             self.sum.manifests_skipped += 1;
             return Ok(());
         }
@@ -415,6 +444,7 @@ pub fn import(
         present: BTreeMap::new(),
         dry: dry_run,
         lines: Vec::new(),
+        targets: BTreeMap::new(),
     };
 
     // 1. Which manifests go where, and which blobs each repository needs.
@@ -492,6 +522,10 @@ pub fn import(
             sd.annotations = doc.annotations.clone();
             signatures.push(sd);
         }
+        p.targets.entry(repo.clone()).or_default().insert(
+            tag.as_ref()
+                .map_or_else(|| format!("{repo}@{}", e.digest), |t| format!("{repo}:{t}")),
+        );
         jobs.push(Job {
             repo,
             tag,
@@ -530,6 +564,7 @@ pub fn import(
                     lane.push(j);
                 }
             }
+            let targets = &p.targets;
             let results: Vec<Result<Pusher<'_>, ImportError>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = workers
                     .iter()
@@ -542,6 +577,7 @@ pub fn import(
                                 present: BTreeMap::new(),
                                 dry: dry_run,
                                 lines: Vec::new(),
+                                targets: targets.clone(),
                             };
                             for (d, desc, repo) in lane {
                                 let path = root.join(blob_path(d));

@@ -67,12 +67,22 @@ pub enum RegistryError {
         /// The registry's error codes and messages, clipped.
         message: String,
     },
-    /// The connection failed, timed out, dropped, or redirected too often (after retries).
+    /// The connection failed, timed out (one silence longer than [`super::Options::timeout`]),
+    /// dropped, or redirected too often (after retries).
     #[error("{url}: {reason}")]
     Transport {
         /// The request.
         url: String,
         /// What happened.
+        reason: String,
+    },
+    /// A request that went without progress for the whole retry budget ("stalled"), or a blob
+    /// that was not complete by its deadline ("deadline"): see [`super::Options`]. Final.
+    #[error("{what}: {reason}")]
+    TimedOut {
+        /// The blob or manifest and its repository (`blob sha256:... of registry/repo`).
+        what: String,
+        /// Why, with the numbers: time, bytes, attempts, the last failure.
         reason: String,
     },
     /// A response larger than airlock accepts for its kind (4 MiB for manifests and indexes).

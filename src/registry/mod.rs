@@ -20,6 +20,11 @@
 //! - 408, 429, 5xx, timeouts and dropped connections are retried with exponential backoff
 //!   (`Retry-After` honoured); everything else fails at once with a typed [`RegistryError`] naming
 //!   the URL;
+//! - nothing waits without end: a request that goes without progress for the retry budget (all
+//!   attempts and waits included; 60 s by default) fails as stalled, a blob that does not arrive
+//!   within the budget plus its size at the minimum rate (256 KiB/s by default) fails its deadline,
+//!   and uploads have the same deadlines ([`Options`]; [`RegistryError::TimedOut`] names the blob
+//!   or manifest and the reason);
 //! - authentication answers the registry's own `WWW-Authenticate` challenge (basic, or a bearer
 //!   token from the challenge's realm, scoped to the repository); credentials come from the docker
 //!   `config.json` ([`auth`]) and are never printed; redirects are followed (at most 10) and drop
@@ -64,11 +69,38 @@ pub const ACCEPT: &[&str] = &[
 /// the same limit `verify` applies: [`crate::layout::Limits::max_manifest_bytes`]).
 pub const MAX_MANIFEST: u64 = 4 << 20;
 
-/// Default for [`Options::timeout`].
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default for [`Options::timeout`]: the connect timeout and the longest silence while reading
+/// one response. Shorter than the retry budget, so a silent connection is given up (and retried on
+/// a new one) before the budget is spent.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How to reach registries.
-#[derive(Clone, Debug, Default)]
+/// Default for [`Options::retry_budget`]: a stalled registry fails after about a minute.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(60);
+
+/// Default for [`Options::min_rate`], bytes per second: 256 KiB/s (2 Mbit/s), well below any link
+/// a registry is worth pulling from, so only a broken or hostile server misses it; a 1 GiB layer
+/// still has 60 s + 68 min.
+pub const DEFAULT_MIN_RATE: u64 = 256 << 10;
+
+/// Default for [`Options::retries`].
+pub const DEFAULT_RETRIES: u32 = 3;
+
+/// How to reach registries, and how long to wait for them.
+///
+/// **Deadlines.** Every request (manifest, token, referrers page, `HEAD`, each attempt of a blob)
+/// gives up on a connection silent for [`Options::timeout`] and tries again on a new one, at most
+/// [`Options::retries`] times in a row without progress. Over all attempts and the waits between
+/// them, a request may go without progress for at most the retry budget
+/// ([`Options::retry_budget`]): for a manifest, a token or a referrers page, whose only progress is
+/// its answer, that is its whole deadline; for a blob, every byte that arrives starts the budget
+/// again, so a dropped transfer resumes (`Range`) as long as data keeps coming, and a stalled one
+/// fails one budget after its last byte. On top of that, a blob of SIZE bytes must be complete
+/// within `retry_budget + SIZE / min_rate` of its first request, all attempts included, so a server
+/// that trickles bytes just fast enough to never look silent fails too. Uploads have the same
+/// deadlines (a manifest or mount: the budget; a blob: budget + size / rate). Both failures are
+/// [`RegistryError::TimedOut`], naming the blob or manifest and the registry, and saying
+/// "stalled" or "deadline".
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Hosts spoken to over plain HTTP: `HOST:PORT` matches that port, `HOST` every port.
     pub plain_http: Vec<String>,
@@ -77,13 +109,62 @@ pub struct Options {
     /// The docker `config.json` to take credentials from (default: `$DOCKER_CONFIG/config.json`,
     /// then `~/.docker/config.json`; a missing default file means anonymous).
     pub registry_config: Option<PathBuf>,
-    /// Connect timeout, the longest silence while reading, and the longest whole request for
-    /// manifests, tokens and referrers (default [`DEFAULT_TIMEOUT`]). Blobs have no total limit:
-    /// they may be large, and progress resets the silence timer.
+    /// Connect timeout and the longest silence while reading one response (default
+    /// [`DEFAULT_TIMEOUT`]; never more than the retry budget).
     pub timeout: Option<Duration>,
-    /// Retries after a transient failure (408, 429, 5xx, timeout, dropped connection). A blob
-    /// attempt that made progress does not use one up.
+    /// Retries after a transient failure (408, 429, 5xx, timeout, dropped connection), in a row:
+    /// a blob attempt that made progress does not use one up (default [`DEFAULT_RETRIES`]).
     pub retries: u32,
+    /// The retry budget: the longest one request may go without progress, all its attempts and
+    /// the waits between them included (default [`DEFAULT_RETRY_BUDGET`]).
+    pub retry_budget: Option<Duration>,
+    /// The slowest transfer accepted, in bytes per second: a blob must arrive within
+    /// `retry_budget + size / min_rate` (default [`DEFAULT_MIN_RATE`]; `Some(0)`: no size
+    /// deadline, only the retry budget).
+    pub min_rate: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            plain_http: Vec::new(),
+            ca_file: None,
+            registry_config: None,
+            timeout: None,
+            retries: DEFAULT_RETRIES,
+            retry_budget: None,
+            min_rate: None,
+        }
+    }
+}
+
+/// Parses a transfer rate for `--min-rate`: bytes per second, with an optional `K`, `M` or `G`
+/// suffix (powers of 1024; `KiB`, `MiB`, `GiB` and a trailing `/s` are accepted too).
+pub fn parse_rate(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("/s").unwrap_or(t).trim_end();
+    let t = t.strip_suffix('B').unwrap_or(t);
+    let t = t.strip_suffix('i').unwrap_or(t);
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (t.get(..i).unwrap_or(""), 10),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (t.get(..i).unwrap_or(""), 20),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (t.get(..i).unwrap_or(""), 30),
+        _ => (t, 0),
+    };
+    let n: u64 = num.trim().parse().map_err(|_| {
+        format!("{s:?} is not a rate: bytes per second, optionally with a K, M or G suffix")
+    })?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// `256 KiB/s`-style rates.
+pub(crate) fn rate_text(bytes_per_sec: u64) -> String {
+    match bytes_per_sec {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB/s", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB/s", n >> 10),
+        n => format!("{n} B/s"),
+    }
 }
 
 /// A registry client. Cheap calls, one HTTP connection pool, one token cache; `Sync`, so calls may
@@ -93,8 +174,13 @@ pub struct Registry {
     http: reqwest::Client,
     pusher: oci_client::Client,
     plain_http: Vec<String>,
+    /// Idle (per read) and connect timeout.
     timeout: Duration,
     retries: u32,
+    /// The retry budget ([`Options::retry_budget`]).
+    budget: Duration,
+    /// Bytes per second; 0: no size deadline.
+    min_rate: u64,
     docker_config: Option<auth::DockerConfig>,
     /// Credentials looked up so far, by config key (helpers run once per registry).
     creds: Mutex<HashMap<String, Option<Credential>>>,
@@ -108,6 +194,8 @@ impl std::fmt::Debug for Registry {
             .field("plain_http", &self.plain_http)
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
+            .field("budget", &self.budget)
+            .field("min_rate", &self.min_rate)
             .finish_non_exhaustive()
     }
 }
@@ -116,7 +204,8 @@ impl Registry {
     /// A client with `opts`. Reads `ca_file` and the docker configuration now, so a bad file is
     /// reported before any network traffic.
     pub fn new(opts: Options) -> Result<Self, RegistryError> {
-        let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let budget = opts.retry_budget.unwrap_or(DEFAULT_RETRY_BUDGET);
+        let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT).min(budget);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -138,6 +227,8 @@ impl Registry {
             plain_http: opts.plain_http,
             timeout,
             retries: opts.retries,
+            budget,
+            min_rate: opts.min_rate.unwrap_or(DEFAULT_MIN_RATE),
             docker_config,
             creds: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
@@ -259,9 +350,105 @@ impl crate::export::Fetch for RegistryFetch {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_client_can_be_shared_between_threads() {
         fn send_sync<T: Send + Sync>() {}
         send_sync::<super::Registry>();
+    }
+
+    /// A client with `opts` and no docker config.
+    fn client(opts: Options) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        std::fs::write(&config, "{}").unwrap();
+        Registry::new(Options {
+            registry_config: Some(config),
+            ..opts
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_default_deadlines_are_the_documented_ones() {
+        let r = client(Options::default());
+        assert_eq!(r.budget, Duration::from_secs(60));
+        assert_eq!(r.min_rate, 256 * 1024);
+        assert_eq!(r.timeout, Duration::from_secs(20));
+        assert_eq!(r.retries, 3);
+        assert!(
+            r.timeout < r.budget,
+            "a silence is retried before the budget ends"
+        );
+        // A blob may take the budget plus its size at the minimum rate.
+        assert_eq!(r.blob_allowance(0), Some(Duration::from_secs(60)));
+        assert_eq!(
+            r.blob_allowance(1 << 30),
+            Some(Duration::from_secs(60 + 4096))
+        );
+        assert_eq!(
+            r.allowance_text(256 << 20),
+            "60 s + 268435456 bytes at 256 KiB/s = 1084 s"
+        );
+
+        // What README and --help say.
+        let readme = include_str!("../../README.md")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for words in [
+            "`--network-timeout SECONDS`, default 60",
+            "`--min-rate BYTES_PER_SEC`, default 256K",
+            "A connection silent for 20 s",
+            "at most three times in a row",
+        ] {
+            assert!(readme.contains(words), "README lacks {words:?}");
+        }
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        for cmd in ["export", "import"] {
+            let sub = cli.find_subcommand(cmd).unwrap();
+            for (arg, words) in [
+                ("min_rate", "Default 256K"),
+                ("network_timeout", "Default 60"),
+            ] {
+                let a = sub.get_arguments().find(|a| a.get_id() == arg).unwrap();
+                let help = a.get_help().unwrap().to_string();
+                assert!(help.contains(words), "{cmd} --{arg}: {help}");
+            }
+        }
+
+        // Configured: a shorter idle timeout than the budget is kept, a longer one cut to it.
+        let r = client(Options {
+            timeout: Some(Duration::from_secs(90)),
+            retry_budget: Some(Duration::from_secs(5)),
+            min_rate: Some(0),
+            ..Options::default()
+        });
+        assert_eq!(r.timeout, Duration::from_secs(5));
+        assert_eq!(r.blob_allowance(u64::MAX), None, "0: no size deadline");
+    }
+
+    #[test]
+    fn rates_parse_with_binary_suffixes() {
+        for (text, want) in [
+            ("1048576", 1 << 20),
+            ("512K", 512 << 10),
+            ("512k", 512 << 10),
+            ("1M", 1 << 20),
+            ("1MiB", 1 << 20),
+            ("2 MiB/s", 2 << 20),
+            ("1G", 1 << 30),
+            ("0", 0),
+        ] {
+            assert_eq!(parse_rate(text), Ok(want), "{text}");
+        }
+        for bad in ["", "fast", "1T", "-1", "1.5M", "99999999999999G", "M"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(rate_text(256 << 10), "256 KiB/s");
+        assert_eq!(rate_text(3 << 20), "3 MiB/s");
+        assert_eq!(rate_text(100_000), "100000 B/s");
     }
 }

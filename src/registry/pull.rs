@@ -1,13 +1,14 @@
 //! The pull side: manifests by tag or digest, blobs, referrers.
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{
     HeaderMap, ACCEPT as ACCEPT_HEADER, CONTENT_RANGE, CONTENT_TYPE, LINK, RANGE,
 };
 use reqwest::StatusCode;
 
-use super::transport::{backoff, read_capped, transport_fail, Fail};
+use super::transport::{backoff, past, read_capped, secs, transport_fail, within, Fail};
 use super::{Reference, Registry, RegistryError, ACCEPT, MAX_MANIFEST};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::layout::model::{self, Descriptor, Document, Kind};
@@ -101,12 +102,48 @@ fn manifest_media_type(
     Ok(mt)
 }
 
-/// Progress of one blob across attempts.
-struct BlobProgress<'a> {
+/// True for a failure that got no answer from the registry at all (connection, silence), after
+/// retries: what "does the registry have it?" cannot turn into "no".
+fn unreachable(e: &RegistryError) -> bool {
+    matches!(
+        e,
+        RegistryError::TimedOut { .. } | RegistryError::Transport { .. }
+    )
+}
+
+/// One blob download across its attempts: where the bytes go, how far it got, and its clocks.
+struct BlobRun<'a> {
     /// `None` when the caller hashes what it receives.
     hasher: Option<Hasher>,
     written: u64,
     out: &'a mut dyn Write,
+    /// The descriptor's size.
+    size: u64,
+    /// `blob sha256:... of registry/repo`, for errors.
+    what: String,
+    start: Instant,
+    /// When the whole blob must be complete (`None`: no minimum rate).
+    deadline: Option<Instant>,
+    /// When the last bytes arrived (or the download began).
+    last_progress: Instant,
+    attempts: u32,
+    /// The last failure that was retried.
+    last: Option<RegistryError>,
+}
+
+impl BlobRun<'_> {
+    /// One retry budget after the last bytes.
+    fn stall_limit(&self, budget: Duration) -> Option<Instant> {
+        self.last_progress.checked_add(budget)
+    }
+
+    /// The earlier of the deadline and the stall limit: no await of an attempt lasts longer.
+    fn limit(&self, budget: Duration) -> Option<Instant> {
+        match (self.deadline, self.stall_limit(budget)) {
+            (Some(d), Some(s)) => Some(d.min(s)),
+            (d, s) => d.or(s),
+        }
+    }
 }
 
 impl Registry {
@@ -124,7 +161,8 @@ impl Registry {
             (None, Some(t)) => t.to_owned(),
             (None, None) => "latest".to_owned(),
         };
-        self.retrying(|| self.get_manifest(r, &target, r.digest(), ACCEPT))
+        let what = format!("manifest {}", r.whole());
+        self.retrying(&what, || self.get_manifest(r, &target, r.digest(), ACCEPT))
     }
 
     /// The manifest or index `digest` in `repo`'s repository: its media type and exact bytes,
@@ -135,8 +173,10 @@ impl Registry {
         digest: &Digest,
     ) -> Result<(String, Vec<u8>), RegistryError> {
         let target = digest.to_string();
-        let (desc, bytes) =
-            self.retrying(|| self.get_manifest(repo, &target, Some(digest), ACCEPT))?;
+        let what = format!("manifest {digest} of {}", repo.repo_name());
+        let (desc, bytes) = self.retrying(&what, || {
+            self.get_manifest(repo, &target, Some(digest), ACCEPT)
+        })?;
         Ok((desc.media_type.unwrap_or_default(), bytes))
     }
 
@@ -151,9 +191,7 @@ impl Registry {
         let accept = accept.join(", ");
         let resp = self
             .send(r, &url, |c| {
-                c.get(&url)
-                    .header(ACCEPT_HEADER, accept.as_str())
-                    .timeout(self.timeout)
+                c.get(&url).header(ACCEPT_HEADER, accept.as_str())
             })
             .await?;
         if !resp.status().is_success() {
@@ -221,7 +259,9 @@ impl Registry {
     ///
     /// Never more than `desc.size` bytes reach `out`. A dropped or stalled connection resumes
     /// with `Range: bytes=N-` (when the registry answers the whole blob instead, the first N bytes
-    /// are skipped); a blob that does not hash to its digest fails with
+    /// are skipped), for as long as bytes keep arriving: a retry budget without any, or the blob's
+    /// deadline (budget + size at the minimum rate, see [`super::Options`]), ends it with
+    /// [`RegistryError::TimedOut`]. A blob that does not hash to its digest fails with
     /// [`RegistryError::DigestMismatch`] after `out` received it, so the caller must stage what
     /// it writes and commit only on success (as `export`'s sinks do).
     pub fn blob_to(
@@ -262,34 +302,51 @@ impl Registry {
             self.base(repo),
             repo.repository()
         );
-        let mut p = BlobProgress {
+        let start = Instant::now();
+        let mut run = BlobRun {
             hasher: hash.then(|| Hasher::new(digest.algorithm())),
             written: 0,
             out,
+            size: desc.size,
+            what: format!("blob {digest} of {}", repo.repo_name()),
+            start,
+            deadline: self
+                .blob_allowance(desc.size)
+                .and_then(|a| start.checked_add(a)),
+            last_progress: start,
+            attempts: 0,
+            last: None,
         };
+        // Failed attempts in a row without progress.
         let mut failures = 0;
         loop {
-            let before = p.written;
+            let before = run.written;
+            run.attempts += 1;
             let res = self
                 .rt
-                .block_on(self.blob_attempt(repo, &url, &digest, desc.size, &mut p));
+                .block_on(self.blob_attempt(repo, &url, &digest, &mut run));
             match res {
                 Ok(()) => break,
                 Err(Fail::Fatal(e)) => return Err(e),
                 Err(Fail::Retry { err, after }) => {
-                    if p.written > before {
+                    if run.written > before {
                         failures = 0;
                     }
                     if failures >= self.retries {
                         return Err(err);
                     }
-                    std::thread::sleep(backoff(failures, after));
+                    let wait = backoff(failures, after);
+                    run.last = Some(err);
+                    if past(run.limit(self.budget), wait) {
+                        return Err(self.blob_expired(&run));
+                    }
+                    std::thread::sleep(wait);
                     failures += 1;
                 }
             }
         }
-        let Some(hasher) = p.hasher else {
-            return Ok(p.written);
+        let Some(hasher) = run.hasher else {
+            return Ok(run.written);
         };
         let (actual, n) = hasher.finish();
         if actual != digest {
@@ -302,25 +359,68 @@ impl Registry {
         Ok(n)
     }
 
+    /// The error of a blob that ran out of time: past its deadline, or a whole retry budget
+    /// without a byte.
+    fn blob_expired(&self, run: &BlobRun<'_>) -> RegistryError {
+        let by_deadline = match (run.deadline, run.stall_limit(self.budget)) {
+            (Some(d), Some(s)) => d <= s,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let got = format!(
+            "{} of {} bytes received in {} over {} attempt(s)",
+            run.written,
+            run.size,
+            secs(run.start.elapsed()),
+            run.attempts
+        );
+        let last = run
+            .last
+            .as_ref()
+            .map(|e| format!("; the last failure: {e}"))
+            .unwrap_or_default();
+        let reason = if by_deadline {
+            format!(
+                "deadline passed: {got}; a blob of this size must arrive within {}{last}",
+                self.allowance_text(run.size)
+            )
+        } else {
+            format!(
+                "stalled: no data for {} (the retry budget); {got}{last}",
+                secs(self.budget)
+            )
+        };
+        RegistryError::TimedOut {
+            what: run.what.clone(),
+            reason,
+        }
+    }
+
     async fn blob_attempt(
         &self,
         r: &Reference,
         url: &str,
         digest: &Digest,
-        size: u64,
-        p: &mut BlobProgress<'_>,
+        run: &mut BlobRun<'_>,
     ) -> Result<(), Fail> {
-        let offset = p.written;
-        let mut resp = self
-            .send(r, url, |c| {
+        let offset = run.written;
+        let size = run.size;
+        let sent = within(
+            run.limit(self.budget),
+            self.send(r, url, |c| {
                 let req = c.get(url);
                 if offset > 0 {
                     req.header(RANGE, format!("bytes={offset}-"))
                 } else {
                     req
                 }
-            })
-            .await?;
+            }),
+        )
+        .await;
+        let Some(sent) = sent else {
+            return Err(Fail::Fatal(self.blob_expired(run)));
+        };
+        let mut resp = sent?;
         let proto = |reason: String| {
             Fail::Fatal(RegistryError::Protocol {
                 url: url.to_owned(),
@@ -357,7 +457,13 @@ impl Registry {
             s if s.is_success() => {
                 return Err(proto(format!("HTTP {} where 200 was expected", s.as_u16())))
             }
-            _ => return Err(self.status_fail(r, url, resp).await),
+            _ => {
+                return Err(
+                    within(run.limit(self.budget), self.status_fail(r, url, resp))
+                        .await
+                        .unwrap_or_else(|| Fail::Fatal(self.blob_expired(run))),
+                )
+            }
         };
         // Never trusted alone: the header can only fail a fetch, the bytes decide a success.
         if let Some(h) = header_digest(resp.headers()) {
@@ -367,7 +473,16 @@ impl Registry {
                 )));
             }
         }
-        while let Some(chunk) = resp.chunk().await.map_err(|e| transport_fail(url, &e))? {
+        loop {
+            let next = match within(run.limit(self.budget), resp.chunk()).await {
+                Some(next) => next.map_err(|e| transport_fail(url, &e))?,
+                None => return Err(Fail::Fatal(self.blob_expired(run))),
+            };
+            let Some(chunk) = next else {
+                break;
+            };
+            // Bytes arrived (skipped ones too: the connection is alive).
+            run.last_progress = Instant::now();
             let mut data: &[u8] = &chunk;
             if skip > 0 {
                 let k = usize::try_from(skip).unwrap_or(usize::MAX).min(data.len());
@@ -377,7 +492,7 @@ impl Registry {
             if data.is_empty() {
                 continue;
             }
-            let total = p.written.saturating_add(data.len() as u64);
+            let total = run.written.saturating_add(data.len() as u64);
             if total > size {
                 return Err(Fail::Fatal(RegistryError::SizeMismatch {
                     url: url.to_owned(),
@@ -385,19 +500,19 @@ impl Registry {
                     actual: total,
                 }));
             }
-            if let Some(h) = p.hasher.as_mut() {
+            if let Some(h) = run.hasher.as_mut() {
                 h.update(data);
             }
-            p.out.write_all(data).map_err(|e| RegistryError::Write {
+            run.out.write_all(data).map_err(|e| RegistryError::Write {
                 what: format!("blob {digest}"),
                 source: e,
             })?;
-            p.written = total;
+            run.written = total;
         }
-        if p.written < size {
+        if run.written < size {
             return Err(Fail::retry(RegistryError::Transport {
                 url: url.to_owned(),
-                reason: format!("the connection ended after {} of {size} bytes", p.written),
+                reason: format!("the connection ended after {} of {size} bytes", run.written),
             }));
         }
         Ok(())
@@ -416,11 +531,16 @@ impl Registry {
         digest: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>, RegistryError> {
-        let mut all = match self.retrying(|| self.referrers_api(repo, digest, artifact_type)) {
+        let what = format!("referrers of {digest} in {}", repo.repo_name());
+        let mut all = match self.retrying(&what, || self.referrers_api(repo, digest, artifact_type))
+        {
             Ok(v) => v,
             Err(RegistryError::NotFound { .. }) => {
                 let tag = Reference::referrers_tag(digest);
-                match self.retrying(|| self.get_manifest(repo, &tag, None, &[model::OCI_INDEX])) {
+                let what = format!("referrers tag {tag} of {}", repo.repo_name());
+                match self.retrying(&what, || {
+                    self.get_manifest(repo, &tag, None, &[model::OCI_INDEX])
+                }) {
                     Ok((desc, bytes)) => {
                         let url = format!(
                             "{}/v2/{}/manifests/{tag}",
@@ -473,9 +593,7 @@ impl Registry {
             let u = url.to_string();
             let resp = self
                 .send(r, &u, |c| {
-                    c.get(url.clone())
-                        .header(ACCEPT_HEADER, model::OCI_INDEX)
-                        .timeout(self.timeout)
+                    c.get(url.clone()).header(ACCEPT_HEADER, model::OCI_INDEX)
                 })
                 .await?;
             if resp.status() != StatusCode::OK {
@@ -515,29 +633,41 @@ impl Registry {
         }))
     }
 
-    /// Whether `repo`'s repository holds the blob `digest` (`HEAD`); any failure is "no".
-    pub fn blob_exists(&self, repo: &Reference, digest: &str) -> bool {
+    /// Whether `repo`'s repository holds the blob `digest` (`HEAD`). Any answer but a success is
+    /// "no" (the upload that follows says what is wrong); a registry that cannot be reached or
+    /// stays silent, after the retries or the retry budget, is an error
+    /// ([`RegistryError::Transport`], [`RegistryError::TimedOut`]), so that a stalled registry
+    /// costs one budget, not one per blob.
+    pub fn blob_exists(&self, repo: &Reference, digest: &str) -> Result<bool, RegistryError> {
         let Ok(d) = Digest::parse(digest) else {
-            return false;
+            return Ok(false);
         };
         let url = format!("{}/v2/{}/blobs/{d}", self.base(repo), repo.repository());
-        self.retrying(|| async {
-            let resp = self
-                .send(repo, &url, |c| c.head(&url).timeout(self.timeout))
-                .await?;
+        let what = format!("blob {d} of {}", repo.repo_name());
+        let found = self.retrying(&what, || async {
+            let resp = self.send(repo, &url, |c| c.head(&url)).await?;
             if resp.status().is_success() {
                 Ok(true)
             } else {
                 Err(self.status_fail(repo, &url, resp).await)
             }
-        })
-        .unwrap_or(false)
+        });
+        match found {
+            Ok(found) => Ok(found),
+            Err(e) if unreachable(&e) => Err(e),
+            Err(_) => Ok(false),
+        }
     }
 
     /// The digest of the manifest a tag or digest reference names now, computed from its bytes;
-    /// `None` when it does not exist or cannot be fetched.
-    pub fn manifest_digest(&self, reference: &Reference) -> Option<String> {
-        self.resolve(reference).ok().map(|(d, _)| d.digest)
+    /// `None` when it does not exist or cannot be fetched; an error when the registry cannot be
+    /// reached or stays silent (as for [`Registry::blob_exists`]).
+    pub fn manifest_digest(&self, reference: &Reference) -> Result<Option<String>, RegistryError> {
+        match self.resolve(reference) {
+            Ok((d, _)) => Ok(Some(d.digest)),
+            Err(e) if unreachable(&e) => Err(e),
+            Err(_) => Ok(None),
+        }
     }
 }
 

@@ -1,13 +1,17 @@
 //! The push side (what `import` uses), through `oci-client`: one streamed monolithic upload per
 //! blob, the upload `Location` host check, cross-repository mounts. Credentials are the same docker-config
-//! ones the pull side uses; `oci-client` runs its own challenge flow with them.
+//! ones the pull side uses; `oci-client` runs its own challenge flow with them. Each operation has
+//! the deadline the pull side has (`Options`): a blob its size at the minimum rate plus the retry
+//! budget, a manifest, a mount or the authentication the retry budget.
 
+use std::future::Future;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 
+use super::transport::{secs, within};
 use super::{Credential, Options, Reference, Registry, RegistryError};
 use crate::layout::model::Descriptor;
 
@@ -58,6 +62,38 @@ fn oci_ref(r: &Reference) -> oci_client::Reference {
 }
 
 impl Registry {
+    /// Runs an upload step to completion or until `allowance` has passed ([`RegistryError::TimedOut`]
+    /// naming `what`, with `how` saying how the allowance was computed).
+    fn push_within<T>(
+        &self,
+        what: &str,
+        allowance: Option<Duration>,
+        how: &str,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, RegistryError> {
+        let start = Instant::now();
+        let limit = allowance.and_then(|a| start.checked_add(a));
+        self.rt
+            .block_on(within(limit, fut))
+            .ok_or_else(|| RegistryError::TimedOut {
+                what: what.to_owned(),
+                reason: format!(
+                    "deadline passed: not done after {} ({how})",
+                    secs(start.elapsed())
+                ),
+            })
+    }
+
+    /// [`Registry::push_within`] with the retry budget as the deadline.
+    fn push_within_budget<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = T>,
+    ) -> Result<T, RegistryError> {
+        let how = format!("the retry budget of {}", secs(self.budget));
+        self.push_within(what, Some(self.budget), &how, fut)
+    }
+
     /// Credentials for uploads, handed to `oci-client`.
     fn push_auth(&self, r: &Reference, what: &str) -> Result<RegistryAuth, RegistryError> {
         match self.credential(r)? {
@@ -76,11 +112,11 @@ impl Registry {
     fn store_push_auth(&self, r: &Reference, what: &str) -> Result<(), RegistryError> {
         let auth = self.push_auth(r, what)?;
         let target = oci_ref(r);
-        self.rt.block_on(
+        self.push_within_budget(
+            what,
             self.pusher
                 .store_auth_if_needed(target.resolve_registry(), &auth),
-        );
-        Ok(())
+        )
     }
 
     /// Mounts a blob from another repository of the same registry (no bytes move).
@@ -96,15 +132,15 @@ impl Registry {
             repo.repository()
         );
         self.store_push_auth(repo, &what)?;
-        self.rt
-            .block_on(
-                self.pusher
-                    .mount_blob(&oci_ref(repo), &oci_ref(from), digest),
-            )
-            .map_err(|e| RegistryError::Push {
-                what,
-                message: e.to_string(),
-            })
+        self.push_within_budget(
+            &what,
+            self.pusher
+                .mount_blob(&oci_ref(repo), &oci_ref(from), digest),
+        )?
+        .map_err(|e| RegistryError::Push {
+            what,
+            message: e.to_string(),
+        })
     }
 
     /// Uploads a blob (streamed from `data`) unless the registry already has it; `true` when it
@@ -115,8 +151,9 @@ impl Registry {
         desc: &Descriptor,
         data: Box<dyn Read + Send>,
     ) -> Result<bool, RegistryError> {
-        let what = format!("pushing blob {} to {}", desc.digest, repo.whole());
-        if self.blob_exists(repo, &desc.digest) {
+        // Blobs belong to the repository: no tag (a reference without one would print `:latest`).
+        let what = format!("pushing blob {} to {}", desc.digest, repo.repo_name());
+        if self.blob_exists(repo, &desc.digest)? {
             return Ok(false);
         }
         self.store_push_auth(repo, &what)?;
@@ -131,17 +168,18 @@ impl Registry {
                 Err(e) => Some((Err(oci_client::errors::OciDistributionError::IoError(e)), r)),
             }
         });
-        self.rt
-            .block_on(self.pusher.push_blob_stream(
-                &oci_ref(repo),
-                stream,
-                &desc.digest,
-                Some(desc.size),
-            ))
-            .map_err(|e| RegistryError::Push {
-                what,
-                message: e.to_string(),
-            })?;
+        let how = self.allowance_text(desc.size);
+        self.push_within(
+            &what,
+            self.blob_allowance(desc.size),
+            &how,
+            self.pusher
+                .push_blob_stream(&oci_ref(repo), stream, &desc.digest, Some(desc.size)),
+        )?
+        .map_err(|e| RegistryError::Push {
+            what,
+            message: e.to_string(),
+        })?;
         Ok(true)
     }
 
@@ -158,15 +196,15 @@ impl Registry {
             what: what.clone(),
             message: e.to_string(),
         })?;
-        self.rt
-            .block_on(
-                self.pusher
-                    .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
-            )
-            .map_err(|e| RegistryError::Push {
-                what,
-                message: e.to_string(),
-            })?;
+        self.push_within_budget(
+            &what,
+            self.pusher
+                .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
+        )?
+        .map_err(|e| RegistryError::Push {
+            what,
+            message: e.to_string(),
+        })?;
         Ok(())
     }
 }

@@ -1,8 +1,9 @@
 //! HTTP underneath the pull side: the reqwest client, URLs, the authentication handshake, bounded
 //! body reads, and the classification of failures into "retry" and "give up".
 
+use std::future::Future;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -149,6 +150,34 @@ pub(crate) async fn read_capped(mut resp: Response, cap: u64, url: &str) -> Resu
     Ok(buf)
 }
 
+/// `60 s`, `2.5 s`: durations as errors print them.
+pub(crate) fn secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// Awaits `fut` until `limit` (without one: to the end); `None` when the limit came first.
+pub(crate) async fn within<T>(limit: Option<Instant>, fut: impl Future<Output = T>) -> Option<T> {
+    match limit {
+        Some(l) => tokio::time::timeout_at(tokio::time::Instant::from_std(l), fut)
+            .await
+            .ok(),
+        None => Some(fut.await),
+    }
+}
+
+/// True when waiting `wait` from now would reach `end`.
+pub(crate) fn past(end: Option<Instant>, wait: Duration) -> bool {
+    match (end, Instant::now().checked_add(wait)) {
+        (Some(e), Some(t)) => t >= e,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 /// Exponential backoff: 250 ms, 500 ms, 1 s, ... capped; the server's `Retry-After` when given.
 pub(crate) fn backoff(attempt: u32, after: Option<Duration>) -> Duration {
     after
@@ -175,25 +204,82 @@ impl Registry {
         format!("{scheme}://{host}")
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
-    pub(crate) fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, RegistryError>
+    /// Runs `attempt` until it succeeds, fails for good, or the retries or the retry budget are
+    /// spent. The budget bounds the whole request, every attempt and the waits between them: an
+    /// attempt still running when it ends is abandoned, and no wait is begun that would end after
+    /// it. Running out of it is [`RegistryError::TimedOut`] ("stalled"), naming `what`.
+    pub(crate) fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, RegistryError>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<T, Fail>>,
+        Fut: Future<Output = Result<T, Fail>>,
     {
+        let start = Instant::now();
+        let end = start.checked_add(self.budget);
         let mut n = 0;
+        let mut last: Option<RegistryError> = None;
         loop {
-            match self.rt.block_on(attempt()) {
-                Ok(v) => return Ok(v),
-                Err(Fail::Fatal(e)) => return Err(e),
-                Err(Fail::Retry { err, after }) => {
-                    if n >= self.retries {
-                        return Err(err);
-                    }
-                    std::thread::sleep(backoff(n, after));
-                    n += 1;
-                }
+            let (err, after) = match self.rt.block_on(within(end, attempt())) {
+                None => return Err(self.stalled(what, start, n + 1, last.as_ref())),
+                Some(Ok(v)) => return Ok(v),
+                Some(Err(Fail::Fatal(e))) => return Err(e),
+                Some(Err(Fail::Retry { err, after })) => (err, after),
+            };
+            if n >= self.retries {
+                return Err(err);
             }
+            let wait = backoff(n, after);
+            if past(end, wait) {
+                return Err(self.stalled(what, start, n + 1, Some(&err)));
+            }
+            std::thread::sleep(wait);
+            n += 1;
+            last = Some(err);
+        }
+    }
+
+    /// The error of a request that spent its retry budget without a result.
+    fn stalled(
+        &self,
+        what: &str,
+        start: Instant,
+        attempts: u32,
+        last: Option<&RegistryError>,
+    ) -> RegistryError {
+        RegistryError::TimedOut {
+            what: what.to_owned(),
+            reason: format!(
+                "stalled: no result within the retry budget of {} ({attempts} attempt(s) in {}{})",
+                secs(self.budget),
+                secs(start.elapsed()),
+                last.map(|e| format!("; the last: {e}")).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// How long a blob of `size` bytes may take, all attempts included: the retry budget plus
+    /// `size` at the minimum rate; `None` when there is no minimum rate.
+    pub(crate) fn blob_allowance(&self, size: u64) -> Option<Duration> {
+        if self.min_rate == 0 {
+            return None;
+        }
+        let nanos = u128::from(size) * 1_000_000_000 / u128::from(self.min_rate);
+        let transfer = Duration::new(
+            u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX),
+            u32::try_from(nanos % 1_000_000_000).unwrap_or(0),
+        );
+        self.budget.checked_add(transfer)
+    }
+
+    /// `60 s + 1073741824 bytes at 256 KiB/s = 4156 s`: how an allowance was computed, for errors.
+    pub(crate) fn allowance_text(&self, size: u64) -> String {
+        match self.blob_allowance(size) {
+            Some(total) => format!(
+                "{} + {size} bytes at {} = {}",
+                secs(self.budget),
+                super::rate_text(self.min_rate),
+                secs(total)
+            ),
+            None => "no deadline".into(),
         }
     }
 
@@ -381,7 +467,8 @@ impl Registry {
                 }
             }
         };
-        req = req.timeout(self.timeout);
+        // A fixed deadline (the enclosing request's retry budget bounds it too).
+        req = req.timeout(self.budget);
         let resp = req
             .send()
             .await
