@@ -1117,9 +1117,9 @@ fn name_of(
             });
             // Every name annotation the entry carries must be the record's name: tools that read
             // `org.opencontainers.image.ref.name` must not see another name than the one verified.
-            let entry = entries.iter().find(|e| {
-                e.digest == image.digest && e.reference() == image.reference.as_deref()
-            });
+            let entry = entries
+                .iter()
+                .find(|e| e.digest == image.digest && e.reference() == image.reference.as_deref());
             if let (Some((reference, _)), Some(e)) = (found, entry) {
                 for key in [model::REF_NAME, model::CONTAINERD_NAME] {
                     if let Some(other) = e.annotations.get(key).filter(|v| *v != reference) {
