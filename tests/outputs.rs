@@ -514,3 +514,24 @@ fn a_closed_or_broken_stdout_fails_the_export() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
 }
+
+#[test]
+fn the_output_folder_is_created_when_missing() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = small_layout(t.path());
+    for out in [
+        t.path().join("a/b/bundle"),
+        t.path().join("c/d/bundle.tar.zst"),
+    ] {
+        let r = export_layout(t.path(), &layout, &out, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(verify_json(&out, &[]).code, 0);
+        assert_eq!(
+            leftovers(
+                out.parent().unwrap(),
+                &[&out.file_name().unwrap().to_string_lossy()]
+            ),
+            Vec::<String>::new()
+        );
+    }
+}

@@ -118,6 +118,8 @@ pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
         return Ok(None);
     }
     let (parent, name) = staging::split(&o.path).map_err(out_err(&o.path))?;
+    // The folder that will hold the output may not exist yet (`-o exports/2026-12/bundle`).
+    std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
     let dir = staging::open_dir(&parent).map_err(out_err(&parent))?;
     let lock = staging::lock(&dir, &parent, &name).map_err(|e| match e {
         staging::LockError::Busy(..) => ExportError::Busy(e.to_string()),
