@@ -493,10 +493,9 @@ pub fn clean_stale(dir: &OwnedFd, parent: &Path, name: &str) -> io::Result<Optio
             continue;
         };
         let entry = String::from_utf8_lossy(&raw).into_owned();
-        let Some((kind, dev, ino, uid)) = stat_at(dir, OsStr::from_bytes(&raw))? else {
+        let Some((kind, _, _, uid)) = stat_at(dir, OsStr::from_bytes(&raw))? else {
             continue;
         };
-        let _ = (dev, ino);
         // Only what this user made; a planted link or someone else's file is left alone.
         if uid != me || kind == FileType::Symlink {
             continue;
@@ -509,8 +508,8 @@ pub fn clean_stale(dir: &OwnedFd, parent: &Path, name: &str) -> io::Result<Optio
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs() as i64);
             partials.push((mtime, entry));
-        } else if rest.starts_with(b"old-") && kind == FileType::Directory
-            || rest.starts_with(b"old-") && kind == FileType::RegularFile
+        } else if rest.starts_with(b"old-")
+            && matches!(kind, FileType::Directory | FileType::RegularFile)
         {
             if stat_at(dir, name)?.is_none() {
                 rename(dir, entry.as_str(), name)?;
