@@ -722,6 +722,20 @@ fn a_renamed_image_is_not_in_the_export_record() {
 }
 
 #[test]
+fn an_exported_image_dropped_from_the_bundle_fails() {
+    // The carrier removes the image's entry (its blobs stay); the signatures and the artifact are
+    // still there, so nothing else would notice what the export record promised.
+    let kit = Kit::new();
+    let b = kit.copy("dropped");
+    let list = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .collect();
+    set_entries(&b, list);
+    fails_with(&kit.verify(&b, &kit.pin), &["exported_image_missing"]);
+}
+
+#[test]
 fn a_second_name_annotation_disagreeing_with_the_record_fails() {
     // The name airlock judges (io.containerd.image.name) stays; the OCI ref.name other tools read
     // is changed to a weaker scope.
