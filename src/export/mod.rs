@@ -9,6 +9,8 @@
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
 pub mod crl;
+#[cfg(feature = "pull")]
+mod registry_source;
 mod sink;
 pub mod source;
 pub mod staging;
@@ -28,6 +30,8 @@ use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
 
+#[cfg(feature = "pull")]
+pub use registry_source::RegistryFetch;
 pub use sink::{prepare, Output, OutputKind, Target};
 pub use source::{Fetch, LayoutFetch, SourceRef};
 
@@ -841,7 +845,7 @@ pub fn open_source(
         #[cfg(feature = "pull")]
         SourceRef::Registry(r) => {
             let reg = registry.ok_or_else(|| ExportError::Usage("no registry client".into()))?;
-            let f = crate::registry::RegistryFetch::new(reg.clone(), r)
+            let f = RegistryFetch::new(reg.clone(), r)
                 .map_err(|e| ExportError::Usage(e.to_string()))?;
             Ok(Box::new(f))
         }
