@@ -25,7 +25,9 @@ use serde_json::{json, Value};
 use crate::digest::{Digest, Hasher};
 use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
-use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits, Progress};
+use crate::layout::{
+    referrers_tag_of, BlobEntry, BundleFormat, Catalog, Content, Limits, Progress,
+};
 use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
@@ -488,12 +490,15 @@ pub fn export(
         let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": listed});
         let bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
         let d = Digest::sha256(&bytes);
-        let hex = subject.strip_prefix("sha256:").unwrap_or(subject);
+        let tag = referrers_tag_of(subject).ok_or_else(|| ExportError::Mismatch {
+            digest: subject.clone(),
+            problem: "a subject that is not a digest".into(),
+        })?;
         plan.entries.push(json!({
             "mediaType": model::OCI_INDEX,
             "digest": d.to_string(),
             "size": bytes.len(),
-            "annotations": {model::REF_NAME: format!("sha256-{hex}")},
+            "annotations": {model::REF_NAME: tag},
         }));
         plan.small.insert(d, bytes);
     }

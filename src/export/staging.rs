@@ -455,7 +455,7 @@ fn own_bundle(d: &OwnedFd) -> Result<(), String> {
         }
         if e.annotations
             .get(crate::layout::model::REF_NAME)
-            .is_some_and(|n| n.starts_with("sha256-"))
+            .is_some_and(|n| crate::layout::is_referrers_tag(n))
         {
             continue;
         }

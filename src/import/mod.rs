@@ -412,15 +412,10 @@ pub fn import(
                 && !e
                     .annotations
                     .get(model::REF_NAME)
-                    .is_some_and(|n| n.starts_with("sha256-"))
+                    .is_some_and(|n| crate::layout::is_referrers_tag(n))
                 && !is_ref_doc(e)
         })
-        .filter(|e| {
-            images.is_empty()
-                || images
-                    .iter()
-                    .any(|s| crate::verify::integrity::selects(s, e))
-        })
+        .filter(|e| images.is_empty() || images.iter().any(|s| crate::layout::selects(s, e)))
         .collect();
     // Push only what verification judged, under the name it judged.
     if let Some(e) = image_entries.iter().find(|e| {
@@ -678,7 +673,8 @@ fn merge_tag_index(
     subject: &str,
     sigs: &[Descriptor],
 ) -> Result<(), ImportError> {
-    let tag = format!("sha256-{}", subject.trim_start_matches("sha256:"));
+    let tag = crate::layout::referrers_tag_of(subject)
+        .ok_or_else(|| ImportError::Usage(format!("{subject}: a subject that is not a digest")))?;
     let r = Registry::parse(&format!("{repo}:{tag}"))?;
     let mut listed: Vec<serde_json::Value> = Vec::new();
     let mut have: BTreeSet<String> = BTreeSet::new();

@@ -6,7 +6,9 @@
 pub(crate) mod catalog;
 mod dir;
 pub mod model;
+mod referrers;
 mod regular;
+mod select;
 mod stream;
 mod write;
 
@@ -16,7 +18,9 @@ pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };
 pub use dir::{scan_dir, ScanError};
+pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subject};
 pub use regular::{open_regular, OpenError};
+pub use select::selects;
 pub use stream::scan_stream;
 pub use write::{write_atomic, LayoutWriter};
 

@@ -536,7 +536,7 @@ impl Registry {
         {
             Ok(v) => v,
             Err(RegistryError::NotFound { .. }) => {
-                let tag = Reference::referrers_tag(digest);
+                let tag = crate::layout::referrers_tag(digest);
                 let what = format!("referrers tag {tag} of {}", repo.repo_name());
                 match self.retrying(&what, || {
                     self.get_manifest(repo, &tag, None, &[model::OCI_INDEX])
