@@ -8,18 +8,7 @@ use crate::digest::{Digest, Hasher, CHUNK};
 use crate::finding::Finding;
 
 use super::Limits;
-
-/// Receives progress while a bundle is read. Implemented by the CLI's progress bar.
-pub trait Progress: Send + Sync {
-    /// The total number of bytes expected, when known.
-    fn set_total(&self, _bytes: Option<u64>) {}
-    /// More bytes were read.
-    fn advance(&self, _bytes: u64) {}
-}
-
-/// A progress sink that ignores everything.
-pub struct NoProgress;
-impl Progress for NoProgress {}
+pub use crate::archive::{BundleFormat, NoProgress, Progress};
 
 /// How to scan.
 #[derive(Clone)]
@@ -38,31 +27,6 @@ impl Default for ScanOptions {
             hash: true,
             limits: Limits::default(),
             progress: Arc::new(NoProgress),
-        }
-    }
-}
-
-/// The physical form of a bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BundleFormat {
-    /// An OCI layout directory.
-    Directory,
-    /// An uncompressed tarball.
-    Tar,
-    /// A gzip-compressed tarball.
-    TarGzip,
-    /// A zstd-compressed tarball.
-    TarZstd,
-}
-
-impl BundleFormat {
-    /// Name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BundleFormat::Directory => "directory",
-            BundleFormat::Tar => "tar",
-            BundleFormat::TarGzip => "tar+gzip",
-            BundleFormat::TarZstd => "tar+zstd",
         }
     }
 }

@@ -10,6 +10,7 @@ mod referrers;
 mod regular;
 mod select;
 mod stream;
+mod tar;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subje
 pub use regular::{open_regular, OpenError};
 pub use select::selects;
 pub use stream::scan_stream;
+pub use tar::write_layout_tar;
 pub use write::{write_atomic, LayoutWriter};
 
 use crate::digest::Digest;
