@@ -14,20 +14,12 @@ use crate::verify::{self, Anchor, BundledInputs, Report, Verdict};
 const MAX_POLICY_BYTES: u64 = 1 << 20;
 
 fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(cap + 1)
-        .read_to_end(&mut buf)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if buf.len() as u64 > cap {
-        return Err(UsageError::BadOption(format!(
-            "{} is larger than {cap} bytes",
-            path.display()
-        ))
-        .into());
-    }
-    Ok(buf)
+    crate::layout::read_capped(f, cap)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .ok_or_else(|| {
+            UsageError::BadOption(format!("{} is larger than {cap} bytes", path.display())).into()
+        })
 }
 
 fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {

@@ -184,14 +184,9 @@ fn read_opened(f: File, len: u64, cap: u64, path: &Path) -> Result<Vec<u8>, Expo
     if len > cap {
         return Err(too_large());
     }
-    let mut buf = Vec::new();
-    f.take(cap.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(io_err(path))?;
-    if buf.len() as u64 > cap {
-        return Err(too_large());
-    }
-    Ok(buf)
+    crate::layout::read_capped(f, cap)
+        .map_err(io_err(path))?
+        .ok_or_else(too_large)
 }
 
 /// Copies at most `size + 1` bytes of `r` into `out`: one byte past the descriptor's size is

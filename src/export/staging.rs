@@ -396,17 +396,11 @@ pub fn existing(dir: &OwnedFd, name: &str) -> io::Result<Existing> {
 }
 
 fn read_small(dir: impl AsFd, name: impl AsRef<Path>) -> Result<Vec<u8>, String> {
-    use std::io::Read;
     let n = name.as_ref().display().to_string();
     let f = open_file(dir, name.as_ref()).map_err(|e| format!("{n}: {e}"))?;
-    let mut b = Vec::new();
-    f.take((4 << 20) + 1)
-        .read_to_end(&mut b)
-        .map_err(|e| format!("{n}: {e}"))?;
-    if b.len() > 4 << 20 {
-        return Err(format!("{n} is over 4 MiB"));
-    }
-    Ok(b)
+    crate::layout::read_capped(f, 4 << 20)
+        .map_err(|e| format!("{n}: {e}"))?
+        .ok_or_else(|| format!("{n} is over 4 MiB"))
 }
 
 /// Whether the directory is a bundle airlock wrote: only `oci-layout`, `index.json` and `blobs/`

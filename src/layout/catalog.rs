@@ -210,12 +210,11 @@ fn probe(buf: Vec<u8>) -> Content {
 
 /// Reads a small file up to `cap` bytes.
 pub(crate) fn read_small<R: Read + ?Sized>(r: &mut R, cap: u64) -> io::Result<Small> {
-    let mut buf = Vec::new();
-    r.take(cap.saturating_add(1)).read_to_end(&mut buf)?;
-    if buf.len() as u64 > cap {
-        let rest = io::copy(r, &mut io::sink())?;
-        Ok(Small::TooLarge(buf.len() as u64 + rest))
-    } else {
-        Ok(Small::Bytes(buf))
+    match super::read_capped(&mut *r, cap)? {
+        Some(buf) => Ok(Small::Bytes(buf)),
+        None => {
+            let rest = io::copy(r, &mut io::sink())?;
+            Ok(Small::TooLarge(cap.saturating_add(1).saturating_add(rest)))
+        }
     }
 }

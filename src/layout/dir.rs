@@ -58,15 +58,11 @@ fn small_file(
     if len > cap {
         return Ok(Some(Small::TooLarge(len)));
     }
-    let mut buf = Vec::new();
-    f.take(cap.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(io_err(&root.join(name)))?;
-    if buf.len() as u64 > cap {
+    match super::read_capped(f, cap).map_err(io_err(&root.join(name)))? {
+        Some(buf) => Ok(Some(Small::Bytes(buf))),
         // It grew since it was opened; not read further.
-        return Ok(Some(Small::TooLarge(buf.len() as u64)));
+        None => Ok(Some(Small::TooLarge(cap.saturating_add(1)))),
     }
-    Ok(Some(Small::Bytes(buf)))
 }
 
 /// A file the layout must not hold (a link, a special file, one replaced while opened) as the

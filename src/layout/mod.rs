@@ -3,6 +3,7 @@
 //!
 //! Only this module turns a [`Digest`] into a path ([`blob_path`]).
 
+mod capped;
 pub(crate) mod catalog;
 mod dir;
 pub mod model;
@@ -15,6 +16,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
+pub use capped::read_capped;
 pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };

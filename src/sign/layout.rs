@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -34,17 +33,12 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, Error> {
         source,
     };
     let f = fs::File::open(path).map_err(io)?;
-    let mut buf = Vec::new();
-    f.take(cap.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(io)?;
-    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > cap {
-        return Err(Error::Malformed {
+    crate::layout::read_capped(f, cap)
+        .map_err(io)?
+        .ok_or_else(|| Error::Malformed {
             path: path.display().to_string(),
             reason: format!("larger than {cap} bytes"),
-        });
-    }
-    Ok(buf)
+        })
 }
 
 /// `index.json` or an index blob, kept as JSON values so that nothing it holds is lost when it is
