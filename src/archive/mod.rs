@@ -135,7 +135,7 @@ struct Counting {
 impl Read for Counting {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.progress.advance(n as u64);
+        self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
 }

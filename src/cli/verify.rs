@@ -25,7 +25,10 @@ fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
 fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {
     let mut crls = Vec::new();
     for path in &a.crl {
-        let bytes = read_capped(path, crate::notary::revocation::MAX_CRL_BYTES as u64)?;
+        let bytes = read_capped(
+            path,
+            u64::try_from(crate::notary::revocation::MAX_CRL_BYTES).unwrap_or(u64::MAX),
+        )?;
         let parsed = crate::notary::revocation::Crl::parse_file(&bytes)
             .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?;
         crls.extend(parsed);

@@ -255,7 +255,7 @@ fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
             problem: format!("content hashes to {actual}"),
         });
     }
-    if bytes.len() as u64 != desc.size {
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) != desc.size {
         return Err(ExportError::Mismatch {
             digest: desc.digest.clone(),
             problem: format!("descriptor says {} bytes, got {}", desc.size, bytes.len()),
@@ -408,7 +408,7 @@ impl Write for Checking<'_> {
         staging::check_interrupted()?;
         let n = self.out.write(buf)?;
         self.hasher.update(buf.get(..n).unwrap_or_default());
-        self.progress.advance(n as u64);
+        self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -588,7 +588,10 @@ pub fn export(
     let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
     all.extend(plan.blobs.keys().cloned());
     opts.progress.set_total(Some(
-        plan.small.values().map(|b| b.len() as u64).sum::<u64>()
+        plan.small
+            .values()
+            .map(|b| u64::try_from(b.len()).unwrap_or(u64::MAX))
+            .sum::<u64>()
             + plan.blobs.values().map(|p| p.desc.size).sum::<u64>(),
     ));
     let mut bytes_total = 0u64;
@@ -596,11 +599,12 @@ pub fn export(
     let limits = Limits::default();
     for d in &all {
         if let Some(b) = plan.small.get(d) {
-            out.put(d, b.len() as u64, &mut |w| {
+            out.put(d, u64::try_from(b.len()).unwrap_or(u64::MAX), &mut |w| {
                 w.write_all(b).map(|_| ()).map_err(|e| e.to_string())
             })?;
-            bytes_total += b.len() as u64;
-            opts.progress.advance(b.len() as u64);
+            bytes_total += u64::try_from(b.len()).unwrap_or(u64::MAX);
+            opts.progress
+                .advance(u64::try_from(b.len()).unwrap_or(u64::MAX));
             cat.insert(d.clone(), entry_of(d, b), &limits);
             continue;
         }
@@ -719,12 +723,12 @@ pub fn export(
         output: opts.output.path.display().to_string(),
         output_digest: output_digest.to_string(),
         images: plan.images,
-        blobs: all.len() as u64,
+        blobs: u64::try_from(all.len()).unwrap_or(u64::MAX),
         bytes: bytes_total,
         pin,
         fingerprints,
         signatures_verified,
-        crls: crls.len() as u64,
+        crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
         warnings,
     })
 }
@@ -735,7 +739,7 @@ fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
         Err(_) => Content::Bytes(b.to_vec().into()),
     };
     BlobEntry {
-        size: b.len() as u64,
+        size: u64::try_from(b.len()).unwrap_or(u64::MAX),
         actual: Some(d.clone()),
         content,
     }

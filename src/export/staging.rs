@@ -145,7 +145,10 @@ fn random_hex() -> String {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        b = (nanos as u64).to_le_bytes();
+        // The low 64 bits of the nanoseconds.
+        b = u64::try_from(nanos & u128::from(u64::MAX))
+            .unwrap_or(0)
+            .to_le_bytes();
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -501,7 +504,7 @@ pub fn clean_stale(dir: &OwnedFd, parent: &Path, name: &str) -> io::Result<Optio
                 .ok()
                 .and_then(|m| m.modified().ok())
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_secs() as i64);
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
             partials.push((mtime, entry));
         } else if rest.starts_with(b"old-") && kind == FileType::Directory
             || rest.starts_with(b"old-") && kind == FileType::RegularFile

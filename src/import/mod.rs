@@ -209,7 +209,7 @@ struct Verifying<R> {
 impl<R: Read> Read for Verifying<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.seen += n as u64;
+        self.seen += u64::try_from(n).unwrap_or(u64::MAX);
         if let Some(h) = self.hasher.as_mut() {
             h.update(buf.get(..n).unwrap_or_default());
         }
@@ -654,7 +654,7 @@ pub fn import(
                 |t| format!("{}:{t}", job.repo),
             ),
             digest: job.top.digest.clone(),
-            signatures: job.signatures.len() as u64,
+            signatures: u64::try_from(job.signatures.len()).unwrap_or(u64::MAX),
         });
     }
     if any_sig {

@@ -126,7 +126,7 @@ impl Catalog {
     /// Adds a blob, charging kept content to the retention budget.
     pub(crate) fn insert(&mut self, d: Digest, mut e: BlobEntry, limits: &Limits) {
         let kept = match &e.content {
-            Content::Json(b) | Content::Bytes(b) => b.len() as u64,
+            Content::Json(b) | Content::Bytes(b) => u64::try_from(b.len()).unwrap_or(u64::MAX),
             _ => 0,
         };
         if kept > 0 {
@@ -182,8 +182,8 @@ pub(crate) fn read_blob<R: Read + ?Sized>(
                 keep = None;
             }
         }
-        total += n as u64;
-        advance(n as u64);
+        total += u64::try_from(n).unwrap_or(u64::MAX);
+        advance(u64::try_from(n).unwrap_or(u64::MAX));
     }
     Ok(BlobEntry {
         size: total,

@@ -651,14 +651,14 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
     warnings.append(&mut w.warnings);
     dedup(&mut failures);
     dedup(&mut warnings);
-    out.blobs_checked = w.checked.len() as u64;
+    out.blobs_checked = u64::try_from(w.checked.len()).unwrap_or(u64::MAX);
     out.bytes = w
         .checked
         .iter()
         .filter_map(|d| cat.blobs.get(d))
         .map(|b| b.size)
         .sum();
-    out.blobs_failed = w.failed.len() as u64;
+    out.blobs_failed = u64::try_from(w.failed.len()).unwrap_or(u64::MAX);
     out.failed = w.failed;
     out.failures = failures;
     out.warnings = warnings;
