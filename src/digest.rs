@@ -217,7 +217,9 @@ impl Hasher {
     /// Feeds bytes.
     pub fn update(&mut self, data: &[u8]) {
         self.ctx.update(data);
-        self.len = self.len.saturating_add(data.len() as u64);
+        self.len = self
+            .len
+            .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
     }
 
     /// Number of bytes fed so far.
@@ -259,7 +261,7 @@ pub fn hash_reader<R: Read + ?Sized>(
         };
         let chunk = buf.get(..n).unwrap_or_default();
         h.update(chunk);
-        progress(n as u64);
+        progress(u64::try_from(n).unwrap_or(u64::MAX));
     }
     Ok(h.finish())
 }

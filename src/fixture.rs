@@ -77,7 +77,8 @@ impl Noise {
 
 impl Read for Noise {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = usize::try_from(self.left.min(out.len() as u64)).unwrap_or(out.len());
+        let n = usize::try_from(self.left.min(u64::try_from(out.len()).unwrap_or(u64::MAX)))
+            .unwrap_or(out.len());
         let mut i = 0;
         while i < n {
             if self.pos == 8 {
@@ -98,7 +99,7 @@ impl Read for Noise {
             self.pos += 1;
             i += 1;
         }
-        self.left -= n as u64;
+        self.left -= u64::try_from(n).unwrap_or(u64::MAX);
         Ok(n)
     }
 }
@@ -168,14 +169,18 @@ pub fn generate(dir: &Path, spec: &Spec) -> io::Result<Digest> {
             .config(descriptor(
                 MediaType::ImageConfig,
                 &config_d,
-                config_bytes.len() as u64,
+                u64::try_from(config_bytes.len()).unwrap_or(u64::MAX),
             )?)
             .layers(layers)
             .build()
             .map_err(spec_err)?;
         let mbytes = canonical(&manifest)?;
         let md = w.put_bytes(&mbytes)?;
-        let mut desc = descriptor(MediaType::ImageManifest, &md, mbytes.len() as u64)?;
+        let mut desc = descriptor(
+            MediaType::ImageManifest,
+            &md,
+            u64::try_from(mbytes.len()).unwrap_or(u64::MAX),
+        )?;
         desc.set_platform(Some(
             PlatformBuilder::default()
                 .os(Os::from(os))
@@ -193,7 +198,11 @@ pub fn generate(dir: &Path, spec: &Spec) -> io::Result<Digest> {
         .map_err(spec_err)?;
     let ibytes = canonical(&index)?;
     let id = w.put_bytes(&ibytes)?;
-    let mut top = descriptor(MediaType::ImageIndex, &id, ibytes.len() as u64)?;
+    let mut top = descriptor(
+        MediaType::ImageIndex,
+        &id,
+        u64::try_from(ibytes.len()).unwrap_or(u64::MAX),
+    )?;
     top.set_annotations(Some(HashMap::from([
         (
             "org.opencontainers.image.ref.name".to_string(),
@@ -218,14 +227,22 @@ pub fn generate(dir: &Path, spec: &Spec) -> io::Result<Digest> {
             .layers(vec![descriptor(
                 MediaType::Other("application/spdx+json".into()),
                 &sd,
-                sbom.len() as u64,
+                u64::try_from(sbom.len()).unwrap_or(u64::MAX),
             )?])
-            .subject(descriptor(MediaType::ImageIndex, &id, ibytes.len() as u64)?)
+            .subject(descriptor(
+                MediaType::ImageIndex,
+                &id,
+                u64::try_from(ibytes.len()).unwrap_or(u64::MAX),
+            )?)
             .build()
             .map_err(spec_err)?;
         let rbytes = canonical(&m)?;
         let rd = w.put_bytes(&rbytes)?;
-        let mut rdesc = descriptor(MediaType::ImageManifest, &rd, rbytes.len() as u64)?;
+        let mut rdesc = descriptor(
+            MediaType::ImageManifest,
+            &rd,
+            u64::try_from(rbytes.len()).unwrap_or(u64::MAX),
+        )?;
         rdesc.set_artifact_type(Some(MediaType::Other("application/spdx+json".into())));
         entries.push(rdesc);
     }

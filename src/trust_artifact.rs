@@ -306,7 +306,7 @@ fn bytes_of<'a>(cat: &'a Catalog, digest: &str, size: Option<u64>) -> Result<&'a
         _ => return Err(format!("{digest} is too large for a trust-artifact part")),
     };
     if let Some(size) = size {
-        if bytes.len() as u64 != size {
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) != size {
             return Err(format!(
                 "{digest} is {} bytes, its descriptor says {size}",
                 bytes.len()

@@ -58,7 +58,7 @@ fn round_trip_keeps_every_digest_and_signature() {
         return;
     };
     let tarball = t.path().join("bundle.tar.zst");
-    airlock::archive::write_layout_tar(&bundle, &tarball, airlock::archive::Compression::Zstd)
+    airlock::layout::write_layout_tar(&bundle, &tarball, airlock::archive::Compression::Zstd)
         .unwrap();
     for (i, src) in [&bundle, &tarball].iter().enumerate() {
         let prefix = format!("site{i}");

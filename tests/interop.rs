@@ -63,14 +63,14 @@ fn written_tarballs_are_deterministic_and_readable_by_peers() {
     let root = small_layout(t.path());
     let a = t.path().join("a.tar.zst");
     let b = t.path().join("b.tar.zst");
-    airlock::archive::write_layout_tar(&root, &a, airlock::archive::Compression::Zstd).unwrap();
-    airlock::archive::write_layout_tar(&root, &b, airlock::archive::Compression::Zstd).unwrap();
+    airlock::layout::write_layout_tar(&root, &a, airlock::archive::Compression::Zstd).unwrap();
+    airlock::layout::write_layout_tar(&root, &b, airlock::archive::Compression::Zstd).unwrap();
     assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
     // A second fixture run gives the same bytes too.
     let t2 = tempfile::tempdir().unwrap();
     let root2 = small_layout(t2.path());
     let c = t2.path().join("c.tar.zst");
-    airlock::archive::write_layout_tar(&root2, &c, airlock::archive::Compression::Zstd).unwrap();
+    airlock::layout::write_layout_tar(&root2, &c, airlock::archive::Compression::Zstd).unwrap();
     assert_eq!(fs::read(&a).unwrap(), fs::read(&c).unwrap());
     if have("zstd") && have("tar") {
         let out = Command::new("sh")

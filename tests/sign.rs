@@ -168,7 +168,7 @@ fn index_entries(layout: &Path) -> Vec<Value> {
 
 fn tar_zst(layout: &Path) -> PathBuf {
     let out = layout.with_extension("tar.zst");
-    airlock::archive::write_layout_tar(layout, &out, airlock::archive::Compression::Zstd).unwrap();
+    airlock::layout::write_layout_tar(layout, &out, airlock::archive::Compression::Zstd).unwrap();
     out
 }
 

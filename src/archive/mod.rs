@@ -1,7 +1,9 @@
-//! Tarballs: format detection by magic bytes, decompression on its own thread, a bounded tar entry
-//! reader, and the deterministic tar writer.
+//! Tarballs, and nothing about what they hold: format detection by magic bytes, decompression on
+//! its own thread, a bounded tar entry reader, and a compressed tar written to a temporary name
+//! then renamed. What a layout looks like inside a tar is `layout`'s (`layout::write_layout_tar`).
 
 mod pipe;
+mod progress;
 mod read;
 mod write;
 
@@ -11,10 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use pipe::ChannelReader;
+pub use progress::{BundleFormat, NoProgress, Progress};
 pub use read::{EntryKind, TarEntry, TarReader};
-pub use write::{write_layout_tar, Compression};
-
-use crate::layout::{BundleFormat, Progress};
+pub use write::{tar_header, write_tar_atomic, Compression};
 
 /// Where a bundle comes from, after detection.
 pub enum Source {
@@ -134,7 +135,7 @@ struct Counting {
 impl Read for Counting {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.progress.advance(n as u64);
+        self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
 }

@@ -9,6 +9,8 @@
 use std::io::{self, Read};
 
 const BLOCK: usize = 512;
+/// [`BLOCK`] as a byte count.
+const BLOCK_U64: u64 = 512;
 
 /// The kind of a tar entry, as far as a layout cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +68,8 @@ impl<R: Read> TarReader<R> {
     fn skip(&mut self, mut n: u64) -> io::Result<()> {
         let mut buf = [0u8; 8192];
         while n > 0 {
-            let want = usize::try_from(n.min(buf.len() as u64)).unwrap_or(buf.len());
+            let want = usize::try_from(n.min(u64::try_from(buf.len()).unwrap_or(u64::MAX)))
+                .unwrap_or(buf.len());
             let got = self.r.read(buf.get_mut(..want).unwrap_or_default())?;
             if got == 0 {
                 return Err(io::Error::new(
@@ -74,7 +77,7 @@ impl<R: Read> TarReader<R> {
                     "archive truncated inside an entry",
                 ));
             }
-            n -= got as u64;
+            n -= u64::try_from(got).unwrap_or(u64::MAX);
         }
         Ok(())
     }
@@ -204,7 +207,12 @@ impl<R: Read> Read for Body<'_, R> {
         if self.t.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = usize::try_from(self.t.remaining.min(buf.len() as u64)).unwrap_or(buf.len());
+        let want = usize::try_from(
+            self.t
+                .remaining
+                .min(u64::try_from(buf.len()).unwrap_or(u64::MAX)),
+        )
+        .unwrap_or(buf.len());
         let n = self.t.r.read(buf.get_mut(..want).unwrap_or_default())?;
         if n == 0 {
             return Err(io::Error::new(
@@ -212,13 +220,13 @@ impl<R: Read> Read for Body<'_, R> {
                 "archive truncated inside an entry",
             ));
         }
-        self.t.remaining -= n as u64;
+        self.t.remaining -= u64::try_from(n).unwrap_or(u64::MAX);
         Ok(n)
     }
 }
 
 fn padding(size: u64) -> u64 {
-    (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64
+    (BLOCK_U64 - size % BLOCK_U64) % BLOCK_U64
 }
 
 fn eof(e: io::Error) -> io::Error {

@@ -9,8 +9,9 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{Printer, EXIT_OK};
-use crate::archive::{write_layout_tar, Compression};
+use crate::archive::Compression;
 use crate::fixture::{generate, Spec};
+use crate::layout::write_layout_tar;
 
 /// Arguments of `airlock fixture`.
 #[derive(Debug, Args)]

@@ -81,7 +81,7 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         images,
         referrers_by_artifact_type: by_type,
         blobs: Blobs {
-            count: cat.blobs.len() as u64,
+            count: u64::try_from(cat.blobs.len()).unwrap_or(u64::MAX),
             bytes: cat.total_bytes(),
         },
         trust_artifact: match crate::trust_artifact::read_bundled(&cat) {
@@ -92,7 +92,7 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             }),
             _ => None,
         },
-        problems: i.failures.len() as u64,
+        problems: u64::try_from(i.failures.len()).unwrap_or(u64::MAX),
     };
     match a.format {
         Format::Json => print_json(&out)?,

@@ -447,3 +447,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pack(a) => fixture::pack(&a, &printer),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The registry's deadline defaults (pinned in `registry`'s tests) are what `--help` says.
+    #[cfg(feature = "pull")]
+    #[test]
+    fn the_network_defaults_are_in_the_help() {
+        use clap::CommandFactory;
+        let cli = super::Cli::command();
+        for cmd in ["export", "import"] {
+            let sub = cli.find_subcommand(cmd).unwrap();
+            for (arg, words) in [
+                ("min_rate", "Default 256K"),
+                ("network_timeout", "Default 60"),
+            ] {
+                let a = sub.get_arguments().find(|a| a.get_id() == arg).unwrap();
+                let help = a.get_help().unwrap().to_string();
+                assert!(help.contains(words), "{cmd} --{arg}: {help}");
+            }
+        }
+    }
+}

@@ -129,6 +129,8 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 /// `1.5 GiB`-style sizes.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    // Shown to one decimal: a byte count past 2^53 losing precision in f64 is harmless here.
+    #[allow(clippy::as_conversions)]
     let mut v = n as f64;
     let mut u = 0;
     while v >= 1024.0 && u < UNITS.len() - 1 {

@@ -1,6 +1,6 @@
 //! `airlock sign`: reads the key, the chain and the clock, then signs through [`crate::sign`].
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -92,17 +92,14 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 fn read_capped(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     let f = std::fs::File::open(path)
         .with_context(|| format!("cannot open {what} {}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(MAX_PEM_BYTES + 1)
-        .read_to_end(&mut buf)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    if buf.len() as u64 > MAX_PEM_BYTES {
-        return Err(UsageError::BadOption(format!(
-            "{what} {} is larger than {MAX_PEM_BYTES} bytes",
-            path.display()
-        ))
-        .into());
-    }
+    let buf = crate::layout::read_capped(f, MAX_PEM_BYTES)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?
+        .ok_or_else(|| {
+            UsageError::BadOption(format!(
+                "{what} {} is larger than {MAX_PEM_BYTES} bytes",
+                path.display()
+            ))
+        })?;
     Ok(buf)
 }
 

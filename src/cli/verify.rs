@@ -14,26 +14,21 @@ use crate::verify::{self, Anchor, BundledInputs, Report, Verdict};
 const MAX_POLICY_BYTES: u64 = 1 << 20;
 
 fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(cap + 1)
-        .read_to_end(&mut buf)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if buf.len() as u64 > cap {
-        return Err(UsageError::BadOption(format!(
-            "{} is larger than {cap} bytes",
-            path.display()
-        ))
-        .into());
-    }
-    Ok(buf)
+    crate::layout::read_capped(f, cap)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .ok_or_else(|| {
+            UsageError::BadOption(format!("{} is larger than {cap} bytes", path.display())).into()
+        })
 }
 
 fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {
     let mut crls = Vec::new();
     for path in &a.crl {
-        let bytes = read_capped(path, crate::notary::revocation::MAX_CRL_BYTES as u64)?;
+        let bytes = read_capped(
+            path,
+            u64::try_from(crate::notary::revocation::MAX_CRL_BYTES).unwrap_or(u64::MAX),
+        )?;
         let parsed = crate::notary::revocation::Crl::parse_file(&bytes)
             .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?;
         crls.extend(parsed);

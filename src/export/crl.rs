@@ -179,12 +179,19 @@ fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, Stri
         }
     } else {
         let cap = length.unwrap_or(MAX_CRL_BYTES).min(MAX_CRL_BYTES);
-        r.take(u64::try_from(cap).unwrap_or(0) + 1)
-            .read_to_end(&mut body)
-            .map_err(e)?;
-        if body.len() > MAX_CRL_BYTES {
-            return Err(format!("{url}: CRL larger than {MAX_CRL_BYTES} bytes"));
-        }
+        body =
+            match crate::layout::read_capped(&mut r, u64::try_from(cap).unwrap_or(0)).map_err(e)? {
+                Some(b) => b,
+                None if cap >= MAX_CRL_BYTES => {
+                    return Err(format!("{url}: CRL larger than {MAX_CRL_BYTES} bytes"))
+                }
+                None => {
+                    return Err(format!(
+                        "{url}: body of {} bytes, Content-Length {cap}",
+                        cap.saturating_add(1)
+                    ))
+                }
+            };
         if let Some(l) = length {
             if body.len() != l {
                 return Err(format!(

@@ -9,6 +9,8 @@
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
 pub mod crl;
+#[cfg(feature = "pull")]
+mod registry_source;
 mod sink;
 pub mod source;
 pub mod staging;
@@ -23,11 +25,15 @@ use serde_json::{json, Value};
 use crate::digest::{Digest, Hasher};
 use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
-use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits, Progress};
+use crate::layout::{
+    referrers_tag_of, BlobEntry, BundleFormat, Catalog, Content, Limits, Progress,
+};
 use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
 
+#[cfg(feature = "pull")]
+pub use registry_source::RegistryFetch;
 pub use sink::{prepare, Output, OutputKind, Target};
 pub use source::{Fetch, LayoutFetch, SourceRef};
 
@@ -249,7 +255,7 @@ fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
             problem: format!("content hashes to {actual}"),
         });
     }
-    if bytes.len() as u64 != desc.size {
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) != desc.size {
         return Err(ExportError::Mismatch {
             digest: desc.digest.clone(),
             problem: format!("descriptor says {} bytes, got {}", desc.size, bytes.len()),
@@ -402,7 +408,7 @@ impl Write for Checking<'_> {
         staging::check_interrupted()?;
         let n = self.out.write(buf)?;
         self.hasher.update(buf.get(..n).unwrap_or_default());
-        self.progress.advance(n as u64);
+        self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -484,12 +490,15 @@ pub fn export(
         let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": listed});
         let bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
         let d = Digest::sha256(&bytes);
-        let hex = subject.strip_prefix("sha256:").unwrap_or(subject);
+        let tag = referrers_tag_of(subject).ok_or_else(|| ExportError::Mismatch {
+            digest: subject.clone(),
+            problem: "a subject that is not a digest".into(),
+        })?;
         plan.entries.push(json!({
             "mediaType": model::OCI_INDEX,
             "digest": d.to_string(),
             "size": bytes.len(),
-            "annotations": {model::REF_NAME: format!("sha256-{hex}")},
+            "annotations": {model::REF_NAME: tag},
         }));
         plan.small.insert(d, bytes);
     }
@@ -579,7 +588,10 @@ pub fn export(
     let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
     all.extend(plan.blobs.keys().cloned());
     opts.progress.set_total(Some(
-        plan.small.values().map(|b| b.len() as u64).sum::<u64>()
+        plan.small
+            .values()
+            .map(|b| u64::try_from(b.len()).unwrap_or(u64::MAX))
+            .sum::<u64>()
             + plan.blobs.values().map(|p| p.desc.size).sum::<u64>(),
     ));
     let mut bytes_total = 0u64;
@@ -587,11 +599,12 @@ pub fn export(
     let limits = Limits::default();
     for d in &all {
         if let Some(b) = plan.small.get(d) {
-            out.put(d, b.len() as u64, &mut |w| {
+            out.put(d, u64::try_from(b.len()).unwrap_or(u64::MAX), &mut |w| {
                 w.write_all(b).map(|_| ()).map_err(|e| e.to_string())
             })?;
-            bytes_total += b.len() as u64;
-            opts.progress.advance(b.len() as u64);
+            bytes_total += u64::try_from(b.len()).unwrap_or(u64::MAX);
+            opts.progress
+                .advance(u64::try_from(b.len()).unwrap_or(u64::MAX));
             cat.insert(d.clone(), entry_of(d, b), &limits);
             continue;
         }
@@ -710,12 +723,12 @@ pub fn export(
         output: opts.output.path.display().to_string(),
         output_digest: output_digest.to_string(),
         images: plan.images,
-        blobs: all.len() as u64,
+        blobs: u64::try_from(all.len()).unwrap_or(u64::MAX),
         bytes: bytes_total,
         pin,
         fingerprints,
         signatures_verified,
-        crls: crls.len() as u64,
+        crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
         warnings,
     })
 }
@@ -726,7 +739,7 @@ fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
         Err(_) => Content::Bytes(b.to_vec().into()),
     };
     BlobEntry {
-        size: b.len() as u64,
+        size: u64::try_from(b.len()).unwrap_or(u64::MAX),
         actual: Some(d.clone()),
         content,
     }
@@ -841,7 +854,7 @@ pub fn open_source(
         #[cfg(feature = "pull")]
         SourceRef::Registry(r) => {
             let reg = registry.ok_or_else(|| ExportError::Usage("no registry client".into()))?;
-            let f = crate::registry::RegistryFetch::new(reg.clone(), r)
+            let f = RegistryFetch::new(reg.clone(), r)
                 .map_err(|e| ExportError::Usage(e.to_string()))?;
             Ok(Box::new(f))
         }

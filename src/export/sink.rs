@@ -484,7 +484,11 @@ impl TarSink {
         };
         let mut b = tar::Builder::new(enc);
         let layout = format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}");
-        let mut h = header(tar::EntryType::Regular, layout.len() as u64, 0o644);
+        let mut h = header(
+            tar::EntryType::Regular,
+            u64::try_from(layout.len()).unwrap_or(u64::MAX),
+            0o644,
+        );
         b.append_data(&mut h, OCI_LAYOUT, layout.as_bytes())?;
         Ok(b)
     }
@@ -609,7 +613,11 @@ impl Sink for TarSink {
         let Some(mut b) = self.builder.take() else {
             return Err(self.err(io::Error::other("archive already finished")));
         };
-        let mut h = header(tar::EntryType::Regular, index.len() as u64, 0o644);
+        let mut h = header(
+            tar::EntryType::Regular,
+            u64::try_from(index.len()).unwrap_or(u64::MAX),
+            0o644,
+        );
         b.append_data(&mut h, INDEX_JSON, index)
             .map_err(|e| self.err(e))?;
         let enc = b.into_inner().map_err(|e| self.err(e))?;
@@ -651,7 +659,7 @@ struct CountingWrite<'a, W: Write> {
 impl<W: Write> Write for CountingWrite<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.n += n as u64;
+        self.n += u64::try_from(n).unwrap_or(u64::MAX);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
-use crate::layout::{blob_path, open_regular, Limits, OpenError};
+use crate::layout::{
+    blob_path, is_referrers_tag, open_regular, referrers_tag_of, selects, Limits, OpenError,
+};
 
 use super::ExportError;
 
@@ -182,14 +184,9 @@ fn read_opened(f: File, len: u64, cap: u64, path: &Path) -> Result<Vec<u8>, Expo
     if len > cap {
         return Err(too_large());
     }
-    let mut buf = Vec::new();
-    f.take(cap.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(io_err(path))?;
-    if buf.len() as u64 > cap {
-        return Err(too_large());
-    }
-    Ok(buf)
+    crate::layout::read_capped(f, cap)
+        .map_err(io_err(path))?
+        .ok_or_else(too_large)
 }
 
 /// Copies at most `size + 1` bytes of `r` into `out`: one byte past the descriptor's size is
@@ -209,7 +206,7 @@ impl Fetch for LayoutFetch {
             let tag_index = e
                 .annotations
                 .get(model::REF_NAME)
-                .is_some_and(|n| n.starts_with("sha256-"));
+                .is_some_and(|n| is_referrers_tag(n));
             if tag_index || e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
                 continue;
             }
@@ -220,10 +217,7 @@ impl Fetch for LayoutFetch {
         }
         let found: Vec<&Descriptor> = match &self.selector {
             None => images,
-            Some(sel) => images
-                .into_iter()
-                .filter(|e| crate::verify::integrity::selects(sel, e))
-                .collect(),
+            Some(sel) => images.into_iter().filter(|e| selects(sel, e)).collect(),
         };
         let desc = match found.as_slice() {
             [one] => (*one).clone(),
@@ -285,15 +279,12 @@ impl Fetch for LayoutFetch {
 
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {
         let mut out: Vec<Descriptor> = Vec::new();
-        let tag = format!(
-            "sha256-{}",
-            subject.digest.strip_prefix("sha256:").unwrap_or("")
-        );
+        let tag = referrers_tag_of(&subject.digest);
         let mut candidates: Vec<Descriptor> = self.entries.clone();
         for e in self
             .entries
             .iter()
-            .filter(|e| e.annotations.get(model::REF_NAME) == Some(&tag))
+            .filter(|e| tag.is_some() && e.annotations.get(model::REF_NAME) == tag.as_ref())
         {
             if let Some(doc) = self.doc(e)? {
                 candidates.extend(doc.manifests.unwrap_or_default());

@@ -145,7 +145,10 @@ fn random_hex() -> String {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        b = (nanos as u64).to_le_bytes();
+        // The low 64 bits of the nanoseconds.
+        b = u64::try_from(nanos & u128::from(u64::MAX))
+            .unwrap_or(0)
+            .to_le_bytes();
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -396,17 +399,11 @@ pub fn existing(dir: &OwnedFd, name: &str) -> io::Result<Existing> {
 }
 
 fn read_small(dir: impl AsFd, name: impl AsRef<Path>) -> Result<Vec<u8>, String> {
-    use std::io::Read;
     let n = name.as_ref().display().to_string();
     let f = open_file(dir, name.as_ref()).map_err(|e| format!("{n}: {e}"))?;
-    let mut b = Vec::new();
-    f.take((4 << 20) + 1)
-        .read_to_end(&mut b)
-        .map_err(|e| format!("{n}: {e}"))?;
-    if b.len() > 4 << 20 {
-        return Err(format!("{n} is over 4 MiB"));
-    }
-    Ok(b)
+    crate::layout::read_capped(f, 4 << 20)
+        .map_err(|e| format!("{n}: {e}"))?
+        .ok_or_else(|| format!("{n} is over 4 MiB"))
 }
 
 /// Whether the directory is a bundle airlock wrote: only `oci-layout`, `index.json` and `blobs/`
@@ -455,7 +452,7 @@ fn own_bundle(d: &OwnedFd) -> Result<(), String> {
         }
         if e.annotations
             .get(crate::layout::model::REF_NAME)
-            .is_some_and(|n| n.starts_with("sha256-"))
+            .is_some_and(|n| crate::layout::is_referrers_tag(n))
         {
             continue;
         }
@@ -506,7 +503,7 @@ pub fn clean_stale(dir: &OwnedFd, parent: &Path, name: &str) -> io::Result<Optio
                 .ok()
                 .and_then(|m| m.modified().ok())
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_secs() as i64);
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
             partials.push((mtime, entry));
         } else if rest.starts_with(b"old-")
             && matches!(kind, FileType::Directory | FileType::RegularFile)

@@ -209,7 +209,7 @@ struct Verifying<R> {
 impl<R: Read> Read for Verifying<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.seen += n as u64;
+        self.seen += u64::try_from(n).unwrap_or(u64::MAX);
         if let Some(h) = self.hasher.as_mut() {
             h.update(buf.get(..n).unwrap_or_default());
         }
@@ -412,15 +412,10 @@ pub fn import(
                 && !e
                     .annotations
                     .get(model::REF_NAME)
-                    .is_some_and(|n| n.starts_with("sha256-"))
+                    .is_some_and(|n| crate::layout::is_referrers_tag(n))
                 && !is_ref_doc(e)
         })
-        .filter(|e| {
-            images.is_empty()
-                || images
-                    .iter()
-                    .any(|s| crate::verify::integrity::selects(s, e))
-        })
+        .filter(|e| images.is_empty() || images.iter().any(|s| crate::layout::selects(s, e)))
         .collect();
     // Push only what verification judged, under the name it judged.
     if let Some(e) = image_entries.iter().find(|e| {
@@ -659,7 +654,7 @@ pub fn import(
                 |t| format!("{}:{t}", job.repo),
             ),
             digest: job.top.digest.clone(),
-            signatures: job.signatures.len() as u64,
+            signatures: u64::try_from(job.signatures.len()).unwrap_or(u64::MAX),
         });
     }
     if any_sig {
@@ -678,7 +673,8 @@ fn merge_tag_index(
     subject: &str,
     sigs: &[Descriptor],
 ) -> Result<(), ImportError> {
-    let tag = format!("sha256-{}", subject.trim_start_matches("sha256:"));
+    let tag = crate::layout::referrers_tag_of(subject)
+        .ok_or_else(|| ImportError::Usage(format!("{subject}: a subject that is not a digest")))?;
     let r = Registry::parse(&format!("{repo}:{tag}"))?;
     let mut listed: Vec<serde_json::Value> = Vec::new();
     let mut have: BTreeSet<String> = BTreeSet::new();

@@ -8,18 +8,7 @@ use crate::digest::{Digest, Hasher, CHUNK};
 use crate::finding::Finding;
 
 use super::Limits;
-
-/// Receives progress while a bundle is read. Implemented by the CLI's progress bar.
-pub trait Progress: Send + Sync {
-    /// The total number of bytes expected, when known.
-    fn set_total(&self, _bytes: Option<u64>) {}
-    /// More bytes were read.
-    fn advance(&self, _bytes: u64) {}
-}
-
-/// A progress sink that ignores everything.
-pub struct NoProgress;
-impl Progress for NoProgress {}
+pub use crate::archive::{BundleFormat, NoProgress, Progress};
 
 /// How to scan.
 #[derive(Clone)]
@@ -38,31 +27,6 @@ impl Default for ScanOptions {
             hash: true,
             limits: Limits::default(),
             progress: Arc::new(NoProgress),
-        }
-    }
-}
-
-/// The physical form of a bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BundleFormat {
-    /// An OCI layout directory.
-    Directory,
-    /// An uncompressed tarball.
-    Tar,
-    /// A gzip-compressed tarball.
-    TarGzip,
-    /// A zstd-compressed tarball.
-    TarZstd,
-}
-
-impl BundleFormat {
-    /// Name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BundleFormat::Directory => "directory",
-            BundleFormat::Tar => "tar",
-            BundleFormat::TarGzip => "tar+gzip",
-            BundleFormat::TarZstd => "tar+zstd",
         }
     }
 }
@@ -162,7 +126,7 @@ impl Catalog {
     /// Adds a blob, charging kept content to the retention budget.
     pub(crate) fn insert(&mut self, d: Digest, mut e: BlobEntry, limits: &Limits) {
         let kept = match &e.content {
-            Content::Json(b) | Content::Bytes(b) => b.len() as u64,
+            Content::Json(b) | Content::Bytes(b) => u64::try_from(b.len()).unwrap_or(u64::MAX),
             _ => 0,
         };
         if kept > 0 {
@@ -218,8 +182,8 @@ pub(crate) fn read_blob<R: Read + ?Sized>(
                 keep = None;
             }
         }
-        total += n as u64;
-        advance(n as u64);
+        total += u64::try_from(n).unwrap_or(u64::MAX);
+        advance(u64::try_from(n).unwrap_or(u64::MAX));
     }
     Ok(BlobEntry {
         size: total,
@@ -246,12 +210,11 @@ fn probe(buf: Vec<u8>) -> Content {
 
 /// Reads a small file up to `cap` bytes.
 pub(crate) fn read_small<R: Read + ?Sized>(r: &mut R, cap: u64) -> io::Result<Small> {
-    let mut buf = Vec::new();
-    r.take(cap.saturating_add(1)).read_to_end(&mut buf)?;
-    if buf.len() as u64 > cap {
-        let rest = io::copy(r, &mut io::sink())?;
-        Ok(Small::TooLarge(buf.len() as u64 + rest))
-    } else {
-        Ok(Small::Bytes(buf))
+    match super::read_capped(&mut *r, cap)? {
+        Some(buf) => Ok(Small::Bytes(buf)),
+        None => {
+            let rest = io::copy(r, &mut io::sink())?;
+            Ok(Small::TooLarge(cap.saturating_add(1).saturating_add(rest)))
+        }
     }
 }

@@ -3,21 +3,29 @@
 //!
 //! Only this module turns a [`Digest`] into a path ([`blob_path`]).
 
+mod capped;
 pub(crate) mod catalog;
 mod dir;
 pub mod model;
+mod referrers;
 mod regular;
+mod select;
 mod stream;
+mod tar;
 mod write;
 
 use std::path::{Path, PathBuf};
 
+pub use capped::read_capped;
 pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };
 pub use dir::{scan_dir, ScanError};
+pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subject};
 pub use regular::{open_regular, OpenError};
+pub use select::selects;
 pub use stream::scan_stream;
+pub use tar::write_layout_tar;
 pub use write::{write_atomic, LayoutWriter};
 
 use crate::digest::Digest;

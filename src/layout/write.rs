@@ -65,7 +65,8 @@ impl LayoutWriter {
     pub fn put_bytes(&self, data: &[u8]) -> io::Result<Digest> {
         let d = Digest::sha256(data);
         let path = self.root.join(blob_path(&d));
-        let intact = fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == data.len() as u64)
+        let intact = fs::metadata(&path)
+            .is_ok_and(|m| m.is_file() && m.len() == u64::try_from(data.len()).unwrap_or(u64::MAX))
             && fs::read(&path).is_ok_and(|have| have == data);
         if !intact {
             write_atomic(&path, data)?;

@@ -98,14 +98,9 @@ impl DockerConfig {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(cfg_err(e.to_string())),
         };
-        let mut bytes = Vec::new();
-        use std::io::Read as _;
-        file.take(MAX_CONFIG + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| cfg_err(e.to_string()))?;
-        if bytes.len() as u64 > MAX_CONFIG {
-            return Err(cfg_err(format!("larger than {MAX_CONFIG} bytes")));
-        }
+        let bytes = crate::layout::read_capped(file, MAX_CONFIG)
+            .map_err(|e| cfg_err(e.to_string()))?
+            .ok_or_else(|| cfg_err(format!("larger than {MAX_CONFIG} bytes")))?;
         if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
             return Err(cfg_err("not a JSON docker configuration".into()));
         }

@@ -43,7 +43,6 @@ mod reference;
 mod transport;
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -52,8 +51,7 @@ pub use auth::{Credential, Secret};
 pub use error::RegistryError;
 pub use reference::Reference;
 
-use crate::digest::Digest;
-use crate::layout::model::{self, Descriptor};
+use crate::layout::model;
 
 /// Every manifest media type airlock asks for, in `Accept` order. Docker schema 1 is left out on
 /// purpose: its digest is not the hash of the bytes served (the signature block is stripped first).
@@ -257,97 +255,6 @@ impl Registry {
     }
 }
 
-/// Exports from a registry: [`crate::export::Fetch`] over a [`Registry`].
-pub struct RegistryFetch {
-    registry: std::rc::Rc<Registry>,
-    reference: Reference,
-    given: String,
-}
-
-impl RegistryFetch {
-    /// For `reference` through `registry`.
-    pub fn new(registry: std::rc::Rc<Registry>, given: &str) -> Result<Self, RegistryError> {
-        Ok(RegistryFetch {
-            registry,
-            reference: Reference::parse(given)?,
-            given: given.to_owned(),
-        })
-    }
-
-    fn digest_of(desc: &Descriptor) -> Result<Digest, crate::export::ExportError> {
-        Digest::parse(&desc.digest).map_err(|e| crate::export::ExportError::Mismatch {
-            digest: desc.digest.clone(),
-            problem: e.to_string(),
-        })
-    }
-}
-
-fn src(digest: &str, e: RegistryError) -> crate::export::ExportError {
-    if e.is_mismatch() {
-        crate::export::ExportError::Mismatch {
-            digest: digest.to_owned(),
-            problem: e.to_string(),
-        }
-    } else {
-        crate::export::ExportError::Source(e.to_string())
-    }
-}
-
-impl crate::export::Fetch for RegistryFetch {
-    fn reference(&self) -> String {
-        // The name as given (registry/repo:tag), which is what trust-policy scopes match.
-        let whole = self.reference.whole();
-        if self.given.contains('@') || self.reference.tag().is_some() {
-            whole
-        } else {
-            self.given.clone()
-        }
-    }
-
-    fn resolve(&mut self) -> Result<(Descriptor, Vec<u8>), crate::export::ExportError> {
-        let name = self.reference.whole();
-        self.registry
-            .resolve(&self.reference)
-            .map_err(|e| src(&name, e))
-    }
-
-    fn manifest(&mut self, desc: &Descriptor) -> Result<Vec<u8>, crate::export::ExportError> {
-        let d = Self::digest_of(desc)?;
-        let (_, bytes) = self
-            .registry
-            .manifest(&self.reference, &d)
-            .map_err(|e| src(&desc.digest, e))?;
-        if bytes.len() as u64 != desc.size {
-            return Err(crate::export::ExportError::Mismatch {
-                digest: desc.digest.clone(),
-                problem: format!("{} bytes, descriptor says {}", bytes.len(), desc.size),
-            });
-        }
-        Ok(bytes)
-    }
-
-    fn blob(
-        &mut self,
-        desc: &Descriptor,
-        out: &mut dyn Write,
-    ) -> Result<u64, crate::export::ExportError> {
-        // export hashes everything it writes (export::Checking): one pass, not two.
-        self.registry
-            .blob_to_unhashed(&self.reference, desc, out)
-            .map_err(|e| src(&desc.digest, e))
-    }
-
-    fn referrers(
-        &mut self,
-        subject: &Descriptor,
-    ) -> Result<Vec<Descriptor>, crate::export::ExportError> {
-        let d = Self::digest_of(subject)?;
-        self.registry
-            .referrers(&self.reference, &d, Some(model::NOTARY_SIGNATURE))
-            .map_err(|e| src(&subject.digest, e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,7 +299,7 @@ mod tests {
             "60 s + 268435456 bytes at 256 KiB/s = 1084 s"
         );
 
-        // What README and --help say.
+        // What README says.
         let readme = include_str!("../../README.md")
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -405,19 +312,7 @@ mod tests {
         ] {
             assert!(readme.contains(words), "README lacks {words:?}");
         }
-        use clap::CommandFactory;
-        let cli = crate::cli::Cli::command();
-        for cmd in ["export", "import"] {
-            let sub = cli.find_subcommand(cmd).unwrap();
-            for (arg, words) in [
-                ("min_rate", "Default 256K"),
-                ("network_timeout", "Default 60"),
-            ] {
-                let a = sub.get_arguments().find(|a| a.get_id() == arg).unwrap();
-                let help = a.get_help().unwrap().to_string();
-                assert!(help.contains(words), "{cmd} --{arg}: {help}");
-            }
-        }
+        // --help says the same: cli's tests (`the_network_defaults_are_in_the_help`).
 
         // Configured: a shorter idle timeout than the budget is kept, a longer one cut to it.
         let r = client(Options {

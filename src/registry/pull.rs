@@ -244,7 +244,7 @@ impl Registry {
             Descriptor {
                 media_type: Some(media_type),
                 digest: digest.to_string(),
-                size: bytes.len() as u64,
+                size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
                 artifact_type: doc.artifact_type.clone(),
                 annotations: Default::default(),
                 platform: None,
@@ -487,12 +487,14 @@ impl Registry {
             if skip > 0 {
                 let k = usize::try_from(skip).unwrap_or(usize::MAX).min(data.len());
                 data = data.get(k..).unwrap_or_default();
-                skip -= k as u64;
+                skip -= u64::try_from(k).unwrap_or(u64::MAX);
             }
             if data.is_empty() {
                 continue;
             }
-            let total = run.written.saturating_add(data.len() as u64);
+            let total = run
+                .written
+                .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
             if total > size {
                 return Err(Fail::Fatal(RegistryError::SizeMismatch {
                     url: url.to_owned(),
@@ -536,7 +538,7 @@ impl Registry {
         {
             Ok(v) => v,
             Err(RegistryError::NotFound { .. }) => {
-                let tag = Reference::referrers_tag(digest);
+                let tag = crate::layout::referrers_tag(digest);
                 let what = format!("referrers tag {tag} of {}", repo.repo_name());
                 match self.retrying(&what, || {
                     self.get_manifest(repo, &tag, None, &[model::OCI_INDEX])

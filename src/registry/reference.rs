@@ -109,15 +109,6 @@ impl Reference {
             r => r,
         }
     }
-
-    /// The tag the referrers tag schema stores the referrers of `digest` under: `<alg>-<hex>`,
-    /// the algorithm clipped to 32 and the hex to 64 characters (distribution-spec 1.1,
-    /// "Referrers Tag Schema").
-    pub(crate) fn referrers_tag(digest: &Digest) -> String {
-        let alg: String = digest.algorithm().name().chars().take(32).collect();
-        let hex: String = digest.hex().chars().take(64).collect();
-        format!("{alg}-{hex}")
-    }
 }
 
 impl fmt::Display for Reference {
@@ -196,15 +187,5 @@ mod tests {
                 "{s}"
             );
         }
-    }
-
-    #[test]
-    fn referrers_tag_schema() {
-        let d = Digest::parse(&format!("sha256:{HEX}")).unwrap();
-        assert_eq!(Reference::referrers_tag(&d), format!("sha256-{HEX}"));
-        let d = Digest::of(crate::digest::Algorithm::Sha512, b"x");
-        let t = Reference::referrers_tag(&d);
-        assert_eq!(t.len(), "sha512-".len() + 64);
-        assert!(t.len() <= 128, "a valid tag");
     }
 }

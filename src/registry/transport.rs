@@ -139,7 +139,7 @@ pub(crate) async fn read_capped(mut resp: Response, cap: u64, url: &str) -> Resu
     }
     let mut buf = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| transport_fail(url, &e))? {
-        if buf.len() as u64 + chunk.len() as u64 > cap {
+        if u64::try_from(buf.len().saturating_add(chunk.len())).unwrap_or(u64::MAX) > cap {
             return Err(Fail::Fatal(RegistryError::TooLarge {
                 url: url.to_owned(),
                 limit: cap,

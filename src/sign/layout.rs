@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -13,12 +12,11 @@ use super::Error;
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document, Kind};
 use crate::layout::{
-    blob_name, blob_path, write_atomic, LayoutWriter, Limits, INDEX_JSON, LAYOUT_VERSION,
-    OCI_LAYOUT,
+    blob_name, blob_path, is_referrers_tag, referrers_tag, selects, write_atomic, LayoutWriter,
+    Limits, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT,
 };
 use crate::notary::envelope::{self, EnvelopeError, EnvelopeFormat};
 use crate::notary::sign::{thumbprints, SignError, TargetDescriptor};
-use crate::verify::integrity::selects;
 
 /// The empty JSON config's media type (image-spec 1.1).
 pub const EMPTY_JSON: &str = "application/vnd.oci.empty.v1+json";
@@ -35,17 +33,12 @@ fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, Error> {
         source,
     };
     let f = fs::File::open(path).map_err(io)?;
-    let mut buf = Vec::new();
-    f.take(cap.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(io)?;
-    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > cap {
-        return Err(Error::Malformed {
+    crate::layout::read_capped(f, cap)
+        .map_err(io)?
+        .ok_or_else(|| Error::Malformed {
             path: path.display().to_string(),
             reason: format!("larger than {cap} bytes"),
-        });
-    }
-    Ok(buf)
+        })
 }
 
 /// `index.json` or an index blob, kept as JSON values so that nothing it holds is lost when it is
@@ -228,29 +221,12 @@ fn parse_digest(s: &str) -> Result<Digest, Error> {
     })
 }
 
-/// The distribution-spec referrers tag of a digest: `<alg>-<hex>`, the algorithm cut to 32 and the
-/// hex to 64 characters.
-pub fn referrers_tag(d: &Digest) -> String {
-    let alg = d.algorithm().name();
-    let hex = d.hex();
-    format!(
-        "{}-{}",
-        alg.get(..32).unwrap_or(alg),
-        hex.get(..64).unwrap_or(hex)
-    )
-}
-
 fn is_tag_index(desc: &Descriptor) -> bool {
     model::kind_of(desc.media_type()) == Kind::Index
-        && desc.annotations.get(model::REF_NAME).is_some_and(|n| {
-            n.split_once('-').is_some_and(|(alg, hex)| {
-                crate::digest::Algorithm::from_name(alg).is_some()
-                    && !hex.is_empty()
-                    && hex
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            })
-        })
+        && desc
+            .annotations
+            .get(model::REF_NAME)
+            .is_some_and(|n| is_referrers_tag(n))
 }
 
 /// What a signature signs.

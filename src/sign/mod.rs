@@ -23,7 +23,7 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
-pub use layout::{attach, referrers_tag, resolve, Attached, Signature, Target};
+pub use layout::{attach, resolve, Attached, Signature, Target};
 
 use crate::notary::crypto::{SignatureAlgorithm, SigningKey};
 use crate::notary::envelope::EnvelopeFormat;
@@ -225,16 +225,6 @@ mod tests {
             split_reference(&format!("{missing}:v1")),
             (PathBuf::from(format!("{missing}:v1")), None)
         );
-    }
-
-    #[test]
-    fn referrers_tags_follow_the_distribution_spec() {
-        use crate::digest::Digest;
-        let hex = "a".repeat(64);
-        let d = Digest::parse(&format!("sha256:{hex}")).unwrap();
-        assert_eq!(referrers_tag(&d), format!("sha256-{hex}"));
-        let d = Digest::parse(&format!("sha512:{}", "b".repeat(128))).unwrap();
-        assert_eq!(referrers_tag(&d), format!("sha512-{}", "b".repeat(64)));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use crate::digest::{Digest, DigestError};
 use crate::finding::{Code, Finding};
 use crate::layout::model::{self, ConfigPlatform, Descriptor, Document, Kind, OciLayoutFile};
-use crate::layout::{blob_name, Catalog, Content, Limits, Small, LAYOUT_VERSION};
+use crate::layout::{
+    blob_name, selects, tag_subject, Catalog, Content, Limits, Small, LAYOUT_VERSION,
+};
 
 /// A referrer (signature or other artifact) of an image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -388,34 +390,6 @@ fn structure_problem(doc: &Document, mt: &str, kind: Kind) -> Option<String> {
     }
 }
 
-fn is_tag_schema_name(name: &str) -> Option<&str> {
-    let hex = name.strip_prefix("sha256-")?;
-    (hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then_some(hex)
-}
-
-fn tag_part(reference: &str) -> &str {
-    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
-    match reference.get(last_slash..).and_then(|tail| tail.rfind(':')) {
-        Some(i) => reference.get(last_slash + i + 1..).unwrap_or(reference),
-        None => reference,
-    }
-}
-
-/// True when `sel` names the index.json entry `desc`: full name, tag part, or digest.
-pub fn selects(sel: &str, desc: &Descriptor) -> bool {
-    if sel == desc.digest {
-        return true;
-    }
-    [model::REF_NAME, model::CONTAINERD_NAME]
-        .iter()
-        .filter_map(|k| desc.annotations.get(*k))
-        .any(|name| name == sel || tag_part(name) == sel)
-}
-
 fn check_oci_layout(cat: &Catalog, failures: &mut Vec<Finding>) {
     match &cat.oci_layout {
         None => failures.push(
@@ -529,13 +503,13 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         let kinds: Vec<Entry> = entries
             .iter()
             .map(|e| {
-                if let Some(hex) = e
+                if let Some(subject) = e
                     .annotations
                     .get(model::REF_NAME)
-                    .and_then(|n| is_tag_schema_name(n))
+                    .and_then(|n| tag_subject(n))
                 {
                     if model::kind_of(e.media_type()) == Kind::Index {
-                        return Entry::TagIndex(format!("sha256:{hex}"));
+                        return Entry::TagIndex(subject.to_string());
                     }
                 }
                 if e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
@@ -677,14 +651,14 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
     warnings.append(&mut w.warnings);
     dedup(&mut failures);
     dedup(&mut warnings);
-    out.blobs_checked = w.checked.len() as u64;
+    out.blobs_checked = u64::try_from(w.checked.len()).unwrap_or(u64::MAX);
     out.bytes = w
         .checked
         .iter()
         .filter_map(|d| cat.blobs.get(d))
         .map(|b| b.size)
         .sum();
-    out.blobs_failed = w.failed.len() as u64;
+    out.blobs_failed = u64::try_from(w.failed.len()).unwrap_or(u64::MAX);
     out.failed = w.failed;
     out.failures = failures;
     out.warnings = warnings;

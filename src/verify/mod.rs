@@ -4,6 +4,8 @@
 
 pub mod integrity;
 pub mod report;
+#[cfg(test)]
+mod scan_tests;
 pub mod signature;
 
 pub use integrity::{check, ImageInfo, Integrity, ReferrerInfo};

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::digest::Digest;
 use crate::finding::Code;
 use crate::layout::model::{self, Descriptor, Document, NOTARY_SIGNATURE};
-use crate::layout::{blob_name, Catalog, Content};
+use crate::layout::{blob_name, referrers_tag_of, Catalog, Content};
 use crate::notary::chain::{ValidatedChain, ValidityTime};
 use crate::notary::envelope::{Envelope, EnvelopeError, SigningScheme};
 use crate::notary::policy::{Action, Check, PolicyDocument, Statement, VerifyTimestamp};
@@ -901,13 +901,10 @@ fn signatures_of(target: &Target, entries: &[Descriptor], integrity: &Integrity)
     for e in entries {
         consider(e, &mut out);
     }
-    let tag = format!(
-        "sha256-{}",
-        target.digest.strip_prefix("sha256:").unwrap_or("")
-    );
+    let tag = referrers_tag_of(&target.digest);
     for e in entries
         .iter()
-        .filter(|e| e.annotations.get(model::REF_NAME) == Some(&tag))
+        .filter(|e| tag.is_some() && e.annotations.get(model::REF_NAME) == tag.as_ref())
     {
         if let Some(doc) = Digest::parse(&e.digest)
             .ok()

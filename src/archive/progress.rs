@@ -1,0 +1,40 @@
+//! Progress reporting while a bundle is read or written, and the bundle's physical form: what the
+//! tar and compression layer needs to know, defined here so that `archive` depends on nothing above
+//! it. `layout` re-exports both (`layout::Progress`, `layout::BundleFormat`).
+
+/// Receives progress while a bundle is read. Implemented by the CLI's progress bar.
+pub trait Progress: Send + Sync {
+    /// The total number of bytes expected, when known.
+    fn set_total(&self, _bytes: Option<u64>) {}
+    /// More bytes were read.
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// The physical form of a bundle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BundleFormat {
+    /// An OCI layout directory.
+    Directory,
+    /// An uncompressed tarball.
+    Tar,
+    /// A gzip-compressed tarball.
+    TarGzip,
+    /// A zstd-compressed tarball.
+    TarZstd,
+}
+
+impl BundleFormat {
+    /// Name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleFormat::Directory => "directory",
+            BundleFormat::Tar => "tar",
+            BundleFormat::TarGzip => "tar+gzip",
+            BundleFormat::TarZstd => "tar+zstd",
+        }
+    }
+}

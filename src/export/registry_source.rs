@@ -1,0 +1,93 @@
+//! Export from a registry (feature `pull`): [`Fetch`] over a [`Registry`]. It lives on the export
+//! side so that `registry` knows nothing of `export` (ARCHITECTURE.md, "Layers").
+
+use std::io::Write;
+
+use super::{ExportError, Fetch};
+use crate::digest::Digest;
+use crate::layout::model::{self, Descriptor};
+use crate::registry::{Reference, Registry, RegistryError};
+
+/// Exports from a registry: [`Fetch`] over a [`Registry`].
+pub struct RegistryFetch {
+    registry: std::rc::Rc<Registry>,
+    reference: Reference,
+    given: String,
+}
+
+impl RegistryFetch {
+    /// For `reference` through `registry`.
+    pub fn new(registry: std::rc::Rc<Registry>, given: &str) -> Result<Self, RegistryError> {
+        Ok(RegistryFetch {
+            registry,
+            reference: Reference::parse(given)?,
+            given: given.to_owned(),
+        })
+    }
+
+    fn digest_of(desc: &Descriptor) -> Result<Digest, ExportError> {
+        Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
+            digest: desc.digest.clone(),
+            problem: e.to_string(),
+        })
+    }
+}
+
+fn src(digest: &str, e: RegistryError) -> ExportError {
+    if e.is_mismatch() {
+        ExportError::Mismatch {
+            digest: digest.to_owned(),
+            problem: e.to_string(),
+        }
+    } else {
+        ExportError::Source(e.to_string())
+    }
+}
+
+impl Fetch for RegistryFetch {
+    fn reference(&self) -> String {
+        // The name as given (registry/repo:tag), which is what trust-policy scopes match.
+        let whole = self.reference.whole();
+        if self.given.contains('@') || self.reference.tag().is_some() {
+            whole
+        } else {
+            self.given.clone()
+        }
+    }
+
+    fn resolve(&mut self) -> Result<(Descriptor, Vec<u8>), ExportError> {
+        let name = self.reference.whole();
+        self.registry
+            .resolve(&self.reference)
+            .map_err(|e| src(&name, e))
+    }
+
+    fn manifest(&mut self, desc: &Descriptor) -> Result<Vec<u8>, ExportError> {
+        let d = Self::digest_of(desc)?;
+        let (_, bytes) = self
+            .registry
+            .manifest(&self.reference, &d)
+            .map_err(|e| src(&desc.digest, e))?;
+        if u64::try_from(bytes.len()).ok() != Some(desc.size) {
+            return Err(ExportError::Mismatch {
+                digest: desc.digest.clone(),
+                problem: format!("{} bytes, descriptor says {}", bytes.len(), desc.size),
+            });
+        }
+        Ok(bytes)
+    }
+
+    fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
+        // export hashes everything it writes (export::Checking): one pass, not two.
+        self.registry
+            .blob_to_unhashed(&self.reference, desc, out)
+            .map_err(|e| src(&desc.digest, e))
+    }
+
+    fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {
+        let d = Self::digest_of(subject)?;
+        self.registry
+            .referrers(&self.reference, &d, Some(model::NOTARY_SIGNATURE))
+            .map_err(|e| src(&subject.digest, e))
+    }
+}
