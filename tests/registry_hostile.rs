@@ -832,21 +832,30 @@ fn errors_print_each_cause_once() {
     let t = tempfile::tempdir().unwrap();
     let root = v1_layout(t.path());
     let missing = t.path().join("no-such-dir");
-    let out = missing.join("out.tar");
-    for args in [
-        vec!["verify", missing.to_str().unwrap(), "--integrity-only"],
-        vec![
-            "export",
-            &format!("oci:{}", root.display()),
-            "-o",
-            out.to_str().unwrap(),
-        ],
+    // export creates a missing output folder, so its OS error comes from a folder that is a file.
+    let file = t.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = file.join("out.tar");
+    for (args, os_error) in [
+        (
+            vec!["verify", missing.to_str().unwrap(), "--integrity-only"],
+            "(os error 2)",
+        ),
+        (
+            vec![
+                "export",
+                &format!("oci:{}", root.display()),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            "(os error 17)",
+        ),
     ] {
         let args: Vec<&str> = args.iter().map(|s| s.as_ref()).collect();
         let r = crate::common::run_in(t.path(), &args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert_eq!(
-            r.stderr.matches("(os error 2)").count(),
+            r.stderr.matches(os_error).count(),
             1,
             "{args:?}: {}",
             r.stderr
