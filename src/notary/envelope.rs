@@ -52,7 +52,7 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod tests_adversarial;
 
-use super::chain::{self, ParsedCertificate, ValidatedChain};
+use super::chain::{self, ValidatedChain};
 use super::crypto::{self, CryptoError, KeySpec, PssSaltPolicy, SignatureAlgorithm};
 use super::payload::{Payload, PayloadError};
 
@@ -345,10 +345,7 @@ pub fn encode(
     }
 }
 
-/// RFC 3339 UTC text of Unix seconds (`2025-06-01T00:00:00Z`), or `None` out of range.
-pub fn format_rfc3339(t: i64) -> Option<String> {
-    jiff::Timestamp::from_second(t).ok().map(|t| t.to_string())
-}
+pub use super::time::{format_rfc3339, parse_rfc3339};
 
 /// Format-neutral protected-header content handed over by the JWS and COSE parsers.
 #[derive(Debug, Default)]
@@ -598,7 +595,7 @@ impl Envelope {
             .cert_chain
             .first()
             .ok_or(EnvelopeError::CertificateChainMissing)?;
-        let leaf = ParsedCertificate::from_der(leaf_der, 0)?;
+        let leaf = chain::parse_certificate(leaf_der, 0)?;
         let key = crypto::key_spec_from_spki(leaf.spki_der())?;
         let expected = key.signature_algorithm();
         if expected != self.algorithm {
@@ -771,150 +768,9 @@ fn check_size(bytes: &[u8]) -> Result<(), EnvelopeError> {
     Ok(())
 }
 
-fn two_digits(b: &[u8], at: usize) -> Option<i64> {
-    let hi = b.get(at).copied().filter(u8::is_ascii_digit)?;
-    let lo = b
-        .get(at.checked_add(1)?)
-        .copied()
-        .filter(u8::is_ascii_digit)?;
-    Some(i64::from(hi - b'0') * 10 + i64::from(lo - b'0'))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-/// Parses an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as Go's
-/// `time.RFC3339` accepts it: upper-case `T`/`Z`, seconds 00-59, offset hours 00-23) into Unix
-/// seconds. Fractional seconds are truncated toward the earlier second.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let year = two_digits(b, 0)? * 100 + two_digits(b, 2)?;
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || b.get(10) != Some(&b'T') {
-        return None;
-    }
-    let month = two_digits(b, 5)?;
-    let day = two_digits(b, 8)?;
-    if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
-        return None;
-    }
-    let hour = two_digits(b, 11)?;
-    let minute = two_digits(b, 14)?;
-    let second = two_digits(b, 17)?;
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    let mut pos = 19usize;
-    if b.get(pos) == Some(&b'.') {
-        pos = pos.checked_add(1)?;
-        let start = pos;
-        while b.get(pos).is_some_and(u8::is_ascii_digit) {
-            pos = pos.checked_add(1)?;
-        }
-        if pos == start {
-            return None;
-        }
-    }
-    let offset = match b.get(pos) {
-        Some(b'Z') => {
-            pos = pos.checked_add(1)?;
-            0
-        }
-        Some(sign @ (b'+' | b'-')) => {
-            let oh = two_digits(b, pos.checked_add(1)?)?;
-            if b.get(pos.checked_add(3)?) != Some(&b':') {
-                return None;
-            }
-            let om = two_digits(b, pos.checked_add(4)?)?;
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            pos = pos.checked_add(6)?;
-            let off = oh * 3600 + om * 60;
-            if *sign == b'-' {
-                -off
-            } else {
-                off
-            }
-        }
-        _ => return None,
-    };
-    if pos != b.len() {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_examples() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2020-11-09T07:00:00Z"), Some(1_604_905_200));
-        assert_eq!(
-            parse_rfc3339("2023-06-27T13:30:33+08:00"),
-            parse_rfc3339("2023-06-27T05:30:33Z")
-        );
-        assert_eq!(
-            parse_rfc3339("2023-01-11T10:02:54-08:00"),
-            parse_rfc3339("2023-01-11T18:02:54Z")
-        );
-        assert_eq!(
-            parse_rfc3339("2024-02-29T23:59:59.999999999Z"),
-            Some(1_709_251_199)
-        );
-        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), Some(-1));
-        assert_eq!(parse_rfc3339("2122-12-19T02:43:39Z"), Some(4_827_091_419));
-    }
-
-    #[test]
-    fn rfc3339_rejects() {
-        for bad in [
-            "",
-            "2023-06-27",
-            "2023-06-27 13:30:33Z",
-            "2023-06-27t13:30:33Z",
-            "2023-06-27T13:30:33z",
-            "2023-06-27T13:30:33",
-            "2023-02-29T00:00:00Z",
-            "2023-13-01T00:00:00Z",
-            "2023-06-27T24:00:00Z",
-            "2023-06-27T23:60:00Z",
-            "2023-06-27T23:59:60Z",
-            "2023-06-27T13:30:33.Z",
-            "2023-06-27T13:30:33+24:00",
-            "2023-06-27T13:30:33+0800",
-            "2023-06-27T13:30:33Zjunk",
-            "+023-06-27T13:30:33Z",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn error_codes() {

@@ -21,9 +21,12 @@
 //!    * the CMS signature over the *received* signed-attribute bytes, and the content-type,
 //!      message-digest and signing-time attributes (`tst_signature`).
 //!
+//! The TSA chain is built and validated by the X.509 core ([`super::x509::path::build`] with
+//! [`Purpose::Timestamping`]); this module parses no certificate rule itself.
+//!
 //! Nothing here reads the clock: every time check happens at the token's `genTime`. Checking
 //! the *signing* certificate chain against `[lower, upper]`, and the revocation of the TSA chain
-//! (SPEC-NOTES §6.3 j, errata 9), are the caller's job.
+//! (SPEC-NOTES §6.3 j, errata 9), are [`super::verify_time`]'s job.
 #![cfg_attr(
     not(test),
     deny(
@@ -37,16 +40,17 @@
 
 use core::fmt;
 
-use der::asn1::{AnyRef, IntRef, OctetStringRef, UintRef};
+use der::asn1::{AnyRef, IntRef, OctetStringRef};
 use der::{
     Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence,
     SliceReader, Tag, Tagged, Writer,
 };
-use spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoRef};
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
-use x509_cert::Certificate;
+use spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
 
 use super::crypto::cms::{self as tsa_crypto, CryptoError};
+use super::time::{self, Instant};
+use super::x509::path::{self, Budget, BuildError, VerifiedPath};
+use super::x509::{Certificate, Purpose};
 
 // --- Object identifiers ---------------------------------------------------------------------
 
@@ -71,39 +75,6 @@ const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
 const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
-const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
-
-const ID_CE_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-const ID_CE_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-const ID_CE_NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
-const ID_CE_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
-const ID_CE_CERTIFICATE_POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32");
-const ID_CE_AUTHORITY_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
-const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
-
-/// Extensions that may be critical. These are the ones Go's crypto/x509 handles (and so does not
-/// report as `UnhandledCriticalExtension`); name constraints are handled by refusing them.
-const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
-    ID_CE_SUBJECT_KEY_IDENTIFIER,
-    ID_CE_KEY_USAGE,
-    ID_CE_SUBJECT_ALT_NAME,
-    ID_CE_BASIC_CONSTRAINTS,
-    ID_CE_CRL_DISTRIBUTION_POINTS,
-    ID_CE_CERTIFICATE_POLICIES,
-    ID_CE_AUTHORITY_KEY_IDENTIFIER,
-    ID_CE_EXT_KEY_USAGE,
-    ID_PE_AUTHORITY_INFO_ACCESS,
-];
-
 /// Signed attributes per SignerInfo that are looked at; a token with more is refused.
 const MAX_ATTRIBUTES: usize = 64;
 /// Values per attribute that are looked at; an attribute with more is refused.
@@ -385,17 +356,6 @@ impl TimestampError {
             }
         }
     }
-
-    /// Ranking used to report the most specific failure after every candidate path failed
-    /// (after webpki `Error::rank`): a path that reached a trust anchor but broke a rule says
-    /// more than "no path".
-    fn rank(&self) -> u8 {
-        match self {
-            Self::CertificateInvalid { .. } => 2,
-            Self::Untrusted { .. } => 1,
-            _ => 0,
-        }
-    }
 }
 
 fn malformed(what: &'static str) -> impl Fn(der::Error) -> TimestampError {
@@ -430,6 +390,16 @@ pub struct VerifiedTimestamp {
     pub policy_oid: String,
     /// `TSTInfo.serialNumber`, lowercase hex.
     pub tst_serial_hex: String,
+    /// The validated TSA path (the certificates of `tsa_chain`, parsed).
+    path: VerifiedPath,
+}
+
+impl VerifiedTimestamp {
+    /// The validated TSA path, leaf first: the X.509 core's proof that every certificate of
+    /// [`VerifiedTimestamp::tsa_chain`] passed the timestamping rules at `genTime`.
+    pub fn tsa_path(&self) -> &VerifiedPath {
+        &self.path
+    }
 }
 
 // --- Raw DER helpers ------------------------------------------------------------------------
@@ -477,7 +447,7 @@ raw_value!(
     Tag::Sequence
 );
 raw_value!(
-    /// The undecoded contents of a GeneralizedTime, parsed by [`parse_generalized_time`]
+    /// The undecoded contents of a GeneralizedTime, parsed by [`time::parse_rfc3161_gen_time`]
     /// because der 0.7's `GeneralizedTime` refuses the fractional seconds RFC 3161 allows.
     RawGeneralizedTime,
     Tag::GeneralizedTime
@@ -500,16 +470,6 @@ fn split_tlvs(content: &[u8], max: usize) -> Result<Vec<&[u8]>, SplitError> {
 enum SplitError {
     Der(der::Error),
     TooMany,
-}
-
-/// Raw TLVs of the elements of the SEQUENCE whose full TLV is `tlv`.
-fn sequence_elements(tlv: &[u8]) -> der::Result<Vec<&[u8]>> {
-    let seq = RawSeq::from_der(tlv)?;
-    // A certificate or TBSCertificate has at most 10 elements.
-    split_tlvs(seq.content, 16).map_err(|e| match e {
-        SplitError::Der(e) => e,
-        SplitError::TooMany => der::Error::from(der::ErrorKind::Overlength),
-    })
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -653,235 +613,6 @@ struct IssuerSerialRaw<'a> {
     serial: IntRef<'a>,
 }
 
-#[derive(Sequence)]
-struct RsaPublicKeyRaw<'a> {
-    modulus: UintRef<'a>,
-    exponent: UintRef<'a>,
-}
-
-// --- Time -----------------------------------------------------------------------------------
-
-/// A point in time with sub-second precision (genTime may carry fractions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Instant {
-    secs: i64,
-    nanos: u32,
-}
-
-impl Instant {
-    fn total_nanos(self) -> i128 {
-        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
-    }
-
-    /// `self < t` for a whole-second `t`.
-    fn before(self, t: i64) -> bool {
-        self.secs < t
-    }
-
-    /// `self > t` for a whole-second `t`.
-    fn after(self, t: i64) -> bool {
-        self.secs > t || (self.secs == t && self.nanos > 0)
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// RFC 3339 rendering of Unix seconds, for messages.
-fn fmt_unix(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-fn decimal(bytes: &[u8]) -> Option<i64> {
-    let mut v: i64 = 0;
-    for b in bytes {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + i64::from(b - b'0');
-    }
-    Some(v)
-}
-
-/// Parses a DER GeneralizedTime as RFC 3161 §2.4.2 restricts it for genTime:
-/// `YYYYMMDDhhmmss[.f{1,9}]Z`, no trailing zero in the fraction, always UTC. Go's
-/// encoding/asn1 (used by tspclient-go) accepts the same fractional form.
-fn parse_generalized_time(s: &[u8]) -> Option<Instant> {
-    let (body, fraction) = match s.get(14) {
-        Some(b'Z') if s.len() == 15 => (s.get(..14)?, None),
-        Some(b'.') => {
-            let frac = s.get(15..s.len().checked_sub(1)?)?;
-            if s.last() != Some(&b'Z') || frac.is_empty() || frac.len() > 9 {
-                return None;
-            }
-            if frac.last() == Some(&b'0') {
-                return None;
-            }
-            (s.get(..14)?, Some(frac))
-        }
-        _ => return None,
-    };
-    let year = decimal(body.get(0..4)?)?;
-    let month = decimal(body.get(4..6)?)?;
-    let day = decimal(body.get(6..8)?)?;
-    let hour = decimal(body.get(8..10)?)?;
-    let minute = decimal(body.get(10..12)?)?;
-    let second = decimal(body.get(12..14)?)?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let nanos = match fraction {
-        None => 0,
-        Some(f) => {
-            let mut v = decimal(f)?;
-            for _ in f.len()..9 {
-                v *= 10;
-            }
-            u32::try_from(v).ok()?
-        }
-    };
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(Instant { secs, nanos })
-}
-
-fn time_to_unix(t: &x509_cert::time::Time) -> Option<i64> {
-    i64::try_from(t.to_unix_duration().as_secs()).ok()
-}
-
-// --- Certificates ---------------------------------------------------------------------------
-
-/// A certificate with the raw bytes that signatures and comparisons need.
-#[derive(Debug, Clone)]
-struct TokenCert {
-    der: Vec<u8>,
-    tbs: Vec<u8>,
-    issuer: Vec<u8>,
-    subject: Vec<u8>,
-    serial: Vec<u8>,
-    spki: Vec<u8>,
-    sig_alg: AlgorithmIdentifierOwned,
-    signature: Vec<u8>,
-    not_before: i64,
-    not_after: i64,
-    parsed: Certificate,
-}
-
-impl TokenCert {
-    fn parse(der: &[u8]) -> der::Result<Self> {
-        let parsed = Certificate::from_der(der)?;
-        if parsed.signature_algorithm != parsed.tbs_certificate.signature {
-            // RFC 5280 §4.1.1.2; Go refuses such certificates at parse time.
-            return Err(der::Error::from(der::ErrorKind::Value {
-                tag: Tag::Sequence,
-            }));
-        }
-        let bad = || der::Error::from(der::ErrorKind::Length { tag: Tag::Sequence });
-        let outer = sequence_elements(der)?;
-        let tbs = *outer.first().ok_or_else(bad)?;
-        let fields = sequence_elements(tbs)?;
-        let skip = usize::from(fields.first().and_then(|f| f.first()) == Some(&0xA0));
-        let field = |i: usize| fields.get(skip + i).copied().ok_or_else(bad);
-        let serial = IntRef::from_der(field(0)?)?;
-        let signature = parsed
-            .signature
-            .as_bytes()
-            .ok_or_else(|| {
-                der::Error::from(der::ErrorKind::Length {
-                    tag: Tag::BitString,
-                })
-            })?
-            .to_vec();
-        let validity = &parsed.tbs_certificate.validity;
-        let not_before = time_to_unix(&validity.not_before).ok_or_else(bad)?;
-        let not_after = time_to_unix(&validity.not_after).ok_or_else(bad)?;
-        Ok(Self {
-            der: der.to_vec(),
-            tbs: tbs.to_vec(),
-            serial: serial.as_bytes().to_vec(),
-            issuer: field(2)?.to_vec(),
-            subject: field(4)?.to_vec(),
-            spki: field(5)?.to_vec(),
-            sig_alg: parsed.signature_algorithm.clone(),
-            signature,
-            not_before,
-            not_after,
-            parsed,
-        })
-    }
-
-    fn subject_string(&self) -> String {
-        self.parsed.tbs_certificate.subject.to_string()
-    }
-
-    fn invalid(&self, reason: impl Into<String>) -> TimestampError {
-        TimestampError::CertificateInvalid {
-            subject: self.subject_string(),
-            reason: reason.into(),
-        }
-    }
-
-    fn extensions(&self) -> &[x509_cert::ext::Extension] {
-        self.parsed
-            .tbs_certificate
-            .extensions
-            .as_deref()
-            .unwrap_or_default()
-    }
-
-    fn extension(&self, oid: &ObjectIdentifier) -> Option<&x509_cert::ext::Extension> {
-        self.extensions().iter().find(|e| e.extn_id == *oid)
-    }
-
-    fn subject_key_identifier(&self) -> Option<Vec<u8>> {
-        let ext = self.extension(&ID_CE_SUBJECT_KEY_IDENTIFIER)?;
-        let ski = OctetStringRef::from_der(ext.extn_value.as_bytes()).ok()?;
-        Some(ski.as_bytes().to_vec())
-    }
-
-    /// Verifies that `issuer`'s key signed this certificate.
-    fn verify_signed_by(&self, issuer: &TokenCert) -> Result<(), CryptoError> {
-        tsa_crypto::verify_signature(&issuer.spki, &self.sig_alg, &self.tbs, &self.signature)
-    }
-}
-
 // --- Parsed token ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -891,12 +622,14 @@ enum SignerId {
 }
 
 impl SignerId {
-    fn matches(&self, cert: &TokenCert) -> bool {
+    fn matches(&self, cert: &Certificate) -> bool {
         match self {
             Self::IssuerSerial { issuer, serial } => {
-                cert.issuer == *issuer && cert.serial == *serial
+                cert.issuer_der() == issuer.as_slice() && cert.serial() == serial.as_slice()
             }
-            Self::SubjectKeyId(ski) => cert.subject_key_identifier().as_deref() == Some(ski),
+            Self::SubjectKeyId(ski) => {
+                cert.subject_key_identifier().ok().flatten() == Some(ski.as_slice())
+            }
         }
     }
 }
@@ -955,7 +688,7 @@ pub struct ParsedToken {
     tst_serial: Vec<u8>,
     gen_time: Instant,
     accuracy: Option<x509_tsp::Accuracy>,
-    certs: Vec<TokenCert>,
+    certs: Vec<Certificate>,
     signers: Vec<SignerEntry>,
 }
 
@@ -995,11 +728,12 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
         .ok_or(TimestampError::MissingContent)?
         .as_bytes();
     let tst = TstInfoRaw::from_der(tst_info_der).map_err(malformed("TSTInfo"))?;
-    let gen_time =
-        parse_generalized_time(tst.gen_time.content).ok_or_else(|| TimestampError::Malformed {
+    let gen_time = time::parse_rfc3161_gen_time(tst.gen_time.content).ok_or_else(|| {
+        TimestampError::Malformed {
             what: "TSTInfo",
             detail: "genTime is not a valid RFC 3161 GeneralizedTime".to_owned(),
-        })?;
+        }
+    })?;
 
     let cert_tlvs = match signed_data.certificates {
         None => Vec::new(),
@@ -1015,7 +749,12 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
         if tlv.first() != Some(&0x30) {
             return Err(TimestampError::UnsupportedCertificateChoice);
         }
-        certs.push(TokenCert::parse(tlv).map_err(malformed("certificate"))?);
+        certs.push(
+            token_certificate(tlv).map_err(|detail| TimestampError::Malformed {
+                what: "certificate",
+                detail,
+            })?,
+        );
     }
 
     let signer_tlvs = split_tlvs(signed_data.signer_infos.content, limits.max_signer_infos)
@@ -1045,6 +784,17 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
         certs,
         signers,
     })
+}
+
+/// A certificate of the token's bag or of the `tsa` trust store: the X.509 core's view, whose
+/// `tbsCertificate.signature` must equal `signatureAlgorithm` (RFC 5280 §4.1.1.2; Go refuses
+/// other certificates when parsing them).
+fn token_certificate(der: &[u8]) -> Result<Certificate, String> {
+    let cert = Certificate::from_der(der).map_err(|e| e.to_string())?;
+    if !cert.algorithm_identifiers_match() {
+        return Err("inner and outer signature algorithm identifiers differ".to_owned());
+    }
+    Ok(cert)
 }
 
 fn parse_signer_info(tlv: &[u8]) -> Result<SignerEntry, TimestampError> {
@@ -1121,12 +871,12 @@ fn parse_attributes(content: &[u8]) -> Result<Vec<Attribute>, TimestampError> {
 impl ParsedToken {
     /// `TSTInfo.genTime` in Unix seconds (fraction truncated).
     pub fn gen_time(&self) -> i64 {
-        self.gen_time.secs
+        self.gen_time.secs()
     }
 
     /// Fractional part of `genTime`, in nanoseconds.
     pub fn gen_time_nanos(&self) -> u32 {
-        self.gen_time.nanos
+        self.gen_time.nanos()
     }
 
     /// `TSTInfo.version` as found (only 1 verifies).
@@ -1156,7 +906,7 @@ impl ParsedToken {
 
     /// DER of each certificate of the token's certificate bag, in token order.
     pub fn certificates(&self) -> Vec<&[u8]> {
-        self.certs.iter().map(|c| c.der.as_slice()).collect()
+        self.certs.iter().map(Certificate::der).collect()
     }
 
     /// Number of SignerInfos.
@@ -1229,7 +979,7 @@ impl ParsedToken {
         let idx = self.resolve_signing_certificate(signer)?;
         self.certs
             .get(idx)
-            .map(|c| c.der.as_slice())
+            .map(Certificate::der)
             .ok_or(TimestampError::SignerCertificateNotFound)
     }
 
@@ -1287,7 +1037,7 @@ impl ParsedToken {
                     .certs
                     .iter()
                     .enumerate()
-                    .find(|(_, c)| c.issuer == issuer && c.serial == serial)
+                    .find(|(_, c)| c.issuer_der() == issuer && c.serial() == serial)
                     .ok_or(TimestampError::SignerCertificateNotFound)?;
                 if !signer.sid.matches(found.1) {
                     return Err(TimestampError::SigningCertificateSidMismatch);
@@ -1301,7 +1051,7 @@ impl ParsedToken {
                 .find(|(_, c)| signer.sid.matches(c))
                 .ok_or(TimestampError::SignerCertificateNotFound)?,
         };
-        let hash = tsa_crypto::digest(&hash_oid, &cert.der).map_err(|_| {
+        let hash = tsa_crypto::digest(&hash_oid, cert.der()).map_err(|_| {
             TimestampError::SigningCertificateHashAlgorithm {
                 oid: hash_oid.to_string(),
             }
@@ -1339,343 +1089,24 @@ fn directory_name(general_names: &[u8]) -> Option<&[u8]> {
 
 // --- Chain validation -----------------------------------------------------------------------
 
-struct Budget {
-    left: usize,
-    limit: usize,
-}
-
-impl Budget {
-    fn take(&mut self) -> Result<(), TimestampError> {
-        self.left = self
-            .left
-            .checked_sub(1)
-            .ok_or(TimestampError::BudgetExceeded { limit: self.limit })?;
-        Ok(())
-    }
-}
-
-fn note(best: &mut Option<TimestampError>, e: TimestampError) {
-    if best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
-        *best = Some(e);
-    }
-}
-
-struct ChainBuilder<'c> {
-    bag: &'c [TokenCert],
-    anchors: &'c [TokenCert],
-    at: Instant,
-    max_len: usize,
-}
-
-impl<'c> ChainBuilder<'c> {
-    fn is_anchor(&self, cert: &TokenCert) -> bool {
-        self.anchors.iter().any(|a| a.der == cert.der)
-    }
-
-    /// Depth-first path building from `path`'s last certificate towards a trust anchor
-    /// (anchors tried before bag certificates). `Err` is fatal (budget); `Ok(None)` means no
-    /// valid path, with the most specific reason left in `best`.
-    fn build(
-        &self,
-        path: &mut Vec<&'c TokenCert>,
-        budget: &mut Budget,
-        best: &mut Option<TimestampError>,
-    ) -> Result<Option<Vec<&'c TokenCert>>, TimestampError> {
-        let Some(&current) = path.last() else {
-            return Ok(None);
-        };
-        if self.is_anchor(current) {
-            return self.complete(path, budget, best);
-        }
-        if path.len() >= self.max_len {
-            note(
-                best,
-                TimestampError::Untrusted {
-                    detail: format!("no path within {} certificates", self.max_len),
-                },
-            );
-            return Ok(None);
-        }
-        let candidates = self.anchors.iter().map(|c| (c, true)).chain(
-            self.bag
-                .iter()
-                .filter(|c| !self.is_anchor(c))
-                .map(|c| (c, false)),
-        );
-        for (candidate, is_anchor) in candidates {
-            if candidate.subject != current.issuer {
-                continue;
-            }
-            // RFC 4158 §5.2 loop prevention: a certificate, or the same subject and key, may
-            // appear only once in a path.
-            if path.iter().any(|p| {
-                p.der == candidate.der
-                    || (p.subject == candidate.subject && p.spki == candidate.spki)
-            }) {
-                continue;
-            }
-            budget.take()?;
-            match current.verify_signed_by(candidate) {
-                Ok(()) => {}
-                Err(e @ CryptoError::LegacyAlgorithmRefused { .. }) => {
-                    note(best, current.invalid(format!("signature algorithm: {e}")));
-                    continue;
-                }
-                Err(e) => {
-                    note(
-                        best,
-                        TimestampError::Untrusted {
-                            detail: format!(
-                                "signature of {:?} does not verify with the key of {:?}: {e}",
-                                current.subject_string(),
-                                candidate.subject_string()
-                            ),
-                        },
-                    );
-                    continue;
-                }
-            }
-            path.push(candidate);
-            let found = if is_anchor {
-                self.complete(path, budget, best)?
+/// The X.509 core's path-building failure, in this module's terms.
+fn build_error(e: BuildError, gen_time: Instant) -> TimestampError {
+    match e {
+        BuildError::BudgetExceeded(b) => TimestampError::BudgetExceeded { limit: b.limit },
+        BuildError::Untrusted(detail) => TimestampError::Untrusted { detail },
+        BuildError::Invalid { subject, error } => TimestampError::CertificateInvalid {
+            subject,
+            reason: if error.rule.is_validity() {
+                format!(
+                    "not valid at the timestamp's genTime {}: {}",
+                    time::rfc3339(gen_time.secs()),
+                    error.detail
+                )
             } else {
-                self.build(path, budget, best)?
-            };
-            if found.is_some() {
-                return Ok(found);
-            }
-            path.pop();
-        }
-        if best.is_none() {
-            note(
-                best,
-                TimestampError::Untrusted {
-                    detail: format!(
-                        "no issuer of {:?} found among the token certificates and the tsa trust store",
-                        current.subject_string()
-                    ),
-                },
-            );
-        }
-        Ok(None)
+                error.detail
+            },
+        },
     }
-
-    fn complete(
-        &self,
-        path: &[&'c TokenCert],
-        budget: &mut Budget,
-        best: &mut Option<TimestampError>,
-    ) -> Result<Option<Vec<&'c TokenCert>>, TimestampError> {
-        match validate_path(path, self.at, budget) {
-            Ok(()) => Ok(Some(path.to_vec())),
-            Err(e @ TimestampError::BudgetExceeded { .. }) => Err(e),
-            Err(e) => {
-                note(best, e);
-                Ok(None)
-            }
-        }
-    }
-}
-
-fn is_self_signed(cert: &TokenCert, budget: &mut Budget) -> Result<bool, TimestampError> {
-    if cert.subject != cert.issuer {
-        return Ok(false);
-    }
-    budget.take()?;
-    match cert.verify_signed_by(cert) {
-        Ok(()) => Ok(true),
-        Err(e @ CryptoError::LegacyAlgorithmRefused { .. }) => {
-            Err(cert.invalid(format!("signature algorithm: {e}")))
-        }
-        Err(_) => Ok(false),
-    }
-}
-
-/// Full validation of a candidate TSA path `[leaf, .., anchor]` at `at`, after Go's
-/// `x509.Verify` with `KeyUsages = [timeStamping]` (SPEC-NOTES errata 1) and notation-core-go
-/// `ValidateTimestampingCertChain` (SPEC-NOTES §4.1, §4.2).
-fn validate_path(
-    path: &[&TokenCert],
-    at: Instant,
-    budget: &mut Budget,
-) -> Result<(), TimestampError> {
-    let (Some(&leaf), Some(&anchor)) = (path.first(), path.last()) else {
-        return Err(TimestampError::Untrusted {
-            detail: "empty path".to_owned(),
-        });
-    };
-    for cert in path {
-        check_certificate(cert, at)?;
-    }
-    // The chain ends in a self-signed root; no other certificate is self-signed.
-    if !is_self_signed(anchor, budget)? {
-        return Err(anchor.invalid(
-            "the tsa trust-store certificate ending the chain is not a self-signed root",
-        ));
-    }
-    let below_anchor = path.len().saturating_sub(1);
-    for (i, cert) in path.iter().take(below_anchor).enumerate() {
-        if is_self_signed(cert, budget)? {
-            return Err(cert.invalid(if i == 0 {
-                "leaf certificate is self-signed but is not a trust anchor"
-            } else {
-                "intermediate certificate is self-signed"
-            }));
-        }
-    }
-    check_timestamping_leaf(leaf)?;
-    for (i, cert) in path.iter().enumerate().skip(1) {
-        check_ca(cert, i.saturating_sub(1))?;
-    }
-    Ok(())
-}
-
-/// Per-certificate rules: validity at `at`, extension hygiene, and Go's EKU nesting rule
-/// (every certificate that has an EKU must allow timeStamping or anyExtendedKeyUsage).
-fn check_certificate(cert: &TokenCert, at: Instant) -> Result<(), TimestampError> {
-    if at.before(cert.not_before) || at.after(cert.not_after) {
-        return Err(cert.invalid(format!(
-            "not valid at the timestamp's genTime {} (valid {} to {})",
-            fmt_unix(at.secs),
-            fmt_unix(cert.not_before),
-            fmt_unix(cert.not_after)
-        )));
-    }
-    let exts = cert.extensions();
-    for (i, ext) in exts.iter().enumerate() {
-        if exts.iter().skip(i + 1).any(|o| o.extn_id == ext.extn_id) {
-            return Err(cert.invalid(format!("duplicate extension {}", ext.extn_id)));
-        }
-        if ext.extn_id == ID_CE_NAME_CONSTRAINTS {
-            // Go enforces name constraints on TSA chains; this verifier does not implement
-            // them, so it refuses them rather than ignoring them (fail closed).
-            return Err(cert.invalid("name constraints are not supported on TSA chains"));
-        }
-        if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id) {
-            return Err(cert.invalid(format!("unhandled critical extension {}", ext.extn_id)));
-        }
-    }
-    if let Some(eku) = extended_key_usage(cert)? {
-        let ok = eku
-            .0
-            .iter()
-            .any(|k| *k == ID_KP_TIME_STAMPING || *k == ANY_EXTENDED_KEY_USAGE);
-        if !ok {
-            return Err(cert.invalid("extended key usage does not allow timeStamping"));
-        }
-    }
-    Ok(())
-}
-
-fn decode_extension<'e, T: Decode<'e>>(
-    cert: &TokenCert,
-    ext: &'e x509_cert::ext::Extension,
-    name: &str,
-) -> Result<T, TimestampError> {
-    T::from_der(ext.extn_value.as_bytes())
-        .map_err(|e| cert.invalid(format!("malformed {name} extension: {e}")))
-}
-
-fn extended_key_usage(cert: &TokenCert) -> Result<Option<ExtendedKeyUsage>, TimestampError> {
-    cert.extension(&ID_CE_EXT_KEY_USAGE)
-        .map(|ext| decode_extension(cert, ext, "extended key usage"))
-        .transpose()
-}
-
-fn key_usage(cert: &TokenCert) -> Result<Option<KeyUsage>, TimestampError> {
-    cert.extension(&ID_CE_KEY_USAGE)
-        .map(|ext| decode_extension(cert, ext, "key usage"))
-        .transpose()
-}
-
-fn basic_constraints(cert: &TokenCert) -> Result<Option<BasicConstraints>, TimestampError> {
-    cert.extension(&ID_CE_BASIC_CONSTRAINTS)
-        .map(|ext| decode_extension(cert, ext, "basic constraints"))
-        .transpose()
-}
-
-/// TSA leaf rules: notation-core-go `validateTimestampingLeafCertificate` plus RFC 3161 §2.3.
-fn check_timestamping_leaf(cert: &TokenCert) -> Result<(), TimestampError> {
-    if basic_constraints(cert)?.is_some_and(|bc| bc.ca) {
-        return Err(cert.invalid("basic constraints of a TSA leaf must not have cA=true"));
-    }
-    let ku = key_usage(cert)?.ok_or_else(|| cert.invalid("key usage extension must be present"))?;
-    if !ku.digital_signature() {
-        return Err(cert.invalid("key usage must have digitalSignature set"));
-    }
-    if ku.key_encipherment()
-        || ku.data_encipherment()
-        || ku.key_agreement()
-        || ku.key_cert_sign()
-        || ku.crl_sign()
-        || ku.encipher_only()
-        || ku.decipher_only()
-    {
-        return Err(cert.invalid("key usage must be digitalSignature only"));
-    }
-    let ext = cert
-        .extension(&ID_CE_EXT_KEY_USAGE)
-        .ok_or_else(|| cert.invalid("extended key usage must be present"))?;
-    let eku: ExtendedKeyUsage = decode_extension(cert, ext, "extended key usage")?;
-    if eku.0.as_slice() != [ID_KP_TIME_STAMPING] {
-        return Err(cert.invalid("extended key usage must be timeStamping only"));
-    }
-    if !ext.critical {
-        return Err(cert.invalid("extended key usage extension must be critical"));
-    }
-    check_leaf_key(cert)
-}
-
-/// notation-core-go `validateSignatureAlgorithm`: RSA 2048/3072/4096 or ECDSA P-256/384/521.
-fn check_leaf_key(cert: &TokenCert) -> Result<(), TimestampError> {
-    let bad_key = || cert.invalid("malformed public key");
-    let spki = SubjectPublicKeyInfoRef::from_der(&cert.spki).map_err(|_| bad_key())?;
-    if spki.algorithm.oid == RSA_ENCRYPTION {
-        let key = spki.subject_public_key.as_bytes().ok_or_else(bad_key)?;
-        let key = RsaPublicKeyRaw::from_der(key).map_err(|_| bad_key())?;
-        let bits = key.modulus.as_bytes().len().saturating_mul(8);
-        if ![2048, 3072, 4096].contains(&bits) {
-            return Err(cert.invalid(format!("rsa key size {bits} bits is not supported")));
-        }
-        Ok(())
-    } else if spki.algorithm.oid == ID_EC_PUBLIC_KEY {
-        let curve: ObjectIdentifier = spki
-            .algorithm
-            .parameters
-            .ok_or_else(bad_key)?
-            .decode_as()
-            .map_err(|_| bad_key())?;
-        if [SECP256R1, SECP384R1, SECP521R1].contains(&curve) {
-            Ok(())
-        } else {
-            Err(cert.invalid(format!("ecdsa curve {curve} is not supported")))
-        }
-    } else {
-        Err(cert.invalid(format!(
-            "unsupported public key algorithm {}",
-            spki.algorithm.oid
-        )))
-    }
-}
-
-/// TSA CA rules: notation-core-go `validateTimestampingCACertificate`. `below` is the number of
-/// CA certificates between this one and the leaf.
-fn check_ca(cert: &TokenCert, below: usize) -> Result<(), TimestampError> {
-    let bc = basic_constraints(cert)?
-        .filter(|bc| bc.ca)
-        .ok_or_else(|| cert.invalid("basic constraints must be present with cA=true"))?;
-    if let Some(max) = bc.path_len_constraint {
-        if usize::from(max) < below {
-            return Err(cert.invalid(format!(
-                "path length constraint {max} exceeded ({below} CA certificates below)"
-            )));
-        }
-    }
-    let ku = key_usage(cert)?.ok_or_else(|| cert.invalid("key usage extension must be present"))?;
-    if !ku.key_cert_sign() {
-        return Err(cert.invalid("key usage must have keyCertSign set"));
-    }
-    Ok(())
 }
 
 // --- Verification ---------------------------------------------------------------------------
@@ -1712,13 +1143,12 @@ fn cms_signature_algorithm(
 
 /// Verifies one SignerInfo in tspclient-go's order: signing certificate (ESS), chain, CMS
 /// signature, signed attributes. Returns the validated chain.
-fn verify_signer<'t>(
-    token: &'t ParsedToken,
+fn verify_signer(
+    token: &ParsedToken,
     signer: &SignerEntry,
-    anchors: &'t [TokenCert],
-    limits: &Limits,
+    anchors: &[Certificate],
     budget: &mut Budget,
-) -> Result<Vec<&'t TokenCert>, TimestampError> {
+) -> Result<VerifiedPath, TimestampError> {
     let signer_idx = token.resolve_signing_certificate(signer)?;
     let signer_cert = token
         .certs
@@ -1734,33 +1164,34 @@ fn verify_signer<'t>(
         });
     }
 
-    let builder = ChainBuilder {
-        bag: &token.certs,
+    let chain = path::build(
+        signer_cert,
+        &token.certs,
         anchors,
-        at: token.gen_time,
-        max_len: limits.max_chain_len,
-    };
-    let mut best = None;
-    let mut path = vec![signer_cert];
-    let chain = builder
-        .build(&mut path, budget, &mut best)?
-        .ok_or_else(|| {
-            best.unwrap_or(TimestampError::Untrusted {
-                detail: "no path to a tsa trust-store certificate".to_owned(),
-            })
-        })?;
+        token.gen_time,
+        Purpose::Timestamping,
+        budget,
+    )
+    .map_err(|e| build_error(e, token.gen_time))?;
 
     let signed_attrs = signer
         .signed_attrs_der
         .as_deref()
         .ok_or(TimestampError::MissingSignedAttributes)?;
     let sig_alg = cms_signature_algorithm(&signer.digest_alg, &signer.signature_alg)?;
-    budget.take()?;
-    tsa_crypto::verify_signature(&signer_cert.spki, &sig_alg, signed_attrs, &signer.signature)
-        .map_err(|e| match e {
-            CryptoError::BadSignature => TimestampError::Signature(e),
-            other => TimestampError::UnsupportedSignerAlgorithm(other),
-        })?;
+    budget
+        .take_signature()
+        .map_err(|e| TimestampError::BudgetExceeded { limit: e.limit })?;
+    tsa_crypto::verify_signature(
+        signer_cert.spki_der(),
+        &sig_alg,
+        signed_attrs,
+        &signer.signature,
+    )
+    .map_err(|e| match e {
+        CryptoError::BadSignature => TimestampError::Signature(e),
+        other => TimestampError::UnsupportedSignerAlgorithm(other),
+    })?;
 
     check_signed_attributes(token, signer, &chain)?;
     Ok(chain)
@@ -1771,7 +1202,7 @@ fn verify_signer<'t>(
 fn check_signed_attributes(
     token: &ParsedToken,
     signer: &SignerEntry,
-    chain: &[&TokenCert],
+    chain: &VerifiedPath,
 ) -> Result<(), TimestampError> {
     let content_type = match signer.single_value(&ID_CONTENT_TYPE) {
         Ok(Some(v)) => v,
@@ -1819,13 +1250,17 @@ fn check_signed_attributes(
             let t = x509_cert::time::Time::from_der(v)
                 .ok()
                 .as_ref()
-                .and_then(time_to_unix)
+                .and_then(time::from_asn1)
                 .ok_or(TimestampError::SigningTimeAttribute)?;
-            if chain.iter().all(|c| c.not_before <= t && t <= c.not_after) {
+            if chain
+                .certificates()
+                .iter()
+                .all(|c| c.not_before() <= t && t <= c.not_after())
+            {
                 Ok(())
             } else {
                 Err(TimestampError::SigningTimeOutsideValidity {
-                    signing_time: fmt_unix(t),
+                    signing_time: time::rfc3339(t),
                 })
             }
         }
@@ -1859,20 +1294,17 @@ pub fn verify(
         .iter()
         .enumerate()
         .map(|(index, der)| {
-            TokenCert::parse(der).map_err(|_| TimestampError::InvalidTrustAnchor { index })
+            token_certificate(der).map_err(|_| TimestampError::InvalidTrustAnchor { index })
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut budget = Budget {
-        left: limits.max_signature_checks,
-        limit: limits.max_signature_checks,
-    };
+    let mut budget = Budget::new(limits.max_chain_len, limits.max_signature_checks);
     // tspclient-go `SignedToken.Verify`: success on the first SignerInfo that verifies,
     // otherwise the last error.
     let mut last_err = TimestampError::NoSignerInfo;
     for signer in &parsed.signers {
-        match verify_signer(&parsed, signer, &anchors, limits, &mut budget) {
-            Ok(chain) => return finish(&parsed, &chain, accuracy_us),
+        match verify_signer(&parsed, signer, &anchors, &mut budget) {
+            Ok(chain) => return finish(&parsed, chain, accuracy_us),
             Err(e @ TimestampError::BudgetExceeded { .. }) => return Err(e),
             Err(e) => last_err = e,
         }
@@ -1882,7 +1314,7 @@ pub fn verify(
 
 fn finish(
     parsed: &ParsedToken,
-    chain: &[&TokenCert],
+    path: VerifiedPath,
     accuracy_us: u64,
 ) -> Result<VerifiedTimestamp, TimestampError> {
     let gen_ns = parsed.gen_time.total_nanos();
@@ -1892,87 +1324,30 @@ fn finish(
     let upper = -((-(gen_ns + acc_ns)).div_euclid(NS));
     let lower = i64::try_from(lower).map_err(|_| TimestampError::InvalidAccuracy)?;
     let upper = i64::try_from(upper).map_err(|_| TimestampError::InvalidAccuracy)?;
-    let signer_serial_hex = chain
-        .first()
-        .map(|c| integer_hex(&c.serial))
+    let signer_serial_hex = path
+        .leaf()
+        .map(|c| integer_hex(c.serial()))
         .unwrap_or_default();
     Ok(VerifiedTimestamp {
-        gen_time: parsed.gen_time.secs,
+        gen_time: parsed.gen_time.secs(),
         accuracy_ms: accuracy_us.div_ceil(1000),
         lower,
         upper,
-        tsa_chain: chain.iter().map(|c| c.der.clone()).collect(),
+        tsa_chain: path
+            .certificates()
+            .iter()
+            .map(|c| c.der().to_vec())
+            .collect(),
         signer_serial_hex,
         policy_oid: parsed.policy.to_string(),
         tst_serial_hex: integer_hex(&parsed.tst_serial),
+        path,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn generalized_time_forms() {
-        let t = parse_generalized_time(b"20210917140910Z").unwrap();
-        assert_eq!(
-            t,
-            Instant {
-                secs: 1_631_887_750,
-                nanos: 0
-            }
-        );
-        assert_eq!(fmt_unix(t.secs), "2021-09-17T14:09:10Z");
-        let t = parse_generalized_time(b"20250107084224.587Z").unwrap();
-        assert_eq!(t.nanos, 587_000_000);
-        let t = parse_generalized_time(b"20000229235959.123456789Z").unwrap();
-        assert_eq!(t.nanos, 123_456_789);
-        assert_eq!(fmt_unix(t.secs), "2000-02-29T23:59:59Z");
-        for bad in [
-            &b"20210917140910"[..],
-            b"20210917140910+0100",
-            b"20210917140910.Z",
-            b"20210917140910.10Z",
-            b"20210917140910.1234567891Z",
-            b"20210230140910Z",
-            b"21000229000000Z",
-            b"20211317140910Z",
-            b"20210917240910Z",
-            b"20210917140960Z",
-            b"2021091714091Z",
-            b"2021-9171409100Z",
-            b"",
-        ] {
-            assert!(parse_generalized_time(bad).is_none(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn civil_round_trip() {
-        for days in [-800_000, -1, 0, 1, 10_957, 18_887, 47_482, 2_932_896] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-    }
-
-    #[test]
-    fn instant_comparisons_are_inclusive() {
-        let t = Instant {
-            secs: 100,
-            nanos: 0,
-        };
-        assert!(!t.before(100) && !t.after(100));
-        let t = Instant {
-            secs: 100,
-            nanos: 1,
-        };
-        assert!(t.after(100) && !t.before(100));
-        assert!(Instant {
-            secs: 99,
-            nanos: 999
-        }
-        .before(100));
-    }
 
     #[test]
     fn hex_helpers() {
@@ -2053,42 +1428,30 @@ mod tests {
             return;
         };
         let parsed = parse(&token).unwrap();
-        let anchors = vec![TokenCert::parse(&root).unwrap()];
+        let anchors = vec![token_certificate(&root).unwrap()];
         let leaf = &parsed.certs[0];
         let run = |secs: i64| {
-            let builder = ChainBuilder {
-                bag: &parsed.certs,
-                anchors: &anchors,
-                at: Instant { secs, nanos: 0 },
-                max_len: 8,
-            };
-            let mut budget = Budget {
-                left: 64,
-                limit: 64,
-            };
-            let mut best = None;
-            let found = builder
-                .build(&mut vec![leaf], &mut budget, &mut best)
-                .unwrap();
-            found.map(|c| c.len()).ok_or_else(|| best.unwrap())
+            let mut budget = Budget::new(8, 64);
+            path::build(
+                leaf,
+                &parsed.certs,
+                &anchors,
+                Instant::from_secs(secs),
+                Purpose::Timestamping,
+                &mut budget,
+            )
+            .map(|p| p.certificates().len())
+            .map_err(|e| build_error(e, Instant::from_secs(secs)).code())
         };
-        assert_eq!(run(parsed.gen_time.secs), Ok(4));
+        assert_eq!(run(parsed.gen_time.secs()), Ok(4));
         // Before the TSA certificate's notBefore (2021-05-27T09:55:23Z) and exactly at it.
-        let nb = leaf.not_before;
+        let nb = leaf.not_before();
         assert_eq!(run(nb), Ok(4));
-        assert_eq!(run(nb - 1).unwrap_err().code(), "tst_cert_invalid");
+        assert_eq!(run(nb - 1), Err("tst_cert_invalid"));
         // After Root R3 and the R6 cross-certificate expire (2029-03-18T10:00:00Z).
-        let r3_end = anchors[0].not_after;
+        let r3_end = anchors[0].not_after();
         assert_eq!(run(r3_end), Ok(4));
-        assert_eq!(run(r3_end + 1).unwrap_err().code(), "tst_cert_invalid");
-        // Just past the last second of validity, by a nanosecond.
-        let mut builder_at = Instant {
-            secs: r3_end,
-            nanos: 1,
-        };
-        assert!(builder_at.after(r3_end));
-        builder_at.nanos = 0;
-        assert!(!builder_at.after(r3_end));
+        assert_eq!(run(r3_end + 1), Err("tst_cert_invalid"));
     }
 
     #[test]

@@ -18,14 +18,13 @@
 //! Authenticity is byte equality with a chain certificate, so [`TrustedCert::der`] keeps each
 //! certificate's exact DER.
 //!
-//! # Self-signatures
+//! # Certificates
 //!
-//! notation checks "self-signed" by verifying the certificate's signature with its own key.
-//! Signature primitives live only in the crypto module, so this module takes that check as a
-//! parameter ([`load_with`]). [`load`] uses the structural stand-in [`self_issued`] (subject and
-//! issuer are the same name), which accepts every store notation accepts except a non-CA
-//! certificate signed by its own key under a different issuer name, and which does not
-//! recompute signatures.
+//! Every certificate is parsed once into the X.509 core's view ([`super::x509::Certificate`]) and
+//! judged by [`super::x509::rules::check_trust_store_entry`] (role
+//! [`super::x509::Role::TrustStoreEntry`]). "Self-signed" is notation's test: the signature
+//! verifies under the certificate's own key ([`load`]); [`load_with`] lets a caller supply that
+//! check.
 //!
 //! # Limits
 //!
@@ -39,11 +38,12 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use der::{Decode, Reader, SliceReader};
+use der::Decode;
 use rustls_pki_types::pem::{PemObject, SectionKind};
-use x509_cert::certificate::Version;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use x509_cert::Certificate;
+
+use super::x509::rules::{self, Anchor};
+use super::x509::{cert, Rule};
 
 /// Largest certificate file read, in bytes (1 MiB).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -253,16 +253,10 @@ pub fn is_valid_store_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
-/// Whether a certificate's subject equals its issuer (raw DER), the structural part of
-/// "self-signed" that needs no signature check.
-pub fn self_issued(cert: &Certificate) -> bool {
-    cert.tbs_certificate.subject == cert.tbs_certificate.issuer
-}
-
-/// Loads the named store `root/x509/<kind>/<name>`, deciding "self-signed" with
-/// [`self_issued`]. See the module documentation for the rules.
+/// Loads the named store `root/x509/<kind>/<name>`, deciding "self-signed" with the X.509 core
+/// ([`super::x509::Certificate::is_self_signed`]). See the module documentation for the rules.
 pub fn load(root: &Path, kind: StoreType, name: &str) -> Result<Vec<TrustedCert>, TrustStoreError> {
-    load_with(root, kind, name, &self_issued)
+    load_checked(root, kind, name, &super::x509::Certificate::is_self_signed)
 }
 
 /// Loads the named store `root/x509/<kind>/<name>`; `self_signed` must return whether a
@@ -275,6 +269,17 @@ pub fn load_with(
     kind: StoreType,
     name: &str,
     self_signed: &dyn Fn(&Certificate) -> bool,
+) -> Result<Vec<TrustedCert>, TrustStoreError> {
+    load_checked(root, kind, name, &|c: &super::x509::Certificate| {
+        self_signed(c.decoded())
+    })
+}
+
+fn load_checked(
+    root: &Path,
+    kind: StoreType,
+    name: &str,
+    self_signed: &dyn Fn(&super::x509::Certificate) -> bool,
 ) -> Result<Vec<TrustedCert>, TrustStoreError> {
     if !is_valid_store_name(name) {
         return Err(TrustStoreError::InvalidName {
@@ -320,12 +325,7 @@ pub fn load_with(
                     limit: MAX_CERTS,
                 });
             }
-            let cert =
-                Certificate::from_der(&der).map_err(|e| TrustStoreError::NotCertificate {
-                    path: file.clone(),
-                    reason: e.to_string(),
-                })?;
-            validate(&file, &cert, kind, self_signed)?;
+            validate(&file, &der, kind, self_signed)?;
             certs.push(TrustedCert {
                 der,
                 file: file.clone(),
@@ -362,12 +362,9 @@ pub fn from_ders(
         });
     }
     let mut certs = Vec::new();
+    let self_signed = |c: &super::x509::Certificate| self_signed(c.decoded());
     for der in ders {
-        let cert = Certificate::from_der(&der).map_err(|e| TrustStoreError::NotCertificate {
-            path: label.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        validate(label, &cert, kind, self_signed)?;
+        validate(label, &der, kind, &self_signed)?;
         certs.push(TrustedCert {
             der,
             file: label.to_path_buf(),
@@ -487,12 +484,7 @@ fn parse_file(path: &Path, data: &[u8]) -> Result<Vec<Vec<u8>>, TrustStoreError>
             if ders.len() >= MAX_CERTS {
                 return Err(too_many());
             }
-            let mut reader = SliceReader::new(rest).map_err(|e| not_cert(e.to_string()))?;
-            Certificate::decode(&mut reader).map_err(|e| not_cert(e.to_string()))?;
-            let used = usize::try_from(reader.position()).map_err(|e| not_cert(e.to_string()))?;
-            let (one, tail) = rest
-                .split_at_checked(used)
-                .ok_or_else(|| not_cert("DER length out of range".to_owned()))?;
+            let (one, tail) = cert::split_first_der(rest).map_err(|e| not_cert(e.to_string()))?;
             ders.push(one.to_vec());
             rest = tail;
         }
@@ -505,74 +497,50 @@ fn parse_file(path: &Path, data: &[u8]) -> Result<Vec<Vec<u8>>, TrustStoreError>
     Ok(ders)
 }
 
-/// notation's `ValidateCertificates`, plus `isRootCACertificate` for `tsa` stores.
+/// notation's `ValidateCertificates`, plus `isRootCACertificate` for `tsa` stores: the X.509
+/// core's [`super::x509::Role::TrustStoreEntry`] rules.
 fn validate(
     path: &Path,
-    cert: &Certificate,
+    der: &[u8],
     kind: StoreType,
-    self_signed: &dyn Fn(&Certificate) -> bool,
+    self_signed: &dyn Fn(&super::x509::Certificate) -> bool,
 ) -> Result<(), TrustStoreError> {
-    let subject = || cert.tbs_certificate.subject.to_string();
     let not_cert = |reason: String| TrustStoreError::NotCertificate {
         path: path.to_path_buf(),
         reason,
     };
-    let extensions = cert.tbs_certificate.extensions.as_deref().unwrap_or(&[]);
-    for (i, ext) in extensions.iter().enumerate() {
-        if extensions
-            .iter()
-            .skip(i.saturating_add(1))
-            .any(|other| other.extn_id == ext.extn_id)
-        {
-            return Err(not_cert(format!("duplicate extension {}", ext.extn_id)));
-        }
-    }
-    let basic = cert
-        .tbs_certificate
-        .get::<BasicConstraints>()
-        .map_err(|e| not_cert(format!("malformed basicConstraints: {e}")))?
-        .map(|(_, bc)| bc);
-    let key_usage = cert
-        .tbs_certificate
-        .get::<KeyUsage>()
-        .map_err(|e| not_cert(format!("malformed keyUsage: {e}")))?
-        .map(|(_, ku)| ku);
-    let is_ca = basic.as_ref().is_some_and(|bc| bc.ca);
-
-    if !is_ca && !self_signed(cert) {
-        return Err(TrustStoreError::NotCaOrSelfSigned {
+    let cert = super::x509::Certificate::from_der(der).map_err(|e| not_cert(e.to_string()))?;
+    let anchor = match kind {
+        StoreType::Tsa => Anchor::RootCa,
+        StoreType::Ca | StoreType::SigningAuthority => Anchor::CaOrSelfSigned,
+    };
+    rules::check_trust_store_entry(&cert, anchor, self_signed).map_err(|v| match v.rule {
+        Rule::NotCaOrSelfSigned => TrustStoreError::NotCaOrSelfSigned {
             path: path.to_path_buf(),
-            subject: subject(),
-        });
+            subject: cert.subject_string(),
+        },
+        Rule::CaBasicConstraintsMissing
+        | Rule::CaBasicConstraints
+        | Rule::CaKeyCertSignMissing
+        | Rule::NotSelfIssued
+        | Rule::NotSelfSigned => TrustStoreError::NotRootCa {
+            path: path.to_path_buf(),
+            subject: cert.subject_string(),
+            reason: root_ca_reason(v.rule),
+        },
+        _ => not_cert(v.detail),
+    })
+}
+
+/// Why a `tsa` store certificate is not a root CA, as [`TrustStoreError::NotRootCa`] words it.
+fn root_ca_reason(rule: Rule) -> &'static str {
+    match rule {
+        Rule::CaBasicConstraintsMissing => "it has no basicConstraints extension",
+        Rule::CaBasicConstraints => "basicConstraints does not assert cA",
+        Rule::CaKeyCertSignMissing => "keyUsage lacks keyCertSign",
+        Rule::NotSelfIssued => "issuer and subject are not the same",
+        _ => "it is not self-signed",
     }
-    if kind == StoreType::Tsa {
-        // Go's CheckSignatureFrom(self): a v3 certificate needs basicConstraints with cA, a
-        // keyUsage (when not empty) needs keyCertSign; then subject == issuer.
-        let reason = if cert.tbs_certificate.version == Version::V3 && basic.is_none() {
-            Some("it has no basicConstraints extension")
-        } else if basic.as_ref().is_some_and(|bc| !bc.ca) {
-            Some("basicConstraints does not assert cA")
-        } else if key_usage
-            .as_ref()
-            .is_some_and(|ku| !ku.0.is_empty() && !ku.key_cert_sign())
-        {
-            Some("keyUsage lacks keyCertSign")
-        } else if !self_issued(cert) {
-            Some("issuer and subject are not the same")
-        } else if !self_signed(cert) {
-            Some("it is not self-signed")
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            return Err(TrustStoreError::NotRootCa {
-                path: path.to_path_buf(),
-                subject: subject(),
-                reason,
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -991,6 +959,26 @@ D2x78aACIQCx6mMoPCHhdXhziLtkZ4PHvl3rtzbmCgWWyR7Mwm5xXQ==\n\
         };
         load_with(root.path(), StoreType::Tsa, "t", &counting).unwrap();
         assert_eq!(seen.get(), 1);
+    }
+
+    /// `load` decided "self-signed" by subject == issuer while production loading verified the
+    /// signature; SPEC-NOTES erratum 12 (notation `ValidateCertificates` -> `CheckSignature`)
+    /// decides: the signature.
+    #[test]
+    fn load_checks_self_signatures() {
+        use crate::notary::envelope::test_support::{leaf_exts, mint, p256, p384, CertSpec, LEAF};
+        // Subject == issuer, but signed by another key: not self-signed.
+        let forged = mint(&CertSpec::new(LEAF, LEAF, p256(), p384(), leaf_exts()));
+        let genuine = mint(&CertSpec::new(LEAF, LEAF, p256(), p256(), leaf_exts()));
+        let (root, dir) = store(StoreType::Ca, "s");
+        write(&dir, "forged.der", &forged);
+        assert!(matches!(
+            load_err(&root, StoreType::Ca, "s"),
+            TrustStoreError::NotCaOrSelfSigned { .. }
+        ));
+        let (root, dir) = store(StoreType::Ca, "s");
+        write(&dir, "genuine.der", &genuine);
+        assert_eq!(load(root.path(), StoreType::Ca, "s").unwrap().len(), 1);
     }
 
     #[test]
