@@ -38,7 +38,6 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use der::Decode;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use x509_cert::Certificate;
 
@@ -107,9 +106,10 @@ pub struct TrustedCert {
 }
 
 impl TrustedCert {
-    /// Decodes the certificate (it decoded when loaded, so this does not fail in practice).
-    pub fn certificate(&self) -> Result<Certificate, der::Error> {
-        Certificate::from_der(&self.der)
+    /// Decodes the certificate through the X.509 core's view (it decoded when loaded, so this
+    /// does not fail in practice).
+    pub fn certificate(&self) -> Result<Certificate, super::x509::cert::ParseError> {
+        super::x509::Certificate::from_der(&self.der).map(|c| c.decoded().clone())
     }
 }
 
@@ -547,7 +547,7 @@ fn root_ca_reason(rule: Rule) -> &'static str {
 mod tests {
     use std::path::Path;
 
-    use der::Encode;
+    use der::{Decode, Encode};
     use tempfile::TempDir;
 
     use super::*;
