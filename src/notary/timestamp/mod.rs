@@ -21,8 +21,8 @@
 //!    * the CMS signature over the *received* signed-attribute bytes, and the content-type,
 //!      message-digest and signing-time attributes (`tst_signature`).
 //!
-//! Layout: [`token`] parses the token (ContentInfo, SignedData, the certificate bag, ESS signing
-//! certificate), [`tstinfo`] the TSTInfo and its validation, [`cms`] the SignerInfo and its signed
+//! Layout: `token.rs` parses the token (ContentInfo, SignedData, the certificate bag, ESS signing
+//! certificate), `tstinfo.rs` the TSTInfo and its validation, `cms.rs` the SignerInfo and its signed
 //! attributes; this file holds the limits, the errors, and [`verify`].
 //!
 //! The TSA chain is built and validated by the X.509 core ([`super::x509::path::build`] with
