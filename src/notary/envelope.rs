@@ -41,7 +41,13 @@
 )]
 
 pub mod cose;
+mod error;
+mod header;
 pub mod jws;
+
+pub use error::EnvelopeError;
+pub use header::{AttributeKey, AttributeValue, EnvelopeFormat, ExtendedAttribute, SigningScheme};
+pub(crate) use header::{RawHeaders, RawParts};
 
 use std::collections::HashSet;
 
@@ -53,7 +59,7 @@ pub(crate) mod test_support;
 mod tests_adversarial;
 
 use super::chain::{self, ValidatedChain};
-use super::crypto::{self, CryptoError, KeySpec, PssSaltPolicy, SignatureAlgorithm};
+use super::crypto::{self, CryptoError, PssSaltPolicy, SignatureAlgorithm};
 use super::payload::{Payload, PayloadError};
 
 /// Media type of JWS envelopes.
@@ -82,237 +88,6 @@ pub const HEADER_VERIFICATION_PLUGIN_MIN_VERSION: &str =
 pub const HEADER_TIMESTAMP_SIGNATURE: &str = "io.cncf.notary.timestampSignature";
 /// `io.cncf.notary.signingAgent` (unprotected).
 pub const HEADER_SIGNING_AGENT: &str = "io.cncf.notary.signingAgent";
-
-/// Notary signing schemes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SigningScheme {
-    /// `notary.x509`: CA-issued signing certificate, unauthenticated `signingTime`, optional
-    /// RFC 3161 timestamp.
-    X509,
-    /// `notary.x509.signingAuthority`: the signer vouches for `authenticSigningTime`.
-    X509SigningAuthority,
-}
-
-impl SigningScheme {
-    /// The header value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::X509 => "notary.x509",
-            Self::X509SigningAuthority => "notary.x509.signingAuthority",
-        }
-    }
-
-    /// Parses the header value (exact match).
-    pub fn from_header(value: &str) -> Option<Self> {
-        match value {
-            "notary.x509" => Some(Self::X509),
-            "notary.x509.signingAuthority" => Some(Self::X509SigningAuthority),
-            _ => None,
-        }
-    }
-}
-
-/// Envelope serialization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EnvelopeFormat {
-    /// JWS JSON serialization (flattened), `application/jose+json`.
-    Jws,
-    /// COSE_Sign1_Tagged, `application/cose`.
-    Cose,
-}
-
-impl EnvelopeFormat {
-    /// The envelope media type.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Self::Jws => MEDIA_TYPE_JWS,
-            Self::Cose => MEDIA_TYPE_COSE,
-        }
-    }
-}
-
-/// A protected-header label: JWS names are text; COSE labels are text or integers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AttributeKey {
-    /// Text label.
-    Text(String),
-    /// Integer label (COSE only).
-    Int(i64),
-}
-
-impl AttributeKey {
-    fn text(s: &str) -> Self {
-        Self::Text(s.to_owned())
-    }
-}
-
-impl std::fmt::Display for AttributeKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Text(s) => f.write_str(s),
-            Self::Int(i) => write!(f, "{i}"),
-        }
-    }
-}
-
-/// Value of an extended signed attribute, in the envelope's own data model.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum AttributeValue {
-    /// JSON value (JWS).
-    Json(serde_json::Value),
-    /// CBOR value (COSE).
-    Cbor(coset::cbor::value::Value),
-}
-
-/// An extended signed attribute: a protected header this module does not interpret.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExtendedAttribute {
-    /// The label.
-    pub key: AttributeKey,
-    /// The value.
-    pub value: AttributeValue,
-    /// Whether `crit` lists it.
-    pub critical: bool,
-}
-
-/// Envelope parsing and integrity errors.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EnvelopeError {
-    /// The envelope is larger than [`MAX_ENVELOPE_SIZE`].
-    #[error("signature envelope is {size} bytes; the limit is {limit}")]
-    TooLarge {
-        /// Envelope size.
-        size: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The layer media type is neither JWS nor COSE.
-    #[error("signature envelope format with media type {0:?} is not supported")]
-    UnsupportedMediaType(String),
-    /// The envelope cannot be decoded (JSON, CBOR, base64, wrong value types, trailing bytes).
-    #[error("malformed signature envelope: {0}")]
-    Malformed(String),
-    /// A required header is absent.
-    #[error("required header {0} is missing")]
-    MissingHeader(String),
-    /// A header is present where the signing scheme forbids it.
-    #[error("header {header} must not be present for signing scheme {scheme}")]
-    UnexpectedHeader {
-        /// The header.
-        header: String,
-        /// The signing scheme.
-        scheme: String,
-    },
-    /// `alg` is not one of PS256/384/512, ES256/384/512.
-    #[error("signature algorithm not supported: {0}")]
-    UnsupportedAlgorithm(String),
-    /// `cty` is not the Notary payload media type (or not a text string).
-    #[error("payload content type {0:?} is not supported")]
-    InvalidContentType(String),
-    /// `crit` is malformed: empty, duplicated, reserved, or naming an absent header.
-    #[error("invalid crit header: {0}")]
-    InvalidCritical(String),
-    /// A header the specification requires to be critical is not listed in `crit`.
-    #[error("required headers are not marked as critical: {0}")]
-    NotMarkedCritical(String),
-    /// `io.cncf.notary.signingScheme` has an unknown value.
-    #[error("unsupported signingScheme: {0}")]
-    UnsupportedSigningScheme(String),
-    /// A time header is not in the required form (RFC 3339 string for JWS, CBOR tag 1 for COSE).
-    #[error("invalid {header}: {reason}")]
-    InvalidTime {
-        /// The header.
-        header: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// `expiry` is not after the signing time.
-    #[error("expiry cannot be equal or before the signing time")]
-    ExpiryNotAfterSigningTime,
-    /// The certificate chain (`x5c` / `x5chain`) is absent or empty.
-    #[error("certificate chain is not present")]
-    CertificateChainMissing,
-    /// The envelope `alg` is not the one the leaf key requires.
-    #[error("mismatch between signature algorithm derived from signing certificate ({key:?} -> {expected}) and signing algorithm specified ({header})")]
-    AlgorithmKeyMismatch {
-        /// `alg` in the envelope.
-        header: SignatureAlgorithm,
-        /// The leaf key.
-        key: KeySpec,
-        /// The algorithm the key requires.
-        expected: SignatureAlgorithm,
-    },
-    /// The signature does not verify, or the leaf key is unusable.
-    #[error("signature is invalid: {0}")]
-    Crypto(#[from] CryptoError),
-    /// The certificate chain violates a Notary rule.
-    #[error(transparent)]
-    Chain(#[from] chain::ChainError),
-    /// The signature requires a verification plugin; this verifier has none, so verification
-    /// must fail (SPEC/sig "Guidelines for implementations").
-    #[error("signature requires verification plugin {name:?}{}", min_version.as_ref().map(|v| format!(" (minimum version {v})")).unwrap_or_default())]
-    PluginRequired {
-        /// `io.cncf.notary.verificationPlugin`.
-        name: String,
-        /// `io.cncf.notary.verificationPluginMinVersion`, if present.
-        min_version: Option<String>,
-    },
-    /// A critical extended attribute this verifier does not understand (spec: MUST fail).
-    #[error("unknown critical attribute {0}")]
-    UnknownCriticalAttribute(String),
-    /// The signature's `expiry` has passed (`now >= expiry`).
-    #[error("digital signature has expired (expiry {expiry}, now {now})")]
-    Expired {
-        /// `io.cncf.notary.expiry` (Unix seconds).
-        expiry: i64,
-        /// The time checked (Unix seconds).
-        now: i64,
-    },
-}
-
-impl EnvelopeError {
-    /// Notary validation category: `integrity`, `plugin_required`, `expiry`, or the chain
-    /// error's category.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::PluginRequired { .. } => "plugin_required",
-            Self::Expired { .. } => "expiry",
-            Self::Chain(e) => e.code(),
-            Self::Crypto(e) => e.code(),
-            _ => "integrity",
-        }
-    }
-
-    /// Stable snake_case identifier of the variant (chain and crypto errors give their own).
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::TooLarge { .. } => "too_large",
-            Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Malformed(_) => "malformed",
-            Self::MissingHeader(_) => "missing_header",
-            Self::UnexpectedHeader { .. } => "unexpected_header",
-            Self::UnsupportedAlgorithm(_) => "unsupported_algorithm",
-            Self::InvalidContentType(_) => "invalid_content_type",
-            Self::InvalidCritical(_) => "invalid_critical",
-            Self::NotMarkedCritical(_) => "not_marked_critical",
-            Self::UnsupportedSigningScheme(_) => "unsupported_signing_scheme",
-            Self::InvalidTime { .. } => "invalid_time",
-            Self::ExpiryNotAfterSigningTime => "expiry_not_after_signing_time",
-            Self::CertificateChainMissing => "certificate_chain_missing",
-            Self::AlgorithmKeyMismatch { .. } => "algorithm_key_mismatch",
-            Self::Crypto(e) => e.reason(),
-            Self::Chain(e) => e.reason(),
-            Self::PluginRequired { .. } => "plugin_required",
-            Self::UnknownCriticalAttribute(_) => "unknown_critical_attribute",
-            Self::Expired { .. } => "expired",
-        }
-    }
-}
 
 /// What [`encode`] writes: a `notary.x509` envelope over `payload`.
 #[derive(Debug, Clone, Copy)]
@@ -346,46 +121,6 @@ pub fn encode(
 }
 
 pub use super::time::{format_rfc3339, parse_rfc3339};
-
-/// Format-neutral protected-header content handed over by the JWS and COSE parsers.
-#[derive(Debug, Default)]
-pub(crate) struct RawHeaders {
-    /// `alg`, already mapped.
-    pub alg: Option<SignatureAlgorithm>,
-    /// `cty`.
-    pub content_type: Option<String>,
-    /// `crit`, as listed (reserved labels already rejected by the format parser).
-    pub crit: Vec<AttributeKey>,
-    /// Every label present in the protected header.
-    pub present: Vec<AttributeKey>,
-    /// `io.cncf.notary.signingScheme`.
-    pub signing_scheme: Option<String>,
-    /// `io.cncf.notary.signingTime`.
-    pub signing_time: Option<i64>,
-    /// `io.cncf.notary.authenticSigningTime`.
-    pub authentic_signing_time: Option<i64>,
-    /// `io.cncf.notary.expiry`.
-    pub expiry: Option<i64>,
-    /// `io.cncf.notary.verificationPlugin`.
-    pub verification_plugin: Option<String>,
-    /// `io.cncf.notary.verificationPluginMinVersion`.
-    pub verification_plugin_min_version: Option<String>,
-    /// Every other protected label.
-    pub extended: Vec<(AttributeKey, AttributeValue)>,
-}
-
-/// Format-neutral unprotected content and signed bytes.
-#[derive(Debug)]
-pub(crate) struct RawParts {
-    pub format: EnvelopeFormat,
-    pub headers: RawHeaders,
-    pub cert_chain: Vec<Vec<u8>>,
-    pub signing_agent: Option<String>,
-    pub timestamp_token: Option<Vec<u8>>,
-    pub payload: Vec<u8>,
-    pub signature: Vec<u8>,
-    pub signed_message: Vec<u8>,
-}
 
 /// A parsed Notary signature envelope.
 ///
