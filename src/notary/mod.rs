@@ -25,8 +25,11 @@ pub mod payload;
 pub mod policy;
 pub mod revocation;
 pub mod sign;
+pub mod time;
 pub mod timestamp;
 pub mod truststore;
+pub mod verify_time;
+pub mod x509;
 
 #[cfg(test)]
 mod policy_corpus_tests;

@@ -44,6 +44,10 @@
 //!   critical extension (not reasonCode, invalidityDate, holdInstructionCode), a malformed known
 //!   one, or a `certificateIssuer` at or before it (indirect CRLs are not supported) -> `Unknown`.
 //!
+//! Certificates come as the X.509 core's view ([`super::x509::Certificate`]): their distribution
+//! points, FreshestCRL, AIA and basicConstraints are read from it, and the CRL issuer's keyUsage is
+//! judged by [`super::x509::Role::CrlIssuer`]. Times convert through [`super::time`].
+//!
 //! Time is always an input. Nothing here reaches for the network.
 
 use const_oid::ObjectIdentifier;
@@ -52,10 +56,11 @@ use der::{Decode, Encode, Sequence};
 use x509_cert::crl::{CertificateList, RevokedCert};
 use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{CrlDistributionPoints, KeyUsage, KeyUsages};
-use x509_cert::Certificate;
+use x509_cert::ext::pkix::CrlDistributionPoints;
 
 use super::crypto;
+use super::time;
+use super::x509::{rules, Certificate, Role};
 
 mod evaluate;
 mod scope;
@@ -65,7 +70,6 @@ const ID_CE_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap
 const ID_CE_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("2.5.29.28");
 const ID_CE_FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
-const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 
 /// Largest CRL accepted (bytes); real CRLs of public CAs stay well below this.
 pub const MAX_CRL_BYTES: usize = 64 << 20;
@@ -123,7 +127,7 @@ struct RawSigned<'a> {
 }
 
 fn unix(t: &x509_cert::time::Time) -> i64 {
-    i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+    time::from_asn1(t).unwrap_or(i64::MAX)
 }
 
 /// Big-endian unsigned magnitude without leading zeros (at least one byte).
@@ -338,27 +342,23 @@ impl Crl {
         self.this_update <= at && self.next_update.is_some_and(|n| at <= n)
     }
 
-    /// Checks that `issuer` (DER certificate) issued and signed this CRL.
-    pub fn verify_issued_by(&self, issuer: &Certificate) -> Result<(), String> {
-        let subject = issuer
-            .tbs_certificate
-            .subject
-            .to_der()
-            .map_err(|e| e.to_string())?;
-        if subject != self.issuer_der {
+    /// Checks that `issuer` issued and signed this CRL (for callers holding a decoded
+    /// certificate; see [`Crl::verify_issued_by_certificate`]).
+    pub fn verify_issued_by(&self, issuer: &x509_cert::Certificate) -> Result<(), String> {
+        let der = issuer.to_der().map_err(|e| e.to_string())?;
+        let issuer = Certificate::from_der(&der).map_err(|e| e.to_string())?;
+        self.verify_issued_by_certificate(&issuer)
+    }
+
+    /// Checks that `issuer` issued and signed this CRL: its subject is the CRL's issuer name
+    /// (DER), it may sign CRLs ([`Role::CrlIssuer`]), and the CRL's signature verifies with its
+    /// key.
+    pub fn verify_issued_by_certificate(&self, issuer: &Certificate) -> Result<(), String> {
+        if issuer.subject_der() != self.issuer_der.as_slice() {
             return Err("CRL issuer name differs from the certificate issuer".into());
         }
-        if let Some(ku) = key_usage(issuer)? {
-            if !ku.0.contains(KeyUsages::CRLSign) {
-                return Err("issuer key usage lacks cRLSign".into());
-            }
-        }
-        let spki = issuer
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|e| e.to_string())?;
-        crypto::verify_certificate_signature(&spki, &self.alg, &self.tbs, &self.sig)
+        rules::check(issuer, Role::CrlIssuer).map_err(|v| v.detail)?;
+        crypto::verify_certificate_signature(issuer.spki_der(), &self.alg, &self.tbs, &self.sig)
             .map_err(|e| e.to_string())
     }
 
@@ -378,7 +378,7 @@ impl Crl {
 /// Why `crl` cannot be a candidate for certificates issued by `issuer` at `at` (rule 2 of the
 /// module docs), or `Ok` when it can.
 fn candidate(crl: &Crl, issuer: &Certificate, at: i64) -> Result<(), String> {
-    crl.verify_issued_by(issuer)
+    crl.verify_issued_by_certificate(issuer)
         .map_err(|e| format!("does not verify: {e}"))?;
     let Some(next) = crl.next_update else {
         return Err("has no nextUpdate (never current)".into());
@@ -386,9 +386,9 @@ fn candidate(crl: &Crl, issuer: &Certificate, at: i64) -> Result<(), String> {
     if !crl.is_current(at) {
         return Err(format!(
             "is not current at the verification time {} (thisUpdate {}, nextUpdate {})",
-            rfc3339(at),
-            rfc3339(crl.this_update),
-            rfc3339(next)
+            time::rfc3339(at),
+            time::rfc3339(crl.this_update),
+            time::rfc3339(next)
         ));
     }
     if let Some(oid) = crl.unknown_critical {
@@ -401,24 +401,6 @@ fn candidate(crl: &Crl, issuer: &Certificate, at: i64) -> Result<(), String> {
         return Err(format!("has a malformed FreshestCRL: {e}"));
     }
     Ok(())
-}
-
-/// Unix seconds as RFC 3339 for messages (the number itself when out of range).
-fn rfc3339(t: i64) -> String {
-    jiff::Timestamp::from_second(t)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| t.to_string())
-}
-
-fn key_usage(cert: &Certificate) -> Result<Option<KeyUsage>, String> {
-    for ext in cert.tbs_certificate.extensions.iter().flatten() {
-        if ext.extn_id == ID_CE_KEY_USAGE {
-            return KeyUsage::from_der(ext.extn_value.as_bytes())
-                .map(Some)
-                .map_err(|e| e.to_string());
-        }
-    }
-    Ok(None)
 }
 
 /// A CRL at hand, and the URI it was captured from when that capture is authenticated.
@@ -563,7 +545,7 @@ pub fn check_chain(
 ) -> ChainStatus {
     let mut certs = Vec::new();
     for (i, cert) in chain.iter().enumerate() {
-        let subject = cert.tbs_certificate.subject.to_string();
+        let subject = cert.subject_string();
         let (status, used) = match chain.get(i + 1) {
             None => (Status::NonRevokable, Vec::new()),
             Some(issuer) => evaluate::check_cert(cert, issuer, crls, at, authentic_signing_time),

@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::chain::{self, ChainError, ParsedCertificate, ValidityTime};
+use super::chain::{self, ChainError, ValidityTime};
 use super::crypto::{CryptoError, SigningKey};
 use super::envelope::{self, EncodeRequest, Envelope, EnvelopeError, EnvelopeFormat};
 use super::payload::PayloadError;
@@ -227,7 +227,7 @@ pub fn sign_envelope(req: &SignRequest<'_>) -> Result<Vec<u8>, SignError> {
         .first()
         .ok_or_else(|| SignError::ChainFormat("no certificate".into()))?;
     chain::check_length(req.chain.len()).map_err(SignError::Chain)?;
-    let leaf = ParsedCertificate::from_der(leaf_der, 0).map_err(SignError::Chain)?;
+    let leaf = chain::parse_certificate(leaf_der, 0).map_err(SignError::Chain)?;
     if !req.key.matches_public_key(leaf.spki_der()) {
         return Err(SignError::KeyCertificateMismatch);
     }

@@ -19,12 +19,12 @@ use crate::digest::Digest;
 use crate::finding::Code;
 use crate::layout::model::{self, Descriptor, Document, NOTARY_SIGNATURE};
 use crate::layout::{blob_name, referrers_tag_of, Catalog, Content};
-use crate::notary::chain::{ValidatedChain, ValidityTime};
+use crate::notary::chain::ValidatedChain;
 use crate::notary::envelope::{Envelope, EnvelopeError, SigningScheme};
-use crate::notary::policy::{Action, Check, PolicyDocument, Statement, VerifyTimestamp};
-use crate::notary::revocation::{self, ChainStatus, CrlInput, Overall};
-use crate::notary::timestamp;
+use crate::notary::policy::{Action, Check, PolicyDocument, Statement};
+use crate::notary::revocation::{ChainStatus, CrlInput, Overall};
 use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
+use crate::notary::verify_time::{self, TimestampPolicy, Trusted};
 
 use super::integrity::Integrity;
 
@@ -263,9 +263,7 @@ pub struct Target {
 
 /// RFC 3339 (UTC, seconds) of Unix seconds.
 pub fn rfc3339(t: i64) -> String {
-    jiff::Timestamp::from_second(t)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| t.to_string())
+    crate::notary::time::rfc3339(t)
 }
 
 struct Eval<'a> {
@@ -421,7 +419,7 @@ fn run(
     if let Some(leaf) = chain.certificates().first() {
         report.signer = Some(Signer {
             subject: leaf.subject_string(),
-            issuer: leaf.certificate().tbs_certificate.issuer.to_string(),
+            issuer: leaf.issuer_string(),
         });
     }
     let payload = match env.parse_payload() {
@@ -503,7 +501,7 @@ fn run(
                 let leaf = chain
                     .certificates()
                     .first()
-                    .map(|c| c.certificate().tbs_certificate.subject.clone());
+                    .map(|c| c.decoded().tbs_certificate.subject.clone());
                 match leaf.map(|name| ev.statement.match_identity(&name)) {
                     Some(Ok(true)) => ev.pass(Check::Authenticity),
                     Some(Ok(false)) | None => {
@@ -562,16 +560,7 @@ fn run(
 
     // 5. Revocation of the signing chain.
     if ev.statement.action(Check::Revocation) != Action::Skip {
-        let certs: Vec<x509_cert::Certificate> = chain
-            .certificates()
-            .iter()
-            .map(|c| c.certificate().clone())
-            .collect();
-        let ast = match scheme {
-            SigningScheme::X509SigningAuthority => env.authentic_signing_time(),
-            SigningScheme::X509 => None,
-        };
-        let status = revocation::check_chain(&certs, &inputs.crls, inputs.at, ast);
+        let status = verify_time::signing_chain_revocation(&env, &chain, &inputs.crls, inputs.at);
         let overall = status.overall();
         report.revocation = Some(status);
         match overall {
@@ -614,64 +603,22 @@ fn authentic_timestamp(
     let fail = |ev: &mut Eval<'_>, msg: String| {
         ev.fail(CHECK, Outcome::Fail, Code::AuthenticTimestamp, msg)
     };
-    match env.signing_scheme() {
-        SigningScheme::X509SigningAuthority => {
-            let Some(t) = env.authentic_signing_time() else {
-                return fail(
-                    ev,
-                    "signingAuthority scheme without authenticSigningTime".into(),
-                );
-            };
-            return match chain.check_validity(ValidityTime::At(t)) {
-                Ok(()) => {
-                    ev.pass(CHECK);
-                    false
-                }
-                Err(e) => fail(
-                    ev,
-                    format!(
-                        "certificate was not valid when the signature was produced at {}: {e}",
-                        rfc3339(t)
-                    ),
-                ),
-            };
-        }
-        SigningScheme::X509 => {}
-    }
     let tsa_names: Vec<String> = ev
         .statement
         .trust_stores_of(StoreType::Tsa)
         .map(|r| r.name().to_owned())
         .collect();
-    let expired_now = chain
-        .certificates()
-        .iter()
-        .any(|c| inputs.at > c.not_after());
-    let triggered = !tsa_names.is_empty()
-        && match ev.statement.verify_timestamp() {
-            VerifyTimestamp::Always => true,
-            VerifyTimestamp::AfterCertExpiry => expired_now,
-        };
-    if !triggered {
-        return match chain.check_validity(ValidityTime::At(inputs.at)) {
-            Ok(()) => {
-                ev.pass(CHECK);
-                false
-            }
-            Err(e) => fail(
-                ev,
-                format!(
-                    "certificate not valid at the verification time {}: {e}",
-                    rfc3339(inputs.at)
-                ),
-            ),
-        };
-    }
-    let Some(token) = env.timestamp_token() else {
-        return fail(
-            ev,
-            "no timestamp countersignature was found in the signature envelope".into(),
-        );
+    let policy = TimestampPolicy {
+        tsa_store_listed: !tsa_names.is_empty(),
+        verify_timestamp: ev.statement.verify_timestamp(),
+    };
+    let token = match verify_time::check_without_timestamp(env, chain, &policy, inputs.at) {
+        Ok(Trusted::NeedsTimestamp { token }) => token,
+        Ok(_) => {
+            ev.pass(CHECK);
+            return false;
+        }
+        Err(e) => return fail(ev, e.to_string()),
     };
     let mut roots: Vec<Vec<u8>> = Vec::new();
     for name in &tsa_names {
@@ -688,55 +635,33 @@ fn authentic_timestamp(
             }
         }
     }
-    let ts = match timestamp::verify(
+    let outcome = match verify_time::check_timestamp(
         token,
         env.signature(),
         &roots,
-        &timestamp::Limits::default(),
+        chain,
+        &inputs.crls,
+        inputs.at,
     ) {
-        Ok(ts) => ts,
-        Err(e) => return fail(ev, format!("timestamp: {e}")),
+        Ok(o) => o,
+        Err(e) => return fail(ev, e.to_string()),
     };
-    let tsa_subject = ts
-        .tsa_chain
-        .first()
-        .and_then(|d| <x509_cert::Certificate as der::Decode>::from_der(d).ok())
-        .map(|c| c.tbs_certificate.subject.to_string())
-        .unwrap_or_default();
     report.timestamp = Some(TimestampReport {
-        time: rfc3339(ts.gen_time),
-        tsa: tsa_subject,
-        revocation: None,
+        time: rfc3339(outcome.timestamp.gen_time),
+        tsa: outcome
+            .timestamp
+            .tsa_path()
+            .leaf()
+            .map(|c| c.subject_string())
+            .unwrap_or_default(),
+        revocation: outcome.tsa_revocation,
     });
-    if let Err(e) = chain.check_validity(ValidityTime::Range {
-        lower: ts.lower,
-        upper: ts.upper,
-    }) {
-        return fail(
-            ev,
-            format!(
-                "timestamp {} is outside a signing certificate's validity: {e}",
-                rfc3339(ts.gen_time)
-            ),
-        );
-    }
-    // The TSA chain's revocation is always checked once a timestamp is used; unknown fails.
-    let tsa_certs: Vec<x509_cert::Certificate> = ts
-        .tsa_chain
-        .iter()
-        .filter_map(|d| <x509_cert::Certificate as der::Decode>::from_der(d).ok())
-        .collect();
-    let status = revocation::check_chain(&tsa_certs, &inputs.crls, inputs.at, None);
-    let overall = status.overall();
-    if let Some(t) = report.timestamp.as_mut() {
-        t.revocation = Some(status);
-    }
-    match overall {
-        Overall::Ok => {
+    match outcome.result {
+        Ok(()) => {
             ev.pass(CHECK);
             false
         }
-        Overall::Revoked(msg) | Overall::Unknown(msg) => fail(ev, format!("timestamping {msg}")),
+        Err(e) => fail(ev, e.to_string()),
     }
 }
 

@@ -2,10 +2,11 @@
 //! base, entries, and the rule that no CRL can clear what another applicable CRL revokes.
 
 use const_oid::ObjectIdentifier;
-use der::{Decode, Encode};
+use der::Decode;
 use x509_cert::crl::RevokedCert;
-use x509_cert::Certificate;
 
+use super::super::time;
+use super::super::x509::Certificate;
 use super::{candidate, cmp_numbers, number_text, scope, Crl, CrlInput, CrlUse, Status};
 
 const ID_CE_CRL_REASONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
@@ -78,10 +79,7 @@ fn entry_view(entry: &RevokedCert, signing_time: Option<i64>) -> View {
             }
         } else if ext.extn_id == ID_CE_INVALIDITY_DATE {
             match der::asn1::GeneralizedTime::from_der(value) {
-                Ok(t) => {
-                    invalid =
-                        Some(i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX))
-                }
+                Ok(t) => invalid = Some(time::from_generalized_time(&t).unwrap_or(i64::MAX)),
                 Err(_) => return View::Unknown("the entry has a malformed invalidityDate".into()),
             }
         } else if ext.extn_id == ID_CE_CERTIFICATE_ISSUER {
@@ -322,7 +320,7 @@ pub(super) fn check_cert(
         Ok(s) => s,
         Err(e) => {
             return (
-                Status::Unknown(format!("malformed revocation extension: {e}")),
+                Status::Unknown(format!("revocation extension: {e}")),
                 Vec::new(),
             )
         }
@@ -335,20 +333,15 @@ pub(super) fn check_cert(
         };
         return (status, Vec::new());
     }
-    let Ok(issuer_name) = issuer.tbs_certificate.subject.to_der() else {
-        return (
-            Status::Unknown("the issuer's name cannot be encoded".into()),
-            Vec::new(),
-        );
-    };
-    let serial = cert.tbs_certificate.serial_number.as_bytes();
+    let issuer_name = issuer.subject_der();
+    let serial = cert.serial();
 
     // Rule 2: the issuer's usable CRLs (each once), and why its others are not usable.
     let mut cands: Vec<Cand> = Vec::new();
     let mut rejected: Vec<(bool, String)> = Vec::new();
     for input in crls {
         let crl = &input.crl;
-        if crl.issuer_der() != issuer_name.as_slice()
+        if crl.issuer_der() != issuer_name
             || cands.iter().any(|c| {
                 c.crl().digest() == crl.digest() && c.input.captured_from == input.captured_from
             })
@@ -388,7 +381,7 @@ pub(super) fn check_cert(
             let why = if why.is_empty() {
                 format!(
                     "no CRL from the issuer {} is at hand",
-                    issuer.tbs_certificate.subject
+                    issuer.subject_string()
                 )
             } else {
                 why.join("; ")

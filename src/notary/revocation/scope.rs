@@ -2,20 +2,11 @@
 //! (IssuingDistributionPoint against the certificate's CRLDistributionPoints; SPEC-NOTES
 //! erratum 14).
 
-use const_oid::ObjectIdentifier;
-use der::Decode;
 use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::DistributionPointName;
-use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, BasicConstraints, CrlDistributionPoints};
-use x509_cert::Certificate;
 
-use super::{uri_of, CrlInput, ID_CE_FRESHEST_CRL};
-
-const ID_CE_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
-const ID_CE_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-const ID_PE_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
-const ID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+use super::super::x509::Certificate;
+use super::{uri_of, CrlInput};
 
 /// The revocation sources a certificate names.
 #[derive(Debug, Default)]
@@ -34,54 +25,45 @@ pub(super) struct Sources {
 }
 
 /// Reads a certificate's CRLDistributionPoints, FreshestCRL, AuthorityInfoAccess and
-/// basicConstraints. A malformed one is an error (the status is then unknown).
+/// basicConstraints from the X.509 view. A malformed one is an error (the status is then unknown).
 pub(super) fn sources(cert: &Certificate) -> Result<Sources, String> {
     let mut s = Sources::default();
-    for ext in cert.tbs_certificate.extensions.iter().flatten() {
-        let value = ext.extn_value.as_bytes();
-        if ext.extn_id == ID_CE_CRL_DISTRIBUTION_POINTS {
-            let dps = CrlDistributionPoints::from_der(value)
-                .map_err(|e| format!("CRLDistributionPoints: {e}"))?;
-            for dp in &dps.0 {
-                let uris: Vec<String> = match &dp.distribution_point {
-                    Some(DistributionPointName::FullName(names)) => {
-                        names.iter().filter_map(uri_of).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                let why = match (dp.crl_issuer.is_some(), dp.reasons.is_some()) {
-                    (true, true) => Some("a cRLIssuer and reasons"),
-                    (true, false) => Some("a cRLIssuer (indirect CRL)"),
-                    (false, true) => Some("reasons (a partial CRL)"),
-                    (false, false) => None,
-                };
-                if let Some(why) = why {
-                    let at = if uris.is_empty() {
-                        "a distribution point".to_string()
-                    } else {
-                        format!("distribution point {}", uris.join(", "))
-                    };
-                    s.unsupported.push(format!("{at} has {why}: not supported"));
-                    continue;
+    if let Some(dps) = cert.crl_distribution_points().map_err(|e| e.to_string())? {
+        for dp in &dps.0 {
+            let uris: Vec<String> = match &dp.distribution_point {
+                Some(DistributionPointName::FullName(names)) => {
+                    names.iter().filter_map(uri_of).collect()
                 }
-                for uri in uris {
-                    if !s.uris.contains(&uri) {
-                        s.uris.push(uri);
-                    }
+                _ => Vec::new(),
+            };
+            let why = match (dp.crl_issuer.is_some(), dp.reasons.is_some()) {
+                (true, true) => Some("a cRLIssuer and reasons"),
+                (true, false) => Some("a cRLIssuer (indirect CRL)"),
+                (false, true) => Some("reasons (a partial CRL)"),
+                (false, false) => None,
+            };
+            if let Some(why) = why {
+                let at = if uris.is_empty() {
+                    "a distribution point".to_string()
+                } else {
+                    format!("distribution point {}", uris.join(", "))
+                };
+                s.unsupported.push(format!("{at} has {why}: not supported"));
+                continue;
+            }
+            for uri in uris {
+                if !s.uris.contains(&uri) {
+                    s.uris.push(uri);
                 }
             }
-        } else if ext.extn_id == ID_CE_FRESHEST_CRL {
-            s.freshest = true;
-        } else if ext.extn_id == ID_PE_AUTHORITY_INFO_ACCESS {
-            let aia = AuthorityInfoAccessSyntax::from_der(value)
-                .map_err(|e| format!("AuthorityInfoAccess: {e}"))?;
-            s.ocsp = aia.0.iter().any(|a| a.access_method == ID_AD_OCSP);
-        } else if ext.extn_id == ID_CE_BASIC_CONSTRAINTS {
-            s.is_ca = BasicConstraints::from_der(value)
-                .map_err(|e| format!("basicConstraints: {e}"))?
-                .ca;
         }
     }
+    s.freshest = cert.has_freshest_crl();
+    s.ocsp = cert.names_ocsp().map_err(|e| e.to_string())?;
+    s.is_ca = cert
+        .basic_constraints()
+        .map_err(|e| e.to_string())?
+        .is_some_and(|bc| bc.ca);
     Ok(s)
 }
 

@@ -1,11 +1,10 @@
-use der::Decode;
+use crate::notary::x509::Certificate;
+use ::time::{Duration, OffsetDateTime};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
     CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
     KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
 };
-use time::{Duration, OffsetDateTime};
-use x509_cert::Certificate;
 
 use super::*;
 
@@ -36,7 +35,7 @@ impl Pki {
     /// A CRL of this CA, minted by the test builder (defaults in [`CrlSpec::new`]).
     fn spec(&self) -> CrlSpec {
         CrlSpec::new(
-            self.ca.tbs_certificate.subject.clone(),
+            self.ca.decoded().tbs_certificate.subject.clone(),
             self.key_der.clone(),
         )
     }

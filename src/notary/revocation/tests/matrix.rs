@@ -382,7 +382,7 @@ fn a_certificate_issuer_entry_is_unknown() {
     let pki = ca("CA");
     let chain = chain2(&pki, leaf(&pki, 7, true, vec![]));
     let names = vec![GeneralName::DirectoryName(
-        pki.ca.tbs_certificate.subject.clone(),
+        pki.ca.decoded().tbs_certificate.subject.clone(),
     )]
     .to_der()
     .unwrap();
@@ -436,7 +436,7 @@ fn distribution_points_with_crl_issuer_or_reasons_are_unknown() {
     let pki = ca("CA");
     let complete = crl(&pki, 1, -2, 5, vec![]);
     let reasons = Some(Reasons::KeyCompromise.into());
-    let issuer = Some(pki.ca.tbs_certificate.subject.clone());
+    let issuer = Some(pki.ca.decoded().tbs_certificate.subject.clone());
     for (dp, what) in [
         (odd_dp_der(URI, reasons, None, &[A]), "reasons"),
         (odd_dp_der(URI, None, issuer, &[A]), "cRLIssuer"),

@@ -1,0 +1,143 @@
+//! Unit tests of the timestamp token: helpers, received bytes, chain validity at genTime, codes.
+
+use super::token::directory_name;
+use super::*;
+
+#[test]
+fn hex_helpers() {
+    assert_eq!(integer_hex(&[0x00, 0x80, 0x01]), "8001");
+    assert_eq!(integer_hex(&[0x00]), "00");
+    assert_eq!(integer_hex(&[0x01, 0x00]), "0100");
+}
+
+#[test]
+fn directory_name_requires_one_dirname() {
+    // [4] { SEQUENCE {} }
+    assert_eq!(
+        directory_name(&[0xA4, 0x02, 0x30, 0x00]),
+        Some(&[0x30, 0x00][..])
+    );
+    // [7] constructed instead of [4]
+    assert_eq!(directory_name(&[0xA7, 0x02, 0x30, 0x00]), None);
+    // two names
+    assert_eq!(
+        directory_name(&[0xA4, 0x02, 0x30, 0x00, 0xA4, 0x02, 0x30, 0x00]),
+        None
+    );
+    assert_eq!(directory_name(&[]), None);
+}
+
+fn corpus_token() -> Option<(Vec<u8>, Vec<u8>)> {
+    let root = std::env::var_os("AIRLOCK_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
+        })
+        .join("envelopes/tst.globalsign.valid");
+    let token = std::fs::read(root.join("TimeStampToken.p7s")).ok()?;
+    let pem = std::fs::read_to_string(root.join("roots/GlobalSignRootCA.crt")).ok()?;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut der = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in b64.bytes().take_while(|c| *c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            _ => 63,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            der.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+        }
+    }
+    Some((token, der))
+}
+
+#[test]
+fn signature_covers_received_signed_attribute_bytes() {
+    let Some((token, _)) = corpus_token() else {
+        eprintln!("corpus not found; skipped");
+        return;
+    };
+    let parsed = parse(&token).unwrap();
+    let attrs = parsed.signers[0].signed_attrs_der.clone().unwrap();
+    assert_eq!(attrs[0], 0x31);
+    // With the tag put back to [0] IMPLICIT (0xA0) the bytes occur verbatim in the token.
+    let mut as_received = attrs.clone();
+    as_received[0] = 0xA0;
+    assert!(token
+        .windows(as_received.len())
+        .any(|w| w == as_received.as_slice()));
+    assert_eq!(parsed.signers[0].signed_attrs.len(), 4);
+}
+
+#[test]
+fn chain_validity_is_checked_at_gen_time() {
+    let Some((token, root)) = corpus_token() else {
+        eprintln!("corpus not found; skipped");
+        return;
+    };
+    let parsed = parse(&token).unwrap();
+    let anchors = vec![token_certificate(&root).unwrap()];
+    let leaf = &parsed.certs[0];
+    let run = |secs: i64| {
+        let mut budget = Budget::new(8, 64);
+        path::build(
+            leaf,
+            &parsed.certs,
+            &anchors,
+            Instant::from_secs(secs),
+            Purpose::Timestamping,
+            &mut budget,
+        )
+        .map(|p| p.certificates().len())
+        .map_err(|e| build_error(e, Instant::from_secs(secs)).code())
+    };
+    assert_eq!(run(parsed.gen_time.secs()), Ok(4));
+    // Before the TSA certificate's notBefore (2021-05-27T09:55:23Z) and exactly at it.
+    let nb = leaf.not_before();
+    assert_eq!(run(nb), Ok(4));
+    assert_eq!(run(nb - 1), Err("tst_cert_invalid"));
+    // After Root R3 and the R6 cross-certificate expire (2029-03-18T10:00:00Z).
+    let r3_end = anchors[0].not_after();
+    assert_eq!(run(r3_end), Ok(4));
+    assert_eq!(run(r3_end + 1), Err("tst_cert_invalid"));
+}
+
+#[test]
+fn error_codes_are_stable() {
+    assert_eq!(TimestampError::MissingContent.code(), "tst_parse");
+    assert_eq!(
+        TimestampError::UnsupportedVersion { version: 2 }.code(),
+        "tst_tstinfo"
+    );
+    assert_eq!(
+        TimestampError::MessageImprintMismatch.code(),
+        "tst_message_imprint"
+    );
+    assert_eq!(
+        TimestampError::SignerCertificateNotFound.code(),
+        "tst_signer_cert_missing"
+    );
+    assert_eq!(
+        TimestampError::SigningCertificateEmpty.code(),
+        "tst_signing_certificate"
+    );
+    assert_eq!(
+        TimestampError::Signature(CryptoError::BadSignature).code(),
+        "tst_signature"
+    );
+    assert_eq!(TimestampError::NoTrustAnchors.code(), "tst_untrusted");
+    assert_eq!(
+        TimestampError::CertificateInvalid {
+            subject: String::new(),
+            reason: String::new()
+        }
+        .code(),
+        "tst_cert_invalid"
+    );
+}

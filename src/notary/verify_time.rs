@@ -1,0 +1,313 @@
+//! Which time a signature's certificates are judged at, per signing scheme, and the timestamp
+//! that can vouch for it (SPEC-NOTES §6.3, §6.5; the Notary "authentic timestamp" validation).
+//!
+//! | scheme | signing chain validity | revocation `invalidityDate` compared with |
+//! |---|---|---|
+//! | `notary.x509.signingAuthority` | at `authenticSigningTime` (required); the TSA token and the current time are not used | `authenticSigningTime` |
+//! | `notary.x509`, TSA verification triggered | over the verified token's `[genTime - accuracy, genTime + accuracy]`; the TSA chain's revocation is always enforced, unknown fails (§6.3 j, erratum 9) | nothing (any entry revokes) |
+//! | `notary.x509`, not triggered | at the verification time | nothing |
+//!
+//! TSA verification is triggered when the policy lists a `tsa` trust store and its
+//! `verifyTimestamp` is `always`, or `afterCertExpiry` and a chain certificate has expired at the
+//! verification time (SPEC-NOTES §6.3, conditions 1-4).
+//!
+//! The verify stage calls [`check_without_timestamp`] and, when it answers
+//! [`Trusted::NeedsTimestamp`], loads the `tsa` stores and calls [`check_timestamp`]. Nothing here
+//! reads the clock or a trust store.
+
+use super::chain::{ChainError, ValidatedChain, ValidityTime};
+use super::envelope::{Envelope, SigningScheme};
+use super::policy::VerifyTimestamp;
+use super::revocation::{self, ChainStatus, CrlInput, Overall};
+use super::time;
+use super::timestamp::{self, Limits, TimestampError, VerifiedTimestamp};
+
+/// Why the authentic-timestamp validation failed. Every variant is an `authentic_timestamp`
+/// failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// `notary.x509.signingAuthority` without `authenticSigningTime`.
+    #[error("signingAuthority scheme without authenticSigningTime")]
+    MissingAuthenticSigningTime,
+    /// A timestamp range whose lower bound is after its upper bound.
+    #[error("timestamp range lower {lower} > upper {upper}")]
+    InvalidRange {
+        /// Lower bound.
+        lower: i64,
+        /// Upper bound.
+        upper: i64,
+    },
+    /// A certificate was not valid at `authenticSigningTime`.
+    #[error("certificate was not valid when the signature was produced at {}: {error}", time::rfc3339(*.time))]
+    NotValidAtSigningTime {
+        /// `authenticSigningTime`.
+        time: i64,
+        /// Which certificate, and why.
+        error: ChainError,
+    },
+    /// A certificate is not valid at the verification time.
+    #[error("certificate not valid at the verification time {}: {error}", time::rfc3339(*.now))]
+    NotValidNow {
+        /// The verification time.
+        now: i64,
+        /// Which certificate, and why.
+        error: ChainError,
+    },
+    /// TSA verification is triggered but the envelope carries no timestamp.
+    #[error("no timestamp countersignature was found in the signature envelope")]
+    NoCountersignature,
+    /// The timestamp token does not verify.
+    #[error("timestamp: {0}")]
+    Timestamp(TimestampError),
+    /// A signing certificate was not valid over the whole timestamp range.
+    #[error("timestamp {} is outside a signing certificate's validity: {error}", time::rfc3339(*.gen_time))]
+    OutsideTimestamp {
+        /// `genTime`.
+        gen_time: i64,
+        /// Which certificate, and why.
+        error: ChainError,
+    },
+    /// A certificate of the TSA chain is revoked.
+    #[error("timestamping {0}")]
+    TsaRevoked(String),
+    /// The revocation status of a TSA chain certificate cannot be established (never good).
+    #[error("timestamping {0}")]
+    TsaRevocationUnknown(String),
+}
+
+impl TimeError {
+    /// Notary validation category: always `authentic_timestamp`.
+    pub fn code(&self) -> &'static str {
+        "authentic_timestamp"
+    }
+}
+
+/// The instant or range at which a signing chain's validity is checked, per scheme:
+/// `authenticSigningTime` under `notary.x509.signingAuthority`; under `notary.x509` the verified
+/// timestamp's `(lower, upper)` range when one is used, else `now` (the caller's verification
+/// time; this crate never reads the clock).
+pub fn validity_time(
+    scheme: SigningScheme,
+    authentic_signing_time: Option<i64>,
+    verified_timestamp: Option<(i64, i64)>,
+    now: i64,
+) -> Result<ValidityTime, TimeError> {
+    match scheme {
+        SigningScheme::X509SigningAuthority => authentic_signing_time
+            .map(ValidityTime::At)
+            .ok_or(TimeError::MissingAuthenticSigningTime),
+        SigningScheme::X509 => match verified_timestamp {
+            Some((lower, upper)) if lower <= upper => Ok(ValidityTime::Range { lower, upper }),
+            Some((lower, upper)) => Err(TimeError::InvalidRange { lower, upper }),
+            None => Ok(ValidityTime::At(now)),
+        },
+    }
+}
+
+/// The time a CRL entry's `invalidityDate` is compared with: the authentic signing time under
+/// `notary.x509.signingAuthority`, none under `notary.x509` (notation passes no time there, even
+/// when timestamped: any entry revokes).
+pub fn revocation_time(env: &Envelope) -> Option<i64> {
+    match env.signing_scheme() {
+        SigningScheme::X509SigningAuthority => env.authentic_signing_time(),
+        SigningScheme::X509 => None,
+    }
+}
+
+/// The revocation status of the signing chain at `now`, with the scheme's [`revocation_time`].
+pub fn signing_chain_revocation(
+    env: &Envelope,
+    chain: &ValidatedChain,
+    crls: &[CrlInput],
+    now: i64,
+) -> ChainStatus {
+    revocation::check_chain(chain.certificates(), crls, now, revocation_time(env))
+}
+
+/// What the trust policy says about timestamps for one signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampPolicy {
+    /// The statement lists at least one `tsa` trust store.
+    pub tsa_store_listed: bool,
+    /// The statement's `verifyTimestamp` rule.
+    pub verify_timestamp: VerifyTimestamp,
+}
+
+/// The outcome of [`check_without_timestamp`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Trusted<'e> {
+    /// Every chain certificate is valid at this time; no timestamp is needed.
+    Checked(ValidityTime),
+    /// TSA verification is triggered: the token must verify ([`check_timestamp`]).
+    NeedsTimestamp {
+        /// The envelope's RFC 3161 token.
+        token: &'e [u8],
+    },
+}
+
+/// Whether TSA verification is triggered for a `notary.x509` signature (SPEC-NOTES §6.3).
+fn timestamp_triggered(chain: &ValidatedChain, policy: &TimestampPolicy, now: i64) -> bool {
+    policy.tsa_store_listed
+        && match policy.verify_timestamp {
+            VerifyTimestamp::Always => true,
+            VerifyTimestamp::AfterCertExpiry => {
+                chain.certificates().iter().any(|c| now > c.not_after())
+            }
+        }
+}
+
+/// Checks the signing chain at the scheme's time when no timestamp is involved, or says that the
+/// timestamp must be verified (and that the envelope carries one).
+pub fn check_without_timestamp<'e>(
+    env: &'e Envelope,
+    chain: &ValidatedChain,
+    policy: &TimestampPolicy,
+    now: i64,
+) -> Result<Trusted<'e>, TimeError> {
+    let scheme = env.signing_scheme();
+    if scheme == SigningScheme::X509 && timestamp_triggered(chain, policy, now) {
+        return env
+            .timestamp_token()
+            .map(|token| Trusted::NeedsTimestamp { token })
+            .ok_or(TimeError::NoCountersignature);
+    }
+    let when = validity_time(scheme, env.authentic_signing_time(), None, now)?;
+    chain.check_validity(when).map_err(|error| match when {
+        ValidityTime::At(time) if scheme == SigningScheme::X509SigningAuthority => {
+            TimeError::NotValidAtSigningTime { time, error }
+        }
+        _ => TimeError::NotValidNow { now, error },
+    })?;
+    Ok(Trusted::Checked(when))
+}
+
+/// A verified timestamp and what came of using it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimestampOutcome {
+    /// The verified token.
+    pub timestamp: VerifiedTimestamp,
+    /// The TSA chain's revocation status, when it was evaluated (after the signing chain was
+    /// found valid over the timestamp range).
+    pub tsa_revocation: Option<ChainStatus>,
+    /// Whether the authentic-timestamp validation passed.
+    pub result: Result<(), TimeError>,
+}
+
+/// Verifies `token` over the envelope's `signature` with the `tsa` store certificates
+/// `tsa_roots`, checks the signing chain over the timestamp's range, and enforces the TSA chain's
+/// revocation ([`enforce_tsa_revocation`]). `Err` when the token itself does not verify.
+pub fn check_timestamp(
+    token: &[u8],
+    signature: &[u8],
+    tsa_roots: &[Vec<u8>],
+    chain: &ValidatedChain,
+    crls: &[CrlInput],
+    now: i64,
+) -> Result<TimestampOutcome, TimeError> {
+    let ts = timestamp::verify(token, signature, tsa_roots, &Limits::default())
+        .map_err(TimeError::Timestamp)?;
+    let range = validity_time(SigningScheme::X509, None, Some((ts.lower, ts.upper)), now).and_then(
+        |when| {
+            chain
+                .check_validity(when)
+                .map_err(|error| TimeError::OutsideTimestamp {
+                    gen_time: ts.gen_time,
+                    error,
+                })
+        },
+    );
+    if let Err(e) = range {
+        return Ok(TimestampOutcome {
+            timestamp: ts,
+            tsa_revocation: None,
+            result: Err(e),
+        });
+    }
+    let (status, result) = enforce_tsa_revocation(&ts, crls, now);
+    Ok(TimestampOutcome {
+        timestamp: ts,
+        tsa_revocation: Some(status),
+        result,
+    })
+}
+
+/// The TSA chain's revocation, always checked once a timestamp is used, whatever the policy's
+/// revocation level (SPEC-NOTES §6.3 j, erratum 9): revoked fails, unknown fails. The chain is
+/// the verified path itself: nothing is re-parsed, so no certificate can be dropped.
+pub fn enforce_tsa_revocation(
+    ts: &VerifiedTimestamp,
+    crls: &[CrlInput],
+    now: i64,
+) -> (ChainStatus, Result<(), TimeError>) {
+    let status = revocation::check_chain(ts.tsa_path().certificates(), crls, now, None);
+    let result = match status.overall() {
+        Overall::Ok => Ok(()),
+        Overall::Revoked(msg) => Err(TimeError::TsaRevoked(msg)),
+        Overall::Unknown(msg) => Err(TimeError::TsaRevocationUnknown(msg)),
+    };
+    (status, result)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::notary::envelope::test_support::corpus_dir;
+
+    #[test]
+    fn scheme_time_rules() {
+        use SigningScheme as S;
+        assert_eq!(
+            validity_time(S::X509SigningAuthority, Some(5), Some((1, 9)), 100).unwrap(),
+            ValidityTime::At(5)
+        );
+        assert_eq!(
+            validity_time(S::X509SigningAuthority, None, None, 100).unwrap_err(),
+            TimeError::MissingAuthenticSigningTime
+        );
+        assert_eq!(
+            validity_time(S::X509, None, Some((1, 9)), 100).unwrap(),
+            ValidityTime::Range { lower: 1, upper: 9 }
+        );
+        assert_eq!(
+            validity_time(S::X509, Some(5), None, 100).unwrap(),
+            ValidityTime::At(100)
+        );
+        assert!(validity_time(S::X509, None, Some((9, 1)), 100).is_err());
+    }
+
+    fn globalsign() -> Option<(Vec<u8>, Vec<u8>)> {
+        let dir = corpus_dir().join("envelopes/tst.globalsign.valid");
+        let token = std::fs::read(dir.join("TimeStampToken.p7s")).ok()?;
+        let pem = std::fs::read(dir.join("roots/GlobalSignRootCA.crt")).ok()?;
+        use rustls_pki_types::pem::PemObject;
+        let root = rustls_pki_types::CertificateDer::from_pem_slice(&pem).ok()?;
+        Some((token, root.to_vec()))
+    }
+
+    /// The TSA chain names CRL distribution points (and OCSP); offline, with no CRL at hand, its
+    /// status is unknown and the timestamp must fail, whatever the revocation level.
+    #[test]
+    fn tsa_revocation_unknown_fails() {
+        let Some((token, root)) = globalsign() else {
+            eprintln!("corpus not found; skipped");
+            return;
+        };
+        let ts = timestamp::verify(&token, b"notation", &[root], &Limits::default()).unwrap();
+        assert_eq!(ts.tsa_path().certificates().len(), ts.tsa_chain.len());
+        let (status, result) = enforce_tsa_revocation(&ts, &[], ts.gen_time);
+        assert_eq!(
+            status.certs.len(),
+            4,
+            "every certificate is judged, none dropped"
+        );
+        assert!(
+            matches!(&result, Err(TimeError::TsaRevocationUnknown(m)) if m.contains("TSA for Advanced")),
+            "{result:?}"
+        );
+        assert_eq!(result.unwrap_err().code(), "authentic_timestamp");
+    }
+}
