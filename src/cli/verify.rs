@@ -7,8 +7,9 @@ use anyhow::Context;
 use super::output::{human_bytes, print_json};
 use super::{Format, Printer, TrustArgs, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
 use crate::layout::{write_atomic, ScanOptions};
+use crate::notary::policy::PolicyError;
 use crate::verify::signature::TrustInputs;
-use crate::verify::{self, Anchor, BundledInputs, Report, Verdict};
+use crate::verify::{self, Anchor, AnchorMode, BundledInputs, Report, Verdict};
 
 /// Largest trust policy read.
 const MAX_POLICY_BYTES: u64 = 1 << 20;
@@ -67,7 +68,13 @@ pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anch
     })?;
     if let Some(scope) = &a.scope {
         if let Err(e) = policy.statement_for(scope) {
-            if e.code() == "scope_invalid" {
+            if matches!(
+                e,
+                PolicyError::ScopeInvalid {
+                    statement: None,
+                    ..
+                }
+            ) {
                 return Err(UsageError::BadOption(format!("--scope {scope}: {e}")).into());
             }
         }
@@ -155,16 +162,16 @@ fn summarise(r: &Report, bundle: &str, p: &Printer) {
     ));
     if let Some(a) = &r.trust_anchor {
         match a.mode {
-            "bundled-unpinned" => p.important(
+            AnchorMode::BundledUnpinned => p.important(
                 "WARNING: trust anchored in the bundle itself (--trust-bundled): whoever carried the bundle chose \
 its policy and roots, so this proves integrity only; verify with the --pin sha256:... that export printed, \
 or with a local trust store",
             ),
-            "pinned" => p.info(&format!(
+            AnchorMode::Pinned => p.info(&format!(
                 "  trust: the bundle's trust artifact {}, pinned out of band",
                 a.pin.as_deref().unwrap_or("?")
             )),
-            _ => {}
+            AnchorMode::Local => {}
         }
     }
     for im in &r.images {
@@ -186,15 +193,15 @@ or with a local trust store",
                 .as_ref()
                 .map(|p| format!("{} ({})", p.name, p.level))
                 .unwrap_or_else(|| "-".into());
-            let passed = sigs.iter().find(|s| s.verdict == "pass");
+            let passed = sigs.iter().find(|s| s.verdict == Verdict::Pass);
             let line = match (im.verdict, passed) {
-                (Some("pass"), Some(s)) => format!(
+                (Some(Verdict::Pass), Some(s)) => format!(
                     "    signed by {} ({} {}), policy {policy}: PASS",
                     s.signer.as_ref().map(|x| x.subject.as_str()).unwrap_or("?"),
-                    s.envelope_type.unwrap_or("?"),
-                    s.signing_scheme.unwrap_or("?"),
+                    s.envelope_type.map(|f| f.name()).unwrap_or("?"),
+                    s.signing_scheme.map(|s| s.as_str()).unwrap_or("?"),
                 ),
-                (Some("pass"), None) => format!(
+                (Some(Verdict::Pass), None) => format!(
                     "    policy {policy}: PASS (signature verification skipped by the policy)"
                 ),
                 _ => {

@@ -694,7 +694,7 @@ pub fn export(
         let results = signature::verify_images(&cat, &integrity, &inputs, &mut stores);
         let failed: Vec<String> = results
             .iter()
-            .filter(|r| r.verdict != "pass")
+            .filter(|r| r.verdict != crate::verify::Verdict::Pass)
             .map(|r| {
                 format!(
                     "{}: {}",

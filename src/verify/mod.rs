@@ -9,7 +9,7 @@ mod scan_tests;
 pub mod signature;
 
 pub use integrity::{check, ImageInfo, Integrity, ReferrerInfo};
-pub use report::{Report, TrustAnchor, Verdict};
+pub use report::{AnchorMode, Report, TrustAnchor, Verdict};
 
 use crate::finding::{Code, Finding};
 use crate::notary::revocation::CrlInput;
@@ -90,7 +90,7 @@ pub fn verify_catalog(
             let mut stores = signature::StoreCache::new(&trust.store_root);
             let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
             let anchor = TrustAnchor {
-                mode: "local",
+                mode: AnchorMode::Local,
                 pin: None,
                 artifact: None,
                 fingerprints: stores.fingerprints(),
@@ -269,7 +269,7 @@ fn pinned(
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
-        mode: "pinned",
+        mode: AnchorMode::Pinned,
         pin: Some(desc.digest.clone()),
         artifact: Some(desc.digest.clone()),
         fingerprints: b.root_fingerprints,
@@ -327,7 +327,7 @@ fn unpinned(
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
-        mode: "bundled-unpinned",
+        mode: AnchorMode::BundledUnpinned,
         pin: None,
         artifact: Some(b.digest),
         fingerprints: b.root_fingerprints,

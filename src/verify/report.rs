@@ -40,6 +40,22 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// The JSON spelling: `pass` or `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The tool that wrote the report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tool {
@@ -112,7 +128,21 @@ pub struct ImageReport {
     /// Every signature evaluated (signature mode; `null` when verifying integrity only).
     pub signatures: Option<Vec<SignatureReport>>,
     /// The image's signature verdict, `pass` or `fail` (signature mode).
-    pub verdict: Option<&'static str>,
+    pub verdict: Option<Verdict>,
+}
+
+/// Where the trust anchor came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AnchorMode {
+    /// The trust policy and store on the verifying machine.
+    #[serde(rename = "local")]
+    Local,
+    /// The bundle's trust artifact, accepted because its manifest digest equals `--pin`.
+    #[serde(rename = "pinned")]
+    Pinned,
+    /// `--trust-bundled`: trust anchored in the bundle itself.
+    #[serde(rename = "bundled-unpinned")]
+    BundledUnpinned,
 }
 
 /// Where the trust anchor came from, and its certificates.
@@ -122,7 +152,7 @@ pub struct TrustAnchor {
     /// `local` (trust policy and store on the verifying machine), `pinned` (the bundle's trust
     /// artifact, accepted because its manifest digest equals `--pin`) or `bundled-unpinned`
     /// (`--trust-bundled`: trust anchored in the bundle itself).
-    pub mode: &'static str,
+    pub mode: AnchorMode,
     /// The `--pin` that matched, in `pinned` mode.
     pub pin: Option<String>,
     /// The trust artifact's digest, in the bundled modes.

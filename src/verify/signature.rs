@@ -20,13 +20,14 @@ use crate::finding::Code;
 use crate::layout::model::{self, Descriptor, Document, NOTARY_SIGNATURE};
 use crate::layout::{blob_name, referrers_tag_of, Catalog, Content};
 use crate::notary::chain::ValidatedChain;
-use crate::notary::envelope::{Envelope, EnvelopeError, SigningScheme};
+use crate::notary::envelope::{Envelope, EnvelopeError, EnvelopeFormat, SigningScheme};
 use crate::notary::policy::{Action, Check, PolicyDocument, Statement};
 use crate::notary::revocation::{ChainStatus, CrlInput, Overall};
 use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
 use crate::notary::verify_time::{self, TimestampPolicy, Trusted};
 
 use super::integrity::Integrity;
+use super::report::Verdict;
 
 /// The empty JSON config media type (image-spec 1.1).
 const EMPTY_JSON: &str = "application/vnd.oci.empty.v1+json";
@@ -149,7 +150,7 @@ pub struct Validation {
     /// What happened.
     pub result: Outcome,
     /// What the policy does with a failure: `enforce`, `log` or `skip`.
-    pub action: &'static str,
+    pub action: Action,
     /// Why it failed (or why it was not evaluated).
     pub reason: Option<String>,
 }
@@ -158,7 +159,7 @@ impl Validation {
     fn pending(action: Action) -> Self {
         Validation {
             result: Outcome::Skipped,
-            action: action.as_str(),
+            action,
             reason: Some(match action {
                 Action::Skip => "skipped by the trust policy".into(),
                 _ => "not evaluated: an earlier enforced check failed".into(),
@@ -221,9 +222,9 @@ pub struct SignatureReport {
     /// The digest of the manifest it signs.
     pub subject_digest: String,
     /// `jws` or `cose`.
-    pub envelope_type: Option<&'static str>,
+    pub envelope_type: Option<EnvelopeFormat>,
     /// `notary.x509` or `notary.x509.signingAuthority`.
-    pub signing_scheme: Option<&'static str>,
+    pub signing_scheme: Option<SigningScheme>,
     /// Leaf subject and issuer.
     pub signer: Option<Signer>,
     /// SHA-256 of each chain certificate, leaf first.
@@ -243,7 +244,7 @@ pub struct SignatureReport {
     /// none applied; null when revocation was not evaluated.
     pub revocation: Option<ChainStatus>,
     /// `pass` or `fail`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// The enforced failure that decided a `fail`.
     pub failure: Option<SignatureFailure>,
     /// Logged (non-enforced) failures.
@@ -286,7 +287,7 @@ impl Eval<'_> {
 
     fn pass(&mut self, check: Check) {
         let s = self.slot(check);
-        if s.result == Outcome::Skipped && s.action != Action::Skip.as_str() {
+        if s.result == Outcome::Skipped && s.action != Action::Skip {
             s.result = Outcome::Pass;
             s.reason = None;
         }
@@ -364,7 +365,11 @@ pub fn evaluate(
         inputs,
     );
     report.validations = ev.v;
-    report.verdict = if ev.failure.is_none() { "pass" } else { "fail" };
+    report.verdict = if ev.failure.is_none() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
     report.failure = ev.failure;
     report.warnings = ev.warnings;
     report
@@ -392,11 +397,8 @@ fn run(
             return;
         }
     };
-    report.envelope_type = Some(match env.format() {
-        crate::notary::envelope::EnvelopeFormat::Jws => "jws",
-        crate::notary::envelope::EnvelopeFormat::Cose => "cose",
-    });
-    report.signing_scheme = Some(env.signing_scheme().as_str());
+    report.envelope_type = Some(env.format());
+    report.signing_scheme = Some(env.signing_scheme());
     report.signing_time = Some(rfc3339(env.effective_signing_time()));
     report.expiry = env.expiry().map(rfc3339);
     report.chain_fingerprints = env
@@ -728,7 +730,7 @@ fn empty_report(statement: &Statement) -> SignatureReport {
             expiry: pending(Check::Expiry),
             revocation: pending(Check::Revocation),
         },
-        verdict: "fail",
+        verdict: Verdict::Fail,
         failure: None,
         warnings: Vec::new(),
     }
@@ -747,7 +749,7 @@ pub struct ImageSignatures {
     /// Every signature evaluated.
     pub signatures: Vec<SignatureReport>,
     /// `pass` or `fail`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Why it failed.
     pub failure: Option<SignatureFailure>,
     /// Problems that did not decide the verdict (a failing signature of a platform manifest whose
@@ -965,7 +967,7 @@ fn verify_target(
             }
         };
         r.manifest_digest = sig.to_string();
-        if r.verdict == "pass" {
+        if r.verdict == Verdict::Pass {
             passed = true;
         } else if let Some(f) = &r.failure {
             if best.as_ref().is_none_or(|b| rank(f.code) > rank(b.code)) {
@@ -1107,7 +1109,7 @@ pub fn verify_images(
             scope: None,
             policy: None,
             signatures: Vec::new(),
-            verdict: "fail",
+            verdict: Verdict::Fail,
             failure: None,
             warnings: Vec::new(),
         };
@@ -1159,7 +1161,7 @@ pub fn verify_images(
             level: statement.level().as_str(),
         });
         if statement.is_skip() {
-            res.verdict = "pass";
+            res.verdict = Verdict::Pass;
             out.push(res);
             continue;
         }
@@ -1225,7 +1227,7 @@ pub fn verify_images(
             }
         }
         match failure {
-            None if top_outcome.passed || !children.is_empty() => res.verdict = "pass",
+            None if top_outcome.passed || !children.is_empty() => res.verdict = Verdict::Pass,
             None => {
                 res.failure = Some(SignatureFailure {
                     code: Code::NoSignature,

@@ -4,14 +4,16 @@
 use super::{MEDIA_TYPE_COSE, MEDIA_TYPE_JWS};
 use crate::notary::crypto::SignatureAlgorithm;
 
-/// Notary signing schemes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Notary signing schemes (serialised as their header value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub enum SigningScheme {
     /// `notary.x509`: CA-issued signing certificate, unauthenticated `signingTime`, optional
     /// RFC 3161 timestamp.
+    #[serde(rename = "notary.x509")]
     X509,
     /// `notary.x509.signingAuthority`: the signer vouches for `authenticSigningTime`.
+    #[serde(rename = "notary.x509.signingAuthority")]
     X509SigningAuthority,
 }
 
@@ -34,8 +36,9 @@ impl SigningScheme {
     }
 }
 
-/// Envelope serialization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Envelope serialization (serialised as `jws` or `cose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum EnvelopeFormat {
     /// JWS JSON serialization (flattened), `application/jose+json`.
@@ -45,6 +48,14 @@ pub enum EnvelopeFormat {
 }
 
 impl EnvelopeFormat {
+    /// The short name reports use: `jws` or `cose`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jws => "jws",
+            Self::Cose => "cose",
+        }
+    }
+
     /// The envelope media type.
     pub fn media_type(self) -> &'static str {
         match self {

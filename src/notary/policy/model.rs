@@ -57,8 +57,9 @@ impl fmt::Display for Check {
     }
 }
 
-/// What a failed [`Check`] does to the verification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What a failed [`Check`] does to the verification (serialised as `enforce`, `log` or `skip`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Action {
     /// The failure fails the signature.
     Enforce,
