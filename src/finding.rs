@@ -169,6 +169,60 @@ impl Code {
     }
 }
 
+impl Code {
+    /// Rank of a signature failure: the one that got furthest through the specification's order of
+    /// validations explains an image failure best. Codes that are not signature failures rank 0.
+    pub fn rank(self) -> u8 {
+        match self {
+            Code::SignatureIntegrity | Code::PayloadMismatch => 1,
+            Code::PluginRequired => 2,
+            Code::TruststoreMissing | Code::TruststoreInvalid | Code::UntrustedSigner => 3,
+            Code::TrustedIdentity => 4,
+            Code::SignatureExpired => 5,
+            Code::AuthenticTimestamp => 6,
+            Code::Revoked | Code::RevocationUnknown => 7,
+            Code::UserMetadata => 8,
+            Code::OciLayoutMissing
+            | Code::OciLayoutMalformed
+            | Code::OciLayoutVersion
+            | Code::IndexMissing
+            | Code::IndexMalformed
+            | Code::BlobMissing
+            | Code::DigestMismatch
+            | Code::SizeMismatch
+            | Code::DigestInvalid
+            | Code::DigestAlgorithmUnsupported
+            | Code::MediaTypeMismatch
+            | Code::ManifestTooLarge
+            | Code::MalformedJson
+            | Code::MalformedManifest
+            | Code::NestingTooDeep
+            | Code::ImageNotFound
+            | Code::UnsafePath
+            | Code::LinkEntry
+            | Code::SpecialFile
+            | Code::DuplicateEntry
+            | Code::UnexpectedEntry
+            | Code::ArchiveCorrupt
+            | Code::LimitExceeded
+            | Code::UnreferencedBlob
+            | Code::UnexpectedFile
+            | Code::ForeignBlobAbsent
+            | Code::ExcludedByExport
+            | Code::PinMismatch
+            | Code::PinIsCertificate
+            | Code::NotInExportRecord
+            | Code::ExportedImageMissing
+            | Code::TrustArtifactMissing
+            | Code::TrustArtifactInvalid
+            | Code::NoSignature
+            | Code::NoApplicablePolicy
+            | Code::ScopeUnknown
+            | Code::SignatureManifestInvalid => 0,
+        }
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -21,7 +21,7 @@ use crate::layout::model::{self, Descriptor, Document, NOTARY_SIGNATURE};
 use crate::layout::{blob_name, referrers_tag_of, Catalog, Content};
 use crate::notary::chain::ValidatedChain;
 use crate::notary::envelope::{Envelope, EnvelopeError, EnvelopeFormat, SigningScheme};
-use crate::notary::policy::{Action, Check, PolicyDocument, Statement};
+use crate::notary::policy::{Action, Check, PolicyDocument, PolicyError, Statement};
 use crate::notary::revocation::{ChainStatus, CrlInput, Overall};
 use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
 use crate::notary::verify_time::{self, TimestampPolicy, Trusted};
@@ -324,17 +324,34 @@ impl Eval<'_> {
     }
 }
 
-fn envelope_code(e: &EnvelopeError) -> Code {
-    match e {
-        EnvelopeError::PluginRequired { .. } => Code::PluginRequired,
-        _ => Code::SignatureIntegrity,
+/// An envelope error's reason: a plugin demand, or a broken envelope.
+impl From<&EnvelopeError> for Code {
+    fn from(e: &EnvelopeError) -> Code {
+        match e {
+            EnvelopeError::PluginRequired { .. } => Code::PluginRequired,
+            _ => Code::SignatureIntegrity,
+        }
     }
 }
 
-fn store_code(e: &TrustStoreError) -> Code {
-    match e.code() {
-        "truststore_missing" => Code::TruststoreMissing,
-        _ => Code::TruststoreInvalid,
+/// A trust store's reason: missing, or unusable (I/O errors included).
+impl From<&TrustStoreError> for Code {
+    fn from(e: &TrustStoreError) -> Code {
+        match e {
+            TrustStoreError::Missing { .. } => Code::TruststoreMissing,
+            _ => Code::TruststoreInvalid,
+        }
+    }
+}
+
+/// What [`PolicyDocument::statement_for`]'s errors mean for an image: no statement applies, or
+/// the scope cannot be matched.
+impl From<&PolicyError> for Code {
+    fn from(e: &PolicyError) -> Code {
+        match e {
+            PolicyError::NoApplicablePolicy { .. } => Code::NoApplicablePolicy,
+            _ => Code::ScopeUnknown,
+        }
     }
 }
 
@@ -391,7 +408,7 @@ fn run(
             ev.fail(
                 Check::Integrity,
                 Outcome::Fail,
-                envelope_code(&e),
+                Code::from(&e),
                 format!("envelope: {e}"),
             );
             return;
@@ -409,7 +426,7 @@ fn run(
     let chain: ValidatedChain = match env.verify() {
         Ok(c) => c,
         Err(e) => {
-            let code = envelope_code(&e);
+            let code = Code::from(&e);
             if code == Code::PluginRequired {
                 ev.fatal(code, format!("{e}: this verifier runs no plugins"));
             } else {
@@ -463,7 +480,7 @@ fn run(
                 Ok(certs) => trusted.extend(certs.iter().map(|c| c.der.clone())),
                 Err(e) => {
                     load_error
-                        .get_or_insert((store_code(e), format!("trust store {kind}:{name}: {e}")));
+                        .get_or_insert((Code::from(e), format!("trust store {kind}:{name}: {e}")));
                 }
             }
         }
@@ -627,7 +644,7 @@ fn authentic_timestamp(
         match stores.get(StoreType::Tsa, name) {
             Ok(certs) => roots.extend(certs.iter().map(|c| c.der.clone())),
             Err(e) => {
-                let code = store_code(e);
+                let code = Code::from(e);
                 return ev.fail(
                     CHECK,
                     Outcome::Fail,
@@ -697,7 +714,7 @@ pub fn evaluate_authentic_timestamp(
             ev.fail(
                 Check::Integrity,
                 Outcome::Fail,
-                envelope_code(&e),
+                Code::from(&e),
                 format!("{e}"),
             );
             return (ev.v.integrity, ev.failure.map(|f| f.code));
@@ -779,21 +796,6 @@ pub fn scope_of(reference: &str) -> Option<String> {
         None => without_digest,
     };
     Some(repo.to_owned())
-}
-
-/// Rank of a signature failure: the one that got furthest explains an image failure best.
-fn rank(code: Code) -> u8 {
-    match code {
-        Code::SignatureIntegrity | Code::PayloadMismatch => 1,
-        Code::PluginRequired => 2,
-        Code::TruststoreMissing | Code::TruststoreInvalid | Code::UntrustedSigner => 3,
-        Code::TrustedIdentity => 4,
-        Code::SignatureExpired => 5,
-        Code::AuthenticTimestamp => 6,
-        Code::Revoked | Code::RevocationUnknown => 7,
-        Code::UserMetadata => 8,
-        _ => 0,
-    }
 }
 
 /// Finds the Notary signatures of `target` among `index.json` entries and referrers tag indexes.
@@ -970,7 +972,7 @@ fn verify_target(
         if r.verdict == Verdict::Pass {
             passed = true;
         } else if let Some(f) = &r.failure {
-            if best.as_ref().is_none_or(|b| rank(f.code) > rank(b.code)) {
+            if best.as_ref().is_none_or(|b| f.code.rank() > b.code.rank()) {
                 best = Some(f.clone());
             }
         }
@@ -1143,13 +1145,8 @@ pub fn verify_images(
         let statement = match inputs.policy.statement_for(&scope) {
             Ok(s) => s,
             Err(e) => {
-                let code = if e.code() == "no_applicable_policy" {
-                    Code::NoApplicablePolicy
-                } else {
-                    Code::ScopeUnknown
-                };
                 res.failure = Some(SignatureFailure {
-                    code,
+                    code: Code::from(&e),
                     message: e.to_string(),
                 });
                 out.push(res);
