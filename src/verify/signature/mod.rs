@@ -30,6 +30,8 @@ use super::report::Verdict;
 mod decide;
 mod discover;
 mod evaluate;
+#[cfg(test)]
+mod tests;
 
 pub use decide::Names;
 use decide::{judge_image, Ctx};

@@ -1,0 +1,340 @@
+//! Unit tests of the decision phase (SPEC-NOTES errata 8 and 18) and of the names images are judged
+//! under, over small in-memory catalogs: no envelope is evaluated.
+
+use std::path::PathBuf;
+
+use crate::digest::Digest;
+use crate::finding::Code;
+use crate::layout::model::{self, Descriptor, Document};
+use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits};
+use crate::notary::policy;
+use crate::verify::integrity::{ImageInfo, Integrity};
+
+use super::decide::{decide, name_of, verify_target, Ctx, TargetOutcome};
+use super::{Names, SignatureFailure, StoreCache, Target, TrustInputs, Verdict};
+
+const POLICY: &str = r#"{"version":"1.0","trustPolicies":[{"name":"all","registryScopes":["*"],
+    "signatureVerification":{"level":"strict"},"trustStores":["ca:none"],"trustedIdentities":["*"]}]}"#;
+
+fn target(n: u8) -> Target {
+    Target {
+        media_type: model::OCI_MANIFEST.to_owned(),
+        digest: Digest::sha256(&[n]).to_string(),
+        size: 100,
+    }
+}
+
+fn failure(code: Code, message: &str) -> Option<SignatureFailure> {
+    Some(SignatureFailure {
+        code,
+        message: message.to_owned(),
+    })
+}
+
+fn passed() -> TargetOutcome {
+    TargetOutcome {
+        signed: true,
+        passed: true,
+        failure: None,
+    }
+}
+
+fn failed(code: Code) -> TargetOutcome {
+    TargetOutcome {
+        signed: true,
+        passed: false,
+        failure: failure(code, "it failed"),
+    }
+}
+
+fn unsigned() -> TargetOutcome {
+    TargetOutcome {
+        signed: false,
+        passed: false,
+        failure: failure(Code::NoSignature, "no signature is associated with it"),
+    }
+}
+
+#[test]
+fn a_signed_index_passes_and_a_failing_platform_manifest_is_a_warning() {
+    let d = decide(
+        "sha256:top",
+        passed(),
+        vec![(target(1), passed()), (target(2), failed(Code::Revoked))],
+    );
+    assert_eq!(d.verdict, Verdict::Pass);
+    assert!(d.failure.is_none());
+    let [w] = d.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", d.warnings)
+    };
+    assert_eq!(w.code, Code::Revoked);
+    assert_eq!(
+        w.message,
+        format!(
+            "platform manifest {} of a verified index: it failed",
+            target(2).digest
+        )
+    );
+    // An unsigned platform manifest of a signed index is no warning.
+    let d = decide("sha256:top", passed(), vec![(target(1), unsigned())]);
+    assert_eq!(d.verdict, Verdict::Pass);
+    assert!(d.warnings.is_empty());
+}
+
+#[test]
+fn a_signed_index_whose_signatures_fail_fails_whatever_its_children() {
+    let d = decide(
+        "sha256:top",
+        failed(Code::UntrustedSigner),
+        vec![(target(1), passed())],
+    );
+    assert_eq!(d.verdict, Verdict::Fail);
+    assert_eq!(d.failure.map(|f| f.code), Some(Code::UntrustedSigner));
+}
+
+#[test]
+fn an_unsigned_index_is_judged_by_its_platform_manifests() {
+    let d = decide(
+        "sha256:top",
+        unsigned(),
+        vec![(target(1), passed()), (target(2), passed())],
+    );
+    assert_eq!(d.verdict, Verdict::Pass);
+    assert!(d.failure.is_none() && d.warnings.is_empty());
+
+    let d = decide(
+        "sha256:top",
+        unsigned(),
+        vec![
+            (target(1), passed()),
+            (target(2), unsigned()),
+            (target(3), failed(Code::Revoked)),
+        ],
+    );
+    assert_eq!(d.verdict, Verdict::Fail);
+    let f = d.failure.expect("a failure");
+    // The first failing platform manifest decides.
+    assert_eq!(f.code, Code::NoSignature);
+    assert_eq!(
+        f.message,
+        format!(
+            "index sha256:top has no signature, and its platform manifest {}: no signature is associated with it",
+            target(2).digest
+        )
+    );
+    assert!(d.warnings.is_empty());
+}
+
+#[test]
+fn an_unsigned_manifest_fails_with_no_signature() {
+    let d = decide("sha256:top", unsigned(), Vec::new());
+    assert_eq!(d.verdict, Verdict::Fail);
+    assert_eq!(d.failure.map(|f| f.code), Some(Code::NoSignature));
+}
+
+/// A catalog and integrity outcome holding `docs` (each a blob and a parsed document), with the
+/// index.json entries `entries`.
+fn bundle(docs: &[&[u8]]) -> (Catalog, Integrity) {
+    let mut cat = Catalog::new(BundleFormat::Directory, true);
+    let mut integrity = Integrity::default();
+    for bytes in docs {
+        let d = Digest::sha256(bytes);
+        cat.insert(
+            d.clone(),
+            BlobEntry {
+                size: u64::try_from(bytes.len()).expect("small"),
+                actual: Some(d.clone()),
+                content: Content::Json(bytes.to_vec().into()),
+            },
+            &Limits::default(),
+        );
+        integrity
+            .documents
+            .insert(d, Document::parse(bytes).expect("a document"));
+    }
+    (cat, integrity)
+}
+
+fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
+    serde_json::from_value(serde_json::json!({
+        "mediaType": media_type,
+        "digest": Digest::sha256(bytes).to_string(),
+        "size": bytes.len(),
+    }))
+    .expect("a descriptor")
+}
+
+fn inputs(names: Names) -> TrustInputs {
+    TrustInputs {
+        policy: policy::parse(POLICY.as_bytes()).expect("the policy"),
+        store_root: PathBuf::from("/nonexistent"),
+        crls: Vec::new(),
+        at: 0,
+        scope: None,
+        user_metadata: Vec::new(),
+        names,
+    }
+}
+
+#[test]
+fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read() {
+    let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let subject = descriptor(model::OCI_MANIFEST, image);
+    let layer = serde_json::json!({"mediaType":"application/jose+json","digest":Digest::sha256(b"e").to_string(),"size":1});
+    let signature = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": model::OCI_MANIFEST,
+        "artifactType": model::NOTARY_SIGNATURE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+        "layers": [layer.clone(), layer],
+        "subject": {"mediaType": model::OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+    }))
+    .expect("json");
+    let (cat, integrity) = bundle(&[image, &signature]);
+    let entries = vec![subject.clone(), descriptor(model::OCI_MANIFEST, &signature)];
+    let inputs = inputs(Names::Annotations);
+    let ctx = Ctx {
+        cat: &cat,
+        integrity: &integrity,
+        entries: &entries,
+        inputs: &inputs,
+    };
+    let statement = inputs
+        .policy
+        .statement_for("example.com/app")
+        .expect("a statement");
+    let mut stores = StoreCache::new(&inputs.store_root);
+    let mut reports = Vec::new();
+    let t = Target {
+        media_type: model::OCI_MANIFEST.to_owned(),
+        digest: subject.digest.clone(),
+        size: subject.size,
+    };
+    let o = verify_target(&t, &ctx, statement, &mut stores, &mut reports);
+    assert!(o.signed && !o.passed);
+    let f = o.failure.expect("a failure");
+    assert_eq!(f.code, Code::SignatureManifestInvalid);
+    assert!(
+        f.message
+            .starts_with(&format!("verification of {} aborted: ", t.digest))
+            && f.message
+                .contains("has 2 layers, expected exactly one envelope"),
+        "{}",
+        f.message
+    );
+    assert!(reports.is_empty(), "no signature evaluated: {reports:?}");
+
+    // Without its signature, the same target is unsigned.
+    let o = verify_target(
+        &t,
+        &Ctx {
+            entries: &entries[..1],
+            ..ctx
+        },
+        statement,
+        &mut stores,
+        &mut reports,
+    );
+    assert!(!o.signed && !o.passed);
+    assert_eq!(o.failure.map(|f| f.code), Some(Code::NoSignature));
+}
+
+fn image(reference: Option<&str>, digest: &str) -> ImageInfo {
+    ImageInfo {
+        reference: reference.map(str::to_owned),
+        digest: digest.to_owned(),
+        media_type: model::OCI_MANIFEST.to_owned(),
+        platforms: Vec::new(),
+        size: 0,
+        referrers: Vec::new(),
+    }
+}
+
+fn entry(digest: &str, names: &[(&str, &str)]) -> Descriptor {
+    let annotations: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "mediaType": model::OCI_MANIFEST,
+        "digest": digest,
+        "size": 10,
+        "annotations": annotations,
+    }))
+    .expect("a descriptor")
+}
+
+fn record(pairs: &[(&str, &str)]) -> Names {
+    Names::Record(
+        pairs
+            .iter()
+            .map(|(r, d)| ((*r).to_owned(), (*d).to_owned()))
+            .collect(),
+    )
+}
+
+#[test]
+fn annotations_name_an_image_by_its_reference() {
+    let im = image(Some("example.com/app:1"), "sha256:aa");
+    assert_eq!(
+        name_of(&im, &[], &Names::Annotations),
+        Ok(Some("example.com/app:1".to_owned()))
+    );
+    assert_eq!(
+        name_of(&image(None, "sha256:aa"), &[], &Names::Annotations),
+        Ok(None)
+    );
+}
+
+#[test]
+fn the_export_record_names_an_image_only_under_the_name_it_gives_its_digest() {
+    let names = record(&[
+        ("example.com/app:1", "sha256:aa"),
+        ("example.com/app:2", "sha256:aa"),
+    ]);
+    let entries = [entry(
+        "sha256:aa",
+        &[(model::REF_NAME, "example.com/app:1")],
+    )];
+    let im = image(Some("example.com/app:1"), "sha256:aa");
+    assert_eq!(
+        name_of(&im, &entries, &names),
+        Ok(Some("example.com/app:1".to_owned()))
+    );
+
+    // A name the record does not give this digest.
+    let im = image(Some("example.com/other:1"), "sha256:aa");
+    let e = name_of(&im, &entries, &names).expect_err("not in the record");
+    assert!(e.contains("is not in the pinned export record: this digest was exported as example.com/app:1, example.com/app:2"), "{e}");
+
+    // A digest the record does not have.
+    let im = image(Some("example.com/app:1"), "sha256:bb");
+    let e = name_of(&im, &entries, &names).expect_err("not in the record");
+    assert!(e.ends_with(": no exported image has this digest"), "{e}");
+
+    // An unnamed image.
+    let e = name_of(&image(None, "sha256:aa"), &entries, &names).expect_err("unnamed");
+    assert!(
+        e.starts_with("image (unnamed) (sha256:aa) is not in the pinned export record"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_second_name_annotation_the_record_does_not_give_fails_the_image() {
+    let names = record(&[("example.com/app:1", "sha256:aa")]);
+    let entries = [entry(
+        "sha256:aa",
+        &[
+            (model::CONTAINERD_NAME, "example.com/app:1"),
+            (model::REF_NAME, "latest"),
+        ],
+    )];
+    let im = image(Some("example.com/app:1"), "sha256:aa");
+    let e = name_of(&im, &entries, &names).expect_err("a second name");
+    assert!(
+        e.contains(r#"also carries the name "latest" (org.opencontainers.image.ref.name)"#),
+        "{e}"
+    );
+}
