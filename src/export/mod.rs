@@ -780,33 +780,38 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
         format,
         std::sync::Arc::new(crate::layout::NoProgress),
     );
-    let mut tar = crate::archive::TarReader::new(stream, 64 << 10);
+    let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
     let w = crate::layout::LayoutWriter::create(dest).map_err(|e| ExportError::Output {
         path: dest.display().to_string(),
         source: e,
     })?;
     let mut index: Option<Vec<u8>> = None;
     let bad = |m: String| ExportError::Source(format!("{}: {m}", path.display()));
-    while let Some(e) = tar.next_entry().map_err(|e| bad(e.to_string()))? {
-        match (
-            e.kind,
-            crate::layout::classify(&e.name, e.kind == crate::archive::EntryKind::Dir),
-        ) {
-            (
-                crate::archive::EntryKind::Dir,
-                crate::layout::Name::Root
-                | crate::layout::Name::BlobsDir
-                | crate::layout::Name::AlgDir,
-            ) => {}
-            (crate::archive::EntryKind::File, crate::layout::Name::OciLayout) => {}
-            (crate::archive::EntryKind::File, crate::layout::Name::IndexJson) => {
-                let mut b = Vec::new();
-                io::Read::read_to_end(&mut io::Read::take(tar.body(), 4 << 20), &mut b)
-                    .map_err(|e| bad(e.to_string()))?;
-                index = Some(b);
+    let refused = |f: crate::finding::Finding| match f.path {
+        Some(p) => bad(format!("refusing tar entry {p:?}: {}", f.message)),
+        None => bad(f.message),
+    };
+    while let Some(e) = entries.next_entry().map_err(refused)? {
+        let class = match e {
+            crate::layout::Entry::Accepted { class, .. } => class,
+            crate::layout::Entry::Refused(f) => return Err(refused(f)),
+        };
+        match class {
+            crate::layout::Name::IndexJson => {
+                match entries.read_small().map_err(|e| bad(e.to_string()))? {
+                    crate::layout::Small::Bytes(b) => index = Some(b),
+                    // The refusal the scan gives (`manifest_too_large`), before anything is parsed.
+                    crate::layout::Small::TooLarge(n) => {
+                        return Err(bad(format!(
+                            "index.json is {n} bytes, over the manifest limit"
+                        )))
+                    }
+                }
             }
-            (crate::archive::EntryKind::File, crate::layout::Name::Blob(d)) => {
-                let (actual, _) = w.put_reader(tar.body()).map_err(|e| bad(e.to_string()))?;
+            crate::layout::Name::Blob(d) => {
+                let (actual, _) = w
+                    .put_reader(entries.body())
+                    .map_err(|e| bad(e.to_string()))?;
                 if d.algorithm() == crate::digest::Algorithm::Sha256 && actual != d {
                     return Err(ExportError::Mismatch {
                         digest: d.to_string(),
@@ -814,7 +819,9 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
                     });
                 }
             }
-            _ => return Err(bad(format!("refusing tar entry {:?}", e.name))),
+            // The root, `blobs/`, `blobs/<alg>/` and `oci-layout` carry nothing to copy (the
+            // writer writes its own `oci-layout`); stray names were refused by the reader.
+            _ => {}
         }
     }
     let index = index.ok_or_else(|| bad("no index.json".into()))?;

@@ -746,14 +746,17 @@ fn second_pass(
         format,
         std::sync::Arc::new(crate::layout::NoProgress),
     );
-    let mut tar = crate::archive::TarReader::new(stream, 64 << 10);
+    let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
     let mut done: BTreeSet<Digest> = BTreeSet::new();
-    while let Some(e) = tar
+    while let Some(e) = entries
         .next_entry()
-        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?
+        .map_err(|f| ImportError::Io(format!("{}: {}", path.display(), f.message)))?
     {
-        let crate::layout::Name::Blob(d) =
-            crate::layout::classify(&e.name, e.kind == crate::archive::EntryKind::Dir)
+        // The bundle was verified first; anything but a blob (refused entries included) is skipped.
+        let crate::layout::Entry::Accepted {
+            class: crate::layout::Name::Blob(d),
+            ..
+        } = e
         else {
             continue;
         };
@@ -765,14 +768,15 @@ fn second_pass(
         }
         let mut body = Vec::new();
         if desc.size <= 64 << 20 {
-            tar.body()
+            entries
+                .body()
                 .read_to_end(&mut body)
                 .map_err(|e| ImportError::Io(e.to_string()))?;
             for repo in repos {
                 p.push_blob(repo, desc, &d, Box::new(io::Cursor::new(body.clone())))?;
             }
         } else {
-            let spool = spool_to_temp(&mut tar.body(), path)?;
+            let spool = spool_to_temp(&mut entries.body(), path)?;
             let mut result = Ok(());
             for repo in repos {
                 result = std::fs::File::open(&spool)

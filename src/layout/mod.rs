@@ -6,6 +6,7 @@
 mod capped;
 pub(crate) mod catalog;
 mod dir;
+pub mod entries;
 pub mod model;
 mod referrers;
 mod regular;
@@ -21,6 +22,7 @@ pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };
 pub use dir::{scan_dir, ScanError};
+pub use entries::{Entry, TarEntries};
 pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subject};
 pub use regular::{open_regular, OpenError};
 pub use select::selects;
