@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::{Digest, HashingWriter};
 use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
 use crate::layout::{
@@ -396,18 +396,17 @@ impl Plan {
     }
 }
 
-/// Copies a blob from its source into `out`, hashing and counting as it goes.
-struct Checking<'a> {
-    out: &'a mut dyn Write,
-    hasher: Hasher,
+/// Copies a blob from its source into `out` (a [`HashingWriter`], which hashes and counts),
+/// stopping on a signal and advancing the progress as it goes.
+struct Checking<'a, 'b> {
+    out: HashingWriter<&'b mut dyn Write>,
     progress: &'a dyn Progress,
 }
 
-impl Write for Checking<'_> {
+impl Write for Checking<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         staging::check_interrupted()?;
         let n = self.out.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
         self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
@@ -621,8 +620,7 @@ pub fn export(
                 b: kept.as_mut(),
             };
             let mut c = Checking {
-                out: &mut tee,
-                hasher: Hasher::new(d.algorithm()),
+                out: HashingWriter::new(&mut tee, d.algorithm()),
                 progress: opts.progress.as_ref(),
             };
             match f.blob(&desc, &mut c) {
@@ -633,7 +631,7 @@ pub fn export(
                     return Err(msg);
                 }
             }
-            let (actual, n) = c.hasher.finish();
+            let (_, actual, n) = c.out.finish();
             if &actual != d || n != desc.size {
                 let problem = format!(
                     "content hashes to {actual} ({n} bytes, descriptor says {})",

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use crate::archive::Compression;
-use crate::digest::{hash_reader, Digest};
+use crate::digest::{hash_reader, Digest, HashingWriter};
 use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::staging::{self, Existing, Guard, Lock};
@@ -387,23 +387,6 @@ impl Sink for DirSink {
     }
 }
 
-/// Counts and hashes what goes to the final file.
-struct Counted<W: Write> {
-    inner: W,
-    hasher: crate::digest::Hasher,
-}
-
-impl<W: Write> Write for Counted<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 enum Enc<W: Write> {
     Plain(W),
     Gzip(flate2::write::GzEncoder<W>),
@@ -437,7 +420,8 @@ impl<W: Write> Enc<W> {
     }
 }
 
-type Inner = Counted<BufWriter<Box<dyn Write>>>;
+/// The archive's bytes as they go to the output, hashed (the bundle's file digest).
+type Inner = HashingWriter<BufWriter<Box<dyn Write>>>;
 
 struct TarSink {
     builder: Option<tar::Builder<Enc<Inner>>>,
@@ -463,10 +447,10 @@ impl TarSink {
         c: Compression,
         level: i32,
     ) -> io::Result<tar::Builder<Enc<Inner>>> {
-        let inner = Counted {
-            inner: BufWriter::with_capacity(1 << 20, w),
-            hasher: crate::digest::Hasher::new(crate::digest::Algorithm::Sha256),
-        };
+        let inner = HashingWriter::new(
+            BufWriter::with_capacity(1 << 20, w),
+            crate::digest::Algorithm::Sha256,
+        );
         let enc = match c {
             Compression::None => Enc::Plain(inner),
             Compression::Gzip => Enc::Gzip(flate2::write::GzEncoder::new(
@@ -622,9 +606,8 @@ impl Sink for TarSink {
             .map_err(|e| self.err(e))?;
         let enc = b.into_inner().map_err(|e| self.err(e))?;
         let counted = enc.finish().map_err(|e| self.err(e))?;
-        let digest = counted.hasher.finish().0;
-        let mut w = counted
-            .inner
+        let (buffered, digest, _) = counted.finish();
+        let mut w = buffered
             .into_inner()
             .map_err(|e| self.err(e.into_error()))?;
         w.flush().map_err(|e| self.err(e))?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{blob_path, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
-use crate::digest::{Algorithm, Digest, Hasher, CHUNK};
+use crate::digest::{Algorithm, Digest, HashingWriter, CHUNK};
 
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -79,22 +79,17 @@ impl LayoutWriter {
         let dir = self.root.join("blobs").join("sha256");
         let tmp = tmp_name(&dir, "blob");
         let res = (|| {
-            let mut f = BufWriter::with_capacity(CHUNK, File::create(&tmp)?);
-            let mut h = Hasher::new(Algorithm::Sha256);
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                let n = match r.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                let chunk = buf.get(..n).unwrap_or_default();
-                h.update(chunk);
-                f.write_all(chunk)?;
-            }
-            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Ok(h.finish())
+            let mut f = HashingWriter::new(
+                BufWriter::with_capacity(CHUNK, File::create(&tmp)?),
+                Algorithm::Sha256,
+            );
+            io::copy(&mut r, &mut f)?;
+            let (buffered, d, n) = f.finish();
+            buffered
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            Ok((d, n))
         })();
         match res {
             Ok((d, n)) => {
