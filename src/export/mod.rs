@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::digest::{Digest, HashingWriter};
+use crate::digest::Digest;
 use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
 use crate::layout::{
@@ -396,10 +396,10 @@ impl Plan {
     }
 }
 
-/// Copies a blob from its source into `out` (a [`HashingWriter`], which hashes and counts),
-/// stopping on a signal and advancing the progress as it goes.
+/// Copies a blob from its source into `out`, stopping on a signal and advancing the progress as
+/// it goes. The sink hashes what it receives and commits the blob only when it matches.
 struct Checking<'a, 'b> {
-    out: HashingWriter<&'b mut dyn Write>,
+    out: &'b mut dyn Write,
     progress: &'a dyn Progress,
 }
 
@@ -620,7 +620,7 @@ pub fn export(
                 b: kept.as_mut(),
             };
             let mut c = Checking {
-                out: HashingWriter::new(&mut tee, d.algorithm()),
+                out: &mut tee,
                 progress: opts.progress.as_ref(),
             };
             match f.blob(&desc, &mut c) {
@@ -630,18 +630,6 @@ pub fn export(
                     result = Some(e);
                     return Err(msg);
                 }
-            }
-            let (_, actual, n) = c.out.finish();
-            if &actual != d || n != desc.size {
-                let problem = format!(
-                    "content hashes to {actual} ({n} bytes, descriptor says {})",
-                    desc.size
-                );
-                result = Some(ExportError::Mismatch {
-                    digest: d.to_string(),
-                    problem: problem.clone(),
-                });
-                return Err(problem);
             }
             Ok(())
         })
@@ -790,8 +778,8 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
         None => bad(f.message),
     };
     while let Some(e) = entries.next_entry().map_err(refused)? {
-        let class = match e {
-            crate::layout::Entry::Accepted { class, .. } => class,
+        let (class, size) = match e {
+            crate::layout::Entry::Accepted { class, size, .. } => (class, size),
             crate::layout::Entry::Refused(f) => return Err(refused(f)),
         };
         match class {
@@ -807,15 +795,17 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
                 }
             }
             crate::layout::Name::Blob(d) => {
-                let (actual, _) = w
-                    .put_reader(entries.body())
-                    .map_err(|e| bad(e.to_string()))?;
-                if d.algorithm() == crate::digest::Algorithm::Sha256 && actual != d {
-                    return Err(ExportError::Mismatch {
-                        digest: d.to_string(),
-                        problem: format!("content hashes to {actual}"),
-                    });
-                }
+                // Committed under its name only if the content matches it (name and header size).
+                w.put_blob(&d, Some(size), entries.body())
+                    .map_err(|e| match e {
+                        crate::layout::BlobError::Mismatch { actual, size: n } => {
+                            ExportError::Mismatch {
+                                digest: d.to_string(),
+                                problem: format!("content hashes to {actual} ({n} bytes)"),
+                            }
+                        }
+                        other => bad(other.to_string()),
+                    })?;
             }
             // The root, `blobs/`, `blobs/<alg>/` and `oci-layout` carry nothing to copy (the
             // writer writes its own `oci-layout`); stray names were refused by the reader.

@@ -3,6 +3,8 @@
 //!
 //! Only this module turns a [`Digest`] into a path ([`blob_path`]).
 
+pub mod at;
+mod blob;
 mod capped;
 pub(crate) mod catalog;
 mod dir;
@@ -17,6 +19,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
+pub use blob::{part_name, write_blob, BlobError};
 pub use capped::read_capped;
 pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,

@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::blob::{write_blob, BlobError};
 use super::{blob_path, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 use crate::digest::{Algorithm, Digest, HashingWriter, CHUNK};
 
@@ -69,9 +70,25 @@ impl LayoutWriter {
             .is_ok_and(|m| m.is_file() && m.len() == u64::try_from(data.len()).unwrap_or(u64::MAX))
             && fs::read(&path).is_ok_and(|have| have == data);
         if !intact {
-            write_atomic(&path, data)?;
+            let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+            self.put_blob(&d, Some(len), data).map_err(into_io)?;
         }
         Ok(d)
+    }
+
+    /// Streams a reader into blob `d` through the blob writer ([`write_blob`]): committed under
+    /// its name only when the content hashes to `d` and, when given, has `size` bytes.
+    pub fn put_blob<R: Read>(
+        &self,
+        d: &Digest,
+        size: Option<u64>,
+        mut r: R,
+    ) -> Result<(), BlobError<io::Error>> {
+        let path = self.root.join("blobs").join(d.algorithm().name());
+        let dir = fs::create_dir_all(&path)
+            .and_then(|()| File::open(&path))
+            .map_err(|e| BlobError::Io(path.display().to_string(), e))?;
+        write_blob(&dir, d, size, |w| io::copy(&mut r, w).map(|_| ()))
     }
 
     /// Streams a reader into a sha256 blob, hashing while writing. Returns its digest and size.
@@ -110,5 +127,13 @@ impl LayoutWriter {
             format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}").as_bytes(),
         )?;
         write_atomic(&self.root.join(INDEX_JSON), index_json)
+    }
+}
+
+/// A blob writer's refusal as an I/O error (for callers that only speak `io`).
+fn into_io(e: BlobError<io::Error>) -> io::Error {
+    match e {
+        BlobError::Body(e) | BlobError::Io(_, e) => e,
+        m @ BlobError::Mismatch { .. } => io::Error::new(io::ErrorKind::InvalidData, m.to_string()),
     }
 }
