@@ -9,6 +9,8 @@
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
 pub mod crl;
+#[cfg(test)]
+mod plan_tests;
 #[cfg(feature = "pull")]
 mod registry_source;
 mod sink;
@@ -239,9 +241,12 @@ struct Plan {
     /// `index.json` entries.
     entries: Vec<Value>,
     /// Signatures by subject digest: (subject descriptor, signature descriptors).
-    referrers: BTreeMap<String, (Descriptor, Vec<Descriptor>)>,
+    referrers: Referrers,
     images: Vec<ExportedImage>,
 }
+
+/// Signatures by subject digest: (subject descriptor, signature descriptors).
+type Referrers = BTreeMap<String, (Descriptor, Vec<Descriptor>)>;
 
 fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
     let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
@@ -415,14 +420,15 @@ impl Write for Checking<'_, '_> {
     }
 }
 
-/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
-/// [`prepare`], which locked it; `None` for stdout).
-pub fn export(
+/// Phase `plan`: resolves every source, fetches and checks its manifests and indexes (bytes
+/// against their descriptors) and its signatures' referrers, and lays out `index.json`'s entries
+/// (one per image, each signature untagged, one referrers tag index per signed subject). Nothing
+/// large moves yet; an unsigned image under `--require-signature` stops here. Returns the plan and
+/// the signatures by subject.
+fn plan(
     sources: &mut [(String, Box<dyn Fetch>)],
     opts: &ExportOptions,
-    target: Option<Target>,
-    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
-) -> Result<ExportSummary, ExportError> {
+) -> Result<(Plan, Referrers), ExportError> {
     let mut plan = Plan::default();
     for (i, (given, f)) in sources.iter_mut().enumerate() {
         let (top, bytes) = f.resolve()?;
@@ -501,11 +507,21 @@ pub fn export(
         }));
         plan.small.insert(d, bytes);
     }
-    // CRLs: those given, and those the captured chains name, fetched now.
+    Ok((plan, referrers))
+}
+
+/// Phase `capture_crls`: the CRLs given with `--crl`, and (with a fetcher) those the captured
+/// signing chains name, fetched now; returns them with the capture's warnings.
+fn capture_crls(
+    plan: &Plan,
+    referrers: &Referrers,
+    opts: &ExportOptions,
+    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
+) -> (Vec<(Crl, Option<String>)>, Vec<String>) {
     let mut crls = opts.crls.clone();
     let mut warnings = Vec::new();
     if let Some(fetcher) = crl_fetcher {
-        let chains = envelope_chains(&plan, &referrers, opts.trust.as_ref());
+        let chains = envelope_chains(plan, referrers, opts.trust.as_ref());
         let captured = crl::capture(&chains, opts.exported_at.1, fetcher);
         for (c, url) in captured.crls {
             if !crls.iter().any(|(x, _)| x.der() == c.der()) {
@@ -514,6 +530,19 @@ pub fn export(
         }
         warnings = captured.warnings;
     }
+    (crls, warnings)
+}
+
+/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
+/// [`prepare`], which locked it; `None` for stdout).
+pub fn export(
+    sources: &mut [(String, Box<dyn Fetch>)],
+    opts: &ExportOptions,
+    target: Option<Target>,
+    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
+) -> Result<ExportSummary, ExportError> {
+    let (mut plan, referrers) = plan(sources, opts)?;
+    let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
     // The trust artifact, always: its export record is how a later export recognises this output
     // as airlock's own, and, with trust material, what the pin authenticates.
     let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
