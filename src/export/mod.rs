@@ -36,6 +36,7 @@ use crate::verify::signature::{self, StoreCache, TrustInputs};
 
 #[cfg(feature = "pull")]
 pub use registry_source::RegistryFetch;
+use sink::Sink;
 pub use sink::{prepare, Output, OutputKind, Target};
 pub use source::{Fetch, LayoutFetch, SourceRef};
 
@@ -533,16 +534,15 @@ fn capture_crls(
     (crls, warnings)
 }
 
-/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
-/// [`prepare`], which locked it; `None` for stdout).
-pub fn export(
-    sources: &mut [(String, Box<dyn Fetch>)],
+/// Phase `trust_artifact`: the trust artifact, always (its export record is how a later export
+/// recognises the output as airlock's own; with trust material, what the pin authenticates):
+/// added to the plan's small documents and `index.json` entries. Returns the roots' fingerprints
+/// and the pin (only with trust material).
+fn trust_artifact(
+    plan: &mut Plan,
     opts: &ExportOptions,
-    target: Option<Target>,
-    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
-) -> Result<ExportSummary, ExportError> {
-    let (mut plan, referrers) = plan(sources, opts)?;
-    let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
+    crls: &[(Crl, Option<String>)],
+) -> Result<(Vec<String>, Option<String>), ExportError> {
     // The trust artifact, always: its export record is how a later export recognises this output
     // as airlock's own, and, with trust material, what the pin authenticates.
     let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
@@ -555,7 +555,7 @@ pub fn export(
         let mut fingerprints: Vec<String> = roots.iter().map(|r| r.fingerprint.clone()).collect();
         fingerprints.sort();
         fingerprints.dedup();
-        let layers = ta::layers(opts.trust.as_ref(), &crls);
+        let layers = ta::layers(opts.trust.as_ref(), crls);
         let record = ExportRecord {
             tool: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -606,13 +606,20 @@ pub fn export(
     for (d, b) in record_blobs {
         plan.small.entry(d).or_insert(b);
     }
-    let index =
-        json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
-    let index_bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+    Ok((fingerprints, pin))
+}
 
-    // Write: every blob, in digest order (deterministic tarballs), small ones from memory, the rest
-    // streamed from their source and hashed on the way.
-    let mut out = sink::open(&opts.output, target)?;
+/// Phase `write`: every blob into the sink in digest order (deterministic tarballs), small ones
+/// from memory, the rest streamed from their source (the sink hashes each and refuses a mismatch).
+/// Returns the in-memory catalog of what was written (for `verify_captured`), the blob count and
+/// the bytes written.
+fn write(
+    plan: &Plan,
+    sources: &mut [(String, Box<dyn Fetch>)],
+    opts: &ExportOptions,
+    out: &mut dyn Sink,
+    index_bytes: &[u8],
+) -> Result<(Catalog, u64, u64), ExportError> {
     let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
     all.extend(plan.blobs.keys().cloned());
     opts.progress.set_total(Some(
@@ -680,15 +687,30 @@ pub fn export(
             &limits,
         );
     }
-    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.clone()));
+    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.to_vec()));
     cat.oci_layout = Some(crate::layout::Small::Bytes(
         br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
     ));
+    Ok((
+        cat,
+        u64::try_from(all.len()).unwrap_or(u64::MAX),
+        bytes_total,
+    ))
+}
 
-    // Verify what was captured before it is made visible.
+/// Phase `verify_captured`: with trust material, what was captured is verified (the same
+/// integrity check and signature stage as `airlock verify`, over the in-memory catalog) before it
+/// becomes visible. `None` without trust material; an error when a signature fails and
+/// `--allow-failed-signatures` was not given.
+fn verify_captured(
+    cat: &Catalog,
+    crls: &[(Crl, Option<String>)],
+    opts: &ExportOptions,
+) -> Result<Option<bool>, ExportError> {
+    let limits = Limits::default();
     let mut signatures_verified = None;
     if let Some(trust) = &opts.trust {
-        let integrity = crate::verify::check(&cat, &[], &limits);
+        let integrity = crate::verify::check(cat, &[], &limits);
         let inputs = TrustInputs {
             policy: trust.policy.clone(),
             store_root: trust.store_root.clone(),
@@ -706,7 +728,7 @@ pub fn export(
             names: signature::Names::Annotations,
         };
         let mut stores = StoreCache::new(&trust.store_root);
-        let results = signature::verify_images(&cat, &integrity, &inputs, &mut stores);
+        let results = signature::verify_images(cat, &integrity, &inputs, &mut stores);
         let failed: Vec<String> = results
             .iter()
             .filter(|r| r.verdict != "pass")
@@ -729,23 +751,88 @@ pub fn export(
             .collect();
         signatures_verified = Some(failed.is_empty());
         if !failed.is_empty() && !opts.allow_failed_signatures {
-            out.abort();
             return Err(ExportError::Signatures(failed.join("; ")));
         }
     }
-    let output_digest = out.finish(&index_bytes)?;
+    Ok(signatures_verified)
+}
+
+/// What the phases before `finish` found, for the summary.
+struct Found {
+    blobs: u64,
+    bytes: u64,
+    fingerprints: Vec<String>,
+    pin: Option<String>,
+    signatures_verified: Option<bool>,
+    crls: u64,
+    warnings: Vec<String>,
+}
+
+/// Phase `finish`: `index.json` last, the output made visible, and the summary.
+fn finish(
+    out: &mut dyn Sink,
+    index_bytes: &[u8],
+    opts: &ExportOptions,
+    plan: Plan,
+    found: Found,
+) -> Result<ExportSummary, ExportError> {
+    let Found {
+        blobs,
+        bytes: bytes_total,
+        fingerprints,
+        pin,
+        signatures_verified,
+        crls,
+        warnings,
+    } = found;
+    let output_digest = out.finish(index_bytes)?;
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
         output_digest: output_digest.to_string(),
         images: plan.images,
-        blobs: u64::try_from(all.len()).unwrap_or(u64::MAX),
+        blobs,
         bytes: bytes_total,
         pin,
         fingerprints,
         signatures_verified,
-        crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
+        crls,
         warnings,
     })
+}
+/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
+/// [`prepare`], which locked it; `None` for stdout). The phases, in order: [`plan`],
+/// [`capture_crls`], [`trust_artifact`], [`write`], [`verify_captured`], [`finish`].
+pub fn export(
+    sources: &mut [(String, Box<dyn Fetch>)],
+    opts: &ExportOptions,
+    target: Option<Target>,
+    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
+) -> Result<ExportSummary, ExportError> {
+    let (mut plan, referrers) = plan(sources, opts)?;
+    let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
+    let (fingerprints, pin) = trust_artifact(&mut plan, opts, &crls)?;
+    let index =
+        json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
+    let index_bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+    let mut out = sink::open(&opts.output, target)?;
+    let (cat, blobs, bytes_total) = write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
+    let signatures_verified = match verify_captured(&cat, &crls, opts) {
+        Ok(v) => v,
+        Err(e) => {
+            out.abort();
+            return Err(e);
+        }
+    };
+    let found = Found {
+        blobs,
+        bytes: bytes_total,
+        fingerprints,
+        pin,
+        signatures_verified,
+        crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
+        warnings,
+    };
+    finish(out.as_mut(), &index_bytes, opts, plan, found)
 }
 
 fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
