@@ -11,12 +11,12 @@
 //! then the `sha256-<hex>` referrers tag index, merged with what the registry already holds.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::{Digest, HashingWriter};
 use crate::layout::model::{self, Descriptor, Document, AIRLOCK_TRUST};
 use crate::layout::{blob_path, Catalog, Content};
 use crate::registry::{Registry, RegistryError};
@@ -197,10 +197,11 @@ pub enum BlobSource {
     Archive(PathBuf),
 }
 
-/// A reader that hashes what it yields and fails at the end when the content is not `expected`.
+/// A reader that hashes what it yields (through the one [`HashingWriter`], into nothing) and fails
+/// at the end when the content is not `expected`.
 struct Verifying<R> {
     inner: R,
-    hasher: Option<Hasher>,
+    hasher: Option<HashingWriter<io::Sink>>,
     expected: Digest,
     size: u64,
     seen: u64,
@@ -211,11 +212,11 @@ impl<R: Read> Read for Verifying<R> {
         let n = self.inner.read(buf)?;
         self.seen += u64::try_from(n).unwrap_or(u64::MAX);
         if let Some(h) = self.hasher.as_mut() {
-            h.update(buf.get(..n).unwrap_or_default());
+            h.write_all(buf.get(..n).unwrap_or_default())?;
         }
         if n == 0 {
             if let Some(h) = self.hasher.take() {
-                let (actual, _) = h.finish();
+                let (_, actual, _) = h.finish();
                 if actual != self.expected || self.seen != self.size {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -319,7 +320,7 @@ impl Pusher<'_> {
             let r = Registry::parse(repo)?;
             let reader = Verifying {
                 inner: data,
-                hasher: Some(Hasher::new(d.algorithm())),
+                hasher: Some(HashingWriter::new(io::sink(), d.algorithm())),
                 expected: d.clone(),
                 size: desc.size,
                 seen: 0,
