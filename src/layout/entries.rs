@@ -138,3 +138,96 @@ pub(crate) fn describe(e: &io::Error) -> String {
         _ => format!("archive cannot be read: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, kind, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_size(u64::try_from(data.len()).unwrap());
+            h.set_mode(0o644);
+            if *kind == tar::EntryType::Symlink {
+                h.set_link_name("index.json").unwrap();
+                h.set_size(0);
+            }
+            // `set_path` refuses `..`; the raw name field does not.
+            let raw = &mut h.as_old_mut().name;
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn each_hostile_entry_is_refused_once_with_its_code() {
+        let blob = b"hello";
+        let d = crate::digest::Digest::sha256(blob);
+        let blob_name = format!("blobs/sha256/{}", d.hex());
+        let raw = tar_of(&[
+            ("oci-layout", tar::EntryType::Regular, b"{}"),
+            ("../escape", tar::EntryType::Regular, b"x"),
+            ("link", tar::EntryType::Symlink, b""),
+            ("dev", tar::EntryType::Char, b""),
+            (&blob_name, tar::EntryType::Regular, blob),
+            (&blob_name, tar::EntryType::Regular, blob),
+            ("stray.txt", tar::EntryType::Regular, b"x"),
+            ("index.json", tar::EntryType::Regular, b"{}"),
+        ]);
+        let limits = Limits {
+            max_manifest_bytes: 1,
+            ..Limits::default()
+        };
+        let mut entries = TarEntries::new(&raw[..], &limits);
+        let mut seen = Vec::new();
+        while let Some(e) = entries.next_entry().unwrap() {
+            seen.push(match e {
+                Entry::Accepted {
+                    class: Name::IndexJson,
+                    ..
+                } => match entries.read_small().unwrap() {
+                    Small::TooLarge(n) => format!("index.json too large: {n}"),
+                    Small::Bytes(_) => "index.json".into(),
+                },
+                Entry::Accepted { class, .. } => format!("{class:?}"),
+                Entry::Refused(f) => f.code.as_str().to_owned(),
+            });
+        }
+        assert_eq!(
+            seen,
+            vec![
+                "OciLayout".to_owned(),
+                "unsafe_path".into(),
+                "link_entry".into(),
+                "special_file".into(),
+                format!("Blob({d:?})"),
+                "duplicate_entry".into(),
+                "unexpected_entry".into(),
+                "index.json too large: 2".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_entry_limit_ends_the_stream() {
+        let raw = tar_of(&[
+            ("oci-layout", tar::EntryType::Regular, b"{}"),
+            ("index.json", tar::EntryType::Regular, b"{}"),
+        ]);
+        let limits = Limits {
+            max_entries: 1,
+            ..Limits::default()
+        };
+        let mut entries = TarEntries::new(&raw[..], &limits);
+        assert!(matches!(
+            entries.next_entry(),
+            Ok(Some(Entry::Accepted { .. }))
+        ));
+        let f = entries.next_entry().unwrap_err();
+        assert_eq!(f.code, Code::LimitExceeded);
+    }
+}
