@@ -6,7 +6,7 @@
 //! `..` or anything but `[a-z0-9]` and `:`.
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::str::FromStr;
 
 use aws_lc_rs::digest as lc;
@@ -264,6 +264,56 @@ pub fn hash_reader<R: Read + ?Sized>(
         progress(u64::try_from(n).unwrap_or(u64::MAX));
     }
     Ok(h.finish())
+}
+
+/// The one hash-while-copying wrapper: every byte `inner` accepts is hashed (only what it accepts,
+/// so a short write hashes the written prefix). The layout writer, export's blob copies and the
+/// tar sink's output hash through it.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Hashes with `alg` what is written to `inner`.
+    pub fn new(inner: W, alg: Algorithm) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Hasher::new(alg),
+        }
+    }
+
+    /// Number of bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.hasher.len()
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.hasher.is_empty()
+    }
+
+    /// The wrapped writer.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
+    /// The wrapped writer, and the digest and size of what was written to it.
+    pub fn finish(self) -> (W, Digest, u64) {
+        let (d, n) = self.hasher.finish();
+        (self.inner, d, n)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]

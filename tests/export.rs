@@ -276,6 +276,48 @@ fn layout_tarballs_are_sources_too() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// An `oci-archive:` source whose `index.json` is over the manifest limit is refused by its size,
+/// as verify's scan refuses it; it is not cut at the limit and parsed (trailing whitespace made
+/// the cut prefix valid JSON, so the export used to succeed).
+#[test]
+fn archive_source_with_oversized_index_json_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let index = root.join("index.json");
+    let mut bytes = fs::read(&index).unwrap();
+    bytes.resize(bytes.len() + (4 << 20) + 1, b' ');
+    let size = bytes.len();
+    fs::write(&index, &bytes).unwrap();
+    let archive = pack(&root, Form::Tar);
+    let v = verify_json(&archive, &[]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.codes().contains(&"index_malformed".to_string()),
+        "{}",
+        v.stdout
+    );
+    let out = t.path().join("out");
+    let r = run_in(
+        t.path(),
+        &[
+            "-q",
+            "export",
+            &format!("oci-archive:{}", arg(&archive)),
+            "-o",
+            &arg(&out),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "index.json is {size} bytes, over the manifest limit"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn unsigned_images_fail_with_require_signature_and_nothing_is_written() {
     let t = tempfile::tempdir().unwrap();

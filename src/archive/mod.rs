@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 pub use pipe::ChannelReader;
 pub use progress::{BundleFormat, NoProgress, Progress};
-pub use read::{EntryKind, TarEntry, TarReader};
+pub use read::{Body, EntryKind, TarEntry, TarReader};
 pub use write::{tar_header, write_tar_atomic, Compression};
 
 /// Where a bundle comes from, after detection.

@@ -9,6 +9,8 @@
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
 pub mod crl;
+#[cfg(test)]
+mod plan_tests;
 #[cfg(feature = "pull")]
 mod registry_source;
 mod sink;
@@ -22,7 +24,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::Digest;
 use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
 use crate::layout::{
@@ -34,6 +36,7 @@ use crate::verify::signature::{self, StoreCache, TrustInputs};
 
 #[cfg(feature = "pull")]
 pub use registry_source::RegistryFetch;
+use sink::Sink;
 pub use sink::{prepare, Output, OutputKind, Target};
 pub use source::{Fetch, LayoutFetch, SourceRef};
 
@@ -239,9 +242,12 @@ struct Plan {
     /// `index.json` entries.
     entries: Vec<Value>,
     /// Signatures by subject digest: (subject descriptor, signature descriptors).
-    referrers: BTreeMap<String, (Descriptor, Vec<Descriptor>)>,
+    referrers: Referrers,
     images: Vec<ExportedImage>,
 }
+
+/// Signatures by subject digest: (subject descriptor, signature descriptors).
+type Referrers = BTreeMap<String, (Descriptor, Vec<Descriptor>)>;
 
 fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
     let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
@@ -396,18 +402,17 @@ impl Plan {
     }
 }
 
-/// Copies a blob from its source into `out`, hashing and counting as it goes.
-struct Checking<'a> {
-    out: &'a mut dyn Write,
-    hasher: Hasher,
+/// Copies a blob from its source into `out`, stopping on a signal and advancing the progress as
+/// it goes. The sink hashes what it receives and commits the blob only when it matches.
+struct Checking<'a, 'b> {
+    out: &'b mut dyn Write,
     progress: &'a dyn Progress,
 }
 
-impl Write for Checking<'_> {
+impl Write for Checking<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         staging::check_interrupted()?;
         let n = self.out.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
         self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
@@ -416,14 +421,15 @@ impl Write for Checking<'_> {
     }
 }
 
-/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
-/// [`prepare`], which locked it; `None` for stdout).
-pub fn export(
+/// Phase `plan`: resolves every source, fetches and checks its manifests and indexes (bytes
+/// against their descriptors) and its signatures' referrers, and lays out `index.json`'s entries
+/// (one per image, each signature untagged, one referrers tag index per signed subject). Nothing
+/// large moves yet; an unsigned image under `--require-signature` stops here. Returns the plan and
+/// the signatures by subject.
+fn plan(
     sources: &mut [(String, Box<dyn Fetch>)],
     opts: &ExportOptions,
-    target: Option<Target>,
-    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
-) -> Result<ExportSummary, ExportError> {
+) -> Result<(Plan, Referrers), ExportError> {
     let mut plan = Plan::default();
     for (i, (given, f)) in sources.iter_mut().enumerate() {
         let (top, bytes) = f.resolve()?;
@@ -502,11 +508,21 @@ pub fn export(
         }));
         plan.small.insert(d, bytes);
     }
-    // CRLs: those given, and those the captured chains name, fetched now.
+    Ok((plan, referrers))
+}
+
+/// Phase `capture_crls`: the CRLs given with `--crl`, and (with a fetcher) those the captured
+/// signing chains name, fetched now; returns them with the capture's warnings.
+fn capture_crls(
+    plan: &Plan,
+    referrers: &Referrers,
+    opts: &ExportOptions,
+    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
+) -> (Vec<(Crl, Option<String>)>, Vec<String>) {
     let mut crls = opts.crls.clone();
     let mut warnings = Vec::new();
     if let Some(fetcher) = crl_fetcher {
-        let chains = envelope_chains(&plan, &referrers, opts.trust.as_ref());
+        let chains = envelope_chains(plan, referrers, opts.trust.as_ref());
         let captured = crl::capture(&chains, opts.exported_at.1, fetcher);
         for (c, url) in captured.crls {
             if !crls.iter().any(|(x, _)| x.der() == c.der()) {
@@ -515,6 +531,18 @@ pub fn export(
         }
         warnings = captured.warnings;
     }
+    (crls, warnings)
+}
+
+/// Phase `trust_artifact`: the trust artifact, always (its export record is how a later export
+/// recognises the output as airlock's own; with trust material, what the pin authenticates):
+/// added to the plan's small documents and `index.json` entries. Returns the roots' fingerprints
+/// and the pin (only with trust material).
+fn trust_artifact(
+    plan: &mut Plan,
+    opts: &ExportOptions,
+    crls: &[(Crl, Option<String>)],
+) -> Result<(Vec<String>, Option<String>), ExportError> {
     // The trust artifact, always: its export record is how a later export recognises this output
     // as airlock's own, and, with trust material, what the pin authenticates.
     let mut record_blobs: Vec<(Digest, Vec<u8>)> = Vec::new();
@@ -527,7 +555,7 @@ pub fn export(
         let mut fingerprints: Vec<String> = roots.iter().map(|r| r.fingerprint.clone()).collect();
         fingerprints.sort();
         fingerprints.dedup();
-        let layers = ta::layers(opts.trust.as_ref(), &crls);
+        let layers = ta::layers(opts.trust.as_ref(), crls);
         let record = ExportRecord {
             tool: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -578,13 +606,20 @@ pub fn export(
     for (d, b) in record_blobs {
         plan.small.entry(d).or_insert(b);
     }
-    let index =
-        json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
-    let index_bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+    Ok((fingerprints, pin))
+}
 
-    // Write: every blob, in digest order (deterministic tarballs), small ones from memory, the rest
-    // streamed from their source and hashed on the way.
-    let mut out = sink::open(&opts.output, target)?;
+/// Phase `write`: every blob into the sink in digest order (deterministic tarballs), small ones
+/// from memory, the rest streamed from their source (the sink hashes each and refuses a mismatch).
+/// Returns the in-memory catalog of what was written (for `verify_captured`), the blob count and
+/// the bytes written.
+fn write(
+    plan: &Plan,
+    sources: &mut [(String, Box<dyn Fetch>)],
+    opts: &ExportOptions,
+    out: &mut dyn Sink,
+    index_bytes: &[u8],
+) -> Result<(Catalog, u64, u64), ExportError> {
     let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
     all.extend(plan.blobs.keys().cloned());
     opts.progress.set_total(Some(
@@ -622,7 +657,6 @@ pub fn export(
             };
             let mut c = Checking {
                 out: &mut tee,
-                hasher: Hasher::new(d.algorithm()),
                 progress: opts.progress.as_ref(),
             };
             match f.blob(&desc, &mut c) {
@@ -632,18 +666,6 @@ pub fn export(
                     result = Some(e);
                     return Err(msg);
                 }
-            }
-            let (actual, n) = c.hasher.finish();
-            if &actual != d || n != desc.size {
-                let problem = format!(
-                    "content hashes to {actual} ({n} bytes, descriptor says {})",
-                    desc.size
-                );
-                result = Some(ExportError::Mismatch {
-                    digest: d.to_string(),
-                    problem: problem.clone(),
-                });
-                return Err(problem);
             }
             Ok(())
         })
@@ -665,15 +687,30 @@ pub fn export(
             &limits,
         );
     }
-    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.clone()));
+    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.to_vec()));
     cat.oci_layout = Some(crate::layout::Small::Bytes(
         br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
     ));
+    Ok((
+        cat,
+        u64::try_from(all.len()).unwrap_or(u64::MAX),
+        bytes_total,
+    ))
+}
 
-    // Verify what was captured before it is made visible.
+/// Phase `verify_captured`: with trust material, what was captured is verified (the same
+/// integrity check and signature stage as `airlock verify`, over the in-memory catalog) before it
+/// becomes visible. `None` without trust material; an error when a signature fails and
+/// `--allow-failed-signatures` was not given.
+fn verify_captured(
+    cat: &Catalog,
+    crls: &[(Crl, Option<String>)],
+    opts: &ExportOptions,
+) -> Result<Option<bool>, ExportError> {
+    let limits = Limits::default();
     let mut signatures_verified = None;
     if let Some(trust) = &opts.trust {
-        let integrity = crate::verify::check(&cat, &[], &limits);
+        let integrity = crate::verify::check(cat, &[], &limits);
         let inputs = TrustInputs {
             policy: trust.policy.clone(),
             store_root: trust.store_root.clone(),
@@ -691,7 +728,7 @@ pub fn export(
             names: signature::Names::Annotations,
         };
         let mut stores = StoreCache::new(&trust.store_root);
-        let results = signature::verify_images(&cat, &integrity, &inputs, &mut stores);
+        let results = signature::verify_images(cat, &integrity, &inputs, &mut stores);
         let failed: Vec<String> = results
             .iter()
             .filter(|r| r.verdict != crate::verify::Verdict::Pass)
@@ -714,23 +751,88 @@ pub fn export(
             .collect();
         signatures_verified = Some(failed.is_empty());
         if !failed.is_empty() && !opts.allow_failed_signatures {
-            out.abort();
             return Err(ExportError::Signatures(failed.join("; ")));
         }
     }
-    let output_digest = out.finish(&index_bytes)?;
+    Ok(signatures_verified)
+}
+
+/// What the phases before `finish` found, for the summary.
+struct Found {
+    blobs: u64,
+    bytes: u64,
+    fingerprints: Vec<String>,
+    pin: Option<String>,
+    signatures_verified: Option<bool>,
+    crls: u64,
+    warnings: Vec<String>,
+}
+
+/// Phase `finish`: `index.json` last, the output made visible, and the summary.
+fn finish(
+    out: &mut dyn Sink,
+    index_bytes: &[u8],
+    opts: &ExportOptions,
+    plan: Plan,
+    found: Found,
+) -> Result<ExportSummary, ExportError> {
+    let Found {
+        blobs,
+        bytes: bytes_total,
+        fingerprints,
+        pin,
+        signatures_verified,
+        crls,
+        warnings,
+    } = found;
+    let output_digest = out.finish(index_bytes)?;
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
         output_digest: output_digest.to_string(),
         images: plan.images,
-        blobs: u64::try_from(all.len()).unwrap_or(u64::MAX),
+        blobs,
         bytes: bytes_total,
         pin,
         fingerprints,
         signatures_verified,
-        crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
+        crls,
         warnings,
     })
+}
+/// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
+/// [`prepare`], which locked it; `None` for stdout). The phases, in order: [`plan`],
+/// [`capture_crls`], [`trust_artifact`], [`write`], [`verify_captured`], [`finish`].
+pub fn export(
+    sources: &mut [(String, Box<dyn Fetch>)],
+    opts: &ExportOptions,
+    target: Option<Target>,
+    crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
+) -> Result<ExportSummary, ExportError> {
+    let (mut plan, referrers) = plan(sources, opts)?;
+    let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
+    let (fingerprints, pin) = trust_artifact(&mut plan, opts, &crls)?;
+    let index =
+        json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
+    let index_bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+    let mut out = sink::open(&opts.output, target)?;
+    let (cat, blobs, bytes_total) = write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
+    let signatures_verified = match verify_captured(&cat, &crls, opts) {
+        Ok(v) => v,
+        Err(e) => {
+            out.abort();
+            return Err(e);
+        }
+    };
+    let found = Found {
+        blobs,
+        bytes: bytes_total,
+        fingerprints,
+        pin,
+        signatures_verified,
+        crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
+        warnings,
+    };
+    finish(out.as_mut(), &index_bytes, opts, plan, found)
 }
 
 fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
@@ -780,41 +882,50 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
         format,
         std::sync::Arc::new(crate::layout::NoProgress),
     );
-    let mut tar = crate::archive::TarReader::new(stream, 64 << 10);
+    let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
     let w = crate::layout::LayoutWriter::create(dest).map_err(|e| ExportError::Output {
         path: dest.display().to_string(),
         source: e,
     })?;
     let mut index: Option<Vec<u8>> = None;
     let bad = |m: String| ExportError::Source(format!("{}: {m}", path.display()));
-    while let Some(e) = tar.next_entry().map_err(|e| bad(e.to_string()))? {
-        match (
-            e.kind,
-            crate::layout::classify(&e.name, e.kind == crate::archive::EntryKind::Dir),
-        ) {
-            (
-                crate::archive::EntryKind::Dir,
-                crate::layout::Name::Root
-                | crate::layout::Name::BlobsDir
-                | crate::layout::Name::AlgDir,
-            ) => {}
-            (crate::archive::EntryKind::File, crate::layout::Name::OciLayout) => {}
-            (crate::archive::EntryKind::File, crate::layout::Name::IndexJson) => {
-                let mut b = Vec::new();
-                io::Read::read_to_end(&mut io::Read::take(tar.body(), 4 << 20), &mut b)
-                    .map_err(|e| bad(e.to_string()))?;
-                index = Some(b);
-            }
-            (crate::archive::EntryKind::File, crate::layout::Name::Blob(d)) => {
-                let (actual, _) = w.put_reader(tar.body()).map_err(|e| bad(e.to_string()))?;
-                if d.algorithm() == crate::digest::Algorithm::Sha256 && actual != d {
-                    return Err(ExportError::Mismatch {
-                        digest: d.to_string(),
-                        problem: format!("content hashes to {actual}"),
-                    });
+    let refused = |f: crate::finding::Finding| match f.path {
+        Some(p) => bad(format!("refusing tar entry {p:?}: {}", f.message)),
+        None => bad(f.message),
+    };
+    while let Some(e) = entries.next_entry().map_err(refused)? {
+        let (class, size) = match e {
+            crate::layout::Entry::Accepted { class, size, .. } => (class, size),
+            crate::layout::Entry::Refused(f) => return Err(refused(f)),
+        };
+        match class {
+            crate::layout::Name::IndexJson => {
+                match entries.read_small().map_err(|e| bad(e.to_string()))? {
+                    crate::layout::Small::Bytes(b) => index = Some(b),
+                    // The refusal the scan gives (`manifest_too_large`), before anything is parsed.
+                    crate::layout::Small::TooLarge(n) => {
+                        return Err(bad(format!(
+                            "index.json is {n} bytes, over the manifest limit"
+                        )))
+                    }
                 }
             }
-            _ => return Err(bad(format!("refusing tar entry {:?}", e.name))),
+            crate::layout::Name::Blob(d) => {
+                // Committed under its name only if the content matches it (name and header size).
+                w.put_blob(&d, Some(size), entries.body())
+                    .map_err(|e| match e {
+                        crate::layout::BlobError::Mismatch { actual, size: n } => {
+                            ExportError::Mismatch {
+                                digest: d.to_string(),
+                                problem: format!("content hashes to {actual} ({n} bytes)"),
+                            }
+                        }
+                        other => bad(other.to_string()),
+                    })?;
+            }
+            // The root, `blobs/`, `blobs/<alg>/` and `oci-layout` carry nothing to copy (the
+            // writer writes its own `oci-layout`); stray names were refused by the reader.
+            _ => {}
         }
     }
     let index = index.ok_or_else(|| bad("no index.json".into()))?;

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use crate::archive::Compression;
-use crate::digest::{hash_reader, Digest};
+use crate::digest::{hash_reader, Digest, HashingWriter};
 use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::staging::{self, Existing, Guard, Lock};
@@ -299,21 +299,17 @@ impl Sink for DirSink {
             return Ok(());
         }
         let _ = staging::unlink(&dir, hex.as_str());
-        let tmp = format!(".{hex}.part");
-        let _ = staging::unlink(&dir, tmp.as_str());
-        let tmp_path = here.join(&tmp);
-        let f = staging::create_file(&dir, tmp.as_str()).map_err(out_err(&tmp_path))?;
-        let mut f = BufWriter::with_capacity(1 << 20, f);
-        if let Err(e) = body(&mut f) {
-            drop(f);
-            let _ = staging::unlink(&dir, tmp.as_str());
-            return Err(ExportError::Source(e));
-        }
-        f.into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
-            .map_err(out_err(&tmp_path))?;
-        staging::rename(&dir, tmp.as_str(), hex.as_str()).map_err(out_err(&here.join(&hex)))
+        crate::layout::write_blob(&dir, d, Some(size), |w| body(w)).map_err(|e| match e {
+            crate::layout::BlobError::Body(e) => ExportError::Source(e),
+            crate::layout::BlobError::Io(name, source) => ExportError::Output {
+                path: here.join(name).display().to_string(),
+                source,
+            },
+            crate::layout::BlobError::Mismatch { actual, size: n } => ExportError::Mismatch {
+                digest: d.to_string(),
+                problem: format!("content hashes to {actual} ({n} bytes, descriptor says {size})"),
+            },
+        })
     }
 
     fn abort(&mut self) {
@@ -387,23 +383,6 @@ impl Sink for DirSink {
     }
 }
 
-/// Counts and hashes what goes to the final file.
-struct Counted<W: Write> {
-    inner: W,
-    hasher: crate::digest::Hasher,
-}
-
-impl<W: Write> Write for Counted<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 enum Enc<W: Write> {
     Plain(W),
     Gzip(flate2::write::GzEncoder<W>),
@@ -437,7 +416,8 @@ impl<W: Write> Enc<W> {
     }
 }
 
-type Inner = Counted<BufWriter<Box<dyn Write>>>;
+/// The archive's bytes as they go to the output, hashed (the bundle's file digest).
+type Inner = HashingWriter<BufWriter<Box<dyn Write>>>;
 
 struct TarSink {
     builder: Option<tar::Builder<Enc<Inner>>>,
@@ -463,10 +443,10 @@ impl TarSink {
         c: Compression,
         level: i32,
     ) -> io::Result<tar::Builder<Enc<Inner>>> {
-        let inner = Counted {
-            inner: BufWriter::with_capacity(1 << 20, w),
-            hasher: crate::digest::Hasher::new(crate::digest::Algorithm::Sha256),
-        };
+        let inner = HashingWriter::new(
+            BufWriter::with_capacity(1 << 20, w),
+            crate::digest::Algorithm::Sha256,
+        );
         let enc = match c {
             Compression::None => Enc::Plain(inner),
             Compression::Gzip => Enc::Gzip(flate2::write::GzEncoder::new(
@@ -584,12 +564,15 @@ impl Sink for TarSink {
             return Err(self.err(e));
         }
         let w = b.get_mut();
-        let mut counter = CountingWrite { inner: w, n: 0 };
-        body(&mut counter).map_err(ExportError::Source)?;
-        if counter.n != size {
+        // Streamed straight into the archive, hashed on the way: a mismatch fails the whole
+        // archive (nothing becomes visible), as the directory sink's blob writer refuses to commit.
+        let mut hashing = HashingWriter::new(w, d.algorithm());
+        body(&mut hashing).map_err(ExportError::Source)?;
+        let (_, actual, n) = hashing.finish();
+        if &actual != d || n != size {
             return Err(ExportError::Mismatch {
                 digest: d.to_string(),
-                problem: format!("{} bytes written, descriptor says {size}", counter.n),
+                problem: format!("content hashes to {actual} ({n} bytes, descriptor says {size})"),
             });
         }
         let pad = (512 - size % 512) % 512;
@@ -622,9 +605,8 @@ impl Sink for TarSink {
             .map_err(|e| self.err(e))?;
         let enc = b.into_inner().map_err(|e| self.err(e))?;
         let counted = enc.finish().map_err(|e| self.err(e))?;
-        let digest = counted.hasher.finish().0;
-        let mut w = counted
-            .inner
+        let (buffered, digest, _) = counted.finish();
+        let mut w = buffered
             .into_inner()
             .map_err(|e| self.err(e.into_error()))?;
         w.flush().map_err(|e| self.err(e))?;
@@ -648,21 +630,5 @@ impl Drop for TarSink {
         if self.builder.is_some() {
             self.abort();
         }
-    }
-}
-
-struct CountingWrite<'a, W: Write> {
-    inner: &'a mut W,
-    n: u64,
-}
-
-impl<W: Write> Write for CountingWrite<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.n += u64::try_from(n).unwrap_or(u64::MAX);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

@@ -32,7 +32,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
+use rustix::fs::{self as rfs, FileType, Mode, OFlags};
+
+// The handle-relative file operations live in `layout` (the blob writer needs them); export's
+// staging uses them under their old names.
+pub use crate::layout::at::{create_file, open_subdir, rename, stat_at, unlink};
 
 /// The signal that interrupted the run (0: none).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
@@ -196,27 +200,6 @@ pub fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     )?)
 }
 
-/// Opens a folder below `dir` without following a link.
-pub fn open_subdir(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<OwnedFd> {
-    Ok(rfs::openat(
-        dir,
-        name.as_ref(),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
-}
-
-/// Creates a new file below `dir`: refuses an existing name, never follows a link.
-pub fn create_file(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<File> {
-    let fd = rfs::openat(
-        dir,
-        name.as_ref(),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o666),
-    )?;
-    Ok(File::from(fd))
-}
-
 /// Opens an existing regular file below `dir` for reading, never through a link.
 pub fn open_file(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<File> {
     let fd = rfs::openat(
@@ -244,17 +227,6 @@ pub fn create_dir(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<()> {
     )?)
 }
 
-/// Renames within one folder.
-pub fn rename(dir: impl AsFd, from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
-    let d = dir.as_fd();
-    Ok(rfs::renameat(d, from.as_ref(), d, to.as_ref())?)
-}
-
-/// Removes a file (not a directory) below `dir`.
-pub fn unlink(dir: impl AsFd, name: impl AsRef<Path>) -> io::Result<()> {
-    Ok(rfs::unlinkat(dir, name.as_ref(), AtFlags::empty())?)
-}
-
 /// The names in a folder, by handle.
 pub fn list(dir: impl AsFd) -> io::Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
@@ -266,23 +238,6 @@ pub fn list(dir: impl AsFd) -> io::Result<Vec<Vec<u8>>> {
         }
     }
     Ok(out)
-}
-
-/// The type and identity of a name below `dir`, without following a link.
-pub fn stat_at(
-    dir: impl AsFd,
-    name: impl AsRef<Path>,
-) -> io::Result<Option<(FileType, u64, u64, u32)>> {
-    match rfs::statat(dir, name.as_ref(), AtFlags::SYMLINK_NOFOLLOW) {
-        Ok(st) => Ok(Some((
-            FileType::from_raw_mode(st.st_mode),
-            st.st_dev,
-            st.st_ino,
-            st.st_uid,
-        ))),
-        Err(rustix::io::Errno::NOENT) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// The advisory lock on an output, held until dropped (then its file is removed).

@@ -11,12 +11,12 @@
 //! then the `sha256-<hex>` referrers tag index, merged with what the registry already holds.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::{Digest, HashingWriter};
 use crate::layout::model::{self, Descriptor, Document, AIRLOCK_TRUST};
 use crate::layout::{blob_path, Catalog, Content};
 use crate::registry::{Registry, RegistryError};
@@ -197,10 +197,11 @@ pub enum BlobSource {
     Archive(PathBuf),
 }
 
-/// A reader that hashes what it yields and fails at the end when the content is not `expected`.
+/// A reader that hashes what it yields (through the one [`HashingWriter`], into nothing) and fails
+/// at the end when the content is not `expected`.
 struct Verifying<R> {
     inner: R,
-    hasher: Option<Hasher>,
+    hasher: Option<HashingWriter<io::Sink>>,
     expected: Digest,
     size: u64,
     seen: u64,
@@ -211,11 +212,11 @@ impl<R: Read> Read for Verifying<R> {
         let n = self.inner.read(buf)?;
         self.seen += u64::try_from(n).unwrap_or(u64::MAX);
         if let Some(h) = self.hasher.as_mut() {
-            h.update(buf.get(..n).unwrap_or_default());
+            h.write_all(buf.get(..n).unwrap_or_default())?;
         }
         if n == 0 {
             if let Some(h) = self.hasher.take() {
-                let (actual, _) = h.finish();
+                let (_, actual, _) = h.finish();
                 if actual != self.expected || self.seen != self.size {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -319,7 +320,7 @@ impl Pusher<'_> {
             let r = Registry::parse(repo)?;
             let reader = Verifying {
                 inner: data,
-                hasher: Some(Hasher::new(d.algorithm())),
+                hasher: Some(HashingWriter::new(io::sink(), d.algorithm())),
                 expected: d.clone(),
                 size: desc.size,
                 seen: 0,
@@ -746,14 +747,17 @@ fn second_pass(
         format,
         std::sync::Arc::new(crate::layout::NoProgress),
     );
-    let mut tar = crate::archive::TarReader::new(stream, 64 << 10);
+    let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
     let mut done: BTreeSet<Digest> = BTreeSet::new();
-    while let Some(e) = tar
+    while let Some(e) = entries
         .next_entry()
-        .map_err(|e| ImportError::Io(format!("{}: {e}", path.display())))?
+        .map_err(|f| ImportError::Io(format!("{}: {}", path.display(), f.message)))?
     {
-        let crate::layout::Name::Blob(d) =
-            crate::layout::classify(&e.name, e.kind == crate::archive::EntryKind::Dir)
+        // The bundle was verified first; anything but a blob (refused entries included) is skipped.
+        let crate::layout::Entry::Accepted {
+            class: crate::layout::Name::Blob(d),
+            ..
+        } = e
         else {
             continue;
         };
@@ -765,14 +769,15 @@ fn second_pass(
         }
         let mut body = Vec::new();
         if desc.size <= 64 << 20 {
-            tar.body()
+            entries
+                .body()
                 .read_to_end(&mut body)
                 .map_err(|e| ImportError::Io(e.to_string()))?;
             for repo in repos {
                 p.push_blob(repo, desc, &d, Box::new(io::Cursor::new(body.clone())))?;
             }
         } else {
-            let spool = spool_to_temp(&mut tar.body(), path)?;
+            let spool = spool_to_temp(&mut entries.body(), path)?;
             let mut result = Ok(());
             for repo in repos {
                 result = std::fs::File::open(&spool)

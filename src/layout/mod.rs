@@ -3,9 +3,12 @@
 //!
 //! Only this module turns a [`Digest`] into a path ([`blob_path`]).
 
+pub mod at;
+mod blob;
 mod capped;
 pub(crate) mod catalog;
 mod dir;
+pub mod entries;
 pub mod model;
 mod referrers;
 mod regular;
@@ -16,11 +19,13 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
+pub use blob::{part_name, write_blob, BlobError};
 pub use capped::read_capped;
 pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };
 pub use dir::{scan_dir, ScanError};
+pub use entries::{Entry, TarEntries};
 pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subject};
 pub use regular::{open_regular, OpenError};
 pub use select::selects;

@@ -6,8 +6,9 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::blob::{write_blob, BlobError};
 use super::{blob_path, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
-use crate::digest::{Algorithm, Digest, Hasher, CHUNK};
+use crate::digest::{Algorithm, Digest, HashingWriter, CHUNK};
 
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
@@ -69,9 +70,25 @@ impl LayoutWriter {
             .is_ok_and(|m| m.is_file() && m.len() == u64::try_from(data.len()).unwrap_or(u64::MAX))
             && fs::read(&path).is_ok_and(|have| have == data);
         if !intact {
-            write_atomic(&path, data)?;
+            let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+            self.put_blob(&d, Some(len), data).map_err(into_io)?;
         }
         Ok(d)
+    }
+
+    /// Streams a reader into blob `d` through the blob writer ([`write_blob`]): committed under
+    /// its name only when the content hashes to `d` and, when given, has `size` bytes.
+    pub fn put_blob<R: Read>(
+        &self,
+        d: &Digest,
+        size: Option<u64>,
+        mut r: R,
+    ) -> Result<(), BlobError<io::Error>> {
+        let path = self.root.join("blobs").join(d.algorithm().name());
+        let dir = fs::create_dir_all(&path)
+            .and_then(|()| File::open(&path))
+            .map_err(|e| BlobError::Io(path.display().to_string(), e))?;
+        write_blob(&dir, d, size, |w| io::copy(&mut r, w).map(|_| ()))
     }
 
     /// Streams a reader into a sha256 blob, hashing while writing. Returns its digest and size.
@@ -79,22 +96,17 @@ impl LayoutWriter {
         let dir = self.root.join("blobs").join("sha256");
         let tmp = tmp_name(&dir, "blob");
         let res = (|| {
-            let mut f = BufWriter::with_capacity(CHUNK, File::create(&tmp)?);
-            let mut h = Hasher::new(Algorithm::Sha256);
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                let n = match r.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                let chunk = buf.get(..n).unwrap_or_default();
-                h.update(chunk);
-                f.write_all(chunk)?;
-            }
-            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Ok(h.finish())
+            let mut f = HashingWriter::new(
+                BufWriter::with_capacity(CHUNK, File::create(&tmp)?),
+                Algorithm::Sha256,
+            );
+            io::copy(&mut r, &mut f)?;
+            let (buffered, d, n) = f.finish();
+            buffered
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            Ok((d, n))
         })();
         match res {
             Ok((d, n)) => {
@@ -115,5 +127,13 @@ impl LayoutWriter {
             format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}").as_bytes(),
         )?;
         write_atomic(&self.root.join(INDEX_JSON), index_json)
+    }
+}
+
+/// A blob writer's refusal as an I/O error (for callers that only speak `io`).
+fn into_io(e: BlobError<io::Error>) -> io::Error {
+    match e {
+        BlobError::Body(e) | BlobError::Io(_, e) => e,
+        m @ BlobError::Mismatch { .. } => io::Error::new(io::ErrorKind::InvalidData, m.to_string()),
     }
 }

@@ -27,12 +27,22 @@ pub const ANNOTATION_CREATED: &str = "org.opencontainers.image.created";
 /// The empty JSON config, inlined as image-spec 1.1's `DescriptorEmptyJSON` does (`e30=`).
 const EMPTY_JSON_DATA: &str = "e30=";
 
-fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, Error> {
+/// Reads `root/rel`, a file of the layout, at most `cap` bytes; opened only if it is a regular file
+/// reached through no symbolic link (`layout::open_regular`, as verify's scan and export's `oci:`
+/// source open a layout's files), so a FIFO or a link planted in the layout is refused, not read.
+fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, Error> {
+    let path = root.join(rel);
     let io = |source| Error::Io {
-        path: path.to_path_buf(),
+        path: path.clone(),
         source,
     };
-    let f = fs::File::open(path).map_err(io)?;
+    let (f, _) = crate::layout::open_regular(root, rel).map_err(|e| match e {
+        crate::layout::OpenError::Io { path, source } => Error::Io { path, source },
+        other => Error::NotALayout {
+            path: root.to_path_buf(),
+            reason: other.to_string(),
+        },
+    })?;
     crate::layout::read_capped(f, cap)
         .map_err(io)?
         .ok_or_else(|| Error::Malformed {
@@ -138,7 +148,7 @@ impl<'a> Layout<'a> {
         if !oci_layout.is_file() {
             return Err(not(format!("no {OCI_LAYOUT} file")));
         }
-        let bytes = read_capped(&oci_layout, limits.max_manifest_bytes)?;
+        let bytes = read_capped(root, Path::new(OCI_LAYOUT), limits.max_manifest_bytes)?;
         let v: model::OciLayoutFile =
             serde_json::from_slice(&bytes).map_err(|e| not(format!("{OCI_LAYOUT}: {e}")))?;
         if v.image_layout_version != LAYOUT_VERSION {
@@ -155,14 +165,19 @@ impl<'a> Layout<'a> {
 
     /// `index.json`, as values (for rewriting) and as descriptors.
     fn index(&self) -> Result<(IndexDoc, Vec<Descriptor>), Error> {
-        let bytes = read_capped(&self.root.join(INDEX_JSON), self.limits.max_manifest_bytes)?;
+        let bytes = read_capped(
+            self.root,
+            Path::new(INDEX_JSON),
+            self.limits.max_manifest_bytes,
+        )?;
         parse_index(INDEX_JSON, &bytes)
     }
 
     /// A blob of at most the manifest size limit, checked against its digest (and `size`).
     fn blob(&self, digest: &Digest, size: Option<u64>) -> Result<Vec<u8>, Error> {
         let bytes = read_capped(
-            &self.root.join(blob_path(digest)),
+            self.root,
+            &blob_path(digest),
             self.limits.max_manifest_bytes,
         )?;
         let actual = Digest::of(digest.algorithm(), &bytes);
@@ -577,4 +592,33 @@ fn referenced_digests(l: &Layout<'_>, entries: &[Descriptor]) -> BTreeSet<String
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sign reads a layout's files as verify and export do: a symbolic link is refused, not
+    /// followed.
+    #[test]
+    fn a_symlinked_index_json_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("layout");
+        crate::fixture::generate(&root, &crate::fixture::Spec::default()).unwrap();
+        let index = root.join(INDEX_JSON);
+        let moved = t.path().join("elsewhere.json");
+        fs::rename(&index, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &index).unwrap();
+        match resolve(&root, None) {
+            Err(e @ Error::NotALayout { .. }) => {
+                assert!(e.to_string().contains("symbolic link"), "{e}")
+            }
+            Err(e) => panic!("expected NotALayout, got {e}"),
+            Ok(_) => panic!("a symlinked index.json was followed"),
+        }
+        // The same layout with its own index.json resolves.
+        fs::remove_file(&index).unwrap();
+        fs::rename(&moved, &index).unwrap();
+        assert!(resolve(&root, None).is_ok());
+    }
 }
