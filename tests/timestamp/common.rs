@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
-/// Corpus root: `$AIRLOCK_CORPUS`, else `../shared/corpus` next to this crate.
+/// Corpus root (the test kit's one lookup).
 pub fn corpus_root() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")))
+    crate::testkit::corpus::corpus_dir()
 }
 
 pub fn read(path: &Path) -> Vec<u8> {

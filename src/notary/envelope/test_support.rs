@@ -11,7 +11,6 @@
     missing_docs
 )]
 
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -38,24 +37,7 @@ use x509_cert::{Certificate, TbsCertificate};
 use super::{HEADER_SIGNING_SCHEME, HEADER_SIGNING_TIME, PAYLOAD_MEDIA_TYPE};
 use crate::notary::crypto::{EcCurve, SignatureAlgorithm};
 
-/// The corpus root: `$AIRLOCK_CORPUS`, else `../shared/corpus` next to the manifest.
-pub fn corpus_dir() -> PathBuf {
-    match std::env::var_os("AIRLOCK_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")),
-    }
-}
-
-/// Reads a corpus file; panics with a clear message if the corpus is not where expected.
-pub fn corpus_file(rel: &str) -> Vec<u8> {
-    let p = corpus_dir().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "cannot read corpus file {} ({e}); set AIRLOCK_CORPUS to the corpus directory",
-            p.display()
-        )
-    })
-}
+pub use crate::testkit::corpus::{corpus_dir, corpus_file};
 
 pub enum TestKey {
     Rsa(RsaKeyPair),

@@ -13,11 +13,10 @@ mod delta;
 mod matrix;
 mod regressions;
 
-use builder::CrlSpec;
+use builder::{Build, CrlSpec};
 
-/// 2026-01-01T00:00:00Z: every fixture is minted around this fixed time.
-const T0: i64 = 1_767_225_600;
-const DAY: i64 = 86_400;
+/// 2026-01-01T00:00:00Z (every fixture is minted around this fixed time) and one day, the kit's.
+use crate::testkit::crl::{DAY, T0};
 /// The distribution point of the default test leaf.
 const URI: &str = "http://crl.example/ca.crl";
 
@@ -336,42 +335,12 @@ fn pem_and_der_files_parse_and_garbage_does_not() {
     let c = crl(&pki, 1, -2, 5, vec![]);
     let der = c.der().to_vec();
     assert_eq!(Crl::parse_file(&der).unwrap().len(), 1);
-    let b64 = {
-        use std::fmt::Write;
-        let enc = base64_encode(&der);
-        let mut s = String::from("-----BEGIN X509 CRL-----\n");
-        for line in enc.as_bytes().chunks(64) {
-            let _ = writeln!(s, "{}", std::str::from_utf8(line).unwrap());
-        }
-        s.push_str("-----END X509 CRL-----\n");
-        s
-    };
+    let b64 = crate::testkit::b64::pem("X509 CRL", &der);
     let two = format!("{b64}{b64}");
     assert_eq!(Crl::parse_file(two.as_bytes()).unwrap().len(), 2);
     assert!(Crl::parse_file(b"garbage").is_err());
     assert!(Crl::parse_file(&der[..der.len() - 3]).is_err());
     assert_eq!(c.issuer(), "CN=CA");
-}
-
-fn base64_encode(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The overall Unknown message, or a panic showing what came instead.

@@ -8,8 +8,6 @@
 //! with the issuer's P-256 key) and [`issue_foreign`] (a leaf holding a public key rcgen cannot
 //! generate, such as RSA 1024 or P-224, taken from openssl).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -327,18 +325,10 @@ pub fn with_crl_dp(mut p: CertificateParams, uri: &str) -> CertificateParams {
 
 /// PEM of DER certificates.
 pub fn certs_pem(certs: &[Vec<u8>]) -> String {
-    use base64::Engine as _;
-    let mut out = String::new();
-    for c in certs {
-        out.push_str("-----BEGIN CERTIFICATE-----\n");
-        let b64 = base64::engine::general_purpose::STANDARD.encode(c);
-        for line in b64.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(line).unwrap());
-            out.push('\n');
-        }
-        out.push_str("-----END CERTIFICATE-----\n");
-    }
-    out
+    certs
+        .iter()
+        .map(|c| super::b64::pem("CERTIFICATE", c))
+        .collect()
 }
 
 /// Signing material on disk: `key.pem`, `chain.pem`.
