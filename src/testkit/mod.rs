@@ -11,3 +11,4 @@ pub mod b64;
 pub mod corpus;
 pub mod crl;
 pub mod pki;
+pub mod x509;
