@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use airlock::notary::chain::{validate_code_signing_chain, ValidityTime};
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CustomExtension, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 use time::OffsetDateTime;
@@ -22,15 +22,7 @@ fn at(days: i64) -> OffsetDateTime {
 }
 
 fn params(cn: &str, ca: Option<BasicConstraints>) -> CertificateParams {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, "US");
-    dn.push(DnType::StateOrProvinceName, "WA");
-    dn.push(DnType::OrganizationName, "airlock tests");
-    dn.push(DnType::CommonName, cn);
-    p.distinguished_name = dn;
-    p.not_before = at(-365);
-    p.not_after = at(365);
+    let mut p = crate::pki::params(crate::pki::dn(cn), at(-365), at(365));
     match ca {
         Some(bc) => {
             p.is_ca = IsCa::Ca(bc);

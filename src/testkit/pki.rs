@@ -16,8 +16,9 @@ use std::sync::{Mutex, OnceLock};
 use der::{Decode, Encode};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
+    CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
+    SerialNumber,
 };
 use time::OffsetDateTime;
 
@@ -101,6 +102,46 @@ pub fn dn(cn: &str) -> DistinguishedName {
     d.push(DnType::OrganizationName, "airlock tests");
     d.push(DnType::CommonName, cn);
     d
+}
+
+/// `CN=<cn>` alone (the revocation and CRL-capture tests' names).
+pub fn cn(cn: &str) -> DistinguishedName {
+    let mut d = DistinguishedName::new();
+    d.push(DnType::CommonName, cn);
+    d
+}
+
+/// Empty certificate parameters with a subject and a validity window.
+pub fn params(
+    subject: DistinguishedName,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name = subject;
+    p.not_before = not_before;
+    p.not_after = not_after;
+    p
+}
+
+/// One CRL distribution point naming `uris` (none: no CRLDistributionPoints).
+pub fn crl_dps(uris: &[&str]) -> Vec<CrlDistributionPoint> {
+    if uris.is_empty() {
+        return Vec::new();
+    }
+    vec![CrlDistributionPoint {
+        uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+    }]
+}
+
+/// An IssuingDistributionPoint naming `uri`, with an optional scope.
+pub fn crl_idp(uri: &str, scope: Option<CrlScope>) -> CrlIssuingDistributionPoint {
+    CrlIssuingDistributionPoint {
+        distribution_point: CrlDistributionPoint {
+            uris: vec![uri.to_owned()],
+        },
+        scope,
+    }
 }
 
 /// The trusted-identity string of [`dn`].
@@ -291,12 +332,7 @@ pub fn scoped_crl(
         this_update,
         next_update,
         crl_number: SerialNumber::from(number),
-        issuing_distribution_point: partition.map(|uri| rcgen::CrlIssuingDistributionPoint {
-            distribution_point: CrlDistributionPoint {
-                uris: vec![uri.to_owned()],
-            },
-            scope: None,
-        }),
+        issuing_distribution_point: partition.map(|uri| crl_idp(uri, None)),
         revoked_certs: revoked
             .iter()
             .map(|s| RevokedCertParams {
@@ -317,9 +353,7 @@ pub fn scoped_crl(
 
 /// Adds a CRL distribution point to leaf parameters.
 pub fn with_crl_dp(mut p: CertificateParams, uri: &str) -> CertificateParams {
-    p.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec![uri.to_owned()],
-    }];
+    p.crl_distribution_points = crl_dps(&[uri]);
     p
 }
 

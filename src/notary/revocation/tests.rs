@@ -1,12 +1,13 @@
 use crate::notary::x509::Certificate;
 use ::time::{Duration, OffsetDateTime};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CustomExtension,
+    DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    RevocationReason, RevokedCertParams, SerialNumber,
 };
 
 use super::*;
+use crate::testkit::pki;
 
 mod builder;
 mod delta;
@@ -43,14 +44,9 @@ impl Pki {
 fn ca(name: &str) -> Pki {
     let key = KeyPair::generate().unwrap();
     let key_der = key.serialize_der();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(name), at(-365), at(365));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(-365);
-    p.not_after = at(365);
     let cert = p.self_signed(&key).unwrap();
     Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),
@@ -63,20 +59,11 @@ fn ca(name: &str) -> Pki {
 fn sub_ca(parent: &Pki, name: &str, serial: u64, uris: &[&str]) -> Pki {
     let key = KeyPair::generate().unwrap();
     let key_der = key.serialize_der();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(name), at(-300), at(300));
     p.serial_number = Some(SerialNumber::from(serial));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(-300);
-    p.not_after = at(300);
-    if !uris.is_empty() {
-        p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: uris.iter().map(|u| u.to_string()).collect(),
-        }];
-    }
+    p.crl_distribution_points = pki::crl_dps(uris);
     let cert = p.signed_by(&key, &parent.issuer).unwrap();
     Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),
@@ -97,19 +84,10 @@ fn leaf(pki: &Pki, serial: u64, cdp: bool, extra: Vec<CustomExtension>) -> Certi
 /// A leaf whose one distribution point names `uris` (none: no CRLDistributionPoints).
 fn leaf_at(pki: &Pki, serial: u64, uris: &[&str], extra: Vec<CustomExtension>) -> Certificate {
     let key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("leaf {serial}"));
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(&format!("leaf {serial}")), at(-30), at(30));
     p.serial_number = Some(SerialNumber::from(serial));
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.not_before = at(-30);
-    p.not_after = at(30);
-    if !uris.is_empty() {
-        p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: uris.iter().map(|u| u.to_string()).collect(),
-        }];
-    }
+    p.crl_distribution_points = pki::crl_dps(uris);
     p.custom_extensions = extra;
     Certificate::from_der(p.signed_by(&key, &pki.issuer).unwrap().der()).unwrap()
 }

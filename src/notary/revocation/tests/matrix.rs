@@ -2,7 +2,7 @@
 //! points), currency, critical extensions, entries, and `captured_from`.
 
 use der::Encode;
-use rcgen::{CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, RevocationReason};
+use rcgen::{CrlIssuingDistributionPoint, CrlScope, RevocationReason};
 use x509_cert::ext::pkix::crl::dp::Reasons;
 use x509_cert::ext::pkix::name::GeneralName;
 
@@ -17,12 +17,7 @@ const A: &str = "http://crl.example/a.crl";
 const B: &str = "http://crl.example/b.crl";
 
 fn rcgen_idp(uri: &str, scope: Option<CrlScope>) -> Option<CrlIssuingDistributionPoint> {
-    Some(CrlIssuingDistributionPoint {
-        distribution_point: CrlDistributionPoint {
-            uris: vec![uri.to_string()],
-        },
-        scope,
-    })
+    Some(crate::testkit::pki::crl_idp(uri, scope))
 }
 
 fn key_compromise(serial: u64) -> RevokedCertParams {
