@@ -12,16 +12,11 @@ use rcgen::{
     BasicConstraints, CertificateRevocationListParams, IsCa, Issuer, KeyIdMethod, KeyPair,
     KeyUsagePurpose, SerialNumber,
 };
-use time::OffsetDateTime;
 use x509_cert::Certificate;
 
 use crate::pki;
-
-const T0: i64 = 1_767_225_600;
-
-fn at(days: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(T0 + days * 86_400).unwrap()
-}
+use crate::pki::t0_days as at;
+use crate::testkit::crl::T0;
 
 /// Serves `routes` (path -> (status, body, chunked)); redirects with status 302 and body = location.
 fn serve(routes: HashMap<String, (u16, Vec<u8>, bool)>) -> (u16, Arc<Mutex<Vec<String>>>) {

@@ -10,16 +10,13 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
-use time::OffsetDateTime;
 
-/// 2026-01-01T00:00:00Z; the chains are valid for a year around it.
-const T0: i64 = 1_767_225_600;
 /// id-kp-codeSigning, DER value bytes.
 const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 
-fn at(days: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(T0 + days * 86_400).unwrap()
-}
+// T0 is 2026-01-01T00:00:00Z; the chains are valid for a year around it.
+use crate::pki::t0_days as at;
+use crate::testkit::crl::T0;
 
 fn params(cn: &str, ca: Option<BasicConstraints>) -> CertificateParams {
     let mut p = crate::pki::params(crate::pki::dn(cn), at(-365), at(365));

@@ -26,3 +26,22 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     s.push_str(&format!("-----END {label}-----\n"));
     s
 }
+
+/// Base64 as JOSE and PEM bodies use it: the standard or the URL-safe alphabet (told apart by
+/// `-`/`_`), padding optional, non-zero trailing bits tolerated; panics on bad input.
+pub fn decode_lenient(text: &str) -> Vec<u8> {
+    use base64::alphabet;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    let config = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let alphabet = if text.contains(['-', '_']) {
+        &alphabet::URL_SAFE
+    } else {
+        &alphabet::STANDARD
+    };
+    GeneralPurpose::new(alphabet, config)
+        .decode(text)
+        .unwrap_or_else(|e| panic!("bad base64 ({e})"))
+}

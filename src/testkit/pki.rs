@@ -94,6 +94,12 @@ impl Node {
     }
 }
 
+/// [`super::crl::T0`] (2026-01-01, the instant [`AT`] names) plus `days` days: the fixed windows
+/// the revocation, CRL-capture and oracle tests mint around.
+pub fn t0_days(days: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(super::crl::T0 + days * super::crl::DAY).unwrap()
+}
+
 /// `C=US, ST=WA, O=airlock tests, CN=<cn>`.
 pub fn dn(cn: &str) -> DistinguishedName {
     let mut d = DistinguishedName::new();

@@ -1,5 +1,4 @@
 use crate::notary::x509::Certificate;
-use ::time::{Duration, OffsetDateTime};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CustomExtension,
     DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
@@ -21,9 +20,7 @@ use crate::testkit::crl::{DAY, T0};
 /// The distribution point of the default test leaf.
 const URI: &str = "http://crl.example/ca.crl";
 
-fn at(offset_days: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(T0).unwrap() + Duration::days(offset_days)
-}
+use crate::testkit::pki::t0_days as at;
 
 struct Pki {
     ca: Certificate,
