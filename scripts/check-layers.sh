@@ -16,13 +16,16 @@
 #                                     referrers tags, capped reads
 #   level 2  archive                  tar and compression only
 #   level 1  digest finding           leaves
+#   level 0  testkit                  test-only helpers (#[cfg(test)]; also compiled into the
+#                                     integration tests by #[path]): uses no module of the crate
 #
 # EXTRA, the only sideways edges (each justified in ARCHITECTURE.md, "Layers"):
 #   export -> verify          export verifies what it captured with verify's own stages
 #   trust_artifact -> notary  the trust artifact is read with notary's policy/store/CRL parsers
 #
 # ONLY, modules held below what their level allows:
-#   notary: digest finding    Notary rules are bundle-agnostic: no layout, no archive
+#   notary: digest finding testkit
+#                             Notary rules are bundle-agnostic: no layout, no archive
 #
 # So notary uses only digest and finding; registry never sees export, import, verify or sign;
 # archive never sees layout.
@@ -36,9 +39,9 @@
 # Usage: scripts/check-layers.sh [--root DIR] | --self-test
 set -euo pipefail
 
-LEVELS='main:7 lib:7 cli:6 export:5 verify:5 import:5 sign:5 inspect:5 notary:4 registry:4 trust_artifact:4 fixture:4 layout:3 archive:2 digest:1 finding:1'
+LEVELS='main:7 lib:7 cli:6 export:5 verify:5 import:5 sign:5 inspect:5 notary:4 registry:4 trust_artifact:4 fixture:4 layout:3 archive:2 digest:1 finding:1 testkit:0'
 EXTRA='export>verify trust_artifact>notary'
-ONLY='notary:digest,finding'
+ONLY='notary:digest,finding,testkit'
 
 check() {
     local root=$1

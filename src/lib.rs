@@ -32,3 +32,6 @@ pub mod registry;
 pub mod sign;
 pub mod trust_artifact;
 pub mod verify;
+
+#[cfg(test)]
+pub(crate) mod testkit;

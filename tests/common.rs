@@ -236,11 +236,7 @@ pub fn write_compressed(out: &Path, raw: &[u8], form: Form) {
 }
 
 /// The corpus folder: `AIRLOCK_CORPUS`, else `../shared/corpus` beside the checkout.
-pub fn corpus_dir() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-}
+pub use crate::testkit::corpus::corpus_dir;
 
 /// True when the tests must not skip anything (CI sets `CI=true`).
 pub fn strict() -> bool {

@@ -9,17 +9,14 @@ use std::sync::{Arc, Mutex};
 use airlock::export::crl::{capture, distribution_points, HttpFetcher};
 use der::Decode;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateRevocationListParams, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, SerialNumber,
 };
-use time::OffsetDateTime;
 use x509_cert::Certificate;
 
-const T0: i64 = 1_767_225_600;
-
-fn at(days: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(T0 + days * 86_400).unwrap()
-}
+use crate::pki;
+use crate::pki::t0_days as at;
+use crate::testkit::crl::T0;
 
 /// Serves `routes` (path -> (status, body, chunked)); redirects with status 302 and body = location.
 fn serve(routes: HashMap<String, (u16, Vec<u8>, bool)>) -> (u16, Arc<Mutex<Vec<String>>>) {
@@ -83,14 +80,9 @@ struct Ca {
 
 fn ca(name: &str) -> Ca {
     let key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(name), at(-100), at(100));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(-100);
-    p.not_after = at(100);
     let c = p.self_signed(&key).unwrap();
     Ca {
         cert: Certificate::from_der(c.der()).unwrap(),
@@ -100,16 +92,9 @@ fn ca(name: &str) -> Ca {
 
 fn leaf(ca: &Ca, serial: u64, url: &str) -> Certificate {
     let key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("leaf {serial}"));
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(&format!("leaf {serial}")), at(-10), at(10));
     p.serial_number = Some(SerialNumber::from(serial));
-    p.not_before = at(-10);
-    p.not_after = at(10);
-    p.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec![url.to_owned()],
-    }];
+    p.crl_distribution_points = pki::crl_dps(&[url]);
     Certificate::from_der(p.signed_by(&key, &ca.issuer).unwrap().der()).unwrap()
 }
 

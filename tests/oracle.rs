@@ -6,31 +6,20 @@ use std::time::Duration;
 
 use airlock::notary::chain::{validate_code_signing_chain, ValidityTime};
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CustomExtension, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
-use time::OffsetDateTime;
 
-/// 2026-01-01T00:00:00Z; the chains are valid for a year around it.
-const T0: i64 = 1_767_225_600;
 /// id-kp-codeSigning, DER value bytes.
 const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 
-fn at(days: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(T0 + days * 86_400).unwrap()
-}
+// T0 is 2026-01-01T00:00:00Z; the chains are valid for a year around it.
+use crate::pki::t0_days as at;
+use crate::testkit::crl::T0;
 
 fn params(cn: &str, ca: Option<BasicConstraints>) -> CertificateParams {
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, "US");
-    dn.push(DnType::StateOrProvinceName, "WA");
-    dn.push(DnType::OrganizationName, "airlock tests");
-    dn.push(DnType::CommonName, cn);
-    p.distinguished_name = dn;
-    p.not_before = at(-365);
-    p.not_after = at(365);
+    let mut p = crate::pki::params(crate::pki::dn(cn), at(-365), at(365));
     match ca {
         Some(bc) => {
             p.is_ca = IsCa::Ca(bc);

@@ -208,7 +208,7 @@ fn basic_auth_credentials_come_from_a_docker_config() {
         format!(
             "{{\"auths\":{{\"{}\":{{\"auth\":\"{}\"}}}}}}",
             reg.host(),
-            base64_encode(b"alice:s3cret")
+            crate::testkit::b64::encode(b"alice:s3cret")
         ),
     )
     .unwrap();

@@ -177,7 +177,7 @@ pub fn push_referrers(
     use airlock::registry::{Options, Registry};
     let config = creds.map(|(u, p)| {
         let dir = tempfile::tempdir().unwrap();
-        let auth = base64_encode(format!("{u}:{p}").as_bytes());
+        let auth = crate::testkit::b64::encode(format!("{u}:{p}").as_bytes());
         let path = dir.path().join("config.json");
         fs::write(
             &path,
@@ -241,27 +241,6 @@ pub fn push_referrers(
         .unwrap();
 }
 
-pub fn base64_encode(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// A client for a test registry; with `creds`, they come from a temporary docker `config.json`
 /// (kept alive by the returned folder).
 pub fn client_for(
@@ -275,7 +254,7 @@ pub fn client_for(
     let auths = match creds {
         Some((u, p)) => format!(
             "{{\"{host}\":{{\"auth\":\"{}\"}}}}",
-            base64_encode(format!("{u}:{p}").as_bytes())
+            crate::testkit::b64::encode(format!("{u}:{p}").as_bytes())
         ),
         None => "{}".to_owned(),
     };

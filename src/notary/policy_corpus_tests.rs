@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -33,11 +33,7 @@ const OWN_CATEGORIES: [&str; 4] = [
 /// Scope used for envelope cases that name none (their policies use `*`).
 const DEFAULT_SCOPE: &str = "localhost/airlock-corpus";
 
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")))
-}
+use crate::testkit::corpus::corpus_dir;
 
 fn read_json(path: &Path) -> Value {
     let bytes = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));

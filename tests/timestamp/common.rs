@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
-/// Corpus root: `$AIRLOCK_CORPUS`, else `../shared/corpus` next to this crate.
+/// Corpus root (the test kit's one lookup).
 pub fn corpus_root() -> PathBuf {
-    std::env::var_os("AIRLOCK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")))
+    crate::testkit::corpus::corpus_dir()
 }
 
 pub fn read(path: &Path) -> Vec<u8> {
@@ -57,30 +55,8 @@ pub fn load_store_dir(dir: &Path) -> Vec<Vec<u8>> {
     out
 }
 
-/// Base64 decoding, standard or URL-safe alphabet, padding optional.
-pub fn b64decode(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            _ => panic!("bad base64 byte {c}"),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
+/// Base64 decoding, standard or URL-safe alphabet, padding optional (the kit's).
+pub use crate::testkit::b64::decode_lenient as b64decode;
 
 /// The signature bytes and the timestamp token (if any) of a notation envelope.
 pub struct Envelope {

@@ -1,29 +1,25 @@
 use crate::notary::x509::Certificate;
-use ::time::{Duration, OffsetDateTime};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
+    BasicConstraints, CertificateRevocationListParams, CustomExtension, IsCa, Issuer, KeyIdMethod,
+    KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
 };
 
 use super::*;
+use crate::testkit::pki;
 
 mod builder;
 mod delta;
 mod matrix;
 mod regressions;
 
-use builder::CrlSpec;
+use builder::{Build, CrlSpec};
 
-/// 2026-01-01T00:00:00Z: every fixture is minted around this fixed time.
-const T0: i64 = 1_767_225_600;
-const DAY: i64 = 86_400;
+/// 2026-01-01T00:00:00Z (every fixture is minted around this fixed time) and one day, the kit's.
+use crate::testkit::crl::{DAY, T0};
 /// The distribution point of the default test leaf.
 const URI: &str = "http://crl.example/ca.crl";
 
-fn at(offset_days: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(T0).unwrap() + Duration::days(offset_days)
-}
+use crate::testkit::pki::t0_days as at;
 
 struct Pki {
     ca: Certificate,
@@ -44,14 +40,9 @@ impl Pki {
 fn ca(name: &str) -> Pki {
     let key = KeyPair::generate().unwrap();
     let key_der = key.serialize_der();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(name), at(-365), at(365));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(-365);
-    p.not_after = at(365);
     let cert = p.self_signed(&key).unwrap();
     Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),
@@ -64,20 +55,11 @@ fn ca(name: &str) -> Pki {
 fn sub_ca(parent: &Pki, name: &str, serial: u64, uris: &[&str]) -> Pki {
     let key = KeyPair::generate().unwrap();
     let key_der = key.serialize_der();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, name);
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(name), at(-300), at(300));
     p.serial_number = Some(SerialNumber::from(serial));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    p.not_before = at(-300);
-    p.not_after = at(300);
-    if !uris.is_empty() {
-        p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: uris.iter().map(|u| u.to_string()).collect(),
-        }];
-    }
+    p.crl_distribution_points = pki::crl_dps(uris);
     let cert = p.signed_by(&key, &parent.issuer).unwrap();
     Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),
@@ -98,19 +80,10 @@ fn leaf(pki: &Pki, serial: u64, cdp: bool, extra: Vec<CustomExtension>) -> Certi
 /// A leaf whose one distribution point names `uris` (none: no CRLDistributionPoints).
 fn leaf_at(pki: &Pki, serial: u64, uris: &[&str], extra: Vec<CustomExtension>) -> Certificate {
     let key = KeyPair::generate().unwrap();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("leaf {serial}"));
-    p.distinguished_name = dn;
+    let mut p = pki::params(pki::cn(&format!("leaf {serial}")), at(-30), at(30));
     p.serial_number = Some(SerialNumber::from(serial));
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.not_before = at(-30);
-    p.not_after = at(30);
-    if !uris.is_empty() {
-        p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: uris.iter().map(|u| u.to_string()).collect(),
-        }];
-    }
+    p.crl_distribution_points = pki::crl_dps(uris);
     p.custom_extensions = extra;
     Certificate::from_der(p.signed_by(&key, &pki.issuer).unwrap().der()).unwrap()
 }
@@ -336,42 +309,12 @@ fn pem_and_der_files_parse_and_garbage_does_not() {
     let c = crl(&pki, 1, -2, 5, vec![]);
     let der = c.der().to_vec();
     assert_eq!(Crl::parse_file(&der).unwrap().len(), 1);
-    let b64 = {
-        use std::fmt::Write;
-        let enc = base64_encode(&der);
-        let mut s = String::from("-----BEGIN X509 CRL-----\n");
-        for line in enc.as_bytes().chunks(64) {
-            let _ = writeln!(s, "{}", std::str::from_utf8(line).unwrap());
-        }
-        s.push_str("-----END X509 CRL-----\n");
-        s
-    };
+    let b64 = crate::testkit::b64::pem("X509 CRL", &der);
     let two = format!("{b64}{b64}");
     assert_eq!(Crl::parse_file(two.as_bytes()).unwrap().len(), 2);
     assert!(Crl::parse_file(b"garbage").is_err());
     assert!(Crl::parse_file(&der[..der.len() - 3]).is_err());
     assert_eq!(c.issuer(), "CN=CA");
-}
-
-fn base64_encode(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// The overall Unknown message, or a panic showing what came instead.

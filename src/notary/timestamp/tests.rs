@@ -28,32 +28,11 @@ fn directory_name_requires_one_dirname() {
 }
 
 fn corpus_token() -> Option<(Vec<u8>, Vec<u8>)> {
-    let root = std::env::var_os("AIRLOCK_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
-        })
-        .join("envelopes/tst.globalsign.valid");
+    let root = crate::testkit::corpus::corpus_dir().join("envelopes/tst.globalsign.valid");
     let token = std::fs::read(root.join("TimeStampToken.p7s")).ok()?;
     let pem = std::fs::read_to_string(root.join("roots/GlobalSignRootCA.crt")).ok()?;
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let mut der = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in b64.bytes().take_while(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            _ => 63,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            der.push(u8::try_from((acc >> bits) & 0xff).unwrap());
-        }
-    }
+    let der = crate::testkit::b64::decode(b64.trim());
     Some((token, der))
 }
 

@@ -2,7 +2,7 @@
 //! points), currency, critical extensions, entries, and `captured_from`.
 
 use der::Encode;
-use rcgen::{CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, RevocationReason};
+use rcgen::{CrlIssuingDistributionPoint, CrlScope, RevocationReason};
 use x509_cert::ext::pkix::crl::dp::Reasons;
 use x509_cert::ext::pkix::name::GeneralName;
 
@@ -17,12 +17,7 @@ const A: &str = "http://crl.example/a.crl";
 const B: &str = "http://crl.example/b.crl";
 
 fn rcgen_idp(uri: &str, scope: Option<CrlScope>) -> Option<CrlIssuingDistributionPoint> {
-    Some(CrlIssuingDistributionPoint {
-        distribution_point: CrlDistributionPoint {
-            uris: vec![uri.to_string()],
-        },
-        scope,
-    })
+    Some(crate::testkit::pki::crl_idp(uri, scope))
 }
 
 fn key_compromise(serial: u64) -> RevokedCertParams {
@@ -457,14 +452,9 @@ fn distribution_points_with_crl_issuer_or_reasons_are_unknown() {
 fn an_issuer_without_crl_sign_is_not_trusted_for_crls() {
     let key = KeyPair::generate().unwrap();
     let key_der = key.serialize_der();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, "CA");
-    p.distinguished_name = dn;
+    let mut p = crate::testkit::pki::params(crate::testkit::pki::cn("CA"), at(-365), at(365));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
-    p.not_before = at(-365);
-    p.not_after = at(365);
     let cert = p.self_signed(&key).unwrap();
     let pki = Pki {
         ca: Certificate::from_der(cert.der()).unwrap(),

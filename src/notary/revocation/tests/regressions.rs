@@ -1,18 +1,11 @@
 //! The five bugs of the CRL evaluation before scopes (errata 14-16), one test each.
 
-use rcgen::{CrlDistributionPoint, CrlIssuingDistributionPoint, CrlScope, RevocationReason};
+use rcgen::{CrlScope, RevocationReason};
 
 use super::builder::{idp, Entry, KEY_COMPROMISE};
 use super::*;
 
-fn rcgen_idp(uri: &str, scope: Option<CrlScope>) -> CrlIssuingDistributionPoint {
-    CrlIssuingDistributionPoint {
-        distribution_point: CrlDistributionPoint {
-            uris: vec![uri.to_string()],
-        },
-        scope,
-    }
-}
+use crate::testkit::pki::crl_idp as rcgen_idp;
 
 /// A current CRL of another partition with a higher number used to win over the CRL that covers
 /// the leaf's distribution point and lists it.

@@ -8,8 +8,6 @@
 //! with the issuer's P-256 key) and [`issue_foreign`] (a leaf holding a public key rcgen cannot
 //! generate, such as RSA 1024 or P-224, taken from openssl).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,8 +16,9 @@ use std::sync::{Mutex, OnceLock};
 use der::{Decode, Encode};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber,
+    CrlIssuingDistributionPoint, CrlScope, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams,
+    SerialNumber,
 };
 use time::OffsetDateTime;
 
@@ -95,6 +94,12 @@ impl Node {
     }
 }
 
+/// [`super::crl::T0`] (2026-01-01, the instant [`AT`] names) plus `days` days: the fixed windows
+/// the revocation, CRL-capture and oracle tests mint around.
+pub fn t0_days(days: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(super::crl::T0 + days * super::crl::DAY).unwrap()
+}
+
 /// `C=US, ST=WA, O=airlock tests, CN=<cn>`.
 pub fn dn(cn: &str) -> DistinguishedName {
     let mut d = DistinguishedName::new();
@@ -103,6 +108,46 @@ pub fn dn(cn: &str) -> DistinguishedName {
     d.push(DnType::OrganizationName, "airlock tests");
     d.push(DnType::CommonName, cn);
     d
+}
+
+/// `CN=<cn>` alone (the revocation and CRL-capture tests' names).
+pub fn cn(cn: &str) -> DistinguishedName {
+    let mut d = DistinguishedName::new();
+    d.push(DnType::CommonName, cn);
+    d
+}
+
+/// Empty certificate parameters with a subject and a validity window.
+pub fn params(
+    subject: DistinguishedName,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name = subject;
+    p.not_before = not_before;
+    p.not_after = not_after;
+    p
+}
+
+/// One CRL distribution point naming `uris` (none: no CRLDistributionPoints).
+pub fn crl_dps(uris: &[&str]) -> Vec<CrlDistributionPoint> {
+    if uris.is_empty() {
+        return Vec::new();
+    }
+    vec![CrlDistributionPoint {
+        uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+    }]
+}
+
+/// An IssuingDistributionPoint naming `uri`, with an optional scope.
+pub fn crl_idp(uri: &str, scope: Option<CrlScope>) -> CrlIssuingDistributionPoint {
+    CrlIssuingDistributionPoint {
+        distribution_point: CrlDistributionPoint {
+            uris: vec![uri.to_owned()],
+        },
+        scope,
+    }
 }
 
 /// The trusted-identity string of [`dn`].
@@ -293,12 +338,7 @@ pub fn scoped_crl(
         this_update,
         next_update,
         crl_number: SerialNumber::from(number),
-        issuing_distribution_point: partition.map(|uri| rcgen::CrlIssuingDistributionPoint {
-            distribution_point: CrlDistributionPoint {
-                uris: vec![uri.to_owned()],
-            },
-            scope: None,
-        }),
+        issuing_distribution_point: partition.map(|uri| crl_idp(uri, None)),
         revoked_certs: revoked
             .iter()
             .map(|s| RevokedCertParams {
@@ -319,26 +359,16 @@ pub fn scoped_crl(
 
 /// Adds a CRL distribution point to leaf parameters.
 pub fn with_crl_dp(mut p: CertificateParams, uri: &str) -> CertificateParams {
-    p.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec![uri.to_owned()],
-    }];
+    p.crl_distribution_points = crl_dps(&[uri]);
     p
 }
 
 /// PEM of DER certificates.
 pub fn certs_pem(certs: &[Vec<u8>]) -> String {
-    use base64::Engine as _;
-    let mut out = String::new();
-    for c in certs {
-        out.push_str("-----BEGIN CERTIFICATE-----\n");
-        let b64 = base64::engine::general_purpose::STANDARD.encode(c);
-        for line in b64.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(line).unwrap());
-            out.push('\n');
-        }
-        out.push_str("-----END CERTIFICATE-----\n");
-    }
-    out
+    certs
+        .iter()
+        .map(|c| super::b64::pem("CERTIFICATE", c))
+        .collect()
 }
 
 /// Signing material on disk: `key.pem`, `chain.pem`.
