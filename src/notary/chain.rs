@@ -24,16 +24,6 @@
 //! [`ChainRule`] that failed. Structural failures are `integrity` failures (notation reports a
 //! non-conforming chain from `envelope.Verify`, errata 2); validity-period failures are
 //! `authentic_timestamp` failures (the Notary "authentic timestamp" validation checks them).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
 
 use super::crypto::KeySpec;
 use super::x509::path::{self, Budget, VerifiedPath};

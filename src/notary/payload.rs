@@ -11,16 +11,6 @@
 //!
 //! JSON objects with duplicate keys are rejected (at the payload, descriptor and annotation
 //! level) so that two parsers can never disagree on what was signed.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;

@@ -12,16 +12,6 @@
 //!   ECDSA over P-256, P-384 or P-521 with SHA-256/384/512 (DER-encoded `r`,`s`, as X.509 and CMS
 //!   carry them);
 //! * SHA-1, MD5, MD2 and DSA are refused with [`CryptoError::LegacyAlgorithmRefused`].
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
 
 use aws_lc_rs::{digest as lc_digest, signature as lc_sig};
 use der::asn1::{AnyRef, Null};

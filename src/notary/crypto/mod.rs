@@ -24,17 +24,6 @@
 //! signatures), `sign.rs` (signing keys), [`cms`] (RFC 3161 token digests and SignerInfo
 //! signatures); this file holds the error and the algorithm enums.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
-
 /// Digests and CMS `SignerInfo` signatures for RFC 3161 timestamp tokens.
 pub mod cms;
 mod key;

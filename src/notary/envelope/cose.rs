@@ -12,16 +12,6 @@
 //! [`encode`] writes an envelope the way notation (go-cose) does: the protected header map in
 //! canonical CBOR order (integer labels, then text labels shorter first), times as tag 1 integers,
 //! `x5chain` and the signing agent in the unprotected bucket.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::as_conversions
-    )
-)]
 
 use std::collections::HashSet;
 
