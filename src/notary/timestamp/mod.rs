@@ -66,13 +66,11 @@ const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
 /// RFC 3628 baseline time-stamp policy: an absent accuracy means 1 s (tspclient-go `Validate`).
 const BASELINE_TSA_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.2023.1.1");
 
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
+// The digest and RSA algorithm identifiers are crypto's (one definition).
+use super::crypto::cms::{
+    ID_SHA256, ID_SHA384, ID_SHA512, RSA_ENCRYPTION, SHA256_WITH_RSA, SHA384_WITH_RSA,
+    SHA512_WITH_RSA,
+};
 /// Signed attributes per SignerInfo that are looked at; a token with more is refused.
 const MAX_ATTRIBUTES: usize = 64;
 /// Values per attribute that are looked at; an attribute with more is refused.
