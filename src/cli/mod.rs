@@ -150,6 +150,69 @@ airlock sign ./layout@sha256:0123... --key leaf.key --cert chain.pem --user-meta
     /// Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst.
     #[command(hide = true)]
     Pack(fixture::PackArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell) on stdout.
+    #[command(
+        long_about = "Print a completion script for SHELL on stdout, generated from the same command \
+definition as the man pages. The scripts are also shipped, ready made, in the completions/ folder \
+beside man/.",
+        after_help = "Examples:\n  airlock completions bash > /etc/bash_completion.d/airlock\n  \
+airlock completions zsh > \"${fpath[1]}/_airlock\"\n  \
+airlock completions fish > ~/.config/fish/completions/airlock.fish\n  \
+airlock completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// `airlock completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the completion script for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells `airlock completions` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+}
+
+impl Shell {
+    /// Every shell, in the order the shipped files are listed.
+    pub const ALL: [Shell; 4] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell];
+
+    /// The file name the shipped script has under `completions/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Shell::Bash => "airlock.bash",
+            Shell::Zsh => "_airlock",
+            Shell::Fish => "airlock.fish",
+            Shell::Powershell => "_airlock.ps1",
+        }
+    }
+}
+
+/// The completion script for `shell`, generated from the clap definition.
+pub fn completion_script(shell: Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    use clap_complete::Shell as S;
+    let mut cmd = Cli::command();
+    let target = match shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+        Shell::Powershell => S::PowerShell,
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(target, &mut cmd, "airlock", &mut out);
+    out
 }
 
 /// Output format.
@@ -445,6 +508,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sign(a) => sign::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
         Command::Pack(a) => fixture::pack(&a, &printer),
+        Command::Completions(a) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&completion_script(a.shell))?;
+            out.flush()?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
     }
 }
 

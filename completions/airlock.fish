@@ -1,0 +1,153 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_airlock_global_optspecs
+    string join \n q/quiet v/verbose no-progress h/help V/version
+end
+
+function __fish_airlock_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_airlock_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_airlock_using_subcommand
+    set -l cmd (__fish_airlock_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c airlock -n "__fish_airlock_needs_command" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_needs_command" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_needs_command" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_needs_command" -s V -l version -d 'Print version'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "verify" -d 'Verify a bundle from local files only'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l pin -d 'Use the trust artifact the bundle carries, but only the one whose manifest digest is this value: the `--pin sha256:...` that `airlock export` printed, carried out of band. The digest authenticates the artifact\'s trust policy, certificates, TSA roots, CRLs and export record; the record then decides which images pass under which names. Repeatable (any one may match). A root certificate\'s fingerprint is not a pin: put the root in a local trust store' -r
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l notation-config -d 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l scope -d 'Registry scope (REGISTRY/REPO) matched against the policy\'s registryScopes, for every image. Default: each image\'s recorded source repository' -r
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l at -d 'Verification time (RFC 3339). Default: now' -r
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l crl -d 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l user-metadata -d 'User metadata the signed payload must carry (as notation verify -m); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l format -d 'Output format: a human summary on stderr, or the JSON report on stdout' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l report -d 'Also write the JSON report to FILE (written to a temporary name, then renamed)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l integrity-only -d 'Check integrity only (digests, sizes, descriptors, layout), without signatures'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l trust-bundled -d 'Use the bundle\'s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -s f -l file -d 'Read more sources from FILE, one per line (`#` starts a comment)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -s o -l output -d 'Output: DIR (a layout directory), FILE.tar, FILE.tar.zst, FILE.tar.gz, or - (a tar on stdout)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l platform -d 'Keep only this platform (os/arch[/variant]) of multi-platform images; repeatable. The index stays byte-identical; the children left out are recorded' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l notation-config -d 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l crl -d 'A CRL (PEM or DER) to carry; repeatable' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l scope -d 'Registry scope (REGISTRY/REPO) to verify the captured signatures against, for images whose recorded name has no repository (local layouts tagged `v1`, say)' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l plain-http -d 'Speak plain HTTP (no TLS) to this registry host (HOST[:PORT]); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l registry-config -d 'Docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json, then ~/.docker/config.json; credsStore and credHelpers are honoured)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l zstd-level -d 'zstd compression level for .tar.zst output' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l format -d 'Output format of the summary: text on stderr, or JSON on stdout' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-referrers -d 'Leave signatures out'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l require-signature -d 'Fail when an image has no notation signature'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-fetch-crls -d 'Do not fetch the CRLs the captured certificate chains name (by default they are fetched over HTTP now, checked against their issuer, and carried, so strict revocation checks pass offline)'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l allow-failed-signatures -d 'Export even when a captured signature fails verification (recorded in the bundle)'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l force -d 'Replace an existing output that airlock did not write (a directory that is not an airlock bundle, a regular file where a directory goes, a symbolic link): whole, and only once the new bundle is complete. Without it such an output is refused (exit 2)'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l to -d 'The target: HOST[:PORT][/PREFIX]. SOURCE_REGISTRY/REPO:TAG becomes HOST:PORT/PREFIX/REPO:TAG' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l map -d 'Rewrite a repository prefix: OLD=NEW; repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l referrers -d 'How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto' -r -f -a "api\t'The registry\'s Referrers API indexes signatures by their `subject`: nothing more to do'
+tag\t'Create or merge the `sha256-<hex>` referrers tag index'
+auto\t'`tag` unless the target is known to serve the Referrers API (currently: always `tag`, which every registry understands; a registry with the API ignores the extra tag)'"
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l pin -d 'Use the trust artifact the bundle carries, but only the one whose manifest digest is this value: the `--pin sha256:...` that `airlock export` printed, carried out of band. The digest authenticates the artifact\'s trust policy, certificates, TSA roots, CRLs and export record; the record then decides which images pass under which names. Repeatable (any one may match). A root certificate\'s fingerprint is not a pin: put the root in a local trust store' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l notation-config -d 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l scope -d 'Registry scope (REGISTRY/REPO) matched against the policy\'s registryScopes, for every image. Default: each image\'s recorded source repository' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l at -d 'Verification time (RFC 3339). Default: now' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l crl -d 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l user-metadata -d 'User metadata the signed payload must carry (as notation verify -m); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l registry-config -d 'Docker config.json with registry credentials' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l format -d 'Output format of the summary' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l dry-run -d 'Print the plan; push nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l integrity-only -d 'Check integrity only (digests, sizes, descriptors, layout), without signatures'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l trust-bundled -d 'Use the bundle\'s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand inspect" -l format -d 'Output format' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand inspect" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand inspect" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand inspect" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l key -d 'Private key of the signing certificate: unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY), RSA 2048/3072/4096 or EC P-256/P-384/P-521' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l cert -d 'Certificate chain, PEM: the signing certificate first, then any intermediates, then the self-signed root' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l envelope -d 'Envelope format' -r -f -a "jws\t'JWS JSON serialization (application/jose+json), notation\'s default'
+cose\t'COSE_Sign1 (application/cose)'"
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l expiry -d 'Signature expiry, after the signing time: 30m, 12h, 7d, 3h20m (units d, h, m, s)' -r
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l user-metadata -d 'User metadata signed into the payload (as notation sign -m); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l signing-time -d 'Signing time (RFC 3339). Default: now' -r
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l platforms -d 'Platforms of the image index (os/arch), comma separated' -r
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l layers -d 'Layers per platform' -r
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l layer-size -d 'Bytes per layer' -r
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l seed -d 'Seed of the layer content' -r
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l reference -d 'Image reference recorded in index.json' -r
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l no-referrer -d 'Leave out the SBOM-like referrer'
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand fixture" -s h -l help -d 'Print help'
+complete -c airlock -n "__fish_airlock_using_subcommand pack" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand pack" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand pack" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand pack" -s h -l help -d 'Print help'
+complete -c airlock -n "__fish_airlock_using_subcommand completions" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand completions" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand completions" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
