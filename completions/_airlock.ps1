@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write images, their signatures and the trust material into one bundle')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Verify a bundle, then push it into a registry with its signatures')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'List the images, platforms, referrers and blobs of a bundle')
+            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
@@ -136,6 +137,29 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'airlock;inventory' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the inventory to FILE (a temporary name, then renamed). Without it, the inventory goes to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the inventory to FILE (a temporary name, then renamed). Without it, the inventory goes to stdout')
+            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'The site''s registry: HOST[:PORT][/PREFIX]; its repositories are walked (tags, manifests, indexes) and every blob they list is checked with HEAD')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'A repository of --registry to walk (under its prefix); repeatable')
+            [CompletionResult]::new('--repos-from', '--repos-from', [CompletionResultType]::ParameterName, 'Walk the repositories a previous bundle''s images were imported into (with --registry as import''s --to and the same --map rewrites)')
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Rewrite a repository prefix as import did: OLD=NEW; repeatable (with --repos-from)')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra CA certificates (PEM) to trust for registry HTTPS')
+            [CompletionResult]::new('--registry-config', '--registry-config', [CompletionResultType]::ParameterName, 'Docker config.json with registry credentials')
+            [CompletionResult]::new('--min-rate', '--min-rate', [CompletionResultType]::ParameterName, 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024). 0 turns this deadline off. Default 256K')
+            [CompletionResult]::new('--network-timeout', '--network-timeout', [CompletionResultType]::ParameterName, 'Retry budget: the longest a registry request may go without progress, all retries included. Default 60')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The time recorded as createdAt (RFC 3339). Default: now')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the summary on stderr (the inventory itself is always JSON)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars (they are drawn only when stderr is a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'airlock;sign' {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key of the signing certificate: unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY), RSA 2048/3072/4096 or EC P-256/P-384/P-521')
             [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Certificate chain, PEM: the signing certificate first, then any intermediates, then the self-signed root')
@@ -193,6 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write images, their signatures and the trust material into one bundle')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Verify a bundle, then push it into a registry with its signatures')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'List the images, platforms, referrers and blobs of a bundle')
+            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
@@ -210,6 +235,9 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             break
         }
         'airlock;help;inspect' {
+            break
+        }
+        'airlock;help;inventory' {
             break
         }
         'airlock;help;sign' {

@@ -34,6 +34,9 @@ _airlock() {
             airlock,inspect)
                 cmd="airlock__subcmd__inspect"
                 ;;
+            airlock,inventory)
+                cmd="airlock__subcmd__inventory"
+                ;;
             airlock,pack)
                 cmd="airlock__subcmd__pack"
                 ;;
@@ -61,6 +64,9 @@ _airlock() {
             airlock__subcmd__help,inspect)
                 cmd="airlock__subcmd__help__subcmd__inspect"
                 ;;
+            airlock__subcmd__help,inventory)
+                cmd="airlock__subcmd__help__subcmd__inventory"
+                ;;
             airlock__subcmd__help,pack)
                 cmd="airlock__subcmd__help__subcmd__pack"
                 ;;
@@ -77,7 +83,7 @@ _airlock() {
 
     case "${cmd}" in
         airlock)
-            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect sign fixture pack completions help"
+            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory sign fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,7 +227,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__help)
-            opts="verify export import inspect sign fixture pack completions help"
+            opts="verify export import inspect inventory sign fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,6 +311,20 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__help__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__help__subcmd__inventory)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -449,6 +469,72 @@ _airlock() {
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__inventory)
+            opts="-o -q -v -h --output --registry --repo --repos-from --map --plain-http --ca-file --registry-config --min-rate --network-timeout --at --format --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repos-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plain-http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0

@@ -33,6 +33,7 @@ complete -c airlock -n "__fish_airlock_needs_command" -f -a "verify" -d 'Verify 
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
@@ -113,6 +114,23 @@ complete -c airlock -n "__fish_airlock_using_subcommand inspect" -s q -l quiet -
 complete -c airlock -n "__fish_airlock_using_subcommand inspect" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand inspect" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
 complete -c airlock -n "__fish_airlock_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s o -l output -d 'Write the inventory to FILE (a temporary name, then renamed). Without it, the inventory goes to stdout' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l registry -d 'The site\'s registry: HOST[:PORT][/PREFIX]; its repositories are walked (tags, manifests, indexes) and every blob they list is checked with HEAD' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l repo -d 'A repository of --registry to walk (under its prefix); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l repos-from -d 'Walk the repositories a previous bundle\'s images were imported into (with --registry as import\'s --to and the same --map rewrites)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l map -d 'Rewrite a repository prefix as import did: OLD=NEW; repeatable (with --repos-from)' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l registry-config -d 'Docker config.json with registry credentials' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024). 0 turns this deadline off. Default 256K' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included. Default 60' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l at -d 'The time recorded as createdAt (RFC 3339). Default: now' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l format -d 'Output format of the summary on stderr (the inventory itself is always JSON)' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l key -d 'Private key of the signing certificate: unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY), RSA 2048/3072/4096 or EC P-256/P-384/P-521' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l cert -d 'Certificate chain, PEM: the signing certificate first, then any intermediates, then the self-signed root' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l envelope -d 'Envelope format' -r -f -a "jws\t'JWS JSON serialization (application/jose+json), notation\'s default'
@@ -142,12 +160,13 @@ complete -c airlock -n "__fish_airlock_using_subcommand completions" -s q -l qui
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect sign fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -25,6 +25,7 @@ pub mod finding;
 pub mod fixture;
 #[cfg(feature = "pull")]
 pub mod import;
+pub mod inventory;
 pub mod layout;
 pub mod notary;
 #[cfg(feature = "pull")]

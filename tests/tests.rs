@@ -26,6 +26,7 @@ mod golden;
 mod hostile_tar;
 mod import;
 mod interop;
+mod inventory;
 mod local_sources;
 mod man;
 mod oracle;

@@ -6,6 +6,9 @@ mod fixture;
 #[cfg(feature = "pull")]
 mod import;
 mod inspect;
+mod inventory;
+#[cfg(feature = "pull")]
+mod net;
 mod output;
 mod sign;
 mod verify;
@@ -15,6 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "pull")]
+pub use net::{parse_map, RegistryArgs};
 pub use output::Printer;
 
 /// Exit status: verified / success.
@@ -121,6 +126,24 @@ FAIL lines, and the exit status is then 1.",
 Examples:\n  airlock inspect bundle.tar.zst\n  airlock inspect ./layout --format json"
     )]
     Inspect(InspectArgs),
+    /// Write what the site already holds (from its registry, or from bundles on disk), for
+    /// `export --since`.
+    #[command(
+        long_about = "Write a JSON inventory of the blobs this site already holds, to carry back to the \
+connected side, where `airlock export --since INVENTORY` leaves those blobs out of the next bundle. \
+Blobs come from the site's registry (--registry HOST[:PORT][/PREFIX] with --repo REPO or --repos-from \
+BUNDLE: every tag, manifest and index of those repositories is walked, indexes of indexes too, and \
+every blob they list is checked with HEAD; only blobs the registry holds are listed, with the \
+repositories holding them so that import can mount them), and/or from bundles and layouts on disk \
+(each re-hashed; only blobs that hash to their names are listed).\n\n\
+The inventory is not trusted for anything but leaving blobs out: an inventory that lists blobs the \
+site lacks makes the next import refuse before pushing anything; one that omits blobs only makes \
+the bundle bigger.",
+        after_help = "Examples:\n  airlock inventory --registry registry.site:5000/mirror --repos-from last-week.tar.zst -o site.inventory.json\n  \
+airlock inventory --registry 127.0.0.1:5000 --repo apps/web --repo apps/api -o site.inventory.json\n  \
+airlock inventory last-week.tar.zst older/ -o site.inventory.json"
+    )]
+    Inventory(inventory::InventoryArgs),
     /// Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does.
     #[command(
         long_about = "Sign an image of an OCI image layout directory with a Notary Project signature, as \
@@ -506,6 +529,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "pull")]
         Command::Import(a) => import::run(&a, &printer),
         Command::Sign(a) => sign::run(&a, &printer),
+        Command::Inventory(a) => inventory::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
         Command::Pack(a) => fixture::pack(&a, &printer),
         Command::Completions(a) => {

@@ -40,6 +40,7 @@ mod error;
 mod pull;
 mod push;
 mod reference;
+mod tags;
 mod transport;
 
 use std::collections::HashMap;
@@ -49,6 +50,7 @@ use std::time::Duration;
 
 pub use auth::{Credential, Secret};
 pub use error::RegistryError;
+pub use pull::unreachable;
 pub use reference::Reference;
 
 use crate::layout::model;

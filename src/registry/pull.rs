@@ -42,7 +42,7 @@ fn content_range(h: &HeaderMap) -> Option<(u64, Option<u64>)> {
 }
 
 /// The `rel="next"` target of a `Link` header.
-fn next_link(h: &HeaderMap) -> Option<String> {
+pub(super) fn next_link(h: &HeaderMap) -> Option<String> {
     for v in h.get_all(LINK).iter().filter_map(|v| v.to_str().ok()) {
         for part in v.split(',') {
             let mut pieces = part.split(';');
@@ -104,7 +104,7 @@ fn manifest_media_type(
 
 /// True for a failure that got no answer from the registry at all (connection, silence), after
 /// retries: what "does the registry have it?" cannot turn into "no".
-fn unreachable(e: &RegistryError) -> bool {
+pub fn unreachable(e: &RegistryError) -> bool {
     matches!(
         e,
         RegistryError::TimedOut { .. } | RegistryError::Transport { .. }

@@ -1,0 +1,332 @@
+//! The far side's inventory: which blobs a site already holds (issue 14, differential bundles).
+//!
+//! `airlock inventory` writes it on the far side, from the site's registry ([`walk`], through the
+//! [`Holder`] trait that the registry client implements) and from bundles or layouts on disk
+//! ([`from_bundle`], which re-hashes every blob). It is carried back to the connected side, where
+//! `export --since` leaves out of the bundle every blob it lists except what verification needs
+//! in hand. It is **not trusted for anything but leaving blobs out**: a lying inventory can only
+//! make the bundle smaller than the site needs, which the far side's `import` catches before
+//! pushing anything (the left-out blobs must be in the target registry), or larger.
+//!
+//! ```json
+//! {
+//!   "schemaVersion": 1,
+//!   "tool": {"name": "airlock", "version": "0.1.0"},
+//!   "createdAt": "2026-12-05T12:00:00Z",
+//!   "sources": [{"kind": "registry", "location": "registry.site:5000", "repositories": ["apps/web"],
+//!                "blobs": 12}],
+//!   "blobs": [{"digest": "sha256:…", "size": 1234, "repositories": ["registry.site:5000/apps/web"]}]
+//! }
+//! ```
+
+mod bundle;
+#[cfg(feature = "pull")]
+mod registry;
+mod walk;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+
+pub use bundle::from_bundle;
+#[cfg(feature = "pull")]
+pub use registry::RegistryHolder;
+pub use walk::{walk, Holder, HolderError, WalkLimits};
+
+/// Version of the inventory format.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest inventory file read (a million blobs take about 200 MB).
+pub const MAX_INVENTORY_BYTES: u64 = 256 << 20;
+
+/// Why an inventory could not be built or read.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The file could not be read.
+    #[error("reading inventory {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is larger than [`MAX_INVENTORY_BYTES`].
+    #[error("inventory {path} is larger than {MAX_INVENTORY_BYTES} bytes")]
+    TooLarge {
+        /// The file.
+        path: String,
+    },
+    /// The file is not an inventory of a version this build reads.
+    #[error("inventory {path} is malformed: {reason}")]
+    Malformed {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The registry could not be walked.
+    #[error("walking {repository}: {reason}")]
+    Walk {
+        /// The repository.
+        repository: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A bundle could not be read.
+    #[error("reading bundle {path}: {reason}")]
+    Bundle {
+        /// The bundle.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// The tool that wrote an inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    /// `airlock`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// What an inventory's blobs were read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A registry, walked through its tags.
+    Registry,
+    /// A bundle or layout on disk, re-hashed.
+    Bundle,
+}
+
+/// One source of an inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Source {
+    /// Registry or bundle.
+    pub kind: SourceKind,
+    /// `HOST[:PORT][/PREFIX]` for a registry, the path for a bundle.
+    pub location: String,
+    /// The repositories walked (registry sources).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
+    /// The bundle's `index.json` digest (bundle sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_digest: Option<String>,
+    /// Distinct blobs this source contributed.
+    pub blobs: u64,
+}
+
+/// One blob the site holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Blob {
+    /// Its digest.
+    pub digest: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The repositories (`HOST/REPO`) that hold it, so that import can mount it from there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
+}
+
+/// An inventory document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Inventory {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// Where its blobs were read.
+    pub sources: Vec<Source>,
+    /// The blobs, sorted by digest.
+    pub blobs: Vec<Blob>,
+}
+
+impl Inventory {
+    /// Reads and checks an inventory file: at most [`MAX_INVENTORY_BYTES`], strict JSON of
+    /// [`SCHEMA_VERSION`], every digest well formed and listed once.
+    pub fn read(path: &Path) -> Result<Inventory, InventoryError> {
+        let name = path.display().to_string();
+        let io = |source| InventoryError::Io {
+            path: name.clone(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_INVENTORY_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_INVENTORY_BYTES {
+            return Err(InventoryError::TooLarge { path: name });
+        }
+        Inventory::parse(&bytes).map_err(|reason| InventoryError::Malformed { path: name, reason })
+    }
+
+    /// Parses and checks an inventory document.
+    pub fn parse(bytes: &[u8]) -> Result<Inventory, String> {
+        let inv: Inventory = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if inv.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "schemaVersion {} (this build reads {SCHEMA_VERSION})",
+                inv.schema_version
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for b in &inv.blobs {
+            let d = Digest::parse(&b.digest).map_err(|e| format!("blob {:?}: {e}", b.digest))?;
+            if !seen.insert(d) {
+                return Err(format!("blob {} is listed twice", b.digest));
+            }
+        }
+        Ok(inv)
+    }
+
+    /// The blobs as a map from digest to (size, repositories).
+    pub fn held(&self) -> BTreeMap<Digest, &Blob> {
+        self.blobs
+            .iter()
+            .filter_map(|b| Some((Digest::parse(&b.digest).ok()?, b)))
+            .collect()
+    }
+}
+
+/// Collects blobs from several sources into one inventory.
+#[derive(Debug, Default)]
+pub struct Builder {
+    blobs: BTreeMap<Digest, (u64, BTreeSet<String>)>,
+    /// Digests seen with two different sizes: not listed (leaving them out could not be right).
+    conflicting: BTreeSet<Digest>,
+    sources: Vec<Source>,
+}
+
+impl Builder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// Adds one blob held in `repository` (or on disk, when `None`). Returns whether it was new.
+    pub fn add(&mut self, digest: Digest, size: u64, repository: Option<&str>) -> bool {
+        if self.conflicting.contains(&digest) {
+            return false;
+        }
+        match self.blobs.get_mut(&digest) {
+            Some((known, repos)) => {
+                if *known != size {
+                    self.blobs.remove(&digest);
+                    self.conflicting.insert(digest);
+                    return false;
+                }
+                if let Some(r) = repository {
+                    repos.insert(r.to_owned());
+                }
+                false
+            }
+            None => {
+                let repos = repository.map(str::to_owned).into_iter().collect();
+                self.blobs.insert(digest, (size, repos));
+                true
+            }
+        }
+    }
+
+    /// Records a source.
+    pub fn source(&mut self, source: Source) {
+        self.sources.push(source);
+    }
+
+    /// Digests that were seen with two sizes (and are therefore not listed).
+    pub fn conflicting(&self) -> impl Iterator<Item = &Digest> {
+        self.conflicting.iter()
+    }
+
+    /// The inventory, made at `created_at`.
+    pub fn finish(self, created_at: String) -> Inventory {
+        Inventory {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME").to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            created_at,
+            sources: self.sources,
+            blobs: self
+                .blobs
+                .into_iter()
+                .map(|(d, (size, repos))| Blob {
+                    digest: d.to_string(),
+                    size,
+                    repositories: repos.into_iter().collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(n: u8) -> Digest {
+        Digest::sha256(&[n])
+    }
+
+    #[test]
+    fn builder_merges_repositories_and_drops_size_conflicts() {
+        let mut b = Builder::new();
+        assert!(b.add(d(1), 10, Some("r/a")));
+        assert!(!b.add(d(1), 10, Some("r/b")));
+        assert!(b.add(d(2), 5, None));
+        assert!(!b.add(d(2), 6, Some("r/a")));
+        assert!(!b.add(d(2), 5, None), "a conflicting digest stays out");
+        let inv = b.finish("2026-12-05T00:00:00Z".into());
+        assert_eq!(inv.blobs.len(), 1);
+        assert_eq!(inv.blobs[0].digest, d(1).to_string());
+        assert_eq!(inv.blobs[0].repositories, vec!["r/a", "r/b"]);
+    }
+
+    #[test]
+    fn round_trip_and_strict_parse() {
+        let mut b = Builder::new();
+        b.add(d(3), 7, Some("h/x"));
+        b.source(Source {
+            kind: SourceKind::Bundle,
+            location: "b.tar".into(),
+            repositories: Vec::new(),
+            bundle_digest: Some(d(9).to_string()),
+            blobs: 1,
+        });
+        let inv = b.finish("2026-12-05T00:00:00Z".into());
+        let bytes = serde_json::to_vec(&inv).unwrap();
+        assert_eq!(Inventory::parse(&bytes).unwrap(), inv);
+
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["schemaVersion"] = 2.into();
+        assert!(Inventory::parse(v.to_string().as_bytes())
+            .unwrap_err()
+            .contains("schemaVersion 2"));
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["blobs"][0]["digest"] = "sha256:nothex".into();
+        assert!(Inventory::parse(v.to_string().as_bytes()).is_err());
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["extra"] = 1.into();
+        assert!(Inventory::parse(v.to_string().as_bytes()).is_err());
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let first = v["blobs"][0].clone();
+        v["blobs"].as_array_mut().unwrap().push(first);
+        assert!(Inventory::parse(v.to_string().as_bytes())
+            .unwrap_err()
+            .contains("twice"));
+    }
+}
