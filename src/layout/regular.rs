@@ -11,6 +11,8 @@ use std::fs::{self, File, FileType};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::fsutil::same_file;
+
 /// Why a file of a layout was not opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -179,17 +181,6 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 fn open_nonblocking(path: &Path) -> io::Result<File> {
     let _ = O_NONBLOCK;
     File::open(path)
-}
-
-#[cfg(unix)]
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
-    true
 }
 
 #[cfg(test)]

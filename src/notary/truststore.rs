@@ -41,6 +41,8 @@ use std::str::FromStr;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use x509_cert::Certificate;
 
+use crate::fsutil::same_file;
+
 use super::x509::rules::{self, Anchor};
 use super::x509::{cert, Rule};
 
@@ -429,17 +431,6 @@ fn read_capped(path: &Path, checked: &fs::Metadata) -> Result<Vec<u8>, TrustStor
         return Err(too_large());
     }
     Ok(data)
-}
-
-#[cfg(unix)]
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
-    true
 }
 
 /// Splits a file into certificate DER blobs: every PEM block if there is one (each must be a
