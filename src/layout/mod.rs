@@ -19,7 +19,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-pub use blob::{part_name, write_blob, BlobError};
+pub use blob::{part_name, write_blob, write_blob_hashed, BlobError};
 pub use capped::read_capped;
 pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
