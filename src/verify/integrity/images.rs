@@ -8,7 +8,7 @@ use super::entries::Role;
 use super::walk::Walker;
 use super::{ImageInfo, ReferrerInfo};
 use crate::digest::Digest;
-use crate::layout::model::{self, ConfigPlatform, Descriptor};
+use crate::layout::model::{self, Descriptor};
 use crate::layout::Content;
 
 /// The summary of the image entry `e`: its platforms, the bytes it reaches and its referrers.
@@ -48,18 +48,7 @@ pub(super) fn image_info(
                 .and_then(|c| Digest::parse(&c.digest).ok())
             {
                 if let Some(Content::Json(b)) = w.cat.blobs.get(&cfg).map(|b| &b.content) {
-                    if let Ok(p) = serde_json::from_slice::<ConfigPlatform>(b) {
-                        if !p.os.is_empty() {
-                            platforms.push(
-                                model::Platform {
-                                    os: p.os,
-                                    architecture: p.architecture,
-                                    variant: p.variant,
-                                }
-                                .render(),
-                            );
-                        }
-                    }
+                    platforms.extend(model::config_platform(b));
                 }
             }
         }
