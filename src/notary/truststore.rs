@@ -232,15 +232,32 @@ pub enum TrustStoreError {
     },
 }
 
+crate::notary::reason::reasons! {
+    /// Why a trust store could not be used.
+    pub enum TrustStoreReason {
+        /// `truststore_missing`.
+        TruststoreMissing => "truststore_missing",
+        /// `truststore_io`.
+        TruststoreIo => "truststore_io",
+        /// `truststore_invalid`.
+        TruststoreInvalid => "truststore_invalid",
+    }
+}
+
 impl TrustStoreError {
     /// Stable reason code: `truststore_missing`, `truststore_io`, or `truststore_invalid` for
     /// everything else.
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> TrustStoreReason {
         match self {
-            TrustStoreError::Missing { .. } => "truststore_missing",
-            TrustStoreError::Io { .. } => "truststore_io",
-            _ => "truststore_invalid",
+            TrustStoreError::Missing { .. } => TrustStoreReason::TruststoreMissing,
+            TrustStoreError::Io { .. } => TrustStoreReason::TruststoreIo,
+            _ => TrustStoreReason::TruststoreInvalid,
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }
 
