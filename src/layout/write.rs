@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::blob::{into_io, write_blob, write_blob_hashed, write_file_at, BlobError};
 use super::{blob_path, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 use crate::digest::{Algorithm, Digest};
+use crate::fsutil::parent_and_name;
 
 /// Writes an OCI layout directory.
 pub struct LayoutWriter {
@@ -17,13 +18,7 @@ pub struct LayoutWriter {
 /// Writes `data` to `path` through a temporary file in the same directory, renamed into place
 /// when complete and synced (the blob writer's commit path, [`super::blob`]).
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let (dir, name) = parent_and_name(path)?;
     write_file_at(File::open(dir)?, Path::new(name), data)
 }
 
