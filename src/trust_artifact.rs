@@ -62,7 +62,10 @@ pub struct RootRecord {
     pub fingerprint: String,
 }
 
-/// One exported image in the record.
+/// One exported image in the record. This is the one model of an exported image (types and
+/// serde, camelCase keys): export's summary line for an image (`export::ExportedImage`) has the
+/// same fields and keys, and can be this type (`pub use crate::trust_artifact::SourceRecord as
+/// ExportedImage;`), so that the record written and the record read cannot drift apart.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceRecord {

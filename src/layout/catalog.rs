@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use crate::digest::{Digest, Hasher, CHUNK};
+use crate::digest::{read_chunks, Digest, Hasher, CHUNK};
 use crate::finding::Finding;
 
 use super::Limits;
@@ -163,28 +163,19 @@ pub(crate) fn read_blob<R: Read + ?Sized>(
     let expected = usize::try_from(size).unwrap_or(usize::MAX);
     let mut keep = (expected <= max).then(|| Vec::with_capacity(expected));
     let mut buf = vec![0u8; CHUNK.min(expected.max(4096).saturating_add(1))];
-    let mut total = 0u64;
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
+    let total = read_chunks(r, &mut buf, |chunk| {
         if let Some(h) = hasher.as_mut() {
             h.update(chunk);
         }
         if let Some(k) = keep.as_mut() {
-            if k.len() + n <= max {
+            if k.len() + chunk.len() <= max {
                 k.extend_from_slice(chunk);
             } else {
                 keep = None;
             }
         }
-        total += u64::try_from(n).unwrap_or(u64::MAX);
-        advance(u64::try_from(n).unwrap_or(u64::MAX));
-    }
+        advance(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+    })?;
     Ok(BlobEntry {
         size: total,
         actual: hasher.map(|h| h.finish().0),
