@@ -23,6 +23,7 @@
 
 mod plan;
 mod publish;
+mod tarball;
 mod target;
 mod upload;
 

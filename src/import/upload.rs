@@ -12,9 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::plan::PushPlan;
@@ -27,9 +26,9 @@ use crate::registry::{Registry, RegistryError, RegistryErrorCode};
 /// One blob to upload, to each of `repos`.
 #[derive(Clone, Debug)]
 pub(super) struct Job {
-    digest: Digest,
-    desc: Descriptor,
-    repos: Vec<String>,
+    pub(super) digest: Digest,
+    pub(super) desc: Descriptor,
+    pub(super) repos: Vec<String>,
 }
 
 /// A reader that hashes what it yields (through the one [`HashingWriter`], into nothing), reports
@@ -92,7 +91,7 @@ impl<R: Read> Read for Verifying<R> {
 }
 
 /// At most `n` uploads at once.
-struct Slots {
+pub(super) struct Slots {
     free: Mutex<usize>,
     cv: Condvar,
 }
@@ -104,7 +103,7 @@ impl Slots {
             cv: Condvar::new(),
         }
     }
-    fn take(&self) -> SlotGuard<'_> {
+    pub(super) fn take(&self) -> SlotGuard<'_> {
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
         while *free == 0 {
             free = self.cv.wait(free).unwrap_or_else(|p| p.into_inner());
@@ -114,7 +113,7 @@ impl Slots {
     }
 }
 
-struct SlotGuard<'a>(&'a Slots);
+pub(super) struct SlotGuard<'a>(&'a Slots);
 impl Drop for SlotGuard<'_> {
     fn drop(&mut self) {
         let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
@@ -124,18 +123,18 @@ impl Drop for SlotGuard<'_> {
 }
 
 /// The state the uploads share: the first failure, the counts, the slots.
-struct Shared<'a> {
+pub(super) struct Shared<'a> {
     failed: AtomicBool,
     errors: Mutex<Vec<ImportError>>,
     uploaded: Mutex<(u64, u64)>,
-    present: Mutex<BTreeMap<String, BTreeSet<Digest>>>,
-    slots: Slots,
+    pub(super) present: Mutex<BTreeMap<String, BTreeSet<Digest>>>,
+    pub(super) slots: Slots,
     targets: &'a BTreeMap<String, BTreeSet<String>>,
     progress: &'a dyn TransferProgress,
 }
 
 impl Shared<'_> {
-    fn fail(&self, e: ImportError) {
+    pub(super) fn fail(&self, e: ImportError) {
         self.failed.store(true, Ordering::SeqCst);
         self.errors
             .lock()
@@ -143,17 +142,17 @@ impl Shared<'_> {
             .push(e);
     }
 
-    fn failed(&self) -> bool {
+    pub(super) fn failed(&self) -> bool {
         self.failed.load(Ordering::SeqCst)
     }
 
     /// A registry error about a blob of `repo`, naming the images it was for.
-    fn for_images(&self, repo: &str, error: RegistryError) -> ImportError {
+    pub(super) fn for_images(&self, repo: &str, error: RegistryError) -> ImportError {
         for_images(self.targets, repo, error)
     }
 
     /// Uploads `job` to `repo` from `data`, hashed again on the way.
-    fn push(
+    pub(super) fn push(
         &self,
         reg: &Registry,
         job: &Job,
@@ -202,7 +201,12 @@ impl Shared<'_> {
     }
 
     /// Uploads `job` to every repository, each from a fresh reader of `path`.
-    fn push_file(&self, reg: &Registry, job: &Job, path: &Path) -> Result<(), ImportError> {
+    pub(super) fn push_file(
+        &self,
+        reg: &Registry,
+        job: &Job,
+        path: &Path,
+    ) -> Result<(), ImportError> {
         for repo in &job.repos {
             let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
                 path: path.to_owned(),
@@ -360,7 +364,8 @@ impl<'a> Uploads<'a> {
         match source {
             BlobSource::Dir(root) => from_dir(root, todo, clients, jobs, &shared),
             BlobSource::Archive(path) => {
-                let spooled = from_tarball(path, todo, clients, jobs, self.opts, &shared)?;
+                let spooled =
+                    super::tarball::from_tarball(path, todo, clients, jobs, self.opts, &shared)?;
                 sum.bytes_spooled += spooled;
             }
         }
@@ -429,269 +434,70 @@ fn from_dir(root: &Path, todo: &[Job], clients: &[Registry], jobs: usize, shared
     });
 }
 
-/// A spooled blob waiting for a worker; its file is removed when this is dropped.
-struct Spooled<'j> {
-    job: &'j Job,
-    file: tempfile::TempPath,
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
 
-/// Bytes spooled and not yet uploaded.
-struct Budget {
-    in_flight: Mutex<u64>,
-}
+    use super::*;
 
-/// Reads `path` once more, start to end, uploading the blobs of `todo` (spooled for `jobs`
-/// workers while the spool has room, else from the stream); returns the bytes spooled.
-fn from_tarball(
-    path: &Path,
-    todo: &[Job],
-    clients: &[Registry],
-    jobs: usize,
-    opts: &ImportOptions,
-    shared: &Shared<'_>,
-) -> Result<u64, ImportError> {
-    let by_digest: BTreeMap<&Digest, &Job> = todo.iter().map(|j| (&j.digest, j)).collect();
-    let source = crate::archive::open(path)?;
-    let crate::archive::Source::Stream { format, reader, .. } = source else {
-        return Err(ImportError::NotATarball {
-            path: path.to_owned(),
+    struct Count(Arc<AtomicU64>);
+    impl Progress for Count {
+        fn advance(&self, bytes: u64) {
+            self.0.fetch_add(bytes, Ordering::SeqCst);
+        }
+    }
+
+    fn read_all(data: &[u8], d: &Digest, size: u64) -> (io::Result<Vec<u8>>, bool, u64) {
+        let seen = Arc::new(AtomicU64::new(0));
+        let mut r = Verifying::new(data, d, size, Box::new(Count(Arc::clone(&seen))));
+        let changed = Arc::clone(&r.changed);
+        let mut out = Vec::new();
+        let res = r.read_to_end(&mut out).map(|_| out);
+        (
+            res,
+            changed.load(Ordering::SeqCst),
+            seen.load(Ordering::SeqCst),
+        )
+    }
+
+    #[test]
+    fn the_upload_stream_is_hashed_again_and_a_change_is_flagged() {
+        let data = vec![7u8; 3 << 20];
+        let d = Digest::sha256(&data);
+        let (res, changed, seen) = read_all(&data, &d, 3 << 20);
+        assert_eq!(res.unwrap(), data);
+        assert!(!changed);
+        assert_eq!(seen, 3 << 20);
+        // Same length, other bytes.
+        let mut other = data.clone();
+        other[12345] ^= 1;
+        let (res, changed, _) = read_all(&other, &d, 3 << 20);
+        assert!(res.is_err());
+        assert!(changed);
+        // Longer and shorter than verified.
+        let (res, changed, _) = read_all(&data[..100], &d, 3 << 20);
+        assert!(res.is_err() && changed);
+        let (res, changed, _) = read_all(&data, &d, 1 << 20);
+        assert!(res.is_err() && changed);
+    }
+
+    #[test]
+    fn slots_bound_the_uploads_in_flight() {
+        let slots = Slots::new(2);
+        let now = AtomicU64::new(0);
+        let peak = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    let _g = slots.take();
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
         });
-    };
-    let stream = crate::archive::decompress(reader, format, Arc::new(crate::layout::NoProgress));
-    let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
-    // The system's temporary folder (the bundle may sit on read-only media); removed on drop.
-    let dir = tempfile::Builder::new()
-        .prefix(".airlock-import-")
-        .tempdir()
-        .map_err(|source| ImportError::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?;
-    let (reader_client, workers) = match clients.split_first() {
-        Some((first, rest)) if !rest.is_empty() => (first, rest),
-        Some((first, _)) => (first, &[][..]),
-        None => return Err(ImportError::Worker),
-    };
-    let workers = workers.get(..jobs.min(workers.len())).unwrap_or_default();
-    let budget = Budget {
-        in_flight: Mutex::new(0),
-    };
-    let mut spooled_total = 0u64;
-    let mut done: BTreeSet<Digest> = BTreeSet::new();
-    let (tx, rx) = mpsc::channel::<Spooled<'_>>();
-    let rx = Mutex::new(rx);
-    let read_result: Result<(), ImportError> = std::thread::scope(|scope| {
-        let handles: Vec<_> = workers
-            .iter()
-            .map(|reg| {
-                let (rx, budget) = (&rx, &budget);
-                scope.spawn(move || loop {
-                    let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok(sp) = next else {
-                        return;
-                    };
-                    if !shared.failed() {
-                        let _slot = shared.slots.take();
-                        if let Err(e) = shared.push_file(reg, sp.job, &sp.file) {
-                            shared.fail(e);
-                        }
-                    }
-                    let size = sp.job.desc.size;
-                    drop(sp); // removes the spool file
-                    let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                    *used = used.saturating_sub(size);
-                })
-            })
-            .collect();
-        let result = (|| {
-            while !shared.failed() {
-                let Some(e) = entries
-                    .next_entry()
-                    .map_err(|finding| ImportError::Bundle {
-                        path: path.to_owned(),
-                        finding: Box::new(finding),
-                    })?
-                else {
-                    break;
-                };
-                // The bundle was verified first; anything but a blob (refused entries included)
-                // is skipped.
-                let crate::layout::Entry::Accepted {
-                    class: crate::layout::Name::Blob(d),
-                    ..
-                } = e
-                else {
-                    continue;
-                };
-                let Some(job) = by_digest.get(&d).copied() else {
-                    continue;
-                };
-                if !done.insert(d.clone()) {
-                    continue;
-                }
-                let size = job.desc.size;
-                let room = !workers.is_empty() && {
-                    let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                    let fits = used.saturating_add(size) <= opts.spool_limit;
-                    if fits {
-                        *used += size;
-                    }
-                    fits
-                };
-                if room {
-                    let file = spool(&mut entries.body(), dir.path(), size)?;
-                    spooled_total += size;
-                    if tx.send(Spooled { job, file }).is_err() {
-                        return Err(ImportError::Worker);
-                    }
-                } else {
-                    stream_upload(reader_client, job, &mut entries.body(), path, shared);
-                }
-            }
-            Ok(())
-        })();
-        drop(tx);
-        for h in handles {
-            if h.join().is_err() {
-                shared.fail(ImportError::Worker);
-            }
-        }
-        result
-    });
-    drop(dir);
-    read_result?;
-    if !shared.failed() {
-        if let Some(missing) = by_digest.keys().find(|d| !done.contains(**d)) {
-            return Err(ImportError::Vanished {
-                digest: (*missing).clone(),
-            });
-        }
-    }
-    Ok(spooled_total)
-}
-
-/// Copies a blob's body into a new file of `dir` (at most `size` + 1 bytes: more is a change the
-/// upload's hash reports).
-fn spool<R: Read>(body: &mut R, dir: &Path, size: u64) -> Result<tempfile::TempPath, ImportError> {
-    let io_err = |path: PathBuf| move |source| ImportError::Io { path, source };
-    let mut f = tempfile::Builder::new()
-        .prefix("blob-")
-        .tempfile_in(dir)
-        .map_err(io_err(dir.to_owned()))?;
-    let path = f.path().to_owned();
-    io::copy(&mut body.take(size.saturating_add(1)), f.as_file_mut())
-        .map_err(io_err(path.clone()))?;
-    f.as_file_mut().flush().map_err(io_err(path))?;
-    Ok(f.into_temp_path())
-}
-
-/// Chunks handed from the tar reader to an upload running beside it.
-struct ChunkReader {
-    rx: Receiver<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if let Some(rest) = self.cur.get(self.pos..).filter(|r| !r.is_empty()) {
-                let n = rest.len().min(out.len());
-                if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
-                    dst.copy_from_slice(src);
-                }
-                self.pos += n;
-                return Ok(n);
-            }
-            match self.rx.recv() {
-                Ok(buf) => {
-                    self.cur = buf;
-                    self.pos = 0;
-                }
-                Err(_) => return Ok(0),
-            }
-        }
-    }
-}
-
-/// Uploads a blob from the tar stream itself (no spool): the upload runs on its own thread, fed
-/// chunk by chunk; to further repositories it is mounted from the first.
-fn stream_upload<R: Read>(
-    reg: &Registry,
-    job: &Job,
-    body: &mut R,
-    bundle: &Path,
-    shared: &Shared<'_>,
-) {
-    let Some((first, rest)) = job.repos.split_first() else {
-        return;
-    };
-    let _slot = shared.slots.take();
-    let (tx, rx): (SyncSender<Vec<u8>>, _) = mpsc::sync_channel(4);
-    let reader = ChunkReader {
-        rx,
-        cur: Vec::new(),
-        pos: 0,
-    };
-    std::thread::scope(|scope| {
-        let up = scope.spawn(move || shared.push(reg, job, first, Box::new(reader)));
-        let mut left = job.desc.size.saturating_add(1);
-        let pumped: io::Result<()> = (|| {
-            while left > 0 {
-                let mut buf = vec![0u8; 1 << 20];
-                let want = usize::try_from(left.min(1 << 20)).unwrap_or(1 << 20);
-                let n = body.read(buf.get_mut(..want).unwrap_or_default())?;
-                if n == 0 {
-                    break;
-                }
-                buf.truncate(n);
-                left = left.saturating_sub(u64::try_from(n).unwrap_or(u64::MAX));
-                if tx.send(buf).is_err() {
-                    break; // the upload ended early: its own error says why
-                }
-            }
-            Ok(())
-        })();
-        drop(tx);
-        match up.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => shared.fail(e),
-            Err(_) => shared.fail(ImportError::Worker),
-        }
-        if let Err(source) = pumped {
-            shared.fail(ImportError::Io {
-                path: bundle.to_owned(),
-                source,
-            });
-        }
-    });
-    if shared.failed() {
-        return;
-    }
-    for repo in rest {
-        let mounted = Registry::parse(repo).and_then(|to| {
-            let from = Registry::parse(first)?;
-            reg.mount(&to, &from, &job.digest.to_string())?;
-            reg.blob_exists(&to, &job.digest.to_string())
-        });
-        match mounted {
-            Ok(true) => {
-                shared
-                    .present
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .entry(repo.clone())
-                    .or_default()
-                    .insert(job.digest.clone());
-            }
-            Ok(false) => shared.fail(shared.for_images(
-                repo,
-                RegistryError::Push {
-                    what: format!("mounting {} into {repo}", job.digest),
-                    message: "the registry did not mount the blob".into(),
-                },
-            )),
-            Err(e) => shared.fail(shared.for_images(repo, e)),
-        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+        assert_eq!(*slots.free.lock().unwrap(), 2);
     }
 }
