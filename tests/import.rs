@@ -657,3 +657,58 @@ fn a_blob_changed_during_a_concurrent_import_pushes_no_manifest_and_a_rerun_comp
         pulled_back_equals(t.path(), &b, &format!("{prefix}/airlock/sample:1.0"), &root);
     }
 }
+
+#[test]
+fn an_interrupted_tarball_import_leaves_no_spool_and_no_manifest_and_a_rerun_completes() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    if !have("skopeo") {
+        assert!(!strict());
+        return;
+    }
+    let root = layered(t.path(), "layout", 4, 8 << 20, 13);
+    let tarball = pack(&root, Form::Tar);
+    let tmp = t.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    // After verification, a watcher waits for the first spool file and interrupts airlock (the
+    // hook's parent) while its uploads run.
+    let hook = "( while ! ls \"$TMPDIR\"/.airlock-import-*/blob-* >/dev/null 2>&1; do sleep 0.005; done; kill -INT $PPID ) &";
+    let o = bin()
+        .current_dir(t.path())
+        .env("TMPDIR", &tmp)
+        .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", hook)
+        .args([
+            "import",
+            &arg(&tarball),
+            "--to",
+            &b.host(),
+            "--integrity-only",
+            "--jobs",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert_eq!(files_in(&tmp), 0, "spool files were left after the signal");
+    for m in manifests_of(&root) {
+        assert!(
+            !manifest_exists(&b, &format!("airlock/sample@{m}")),
+            "manifest {m} was pushed by an interrupted import"
+        );
+    }
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&tarball),
+            "--to",
+            &b.host(),
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    pulled_back_equals(t.path(), &b, "airlock/sample:1.0", &root);
+}

@@ -16,6 +16,73 @@ use super::{ImportError, ImportOptions};
 use crate::digest::Digest;
 use crate::registry::{Registry, RegistryError};
 
+/// Spool folders to remove if a signal ends the process (drop guards do not run then).
+static SPOOLS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The private spool folder under `$TMPDIR`: removed with its files when dropped, and by the
+/// signal thread on SIGINT, SIGTERM or SIGHUP.
+struct SpoolDir(tempfile::TempDir);
+
+impl SpoolDir {
+    fn create() -> Result<Self, ImportError> {
+        clean_up_on_signal();
+        let dir = tempfile::Builder::new()
+            .prefix(".airlock-import-")
+            .tempdir()
+            .map_err(|source| ImportError::Io {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        SPOOLS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(dir.path().to_owned());
+        Ok(SpoolDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for SpoolDir {
+    fn drop(&mut self) {
+        SPOOLS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|p| p != self.0.path());
+    }
+}
+
+/// Installs (once) a thread that, on SIGINT, SIGTERM or SIGHUP, removes the spool folders and
+/// ends the process with 128 + the signal. Blobs partly uploaded stay unfinished upload sessions
+/// (invisible); no manifest goes out after the signal, so a rerun completes the import. Without
+/// the handler (it could not be installed) the signal ends the process as it would anyway.
+fn clean_up_on_signal() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("airlock-spool-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    let dirs: Vec<PathBuf> = SPOOLS
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .drain(..)
+                        .collect();
+                    for d in dirs {
+                        let _ = std::fs::remove_dir_all(d);
+                    }
+                    std::process::exit(128 + sig);
+                }
+            });
+    });
+}
+
 /// A spooled blob waiting for a worker; its file is removed when this is dropped.
 struct Spooled<'j> {
     job: &'j Job,
@@ -46,14 +113,9 @@ pub(super) fn from_tarball(
     };
     let stream = crate::archive::decompress(reader, format, Arc::new(crate::layout::NoProgress));
     let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
-    // The system's temporary folder (the bundle may sit on read-only media); removed on drop.
-    let dir = tempfile::Builder::new()
-        .prefix(".airlock-import-")
-        .tempdir()
-        .map_err(|source| ImportError::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?;
+    // The system's temporary folder (the bundle may sit on read-only media); removed on drop, or
+    // by the signal thread.
+    let dir = SpoolDir::create()?;
     let (reader_client, workers) = match clients.split_first() {
         Some((first, rest)) if !rest.is_empty() => (first, rest),
         Some((first, _)) => (first, &[][..]),
