@@ -33,7 +33,7 @@ pub struct ImportArgs {
     /// How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto.
     #[arg(long, value_enum, default_value_t = Referrers::Auto)]
     pub referrers: Referrers,
-    /// Blobs uploaded at the same time.
+    /// Blobs uploaded at the same time, each over its own connection (1 to 64).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     /// Most bytes of a tarball's blobs kept in $TMPDIR at once so that uploads run side by side

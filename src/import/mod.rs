@@ -124,6 +124,9 @@ pub enum ImportError {
     /// A referrers tag index could not be serialised.
     #[error("writing the referrers tag index: {0}")]
     Json(#[from] serde_json::Error),
+    /// [`import`] was given no registry client.
+    #[error("no registry client to push with")]
+    NoClient,
     /// An upload worker stopped without a result (a panic in a dependency).
     #[error("an upload worker stopped without a result")]
     Worker,
@@ -272,7 +275,7 @@ pub fn import(
 ) -> Result<(ImportSummary, Vec<String>), ImportError> {
     // 1. Verify-first plan: no registry involved.
     let planned = plan::plan(cat, images, plan_in)?;
-    let reg = clients.first().ok_or(ImportError::Worker)?;
+    let reg = clients.first().ok_or(ImportError::NoClient)?;
     let mut sum = ImportSummary {
         dry_run: opts.dry_run,
         ..Default::default()

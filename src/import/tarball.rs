@@ -119,7 +119,7 @@ pub(super) fn from_tarball(
     let (reader_client, workers) = match clients.split_first() {
         Some((first, rest)) if !rest.is_empty() => (first, rest),
         Some((first, _)) => (first, &[][..]),
-        None => return Err(ImportError::Worker),
+        None => return Err(ImportError::NoClient),
     };
     let workers = workers.get(..jobs.min(workers.len())).unwrap_or_default();
     let budget = Budget {
