@@ -99,7 +99,7 @@ put_blob() { # put_blob HOST:PORT FILE: one monolithic upload, streamed from the
 }
 export -f put_blob
 bench_import() {
-  local regdir=$1 port2 regpid2 regb wipe layers
+  local regdir=$1 port2 regb wipe layers # regpid2 stays global: the EXIT trap names it
   port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/data2}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$regdir" "$port2" >"$regdir/config2.yml"
   docker-registry serve "$regdir/config2.yml" >/dev/null 2>&1 &

@@ -123,6 +123,9 @@ impl Drop for BlobBar {
 }
 
 impl TransferProgress for Bars {
+    fn start(&self, bytes: u64) {
+        self.total.set_length(bytes);
+    }
     fn blob(&self, digest: &Digest, size: u64) -> Box<dyn Progress> {
         let bar = self
             .multi

@@ -176,6 +176,8 @@ pub struct ImportPlan {
 
 /// Receives per-blob progress of the uploads (the CLI's bars on a terminal).
 pub trait TransferProgress: Send + Sync {
+    /// The uploads start: `bytes` in all (the blobs the target lacks, once per repository).
+    fn start(&self, _bytes: u64) {}
     /// A blob upload starts; the sink returned gets its bytes and is dropped when it ends.
     fn blob(&self, digest: &Digest, size: u64) -> Box<dyn Progress>;
 }

@@ -228,9 +228,11 @@ fn spool<R: Read>(body: &mut R, dir: &Path, size: u64) -> Result<tempfile::TempP
         .tempfile_in(dir)
         .map_err(io_err(dir.to_owned()))?;
     let path = f.path().to_owned();
-    io::copy(&mut body.take(size.saturating_add(1)), f.as_file_mut())
-        .map_err(io_err(path.clone()))?;
-    f.as_file_mut().flush().map_err(io_err(path))?;
+    // 1 MiB writes: a few hundred system calls per 256 MiB layer instead of io::copy's 8 KiB.
+    let mut w = io::BufWriter::with_capacity(1 << 20, f.as_file_mut());
+    io::copy(&mut body.take(size.saturating_add(1)), &mut w).map_err(io_err(path.clone()))?;
+    w.flush().map_err(io_err(path))?;
+    drop(w);
     Ok(f.into_temp_path())
 }
 

@@ -352,6 +352,15 @@ impl<'a> Uploads<'a> {
             return Ok(());
         }
         let jobs = self.opts.jobs.max(1);
+        self.opts.progress.start(
+            todo.iter()
+                .map(|j| {
+                    j.desc
+                        .size
+                        .saturating_mul(u64::try_from(j.repos.len()).unwrap_or(1))
+                })
+                .sum(),
+        );
         let shared = Shared {
             failed: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),
