@@ -429,8 +429,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 #[cfg(feature = "pull")]
 fn import_exit(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<crate::import::ImportError>() {
-        Some(crate::import::ImportError::Changed(_))
-        | Some(crate::import::ImportError::NotVerified(_)) => EXIT_FAIL,
+        Some(e) if e.is_content_failure() => EXIT_FAIL,
         _ => EXIT_ERROR,
     }
 }

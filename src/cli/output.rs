@@ -26,6 +26,11 @@ impl Printer {
         }
     }
 
+    /// True when progress bars are drawn (a terminal, no -q, no --no-progress).
+    pub fn bars(&self) -> bool {
+        self.bars
+    }
+
     /// A normal line (hidden by -q).
     pub fn info(&self, line: &str) {
         if self.quiet == 0 {
