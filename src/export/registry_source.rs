@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{ExportError, Fetch};
+use super::{ExportError, Fetch, Mismatch, SourceError};
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor};
 use crate::registry::{Reference, Registry, RegistryError};
@@ -28,7 +28,7 @@ impl RegistryFetch {
     fn digest_of(desc: &Descriptor) -> Result<Digest, ExportError> {
         Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
             digest: desc.digest.clone(),
-            problem: e.to_string(),
+            problem: Mismatch::Digest(e),
         })
     }
 }
@@ -37,10 +37,10 @@ fn src(digest: &str, e: RegistryError) -> ExportError {
     if e.is_mismatch() {
         ExportError::Mismatch {
             digest: digest.to_owned(),
-            problem: e.to_string(),
+            problem: Mismatch::Registry(e),
         }
     } else {
-        ExportError::Source(e.to_string())
+        ExportError::Source(SourceError::Registry(e))
     }
 }
 
@@ -71,7 +71,10 @@ impl Fetch for RegistryFetch {
         if u64::try_from(bytes.len()).ok() != Some(desc.size) {
             return Err(ExportError::Mismatch {
                 digest: desc.digest.clone(),
-                problem: format!("{} bytes, descriptor says {}", bytes.len(), desc.size),
+                problem: Mismatch::Size {
+                    expected: desc.size,
+                    actual: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                },
             });
         }
         Ok(bytes)

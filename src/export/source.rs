@@ -12,7 +12,7 @@ use crate::layout::{
     blob_path, is_referrers_tag, open_regular, referrers_tag_of, selects, Limits, OpenError,
 };
 
-use super::ExportError;
+use super::{ExportError, Mismatch, SourceError, Usage};
 
 /// A parsed source argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,9 +68,10 @@ impl SourceRef {
         if s.contains('/') && !s.starts_with('/') && !s.starts_with('.') {
             return Ok(SourceRef::Registry(s.to_owned()));
         }
-        Err(ExportError::Usage(format!(
-            "{s:?} is not a source: use REGISTRY/REPO:TAG, REGISTRY/REPO@DIGEST, oci:PATH[:TAG|@DIGEST] or oci-archive:FILE"
-        )))
+        Err(Usage::NotASource {
+            given: s.to_owned(),
+        }
+        .into())
     }
 }
 
@@ -98,7 +99,12 @@ pub struct LayoutFetch {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
-    move |e| ExportError::Source(format!("{}: {e}", path.display()))
+    move |source| {
+        ExportError::Source(SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
 }
 
 impl LayoutFetch {
@@ -110,11 +116,9 @@ impl LayoutFetch {
             Path::new(crate::layout::INDEX_JSON),
             limits.max_manifest_bytes,
         )?;
-        let doc = Document::parse(&bytes).map_err(|e| {
-            ExportError::Source(format!(
-                "{}: {e}",
-                root.join(crate::layout::INDEX_JSON).display()
-            ))
+        let doc = Document::parse(&bytes).map_err(|e| SourceError::Read {
+            path: root.join(crate::layout::INDEX_JSON),
+            source: io::Error::new(io::ErrorKind::InvalidData, e),
         })?;
         Ok(LayoutFetch {
             root: root.to_path_buf(),
@@ -127,7 +131,7 @@ impl LayoutFetch {
 
     /// The blob's path relative to the layout root.
     fn path_of(desc: &Descriptor) -> Result<PathBuf, ExportError> {
-        let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Source(e.to_string()))?;
+        let d = Digest::parse(&desc.digest).map_err(SourceError::Digest)?;
         Ok(blob_path(&d))
     }
 
@@ -156,11 +160,11 @@ impl LayoutFetch {
         if len != desc.size {
             return Err(ExportError::Mismatch {
                 digest: desc.digest.clone(),
-                problem: format!(
-                    "{} is {len} bytes, its descriptor says {}: not read",
-                    path.display(),
-                    desc.size
-                ),
+                problem: Mismatch::FileSize {
+                    path,
+                    actual: len,
+                    expected: desc.size,
+                },
             });
         }
         Ok((f, path))
@@ -168,7 +172,7 @@ impl LayoutFetch {
 }
 
 fn open_err(e: OpenError) -> ExportError {
-    ExportError::Source(e.to_string())
+    ExportError::Source(SourceError::Open(e))
 }
 
 /// Reads `root/rel`, a regular file of the layout, refusing it by its size before reading when it
@@ -179,8 +183,12 @@ fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, ExportError
 }
 
 fn read_opened(f: File, len: u64, cap: u64, path: &Path) -> Result<Vec<u8>, ExportError> {
-    let too_large =
-        || ExportError::Source(format!("{} is larger than {cap} bytes", path.display()));
+    let too_large = || {
+        ExportError::Source(SourceError::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        })
+    };
     if len > cap {
         return Err(too_large());
     }
@@ -222,20 +230,17 @@ impl Fetch for LayoutFetch {
         let desc = match found.as_slice() {
             [one] => (*one).clone(),
             [] => {
-                return Err(ExportError::Source(format!(
-                    "{}: no image {}",
-                    self.root.display(),
-                    self.selector
-                        .as_deref()
-                        .map(|s| format!("named {s:?}"))
-                        .unwrap_or_default()
-                )))
+                return Err(SourceError::NoImage {
+                    root: self.root.clone(),
+                    selector: self.selector.clone(),
+                }
+                .into())
             }
             _ => {
-                return Err(ExportError::Source(format!(
-                    "{}: several images; name one with oci:PATH:TAG or oci:PATH@DIGEST",
-                    self.root.display()
-                )))
+                return Err(SourceError::SeveralImages {
+                    root: self.root.clone(),
+                }
+                .into())
             }
         };
         self.name = desc
@@ -251,10 +256,7 @@ impl Fetch for LayoutFetch {
         let (f, path) = self.open_blob(desc)?;
         let cap = self.limits.max_manifest_bytes;
         if desc.size > cap {
-            return Err(ExportError::Source(format!(
-                "{} is larger than {cap} bytes",
-                path.display()
-            )));
+            return Err(SourceError::TooLarge { path, cap }.into());
         }
         let mut buf = Vec::new();
         copy_bounded(&mut &f, desc.size, &mut buf).map_err(io_err(&path))?;
@@ -267,11 +269,10 @@ impl Fetch for LayoutFetch {
         if n > desc.size {
             return Err(ExportError::Mismatch {
                 digest: desc.digest.clone(),
-                problem: format!(
-                    "{} grew past its descriptor's {} bytes while it was read",
-                    path.display(),
-                    desc.size
-                ),
+                problem: Mismatch::Grew {
+                    path,
+                    expected: desc.size,
+                },
             });
         }
         Ok(n)

@@ -11,7 +11,7 @@ use crate::digest::{hash_reader, Digest};
 use crate::layout::{INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
-use super::super::ExportError;
+use super::super::{ExportError, Mismatch};
 use super::{out_err, Body, Sink, Target};
 
 pub(super) struct DirSink {
@@ -126,14 +126,18 @@ impl Sink for DirSink {
         }
         let _ = staging::unlink(&dir, hex.as_str());
         crate::layout::write_blob(&dir, d, Some(size), |w| body(w)).map_err(|e| match e {
-            crate::layout::BlobError::Body(e) => ExportError::Source(e),
+            crate::layout::BlobError::Body(e) => e,
             crate::layout::BlobError::Io(name, source) => ExportError::Output {
-                path: here.join(name).display().to_string(),
+                path: here.join(name),
                 source,
             },
             crate::layout::BlobError::Mismatch { actual, size: n } => ExportError::Mismatch {
                 digest: d.to_string(),
-                problem: format!("content hashes to {actual} ({n} bytes, descriptor says {size})"),
+                problem: Mismatch::Content {
+                    actual,
+                    size: n,
+                    expected: Some(size),
+                },
             },
         })
     }
@@ -184,7 +188,7 @@ impl Sink for DirSink {
                 if dev == mine.st_dev && ino == mine.st_ino => {}
             _ => {
                 return Err(ExportError::Output {
-                    path: path.display().to_string(),
+                    path: path.clone(),
                     source: io::Error::other("the staging directory was replaced while exporting"),
                 })
             }

@@ -15,7 +15,7 @@ use crate::archive::Compression;
 use crate::digest::Digest;
 
 use super::staging::{self, Existing, Guard, Lock};
-use super::ExportError;
+use super::{ExportError, Refusal, Usage};
 use dir::DirSink;
 use tarball::TarSink;
 
@@ -66,7 +66,7 @@ impl Output {
     }
 }
 
-pub(super) type Body<'a> = &'a mut dyn FnMut(&mut dyn Write) -> Result<(), String>;
+pub(super) type Body<'a> = &'a mut dyn FnMut(&mut dyn Write) -> Result<(), ExportError>;
 
 /// A destination being written.
 pub trait Sink {
@@ -80,7 +80,7 @@ pub trait Sink {
 
 pub(super) fn out_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
     move |source| ExportError::Output {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         source,
     }
 }
@@ -126,14 +126,17 @@ pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
     std::fs::create_dir_all(&parent).map_err(out_err(&parent))?;
     let dir = staging::open_dir(&parent).map_err(out_err(&parent))?;
     let lock = staging::lock(&dir, &parent, &name).map_err(|e| match e {
-        staging::LockError::Busy(..) => ExportError::Busy(e.to_string()),
-        staging::LockError::Io(p, source) => ExportError::Output { path: p, source },
+        staging::LockError::Busy(..) => ExportError::Busy(e),
+        staging::LockError::Io(p, source) => ExportError::Output {
+            path: PathBuf::from(p),
+            source,
+        },
     })?;
     let adopt = staging::clean_stale(&dir, &parent, &name).map_err(out_err(&parent))?;
     let existing = staging::existing(&dir, &name).map_err(out_err(&o.path))?;
-    let refuse = |why: String| {
+    let refuse = |why: Refusal| {
         Err(ExportError::Refused {
-            path: o.path.display().to_string(),
+            path: o.path.clone(),
             why,
         })
     };
@@ -143,21 +146,14 @@ pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
             (Existing::EmptyDir | Existing::OwnBundle, OutputKind::Dir) => {}
             (Existing::File, OutputKind::Tar(_)) => {}
             (Existing::ForeignDir(why), OutputKind::Dir) => {
-                return refuse(format!("it is a directory that is not a bundle airlock wrote: {why}"))
+                return refuse(Refusal::ForeignDir(why.clone()))
             }
             (Existing::EmptyDir | Existing::OwnBundle | Existing::ForeignDir(_), _) => {
-                return refuse("it is a directory, and a tarball was asked for".into())
+                return refuse(Refusal::DirectoryForTarball)
             }
-            (Existing::File, _) => {
-                return refuse(
-                    "it is a regular file without a .tar, .tar.gz or .tar.zst suffix, and a directory was asked for"
-                        .into(),
-                )
-            }
-            (Existing::Symlink, _) => {
-                return refuse("it is a symbolic link, which airlock never writes through".into())
-            }
-            (Existing::Special, _) => return refuse("it is a FIFO, device or socket".into()),
+            (Existing::File, _) => return refuse(Refusal::FileForDirectory),
+            (Existing::Symlink, _) => return refuse(Refusal::Symlink),
+            (Existing::Special, _) => return refuse(Refusal::Special),
         }
     }
     let adopt = match o.kind {
@@ -186,8 +182,6 @@ pub fn open(o: &Output, target: Option<Target>) -> Result<Box<dyn Sink>, ExportE
         (OutputKind::Dir, Some(t)) => Ok(Box::new(DirSink::open(t)?)),
         (OutputKind::Tar(c), Some(t)) => Ok(Box::new(TarSink::file(t, c, o.zstd_level)?)),
         (OutputKind::Stdout(c), _) => Ok(Box::new(TarSink::stdout(c, o.zstd_level)?)),
-        (_, None) => Err(ExportError::Usage(
-            "internal: the output was not prepared".into(),
-        )),
+        (_, None) => Err(Usage::NotPrepared.into()),
     }
 }

@@ -10,7 +10,7 @@ use crate::digest::{Digest, HashingWriter};
 use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
-use super::super::ExportError;
+use super::super::{ExportError, Mismatch, Stdout};
 use super::{out_err, Body, Sink, Target};
 
 enum Enc<W: Write> {
@@ -119,15 +119,15 @@ impl TarSink {
     pub(super) fn stdout(c: Compression, level: i32) -> Result<Self, ExportError> {
         // A closed stdout is an error, not a silent success (std's Stdout ignores EBADF): write to
         // a duplicate of descriptor 1, which cannot be made when it is closed.
-        let fd = io::stdout().as_fd().try_clone_to_owned().map_err(|e| {
-            ExportError::StdoutClosed(format!("cannot write the tarball to stdout: {e}"))
-        })?;
+        let fd = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| ExportError::StdoutClosed(Stdout::Unusable(e)))?;
         // Rust's runtime replaces a closed descriptor 1 with /dev/null opened read-write before
         // main; a shell redirection to /dev/null opens it write-only. Refuse the former: the
         // tarball would vanish while the summary says it was written.
-        let flags = rustix::fs::fcntl_getfl(&fd).map_err(|e| {
-            ExportError::StdoutClosed(format!("cannot write the tarball to stdout: {e}"))
-        })?;
+        let flags = rustix::fs::fcntl_getfl(&fd)
+            .map_err(|e| ExportError::StdoutClosed(Stdout::Unusable(e.into())))?;
         let st = rustix::fs::fstat(&fd).ok();
         let devnull = rustix::fs::stat("/dev/null").ok();
         if flags.contains(rustix::fs::OFlags::RDWR)
@@ -137,13 +137,10 @@ impl TarSink {
                     && a.st_rdev == b.st_rdev
             })
         {
-            return Err(ExportError::StdoutClosed(
-                "stdout was closed when airlock started: there is nowhere to write the tarball"
-                    .into(),
-            ));
+            return Err(ExportError::StdoutClosed(Stdout::ClosedAtStart));
         }
         let builder = Self::builder(Box::new(File::from(fd)), c, level)
-            .map_err(|e| ExportError::StdoutClosed(e.to_string()))?;
+            .map_err(|e| ExportError::StdoutClosed(Stdout::Write(e)))?;
         Ok(TarSink {
             builder: Some(builder),
             file: None,
@@ -154,11 +151,11 @@ impl TarSink {
     fn err(&self, e: io::Error) -> ExportError {
         match &self.file {
             Some((t, _, _)) => ExportError::Output {
-                path: t.path().display().to_string(),
+                path: t.path(),
                 source: e,
             },
             // A reader that went away is a failed export, never a success (exit 2).
-            None => ExportError::StdoutClosed(format!("writing the tarball to stdout: {e}")),
+            None => ExportError::StdoutClosed(Stdout::Write(e)),
         }
     }
 }
@@ -197,12 +194,16 @@ impl Sink for TarSink {
         // Streamed straight into the archive, hashed on the way: a mismatch fails the whole
         // archive (nothing becomes visible), as the directory sink's blob writer refuses to commit.
         let mut hashing = HashingWriter::new(w, d.algorithm());
-        body(&mut hashing).map_err(ExportError::Source)?;
+        body(&mut hashing)?;
         let (_, actual, n) = hashing.finish();
         if &actual != d || n != size {
             return Err(ExportError::Mismatch {
                 digest: d.to_string(),
-                problem: format!("content hashes to {actual} ({n} bytes, descriptor says {size})"),
+                problem: Mismatch::Content {
+                    actual,
+                    size: n,
+                    expected: Some(size),
+                },
             });
         }
         let pad = (512 - size % 512) % 512;
