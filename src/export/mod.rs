@@ -17,9 +17,9 @@ mod registry_source;
 mod sink;
 pub mod source;
 pub mod staging;
+mod write;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Write};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -27,9 +27,7 @@ use serde_json::{json, Value};
 
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
-use crate::layout::{
-    referrers_tag_of, BlobEntry, BundleFormat, Catalog, Content, Limits, Progress,
-};
+use crate::layout::{referrers_tag_of, Catalog, Limits, Progress};
 use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
@@ -42,7 +40,7 @@ pub use error::{
 pub use registry_source::RegistryFetch;
 use sink::Sink;
 pub use sink::{prepare, Output, OutputKind, Target};
-pub use source::{Fetch, LayoutFetch, SourceRef};
+pub use source::{Fetch, LayoutFetch, SharedBlobs, SourceRef};
 
 /// What to export and how.
 pub struct ExportOptions {
@@ -64,8 +62,10 @@ pub struct ExportOptions {
     pub exported_at: (String, i64),
     /// Registry scope for verifying the captured signatures, for images that record none.
     pub scope: Option<String>,
-    /// Progress (bytes written of the total).
+    /// Progress (bytes written of the total, and each blob in flight).
     pub progress: std::sync::Arc<dyn Progress>,
+    /// Blobs fetched at once (`--jobs`, at least 1).
+    pub jobs: usize,
 }
 
 /// One exported image, for the summary.
@@ -357,25 +357,6 @@ impl Plan {
     }
 }
 
-/// Copies a blob from its source into `out`, stopping on a signal and advancing the progress as
-/// it goes. The sink hashes what it receives and commits the blob only when it matches.
-struct Checking<'a, 'b> {
-    out: &'b mut dyn Write,
-    progress: &'a dyn Progress,
-}
-
-impl Write for Checking<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        staging::check_interrupted()?;
-        let n = self.out.write(buf)?;
-        self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// Phase `plan`: resolves every source, fetches and checks its manifests and indexes (bytes
 /// against their descriptors) and its signatures' referrers, and lays out `index.json`'s entries
 /// (one per image, each signature untagged, one referrers tag index per signed subject). Nothing
@@ -568,88 +549,6 @@ fn trust_artifact(
     Ok((fingerprints, pin))
 }
 
-/// Phase `write`: every blob into the sink in digest order (deterministic tarballs), small ones
-/// from memory, the rest streamed from their source (the sink hashes each and refuses a mismatch).
-/// Returns the in-memory catalog of what was written (for `verify_captured`), the blob count and
-/// the bytes written.
-fn write(
-    plan: &Plan,
-    sources: &mut [(String, Box<dyn Fetch>)],
-    opts: &ExportOptions,
-    out: &mut dyn Sink,
-    index_bytes: &[u8],
-) -> Result<(Catalog, u64, u64), ExportError> {
-    let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
-    all.extend(plan.blobs.keys().cloned());
-    opts.progress.set_total(Some(
-        plan.small
-            .values()
-            .map(|b| u64::try_from(b.len()).unwrap_or(u64::MAX))
-            .sum::<u64>()
-            + plan.blobs.values().map(|p| p.desc.size).sum::<u64>(),
-    ));
-    let mut bytes_total = 0u64;
-    let mut cat = Catalog::new(BundleFormat::Directory, true);
-    let limits = Limits::default();
-    for d in &all {
-        if let Some(b) = plan.small.get(d) {
-            out.put(d, u64::try_from(b.len()).unwrap_or(u64::MAX), &mut |w| {
-                w.write_all(b).map_err(|source| ExportError::Output {
-                    path: opts.output.path.clone(),
-                    source,
-                })
-            })?;
-            bytes_total += u64::try_from(b.len()).unwrap_or(u64::MAX);
-            opts.progress
-                .advance(u64::try_from(b.len()).unwrap_or(u64::MAX));
-            cat.insert(d.clone(), entry_of(d, b), &limits);
-            continue;
-        }
-        let Some(p) = plan.blobs.get(d) else { continue };
-        let (_, f) = sources
-            .get_mut(p.source)
-            .ok_or(SourceError::NoSuchSource(p.source))?;
-        let desc = p.desc.clone();
-        let mut kept: Option<Vec<u8>> = (desc.size <= 64 << 10).then(Vec::new);
-        out.put(d, desc.size, &mut |w| {
-            let mut tee = Tee {
-                a: w,
-                b: kept.as_mut(),
-            };
-            let mut c = Checking {
-                out: &mut tee,
-                progress: opts.progress.as_ref(),
-            };
-            f.blob(&desc, &mut c).map(|_| ())
-        })?;
-        bytes_total += desc.size;
-        let content = kept.map_or(Content::TooLarge, |k| {
-            match serde_json::from_slice::<serde::de::IgnoredAny>(&k) {
-                Ok(_) => Content::Json(k.into()),
-                Err(_) => Content::Bytes(k.into()),
-            }
-        });
-        cat.insert(
-            d.clone(),
-            BlobEntry {
-                size: desc.size,
-                actual: Some(d.clone()),
-                content,
-            },
-            &limits,
-        );
-    }
-    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.to_vec()));
-    cat.oci_layout = Some(crate::layout::Small::Bytes(
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
-    Ok((
-        cat,
-        u64::try_from(all.len()).unwrap_or(u64::MAX),
-        bytes_total,
-    ))
-}
-
 /// Phase `verify_captured`: with trust material, what was captured is verified (the same
 /// integrity check and signature stage as `airlock verify`, over the in-memory catalog) before it
 /// becomes visible. `None` without trust material; an error when a signature fails and
@@ -765,7 +664,7 @@ pub fn export(
         source,
     })?;
     let mut out = sink::open(&opts.output, target)?;
-    let (cat, blobs, bytes_total) = write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
+    let (cat, blobs, bytes_total) = write::write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
     let signatures_verified = match verify_captured(&cat, &crls, opts) {
         Ok(v) => v,
         Err(e) => {
@@ -783,37 +682,6 @@ pub fn export(
         warnings,
     };
     finish(out.as_mut(), &index_bytes, opts, plan, found)
-}
-
-fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
-    let content = match serde_json::from_slice::<serde::de::IgnoredAny>(b) {
-        Ok(_) => Content::Json(b.to_vec().into()),
-        Err(_) => Content::Bytes(b.to_vec().into()),
-    };
-    BlobEntry {
-        size: u64::try_from(b.len()).unwrap_or(u64::MAX),
-        actual: Some(d.clone()),
-        content,
-    }
-}
-
-/// Writes to `a` and, when present, keeps a copy in `b`.
-struct Tee<'a, 'b> {
-    a: &'a mut dyn Write,
-    b: Option<&'b mut Vec<u8>>,
-}
-
-impl Write for Tee<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.a.write(buf)?;
-        if let Some(b) = self.b.as_mut() {
-            b.extend_from_slice(buf.get(..n).unwrap_or_default());
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.a.flush()
-    }
 }
 
 /// Extracts a layout tarball (`oci-archive:`) into `dest`, keeping only `oci-layout`, `index.json`
@@ -888,7 +756,7 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
 
 /// The registry client an export uses (feature `pull`).
 #[cfg(feature = "pull")]
-pub type RegistryHandle = std::rc::Rc<crate::registry::Registry>;
+pub type RegistryHandle = std::sync::Arc<crate::registry::Registry>;
 /// Without the `pull` feature there is no registry client.
 #[cfg(not(feature = "pull"))]
 pub type RegistryHandle = ();

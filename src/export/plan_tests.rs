@@ -17,6 +17,7 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
         exported_at: ("2026-01-01T00:00:00Z".into(), 1_767_225_600),
         scope: None,
         progress: std::sync::Arc::new(crate::layout::NoProgress),
+        jobs: 1,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
@@ -87,6 +88,28 @@ pub trait Fetch {
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError>;
     /// Manifests whose `subject` is `subject` (signatures among them).
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError>;
+    /// A handle that streams blobs from several threads at once (`export --jobs`), when the source
+    /// has one; `None` makes the export fetch this source's blobs one at a time.
+    fn shared(&self) -> Option<Arc<dyn SharedBlobs>> {
+        None
+    }
+}
+
+/// Blobs of a source, fetched from several threads at once: [`Fetch::blob`] behind `&self`.
+pub trait SharedBlobs: Send + Sync {
+    /// Streams a blob into `out` (unchecked; the caller hashes while writing).
+    fn blob(&self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError>;
+}
+
+/// The blobs of a local layout, for [`Fetch::shared`].
+struct LayoutBlobs {
+    root: PathBuf,
+}
+
+impl SharedBlobs for LayoutBlobs {
+    fn blob(&self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
+        copy_blob(&self.root, desc, out)
+    }
 }
 
 /// A local OCI layout directory.
@@ -154,9 +177,17 @@ impl LayoutFetch {
 
     /// Opens a blob and checks its size against its descriptor before a byte is read.
     fn open_blob(&self, desc: &Descriptor) -> Result<(File, PathBuf), ExportError> {
-        let rel = Self::path_of(desc)?;
-        let path = self.root.join(&rel);
-        let (f, len) = open_regular(&self.root, &rel).map_err(open_err)?;
+        open_blob(&self.root, desc)
+    }
+}
+
+/// Opens blob `desc` of the layout at `root` and checks its size against its descriptor before a
+/// byte is read.
+fn open_blob(root: &Path, desc: &Descriptor) -> Result<(File, PathBuf), ExportError> {
+    {
+        let rel = LayoutFetch::path_of(desc)?;
+        let path = root.join(&rel);
+        let (f, len) = open_regular(root, &rel).map_err(open_err)?;
         if len != desc.size {
             return Err(ExportError::Mismatch {
                 digest: desc.digest.clone(),
@@ -195,6 +226,22 @@ fn read_opened(f: File, len: u64, cap: u64, path: &Path) -> Result<Vec<u8>, Expo
     crate::layout::read_capped(f, cap)
         .map_err(io_err(path))?
         .ok_or_else(too_large)
+}
+
+/// Streams blob `desc` of the layout at `root` into `out`: at most one byte past its size.
+fn copy_blob(root: &Path, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
+    let (f, path) = open_blob(root, desc)?;
+    let n = copy_bounded(&mut &f, desc.size, out).map_err(io_err(&path))?;
+    if n > desc.size {
+        return Err(ExportError::Mismatch {
+            digest: desc.digest.clone(),
+            problem: Mismatch::Grew {
+                path,
+                expected: desc.size,
+            },
+        });
+    }
+    Ok(n)
 }
 
 /// Copies at most `size + 1` bytes of `r` into `out`: one byte past the descriptor's size is
@@ -264,18 +311,13 @@ impl Fetch for LayoutFetch {
     }
 
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
-        let (f, path) = self.open_blob(desc)?;
-        let n = copy_bounded(&mut &f, desc.size, out).map_err(io_err(&path))?;
-        if n > desc.size {
-            return Err(ExportError::Mismatch {
-                digest: desc.digest.clone(),
-                problem: Mismatch::Grew {
-                    path,
-                    expected: desc.size,
-                },
-            });
-        }
-        Ok(n)
+        copy_blob(&self.root, desc, out)
+    }
+
+    fn shared(&self) -> Option<Arc<dyn SharedBlobs>> {
+        Some(Arc::new(LayoutBlobs {
+            root: self.root.clone(),
+        }))
     }
 
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {

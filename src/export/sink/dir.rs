@@ -11,8 +11,8 @@ use crate::digest::{hash_reader, Digest};
 use crate::layout::{INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
-use super::super::{ExportError, Mismatch};
-use super::{out_err, Body, Sink, Target};
+use super::super::{ExportError, Usage};
+use super::{out_err, BlobDir, Body, Landing, Sink, Spool, Target};
 
 pub(super) struct DirSink {
     target: Target,
@@ -96,6 +96,14 @@ fn holds(dir: &OwnedFd, name: &str, d: &Digest, size: u64) -> bool {
 
 impl Sink for DirSink {
     fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        match self.landing(d, size)? {
+            Landing::Held => Ok(()),
+            Landing::Dir(dir) => dir.write(d, size, |w| body(w)),
+            Landing::InOrder => Err(Usage::NotPrepared.into()),
+        }
+    }
+
+    fn landing(&mut self, d: &Digest, size: u64) -> Result<Landing, ExportError> {
         staging::check_interrupted().map_err(out_err(&self.path()))?;
         let alg = d.algorithm().name();
         let hex = d.hex().to_owned();
@@ -122,24 +130,14 @@ impl Sink for DirSink {
             }
         }
         if holds(&dir, &hex, d, size) {
-            return Ok(());
+            return Ok(Landing::Held);
         }
         let _ = staging::unlink(&dir, hex.as_str());
-        crate::layout::write_blob(&dir, d, Some(size), |w| body(w)).map_err(|e| match e {
-            crate::layout::BlobError::Body(e) => e,
-            crate::layout::BlobError::Io(name, source) => ExportError::Output {
-                path: here.join(name),
-                source,
-            },
-            crate::layout::BlobError::Mismatch { actual, size: n } => ExportError::Mismatch {
-                digest: d.to_string(),
-                problem: Mismatch::Content {
-                    actual,
-                    size: n,
-                    expected: Some(size),
-                },
-            },
-        })
+        Ok(Landing::Dir(BlobDir::new(dir, here)))
+    }
+
+    fn spool(&mut self) -> Result<Spool, ExportError> {
+        self.target.spool()
     }
 
     fn abort(&mut self) {

@@ -10,12 +10,13 @@ mod tarball;
 use std::io::{self, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::archive::Compression;
 use crate::digest::Digest;
 
 use super::staging::{self, Existing, Guard, Lock};
-use super::{ExportError, Refusal, Usage};
+use super::{ExportError, Mismatch, Refusal, Usage};
 use dir::DirSink;
 use tarball::TarSink;
 
@@ -72,6 +73,13 @@ pub(super) type Body<'a> = &'a mut dyn FnMut(&mut dyn Write) -> Result<(), Expor
 pub trait Sink {
     /// Writes one blob of `size` bytes; `body` streams it.
     fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError>;
+    /// Where blob `d` of `size` bytes goes when several are fetched at once (`--jobs`): nowhere
+    /// when the sink holds it already, a folder any thread may write it into, or through
+    /// [`Sink::put`] in digest order (tarballs: fetched ahead into a [`Sink::spool`]).
+    fn landing(&mut self, d: &Digest, size: u64) -> Result<Landing, ExportError>;
+    /// A fresh spool beside the output (in `$TMPDIR` for stdout) for blobs fetched ahead of their
+    /// turn; removed when dropped.
+    fn spool(&mut self) -> Result<Spool, ExportError>;
     /// Gives up: removes everything written.
     fn abort(&mut self);
     /// Writes `index.json`, makes the output visible, and returns the sha256 that names it.
@@ -111,6 +119,101 @@ impl Target {
         staging::create_dir(&self.dir, &n).map_err(out_err(&path))?;
         Ok(Guard::new(path))
     }
+
+    /// Makes a fresh spool folder beside the output (see [`Spool`]).
+    pub(super) fn spool(&self) -> Result<Spool, ExportError> {
+        spool_in(&self.dir, &self.parent, &self.name)
+    }
+}
+
+/// Where one blob lands: see [`Sink::landing`].
+pub enum Landing {
+    /// The sink holds it already (re-hashed).
+    Held,
+    /// Written by any thread into this folder.
+    Dir(BlobDir),
+    /// Through [`Sink::put`], in order.
+    InOrder,
+}
+
+/// A folder of blobs named by their hex digest, written through the one blob writer
+/// ([`crate::layout::write_blob`]: a temporary name, renamed only once digest and size match), from
+/// any thread.
+#[derive(Clone, Debug)]
+pub struct BlobDir {
+    fd: Arc<OwnedFd>,
+    path: PathBuf,
+}
+
+impl BlobDir {
+    fn new(fd: OwnedFd, path: PathBuf) -> Self {
+        BlobDir {
+            fd: Arc::new(fd),
+            path,
+        }
+    }
+
+    /// Writes blob `d` (`size` bytes) from `body`; committed only when it matches.
+    pub fn write(
+        &self,
+        d: &Digest,
+        size: u64,
+        body: impl FnOnce(&mut dyn Write) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
+        staging::check_interrupted().map_err(out_err(&self.path))?;
+        crate::layout::write_blob(&*self.fd, d, Some(size), body).map_err(|e| match e {
+            crate::layout::BlobError::Body(e) => e,
+            crate::layout::BlobError::Io(name, source) => ExportError::Output {
+                path: self.path.join(name),
+                source,
+            },
+            crate::layout::BlobError::Mismatch { actual, size: n } => ExportError::Mismatch {
+                digest: d.to_string(),
+                problem: Mismatch::Content {
+                    actual,
+                    size: n,
+                    expected: Some(size),
+                },
+            },
+        })
+    }
+
+    /// Opens blob `d` for reading.
+    pub fn open(&self, d: &Digest) -> Result<std::fs::File, ExportError> {
+        staging::open_file(&*self.fd, d.hex()).map_err(out_err(&self.path.join(d.hex())))
+    }
+
+    /// Removes blob `d`.
+    pub fn remove(&self, d: &Digest) {
+        let _ = staging::unlink(&*self.fd, d.hex());
+    }
+}
+
+/// A spool folder for blobs fetched ahead of their turn, removed (with what it holds) on drop.
+pub struct Spool {
+    /// The blobs.
+    pub dir: BlobDir,
+    _guard: Guard,
+}
+
+/// Makes a fresh spool folder `name` in `dir` (at `parent`).
+fn spool_in(dir: &OwnedFd, parent: &Path, name: &str) -> Result<Spool, ExportError> {
+    let n = staging::fresh_name(name, "spool");
+    let path = parent.join(&n);
+    staging::create_dir(dir, &n).map_err(out_err(&path))?;
+    let guard = Guard::new(path.clone());
+    let fd = staging::open_subdir(dir, &n).map_err(out_err(&path))?;
+    Ok(Spool {
+        dir: BlobDir::new(fd, path),
+        _guard: guard,
+    })
+}
+
+/// A spool folder in `$TMPDIR` (the output is stdout).
+fn spool_in_tmp() -> Result<Spool, ExportError> {
+    let base = std::env::temp_dir();
+    let dir = staging::open_dir(&base).map_err(out_err(&base))?;
+    spool_in(&dir, &base, "stdout")
 }
 
 /// Locks the output, removes stale staging of dead runs, and refuses to replace what airlock did

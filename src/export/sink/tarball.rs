@@ -11,7 +11,7 @@ use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
 use super::super::{ExportError, Mismatch, Stdout};
-use super::{out_err, Body, Sink, Target};
+use super::{out_err, Body, Landing, Sink, Spool, Target};
 
 enum Enc<W: Write> {
     Plain(W),
@@ -84,11 +84,9 @@ impl TarSink {
                 flate2::Compression::new(6),
             )),
             Compression::Zstd => {
-                let mut e = zstd::stream::write::Encoder::new(inner, level)?;
-                // One background worker: compression leaves the thread that fetches and hashes, and
-                // a fixed count keeps two exports of the same content byte-identical (zstd's output
-                // depends on whether workers are used). More workers only cost memory here.
-                e.multithread(1)?;
+                // Compression on the machine's cores (at most MAX_ZSTD_WORKERS), off the threads
+                // that fetch and hash; the bytes do not depend on the worker count.
+                let e = crate::archive::zstd_encoder(inner, level, crate::archive::zstd_workers())?;
                 Enc::Zstd(e)
             }
         };
@@ -215,6 +213,17 @@ impl Sink for TarSink {
                 .unwrap_or_default(),
         );
         r.map_err(|e| self.err(e))
+    }
+
+    fn landing(&mut self, _: &Digest, _: u64) -> Result<Landing, ExportError> {
+        Ok(Landing::InOrder)
+    }
+
+    fn spool(&mut self) -> Result<Spool, ExportError> {
+        match &self.file {
+            Some((t, _, _)) => t.spool(),
+            None => super::spool_in_tmp(),
+        }
     }
 
     fn abort(&mut self) {
