@@ -72,8 +72,8 @@ pub struct ExportArgs {
     pub network_timeout: Option<u64>,
     /// Blobs fetched at once. Into a directory they land in parallel; into a tarball they are
     /// fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the
-    /// archive is byte-identical whatever N is.
-    #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB).
+    #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]

@@ -294,7 +294,13 @@ fn concurrent(
 ) -> Result<(), ExportError> {
     let mut spool = None;
     let mut jobs = Vec::with_capacity(plan.blobs.len());
-    for (d, p) in &plan.blobs {
+    // A digest held in memory too (a small document that is also a layer or a config) is written
+    // from memory, in its turn, as one at a time does: never fetched as well.
+    for (d, p) in plan
+        .blobs
+        .iter()
+        .filter(|(d, _)| !plan.small.contains_key(*d))
+    {
         let source = shared
             .get(p.source)
             .ok_or(SourceError::NoSuchSource(p.source))?
@@ -416,9 +422,11 @@ fn consume(
             put_small(out, d, b, opts, w)?;
             continue;
         }
-        let Some(job) = jobs.get(k).filter(|j| j.digest == d) else {
+        let Some(job) = jobs.get(k) else { continue };
+        if job.digest != d {
+            // Only planned blobs remain, in the same order as `jobs`.
             continue;
-        };
+        }
         let kept = {
             let mut st = shared.lock();
             loop {
