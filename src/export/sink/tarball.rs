@@ -191,9 +191,16 @@ impl Sink for TarSink {
         let w = b.get_mut();
         // Streamed straight into the archive, hashed on the way: a mismatch fails the whole
         // archive (nothing becomes visible), as the directory sink's blob writer refuses to commit.
-        let mut hashing = HashingWriter::new(w, d.algorithm());
-        body(&mut hashing)?;
+        // A failure of the archive's own writes is the output's (or stdout's), whatever the body
+        // made of it.
+        let mut rec = Recording { w, failed: None };
+        let mut hashing = HashingWriter::new(&mut rec, d.algorithm());
+        let r = body(&mut hashing);
         let (_, actual, n) = hashing.finish();
+        if let Some(e) = rec.failed.take() {
+            return Err(self.err(e));
+        }
+        r?;
         if &actual != d || n != size {
             return Err(ExportError::Mismatch {
                 digest: d.to_string(),
@@ -270,5 +277,28 @@ impl Drop for TarSink {
         if self.builder.is_some() {
             self.abort();
         }
+    }
+}
+
+/// Passes writes through and keeps the first error of the writer beneath (the archive's own).
+struct Recording<'a, W: Write> {
+    w: &'a mut W,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Write for Recording<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.w.write(buf).inspect_err(|e| {
+            if self.failed.is_none() {
+                self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush().inspect_err(|e| {
+            if self.failed.is_none() {
+                self.failed = Some(io::Error::new(e.kind(), e.to_string()));
+            }
+        })
     }
 }
