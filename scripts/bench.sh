@@ -116,6 +116,36 @@ bench_import() {
   measure "registry ingest: curl PUT x4"        "$wipe; printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
 }
 
+# --- export from the registry (export side) ---------------------------------------------------
+# airlock export (dir, .tar, .tar.zst; --jobs default 4) beside skopeo, and beside the limits
+# measured in the same run: the layers fetched 2 at a time with curl to files (the network and disk
+# side), and `zstd -T0 -3` over the exported tar (the compression side).
+bench_registry_export() {
+  measure "airlock export registry -> dir"      "rm -rf $work/rx-dir && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
+  measure "airlock export registry -> .tar"     "rm -f $work/rx.tar && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar"
+  measure "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
+  measure "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
+  measure "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
+  local layers
+  layers=$(find "$layout/blobs/sha256" -type f -size +1M -printf '%f\n' | tr '\n' ' ')
+  measure "limit: curl layers 2 at a time"      "rm -rf $work/cf && mkdir -p $work/cf && printf '%s\\n' $layers | xargs -P2 -I{} curl -sf -o $work/cf/{} http://$reg/v2/bench/sample/blobs/sha256:{}"
+  measure "limit: zstd -T0 -3 over the tar"     "zstd -q -T0 -3 -c $work/rx.tar >/dev/null"
+}
+
+# report_registry_export: the export rows of the ratios (peer or limit time / airlock time).
+report_registry_export() {
+  local a
+  printf '  registry export dir vs skopeo oci:       %sx  (target >= 3x)\n' "$(ratio 'skopeo copy docker: -> oci:' 'airlock export registry -> dir')"
+  printf '  registry export .tar.zst vs skopeo tar:  %sx  (target >= 4x)\n' "$(ratio 'skopeo copy docker: -> oci-archive:' 'airlock export registry -> .tar.zst')"
+  for a in dir .tar .tar.zst; do
+    printf '  registry export %-8s at the fetch limit: %sx  (curl, 2 at a time: 1.0x is the limit)\n' "$a" "$(ratio 'limit: curl layers 2 at a time' "airlock export registry -> $a")"
+  done
+  printf '  registry export .tar.zst at zstd -T0:    %sx  (1.0x is the limit)\n' "$(ratio 'limit: zstd -T0 -3 over the tar' 'airlock export registry -> .tar.zst')"
+  printf '  registry export peak RSS dir/.tar/.tar.zst: %s / %s / %s MiB  (target < 128 MiB)\n' \
+    "$(( RSS['airlock export registry -> dir'] / 1024 ))" "$(( RSS['airlock export registry -> .tar'] / 1024 ))" "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))"
+}
+
+
 # Registry: export from, and import into, Debian's docker-registry on loopback.
 if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   regdir=$(mktemp -d)
@@ -128,10 +158,7 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   reg=127.0.0.1:$port
   skopeo --insecure-policy copy -q --preserve-digests --all --dest-tls-verify=false \
     "oci:$layout:registry.example/airlock/sample:1.0" "docker://$reg/bench/sample:1.0"
-  measure "airlock export registry -> dir"      "rm -rf $work/rx-dir && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
-  measure "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
-  measure "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
-  measure "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
+  bench_registry_export
   # Imports (dir and .tar.zst of the fixture) beside skopeo and beside the registry's own ingest
   # limit: each run goes into a registry whose storage is emptied first (a fresh, empty registry:
   # every tool uploads every byte; skopeo's blob-info cache cannot mount from a repository that
@@ -159,8 +186,7 @@ if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
   printf '  export peak RSS:                        %.1f MiB  (target < 128 MiB)\n' "$(echo "$(( RSS['airlock export -> dir'] > RSS['airlock export -> .tar.zst'] ? RSS['airlock export -> dir'] : RSS['airlock export -> .tar.zst'] )) / 1024" | bc -l)"
 fi
 if [ -n "${WALL['skopeo copy docker: -> oci:']:-}" ]; then
-  printf '  registry export dir vs skopeo:           %sx  (target >= 2x)\n' "$(ratio 'skopeo copy docker: -> oci:' 'airlock export registry -> dir')"
-  printf '  registry export .tar.zst vs skopeo tar:  %sx  (target >= 3x)\n' "$(ratio 'skopeo copy docker: -> oci-archive:' 'airlock export registry -> .tar.zst')"
+  report_registry_export
   printf '  registry export / import peak RSS:      %s / %s MiB  (targets < 128 MiB)\n' \
     "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
 fi

@@ -22,6 +22,7 @@ mod corpus;
 mod crl_capture;
 mod crl_export;
 mod export;
+mod export_jobs;
 mod golden;
 mod hostile_tar;
 mod import;

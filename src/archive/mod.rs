@@ -15,7 +15,9 @@ use std::sync::Arc;
 pub use pipe::ChannelReader;
 pub use progress::{BundleFormat, NoProgress, Progress};
 pub use read::{Body, EntryKind, TarEntry, TarReader};
-pub use write::{tar_header, write_tar_atomic, Compression};
+pub use write::{
+    tar_header, write_tar_atomic, zstd_encoder, zstd_workers, Compression, MAX_ZSTD_WORKERS,
+};
 
 /// Where a bundle comes from, after detection.
 pub enum Source {

@@ -70,6 +70,11 @@ pub struct ExportArgs {
     #[cfg(feature = "pull")]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub network_timeout: Option<u64>,
+    /// Blobs fetched at once. Into a directory they land in parallel; into a tarball they are
+    /// fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the
+    /// archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB).
+    #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -146,7 +151,7 @@ fn registry_client(
         retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
         min_rate: a.min_rate,
     };
-    Ok(Some(std::rc::Rc::new(crate::registry::Registry::new(
+    Ok(Some(std::sync::Arc::new(crate::registry::Registry::new(
         opts,
     )?)))
 }
@@ -211,6 +216,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             exported_at: export_time()?,
             scope: a.scope.clone(),
             progress: bar.clone().sink(),
+            jobs: usize::from(a.jobs),
         };
         // CRLs are fetched over the network: only with the `pull` feature.
         #[cfg(feature = "pull")]
