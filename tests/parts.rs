@@ -544,3 +544,16 @@ fn import_from_parts_round_trips() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("part_digest_mismatch"), "{}", r.stderr);
 }
+
+#[test]
+fn a_pipe_is_read_once_not_sniffed_for_a_manifest() {
+    let t = tempfile::tempdir().unwrap();
+    let bundle = fixture(t.path(), "b.tar.zst", 4096);
+    let bytes = fs::read(&bundle).unwrap();
+    let r = run_stdin(
+        t.path(),
+        &["verify", "/dev/stdin", "--integrity-only", "--no-progress"],
+        &bytes,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

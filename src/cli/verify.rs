@@ -223,10 +223,10 @@ beside it (or --manifest FILE), or the folder holding them",
     let checked = outcome
         .parts
         .iter()
-        .filter(|x| x.result != "not_checked")
+        .filter(|x| x.result != "not_checked" && x.result != "missing")
         .count();
     p.important(&format!(
-        "{}: {checked} part(s) checked, {} problem(s){}",
+        "{}: {checked} part(s) present and checked, {} problem(s){}",
         if outcome.passed() { "PASS" } else { "FAIL" },
         outcome.findings.len(),
         if outcome.passed() && checked < outcome.parts.len() {

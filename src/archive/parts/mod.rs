@@ -143,7 +143,11 @@ pub fn locate(path: &Path, manifest: Option<&Path>) -> Result<Option<PartsSet>, 
             }
         }
     }
-    // A manifest, recognised by its content: JSON where a tarball has magic bytes.
+    // A manifest, recognised by its content: JSON where a tarball has magic bytes. Only a regular
+    // file is looked into (a pipe read here would lose its first bytes to the real reader).
+    if !md.is_file() {
+        return Ok(None);
+    }
     let mut prefix = Vec::with_capacity(64);
     File::open(path)
         .map_err(io_err(path))?
