@@ -136,6 +136,8 @@ struct Inner {
     /// Fail the stream at the first bad part (the second pass of `import`), instead of going on
     /// with zeros and reporting at the end.
     strict: bool,
+    /// The buffer of a check-only read (allocated once, on first use).
+    scratch: Vec<u8>,
 }
 
 /// The stream over a parts set.
@@ -202,6 +204,7 @@ pub fn reader(
         cur: None,
         results: vec![None; n],
         strict,
+        scratch: Vec::new(),
     }));
     (
         PartsReader {
@@ -394,7 +397,13 @@ impl Inner {
             let want = usize::try_from(remaining).unwrap_or(usize::MAX);
             let Some(out) = buf.as_deref_mut() else {
                 // Checking only: read the file through to judge it; nothing is given.
-                let mut scratch = vec![0u8; crate::digest::CHUNK];
+                if self.scratch.is_empty() {
+                    self.scratch = vec![0u8; crate::digest::CHUNK];
+                }
+                let scratch = &mut self.scratch;
+                let Some(c) = self.cur.as_mut() else {
+                    return Ok(0);
+                };
                 match c.file.as_mut() {
                     None => c.emitted = p.size,
                     Some(f) => {
