@@ -428,8 +428,14 @@ authenticates the whole trust artifact: policy, stores, TSA roots, CRLs and the 
     if let Some(e) = err.downcast_ref::<crate::notary::sign::SignError>() {
         return notary_sign_hint(e);
     }
-    if err.downcast_ref::<crate::archive::OpenError>().is_some() {
-        return Some("BUNDLE must be an OCI layout directory, a .tar, .tar.gz or .tar.zst file, or - for stdin");
+    match err.downcast_ref::<crate::archive::OpenError>() {
+        Some(crate::archive::OpenError::PartsManifest { .. }) => {
+            return Some("a parts set is read through its NAME.parts.json, as `airlock split` wrote it; name the manifest, a part NAME.NNN beside it, or a folder holding one manifest");
+        }
+        Some(_) => {
+            return Some("BUNDLE must be an OCI layout directory, a .tar, .tar.gz or .tar.zst file, a parts set (NAME.parts.json, NAME.001 or their folder), or - for stdin");
+        }
+        None => {}
     }
     None
 }
