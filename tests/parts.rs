@@ -557,3 +557,55 @@ fn a_pipe_is_read_once_not_sniffed_for_a_manifest() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn the_manifest_records_the_pin_and_a_pinned_verify_reads_the_parts() {
+    let case = corpus_dir().join("valid-sig.strict.by-tag");
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let bundle = t.path().join("b.tar");
+    let r = run_pinned(
+        t.path(),
+        &[
+            "export",
+            &format!("oci:{}:v1", arg(&case.join("layout"))),
+            "-o",
+            &arg(&bundle),
+            "--trust-policy",
+            &arg(&case.join("trustpolicy.json")),
+            "--trust-store",
+            &arg(&case.join("truststore")),
+            "--scope",
+            "example.com/app",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pin = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--pin "))
+        .unwrap()
+        .to_owned();
+    let out = t.path().join("set");
+    fs::create_dir(&out).unwrap();
+    let s = split(&bundle, "2K", &out, &[]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let m = read_json(&manifest_of(&out, &bundle));
+    assert_eq!(m["bundle"]["pin"], pin.as_str());
+    let args = [
+        "--pin",
+        &pin,
+        "--at",
+        "2026-06-01T00:00:00Z",
+        "--scope",
+        "example.com/app",
+    ];
+    let from_parts = verify_trust(&out, &args);
+    let from_file = verify_trust(&bundle, &args);
+    assert_eq!(from_parts.code, 0, "{}", from_parts.stderr);
+    assert_eq!(comparable(from_parts.json()), comparable(from_file.json()));
+    assert_eq!(m["bundle"]["indexDigest"], from_file.json()["bundleDigest"]);
+}
