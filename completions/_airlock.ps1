@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Verify a bundle, then push it into a registry with its signatures')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'List the images, platforms, referrers and blobs of a bundle')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
+            [CompletionResult]::new('split', 'split', [CompletionResultType]::ParameterValue, 'Cut a tarball bundle into parts that fit the media, with a parts manifest')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
@@ -53,8 +54,10 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--user-metadata', '--user-metadata', [CompletionResultType]::ParameterName, 'User metadata the signed payload must carry (as notation verify -m); repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a human summary on stderr, or the JSON report on stdout')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write the JSON report to FILE (written to a temporary name, then renamed)')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'The parts manifest, when it is not beside the part (--parts-only)')
             [CompletionResult]::new('--integrity-only', '--integrity-only', [CompletionResultType]::ParameterName, 'Check integrity only (digests, sizes, descriptors, layout), without signatures')
             [CompletionResult]::new('--trust-bundled', '--trust-bundled', [CompletionResultType]::ParameterName, 'Use the bundle''s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)')
+            [CompletionResult]::new('--parts-only', '--parts-only', [CompletionResultType]::ParameterName, 'Check only the parts of a split bundle, as they arrive: BUNDLE is the parts manifest (NAME.parts.json), the folder holding the parts, or one part file NAME.NNN (only that part is checked). Each present part''s size and sha256 is compared with the manifest and each missing one named; exit 0 only when every part checked is present and good. No trust anchor is needed: this is not the verification of the bundle')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
@@ -80,6 +83,8 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--registry-config', '--registry-config', [CompletionResultType]::ParameterName, 'Docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json, then ~/.docker/config.json; credsStore and credHelpers are honoured)')
             [CompletionResult]::new('--min-rate', '--min-rate', [CompletionResultType]::ParameterName, 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K')
             [CompletionResult]::new('--network-timeout', '--network-timeout', [CompletionResultType]::ParameterName, 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Blobs fetched at once. Into a directory they land in parallel; into a tarball they are fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs fetched at once. Into a directory they land in parallel; into a tarball they are fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB)')
             [CompletionResult]::new('--zstd-level', '--zstd-level', [CompletionResultType]::ParameterName, 'zstd compression level for .tar.zst output')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the summary: text on stderr, or JSON on stdout')
             [CompletionResult]::new('--no-referrers', '--no-referrers', [CompletionResultType]::ParameterName, 'Leave signatures out')
@@ -100,6 +105,8 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The target: HOST[:PORT][/PREFIX]. SOURCE_REGISTRY/REPO:TAG becomes HOST:PORT/PREFIX/REPO:TAG')
             [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Rewrite a repository prefix: OLD=NEW; repeatable')
             [CompletionResult]::new('--referrers', '--referrers', [CompletionResultType]::ParameterName, 'How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs uploaded at the same time, each over its own connection (1 to 64)')
+            [CompletionResult]::new('--spool-limit', '--spool-limit', [CompletionResultType]::ParameterName, 'Most bytes of a tarball''s blobs kept in $TMPDIR at once so that uploads run side by side (K, M, G: powers of 1024); past it, blobs are uploaded in stream order without spooling. 0 spools nothing')
             [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'Use the trust artifact the bundle carries, but only the one whose manifest digest is this value: the `--pin sha256:...` that `airlock export` printed, carried out of band. The digest authenticates the artifact''s trust policy, certificates, TSA roots, CRLs and export record; the record then decides which images pass under which names. Repeatable (any one may match). A root certificate''s fingerprint is not a pin: put the root in a local trust store')
             [CompletionResult]::new('--trust-policy', '--trust-policy', [CompletionResultType]::ParameterName, 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)')
             [CompletionResult]::new('--trust-store', '--trust-store', [CompletionResultType]::ParameterName, 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}')
@@ -151,6 +158,22 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--network-timeout', '--network-timeout', [CompletionResultType]::ParameterName, 'Retry budget: the longest a registry request may go without progress, all retries included. Default 60')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The time recorded as createdAt (RFC 3339). Default: now')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the summary on stderr (the inventory itself is always JSON)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars (they are drawn only when stderr is a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'airlock;split' {
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'The largest a part may be: a byte count with K, M, G, T (powers of 1024) or KB, MB, GB, TB (powers of 1000), or a medium: fat32 (4 GiB - 1), dvd (4.7 GB), dvd-dl (8.5 GB), bd25, bd50')
+            [CompletionResult]::new('--parts', '--parts', [CompletionResultType]::ParameterName, 'Write only these parts (1-based, comma separated), byte-identical to the first split with the same --size: a lost or damaged part re-issued from the copy kept on the connected side')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The folder to write into. Default: the bundle''s folder')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The folder to write into. Default: the bundle''s folder')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the summary: text on stderr, or the manifest (JSON) on stdout')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing parts set of the same name')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
@@ -218,6 +241,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Verify a bundle, then push it into a registry with its signatures')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'List the images, platforms, referrers and blobs of a bundle')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
+            [CompletionResult]::new('split', 'split', [CompletionResultType]::ParameterValue, 'Cut a tarball bundle into parts that fit the media, with a parts manifest')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
@@ -238,6 +262,9 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             break
         }
         'airlock;help;inventory' {
+            break
+        }
+        'airlock;help;split' {
             break
         }
         'airlock;help;sign' {

@@ -43,6 +43,9 @@ _airlock() {
             airlock,sign)
                 cmd="airlock__subcmd__sign"
                 ;;
+            airlock,split)
+                cmd="airlock__subcmd__split"
+                ;;
             airlock,verify)
                 cmd="airlock__subcmd__verify"
                 ;;
@@ -73,6 +76,9 @@ _airlock() {
             airlock__subcmd__help,sign)
                 cmd="airlock__subcmd__help__subcmd__sign"
                 ;;
+            airlock__subcmd__help,split)
+                cmd="airlock__subcmd__help__subcmd__split"
+                ;;
             airlock__subcmd__help,verify)
                 cmd="airlock__subcmd__help__subcmd__verify"
                 ;;
@@ -83,7 +89,7 @@ _airlock() {
 
     case "${cmd}" in
         airlock)
-            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory sign fixture pack completions help"
+            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory split sign fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -111,7 +117,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__export)
-            opts="-f -o -q -v -h --file --output --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --zstd-level --format --force --quiet --verbose --no-progress --help"
+            opts="-f -o -j -q -v -h --file --output --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --zstd-level --format --force --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +183,14 @@ _airlock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --zstd-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -227,7 +241,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__help)
-            opts="verify export import inspect inventory sign fixture pack completions help"
+            opts="verify export import inspect inventory split sign fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +380,20 @@ _airlock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        airlock__subcmd__help__subcmd__split)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         airlock__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -381,7 +409,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__import)
-            opts="-q -v -h --to --map --referrers --dry-run --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --plain-http --ca-file --registry-config --min-rate --network-timeout --format --quiet --verbose --no-progress --help"
+            opts="-q -v -h --to --map --referrers --jobs --spool-limit --dry-run --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --plain-http --ca-file --registry-config --min-rate --network-timeout --format --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -397,6 +425,14 @@ _airlock() {
                     ;;
                 --referrers)
                     COMPREPLY=($(compgen -W "api tag auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spool-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --pin)
@@ -598,8 +634,42 @@ _airlock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        airlock__subcmd__split)
+            opts="-o -q -v -h --size --parts --output --force --format --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         airlock__subcmd__verify)
-            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --quiet --verbose --no-progress --help"
+            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --parts-only --manifest --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -642,6 +712,10 @@ _airlock() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ complete -c airlock -n "__fish_airlock_needs_command" -f -a "export" -d 'Write i
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "split" -d 'Cut a tarball bundle into parts that fit the media, with a parts manifest'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
@@ -50,8 +51,10 @@ complete -c airlock -n "__fish_airlock_using_subcommand verify" -l user-metadata
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l format -d 'Output format: a human summary on stderr, or the JSON report on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l report -d 'Also write the JSON report to FILE (written to a temporary name, then renamed)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l manifest -d 'The parts manifest, when it is not beside the part (--parts-only)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l integrity-only -d 'Check integrity only (digests, sizes, descriptors, layout), without signatures'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l trust-bundled -d 'Use the bundle\'s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)'
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l parts-only -d 'Check only the parts of a split bundle, as they arrive: BUNDLE is the parts manifest (NAME.parts.json), the folder holding the parts, or one part file NAME.NNN (only that part is checked). Each present part\'s size and sha256 is compared with the manifest and each missing one named; exit 0 only when every part checked is present and good. No trust anchor is needed: this is not the verification of the bundle'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
@@ -69,6 +72,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand export" -l ca-file -d 'E
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l registry-config -d 'Docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json, then ~/.docker/config.json; credsStore and credHelpers are honoured)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -s j -l jobs -d 'Blobs fetched at once. Into a directory they land in parallel; into a tarball they are fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB)' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l zstd-level -d 'zstd compression level for .tar.zst output' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l format -d 'Output format of the summary: text on stderr, or JSON on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
@@ -86,6 +90,8 @@ complete -c airlock -n "__fish_airlock_using_subcommand import" -l map -d 'Rewri
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l referrers -d 'How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto' -r -f -a "api\t'The registry\'s Referrers API indexes signatures by their `subject`: nothing more to do'
 tag\t'Create or merge the `sha256-<hex>` referrers tag index'
 auto\t'`tag` unless the target is known to serve the Referrers API (currently: always `tag`, which every registry understands; a registry with the API ignores the extra tag)'"
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l jobs -d 'Blobs uploaded at the same time, each over its own connection (1 to 64)' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l spool-limit -d 'Most bytes of a tarball\'s blobs kept in $TMPDIR at once so that uploads run side by side (K, M, G: powers of 1024); past it, blobs are uploaded in stream order without spooling. 0 spools nothing' -r
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l pin -d 'Use the trust artifact the bundle carries, but only the one whose manifest digest is this value: the `--pin sha256:...` that `airlock export` printed, carried out of band. The digest authenticates the artifact\'s trust policy, certificates, TSA roots, CRLs and export record; the record then decides which images pass under which names. Repeatable (any one may match). A root certificate\'s fingerprint is not a pin: put the root in a local trust store' -r
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
@@ -131,6 +137,16 @@ complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s q -l quiet
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand split" -l size -d 'The largest a part may be: a byte count with K, M, G, T (powers of 1024) or KB, MB, GB, TB (powers of 1000), or a medium: fat32 (4 GiB - 1), dvd (4.7 GB), dvd-dl (8.5 GB), bd25, bd50' -r
+complete -c airlock -n "__fish_airlock_using_subcommand split" -l parts -d 'Write only these parts (1-based, comma separated), byte-identical to the first split with the same --size: a lost or damaged part re-issued from the copy kept on the connected side' -r
+complete -c airlock -n "__fish_airlock_using_subcommand split" -s o -l output -d 'The folder to write into. Default: the bundle\'s folder' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand split" -l format -d 'Output format of the summary: text on stderr, or the manifest (JSON) on stdout' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand split" -l force -d 'Replace an existing parts set of the same name'
+complete -c airlock -n "__fish_airlock_using_subcommand split" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand split" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand split" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand split" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l key -d 'Private key of the signing certificate: unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY), RSA 2048/3072/4096 or EC P-256/P-384/P-521' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l cert -d 'Certificate chain, PEM: the signing certificate first, then any intermediates, then the self-signed root' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l envelope -d 'Envelope format' -r -f -a "jws\t'JWS JSON serialization (application/jose+json), notation\'s default'
@@ -160,13 +176,14 @@ complete -c airlock -n "__fish_airlock_using_subcommand completions" -s q -l qui
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "split" -d 'Cut a tarball bundle into parts that fit the media, with a parts manifest'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory split sign fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

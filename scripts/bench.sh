@@ -59,6 +59,31 @@ measure "airlock verify (.tar.zst)"    "$airlock -q verify $work/bundle.tar.zst 
 measure "openssl dgst -sha256 (blobs)" "openssl dgst -sha256 $layout/blobs/sha256/*"
 measure "sha256sum (blobs)"            "sha256sum $layout/blobs/sha256/*"
 measure "zstd -dc | openssl dgst"      "zstd -dc $work/bundle.tar.zst | openssl dgst -sha256"
+# PARTS (issue 13): the .tar.zst bundle split into 100 MiB parts and into 1 MiB parts (about a
+# thousand), verified from its parts against the single file in the same run: one streaming pass
+# over the parts, each part hashed on the way. Target: within 5% of the single file, flat memory.
+bench_parts() {
+  local parts=$work/parts
+  for size in 100M 1M; do
+    if [ ! -f "$parts-$size/bundle.tar.zst.parts.json" ]; then
+      rm -rf "$parts-$size"; mkdir -p "$parts-$size"
+      "$airlock" -q split "$work/bundle.tar.zst" --size "$size" -o "$parts-$size" >/dev/null
+    fi
+    cat "$parts-$size"/bundle.tar.zst.* >/dev/null # warm the page cache
+    "$airlock" -q verify "$parts-$size" --integrity-only || { echo "verify from parts ($size) did not pass" >&2; exit 1; }
+  done
+  measure "airlock verify (.tar.zst, again)"   "$airlock -q verify $work/bundle.tar.zst --integrity-only"
+  measure "airlock verify (100M parts)"        "$airlock -q verify $parts-100M --integrity-only"
+  measure "airlock verify (1M parts)"          "$airlock -q verify $parts-1M --integrity-only"
+  measure "airlock verify --parts-only (100M)" "$airlock -q verify --parts-only $parts-100M"
+  local one=${WALL['airlock verify (.tar.zst, again)']}
+  printf '  parts: 100M parts %+.1f%%, 1M parts %+.1f%% vs the single .tar.zst (target within 5%%); peak RSS %.1f MiB\n' \
+    "$(echo "(${WALL['airlock verify (100M parts)']} - $one) * 100 / $one" | bc -l)" \
+    "$(echo "(${WALL['airlock verify (1M parts)']} - $one) * 100 / $one" | bc -l)" \
+    "$(echo "${RSS['airlock verify (1M parts)']} / 1024" | bc -l)"
+}
+[ "${PARTS:-1}" = 0 ] || bench_parts
+
 if command -v oci-image-tool >/dev/null; then
   # oci-image-tool 1.0.0-rc1 does not know image indexes: it validates the layout structure and
   # skips the index's children, so it hashes far less than airlock does. Shown as asked, not as a peer.

@@ -110,6 +110,14 @@ pub enum Code {
     /// A signature manifest of the image is malformed (not one envelope layer, wrong media type,
     /// over the size limits): notation aborts the verification of its subject.
     SignatureManifestInvalid,
+    /// A part its parts manifest lists is not there (or cannot be read).
+    PartMissing,
+    /// A part's length differs from its manifest's (truncated or extended).
+    PartSizeMismatch,
+    /// A part's sha256 differs from its manifest's (damaged, swapped, duplicated).
+    PartDigestMismatch,
+    /// A file named like a part of the set that its manifest does not list.
+    PartUnexpected,
 }
 
 impl Code {
@@ -165,6 +173,10 @@ impl Code {
             Code::NoApplicablePolicy => "no_applicable_policy",
             Code::ScopeUnknown => "scope_unknown",
             Code::SignatureManifestInvalid => "signature_manifest_invalid",
+            Code::PartMissing => "part_missing",
+            Code::PartSizeMismatch => "part_size_mismatch",
+            Code::PartDigestMismatch => "part_digest_mismatch",
+            Code::PartUnexpected => "part_unexpected",
         }
     }
 }
@@ -218,7 +230,11 @@ impl Code {
             | Code::NoSignature
             | Code::NoApplicablePolicy
             | Code::ScopeUnknown
-            | Code::SignatureManifestInvalid => 0,
+            | Code::SignatureManifestInvalid
+            | Code::PartMissing
+            | Code::PartSizeMismatch
+            | Code::PartDigestMismatch
+            | Code::PartUnexpected => 0,
         }
     }
 }

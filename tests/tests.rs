@@ -32,6 +32,7 @@ mod local_sources;
 mod man;
 mod oracle;
 mod outputs;
+mod parts;
 mod registry;
 mod registry_hostile;
 mod registry_util;

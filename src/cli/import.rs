@@ -173,7 +173,8 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
-    let source = crate::archive::open(&a.bundle)?;
+    // A parts set is read like a tarball (verify, then a second pass); `parts` checks each part.
+    let (source, parts) = crate::archive::open_input(&a.bundle)?;
     let blob_source = match &source {
         crate::archive::Source::Dir(d) => BlobSource::Dir(d.clone()),
         crate::archive::Source::Stream { .. } => BlobSource::Archive(a.bundle.clone()),
@@ -192,6 +193,10 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         trust,
     };
     let report = verify::verify_catalog(&cat, &req, &opts.limits);
+    let report = match parts {
+        Some(check) => report.with_parts(check.finish()),
+        None => report,
+    };
     super::verify::refuse_certificate_pin(&report)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::integrity::Integrity;
 use super::signature::{ImageSignatures, PolicyRef, SignatureReport};
+use crate::archive::parts::PartsOutcome;
 use crate::finding::{Code, Finding};
 use crate::layout::Catalog;
 
@@ -204,6 +205,9 @@ pub struct Report {
     pub trust_anchor: Option<TrustAnchor>,
     /// The bundle's form.
     pub bundle: BundleInfo,
+    /// The parts the bundle was read from, each with its result (only when read from a parts set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<PartsOutcome>,
     /// Pass or fail.
     pub verdict: Verdict,
     /// sha256 of `index.json`.
@@ -278,6 +282,7 @@ impl Report {
             bundle: BundleInfo {
                 format: cat.format.as_str(),
             },
+            parts: None,
             verdict: if failures.is_empty() {
                 Verdict::Pass
             } else {
@@ -293,6 +298,19 @@ impl Report {
             warnings,
             images,
         }
+    }
+
+    /// Adds the parts section of a bundle read from a parts set: each bad part becomes a failure
+    /// (before the content failures it causes), and the verdict cannot pass with a bad part.
+    pub fn with_parts(mut self, parts: PartsOutcome) -> Self {
+        let mut failures = parts.findings.clone();
+        failures.append(&mut self.failures);
+        self.failures = failures;
+        if !self.failures.is_empty() {
+            self.verdict = Verdict::Fail;
+        }
+        self.parts = Some(parts);
+        self
     }
 
     /// True when a failure carries `code`.
