@@ -350,3 +350,133 @@ fn export_from(t: &Path, reg: &TestRegistry, image: &str, out: &str) -> Value {
     ))
     .json()
 }
+
+const E2E: &str = "valid-sig.strict.by-tag";
+const SUBJECT: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
+const LAYER: &str = "sha256:6de5fe1f75e4b1094c98086f403d5fd8117776ebe5aad1609281403d13dea070";
+
+/// The signed corpus image in registry A, exported with its trust material into `out`
+/// (`--since` inventories in `extra`); returns the pin.
+fn signed_export(t: &Path, a: &TestRegistry, out: &str, extra: &[&str]) -> Option<String> {
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return None;
+    }
+    let host = a.host();
+    let mut args = vec![
+        "export".to_owned(),
+        format!("{host}/e2e:v1"),
+        "-o".into(),
+        out.into(),
+        "--plain-http".into(),
+        host,
+        "--trust-policy".into(),
+        arg(&case.join("trustpolicy.json")),
+        "--trust-store".into(),
+        arg(&case.join("truststore")),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = ok(run_pinned(t, &refs));
+    Some(
+        r.stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("--pin "))
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+#[test]
+fn only_the_pinned_record_can_excuse_an_absent_blob() {
+    let t = tempfile::tempdir().unwrap();
+    let tp = t.path();
+    let Some(a) = TestRegistry::start(None) else {
+        return;
+    };
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
+    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
+
+    // A differential export whose inventory lists the image's one layer: the pinned record lists
+    // it as left out, and a pinned verify passes, saying the list is authenticated.
+    let inv = serde_json::json!({
+        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
+        "sources": [], "blobs": [{"digest": LAYER, "size": 17}]
+    });
+    write_json(&tp.join("inv.json"), &inv);
+    let Some(pin) = signed_export(tp, &a, "diff", &["--since", "inv.json"]) else {
+        return;
+    };
+    assert!(!tp
+        .join("diff")
+        .join("blobs/sha256")
+        .join(&LAYER[7..])
+        .exists());
+    let r = ok(run_pinned(
+        tp,
+        &["verify", "diff", "--pin", &pin, "--format", "json"],
+    ));
+    let rep = r.json();
+    assert_eq!(rep["verdict"], "pass");
+    assert_eq!(rep["leftOut"]["blobs"], 1);
+    assert_eq!(rep["leftOut"]["authenticated"], true);
+    assert_eq!(rep["leftOut"]["record"], pin.as_str());
+
+    // A full export; the carrier deletes the layer and lists, first in index.json, a trust
+    // artifact of their own whose record says the layer was left out. Unpinned, that list is
+    // believed (and reported as unauthenticated); pinned, the layer is missing.
+    let Some(pin) = signed_export(tp, &a, "full", &[]) else {
+        return;
+    };
+    let full = tp.join("full");
+    std::fs::remove_file(blob(&full, LAYER)).unwrap();
+    let mut index = read_json(&full.join("index.json"));
+    let real = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap()
+        .clone();
+    let mut manifest = read_json(&blob(&full, real["digest"].as_str().unwrap()));
+    let mut record = read_json(&blob(&full, manifest["config"]["digest"].as_str().unwrap()));
+    record["leftOut"] = serde_json::json!([{
+        "digest": LAYER, "size": 17, "mediaType": "application/vnd.oci.image.layer.v1.tar",
+        "images": ["x"]
+    }]);
+    let put = |bytes: Vec<u8>| -> (String, usize) {
+        let d = airlock::digest::Digest::sha256(&bytes).to_string();
+        std::fs::write(blob(&full, &d), &bytes).unwrap();
+        (d, bytes.len())
+    };
+    let (cd, cs) = put(serde_json::to_vec(&record).unwrap());
+    manifest["config"]["digest"] = cd.into();
+    manifest["config"]["size"] = cs.into();
+    let (md, ms) = put(serde_json::to_vec(&manifest).unwrap());
+    let mut fake = real.clone();
+    fake["digest"] = md.clone().into();
+    fake["size"] = ms.into();
+    index["manifests"].as_array_mut().unwrap().insert(0, fake);
+    write_json(&full.join("index.json"), &index);
+
+    let r = run_in(
+        tp,
+        &["verify", "full", "--integrity-only", "--format", "json"],
+    );
+    let rep = r.json();
+    assert_eq!(rep["leftOut"]["authenticated"], false, "{rep}");
+    assert_eq!(rep["leftOut"]["record"], md.as_str());
+    let r = run_pinned(tp, &["verify", "full", "--pin", &pin, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"blob_missing".to_string()),
+        "{:?}",
+        r.codes()
+    );
+}
