@@ -102,7 +102,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand import" -l scope -d 'Reg
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l at -d 'Verification time (RFC 3339). Default: now' -r
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l crl -d 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l user-metadata -d 'User metadata the signed payload must carry (as notation verify -m); repeatable' -r
-complete -c airlock -n "__fish_airlock_using_subcommand import" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here' -r
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l registry-config -d 'Docker config.json with registry credentials' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
@@ -130,8 +130,8 @@ complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l map -d 'Re
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here' -r
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l registry-config -d 'Docker config.json with registry credentials' -r -F
-complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024). 0 turns this deadline off. Default 256K' -r
-complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included. Default 60' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l at -d 'The time recorded as createdAt (RFC 3339). Default: now' -r
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l format -d 'Output format of the summary on stderr (the inventory itself is always JSON)' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
