@@ -277,6 +277,14 @@ pub(super) fn summarise_parts(o: &PartsOutcome, p: &Printer) {
         o.bundle.index_digest.as_deref().unwrap_or("-"),
         o.bundle.pin.as_deref().unwrap_or("-")
     ));
+    part_lines(o, &["pass", "not_checked"], p);
+    for f in &o.findings {
+        p.finding("FAIL", f);
+    }
+}
+
+/// One line per part: at `-v` only when its result is one of `quiet`, always otherwise.
+fn part_lines(o: &PartsOutcome, quiet: &[&str], p: &Printer) {
     for part in &o.parts {
         let line = format!(
             "    part {:>3} {}  {}  {}  {}",
@@ -286,14 +294,11 @@ pub(super) fn summarise_parts(o: &PartsOutcome, p: &Printer) {
             part.sha256,
             part.result
         );
-        if part.result == "pass" || part.result == "not_checked" {
+        if quiet.contains(&part.result) {
             p.detail(&line);
         } else {
             p.info(&line);
         }
-    }
-    for f in &o.findings {
-        p.finding("FAIL", f);
     }
 }
 
@@ -311,21 +316,7 @@ fn summarise(r: &Report, bundle: &str, p: &Printer) {
             bad,
             parts.unexpected.len()
         ));
-        for part in &parts.parts {
-            let line = format!(
-                "    part {:>3} {}  {}  {}  {}",
-                part.number,
-                part.name,
-                human_bytes(part.size),
-                part.sha256,
-                part.result
-            );
-            if part.result == "pass" {
-                p.detail(&line);
-            } else {
-                p.info(&line);
-            }
-        }
+        part_lines(parts, &["pass"], p);
     }
     if let Some(l) = &r.left_out {
         p.important(&format!(

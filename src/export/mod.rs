@@ -29,7 +29,7 @@ use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
 use crate::layout::{referrers_tag_of, Catalog, Limits, Progress};
 use crate::notary::revocation::Crl;
-use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
+use crate::trust_artifact::{self as ta, ExportRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
 
 use error::mismatch;
@@ -71,23 +71,9 @@ pub struct ExportOptions {
     pub since: BTreeMap<Digest, (u64, Vec<String>)>,
 }
 
-/// One exported image, for the summary.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportedImage {
-    /// The source as given.
-    pub source: String,
-    /// The name recorded.
-    pub reference: String,
-    /// Top-level digest.
-    pub digest: String,
-    /// Platforms carried.
-    pub platforms: Vec<String>,
-    /// Children left out.
-    pub excluded: Vec<String>,
-    /// Signature manifests carried.
-    pub signatures: Vec<String>,
-}
+/// One exported image, for the summary: the export record's own model, so that what is written
+/// and what is read cannot drift apart.
+pub use crate::trust_artifact::SourceRecord as ExportedImage;
 
 /// What an export wrote.
 #[derive(Clone, Debug, Serialize)]
@@ -564,18 +550,7 @@ fn trust_artifact(
             tool: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
             exported_at: opts.exported_at.0.clone(),
-            sources: plan
-                .images
-                .iter()
-                .map(|i| SourceRecord {
-                    source: i.source.clone(),
-                    reference: i.reference.clone(),
-                    digest: i.digest.clone(),
-                    platforms: i.platforms.clone(),
-                    excluded: i.excluded.clone(),
-                    signatures: i.signatures.clone(),
-                })
-                .collect(),
+            sources: plan.images.clone(),
             roots,
             crls: crls
                 .iter()
