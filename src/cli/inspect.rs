@@ -38,8 +38,15 @@ struct TrustInfo {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Bundle {
     format: &'static str,
+    /// sha256 of `index.json` (the bundle's identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    /// sha256 of the tarball file itself, computed while it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_digest: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +93,8 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         tool: Tool::this(),
         bundle: Bundle {
             format: cat.format.as_str(),
+            digest: i.bundle_digest.as_ref().map(ToString::to_string),
+            file_digest: cat.file_digest.as_ref().map(ToString::to_string),
         },
         parts,
         bundle_digest: i.bundle_digest.as_ref().map(ToString::to_string),
@@ -109,10 +118,12 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Format::Json => print_json(&out)?,
         Format::Text => {
             println!("bundle  {} ({})", a.bundle.display(), out.bundle.format);
-            println!(
-                "digest  {}",
-                out.bundle_digest.as_deref().unwrap_or("(no index.json)")
-            );
+            for line in super::output::identity_lines(
+                out.bundle.digest.as_deref(),
+                out.bundle.file_digest.as_deref(),
+            ) {
+                println!("{line}");
+            }
             println!(
                 "blobs   {} ({})",
                 out.blobs.count,

@@ -9,7 +9,7 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
     ExportOptions {
         output: Output::from_arg(out, 3),
         platforms: platforms.iter().map(|p| (*p).to_owned()).collect(),
-        no_referrers: false,
+        referrers: super::ReferrerSelection::All,
         require_signature,
         trust: None,
         crls: Vec::new(),
@@ -55,9 +55,32 @@ fn plan_fetches_manifests_and_lists_blobs_without_copying_them() {
     assert!(!plan.blobs.is_empty());
     assert!(plan.blobs.keys().all(|d| !plan.small.contains_key(d)));
     assert_eq!(plan.entries[0]["digest"], top.to_string());
-    // The fixture's referrer is not a signature.
+    // The fixture's referrer is not a signature: it travels, and is no signature of the image.
     assert!(image.signatures.is_empty());
-    assert!(referrers.values().all(|(_, sigs)| sigs.is_empty()) || referrers.is_empty());
+    assert_eq!(image.referrers.len(), 1);
+    let carried: Vec<&Descriptor> = referrers.values().flat_map(|(_, r)| r).collect();
+    assert_eq!(carried.len(), 1);
+    assert_eq!(carried[0].digest, image.referrers[0].digest);
+    assert!(plan
+        .small
+        .contains_key(&Digest::parse(&carried[0].digest).unwrap()));
+    // Filtered out by type, or by none: it stays behind.
+    for sel in [
+        ReferrerSelection::None,
+        ReferrerSelection::Types(vec![NOTARY_SIGNATURE.to_owned()]),
+    ] {
+        let mut opts = options(&t.path().join("out"), &[], false);
+        opts.referrers = sel.clone();
+        let (none, left) = super::plan(&mut sources(&root), &opts).unwrap();
+        assert!(none.images[0].referrers.is_empty(), "{sel:?}");
+        assert!(left.is_empty(), "{sel:?}");
+    }
+    // Chosen by its type, it travels.
+    let mut opts = options(&t.path().join("out"), &[], false);
+    opts.referrers =
+        ReferrerSelection::Types(vec![image.referrers[0].artifact_type.clone().unwrap()]);
+    let (again, _) = super::plan(&mut sources(&root), &opts).unwrap();
+    assert_eq!(again.images[0].referrers, image.referrers);
     // Nothing was written.
     assert!(!t.path().join("out").exists());
 }
@@ -163,4 +186,26 @@ fn a_bad_blob_stops_every_worker_and_leaves_nothing() {
     bytes[0] ^= 1;
     std::fs::write(&file, &bytes).unwrap();
     run_export(&root, &t.path().join("out.tar"), 4).unwrap();
+}
+
+#[test]
+fn referrer_selection_parses_all_none_and_types() {
+    assert_eq!(
+        ReferrerSelection::parse("all").unwrap(),
+        ReferrerSelection::All
+    );
+    assert_eq!(
+        ReferrerSelection::parse("none").unwrap(),
+        ReferrerSelection::None
+    );
+    let t =
+        ReferrerSelection::parse("application/spdx+json, application/vnd.in-toto+json").unwrap();
+    assert!(t.wants(Some("application/spdx+json")));
+    assert!(t.wants(Some("application/vnd.in-toto+json")));
+    assert!(!t.wants(Some(NOTARY_SIGNATURE)));
+    assert!(!t.wants(None));
+    assert!(ReferrerSelection::parse("sbom").is_err());
+    assert!(ReferrerSelection::parse("").is_err());
+    assert!(!ReferrerSelection::None.wants(Some(NOTARY_SIGNATURE)));
+    assert!(ReferrerSelection::All.wants(None));
 }
