@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::output::{human_bytes, print_json};
+use super::output::{human_bytes, print_json, BundleIdentity};
 use super::{Format, InspectArgs, Printer, EXIT_FAIL, EXIT_OK};
 use crate::layout::{self, ScanOptions};
 use crate::verify::report::{ImageReport, Tool};
@@ -38,15 +38,11 @@ struct TrustInfo {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Bundle {
     format: &'static str,
-    /// sha256 of `index.json` (the bundle's identity).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    digest: Option<String>,
-    /// sha256 of the tarball file itself, computed while it was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file_digest: Option<String>,
+    /// The bundle's identity: `digest` (of `index.json`) and, for a tarball, `fileDigest`.
+    #[serde(flatten)]
+    identity: BundleIdentity,
 }
 
 #[derive(Serialize)]
@@ -93,8 +89,10 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         tool: Tool::this(),
         bundle: Bundle {
             format: cat.format.as_str(),
-            digest: i.bundle_digest.as_ref().map(ToString::to_string),
-            file_digest: cat.file_digest.as_ref().map(ToString::to_string),
+            identity: BundleIdentity {
+                digest: i.bundle_digest.as_ref().map(ToString::to_string),
+                file_digest: cat.file_digest.as_ref().map(ToString::to_string),
+            },
         },
         parts,
         bundle_digest: i.bundle_digest.as_ref().map(ToString::to_string),
@@ -119,8 +117,8 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Format::Text => {
             println!("bundle  {} ({})", a.bundle.display(), out.bundle.format);
             for line in super::output::identity_lines(
-                out.bundle.digest.as_deref(),
-                out.bundle.file_digest.as_deref(),
+                out.bundle.identity.digest.as_deref(),
+                out.bundle.identity.file_digest.as_deref(),
             ) {
                 println!("{line}");
             }
