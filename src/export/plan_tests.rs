@@ -209,3 +209,66 @@ fn referrer_selection_parses_all_none_and_types() {
     assert!(!ReferrerSelection::None.wants(Some(NOTARY_SIGNATURE)));
     assert!(ReferrerSelection::All.wants(None));
 }
+
+#[test]
+fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, top) = layout(t.path());
+    let put = |bytes: &[u8]| {
+        let d = Digest::sha256(bytes);
+        std::fs::write(root.join(crate::layout::blob_path(&d)), bytes).unwrap();
+        d
+    };
+    let config = br#"{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let payload = b"{\"critical\":{}}";
+    let cd = put(config);
+    let ld = put(payload);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": model::OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": ld.to_string(), "size": payload.len()}],
+    }))
+    .unwrap();
+    let md = put(&manifest);
+    let tag = format!("sha256-{}.sig", top.hex());
+    let index_path = root.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(json!({
+        "mediaType": model::OCI_MANIFEST, "digest": md.to_string(), "size": manifest.len(),
+        "annotations": {model::REF_NAME: tag},
+    }));
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    // The layout still has one image (the cosign manifest is not one), and it travels.
+    let opts = options(&t.path().join("out"), &[], false);
+    let (plan, _) = plan(&mut sources(&root), &opts).unwrap();
+    let image = &plan.images[0];
+    assert_eq!(image.digest, top.to_string());
+    let carried = image
+        .referrers
+        .iter()
+        .find(|r| r.digest == md.to_string())
+        .expect("the cosign signature is carried");
+    assert_eq!(
+        carried.artifact_type.as_deref(),
+        Some("application/vnd.dev.cosign.simplesigning.v1+json")
+    );
+    assert!(
+        image.signatures.is_empty(),
+        "a cosign signature is no notation signature"
+    );
+    assert!(plan
+        .entries
+        .iter()
+        .any(|e| e["digest"] == md.to_string() && e["annotations"][model::REF_NAME] == tag));
+    assert!(plan.blobs.contains_key(&ld) && plan.blobs.contains_key(&cd));
+    // Not of a chosen type: left behind.
+    let mut opts = options(&t.path().join("out"), &[], false);
+    opts.referrers = ReferrerSelection::Types(vec!["application/spdx+json".into()]);
+    let (plan, _) = super::plan(&mut sources(&root), &opts).unwrap();
+    assert!(plan.images[0]
+        .referrers
+        .iter()
+        .all(|r| r.digest != md.to_string()));
+    assert!(!plan.entries.iter().any(|e| e["digest"] == md.to_string()));
+}
