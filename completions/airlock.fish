@@ -63,6 +63,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand verify" -s h -l help -d 
 complete -c airlock -n "__fish_airlock_using_subcommand export" -s f -l file -d 'Read more sources from FILE, one per line (`#` starts a comment)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -s o -l output -d 'Output: DIR (a layout directory), FILE.tar, FILE.tar.zst, FILE.tar.gz, or - (a tar on stdout)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l platform -d 'Keep only this platform (os/arch[/variant]) of multi-platform images; repeatable. The index stays byte-identical; the children left out are recorded' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l referrers -d 'Which referrers travel: all (signatures, SBOMs, attestations, and their own referrers, recursively; cosign\'s sha256-<hex>.sig/.att/.sbom tags), none, or only those of these artifact types (comma-separated, e.g. application/vnd.cncf.notary.signature)' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l notation-config -d 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/' -r -F
@@ -78,7 +79,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand export" -l since -d 'Dif
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l zstd-level -d 'zstd compression level for .tar.zst output' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l format -d 'Output format of the summary: text on stderr, or JSON on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
-complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-referrers -d 'Leave signatures out'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-referrers -d 'Leave every referrer out: the same as --referrers none'
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l require-signature -d 'Fail when an image has no notation signature'
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-fetch-crls -d 'Do not fetch the CRLs the captured certificate chains name (by default they are fetched over HTTP now, checked against their issuer, and carried, so strict revocation checks pass offline)'
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l allow-failed-signatures -d 'Export even when a captured signature fails verification (recorded in the bundle)'
