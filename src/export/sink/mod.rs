@@ -73,6 +73,12 @@ pub(super) type Body<'a> = &'a mut dyn FnMut(&mut dyn Write) -> Result<(), Expor
 pub trait Sink {
     /// Writes one blob of `size` bytes; `body` streams it.
     fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError>;
+    /// Writes one blob of `size` bytes whose bytes the caller hashes itself (`body` fails when they
+    /// do not match, before it returns): a sink that can trust that does not hash them a second
+    /// time. By default the same as [`Sink::put`].
+    fn put_checked(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        self.put(d, size, body)
+    }
     /// Where blob `d` of `size` bytes goes when several are fetched at once (`--jobs`): nowhere
     /// when the sink holds it already, a folder any thread may write it into, or through
     /// [`Sink::put`] in digest order (tarballs: fetched ahead into a [`Sink::spool`]).
@@ -176,6 +182,16 @@ impl BlobDir {
                 },
             },
         })
+    }
+
+    /// The folder's path (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates the file for blob `d` (a spool's: no temporary name; the spool is scratch).
+    pub fn create(&self, d: &Digest) -> Result<std::fs::File, ExportError> {
+        staging::create_file(&*self.fd, d.hex()).map_err(out_err(&self.path.join(d.hex())))
     }
 
     /// Opens blob `d` for reading.

@@ -146,20 +146,16 @@ impl TarSink {
         })
     }
 
-    fn err(&self, e: io::Error) -> ExportError {
-        match &self.file {
-            Some((t, _, _)) => ExportError::Output {
-                path: t.path(),
-                source: e,
-            },
-            // A reader that went away is a failed export, never a success (exit 2).
-            None => ExportError::StdoutClosed(Stdout::Write(e)),
-        }
-    }
-}
-
-impl Sink for TarSink {
-    fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+    /// One blob entry: header, body streamed straight into the archive, padding. With `hash`, the
+    /// body is hashed on the way and a mismatch fails the archive; without, the caller has hashed
+    /// it (its body fails on a mismatch) and only the length is checked.
+    fn entry(
+        &mut self,
+        d: &Digest,
+        size: u64,
+        body: Body<'_>,
+        hash: bool,
+    ) -> Result<(), ExportError> {
         staging::check_interrupted().map_err(|e| self.err(e))?;
         let name = blob_name(d);
         let Some(b) = self.builder.as_mut() else {
@@ -193,10 +189,20 @@ impl Sink for TarSink {
         // archive (nothing becomes visible), as the directory sink's blob writer refuses to commit.
         // A failure of the archive's own writes is the output's (or stdout's), whatever the body
         // made of it.
-        let mut rec = Recording { w, failed: None };
-        let mut hashing = HashingWriter::new(&mut rec, d.algorithm());
-        let r = body(&mut hashing);
-        let (_, actual, n) = hashing.finish();
+        let mut rec = Recording {
+            w,
+            failed: None,
+            n: 0,
+        };
+        let (r, actual) = if hash {
+            let mut hashing = HashingWriter::new(&mut rec, d.algorithm());
+            let r = body(&mut hashing);
+            let (_, actual, _) = hashing.finish();
+            (r, actual)
+        } else {
+            (body(&mut rec), d.clone())
+        };
+        let n = rec.n;
         if let Some(e) = rec.failed.take() {
             return Err(self.err(e));
         }
@@ -220,6 +226,27 @@ impl Sink for TarSink {
                 .unwrap_or_default(),
         );
         r.map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: io::Error) -> ExportError {
+        match &self.file {
+            Some((t, _, _)) => ExportError::Output {
+                path: t.path(),
+                source: e,
+            },
+            // A reader that went away is a failed export, never a success (exit 2).
+            None => ExportError::StdoutClosed(Stdout::Write(e)),
+        }
+    }
+}
+
+impl Sink for TarSink {
+    fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        self.entry(d, size, body, true)
+    }
+
+    fn put_checked(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        self.entry(d, size, body, false)
     }
 
     fn landing(&mut self, _: &Digest, _: u64) -> Result<Landing, ExportError> {
@@ -280,19 +307,25 @@ impl Drop for TarSink {
     }
 }
 
-/// Passes writes through and keeps the first error of the writer beneath (the archive's own).
+/// Passes writes through, counts them, and keeps the first error of the writer beneath (the
+/// archive's own).
 struct Recording<'a, W: Write> {
     w: &'a mut W,
     failed: Option<io::Error>,
+    n: u64,
 }
 
 impl<W: Write> Write for Recording<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.w.write(buf).inspect_err(|e| {
+        let r = self.w.write(buf).inspect_err(|e| {
             if self.failed.is_none() {
                 self.failed = Some(io::Error::new(e.kind(), e.to_string()));
             }
-        })
+        });
+        if let Ok(n) = r {
+            self.n += u64::try_from(n).unwrap_or(u64::MAX);
+        }
+        r
     }
     fn flush(&mut self) -> io::Result<()> {
         self.w.flush().inspect_err(|e| {
