@@ -75,6 +75,12 @@ pub struct ExportArgs {
     /// archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB).
     #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
+    /// Write the tarball as parts of at most SIZE bytes each, OUT.001, OUT.002, ... and the parts
+    /// manifest OUT.parts.json (what `airlock split` writes from the single file, byte for byte),
+    /// for media with a per-file limit. SIZE: a byte count with K, M, G, T (powers of 1024) or KB,
+    /// MB, GB, TB (powers of 1000), or fat32, dvd, dvd-dl, bd25, bd50. Only for a tarball file.
+    #[arg(long, value_name = "SIZE", value_parser = crate::archive::parts::parse_size)]
+    pub split: Option<u64>,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -166,7 +172,8 @@ fn registry_client(
 
 pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let given = sources(a)?;
-    let output = Output::from_arg(&a.output, a.zstd_level);
+    let mut output = Output::from_arg(&a.output, a.zstd_level);
+    output.split = a.split;
     let trust = trust(a)?;
     let mut crls = Vec::new();
     for path in &a.crl {
@@ -270,6 +277,22 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         human_bytes(summary.bytes),
         summary.output_digest
     ));
+    if let Some(m) = &summary.parts {
+        p.info(&format!(
+            "in {} part(s) of at most {}, listed in {}:",
+            m.parts.len(),
+            human_bytes(m.part_size),
+            crate::archive::parts::manifest_name(&summary.output)
+        ));
+        for part in &m.parts {
+            p.info(&format!(
+                "  {}  {}  {}",
+                part.name,
+                human_bytes(part.size),
+                part.sha256
+            ));
+        }
+    }
     for w in &summary.warnings {
         p.important(&format!("warning: {w}"));
     }

@@ -111,6 +111,9 @@ pub struct ExportSummary {
     pub crls: u64,
     /// Problems worth a look that did not stop the export (CRLs not captured).
     pub warnings: Vec<String>,
+    /// `--split`: the parts manifest written (`OUTPUT.parts.json`), each part with its digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<crate::archive::parts::PartsManifest>,
 }
 
 /// The certificate chains of every captured signature, and of their timestamps, leaf first.
@@ -631,10 +634,11 @@ fn finish(
         crls,
         warnings,
     } = found;
-    let output_digest = out.finish(index_bytes)?;
+    let done = out.finish(index_bytes, pin.as_deref())?;
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
-        output_digest: output_digest.to_string(),
+        output_digest: done.digest.to_string(),
+        parts: done.parts,
         images: plan.images,
         blobs,
         bytes: bytes_total,

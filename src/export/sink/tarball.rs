@@ -5,13 +5,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
 
+use crate::archive::parts::{Identity, PartsFinish};
 use crate::archive::Compression;
 use crate::digest::{Digest, HashingWriter};
 use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
 use super::super::{ExportError, Mismatch, Stdout};
-use super::{out_err, Body, Landing, Sink, Spool, Target};
+use super::{out_err, Body, Finished, Landing, Sink, Spool, Target};
 
 enum Enc<W: Write> {
     Plain(W),
@@ -53,6 +54,9 @@ pub(super) struct TarSink {
     builder: Option<tar::Builder<Enc<Inner>>>,
     /// The output (none for stdout) and the staging name of the file being written.
     file: Option<(Target, String, Guard)>,
+    /// `--split`: the output, and the parts set's finishing end (its stream is the builder's
+    /// writer; dropping both removes every staged part).
+    parts: Option<(Target, PartsFinish)>,
     dirs: Vec<String>,
 }
 
@@ -110,6 +114,26 @@ impl TarSink {
         Ok(TarSink {
             builder: Some(builder),
             file: Some((target, tmp, guard)),
+            parts: None,
+            dirs: Vec::new(),
+        })
+    }
+
+    /// The tarball written as a parts set of at most `size` bytes each (`--split`).
+    pub(super) fn parts(
+        target: Target,
+        c: Compression,
+        level: i32,
+        size: u64,
+    ) -> Result<Self, ExportError> {
+        let path = target.path();
+        let (stream, finish) = crate::archive::parts::create(&target.parent, &target.name, size)
+            .map_err(out_err(&path))?;
+        let builder = Self::builder(Box::new(stream), c, level).map_err(out_err(&path))?;
+        Ok(TarSink {
+            builder: Some(builder),
+            file: None,
+            parts: Some((target, finish)),
             dirs: Vec::new(),
         })
     }
@@ -142,6 +166,7 @@ impl TarSink {
         Ok(TarSink {
             builder: Some(builder),
             file: None,
+            parts: None,
             dirs: Vec::new(),
         })
     }
@@ -229,13 +254,13 @@ impl TarSink {
     }
 
     fn err(&self, e: io::Error) -> ExportError {
-        match &self.file {
-            Some((t, _, _)) => ExportError::Output {
+        match (&self.file, &self.parts) {
+            (Some((t, _, _)), _) | (None, Some((t, _))) => ExportError::Output {
                 path: t.path(),
                 source: e,
             },
             // A reader that went away is a failed export, never a success (exit 2).
-            None => ExportError::StdoutClosed(Stdout::Write(e)),
+            (None, None) => ExportError::StdoutClosed(Stdout::Write(e)),
         }
     }
 }
@@ -254,19 +279,21 @@ impl Sink for TarSink {
     }
 
     fn spool(&mut self) -> Result<Spool, ExportError> {
-        match &self.file {
-            Some((t, _, _)) => t.spool(),
-            None => super::spool_in_tmp(),
+        match (&self.file, &self.parts) {
+            (Some((t, _, _)), _) | (None, Some((t, _))) => t.spool(),
+            (None, None) => super::spool_in_tmp(),
         }
     }
 
     fn abort(&mut self) {
         self.builder = None;
-        // Dropping the guard removes the temporary file.
+        // Dropping the guard removes the temporary file; dropping both ends of a parts set removes
+        // its staged parts.
         self.file = None;
+        self.parts = None;
     }
 
-    fn finish(&mut self, index: &[u8]) -> Result<Digest, ExportError> {
+    fn finish(&mut self, index: &[u8], pin: Option<&str>) -> Result<Finished, ExportError> {
         let Some(mut b) = self.builder.take() else {
             return Err(self.err(io::Error::other("archive already finished")));
         };
@@ -295,7 +322,17 @@ impl Sink for TarSink {
                 .map_err(out_err(&t.path()))?;
             guard.commit();
         }
-        Ok(digest)
+        let mut parts = None;
+        if let Some((t, finish)) = self.parts.take() {
+            let m = finish
+                .finish(Identity {
+                    index_digest: Some(Digest::sha256(index).to_string()),
+                    pin: pin.map(str::to_owned),
+                })
+                .map_err(out_err(&t.path()))?;
+            parts = Some(m);
+        }
+        Ok(Finished { digest, parts })
     }
 }
 
