@@ -70,9 +70,10 @@ pub struct ExportArgs {
     #[cfg(feature = "pull")]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub network_timeout: Option<u64>,
-    /// Blobs fetched at once. Into a directory they land in parallel; into a tarball they are
-    /// fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the
-    /// archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB).
+    /// Blobs fetched at once. Into a directory they land in parallel; into a tarball the blob whose
+    /// turn it is streams straight in, and those fetched ahead of their turn wait in a spool beside
+    /// the output (at most N blobs), so the archive is byte-identical whatever N is. At most 32
+    /// (each job buffers 1 MiB).
     #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
     /// Write the tarball as parts of at most SIZE bytes each, OUT.001, OUT.002, ... and the parts
