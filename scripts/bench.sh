@@ -6,10 +6,14 @@
 # page cache; the median wall time and the largest peak RSS are reported.
 #
 #   scripts/bench.sh [WORKDIR]      (default target/bench; needs ~3.5 GiB of disk)
+#
+# BENCH_ONLY=export: only the export-from-registry rows (dir, .tar, .tar.zst beside skopeo and the
+# fetch and zstd limits measured in the same run), with their ratios and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-target/bench}
 runs=${RUNS:-3}
+only=${BENCH_ONLY:-}
 mkdir -p "$work"
 cargo build --release --quiet
 airlock=$PWD/target/release/airlock
@@ -23,9 +27,10 @@ if [ ! -f "$layout/index.json" ]; then
   echo "generating 1 GiB fixture in $layout" >&2
   "$airlock" -q fixture "$layout" --platforms linux/amd64,linux/arm64 --layers 2 --layer-size $((256 << 20)) --no-referrer
 fi
-[ -f "$work/bundle.tar" ] || "$airlock" -q fixture "$work/bundle.tar" --platforms linux/amd64,linux/arm64 --layers 2 --layer-size $((256 << 20)) --no-referrer
-[ -f "$work/bundle.tar.zst" ] || "$airlock" -q fixture "$work/bundle.tar.zst" --platforms linux/amd64,linux/arm64 --layers 2 --layer-size $((256 << 20)) --no-referrer
-cat "$layout"/blobs/sha256/* "$work"/bundle.tar "$work"/bundle.tar.zst >/dev/null # warm the page cache
+[ "$only" = export ] || [ -f "$work/bundle.tar" ] || "$airlock" -q fixture "$work/bundle.tar" --platforms linux/amd64,linux/arm64 --layers 2 --layer-size $((256 << 20)) --no-referrer
+[ "$only" = export ] || [ -f "$work/bundle.tar.zst" ] || "$airlock" -q fixture "$work/bundle.tar.zst" --platforms linux/amd64,linux/arm64 --layers 2 --layer-size $((256 << 20)) --no-referrer
+cat "$layout"/blobs/sha256/* >/dev/null # warm the page cache
+[ "$only" = export ] || cat "$work"/bundle.tar "$work"/bundle.tar.zst >/dev/null
 
 # measure NAME CMD... -> prints "NAME wall_seconds peak_rss_kib", stores WALL[NAME], RSS[NAME]
 declare -A WALL RSS
@@ -46,13 +51,16 @@ measure() {
   printf '%-34s %7.2f s  %8.1f MiB peak RSS\n' "$name" "$med" "$(echo "$rss / 1024" | bc -l)"
 }
 
+if [ "$only" != export ]; then
 for b in "$layout" "$work/bundle.tar" "$work/bundle.tar.zst"; do
   "$airlock" -q verify "$b" --integrity-only || { echo "airlock verify $b did not pass" >&2; exit 1; }
 done
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "fixture: $(du -sh "$layout" | cut -f1) layout, $(du -h "$work/bundle.tar.zst" | cut -f1) tar.zst; median of $runs runs"
+fi
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "fixture: $(du -sh "$layout" | cut -f1) layout; median of $runs runs"
 echo
+if [ "$only" != export ]; then
 measure "airlock verify (directory)"   "$airlock -q verify $layout --integrity-only"
 measure "airlock verify (.tar)"        "$airlock -q verify $work/bundle.tar --integrity-only"
 measure "airlock verify (.tar.zst)"    "$airlock -q verify $work/bundle.tar.zst --integrity-only"
@@ -110,6 +118,7 @@ if command -v skopeo >/dev/null; then
   measure "skopeo copy oci: -> oci:"     "rm -rf $work/sk-dir && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci:$work/sk-dir:x"
   measure "skopeo copy oci: -> oci-archive:" "rm -f $work/sk.tar && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
 fi
+fi # BENCH_ONLY
 
 # Import rows: bench_import REGDIR starts a second registry (storage under REGDIR/data2, emptied
 # before every run) and measures airlock import (directory, .tar.zst; --jobs default), skopeo copy
@@ -188,12 +197,13 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   # limit: each run goes into a registry whose storage is emptied first (a fresh, empty registry:
   # every tool uploads every byte; skopeo's blob-info cache cannot mount from a repository that
   # is gone).
-  bench_import "$regdir"
+  [ "$only" = export ] || bench_import "$regdir"
 fi
 
 ratio() { echo "scale=2; ${WALL[$1]} / ${WALL[$2]}" | bc -l; }
 echo
 echo "ratios (peer time / airlock time; > 1 means airlock is faster)"
+if [ "$only" != export ]; then
 printf '  directory vs openssl dgst -sha256:      %sx  (target >= 1.6x)\n' "$(ratio 'openssl dgst -sha256 (blobs)' 'airlock verify (directory)')"
 printf '  directory vs sha256sum:                 %sx\n' "$(ratio 'sha256sum (blobs)' 'airlock verify (directory)')"
 printf '  .tar.zst vs zstd -dc | openssl dgst:    %sx  (target >= 1.0x)\n' "$(ratio 'zstd -dc | openssl dgst' 'airlock verify (.tar.zst)')"
@@ -205,6 +215,7 @@ if [ -n "${WALL['verify dir, with signatures']:-}" ]; then
   printf '  signature verification overhead:        %s%%  (target < 5%%)\n' \
     "$(echo "scale=1; (${WALL['verify dir, with signatures']} - ${WALL['verify dir, integrity only']}) * 100 / ${WALL['verify dir, integrity only']}" | bc -l)"
 fi
+fi # BENCH_ONLY
 if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
   printf '  export dir vs skopeo copy oci:->oci:     %sx  (registry-source target >= 2x)\n' "$(ratio 'skopeo copy oci: -> oci:' 'airlock export -> dir')"
   printf '  export .tar.zst vs skopeo oci-archive:   %sx  (registry-source target >= 3x; skopeo writes an uncompressed tar)\n' "$(ratio 'skopeo copy oci: -> oci-archive:' 'airlock export -> .tar.zst')"
@@ -212,9 +223,11 @@ if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
 fi
 if [ -n "${WALL['skopeo copy docker: -> oci:']:-}" ]; then
   report_registry_export
+  [ -z "${RSS['airlock import .tar.zst -> registry']:-}" ] ||
   printf '  registry export / import peak RSS:      %s / %s MiB  (targets < 128 MiB)\n' \
     "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
 fi
+[ "$only" = export ] && exit 0
 max=0
 for k in "airlock verify (directory)" "airlock verify (.tar)" "airlock verify (.tar.zst)"; do
   ((RSS[$k] > max)) && max=${RSS[$k]}

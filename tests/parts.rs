@@ -609,3 +609,259 @@ fn the_manifest_records_the_pin_and_a_pinned_verify_reads_the_parts() {
     assert_eq!(comparable(from_parts.json()), comparable(from_file.json()));
     assert_eq!(m["bundle"]["indexDigest"], from_file.json()["bundleDigest"]);
 }
+
+/// `export --split` into `dir` (a folder of its own), `--jobs jobs`; the run.
+fn export_split(case: &Path, out: &Path, size: &str, jobs: &str, extra: &[&str]) -> Run {
+    let layout = format!("oci:{}:v1", arg(&case.join("layout")));
+    let mut args = vec![
+        "export",
+        &layout,
+        "-o",
+        out.to_str().unwrap(),
+        "--jobs",
+        jobs,
+        "--no-progress",
+    ];
+    if !size.is_empty() {
+        args.extend_from_slice(&["--split", size]);
+    }
+    args.extend_from_slice(extra);
+    run_pinned(out.parent().unwrap(), &args)
+}
+
+#[test]
+fn export_split_writes_what_split_writes_from_the_single_file() {
+    let case = corpus_dir().join("valid-sig.strict.by-tag");
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let policy = arg(&case.join("trustpolicy.json"));
+    let store = arg(&case.join("truststore"));
+    let trust = [
+        "--trust-policy",
+        policy.as_str(),
+        "--trust-store",
+        store.as_str(),
+        "--scope",
+        "example.com/app",
+    ];
+    for (file, jobs) in [("b.tar.zst", "4"), ("b.tar", "1"), ("b.tar.gz", "3")] {
+        let single_dir = t.path().join(format!("single-{file}"));
+        let split_dir = t.path().join(format!("split-{file}"));
+        let direct_dir = t.path().join(format!("direct-{file}"));
+        for d in [&single_dir, &split_dir, &direct_dir] {
+            fs::create_dir(d).unwrap();
+        }
+        let single = single_dir.join(file);
+        let r = export_split(&case, &single, "", jobs, &trust);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let s = split(&single, "1K", &split_dir, &[]);
+        assert_eq!(s.code, 0, "{}", s.stderr);
+        let direct = direct_dir.join(file);
+        let r = export_split(
+            &case,
+            &direct,
+            "1K",
+            jobs,
+            &[&trust[..], &["--format", "json"]].concat(),
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Nothing else beside the set: no single file, no staging left.
+        let m = read_json(&manifest_of(&direct_dir, &direct));
+        let n = m["parts"].as_array().unwrap().len();
+        assert!(n > 3, "{m}");
+        assert_eq!(fs::read_dir(&direct_dir).unwrap().count(), n + 1);
+        assert!(!direct.exists());
+        // The manifest and every part, byte for byte what `split` writes from the single file.
+        assert_eq!(
+            fs::read(manifest_of(&direct_dir, &direct)).unwrap(),
+            fs::read(manifest_of(&split_dir, &single)).unwrap(),
+            "{file}"
+        );
+        for i in 1..=n {
+            assert_eq!(
+                fs::read(part_file(&direct_dir, &direct, i)).unwrap(),
+                fs::read(part_file(&split_dir, &single, i)).unwrap(),
+                "{file} part {i}"
+            );
+        }
+        // The summary lists each part with its digest (JSON), the pin recorded in the manifest.
+        let j = r.json();
+        assert_eq!(j["parts"]["parts"], m["parts"], "{j}");
+        assert_eq!(j["outputDigest"], m["sha256"]);
+        assert_eq!(m["bundle"]["pin"], j["pin"]);
+        assert!(m["bundle"]["pin"].is_string(), "{m}");
+        // verify reads the set, with the pin.
+        let pin = j["pin"].as_str().unwrap();
+        let args = [
+            "--pin",
+            pin,
+            "--at",
+            "2026-06-01T00:00:00Z",
+            "--scope",
+            "example.com/app",
+        ];
+        let from_parts = verify_trust(&manifest_of(&direct_dir, &direct), &args);
+        assert_eq!(from_parts.code, 0, "{}", from_parts.stderr);
+        let ok = run_in(
+            t.path(),
+            &[
+                "verify",
+                "--parts-only",
+                &arg(&manifest_of(&direct_dir, &direct)),
+                "--no-progress",
+            ],
+        );
+        assert_eq!(ok.code, 0, "{}", ok.stderr);
+    }
+    // Text summary: each part with its digest.
+    let d = t.path().join("text");
+    fs::create_dir(&d).unwrap();
+    let r = export_split(&case, &d.join("b.tar.zst"), "2K", "2", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = read_json(&d.join("b.tar.zst.parts.json"));
+    for p in m["parts"].as_array().unwrap() {
+        let line = format!("{}  ", p["name"].as_str().unwrap());
+        assert!(r.stderr.contains(&line), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(p["sha256"].as_str().unwrap()),
+            "{}",
+            r.stderr
+        );
+    }
+    // import reads the set into a real registry.
+    if let Some(reg) = crate::registry_util::TestRegistry::start(None) {
+        let r = run_in(
+            t.path(),
+            &[
+                "import",
+                &arg(&d.join("b.tar.zst.parts.json")),
+                "--to",
+                &format!("{}/site", reg.host()),
+                "--integrity-only",
+                "--format",
+                "json",
+                "--no-progress",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.json()["blobsUploaded"].as_u64().unwrap() > 0);
+    }
+    // A second export over the set replaces it whole.
+    let r = export_split(&case, &d.join("b.tar.zst"), "4K", "2", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m2 = read_json(&d.join("b.tar.zst.parts.json"));
+    assert_eq!(m2["partSize"], 4096);
+    assert_eq!(
+        fs::read_dir(&d).unwrap().count(),
+        m2["parts"].as_array().unwrap().len() + 1
+    );
+}
+
+#[test]
+fn export_split_is_refused_for_a_directory_or_stdout() {
+    let case = corpus_dir().join("valid-sig.strict.by-tag");
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let r = export_split(&case, &t.path().join("dir-out"), "1M", "2", &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--split"), "{}", r.stderr);
+    assert!(!t.path().join("dir-out").exists());
+    let layout = format!("oci:{}:v1", arg(&case.join("layout")));
+    let r = run_pinned(
+        t.path(),
+        &[
+            "export",
+            &layout,
+            "-o",
+            "-",
+            "--split",
+            "1M",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--split"), "{}", r.stderr);
+    assert_eq!(fs::read_dir(t.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_failed_export_split_leaves_no_part_and_the_old_set_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let layout = fixture(t.path(), "layout", 300_000);
+    let out_dir = t.path().join("out");
+    fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("b.tar.zst");
+    let source = format!("oci:{}", arg(&layout));
+    let run = |jobs: &str| {
+        run_pinned(
+            t.path(),
+            &[
+                "export",
+                &source,
+                "-o",
+                &arg(&out),
+                "--split",
+                "64K",
+                "--jobs",
+                jobs,
+                "--no-progress",
+            ],
+        )
+    };
+    let r = run("4");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before: Vec<(String, Vec<u8>)> = {
+        let mut v: Vec<_> = fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(before.len() > 4, "{:?}", before.len());
+    // The largest blob (a layer, streamed) damaged in the source.
+    let blobs = layout.join("blobs").join("sha256");
+    let big = fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = fs::read(&big).unwrap();
+    bytes[200_000] ^= 1;
+    let mut perms = fs::metadata(&big).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    fs::set_permissions(&big, perms).unwrap();
+    fs::write(&big, bytes).unwrap();
+    for jobs in ["1", "4"] {
+        let r = run(jobs);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let mut after: Vec<_> = fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        after.sort();
+        assert!(
+            after == before,
+            "jobs {jobs}: the previous set changed or staging was left"
+        );
+    }
+}

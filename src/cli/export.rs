@@ -75,9 +75,10 @@ pub struct ExportArgs {
     #[cfg(feature = "pull")]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub network_timeout: Option<u64>,
-    /// Blobs fetched at once. Into a directory they land in parallel; into a tarball they are
-    /// fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the
-    /// archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB).
+    /// Blobs fetched at once. Into a directory they land in parallel; into a tarball the blob whose
+    /// turn it is streams straight in, and those fetched ahead of their turn wait in a spool beside
+    /// the output (at most N blobs), so the archive is byte-identical whatever N is. At most 32
+    /// (each job buffers 1 MiB).
     #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: u16,
     /// Differential export: leave out every layer these inventories (written by `airlock
@@ -86,6 +87,12 @@ pub struct ExportArgs {
     /// lists each blob left out, which the far side's import requires its registry to hold.
     #[arg(long, value_name = "INVENTORY")]
     pub since: Vec<PathBuf>,
+    /// Write the tarball as parts of at most SIZE bytes each, OUT.001, OUT.002, ... and the parts
+    /// manifest OUT.parts.json (what `airlock split` writes from the single file, byte for byte),
+    /// for media with a per-file limit. SIZE: a byte count with K, M, G, T (powers of 1024) or KB,
+    /// MB, GB, TB (powers of 1000), or fat32, dvd, dvd-dl, bd25, bd50. Only for a tarball file.
+    #[arg(long, value_name = "SIZE", value_parser = crate::archive::parts::parse_size)]
+    pub split: Option<u64>,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -177,7 +184,8 @@ fn registry_client(
 
 pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let given = sources(a)?;
-    let output = Output::from_arg(&a.output, a.zstd_level);
+    let mut output = Output::from_arg(&a.output, a.zstd_level);
+    output.split = a.split;
     let trust = trust(a)?;
     let mut crls = Vec::new();
     for path in &a.crl {
@@ -294,6 +302,22 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         human_bytes(summary.bytes),
         summary.output_digest
     ));
+    if let Some(m) = &summary.parts {
+        p.info(&format!(
+            "in {} part(s) of at most {}, listed in {}:",
+            m.parts.len(),
+            human_bytes(m.part_size),
+            crate::archive::parts::manifest_name(&summary.output)
+        ));
+        for part in &m.parts {
+            p.info(&format!(
+                "  {}  {}  {}",
+                part.name,
+                human_bytes(part.size),
+                part.sha256
+            ));
+        }
+    }
     if !a.since.is_empty() {
         let full = summary.bytes.saturating_add(summary.left_out_bytes);
         p.info(&format!(

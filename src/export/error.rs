@@ -70,6 +70,9 @@ pub enum Usage {
         /// The argument.
         given: String,
     },
+    /// `--split` with a directory or stdout as output.
+    #[error("--split needs a tarball file as output (-o NAME.tar, .tar.gz or .tar.zst), not a directory or stdout")]
+    SplitNeedsTarball,
     /// A file sink was opened without [`super::prepare`] (a bug of the caller).
     #[error("internal: the output was not prepared")]
     NotPrepared,

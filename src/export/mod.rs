@@ -173,6 +173,9 @@ pub struct ExportSummary {
     /// Their bytes: a full export would have been `bytes + leftOutBytes`.
     #[serde(skip_serializing_if = "is_zero")]
     pub left_out_bytes: u64,
+    /// `--split`: the parts manifest written (`OUTPUT.parts.json`), each part with its digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<crate::archive::parts::PartsManifest>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -869,7 +872,8 @@ fn finish(
         left_out_bytes,
     } = found;
     let left_out_blobs = u64::try_from(plan.left_out.len()).unwrap_or(u64::MAX);
-    let output_digest = out.finish(index_bytes)?;
+    let done = out.finish(index_bytes, pin.as_deref())?;
+    let output_digest = done.digest.clone();
     let bundle = BundleIdentity {
         digest: Digest::sha256(index_bytes).to_string(),
         file_digest: match opts.output.kind {
@@ -880,6 +884,7 @@ fn finish(
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
         output_digest: output_digest.to_string(),
+        parts: done.parts,
         bundle,
         images: plan.images,
         blobs,

@@ -6,9 +6,15 @@
 //!
 //! - into a directory, each lands in the staging directory through the one blob writer (a
 //!   temporary name, renamed once digest and size match), in any order;
-//! - into a tarball, each is fetched ahead into a spool folder beside the output (through the same
-//!   blob writer), at most `jobs` ahead of the one being appended, and appended in digest order, so
-//!   the archive is byte for byte what a one-at-a-time export writes.
+//! - into a tarball, entries go in digest order, so the archive is byte for byte what a
+//!   one-at-a-time export writes. The blob whose turn it is streams straight into the archive;
+//!   blobs fetched ahead of their turn (at most `jobs` ahead of the one being appended) go to a
+//!   spool file beside the output until their turn comes. Then the consumer appends what the spool
+//!   holds and takes the rest of the bytes from the worker as they arrive, through a small bounded
+//!   channel ([`Handoff`]): a blob that arrives complete before its turn was spooled whole, one
+//!   whose turn comes first was never spooled. Each byte is hashed once, by its worker, which
+//!   fails the entry (and so the archive) on a mismatch; the tar sink does not hash again
+//!   ([`Sink::put_checked`]).
 //!
 //! The first failure stops every worker (they check a shared flag on every write, and take no new
 //! blob); the scope joins them all before the phase returns, so none outlives it, and a worker's
@@ -16,17 +22,18 @@
 //! directory by the sink's).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crate::digest::Digest;
+use crate::digest::{Digest, HashingWriter};
 use crate::layout::model::Descriptor;
 use crate::layout::{BlobEntry, BundleFormat, Catalog, Content, Limits, Progress};
 
 use super::sink::{BlobDir, Landing, Sink};
 use super::source::SharedBlobs;
-use super::{staging, ExportError, ExportOptions, Fetch, Plan, SourceError};
+use super::{staging, ExportError, ExportOptions, Fetch, Mismatch, Plan, SourceError};
 
 /// Blobs of at most this size are kept in memory for the catalog `verify_captured` checks.
 const KEEP: u64 = 64 << 10;
@@ -224,8 +231,108 @@ struct Job<'p> {
     source: Arc<dyn SharedBlobs>,
     /// Where a worker writes it (`None`: the sink holds it already).
     into: Option<BlobDir>,
-    /// Appended from the spool by the consumer (tarballs).
-    spooled: bool,
+    /// Appended in order by the consumer, from the spool and then the worker (tarballs).
+    handoff: Option<Handoff>,
+}
+
+/// Bytes in one message from a worker to the consumer, and messages in flight: the memory one
+/// handed-off blob may hold is at most `CHUNK * (DEPTH + 2)` (the channel, one being filled, one
+/// being written).
+const CHUNK: usize = 256 << 10;
+const DEPTH: usize = 8;
+
+/// How one tarball blob goes from its worker to the archive: into its spool file until the
+/// consumer reaches it (`attached`), then through the channel. The switch happens under the lock,
+/// so the spool holds exactly `spooled` bytes and the channel carries the rest, in order.
+struct Handoff {
+    state: Mutex<Handed>,
+    tx: Mutex<Option<SyncSender<Vec<u8>>>>,
+    rx: Mutex<Option<Receiver<Vec<u8>>>>,
+}
+
+#[derive(Default)]
+struct Handed {
+    attached: bool,
+    spooled: u64,
+}
+
+impl Handoff {
+    fn new() -> Self {
+        let (tx, rx) = sync_channel(DEPTH);
+        Handoff {
+            state: Mutex::new(Handed::default()),
+            tx: Mutex::new(Some(tx)),
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Handed> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The consumer's turn: from now on the worker sends; returns what the spool holds.
+    fn attach(&self) -> (u64, Option<Receiver<Vec<u8>>>) {
+        let spooled = {
+            let mut h = self.lock();
+            h.attached = true;
+            h.spooled
+        };
+        let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        (spooled, rx)
+    }
+}
+
+/// The worker's end of a [`Handoff`]: buffers `CHUNK` bytes, then writes them to the spool file
+/// (before the consumer's turn) or sends them (after).
+struct Divert<'a> {
+    handoff: &'a Handoff,
+    dir: &'a BlobDir,
+    digest: &'a Digest,
+    file: Option<std::fs::File>,
+    tx: Option<SyncSender<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl Divert<'_> {
+    fn ship(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        let mut h = self.handoff.lock();
+        if !h.attached {
+            if self.file.is_none() {
+                self.file = Some(self.dir.create(self.digest).map_err(io::Error::other)?);
+            }
+            if let Some(f) = self.file.as_mut() {
+                f.write_all(&chunk)?;
+            }
+            h.spooled += u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+            return Ok(());
+        }
+        drop(h);
+        match &self.tx {
+            Some(tx) => tx
+                .send(chunk)
+                .map_err(|_| io::Error::other("stopped: the archive is no longer written")),
+            None => Err(io::Error::other("blob handed off twice")),
+        }
+    }
+}
+
+impl Write for Divert<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = CHUNK.saturating_sub(self.buf.len());
+        let n = buf.len().min(room);
+        self.buf.extend_from_slice(buf.get(..n).unwrap_or_default());
+        if self.buf.len() >= CHUNK {
+            self.ship()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What the workers and the consumer share, under one lock.
@@ -305,14 +412,14 @@ fn concurrent(
             .get(p.source)
             .ok_or(SourceError::NoSuchSource(p.source))?
             .clone();
-        let (into, spooled) = match out.landing(d, p.desc.size)? {
-            Landing::Held => (None, false),
-            Landing::Dir(dir) => (Some(dir), false),
+        let (into, handoff) = match out.landing(d, p.desc.size)? {
+            Landing::Held => (None, None),
+            Landing::Dir(dir) => (Some(dir), None),
             Landing::InOrder => {
                 if spool.is_none() {
                     spool = Some(out.spool()?);
                 }
-                (spool.as_ref().map(|s| s.dir.clone()), true)
+                (spool.as_ref().map(|s| s.dir.clone()), Some(Handoff::new()))
             }
         };
         jobs.push(Job {
@@ -320,7 +427,7 @@ fn concurrent(
             desc: &p.desc,
             source,
             into,
-            spooled,
+            handoff,
         });
     }
     let workers = opts.jobs.min(jobs.len()).max(1);
@@ -393,6 +500,46 @@ fn fetch(
     let desc = job.desc;
     let mut kept: Option<Vec<u8>> = (desc.size <= KEEP).then(Vec::new);
     let item = Item::start(progress, desc);
+    if let Some(handoff) = &job.handoff {
+        let tx = handoff.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut div = Divert {
+            handoff,
+            dir,
+            digest: job.digest,
+            file: None,
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let mut hashing = HashingWriter::new(&mut div, job.digest.algorithm());
+        let r = job.source.blob(
+            desc,
+            &mut Checking {
+                out: &mut hashing,
+                kept: kept.as_mut(),
+                item: &item,
+                stop: Some(&shared.stop),
+            },
+        );
+        let (_, actual, n) = hashing.finish();
+        r?;
+        div.ship().map_err(|source| ExportError::Output {
+            path: dir.path().join(job.digest.hex()),
+            source,
+        })?;
+        // Dropping the sender (with `div`) ends the consumer's channel.
+        drop(div);
+        if &actual != job.digest || n != desc.size {
+            return Err(ExportError::Mismatch {
+                digest: job.digest.to_string(),
+                problem: Mismatch::Content {
+                    actual,
+                    size: n,
+                    expected: Some(desc.size),
+                },
+            });
+        }
+        return Ok(kept);
+    }
     dir.write(job.digest, desc.size, |sink| {
         let mut c = Checking {
             out: sink,
@@ -427,35 +574,18 @@ fn consume(
             // Only planned blobs remain, in the same order as `jobs`.
             continue;
         }
-        let kept = {
-            let mut st = shared.lock();
-            loop {
-                if let Some(kept) = st.done.remove(&k) {
-                    break kept;
-                }
-                if st.stopped {
-                    return Err(st
-                        .failed
-                        .take()
-                        .unwrap_or_else(|| SourceError::WorkerLost(d.clone()).into()));
-                }
-                st = shared.wait(st);
-            }
-        };
-        if job.spooled {
-            if let Some(dir) = &job.into {
-                let mut f = dir.open(d)?;
-                out.put(d, job.desc.size, &mut |sink| {
-                    io::copy(&mut f, sink)
-                        .map(|_| ())
-                        .map_err(|source| ExportError::Output {
-                            path: opts.output.path.clone(),
-                            source,
-                        })
+        let kept = match (&job.handoff, &job.into) {
+            (Some(handoff), Some(dir)) => {
+                let mut kept = None;
+                out.put_checked(d, job.desc.size, &mut |sink| {
+                    kept = Some(hand_over(handoff, dir, k, d, shared, opts, sink)?);
+                    Ok(())
                 })?;
                 dir.remove(d);
+                kept.flatten()
             }
-        }
+            _ => wait_done(shared, k, d)?,
+        };
         w.streamed(d, job.desc.size, kept);
         k += 1;
         let mut st = shared.lock();
@@ -463,6 +593,71 @@ fn consume(
         shared.changed.notify_all();
     }
     Ok(())
+}
+
+/// Waits for job `k` (blob `d`) to be done; returns what was kept of it.
+fn wait_done(shared: &Shared, k: usize, d: &Digest) -> Result<Option<Vec<u8>>, ExportError> {
+    let mut st = shared.lock();
+    loop {
+        if let Some(kept) = st.done.remove(&k) {
+            return Ok(kept);
+        }
+        if st.stopped {
+            return Err(st
+                .failed
+                .take()
+                .unwrap_or_else(|| SourceError::WorkerLost(d.clone()).into()));
+        }
+        st = shared.wait(st);
+    }
+}
+
+/// Job `k`'s turn in the archive: what its spool holds, then the rest from its worker as it
+/// arrives; succeeds only once the worker has checked the digest and size of every byte.
+fn hand_over(
+    handoff: &Handoff,
+    dir: &BlobDir,
+    k: usize,
+    d: &Digest,
+    shared: &Shared,
+    opts: &ExportOptions,
+    sink: &mut dyn Write,
+) -> Result<Option<Vec<u8>>, ExportError> {
+    let out_err = |source| ExportError::Output {
+        path: opts.output.path.clone(),
+        source,
+    };
+    let (spooled, rx) = handoff.attach();
+    if spooled > 0 {
+        let f = dir.open(d)?;
+        let n = io::copy(&mut f.take(spooled), sink).map_err(out_err)?;
+        if n != spooled {
+            return Err(out_err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the spool of {d} is shorter than what was written to it"),
+            )));
+        }
+    }
+    if let Some(rx) = rx {
+        // Ends when the worker drops its sender (done, failed or stopped), or when everything
+        // stopped before a worker took the job.
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(chunk) => {
+                    staging::check_interrupted().map_err(out_err)?;
+                    sink.write_all(&chunk).map_err(out_err)?;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    staging::check_interrupted().map_err(out_err)?;
+                    if shared.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    }
+    wait_done(shared, k, d)
 }
 
 fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {

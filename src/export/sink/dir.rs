@@ -12,7 +12,7 @@ use crate::layout::{INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
 use super::super::{ExportError, Usage};
-use super::{out_err, BlobDir, Body, Landing, Sink, Spool, Target};
+use super::{out_err, BlobDir, Body, Finished, Landing, Sink, Spool, Target};
 
 pub(super) struct DirSink {
     target: Target,
@@ -145,7 +145,7 @@ impl Sink for DirSink {
         self.guard = None;
     }
 
-    fn finish(&mut self, index: &[u8]) -> Result<Digest, ExportError> {
+    fn finish(&mut self, index: &[u8], _pin: Option<&str>) -> Result<Finished, ExportError> {
         let path = self.path();
         // Drop anything an adopted staging directory holds that this export does not reference.
         if let Ok(blobs) = staging::open_subdir(&self.root, "blobs") {
@@ -207,6 +207,9 @@ impl Sink for DirSink {
         if let Some(g) = self.guard.take() {
             g.commit();
         }
-        Ok(Digest::sha256(index))
+        Ok(Finished {
+            digest: Digest::sha256(index),
+            parts: None,
+        })
     }
 }

@@ -12,6 +12,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::archive::parts::PartsManifest;
 use crate::archive::Compression;
 use crate::digest::Digest;
 
@@ -40,6 +41,9 @@ pub struct Output {
     pub kind: OutputKind,
     /// zstd level for `.tar.zst`.
     pub zstd_level: i32,
+    /// `--split SIZE`: a tarball written as parts of at most this many bytes, `NAME.001`, ... and
+    /// `NAME.parts.json` beside where `NAME` would be (see [`crate::archive::parts`]).
+    pub split: Option<u64>,
 }
 
 impl Output {
@@ -63,6 +67,7 @@ impl Output {
             path: path.to_path_buf(),
             kind,
             zstd_level,
+            split: None,
         }
     }
 }
@@ -73,6 +78,12 @@ pub(super) type Body<'a> = &'a mut dyn FnMut(&mut dyn Write) -> Result<(), Expor
 pub trait Sink {
     /// Writes one blob of `size` bytes; `body` streams it.
     fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError>;
+    /// Writes one blob of `size` bytes whose bytes the caller hashes itself (`body` fails when they
+    /// do not match, before it returns): a sink that can trust that does not hash them a second
+    /// time. By default the same as [`Sink::put`].
+    fn put_checked(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        self.put(d, size, body)
+    }
     /// Where blob `d` of `size` bytes goes when several are fetched at once (`--jobs`): nowhere
     /// when the sink holds it already, a folder any thread may write it into, or through
     /// [`Sink::put`] in digest order (tarballs: fetched ahead into a [`Sink::spool`]).
@@ -82,8 +93,18 @@ pub trait Sink {
     fn spool(&mut self) -> Result<Spool, ExportError>;
     /// Gives up: removes everything written.
     fn abort(&mut self);
-    /// Writes `index.json`, makes the output visible, and returns the sha256 that names it.
-    fn finish(&mut self, index: &[u8]) -> Result<Digest, ExportError>;
+    /// Writes `index.json`, makes the output visible, and returns the sha256 that names it (and,
+    /// for `--split`, the parts manifest, which records `pin`).
+    fn finish(&mut self, index: &[u8], pin: Option<&str>) -> Result<Finished, ExportError>;
+}
+
+/// What [`Sink::finish`] made visible.
+#[derive(Debug)]
+pub struct Finished {
+    /// sha256 of the output file (of the whole stream, for parts), or of `index.json` (directories).
+    pub digest: Digest,
+    /// The parts manifest written (`--split`).
+    pub parts: Option<PartsManifest>,
 }
 
 pub(super) fn out_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
@@ -178,6 +199,16 @@ impl BlobDir {
         })
     }
 
+    /// The folder's path (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates the file for blob `d` (a spool's: no temporary name; the spool is scratch).
+    pub fn create(&self, d: &Digest) -> Result<std::fs::File, ExportError> {
+        staging::create_file(&*self.fd, d.hex()).map_err(out_err(&self.path.join(d.hex())))
+    }
+
     /// Opens blob `d` for reading.
     pub fn open(&self, d: &Digest) -> Result<std::fs::File, ExportError> {
         staging::open_file(&*self.fd, d.hex()).map_err(out_err(&self.path.join(d.hex())))
@@ -221,6 +252,9 @@ fn spool_in_tmp() -> Result<Spool, ExportError> {
 /// directory goes, a tarball name that is a directory, a symbolic link, a FIFO or a device.
 /// `None` for stdout.
 pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
+    if o.split.is_some() && !matches!(o.kind, OutputKind::Tar(_)) {
+        return Err(Usage::SplitNeedsTarball.into());
+    }
     if matches!(o.kind, OutputKind::Stdout(_)) {
         return Ok(None);
     }
@@ -236,7 +270,12 @@ pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
         },
     })?;
     let adopt = staging::clean_stale(&dir, &parent, &name).map_err(out_err(&parent))?;
-    let existing = staging::existing(&dir, &name).map_err(out_err(&o.path))?;
+    let existing = match o.split {
+        // The parts set is what is replaced: its manifest stands for it.
+        Some(_) => staging::existing(&dir, &crate::archive::parts::manifest_name(&name))
+            .map_err(out_err(&o.path))?,
+        None => staging::existing(&dir, &name).map_err(out_err(&o.path))?,
+    };
     let refuse = |why: Refusal| {
         Err(ExportError::Refused {
             path: o.path.clone(),
@@ -283,7 +322,10 @@ pub fn prepare(o: &Output, force: bool) -> Result<Option<Target>, ExportError> {
 pub fn open(o: &Output, target: Option<Target>) -> Result<Box<dyn Sink>, ExportError> {
     match (o.kind, target) {
         (OutputKind::Dir, Some(t)) => Ok(Box::new(DirSink::open(t)?)),
-        (OutputKind::Tar(c), Some(t)) => Ok(Box::new(TarSink::file(t, c, o.zstd_level)?)),
+        (OutputKind::Tar(c), Some(t)) => match o.split {
+            Some(size) => Ok(Box::new(TarSink::parts(t, c, o.zstd_level, size)?)),
+            None => Ok(Box::new(TarSink::file(t, c, o.zstd_level)?)),
+        },
         (OutputKind::Stdout(c), _) => Ok(Box::new(TarSink::stdout(c, o.zstd_level)?)),
         (_, None) => Err(Usage::NotPrepared.into()),
     }

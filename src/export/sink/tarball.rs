@@ -5,13 +5,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
 
+use crate::archive::parts::{Identity, PartsFinish};
 use crate::archive::Compression;
 use crate::digest::{Digest, HashingWriter};
 use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
 use super::super::staging::{self, Existing, Guard};
 use super::super::{ExportError, Mismatch, Stdout};
-use super::{out_err, Body, Landing, Sink, Spool, Target};
+use super::{out_err, Body, Finished, Landing, Sink, Spool, Target};
 
 enum Enc<W: Write> {
     Plain(W),
@@ -53,6 +54,9 @@ pub(super) struct TarSink {
     builder: Option<tar::Builder<Enc<Inner>>>,
     /// The output (none for stdout) and the staging name of the file being written.
     file: Option<(Target, String, Guard)>,
+    /// `--split`: the output, and the parts set's finishing end (its stream is the builder's
+    /// writer; dropping both removes every staged part).
+    parts: Option<(Target, PartsFinish)>,
     dirs: Vec<String>,
 }
 
@@ -110,6 +114,26 @@ impl TarSink {
         Ok(TarSink {
             builder: Some(builder),
             file: Some((target, tmp, guard)),
+            parts: None,
+            dirs: Vec::new(),
+        })
+    }
+
+    /// The tarball written as a parts set of at most `size` bytes each (`--split`).
+    pub(super) fn parts(
+        target: Target,
+        c: Compression,
+        level: i32,
+        size: u64,
+    ) -> Result<Self, ExportError> {
+        let path = target.path();
+        let (stream, finish) = crate::archive::parts::create(&target.parent, &target.name, size)
+            .map_err(out_err(&path))?;
+        let builder = Self::builder(Box::new(stream), c, level).map_err(out_err(&path))?;
+        Ok(TarSink {
+            builder: Some(builder),
+            file: None,
+            parts: Some((target, finish)),
             dirs: Vec::new(),
         })
     }
@@ -142,24 +166,21 @@ impl TarSink {
         Ok(TarSink {
             builder: Some(builder),
             file: None,
+            parts: None,
             dirs: Vec::new(),
         })
     }
 
-    fn err(&self, e: io::Error) -> ExportError {
-        match &self.file {
-            Some((t, _, _)) => ExportError::Output {
-                path: t.path(),
-                source: e,
-            },
-            // A reader that went away is a failed export, never a success (exit 2).
-            None => ExportError::StdoutClosed(Stdout::Write(e)),
-        }
-    }
-}
-
-impl Sink for TarSink {
-    fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+    /// One blob entry: header, body streamed straight into the archive, padding. With `hash`, the
+    /// body is hashed on the way and a mismatch fails the archive; without, the caller has hashed
+    /// it (its body fails on a mismatch) and only the length is checked.
+    fn entry(
+        &mut self,
+        d: &Digest,
+        size: u64,
+        body: Body<'_>,
+        hash: bool,
+    ) -> Result<(), ExportError> {
         staging::check_interrupted().map_err(|e| self.err(e))?;
         let name = blob_name(d);
         let Some(b) = self.builder.as_mut() else {
@@ -193,10 +214,20 @@ impl Sink for TarSink {
         // archive (nothing becomes visible), as the directory sink's blob writer refuses to commit.
         // A failure of the archive's own writes is the output's (or stdout's), whatever the body
         // made of it.
-        let mut rec = Recording { w, failed: None };
-        let mut hashing = HashingWriter::new(&mut rec, d.algorithm());
-        let r = body(&mut hashing);
-        let (_, actual, n) = hashing.finish();
+        let mut rec = Recording {
+            w,
+            failed: None,
+            n: 0,
+        };
+        let (r, actual) = if hash {
+            let mut hashing = HashingWriter::new(&mut rec, d.algorithm());
+            let r = body(&mut hashing);
+            let (_, actual, _) = hashing.finish();
+            (r, actual)
+        } else {
+            (body(&mut rec), d.clone())
+        };
+        let n = rec.n;
         if let Some(e) = rec.failed.take() {
             return Err(self.err(e));
         }
@@ -222,24 +253,47 @@ impl Sink for TarSink {
         r.map_err(|e| self.err(e))
     }
 
+    fn err(&self, e: io::Error) -> ExportError {
+        match (&self.file, &self.parts) {
+            (Some((t, _, _)), _) | (None, Some((t, _))) => ExportError::Output {
+                path: t.path(),
+                source: e,
+            },
+            // A reader that went away is a failed export, never a success (exit 2).
+            (None, None) => ExportError::StdoutClosed(Stdout::Write(e)),
+        }
+    }
+}
+
+impl Sink for TarSink {
+    fn put(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        self.entry(d, size, body, true)
+    }
+
+    fn put_checked(&mut self, d: &Digest, size: u64, body: Body<'_>) -> Result<(), ExportError> {
+        self.entry(d, size, body, false)
+    }
+
     fn landing(&mut self, _: &Digest, _: u64) -> Result<Landing, ExportError> {
         Ok(Landing::InOrder)
     }
 
     fn spool(&mut self) -> Result<Spool, ExportError> {
-        match &self.file {
-            Some((t, _, _)) => t.spool(),
-            None => super::spool_in_tmp(),
+        match (&self.file, &self.parts) {
+            (Some((t, _, _)), _) | (None, Some((t, _))) => t.spool(),
+            (None, None) => super::spool_in_tmp(),
         }
     }
 
     fn abort(&mut self) {
         self.builder = None;
-        // Dropping the guard removes the temporary file.
+        // Dropping the guard removes the temporary file; dropping both ends of a parts set removes
+        // its staged parts.
         self.file = None;
+        self.parts = None;
     }
 
-    fn finish(&mut self, index: &[u8]) -> Result<Digest, ExportError> {
+    fn finish(&mut self, index: &[u8], pin: Option<&str>) -> Result<Finished, ExportError> {
         let Some(mut b) = self.builder.take() else {
             return Err(self.err(io::Error::other("archive already finished")));
         };
@@ -268,7 +322,17 @@ impl Sink for TarSink {
                 .map_err(out_err(&t.path()))?;
             guard.commit();
         }
-        Ok(digest)
+        let mut parts = None;
+        if let Some((t, finish)) = self.parts.take() {
+            let m = finish
+                .finish(Identity {
+                    index_digest: Some(Digest::sha256(index).to_string()),
+                    pin: pin.map(str::to_owned),
+                })
+                .map_err(out_err(&t.path()))?;
+            parts = Some(m);
+        }
+        Ok(Finished { digest, parts })
     }
 }
 
@@ -280,19 +344,25 @@ impl Drop for TarSink {
     }
 }
 
-/// Passes writes through and keeps the first error of the writer beneath (the archive's own).
+/// Passes writes through, counts them, and keeps the first error of the writer beneath (the
+/// archive's own).
 struct Recording<'a, W: Write> {
     w: &'a mut W,
     failed: Option<io::Error>,
+    n: u64,
 }
 
 impl<W: Write> Write for Recording<'_, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.w.write(buf).inspect_err(|e| {
+        let r = self.w.write(buf).inspect_err(|e| {
             if self.failed.is_none() {
                 self.failed = Some(io::Error::new(e.kind(), e.to_string()));
             }
-        })
+        });
+        if let Ok(n) = r {
+            self.n += u64::try_from(n).unwrap_or(u64::MAX);
+        }
+        r
     }
     fn flush(&mut self) -> io::Result<()> {
         self.w.flush().inspect_err(|e| {
