@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'List the images, platforms, referrers and blobs of a bundle')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
+            [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline (`airlock receipt verify FILE`)')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell) on stdout')
@@ -53,6 +54,10 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--user-metadata', '--user-metadata', [CompletionResultType]::ParameterName, 'User metadata the signed payload must carry (as notation verify -m); repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a human summary on stderr, or the JSON report on stdout')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write the JSON report to FILE (written to a temporary name, then renamed)')
+            [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification Summary v1 predicate (subjects: the verified images; verdict PASSED or FAILED), written also when verification fails. Temporary name, then rename')
+            [CompletionResult]::new('--receipt-key', '--receipt-key', [CompletionResultType]::ParameterName, 'Sign the receipt with this key (as `airlock sign --key`); the Notary envelope is written to FILE.sig')
+            [CompletionResult]::new('--receipt-cert', '--receipt-cert', [CompletionResultType]::ParameterName, 'The receipt key''s certificate chain, PEM, leaf first (as `airlock sign --cert`)')
+            [CompletionResult]::new('--receipt-envelope', '--receipt-envelope', [CompletionResultType]::ParameterName, 'The receipt signature''s envelope format')
             [CompletionResult]::new('--integrity-only', '--integrity-only', [CompletionResultType]::ParameterName, 'Check integrity only (digests, sizes, descriptors, layout), without signatures')
             [CompletionResult]::new('--trust-bundled', '--trust-bundled', [CompletionResultType]::ParameterName, 'Use the bundle''s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
@@ -176,6 +181,48 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'airlock;receipt' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars (they are drawn only when stderr is a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'airlock;receipt;verify' {
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature file (a JWS or COSE Notary envelope). Default: FILE.sig')
+            [CompletionResult]::new('--trust-policy', '--trust-policy', [CompletionResultType]::ParameterName, 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)')
+            [CompletionResult]::new('--trust-store', '--trust-store', [CompletionResultType]::ParameterName, 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}')
+            [CompletionResult]::new('--notation-config', '--notation-config', [CompletionResultType]::ParameterName, 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Registry scope the trust policy is matched under')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Verification time (RFC 3339). Default: now')
+            [CompletionResult]::new('--crl', '--crl', [CompletionResultType]::ParameterName, 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched')
+            [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'Also require the statement to name this image digest among its subjects')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a human summary on stderr, or the JSON result on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars (they are drawn only when stderr is a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'airlock;receipt;help' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'airlock;receipt;help;verify' {
+            break
+        }
+        'airlock;receipt;help;help' {
+            break
+        }
         'airlock;fixture' {
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Platforms of the image index (os/arch), comma separated')
             [CompletionResult]::new('--layers', '--layers', [CompletionResultType]::ParameterName, 'Layers per platform')
@@ -219,6 +266,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'List the images, platforms, referrers and blobs of a bundle')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
+            [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline (`airlock receipt verify FILE`)')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell) on stdout')
@@ -241,6 +289,13 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             break
         }
         'airlock;help;sign' {
+            break
+        }
+        'airlock;help;receipt' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records')
+            break
+        }
+        'airlock;help;receipt;verify' {
             break
         }
         'airlock;help;fixture' {

@@ -40,6 +40,9 @@ _airlock() {
             airlock,pack)
                 cmd="airlock__subcmd__pack"
                 ;;
+            airlock,receipt)
+                cmd="airlock__subcmd__receipt"
+                ;;
             airlock,sign)
                 cmd="airlock__subcmd__sign"
                 ;;
@@ -70,11 +73,29 @@ _airlock() {
             airlock__subcmd__help,pack)
                 cmd="airlock__subcmd__help__subcmd__pack"
                 ;;
+            airlock__subcmd__help,receipt)
+                cmd="airlock__subcmd__help__subcmd__receipt"
+                ;;
             airlock__subcmd__help,sign)
                 cmd="airlock__subcmd__help__subcmd__sign"
                 ;;
             airlock__subcmd__help,verify)
                 cmd="airlock__subcmd__help__subcmd__verify"
+                ;;
+            airlock__subcmd__help__subcmd__receipt,verify)
+                cmd="airlock__subcmd__help__subcmd__receipt__subcmd__verify"
+                ;;
+            airlock__subcmd__receipt,help)
+                cmd="airlock__subcmd__receipt__subcmd__help"
+                ;;
+            airlock__subcmd__receipt,verify)
+                cmd="airlock__subcmd__receipt__subcmd__verify"
+                ;;
+            airlock__subcmd__receipt__subcmd__help,help)
+                cmd="airlock__subcmd__receipt__subcmd__help__subcmd__help"
+                ;;
+            airlock__subcmd__receipt__subcmd__help,verify)
+                cmd="airlock__subcmd__receipt__subcmd__help__subcmd__verify"
                 ;;
             *)
                 ;;
@@ -83,7 +104,7 @@ _airlock() {
 
     case "${cmd}" in
         airlock)
-            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory sign fixture pack completions help"
+            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory sign receipt fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,7 +248,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__help)
-            opts="verify export import inspect inventory sign fixture pack completions help"
+            opts="verify export import inspect inventory sign receipt fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +362,34 @@ _airlock() {
         airlock__subcmd__help__subcmd__pack)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__help__subcmd__receipt)
+            opts="verify"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__help__subcmd__receipt__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -560,6 +609,112 @@ _airlock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        airlock__subcmd__receipt)
+            opts="-q -v -h --quiet --verbose --no-progress --help verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__receipt__subcmd__help)
+            opts="verify help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__receipt__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__receipt__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        airlock__subcmd__receipt__subcmd__verify)
+            opts="-q -v -h --signature --trust-policy --trust-store --notation-config --scope --at --crl --subject --format --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notation-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --crl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         airlock__subcmd__sign)
             opts="-q -v -h --key --cert --envelope --expiry --user-metadata --signing-time --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -599,7 +754,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__verify)
-            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --quiet --verbose --no-progress --help"
+            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --receipt --receipt-key --receipt-cert --receipt-envelope --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,6 +798,22 @@ _airlock() {
                     ;;
                 --report)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt-envelope)
+                    COMPREPLY=($(compgen -W "jws cose" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -35,6 +35,7 @@ complete -c airlock -n "__fish_airlock_needs_command" -f -a "import" -d 'Verify 
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
+complete -c airlock -n "__fish_airlock_needs_command" -f -a "receipt" -d 'Check a verification receipt offline (`airlock receipt verify FILE`)'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
 complete -c airlock -n "__fish_airlock_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
@@ -50,6 +51,11 @@ complete -c airlock -n "__fish_airlock_using_subcommand verify" -l user-metadata
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l format -d 'Output format: a human summary on stderr, or the JSON report on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l report -d 'Also write the JSON report to FILE (written to a temporary name, then renamed)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt -d 'Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification Summary v1 predicate (subjects: the verified images; verdict PASSED or FAILED), written also when verification fails. Temporary name, then rename' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-key -d 'Sign the receipt with this key (as `airlock sign --key`); the Notary envelope is written to FILE.sig' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-cert -d 'The receipt key\'s certificate chain, PEM, leaf first (as `airlock sign --cert`)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-envelope -d 'The receipt signature\'s envelope format' -r -f -a "jws\t'JWS JSON serialization (application/jose+json), notation\'s default'
+cose\t'COSE_Sign1 (application/cose)'"
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l integrity-only -d 'Check integrity only (digests, sizes, descriptors, layout), without signatures'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l trust-bundled -d 'Use the bundle\'s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
@@ -142,6 +148,28 @@ complete -c airlock -n "__fish_airlock_using_subcommand sign" -s q -l quiet -d '
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
 complete -c airlock -n "__fish_airlock_using_subcommand sign" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and not __fish_seen_subcommand_from verify help" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and not __fish_seen_subcommand_from verify help" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and not __fish_seen_subcommand_from verify help" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and not __fish_seen_subcommand_from verify help" -s h -l help -d 'Print help'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and not __fish_seen_subcommand_from verify help" -f -a "verify" -d 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and not __fish_seen_subcommand_from verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l signature -d 'The signature file (a JWS or COSE Notary envelope). Default: FILE.sig' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l notation-config -d 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l scope -d 'Registry scope the trust policy is matched under' -r
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l at -d 'Verification time (RFC 3339). Default: now' -r
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l crl -d 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l subject -d 'Also require the statement to name this image digest among its subjects' -r
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l format -d 'Output format: a human summary on stderr, or the JSON result on stdout' -r -f -a "text\t'Human summary on stderr'
+json\t'The JSON report on stdout'"
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More output on stderr: every image and check'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records'
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l platforms -d 'Platforms of the image index (os/arch), comma separated' -r
 complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l layers -d 'Layers per platform' -r
 complete -c airlock -n "__fish_airlock_using_subcommand fixture" -l layer-size -d 'Bytes per layer' -r
@@ -160,13 +188,15 @@ complete -c airlock -n "__fish_airlock_using_subcommand completions" -s q -l qui
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -s v -l verbose -d 'More output on stderr: every image and check'
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -l no-progress -d 'Never draw progress bars (they are drawn only when stderr is a terminal)'
 complete -c airlock -n "__fish_airlock_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
-complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "verify" -d 'Verify a bundle from local files only'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "export" -d 'Write images, their signatures and the trust material into one bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "import" -d 'Verify a bundle, then push it into a registry with its signatures'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "inspect" -d 'List the images, platforms, referrers and blobs of a bundle'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "inventory" -d 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "sign" -d 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "receipt" -d 'Check a verification receipt offline (`airlock receipt verify FILE`)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "fixture" -d 'Write a deterministic sample bundle (for the README, tests and benchmarks)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "pack" -d 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell) on stdout'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and not __fish_seen_subcommand_from verify export import inspect inventory sign receipt fixture pack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c airlock -n "__fish_airlock_using_subcommand help; and __fish_seen_subcommand_from receipt" -f -a "verify" -d 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records'

@@ -31,6 +31,7 @@ mod local_sources;
 mod man;
 mod oracle;
 mod outputs;
+mod receipt;
 mod registry;
 mod registry_hostile;
 mod registry_util;

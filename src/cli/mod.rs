@@ -10,6 +10,7 @@ mod inventory;
 #[cfg(feature = "pull")]
 mod net;
 mod output;
+mod receipt;
 mod sign;
 mod verify;
 
@@ -167,6 +168,8 @@ airlock sign ./layout:registry.example/app:1.0 --key leaf.key --cert chain.pem -
 airlock sign ./layout@sha256:0123... --key leaf.key --cert chain.pem --user-metadata build=42"
     )]
     Sign(sign::SignArgs),
+    /// Check a verification receipt offline (`airlock receipt verify FILE`).
+    Receipt(receipt::ReceiptArgs),
     /// Write a deterministic sample bundle (for the README, tests and benchmarks).
     #[command(hide = true)]
     Fixture(fixture::FixtureArgs),
@@ -263,6 +266,9 @@ pub struct VerifyArgs {
     /// Also write the JSON report to FILE (written to a temporary name, then renamed).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// The verification receipt (`--receipt`, `--receipt-key`, `--receipt-cert`).
+    #[command(flatten)]
+    pub receipt: receipt::ReceiptOutArgs,
 }
 
 /// Local trust material: a trust policy and a trust store, or a notation configuration folder.
@@ -530,6 +536,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(a) => import::run(&a, &printer),
         Command::Sign(a) => sign::run(&a, &printer),
         Command::Inventory(a) => inventory::run(&a, &printer),
+        Command::Receipt(a) => receipt::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
         Command::Pack(a) => fixture::pack(&a, &printer),
         Command::Completions(a) => {

@@ -1,0 +1,397 @@
+//! Verification receipts on the command line: `verify --receipt FILE [--receipt-key KEY
+//! --receipt-cert CHAIN]` (the hooks [`prepare`] and [`write`]), and `airlock receipt verify`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::output::print_json;
+use super::sign::EnvelopeArg;
+use super::{Format, MaterialArgs, Printer, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
+use crate::digest::Digest;
+use crate::layout::write_atomic;
+use crate::notary::envelope::EnvelopeFormat;
+use crate::notary::sign::{read_certificate_chain_pem, read_private_key_pem};
+use crate::receipt::statement::file_uri;
+use crate::receipt::{self, PolicyInput, ReceiptContext, SigningMaterial, MAX_RECEIPT_BYTES};
+use crate::verify::signature::{Names, TrustInputs};
+use crate::verify::{Report, Verdict};
+
+/// Largest key, certificate, policy or CRL file read.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// `verify`'s receipt options.
+#[derive(Debug, Args)]
+pub struct ReceiptOutArgs {
+    /// Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification
+    /// Summary v1 predicate (subjects: the verified images; verdict PASSED or FAILED), written also
+    /// when verification fails. Temporary name, then rename.
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
+    /// Sign the receipt with this key (as `airlock sign --key`); the Notary envelope is written to
+    /// FILE.sig.
+    #[arg(long, value_name = "KEY.pem", requires_all = ["receipt", "receipt_cert"])]
+    pub receipt_key: Option<PathBuf>,
+    /// The receipt key's certificate chain, PEM, leaf first (as `airlock sign --cert`).
+    #[arg(long, value_name = "CHAIN.pem", requires = "receipt_key")]
+    pub receipt_cert: Option<PathBuf>,
+    /// The receipt signature's envelope format.
+    #[arg(long, value_enum, default_value_t = EnvelopeArg::Jws, value_name = "FORMAT")]
+    pub receipt_envelope: EnvelopeArg,
+}
+
+fn read_file(path: &Path, cap: u64) -> anyhow::Result<Vec<u8>> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    crate::layout::read_capped(f, cap)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .ok_or_else(|| {
+            UsageError::BadOption(format!("{} is larger than {cap} bytes", path.display())).into()
+        })
+}
+
+fn envelope_format(e: EnvelopeArg) -> EnvelopeFormat {
+    match e {
+        EnvelopeArg::Jws => EnvelopeFormat::Jws,
+        EnvelopeArg::Cose => EnvelopeFormat::Cose,
+    }
+}
+
+/// Loads the receipt key and chain (before verification, so that a bad key fails at once).
+pub(super) fn signing_material(
+    key: &Path,
+    cert: &Path,
+    envelope: EnvelopeArg,
+) -> anyhow::Result<SigningMaterial> {
+    let key = read_private_key_pem(&read_file(key, MAX_FILE_BYTES)?)
+        .with_context(|| format!("--receipt-key {}", key.display()))?;
+    let chain = read_certificate_chain_pem(&read_file(cert, MAX_FILE_BYTES)?)
+        .with_context(|| format!("--receipt-cert {}", cert.display()))?;
+    Ok(SigningMaterial {
+        key,
+        chain,
+        format: envelope_format(envelope),
+    })
+}
+
+/// `verify`'s hook before verification: the signing material, when a key is given.
+pub(super) fn prepare(a: &ReceiptOutArgs) -> anyhow::Result<Option<SigningMaterial>> {
+    match (&a.receipt_key, &a.receipt_cert) {
+        (Some(k), Some(c)) => Ok(Some(signing_material(k, c, a.receipt_envelope)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The policy a verification ran under, for the receipt: a local policy file by its digest, or
+/// whatever the report names (the trust artifact, or integrity only).
+pub(super) fn policy_input(material: &MaterialArgs) -> anyhow::Result<PolicyInput> {
+    Ok(match material.paths() {
+        Some((path, _)) => {
+            let bytes = read_file(&path, MAX_FILE_BYTES)?;
+            let abs = std::fs::canonicalize(&path).unwrap_or(path);
+            PolicyInput::Local {
+                uri: file_uri(&abs),
+                digest: Digest::sha256(&bytes),
+            }
+        }
+        None => PolicyInput::FromReport,
+    })
+}
+
+/// The statement's bytes and, with signing material, its envelope (signed at the report's
+/// `verifiedAt`).
+pub(super) fn make(
+    report: &Report,
+    ctx: &ReceiptContext,
+    signer: Option<&SigningMaterial>,
+) -> anyhow::Result<(Vec<u8>, Option<Vec<u8>>)> {
+    let bytes = receipt::build(report, ctx).to_bytes()?;
+    let envelope = match signer {
+        Some(m) => {
+            let at = report
+                .verified_at
+                .parse::<jiff::Timestamp>()
+                .with_context(|| format!("verifiedAt {:?}", report.verified_at))?
+                .as_second();
+            Some(receipt::sign_statement(&bytes, m, at).context("signing the receipt")?)
+        }
+        None => None,
+    };
+    Ok((bytes, envelope))
+}
+
+/// The signature file next to a receipt: `FILE.sig`.
+pub fn signature_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".sig");
+    PathBuf::from(s)
+}
+
+/// `verify`'s hook after verification: writes the receipt (and its signature), whatever the
+/// verdict.
+pub(super) fn write(
+    a: &VerifyArgs,
+    signer: Option<&SigningMaterial>,
+    report: &Report,
+    p: &Printer,
+) -> anyhow::Result<()> {
+    let Some(path) = &a.receipt.receipt else {
+        return Ok(());
+    };
+    let bundle = if a.bundle.as_os_str() == "-" {
+        a.bundle.clone()
+    } else {
+        std::fs::canonicalize(&a.bundle).unwrap_or_else(|_| a.bundle.clone())
+    };
+    let ctx = ReceiptContext {
+        resource_uri: file_uri(&bundle),
+        policy: policy_input(&a.trust.material)?,
+        image: None,
+    };
+    let (bytes, envelope) = make(report, &ctx, signer)?;
+    write_atomic(path, &bytes).with_context(|| format!("writing receipt {}", path.display()))?;
+    let result = if report.verdict == Verdict::Pass {
+        "PASSED"
+    } else {
+        "FAILED"
+    };
+    match envelope {
+        Some(env) => {
+            let sig = signature_path(path);
+            write_atomic(&sig, &env)
+                .with_context(|| format!("writing receipt signature {}", sig.display()))?;
+            p.info(&format!(
+                "receipt {} ({result}), signed: {}",
+                path.display(),
+                sig.display()
+            ));
+        }
+        None => p.info(&format!("receipt {} ({result}), unsigned", path.display())),
+    }
+    Ok(())
+}
+
+/// `airlock receipt`.
+#[derive(Debug, Args)]
+pub struct ReceiptArgs {
+    /// The receipt command.
+    #[command(subcommand)]
+    pub command: ReceiptCommand,
+}
+
+/// `airlock receipt` commands.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a verification receipt offline: its signature against local trust material, its
+    /// shape, and what it records.
+    #[command(
+        long_about = "Check a verification receipt (what `airlock verify --receipt` or `airlock import \
+--receipt-key` wrote) from local files only. The signature (FILE.sig, or --signature) is a Notary Project \
+envelope whose payload names the statement file by media type application/vnd.in-toto+json, sha256 and \
+size; it is evaluated as `airlock verify` evaluates an image signature (integrity, certificate rules, \
+chain to a trust store, trusted identity, expiry, timestamp, revocation with --crl) under the \
+trust-policy statement whose registryScopes name airlock/receipt (or --scope, or the \"*\" statement). \
+The statement must be an in-toto Statement v1 with a SLSA Verification Summary v1 predicate. The \
+summary says who verified what, when, under which policy and trust anchor.\n\n\
+A receipt proves what the site's verifier concluded, signed with the site's key; it is not a second \
+verification of the images.",
+        after_help = "Exit status: 0 the receipt is authentic and records PASSED, 1 it is not (or it \
+records FAILED), 2 usage or operational error.\n\n\
+Examples:\n  airlock receipt verify receipt.json --trust-policy trustpolicy.json --trust-store truststore\n  \
+airlock receipt verify receipt.json --signature receipt.json.sig --notation-config ~/.config/notation --format json"
+    )]
+    Verify(ReceiptVerifyArgs),
+}
+
+/// `airlock receipt verify`.
+#[derive(Debug, Args)]
+pub struct ReceiptVerifyArgs {
+    /// The statement file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The signature file (a JWS or COSE Notary envelope). Default: FILE.sig.
+    #[arg(long, value_name = "FILE.sig")]
+    pub signature: Option<PathBuf>,
+    /// The local trust material.
+    #[command(flatten)]
+    pub material: MaterialArgs,
+    /// Registry scope the trust policy is matched under.
+    #[arg(long, value_name = "SCOPE", default_value = receipt::RECEIPT_SCOPE)]
+    pub scope: String,
+    /// Verification time (RFC 3339). Default: now.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Also require the statement to name this image digest among its subjects.
+    #[arg(long, value_name = "sha256:DIGEST")]
+    pub subject: Option<String>,
+    /// Output format: a human summary on stderr, or the JSON result on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn trust_inputs(a: &ReceiptVerifyArgs) -> anyhow::Result<TrustInputs> {
+    let Some((policy_path, store_root)) = a.material.paths() else {
+        return Err(UsageError::NoTrustAnchor.into());
+    };
+    let bytes = read_file(&policy_path, MAX_FILE_BYTES)?;
+    let policy = crate::notary::policy::parse(&bytes).map_err(|e| UsageError::PolicyInvalid {
+        path: policy_path.display().to_string(),
+        code: e.code(),
+        message: e.to_string(),
+    })?;
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        let bytes = read_file(
+            path,
+            u64::try_from(crate::notary::revocation::MAX_CRL_BYTES).unwrap_or(u64::MAX),
+        )?;
+        let parsed = crate::notary::revocation::Crl::parse_file(&bytes)
+            .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?;
+        crls.extend(
+            parsed
+                .into_iter()
+                .map(crate::notary::revocation::CrlInput::new),
+        );
+    }
+    let at = match &a.at {
+        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
+            UsageError::BadOption(format!("--at {s:?} is not an RFC 3339 time: {e}"))
+        })?,
+        None => jiff::Timestamp::now(),
+    };
+    Ok(TrustInputs {
+        policy,
+        store_root,
+        crls,
+        at: at.as_second(),
+        scope: Some(a.scope.clone()),
+        user_metadata: Vec::new(),
+        names: Names::Annotations,
+    })
+}
+
+/// Runs `airlock receipt ...`.
+pub(super) fn run(a: &ReceiptArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    match &a.command {
+        ReceiptCommand::Verify(v) => verify(v, p),
+    }
+}
+
+fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    let trust = trust_inputs(a)?;
+    let statement = read_file(&a.file, MAX_RECEIPT_BYTES)?;
+    let sig_path = a
+        .signature
+        .clone()
+        .unwrap_or_else(|| signature_path(&a.file));
+    let envelope = match read_file(&sig_path, MAX_RECEIPT_BYTES) {
+        Ok(b) => Some(b),
+        // Without --signature, a missing FILE.sig is an unsigned receipt (a failure, reported).
+        Err(_) if a.signature.is_none() && !sig_path.exists() => None,
+        Err(e) => return Err(e),
+    };
+    let c = receipt::check(
+        &statement,
+        envelope.as_deref(),
+        &trust,
+        Some(&a.scope),
+        a.subject.as_deref(),
+    );
+    if a.format == Format::Json {
+        print_json(&c)?;
+    }
+    summarise(&c, &a.file, p);
+    Ok(ExitCode::from(if c.verdict == Verdict::Pass {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }))
+}
+
+fn summarise(c: &receipt::Check, file: &Path, p: &Printer) {
+    p.info(&format!(
+        "airlock receipt verify {} ({} {} bytes)",
+        file.display(),
+        c.statement_digest,
+        c.statement_size
+    ));
+    if let Some(s) = &c.signature {
+        let policy = c
+            .policy
+            .as_ref()
+            .map(|p| format!("{} ({})", p.name, p.level))
+            .unwrap_or_else(|| "-".into());
+        p.info(&format!(
+            "  signed by {} ({} {}) at {}, policy {policy}, scope {}: {}",
+            s.signer.as_ref().map(|x| x.subject.as_str()).unwrap_or("?"),
+            s.envelope_type.map(|f| f.name()).unwrap_or("?"),
+            s.signing_scheme.map(|s| s.as_str()).unwrap_or("?"),
+            s.signing_time.as_deref().unwrap_or("?"),
+            c.scope,
+            s.verdict
+        ));
+    }
+    if let Some(st) = &c.statement {
+        let version: Vec<String> = st
+            .verifier_version
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        p.info(&format!(
+            "  verified by {} ({}) at {}: {}",
+            st.verifier_id,
+            version.join(", "),
+            st.time_verified.as_deref().unwrap_or("?"),
+            st.verification_result
+        ));
+        for s in &st.subjects {
+            p.info(&format!(
+                "    subject {}  {}",
+                s.name.as_deref().unwrap_or("_"),
+                s.digests.join(" ")
+            ));
+        }
+        p.info(&format!("  resource {}", st.resource_uri));
+        let pol_name = st
+            .policy
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("-");
+        let pol_uri = st.policy.get("uri").and_then(|v| v.as_str()).unwrap_or("-");
+        let pol_digest = st
+            .policy
+            .get("digest")
+            .and_then(|d| d.get("sha256"))
+            .and_then(|v| v.as_str())
+            .map(|h| format!("sha256:{h}"))
+            .unwrap_or_else(|| "-".into());
+        p.info(&format!("  policy {pol_name}  {pol_uri}  {pol_digest}"));
+        p.info(&format!(
+            "  trust anchor {}{}",
+            st.anchor_mode().unwrap_or("none (integrity only)"),
+            st.anchor_pin()
+                .map(|pin| format!(" (pin {pin})"))
+                .unwrap_or_default()
+        ));
+        p.detail(&format!(
+            "  {} input attestation(s); levels {}",
+            st.input_attestations.len(),
+            st.verified_levels.join(", ")
+        ));
+    }
+    for f in &c.failures {
+        p.important(&format!("FAIL {}: {}", f.code, f.message));
+    }
+    p.important(&format!(
+        "{}: receipt {}",
+        match c.verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+        },
+        file.display()
+    ));
+}

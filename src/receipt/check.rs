@@ -1,0 +1,213 @@
+//! `airlock receipt verify`: is this receipt what a verifier the site trusts signed, and what does
+//! it say?
+//!
+//! 1. The envelope goes through the signature stage's own per-signature evaluation
+//!    ([`crate::verify::signature::evaluate`]): envelope and signature integrity, every certificate
+//!    rule, a chain to a trust store named by the trust-policy statement for [`RECEIPT_SCOPE`] (or
+//!    the caller's scope), trusted identity, expiry, authentic timestamp and revocation at the
+//!    given time, under that statement's level; and its payload's `targetArtifact` must be the
+//!    statement blob's descriptor (media type, sha256, size).
+//! 2. The statement's shape ([`super::check_shape`]).
+//! 3. Optionally, that the statement names a given image digest among its subjects.
+//! 4. The statement records `PASSED`: an authentic receipt of a failed verification is reported
+//!    (exit 1, `recorded_failed`), never taken for a pass.
+
+use serde::{Serialize, Serializer};
+
+use crate::digest::Digest;
+use crate::finding::Code;
+use crate::verify::signature::{
+    evaluate, PolicyRef, SignatureReport, StoreCache, Target, TrustInputs,
+};
+use crate::verify::Verdict;
+
+use super::shape::{check_shape, Summary};
+use super::sign::format_of;
+use super::{MEDIA_TYPE, RECEIPT_SCOPE};
+
+/// Why a receipt check failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckCode {
+    /// The statement breaks the Statement v1 / VSA v1 field rules.
+    StatementInvalid,
+    /// No signature was given.
+    Unsigned,
+    /// The statement does not name the image asked about.
+    SubjectNotListed,
+    /// The receipt is authentic, and records a failed verification.
+    RecordedFailed,
+    /// The trust-policy statement for the receipt's scope has level `skip`: nothing would be
+    /// verified, so nothing is proven.
+    SkippedByPolicy,
+    /// The signature failed, with the signature stage's code (`payload_mismatch`,
+    /// `signature_integrity`, `untrusted_identity`, ...), or no trust-policy statement applies.
+    Signature(Code),
+}
+
+impl CheckCode {
+    /// The stable snake_case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StatementInvalid => "statement_invalid",
+            Self::Unsigned => "receipt_unsigned",
+            Self::SubjectNotListed => "subject_not_listed",
+            Self::RecordedFailed => "recorded_failed",
+            Self::SkippedByPolicy => "skipped_by_policy",
+            Self::Signature(c) => c.as_str(),
+        }
+    }
+}
+
+impl Serialize for CheckCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for CheckCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One failure.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckFailure {
+    /// Stable code.
+    pub code: CheckCode,
+    /// For people.
+    pub message: String,
+}
+
+/// The outcome of a receipt check (the JSON `airlock receipt verify --format json` prints).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// `pass` or `fail`.
+    pub verdict: Verdict,
+    /// sha256 of the statement file.
+    pub statement_digest: String,
+    /// Its size.
+    pub statement_size: u64,
+    /// The registry scope the trust policy was matched under.
+    pub scope: String,
+    /// The trust-policy statement applied to the receipt's signature.
+    pub policy: Option<PolicyRef>,
+    /// The signature, evaluated as `airlock verify` evaluates an image signature
+    /// (`manifestDigest` is here the sha256 of the envelope file).
+    pub signature: Option<SignatureReport>,
+    /// What the statement says, when its shape is right.
+    pub statement: Option<Summary>,
+    /// Every failure.
+    pub failures: Vec<CheckFailure>,
+}
+
+/// Checks a receipt: `statement` bytes, the `envelope` bytes (`None`: unsigned, a failure), the
+/// trust inputs (policy, store, CRLs, time), the scope (`None`: [`RECEIPT_SCOPE`]) and, optionally,
+/// an image digest the statement must name.
+pub fn check(
+    statement: &[u8],
+    envelope: Option<&[u8]>,
+    trust: &TrustInputs,
+    scope: Option<&str>,
+    subject: Option<&str>,
+) -> Check {
+    let digest = Digest::sha256(statement);
+    let size = u64::try_from(statement.len()).unwrap_or(u64::MAX);
+    let scope = scope.unwrap_or(RECEIPT_SCOPE).to_owned();
+    let mut failures = Vec::new();
+    let mut policy = None;
+    let mut signature = None;
+    match (envelope, trust.policy.statement_for(&scope)) {
+        (None, _) => failures.push(CheckFailure {
+            code: CheckCode::Unsigned,
+            message: "no signature was given: an unsigned receipt proves nothing".into(),
+        }),
+        (Some(_), Err(e)) => failures.push(CheckFailure {
+            code: CheckCode::Signature(Code::from(&e)),
+            message: format!("trust policy, scope {scope}: {e}"),
+        }),
+        (Some(_), Ok(st)) if st.is_skip() => {
+            policy = Some(PolicyRef {
+                name: st.name().to_owned(),
+                level: st.level().as_str(),
+            });
+            failures.push(CheckFailure {
+                code: CheckCode::SkippedByPolicy,
+                message: format!(
+                    "trust-policy statement {:?} (scope {scope}) skips signature verification, so \
+it cannot authenticate a receipt",
+                    st.name()
+                ),
+            });
+        }
+        (Some(env), Ok(st)) => {
+            policy = Some(PolicyRef {
+                name: st.name().to_owned(),
+                level: st.level().as_str(),
+            });
+            let target = Target {
+                media_type: MEDIA_TYPE.to_owned(),
+                digest: digest.to_string(),
+                size,
+            };
+            let mut stores = StoreCache::new(&trust.store_root);
+            let mut r = evaluate(
+                format_of(env).media_type(),
+                env,
+                &target,
+                st,
+                &mut stores,
+                trust,
+            );
+            r.manifest_digest = Digest::sha256(env).to_string();
+            if let Some(f) = &r.failure {
+                failures.push(CheckFailure {
+                    code: CheckCode::Signature(f.code),
+                    message: f.message.clone(),
+                });
+            }
+            signature = Some(r);
+        }
+    }
+    let summary = match check_shape(statement) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            failures.push(CheckFailure {
+                code: CheckCode::StatementInvalid,
+                message: e.to_string(),
+            });
+            None
+        }
+    };
+    if let Some(s) = &summary {
+        if let Some(want) = subject {
+            if !s.has_subject(want) {
+                failures.push(CheckFailure {
+                    code: CheckCode::SubjectNotListed,
+                    message: format!("the statement does not name {want} among its subjects"),
+                });
+            }
+        }
+        if s.verification_result != "PASSED" && failures.is_empty() {
+            failures.push(CheckFailure {
+                code: CheckCode::RecordedFailed,
+                message: "the receipt is authentic and records a FAILED verification".into(),
+            });
+        }
+    }
+    Check {
+        verdict: if failures.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        },
+        statement_digest: digest.to_string(),
+        statement_size: size,
+        scope,
+        policy,
+        signature,
+        statement: summary,
+        failures,
+    }
+}
