@@ -195,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
         }
         'airlock;receipt;verify' {
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature file (a JWS or COSE Notary envelope). Default: FILE.sig')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'The receipt manifest, when the receipt was pulled as OCI artifacts (what `import --receipt-key` pushes): the signature then signs this manifest, whose one layer must be FILE')
             [CompletionResult]::new('--trust-policy', '--trust-policy', [CompletionResultType]::ParameterName, 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)')
             [CompletionResult]::new('--trust-store', '--trust-store', [CompletionResultType]::ParameterName, 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}')
             [CompletionResult]::new('--notation-config', '--notation-config', [CompletionResultType]::ParameterName, 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/')

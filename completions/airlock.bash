@@ -666,13 +666,17 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__receipt__subcmd__verify)
-            opts="-q -v -h --signature --trust-policy --trust-store --notation-config --scope --at --crl --subject --format --quiet --verbose --no-progress --help"
+            opts="-q -v -h --signature --manifest --trust-policy --trust-store --notation-config --scope --at --crl --subject --format --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -213,6 +213,10 @@ pub struct ReceiptVerifyArgs {
     /// The signature file (a JWS or COSE Notary envelope). Default: FILE.sig.
     #[arg(long, value_name = "FILE.sig")]
     pub signature: Option<PathBuf>,
+    /// The receipt manifest, when the receipt was pulled as OCI artifacts (what `import
+    /// --receipt-key` pushes): the signature then signs this manifest, whose one layer must be FILE.
+    #[arg(long, value_name = "MANIFEST.json")]
+    pub manifest: Option<PathBuf>,
     /// The local trust material.
     #[command(flatten)]
     pub material: MaterialArgs,
@@ -294,9 +298,16 @@ fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Err(_) if a.signature.is_none() && !sig_path.exists() => None,
         Err(e) => return Err(e),
     };
+    let manifest = match &a.manifest {
+        Some(m) => Some(read_file(m, MAX_RECEIPT_BYTES)?),
+        None => None,
+    };
     let c = receipt::check(
-        &statement,
-        envelope.as_deref(),
+        &receipt::Receipt {
+            statement: &statement,
+            envelope: envelope.as_deref(),
+            manifest: manifest.as_deref(),
+        },
         &trust,
         Some(&a.scope),
         a.subject.as_deref(),

@@ -7,6 +7,10 @@
 //!    the caller's scope), trusted identity, expiry, authentic timestamp and revocation at the
 //!    given time, under that statement's level; and its payload's `targetArtifact` must be the
 //!    statement blob's descriptor (media type, sha256, size).
+//!    When the receipt comes as OCI artifacts (what `import --receipt-key` pushes), the envelope
+//!    signs the receipt manifest instead, and the manifest must be a receipt manifest whose one
+//!    layer is the statement ([`super::oci::check_manifest`]) and whose `subject` the statement
+//!    names.
 //! 2. The statement's shape ([`super::check_shape`]).
 //! 3. Optionally, that the statement names a given image digest among its subjects.
 //! 4. The statement records `PASSED`: an authentic receipt of a failed verification is reported
@@ -21,6 +25,7 @@ use crate::verify::signature::{
 };
 use crate::verify::Verdict;
 
+use super::oci::{check_manifest, ManifestInfo};
 use super::shape::{check_shape, Summary};
 use super::sign::format_of;
 use super::{MEDIA_TYPE, RECEIPT_SCOPE};
@@ -32,8 +37,10 @@ pub enum CheckCode {
     StatementInvalid,
     /// No signature was given.
     Unsigned,
-    /// The statement does not name the image asked about.
+    /// The statement does not name the image asked about (or the one its manifest is attached to).
     SubjectNotListed,
+    /// The receipt manifest is not one whose only layer is this statement.
+    ManifestInvalid,
     /// The receipt is authentic, and records a failed verification.
     RecordedFailed,
     /// The trust-policy statement for the receipt's scope has level `skip`: nothing would be
@@ -51,6 +58,7 @@ impl CheckCode {
             Self::StatementInvalid => "statement_invalid",
             Self::Unsigned => "receipt_unsigned",
             Self::SubjectNotListed => "subject_not_listed",
+            Self::ManifestInvalid => "receipt_manifest_invalid",
             Self::RecordedFailed => "recorded_failed",
             Self::SkippedByPolicy => "skipped_by_policy",
             Self::Signature(c) => c.as_str(),
@@ -96,26 +104,62 @@ pub struct Check {
     /// The signature, evaluated as `airlock verify` evaluates an image signature
     /// (`manifestDigest` is here the sha256 of the envelope file).
     pub signature: Option<SignatureReport>,
+    /// The receipt manifest, when the receipt came as OCI artifacts.
+    pub manifest: Option<ManifestInfo>,
     /// What the statement says, when its shape is right.
     pub statement: Option<Summary>,
     /// Every failure.
     pub failures: Vec<CheckFailure>,
 }
 
-/// Checks a receipt: `statement` bytes, the `envelope` bytes (`None`: unsigned, a failure), the
-/// trust inputs (policy, store, CRLs, time), the scope (`None`: [`RECEIPT_SCOPE`]) and, optionally,
-/// an image digest the statement must name.
+/// A receipt's parts.
+#[derive(Clone, Copy, Debug)]
+pub struct Receipt<'a> {
+    /// The statement bytes.
+    pub statement: &'a [u8],
+    /// The envelope bytes (`None`: unsigned, a failure).
+    pub envelope: Option<&'a [u8]>,
+    /// The receipt manifest, when the envelope signs it rather than the statement.
+    pub manifest: Option<&'a [u8]>,
+}
+
+/// Checks a receipt against the trust inputs (policy, store, CRLs, time), under `scope` (`None`:
+/// [`RECEIPT_SCOPE`]) and, optionally, requiring the statement to name the image `subject`.
 pub fn check(
-    statement: &[u8],
-    envelope: Option<&[u8]>,
+    receipt: &Receipt<'_>,
     trust: &TrustInputs,
     scope: Option<&str>,
     subject: Option<&str>,
 ) -> Check {
+    let statement = receipt.statement;
+    let envelope = receipt.envelope;
     let digest = Digest::sha256(statement);
     let size = u64::try_from(statement.len()).unwrap_or(u64::MAX);
     let scope = scope.unwrap_or(RECEIPT_SCOPE).to_owned();
     let mut failures = Vec::new();
+    let mut manifest = None;
+    // What the envelope must sign: the statement, or the receipt manifest carrying it.
+    let target = match receipt.manifest {
+        None => Target {
+            media_type: MEDIA_TYPE.to_owned(),
+            digest: digest.to_string(),
+            size,
+        },
+        Some(m) => {
+            match check_manifest(m, statement) {
+                Ok(info) => manifest = Some(info),
+                Err(e) => failures.push(CheckFailure {
+                    code: CheckCode::ManifestInvalid,
+                    message: e,
+                }),
+            }
+            Target {
+                media_type: crate::layout::model::OCI_MANIFEST.to_owned(),
+                digest: Digest::sha256(m).to_string(),
+                size: u64::try_from(m.len()).unwrap_or(u64::MAX),
+            }
+        }
+    };
     let mut policy = None;
     let mut signature = None;
     match (envelope, trust.policy.statement_for(&scope)) {
@@ -146,11 +190,6 @@ it cannot authenticate a receipt",
                 name: st.name().to_owned(),
                 level: st.level().as_str(),
             });
-            let target = Target {
-                media_type: MEDIA_TYPE.to_owned(),
-                digest: digest.to_string(),
-                size,
-            };
             let mut stores = StoreCache::new(&trust.store_root);
             let mut r = evaluate(
                 format_of(env).media_type(),
@@ -181,7 +220,8 @@ it cannot authenticate a receipt",
         }
     };
     if let Some(s) = &summary {
-        if let Some(want) = subject {
+        let attached_to = manifest.as_ref().and_then(|m| m.subject.as_deref());
+        for want in [subject, attached_to].into_iter().flatten() {
             if !s.has_subject(want) {
                 failures.push(CheckFailure {
                     code: CheckCode::SubjectNotListed,
@@ -207,6 +247,7 @@ it cannot authenticate a receipt",
         scope,
         policy,
         signature,
+        manifest,
         statement: summary,
         failures,
     }

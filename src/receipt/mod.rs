@@ -7,6 +7,8 @@
 //! * [`shape`]: the Statement v1 and VSA v1 field rules, as a reader checks them.
 //! * [`sign`]: a Notary Project envelope (JWS or COSE) over the statement, whose payload's
 //!   `targetArtifact` is the statement blob's descriptor ([`MEDIA_TYPE`], sha256, size).
+//! * [`oci`]: the receipt as OCI artifacts attached to its image (a receipt manifest and its
+//!   Notary signature manifest, built with `airlock sign`'s code).
 //! * [`check`]: `airlock receipt verify`: the envelope through the signature stage's own
 //!   evaluation (integrity, certificate rules, chain to a trust store, trusted identity, expiry,
 //!   revocation) under the trust-policy statement for [`RECEIPT_SCOPE`], the payload against the
@@ -15,13 +17,14 @@
 //! Nothing here reads the clock or the network.
 
 pub mod check;
+pub mod oci;
 pub mod shape;
 pub mod sign;
 pub mod statement;
 #[cfg(test)]
 mod tests;
 
-pub use check::{check, Check, CheckCode, CheckFailure};
+pub use check::{check, Check, CheckCode, CheckFailure, Receipt};
 pub use shape::{check_shape, ShapeError, Summary};
 pub use sign::{sign_statement, SigningMaterial};
 pub use statement::{build, PolicyInput, ReceiptContext, Statement};

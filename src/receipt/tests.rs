@@ -360,6 +360,25 @@ fn file_uris_are_absolute_and_escaped() {
 
 // --- Signing and checking with the test PKI ------------------------------------------------
 
+fn chk(
+    statement: &[u8],
+    envelope: Option<&[u8]>,
+    trust: &TrustInputs,
+    scope: Option<&str>,
+    subject: Option<&str>,
+) -> Check {
+    check(
+        &Receipt {
+            statement,
+            envelope,
+            manifest: None,
+        },
+        trust,
+        scope,
+        subject,
+    )
+}
+
 struct Pki {
     _t: tempfile::TempDir,
     material: SigningMaterial,
@@ -436,7 +455,7 @@ fn a_signed_receipt_checks_with_the_site_store_and_fails_with_another() {
         let k = pki(format);
         let (bytes, env) = signed(&k);
         assert_eq!(sign::format_of(&env), format);
-        let c = check(&bytes, Some(&env), &k.trust, None, Some(IMAGE));
+        let c = chk(&bytes, Some(&env), &k.trust, None, Some(IMAGE));
         assert_eq!(c.verdict, Verdict::Pass, "{:?}", c.failures);
         assert_eq!(c.scope, RECEIPT_SCOPE);
         assert_eq!(c.policy.as_ref().unwrap().name, "receipts");
@@ -444,7 +463,7 @@ fn a_signed_receipt_checks_with_the_site_store_and_fails_with_another() {
         assert_eq!(sig.signing_time.as_deref(), Some(AT));
         assert!(c.statement.is_some());
 
-        let c = check(&bytes, Some(&env), &k.other, None, None);
+        let c = chk(&bytes, Some(&env), &k.other, None, None);
         assert_eq!(c.verdict, Verdict::Fail);
         assert_eq!(
             c.failures[0].code,
@@ -464,7 +483,7 @@ fn an_altered_statement_or_a_missing_signature_or_subject_fails() {
         .unwrap()
         .replace("\"PASSED\"", "\"FAILED\"")
         .replace("AIRLOCK_INTEGRITY_VERIFIED", "FAILED");
-    let c = check(altered.as_bytes(), Some(&env), &k.trust, None, None);
+    let c = chk(altered.as_bytes(), Some(&env), &k.trust, None, None);
     assert_eq!(c.verdict, Verdict::Fail);
     assert_eq!(
         c.failures[0].code,
@@ -472,12 +491,12 @@ fn an_altered_statement_or_a_missing_signature_or_subject_fails() {
         "{:?}",
         c.failures
     );
-    let c = check(&bytes, None, &k.trust, None, None);
+    let c = chk(&bytes, None, &k.trust, None, None);
     assert_eq!(c.failures[0].code, CheckCode::Unsigned);
-    let c = check(&bytes, Some(&env), &k.trust, None, Some(SIG));
+    let c = chk(&bytes, Some(&env), &k.trust, None, Some(SIG));
     assert_eq!(c.failures[0].code, CheckCode::SubjectNotListed);
     // A policy without a statement for the receipt scope: no applicable policy.
-    let c = check(
+    let c = chk(
         &bytes,
         Some(&env),
         &k.trust,
@@ -496,7 +515,7 @@ fn an_authentic_receipt_of_a_failure_is_not_a_pass() {
     let bytes = build(&report(Verdict::Fail), &ctx()).to_bytes().unwrap();
     let at = AT.parse::<jiff::Timestamp>().unwrap().as_second();
     let env = sign_statement(&bytes, &k.material, at).unwrap();
-    let c = check(&bytes, Some(&env), &k.trust, None, None);
+    let c = chk(&bytes, Some(&env), &k.trust, None, None);
     assert_eq!(c.signature.as_ref().unwrap().verdict, Verdict::Pass);
     assert_eq!(c.verdict, Verdict::Fail);
     assert_eq!(c.failures.len(), 1);
@@ -514,4 +533,130 @@ fn a_key_that_is_not_the_leafs_is_refused_before_anything_is_signed() {
     };
     let e = sign_statement(b"{}", &m, 1_767_225_600).unwrap_err();
     assert_eq!(e.code(), "key_certificate_mismatch");
+}
+
+// --- The receipt as OCI artifacts ----------------------------------------------------------
+
+fn image_descriptor() -> crate::notary::sign::TargetDescriptor {
+    crate::notary::sign::TargetDescriptor {
+        media_type: "application/vnd.oci.image.index.v1+json".into(),
+        digest: crate::digest::Digest::parse(IMAGE).unwrap(),
+        size: 517,
+    }
+}
+
+#[test]
+fn the_receipt_manifest_follows_the_oci_artifact_guidance_and_its_signature_subject_is_it() {
+    let k = pki(EnvelopeFormat::Cose);
+    let mut c = ctx();
+    c.image = Some(IMAGE.into());
+    let statement = build(&report(Verdict::Pass), &c).to_bytes().unwrap();
+    let at = AT.parse::<jiff::Timestamp>().unwrap().as_second();
+    let a = oci::artifacts(statement.clone(), &image_descriptor(), &k.material, at, AT).unwrap();
+    let m: Value = serde_json::from_slice(&a.manifest).unwrap();
+    let keys: Vec<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "annotations",
+            "artifactType",
+            "config",
+            "layers",
+            "mediaType",
+            "schemaVersion",
+            "subject"
+        ]
+    );
+    assert_eq!(m["artifactType"], MEDIA_TYPE);
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    assert_eq!(m["config"]["size"], 2);
+    assert_eq!(m["config"]["data"], "e30=");
+    assert_eq!(m["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(m["layers"][0]["mediaType"], MEDIA_TYPE);
+    assert_eq!(
+        m["layers"][0]["digest"],
+        crate::digest::Digest::sha256(&statement).to_string()
+    );
+    assert_eq!(m["subject"]["digest"], IMAGE);
+    assert_eq!(m["annotations"]["org.opencontainers.image.created"], AT);
+    let sig: Value = serde_json::from_slice(&a.signature.bytes).unwrap();
+    assert_eq!(sig["artifactType"], "application/vnd.cncf.notary.signature");
+    assert_eq!(
+        sig["subject"]["digest"],
+        a.manifest_descriptor.digest.to_string()
+    );
+    assert_eq!(sig["layers"][0]["mediaType"], "application/cose");
+    assert_eq!(
+        sig["layers"][0]["digest"],
+        crate::digest::Digest::sha256(&a.envelope).to_string()
+    );
+
+    // The pulled parts check: statement + manifest + envelope over the manifest.
+    let receipt = Receipt {
+        statement: &a.statement,
+        envelope: Some(&a.envelope),
+        manifest: Some(&a.manifest),
+    };
+    let ok = check(&receipt, &k.trust, None, Some(IMAGE));
+    assert_eq!(ok.verdict, Verdict::Pass, "{:?}", ok.failures);
+    assert_eq!(
+        ok.manifest.as_ref().unwrap().subject.as_deref(),
+        Some(IMAGE)
+    );
+    // The envelope signs the manifest, not the statement: without the manifest it does not match.
+    let alone = check(
+        &Receipt {
+            manifest: None,
+            ..receipt
+        },
+        &k.trust,
+        None,
+        None,
+    );
+    assert_eq!(
+        alone.failures[0].code,
+        CheckCode::Signature(Code::PayloadMismatch)
+    );
+    // Another statement under the same manifest and envelope: the manifest's layer is not it.
+    let other = build(&report(Verdict::Fail), &c).to_bytes().unwrap();
+    let bad = check(
+        &Receipt {
+            statement: &other,
+            ..receipt
+        },
+        &k.trust,
+        None,
+        None,
+    );
+    assert_eq!(
+        bad.failures[0].code,
+        CheckCode::ManifestInvalid,
+        "{:?}",
+        bad.failures
+    );
+    // A manifest attached to another image than the statement names.
+    let elsewhere = crate::notary::sign::TargetDescriptor {
+        digest: crate::digest::Digest::parse(SIG).unwrap(),
+        ..image_descriptor()
+    };
+    let b = oci::artifacts(statement.clone(), &elsewhere, &k.material, at, AT).unwrap();
+    let r = check(
+        &Receipt {
+            statement: &b.statement,
+            envelope: Some(&b.envelope),
+            manifest: Some(&b.manifest),
+        },
+        &k.trust,
+        None,
+        None,
+    );
+    assert_eq!(
+        r.failures[0].code,
+        CheckCode::SubjectNotListed,
+        "{:?}",
+        r.failures
+    );
 }

@@ -23,7 +23,9 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
-pub use layout::{attach, resolve, Attached, Signature, Target};
+pub use layout::{
+    attach, resolve, signature_manifest, Attached, Signature, SignatureManifest, Target, EMPTY_JSON,
+};
 
 use crate::notary::crypto::{SignatureAlgorithm, SigningKey};
 use crate::notary::envelope::EnvelopeFormat;
