@@ -52,7 +52,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand verify" -l format -d 'Ou
 json\t'The JSON report on stdout'"
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l report -d 'Also write the JSON report to FILE (written to a temporary name, then renamed)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt -d 'Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification Summary v1 predicate (subjects: the verified images; verdict PASSED or FAILED), written also when verification fails. Temporary name, then rename' -r -F
-complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-key -d 'Sign the receipt with this key (as `airlock sign --key`); the Notary envelope is written to FILE.sig' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-key -d 'Sign the receipt with this key (as `airlock sign --key`): verify writes the Notary envelope to FILE.sig; import also pushes, for each image it admits, a signed receipt attached to it' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-cert -d 'The receipt key\'s certificate chain, PEM, leaf first (as `airlock sign --cert`)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l receipt-envelope -d 'The receipt signature\'s envelope format' -r -f -a "jws\t'JWS JSON serialization (application/jose+json), notation\'s default'
 cose\t'COSE_Sign1 (application/cose)'"

@@ -22,7 +22,7 @@ use crate::verify::{Report, Verdict};
 /// Largest key, certificate, policy or CRL file read.
 const MAX_FILE_BYTES: u64 = 1 << 20;
 
-/// `verify`'s receipt options.
+/// The receipt options of `verify` and `import`.
 #[derive(Debug, Args)]
 pub struct ReceiptOutArgs {
     /// Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification
@@ -30,9 +30,9 @@ pub struct ReceiptOutArgs {
     /// when verification fails. Temporary name, then rename.
     #[arg(long, value_name = "FILE")]
     pub receipt: Option<PathBuf>,
-    /// Sign the receipt with this key (as `airlock sign --key`); the Notary envelope is written to
-    /// FILE.sig.
-    #[arg(long, value_name = "KEY.pem", requires_all = ["receipt", "receipt_cert"])]
+    /// Sign the receipt with this key (as `airlock sign --key`): verify writes the Notary envelope
+    /// to FILE.sig; import also pushes, for each image it admits, a signed receipt attached to it.
+    #[arg(long, value_name = "KEY.pem", requires = "receipt_cert")]
     pub receipt_key: Option<PathBuf>,
     /// The receipt key's certificate chain, PEM, leaf first (as `airlock sign --cert`).
     #[arg(long, value_name = "CHAIN.pem", requires = "receipt_key")]
@@ -75,8 +75,18 @@ pub(super) fn signing_material(
     })
 }
 
-/// `verify`'s hook before verification: the signing material, when a key is given.
-pub(super) fn prepare(a: &ReceiptOutArgs) -> anyhow::Result<Option<SigningMaterial>> {
+/// The hook before verification: the signing material, when a key is given. `verify` has nowhere
+/// to put a signed receipt but FILE, so there a key needs `--receipt`.
+pub(super) fn prepare(
+    a: &ReceiptOutArgs,
+    needs_file: bool,
+) -> anyhow::Result<Option<SigningMaterial>> {
+    if needs_file && a.receipt_key.is_some() && a.receipt.is_none() {
+        return Err(UsageError::BadOption(
+            "--receipt-key signs the receipt written with --receipt FILE: give --receipt".into(),
+        )
+        .into());
+    }
     match (&a.receipt_key, &a.receipt_cert) {
         (Some(k), Some(c)) => Ok(Some(signing_material(k, c, a.receipt_envelope)?)),
         _ => Ok(None),
@@ -128,25 +138,41 @@ pub fn signature_path(file: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// `verify`'s hook after verification: writes the receipt (and its signature), whatever the
-/// verdict.
-pub(super) fn write(
+/// `verify`'s hook after verification.
+pub(super) fn after_verify(
     a: &VerifyArgs,
     signer: Option<&SigningMaterial>,
     report: &Report,
     p: &Printer,
 ) -> anyhow::Result<()> {
-    let Some(path) = &a.receipt.receipt else {
+    write(&a.receipt, &a.bundle, &a.trust.material, signer, report, p)
+}
+
+/// The bundle as a `file://` URI (absolute; `-` is stdin).
+fn bundle_uri(bundle: &Path) -> String {
+    if bundle.as_os_str() == "-" {
+        return file_uri(bundle);
+    }
+    file_uri(&std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf()))
+}
+
+/// The hook after verification (`verify`, and `import` whatever its verdict): writes the receipt
+/// of every verified image to `--receipt FILE` (and its signature to FILE.sig), whatever the
+/// verdict.
+pub(super) fn write(
+    a: &ReceiptOutArgs,
+    bundle: &Path,
+    material: &MaterialArgs,
+    signer: Option<&SigningMaterial>,
+    report: &Report,
+    p: &Printer,
+) -> anyhow::Result<()> {
+    let Some(path) = &a.receipt else {
         return Ok(());
     };
-    let bundle = if a.bundle.as_os_str() == "-" {
-        a.bundle.clone()
-    } else {
-        std::fs::canonicalize(&a.bundle).unwrap_or_else(|_| a.bundle.clone())
-    };
     let ctx = ReceiptContext {
-        resource_uri: file_uri(&bundle),
-        policy: policy_input(&a.trust.material)?,
+        resource_uri: bundle_uri(bundle),
+        policy: policy_input(material)?,
         image: None,
     };
     let (bytes, envelope) = make(report, &ctx, signer)?;

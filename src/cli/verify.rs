@@ -123,7 +123,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
-    let receipt_signer = super::receipt::prepare(&a.receipt)?;
+    let receipt_signer = super::receipt::prepare(&a.receipt, true)?;
     let source = crate::archive::open(&a.bundle)?;
     let bar = p.progress("verify");
     let opts = ScanOptions {
@@ -139,7 +139,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     bar.finish();
     let report = result.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
     refuse_certificate_pin(&report)?;
-    super::receipt::write(a, receipt_signer.as_ref(), &report, p)?;
+    super::receipt::after_verify(a, receipt_signer.as_ref(), &report, p)?;
 
     if let Some(path) = &a.report {
         let mut bytes = serde_json::to_vec_pretty(&report)?;

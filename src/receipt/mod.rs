@@ -18,6 +18,8 @@
 
 pub mod check;
 pub mod oci;
+#[cfg(feature = "pull")]
+pub mod push;
 pub mod shape;
 pub mod sign;
 pub mod statement;

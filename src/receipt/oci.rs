@@ -69,6 +69,8 @@ pub struct ReceiptArtifacts {
     pub manifest_descriptor: TargetDescriptor,
     /// The envelope over the receipt manifest.
     pub envelope: Vec<u8>,
+    /// Its format.
+    pub format: crate::notary::envelope::EnvelopeFormat,
     /// The signature manifest (subject: the receipt manifest).
     pub signature: SignatureManifest,
 }
@@ -168,6 +170,7 @@ pub fn artifacts(
         manifest,
         manifest_descriptor: target,
         envelope,
+        format: m.format,
         signature,
     })
 }
