@@ -427,3 +427,117 @@ fn receipt_key_without_receipt_is_a_usage_error() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!out.exists());
 }
+
+// --- Attached in a registry ----------------------------------------------------------------
+
+use crate::registry_util::*;
+use airlock::registry::{Reference, Registry};
+
+/// Pulls the receipt attached to `image` in `repo` as `oras discover` / notation would find it
+/// (referrers of the image with the in-toto artifact type, then the Notary signature referring to
+/// that receipt) into `dir`: (statement, receipt manifest, envelope).
+fn pull_receipt(
+    reg: &Registry,
+    repo: &str,
+    image: &str,
+    dir: &Path,
+) -> (PathBuf, PathBuf, PathBuf) {
+    let r: Reference = Registry::parse(repo).unwrap();
+    let image = airlock::digest::Digest::parse(image).unwrap();
+    let found = reg
+        .referrers(&r, &image, Some("application/vnd.in-toto+json"))
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let receipt = airlock::digest::Digest::parse(&found[0].digest).unwrap();
+    let (mt, manifest) = reg.manifest(&r, &receipt).unwrap();
+    assert_eq!(mt, "application/vnd.oci.image.manifest.v1+json");
+    let m: Value = serde_json::from_slice(&manifest).unwrap();
+    let layer: airlock::layout::model::Descriptor =
+        serde_json::from_value(m["layers"][0].clone()).unwrap();
+    let mut statement = Vec::new();
+    reg.blob_to(&r, &layer, &mut statement).unwrap();
+    let sigs = reg
+        .referrers(&r, &receipt, Some("application/vnd.cncf.notary.signature"))
+        .unwrap();
+    assert_eq!(sigs.len(), 1, "{sigs:?}");
+    let sig_digest = airlock::digest::Digest::parse(&sigs[0].digest).unwrap();
+    let (_, sig_manifest) = reg.manifest(&r, &sig_digest).unwrap();
+    let sm: Value = serde_json::from_slice(&sig_manifest).unwrap();
+    assert_eq!(sm["subject"]["digest"], receipt.to_string());
+    let env_desc: airlock::layout::model::Descriptor =
+        serde_json::from_value(sm["layers"][0].clone()).unwrap();
+    let mut envelope = Vec::new();
+    reg.blob_to(&r, &env_desc, &mut envelope).unwrap();
+    let paths = (
+        dir.join("pulled.intoto.json"),
+        dir.join("pulled.manifest.json"),
+        dir.join("pulled.sig"),
+    );
+    fs::write(&paths.0, statement).unwrap();
+    fs::write(&paths.1, manifest).unwrap();
+    fs::write(&paths.2, envelope).unwrap();
+    paths
+}
+
+#[test]
+fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    registry.push_layout(&x.layout, REF, "apps/sample", "1.0", None);
+    let repo = format!("{}/apps/sample", registry.host());
+    let out = x.dir().join("receipt.json");
+    assert_eq!(x.verify(&x.layout, &out, false, &[]).code, 0);
+    let statement = fs::read(&out).unwrap();
+    let image_bytes = fs::read(blob(&x.layout, &x.image_digest)).unwrap();
+    let subject = airlock::notary::sign::TargetDescriptor {
+        media_type: "application/vnd.oci.image.index.v1+json".into(),
+        digest: airlock::digest::Digest::parse(&x.image_digest).unwrap(),
+        size: image_bytes.len() as u64,
+    };
+    let material = airlock::receipt::SigningMaterial {
+        key: airlock::notary::sign::read_private_key_pem(&fs::read(&x.receipt_signer.key).unwrap())
+            .unwrap(),
+        chain: airlock::notary::sign::read_certificate_chain_pem(
+            &fs::read(&x.receipt_signer.chain).unwrap(),
+        )
+        .unwrap(),
+        format: airlock::notary::envelope::EnvelopeFormat::Jws,
+    };
+    let at = AT.parse::<jiff::Timestamp>().unwrap().as_second();
+    let a =
+        airlock::receipt::oci::artifacts(statement.clone(), &subject, &material, at, AT).unwrap();
+    let (reg, _cfg) = client_for(
+        &registry.host(),
+        None,
+        std::time::Duration::from_secs(10),
+        1,
+    );
+    let pushed = airlock::receipt::push::push(&reg, &repo, &subject, &a, true).unwrap();
+    let hex = x.image_digest.trim_start_matches("sha256:");
+    assert_eq!(pushed.tags[0], format!("{repo}:sha256-{hex}"));
+    // A second push adds nothing to the tag index.
+    airlock::receipt::push::push(&reg, &repo, &subject, &a, true).unwrap();
+
+    let (st, manifest, sig) = pull_receipt(&reg, &repo, &x.image_digest, x.dir());
+    assert_eq!(fs::read(&st).unwrap(), statement);
+    let r = x.check(
+        &st,
+        &x.policy,
+        &x.store,
+        &[
+            "--manifest",
+            s(&manifest),
+            "--signature",
+            s(&sig),
+            "--subject",
+            &x.image_digest,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["manifest"]["subject"], x.image_digest.as_str());
+    // The envelope signs the manifest: checked against the statement alone, it does not match.
+    let r = x.check(&st, &x.policy, &x.store, &["--signature", s(&sig)]);
+    assert_eq!(r.codes(), ["payload_mismatch"], "{}", r.stdout);
+}
