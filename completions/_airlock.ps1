@@ -194,6 +194,12 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             break
         }
         'airlock;receipt;verify' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Instead of FILE: check the receipts attached to this image in a registry (found as `oras discover` finds them: referrers of artifact type application/vnd.in-toto+json, each with its Notary signatures). Passes when one of them is authentic, names the image and records PASSED')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra CA certificates (PEM) to trust for registry HTTPS')
+            [CompletionResult]::new('--registry-config', '--registry-config', [CompletionResultType]::ParameterName, 'Docker config.json with registry credentials')
+            [CompletionResult]::new('--min-rate', '--min-rate', [CompletionResultType]::ParameterName, 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024). 0 turns this deadline off. Default 256K')
+            [CompletionResult]::new('--network-timeout', '--network-timeout', [CompletionResultType]::ParameterName, 'Retry budget: the longest a registry request may go without progress, all retries included. Default 60')
             [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature file (a JWS or COSE Notary envelope). Default: FILE.sig')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'The receipt manifest, when the receipt was pulled as OCI artifacts (what `import --receipt-key` pushes): the signature then signs this manifest, whose one layer must be FILE')
             [CompletionResult]::new('--trust-policy', '--trust-policy', [CompletionResultType]::ParameterName, 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)')

@@ -666,12 +666,36 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__receipt__subcmd__verify)
-            opts="-q -v -h --signature --manifest --trust-policy --trust-store --notation-config --scope --at --crl --subject --format --quiet --verbose --no-progress --help"
+            opts="-q -v -h --image --plain-http --ca-file --registry-config --min-rate --network-timeout --signature --manifest --trust-policy --trust-store --notation-config --scope --at --crl --subject --format --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plain-http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registry-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --signature)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -540,4 +540,50 @@ fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies(
     // The envelope signs the manifest: checked against the statement alone, it does not match.
     let r = x.check(&st, &x.policy, &x.store, &["--signature", s(&sig)]);
     assert_eq!(r.codes(), ["payload_mismatch"], "{}", r.stdout);
+
+    // Straight from the registry, by tag: the receipts attached to the image.
+    let by_image = |policy: &Path, store: &Path, image: &str| {
+        run_in(
+            x.dir(),
+            &[
+                "receipt",
+                "verify",
+                "--image",
+                image,
+                "--trust-policy",
+                s(policy),
+                "--trust-store",
+                s(store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let r = by_image(&x.policy, &x.store, &format!("{repo}:1.0"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["digest"], x.image_digest.as_str());
+    assert_eq!(j["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(j["receipts"][0]["verdict"], "pass");
+    assert_eq!(
+        j["receipts"][0]["reference"],
+        format!("{repo}@{}", pushed.receipt)
+    );
+    // Another site's trust store: the attached receipt is not authentic for it.
+    let other = chain(Alg::P256, &[], Alg::P256, 540);
+    let image = chain(Alg::P256, &[], Alg::P256, 510);
+    let (policy, store) =
+        write_policy(&x.dir().join("other"), &image, other.root(), &other.leaf_cn);
+    let r = by_image(&policy, &store, &format!("{repo}:1.0"));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.json()["receipts"][0]["failures"][0]["code"],
+        "untrusted_signer"
+    );
+    // The receipt manifest itself has no receipt attached.
+    let r = by_image(&x.policy, &x.store, &format!("{repo}@{}", pushed.receipt));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.json()["receipts"].as_array().unwrap().len(), 0);
 }

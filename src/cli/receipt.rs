@@ -235,7 +235,22 @@ airlock receipt verify receipt.json --signature receipt.json.sig --notation-conf
 pub struct ReceiptVerifyArgs {
     /// The statement file.
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub file: Option<PathBuf>,
+    /// Instead of FILE: check the receipts attached to this image in a registry (found as
+    /// `oras discover` finds them: referrers of artifact type application/vnd.in-toto+json, each
+    /// with its Notary signatures). Passes when one of them is authentic, names the image and
+    /// records PASSED.
+    #[cfg(feature = "pull")]
+    #[arg(
+        long,
+        value_name = "REGISTRY/REPO[:TAG|@DIGEST]",
+        conflicts_with_all = ["file", "manifest", "signature", "subject"]
+    )]
+    pub image: Option<String>,
+    /// How to reach the registry (with --image).
+    #[cfg(feature = "pull")]
+    #[command(flatten)]
+    pub net: super::RegistryArgs,
     /// The signature file (a JWS or COSE Notary envelope). Default: FILE.sig.
     #[arg(long, value_name = "FILE.sig")]
     pub signature: Option<PathBuf>,
@@ -313,11 +328,18 @@ pub(super) fn run(a: &ReceiptArgs, p: &Printer) -> anyhow::Result<ExitCode> {
 
 fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let trust = trust_inputs(a)?;
-    let statement = read_file(&a.file, MAX_RECEIPT_BYTES)?;
-    let sig_path = a
-        .signature
-        .clone()
-        .unwrap_or_else(|| signature_path(&a.file));
+    #[cfg(feature = "pull")]
+    if let Some(image) = &a.image {
+        return verify_attached(a, image, &trust, p);
+    }
+    let Some(file) = &a.file else {
+        return Err(UsageError::BadOption(
+            "name the receipt: FILE (or --image REGISTRY/REPO@DIGEST)".into(),
+        )
+        .into());
+    };
+    let statement = read_file(file, MAX_RECEIPT_BYTES)?;
+    let sig_path = a.signature.clone().unwrap_or_else(|| signature_path(file));
     let envelope = match read_file(&sig_path, MAX_RECEIPT_BYTES) {
         Ok(b) => Some(b),
         // Without --signature, a missing FILE.sig is an unsigned receipt (a failure, reported).
@@ -341,7 +363,7 @@ fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if a.format == Format::Json {
         print_json(&c)?;
     }
-    summarise(&c, &a.file, p);
+    summarise(&c, &file.display().to_string(), p);
     Ok(ExitCode::from(if c.verdict == Verdict::Pass {
         EXIT_OK
     } else {
@@ -349,12 +371,10 @@ fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn summarise(c: &receipt::Check, file: &Path, p: &Printer) {
+fn summarise(c: &receipt::Check, file: &str, p: &Printer) {
     p.info(&format!(
-        "airlock receipt verify {} ({} {} bytes)",
-        file.display(),
-        c.statement_digest,
-        c.statement_size
+        "airlock receipt verify {file} ({} {} bytes)",
+        c.statement_digest, c.statement_size
     ));
     if let Some(s) = &c.signature {
         let policy = c
@@ -424,11 +444,129 @@ fn summarise(c: &receipt::Check, file: &Path, p: &Printer) {
         p.important(&format!("FAIL {}: {}", f.code, f.message));
     }
     p.important(&format!(
-        "{}: receipt {}",
+        "{}: receipt {file}",
         match c.verdict {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
         },
-        file.display()
     ));
+}
+
+/// What `receipt verify --image` found.
+#[cfg(feature = "pull")]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attached {
+    /// The image as given.
+    image: String,
+    /// Its digest.
+    digest: String,
+    /// `pass` when one receipt passes.
+    verdict: Verdict,
+    /// Each receipt attached (its best signature's check).
+    receipts: Vec<AttachedReceipt>,
+}
+
+#[cfg(feature = "pull")]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttachedReceipt {
+    /// `REPO@DIGEST` of the receipt manifest.
+    reference: String,
+    /// The check.
+    #[serde(flatten)]
+    check: receipt::Check,
+}
+
+#[cfg(feature = "pull")]
+fn verify_attached(
+    a: &ReceiptVerifyArgs,
+    image: &str,
+    trust: &TrustInputs,
+    p: &Printer,
+) -> anyhow::Result<ExitCode> {
+    use crate::registry::Registry;
+    let r = Registry::parse(image)?;
+    let reg = Registry::new(a.net.options(r.registry()))?;
+    let (desc, _) = reg.resolve(&r)?;
+    let digest =
+        Digest::parse(&desc.digest).map_err(|e| UsageError::BadOption(format!("{image}: {e}")))?;
+    let pulled = receipt::pull::pull(&reg, &r, &digest)?;
+    let subject = digest.to_string();
+    let mut receipts = Vec::new();
+    for pr in &pulled {
+        let reference = format!("{}@{}", r.repo_name(), pr.manifest_digest);
+        let statement = match &pr.statement {
+            Ok(s) => s.as_slice(),
+            Err(e) => {
+                p.important(&format!(
+                    "FAIL {reference}: its statement cannot be read: {e}"
+                ));
+                continue;
+            }
+        };
+        let one = |envelope: Option<&[u8]>| {
+            receipt::check(
+                &receipt::Receipt {
+                    statement,
+                    envelope,
+                    manifest: Some(&pr.manifest),
+                },
+                trust,
+                Some(&a.scope),
+                Some(&subject),
+            )
+        };
+        let mut checks: Vec<receipt::Check> = pr.envelopes.iter().map(|e| one(Some(e))).collect();
+        if checks.is_empty() {
+            checks.push(one(None));
+        }
+        let best = match checks.iter().position(|c| c.verdict == Verdict::Pass) {
+            Some(i) => checks.swap_remove(i),
+            None => checks.swap_remove(0),
+        };
+        receipts.push(AttachedReceipt {
+            reference,
+            check: best,
+        });
+    }
+    let verdict = if receipts.iter().any(|x| x.check.verdict == Verdict::Pass) {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let out = Attached {
+        image: image.to_owned(),
+        digest: subject.clone(),
+        verdict,
+        receipts,
+    };
+    if a.format == Format::Json {
+        print_json(&out)?;
+    }
+    for x in &out.receipts {
+        summarise(&x.check, &x.reference, p);
+    }
+    if out.receipts.is_empty() {
+        p.important(&format!(
+            "FAIL: no receipt is attached to {image} ({subject})"
+        ));
+    }
+    p.important(&format!(
+        "{}: {} receipt(s) attached to {image} ({subject}), {} authentic and PASSED",
+        match verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+        },
+        out.receipts.len(),
+        out.receipts
+            .iter()
+            .filter(|x| x.check.verdict == Verdict::Pass)
+            .count()
+    ));
+    Ok(ExitCode::from(if verdict == Verdict::Pass {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }))
 }

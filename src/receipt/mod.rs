@@ -19,6 +19,8 @@
 pub mod check;
 pub mod oci;
 #[cfg(feature = "pull")]
+pub mod pull;
+#[cfg(feature = "pull")]
 pub mod push;
 pub mod shape;
 pub mod sign;
