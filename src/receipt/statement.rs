@@ -42,7 +42,8 @@ pub const DETAIL_VERSION: u32 = 1;
 
 /// `verifiedLevels` of a passing integrity-only verification.
 pub const LEVEL_INTEGRITY: &str = "AIRLOCK_INTEGRITY_VERIFIED";
-/// `verifiedLevels` entry added when Notary signatures were verified too.
+/// `verifiedLevels` entry added when every subject passed on a Notary signature whose
+/// authenticity the trust policy enforced (level `strict` or `permissive`).
 pub const LEVEL_SIGNATURES: &str = "AIRLOCK_NOTARY_SIGNATURES_VERIFIED";
 /// `verifiedLevels` of a failed verification (the VSA's own value).
 pub const LEVEL_FAILED: &str = "FAILED";
@@ -279,6 +280,22 @@ fn policy_of(report: &Report, ctx: &ReceiptContext, images: &[&ImageReport]) -> 
     }
 }
 
+/// True when `im` passed on a signature whose authenticity was enforced: a passing signature under
+/// a `strict` or `permissive` statement. Under `audit` (authenticity only logged) or `skip`
+/// (nothing verified) an image passes without that, and the receipt does not claim it.
+fn signatures_verified(im: &ImageReport) -> bool {
+    let enforced = im
+        .policy
+        .as_ref()
+        .is_some_and(|p| p.level == "strict" || p.level == "permissive");
+    enforced
+        && im
+            .signatures
+            .iter()
+            .flatten()
+            .any(|s| s.verdict == Verdict::Pass)
+}
+
 /// Builds the statement for `report` (every image, or only `ctx.image`).
 pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
     let images: Vec<&ImageReport> = report
@@ -304,7 +321,7 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
             .all(|im| im.verdict.is_none_or(|v| v == Verdict::Pass));
     let levels = if !passed {
         vec![LEVEL_FAILED]
-    } else if report.trust_anchor.is_some() {
+    } else if report.trust_anchor.is_some() && images.iter().all(|im| signatures_verified(im)) {
         vec![LEVEL_INTEGRITY, LEVEL_SIGNATURES]
     } else {
         vec![LEVEL_INTEGRITY]

@@ -660,3 +660,22 @@ fn the_receipt_manifest_follows_the_oci_artifact_guidance_and_its_signature_subj
         r.failures
     );
 }
+
+#[test]
+fn signatures_are_claimed_only_when_authenticity_was_enforced() {
+    let levels = |r: &Report| json(&build(r, &ctx()))["predicate"]["verifiedLevels"].clone();
+    let both = serde_json::json!([statement::LEVEL_INTEGRITY, statement::LEVEL_SIGNATURES]);
+    let integrity = serde_json::json!([statement::LEVEL_INTEGRITY]);
+    assert_eq!(levels(&report(Verdict::Pass)), both);
+    for level in ["audit", "skip"] {
+        let mut r = report(Verdict::Pass);
+        r.images[0].policy = Some(PolicyRef {
+            name: "tests".into(),
+            level,
+        });
+        assert_eq!(levels(&r), integrity, "{level}");
+    }
+    let mut r = report(Verdict::Pass);
+    r.images[0].signatures = Some(Vec::new());
+    assert_eq!(levels(&r), integrity);
+}
