@@ -21,8 +21,8 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::layout::model;
-use crate::notary::sign::{check_envelope, payload, sign_envelope, SignRequest, TargetDescriptor};
-use crate::sign::{signature_manifest, Signature, SignatureManifest, EMPTY_JSON};
+use crate::notary::sign::TargetDescriptor;
+use crate::sign::{sign_descriptor, SignatureManifest, EMPTY_JSON};
 
 use super::{SigningMaterial, MEDIA_TYPE};
 
@@ -145,26 +145,7 @@ pub fn artifacts(
         digest: Digest::sha256(&manifest),
         size: len(&manifest),
     };
-    let p = payload(&target, &[])?;
-    let envelope = sign_envelope(&SignRequest {
-        format: m.format,
-        payload: &p,
-        chain: &m.chain,
-        key: &m.key,
-        signing_time,
-        expiry: None,
-        signing_agent: concat!("airlock/", env!("CARGO_PKG_VERSION")),
-    })?;
-    check_envelope(m.format, &envelope, &target, signing_time, None, &[])?;
-    let signature = signature_manifest(
-        &target,
-        &Signature {
-            envelope: &envelope,
-            format: m.format,
-            chain: &m.chain,
-            signing_time,
-        },
-    )?;
+    let (envelope, signature) = sign_descriptor(&target, m, signing_time)?;
     Ok(ReceiptArtifacts {
         statement,
         manifest,

@@ -3,7 +3,6 @@
 //! with the same code as `airlock sign` (`notary::sign`), failing closed.
 
 use crate::digest::Digest;
-use crate::notary::crypto::SigningKey;
 use crate::notary::envelope::EnvelopeFormat;
 use crate::notary::sign::{
     check_envelope, payload, sign_envelope, SignError, SignRequest, TargetDescriptor,
@@ -11,15 +10,8 @@ use crate::notary::sign::{
 
 use super::MEDIA_TYPE;
 
-/// A key, its chain and the envelope format.
-pub struct SigningMaterial {
-    /// The leaf certificate's private key.
-    pub key: SigningKey,
-    /// DER certificates, leaf first, root last.
-    pub chain: Vec<Vec<u8>>,
-    /// JWS or COSE.
-    pub format: EnvelopeFormat,
-}
+/// A key, its chain and the envelope format (`airlock sign`'s [`crate::sign::Signer`]).
+pub use crate::sign::Signer as SigningMaterial;
 
 /// The descriptor a receipt signature signs.
 pub fn descriptor(statement: &[u8]) -> TargetDescriptor {
