@@ -26,6 +26,8 @@ struct Site {
     policy: PathBuf,
     store: PathBuf,
     image_digest: String,
+    /// The image signer's chain (certificates differ from one `chain` call to the next).
+    image: Chain,
 }
 
 fn write_policy(
@@ -121,6 +123,7 @@ fn site() -> Site {
         policy,
         store,
         image_digest,
+        image,
     }
 }
 
@@ -212,10 +215,9 @@ fn a_signed_receipt_verifies_with_the_site_store_and_not_with_another() {
 
         // Another site's store (its own root and identity) does not authenticate this receipt.
         let other = chain(Alg::P256, &[], Alg::P256, 530);
-        let image = chain(Alg::P256, &[], Alg::P256, 510);
         let (policy, store) = write_policy(
             &x.dir().join(format!("other-{envelope}")),
-            &image,
+            &x.image,
             other.root(),
             &other.leaf_cn,
         );
@@ -573,9 +575,12 @@ fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies(
     );
     // Another site's trust store: the attached receipt is not authentic for it.
     let other = chain(Alg::P256, &[], Alg::P256, 540);
-    let image = chain(Alg::P256, &[], Alg::P256, 510);
-    let (policy, store) =
-        write_policy(&x.dir().join("other"), &image, other.root(), &other.leaf_cn);
+    let (policy, store) = write_policy(
+        &x.dir().join("other"),
+        &x.image,
+        other.root(),
+        &other.leaf_cn,
+    );
     let r = by_image(&policy, &store, &format!("{repo}:1.0"));
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(
@@ -586,4 +591,171 @@ fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies(
     let r = by_image(&x.policy, &x.store, &format!("{repo}@{}", pushed.receipt));
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(r.json()["receipts"].as_array().unwrap().len(), 0);
+}
+
+// --- The export signature (item 1), verified on the far side ------------------------------
+
+/// A policy with the images' statement, and one for `airlock/export` trusting `export_root`
+/// (or none).
+fn export_policy(base: &Path, image: &Chain, export: Option<(&[u8], &str)>) -> (PathBuf, PathBuf) {
+    let store = base.join("truststore");
+    let ca = store.join("x509/ca/images");
+    fs::create_dir_all(&ca).unwrap();
+    fs::write(ca.join("root.crt"), certs_pem(&[image.root().to_vec()])).unwrap();
+    let mut statements = vec![serde_json::json!({
+        "name": "images",
+        "registryScopes": [SCOPE],
+        "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:images"],
+        "trustedIdentities": [identity(&image.leaf_cn)],
+    })];
+    if let Some((root, cn)) = export {
+        let ca = store.join("x509/ca/exporters");
+        fs::create_dir_all(&ca).unwrap();
+        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
+        statements.push(serde_json::json!({
+            "name": "exporters",
+            "registryScopes": ["airlock/export"],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:exporters"],
+            "trustedIdentities": [identity(cn)],
+        }));
+    }
+    let policy = base.join("trustpolicy.json");
+    let doc = serde_json::json!({"version": "1.0", "trustPolicies": statements});
+    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    (policy, store)
+}
+
+#[test]
+fn an_export_signature_on_the_trust_artifact_is_reported_as_exported_by() {
+    let x = site();
+    let bundle = x.dir().join("bundle");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &format!("oci:{}", s(&x.layout)),
+            "-o",
+            s(&bundle),
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "export: {}", r.stderr);
+    // The exporter's signature over the trust artifact, stored as airlock sign stores one.
+    let exporter = chain(Alg::P256, &[], Alg::P256, 550);
+    let index = read_json(&bundle.join("index.json"));
+    let ta = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap()
+        .clone();
+    let target = airlock::notary::sign::TargetDescriptor {
+        media_type: ta["mediaType"].as_str().unwrap().to_owned(),
+        digest: airlock::digest::Digest::parse(ta["digest"].as_str().unwrap()).unwrap(),
+        size: ta["size"].as_u64().unwrap(),
+    };
+    let signer = airlock::sign::Signer {
+        key: airlock::notary::sign::read_private_key_pem(exporter.key_pem.as_bytes()).unwrap(),
+        chain: exporter.certs.clone(),
+        format: airlock::notary::envelope::EnvelopeFormat::Jws,
+    };
+    let signed_at = SIGNED.parse::<jiff::Timestamp>().unwrap().as_second();
+    let (envelope, _) = airlock::sign::sign_descriptor(&target, &signer, signed_at).unwrap();
+    airlock::sign::attach(
+        &bundle,
+        &target,
+        &airlock::sign::Signature {
+            envelope: &envelope,
+            format: signer.format,
+            chain: &signer.chain,
+            signing_time: signed_at,
+        },
+    )
+    .unwrap();
+    let image = &x.image;
+    let verify = |policy: &Path, store: &Path, out: &Path| {
+        run_in(
+            x.dir(),
+            &[
+                "verify",
+                s(&bundle),
+                "--trust-policy",
+                s(policy),
+                "--trust-store",
+                s(store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+                "--no-progress",
+                "--receipt",
+                s(out),
+            ],
+        )
+    };
+
+    // A statement for airlock/export trusting the exporter: exportedBy passes, and the receipt
+    // carries it.
+    let (policy, store) = export_policy(
+        &x.dir().join("p1"),
+        image,
+        Some((exporter.root(), &exporter.leaf_cn)),
+    );
+    let out = x.dir().join("r1.json");
+    let r = verify(&policy, &store, &out);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    let e = &j["exportedBy"];
+    assert_eq!(e["verdict"], "pass", "{e}");
+    assert_eq!(e["artifact"], ta["digest"]);
+    assert_eq!(e["scope"], "airlock/export");
+    assert_eq!(e["policy"]["name"], "exporters");
+    let sig = &e["signatures"][0];
+    assert!(
+        sig["signer"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("signer 550"),
+        "{sig}"
+    );
+    assert_eq!(sig["signingTime"], SIGNED);
+    assert_eq!(sig["chainFingerprints"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        read_json(&out)["predicate"]["io.airlock.receipt"]["exportedBy"]["verdict"],
+        "pass"
+    );
+
+    // No statement covers airlock/export: not evaluated, a warning.
+    let (policy, store) = export_policy(&x.dir().join("p2"), image, None);
+    let r = verify(&policy, &store, &x.dir().join("r2.json"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert!(j["exportedBy"]["policy"].is_null());
+    assert_eq!(
+        codes_of(&j, "warnings"),
+        ["no_applicable_policy"],
+        "{}",
+        r.stdout
+    );
+
+    // A statement trusting another exporter: the signature by an untrusted key is a failure.
+    let other = chain(Alg::P256, &[], Alg::P256, 560);
+    let (policy, store) = export_policy(
+        &x.dir().join("p3"),
+        image,
+        Some((other.root(), &other.leaf_cn)),
+    );
+    let out = x.dir().join("r3.json");
+    let r = verify(&policy, &store, &out);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.codes(), ["untrusted_signer"], "{}", r.stdout);
+    assert_eq!(r.json()["exportedBy"]["verdict"], "fail");
+    assert_eq!(read_json(&out)["predicate"]["verificationResult"], "FAILED");
 }

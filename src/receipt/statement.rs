@@ -32,6 +32,7 @@ use crate::digest::Digest;
 use crate::finding::Finding;
 use crate::notary::revocation::{ChainStatus, CrlUse};
 use crate::verify::report::{ImageReport, TrustAnchor};
+use crate::verify::signature::exporter::ExportedBy;
 use crate::verify::signature::{scope_of, PolicyRef, SignatureReport};
 use crate::verify::{Report, Verdict};
 
@@ -149,8 +150,9 @@ pub struct Detail {
     pub images: Vec<ImageDetail>,
     /// The report's failures.
     pub failures: Vec<Finding>,
-    /// Who exported the bundle (a signed export, when verified); `null` otherwise.
-    pub exported_by: Option<serde_json::Value>,
+    /// Who exported the bundle: the export signatures of its trust artifact as verify evaluated
+    /// them (signer, chain fingerprints, signing time, result); `null` when it carries none.
+    pub exported_by: Option<ExportedBy>,
 }
 
 /// One image in the detail.
@@ -361,7 +363,7 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
                     })
                     .collect(),
                 failures: report.failures.clone(),
-                exported_by: None,
+                exported_by: report.exported_by.clone(),
             },
         },
     }

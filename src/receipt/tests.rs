@@ -109,6 +109,7 @@ fn report(verdict: Verdict) -> Report {
             signatures: Some(vec![signature()]),
             verdict: Some(verdict),
         }],
+        exported_by: None,
     }
 }
 
