@@ -58,16 +58,16 @@ fn envelope_format(e: EnvelopeArg) -> EnvelopeFormat {
     }
 }
 
-/// Loads the receipt key and chain (before verification, so that a bad key fails at once).
+/// Loads a signing key and chain, as `airlock sign` reads them (receipts; export signatures).
 pub(super) fn signing_material(
     key: &Path,
     cert: &Path,
     envelope: EnvelopeArg,
 ) -> anyhow::Result<SigningMaterial> {
     let key = read_private_key_pem(&read_file(key, MAX_FILE_BYTES)?)
-        .with_context(|| format!("--receipt-key {}", key.display()))?;
+        .with_context(|| format!("signing key {}", key.display()))?;
     let chain = read_certificate_chain_pem(&read_file(cert, MAX_FILE_BYTES)?)
-        .with_context(|| format!("--receipt-cert {}", cert.display()))?;
+        .with_context(|| format!("certificate chain {}", cert.display()))?;
     Ok(SigningMaterial {
         key,
         chain,
