@@ -46,6 +46,9 @@ _airlock() {
             airlock,sign)
                 cmd="airlock__subcmd__sign"
                 ;;
+            airlock,split)
+                cmd="airlock__subcmd__split"
+                ;;
             airlock,verify)
                 cmd="airlock__subcmd__verify"
                 ;;
@@ -79,6 +82,9 @@ _airlock() {
             airlock__subcmd__help,sign)
                 cmd="airlock__subcmd__help__subcmd__sign"
                 ;;
+            airlock__subcmd__help,split)
+                cmd="airlock__subcmd__help__subcmd__split"
+                ;;
             airlock__subcmd__help,verify)
                 cmd="airlock__subcmd__help__subcmd__verify"
                 ;;
@@ -104,7 +110,7 @@ _airlock() {
 
     case "${cmd}" in
         airlock)
-            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory sign receipt fixture pack completions help"
+            opts="-q -v -h -V --quiet --verbose --no-progress --help --version verify export import inspect inventory split sign receipt fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -132,7 +138,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__export)
-            opts="-f -o -q -v -h --file --output --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --zstd-level --format --force --quiet --verbose --no-progress --help"
+            opts="-f -o -j -q -v -h --file --output --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --since --zstd-level --format --force --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +204,18 @@ _airlock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --zstd-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -248,7 +266,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__help)
-            opts="verify export import inspect inventory sign receipt fixture pack completions help"
+            opts="verify export import inspect inventory split sign receipt fixture pack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,6 +433,20 @@ _airlock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        airlock__subcmd__help__subcmd__split)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         airlock__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -430,7 +462,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__import)
-            opts="-q -v -h --to --map --referrers --dry-run --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --plain-http --ca-file --registry-config --min-rate --network-timeout --format --quiet --verbose --no-progress --help"
+            opts="-q -v -h --to --map --referrers --jobs --spool-limit --dry-run --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --plain-http --ca-file --registry-config --min-rate --network-timeout --receipt --receipt-key --receipt-cert --receipt-envelope --format --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +478,14 @@ _airlock() {
                     ;;
                 --referrers)
                     COMPREPLY=($(compgen -W "api tag auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spool-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --pin)
@@ -498,6 +538,22 @@ _airlock() {
                     ;;
                 --network-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt-envelope)
+                    COMPREPLY=($(compgen -W "jws cose" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -781,8 +837,42 @@ _airlock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        airlock__subcmd__split)
+            opts="-o -q -v -h --size --parts --output --force --format --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         airlock__subcmd__verify)
-            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --receipt --receipt-key --receipt-cert --receipt-envelope --quiet --verbose --no-progress --help"
+            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --parts-only --manifest --base --receipt --receipt-key --receipt-cert --receipt-envelope --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -825,6 +915,14 @@ _airlock() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -59,6 +59,31 @@ measure "airlock verify (.tar.zst)"    "$airlock -q verify $work/bundle.tar.zst 
 measure "openssl dgst -sha256 (blobs)" "openssl dgst -sha256 $layout/blobs/sha256/*"
 measure "sha256sum (blobs)"            "sha256sum $layout/blobs/sha256/*"
 measure "zstd -dc | openssl dgst"      "zstd -dc $work/bundle.tar.zst | openssl dgst -sha256"
+# PARTS (issue 13): the .tar.zst bundle split into 100 MiB parts and into 1 MiB parts (about a
+# thousand), verified from its parts against the single file in the same run: one streaming pass
+# over the parts, each part hashed on the way. Target: within 5% of the single file, flat memory.
+bench_parts() {
+  local parts=$work/parts
+  for size in 100M 1M; do
+    if [ ! -f "$parts-$size/bundle.tar.zst.parts.json" ]; then
+      rm -rf "$parts-$size"; mkdir -p "$parts-$size"
+      "$airlock" -q split "$work/bundle.tar.zst" --size "$size" -o "$parts-$size" >/dev/null
+    fi
+    cat "$parts-$size"/bundle.tar.zst.* >/dev/null # warm the page cache
+    "$airlock" -q verify "$parts-$size" --integrity-only || { echo "verify from parts ($size) did not pass" >&2; exit 1; }
+  done
+  measure "airlock verify (.tar.zst, again)"   "$airlock -q verify $work/bundle.tar.zst --integrity-only"
+  measure "airlock verify (100M parts)"        "$airlock -q verify $parts-100M --integrity-only"
+  measure "airlock verify (1M parts)"          "$airlock -q verify $parts-1M --integrity-only"
+  measure "airlock verify --parts-only (100M)" "$airlock -q verify --parts-only $parts-100M"
+  local one=${WALL['airlock verify (.tar.zst, again)']}
+  printf '  parts: 100M parts %+.1f%%, 1M parts %+.1f%% vs the single .tar.zst (target within 5%%); peak RSS %.1f MiB\n' \
+    "$(echo "(${WALL['airlock verify (100M parts)']} - $one) * 100 / $one" | bc -l)" \
+    "$(echo "(${WALL['airlock verify (1M parts)']} - $one) * 100 / $one" | bc -l)" \
+    "$(echo "${RSS['airlock verify (1M parts)']} / 1024" | bc -l)"
+}
+[ "${PARTS:-1}" = 0 ] || bench_parts
+
 if command -v oci-image-tool >/dev/null; then
   # oci-image-tool 1.0.0-rc1 does not know image indexes: it validates the layout structure and
   # skips the index's children, so it hashes far less than airlock does. Shown as asked, not as a peer.
@@ -86,6 +111,66 @@ if command -v skopeo >/dev/null; then
   measure "skopeo copy oci: -> oci-archive:" "rm -f $work/sk.tar && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
 fi
 
+# Import rows: bench_import REGDIR starts a second registry (storage under REGDIR/data2, emptied
+# before every run) and measures airlock import (directory, .tar.zst; --jobs default), skopeo copy
+# oci: -> docker:, and the registry's ingest limit: the 4 layers PUT with curl 2 and 4 at a time.
+put_blob() { # put_blob HOST:PORT FILE: one monolithic upload, streamed from the file
+  local loc d=sha256:${2##*/}
+  loc=$(curl -sf -D - -o /dev/null -X POST "http://$1/v2/limit/blobs/uploads/" | tr -d '\r' |
+    awk 'tolower($1) == "location:" {print $2}')
+  [[ $loc == http* ]] || loc="http://$1$loc"
+  [[ $loc == *\?* ]] && loc="$loc&digest=$d" || loc="$loc?digest=$d"
+  curl -sf -T "$2" -H 'Content-Type: application/octet-stream' "$loc" >/dev/null
+}
+export -f put_blob
+bench_import() {
+  local regdir=$1 port2 regb wipe layers # regpid2 stays global: the EXIT trap names it
+  port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/data2}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$regdir" "$port2" >"$regdir/config2.yml"
+  docker-registry serve "$regdir/config2.yml" >/dev/null 2>&1 &
+  regpid2=$!
+  trap 'kill $regpid $regpid2 2>/dev/null; rm -rf "$regdir"' EXIT
+  for _ in $(seq 50); do curl -s "http://127.0.0.1:$port2/v2/" >/dev/null && break; sleep 0.1; done
+  regb=127.0.0.1:$port2
+  wipe="rm -rf $regdir/data2/docker"
+  layers=$(ls -S "$layout"/blobs/sha256 | head -4 | sed "s|^|$layout/blobs/sha256/|" | tr '\n' ' ')
+  measure "airlock import dir -> registry"      "$wipe; $airlock -q import $layout --to $regb/imp --integrity-only"
+  measure "airlock import .tar.zst -> registry" "$wipe; $airlock -q import $work/bundle.tar.zst --to $regb/imp --integrity-only"
+  measure "skopeo copy oci: -> docker:"         "$wipe; skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
+  measure "registry ingest: curl PUT x2"        "$wipe; printf '%s\n' $layers | xargs -P 2 -I{} bash -c 'put_blob $regb {}'"
+  measure "registry ingest: curl PUT x4"        "$wipe; printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
+}
+
+# --- export from the registry (export side) ---------------------------------------------------
+# airlock export (dir, .tar, .tar.zst; --jobs default 4) beside skopeo, and beside the limits
+# measured in the same run: the layers fetched 2 at a time with curl to files (the network and disk
+# side), and `zstd -T0 -3` over the exported tar (the compression side).
+bench_registry_export() {
+  measure "airlock export registry -> dir"      "rm -rf $work/rx-dir && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
+  measure "airlock export registry -> .tar"     "rm -f $work/rx.tar && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar"
+  measure "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
+  measure "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
+  measure "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
+  local layers
+  layers=$(find "$layout/blobs/sha256" -type f -size +1M -printf '%f\n' | tr '\n' ' ')
+  measure "limit: curl layers 2 at a time"      "rm -rf $work/cf && mkdir -p $work/cf && printf '%s\\n' $layers | xargs -P2 -I{} curl -sf -o $work/cf/{} http://$reg/v2/bench/sample/blobs/sha256:{}"
+  measure "limit: zstd -T0 -3 over the tar"     "zstd -q -T0 -3 -c $work/rx.tar >/dev/null"
+}
+
+# report_registry_export: the export rows of the ratios (peer or limit time / airlock time).
+report_registry_export() {
+  local a
+  printf '  registry export dir vs skopeo oci:       %sx  (target >= 3x)\n' "$(ratio 'skopeo copy docker: -> oci:' 'airlock export registry -> dir')"
+  printf '  registry export .tar.zst vs skopeo tar:  %sx  (target >= 4x)\n' "$(ratio 'skopeo copy docker: -> oci-archive:' 'airlock export registry -> .tar.zst')"
+  for a in dir .tar .tar.zst; do
+    printf '  registry export %-8s at the fetch limit: %sx  (curl, 2 at a time: 1.0x is the limit)\n' "$a" "$(ratio 'limit: curl layers 2 at a time' "airlock export registry -> $a")"
+  done
+  printf '  registry export .tar.zst at zstd -T0:    %sx  (1.0x is the limit)\n' "$(ratio 'limit: zstd -T0 -3 over the tar' 'airlock export registry -> .tar.zst')"
+  printf '  registry export peak RSS dir/.tar/.tar.zst: %s / %s / %s MiB  (target < 128 MiB)\n' \
+    "$(( RSS['airlock export registry -> dir'] / 1024 ))" "$(( RSS['airlock export registry -> .tar'] / 1024 ))" "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))"
+}
+
+
 # Registry: export from, and import into, Debian's docker-registry on loopback.
 if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   regdir=$(mktemp -d)
@@ -98,23 +183,12 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   reg=127.0.0.1:$port
   skopeo --insecure-policy copy -q --preserve-digests --all --dest-tls-verify=false \
     "oci:$layout:registry.example/airlock/sample:1.0" "docker://$reg/bench/sample:1.0"
-  measure "airlock export registry -> dir"      "rm -rf $work/rx-dir && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
-  measure "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
-  measure "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
-  measure "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
-  # Imports go to a second registry whose storage is emptied before every run (both tools then
-  # upload every byte; skopeo's blob-info cache cannot mount from a repository that is gone).
-  port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/data2}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$regdir" "$port2" >"$regdir/config2.yml"
-  docker-registry serve "$regdir/config2.yml" >/dev/null 2>&1 &
-  regpid2=$!
-  trap 'kill $regpid $regpid2 2>/dev/null; rm -rf "$regdir"' EXIT
-  for _ in $(seq 50); do curl -s "http://127.0.0.1:$port2/v2/" >/dev/null && break; sleep 0.1; done
-  regb=127.0.0.1:$port2
-  wipe="rm -rf $regdir/data2/docker"
-  measure "airlock import dir -> registry"      "$wipe; $airlock -q import $work/rx-dir --to $regb/imp --integrity-only"
-  measure "airlock import .tar.zst -> registry" "$wipe; $airlock -q import $work/rx.tar.zst --to $regb/imp --integrity-only"
-  measure "skopeo copy oci: -> docker:"         "$wipe; skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
+  bench_registry_export
+  # Imports (dir and .tar.zst of the fixture) beside skopeo and beside the registry's own ingest
+  # limit: each run goes into a registry whose storage is emptied first (a fresh, empty registry:
+  # every tool uploads every byte; skopeo's blob-info cache cannot mount from a repository that
+  # is gone).
+  bench_import "$regdir"
 fi
 
 ratio() { echo "scale=2; ${WALL[$1]} / ${WALL[$2]}" | bc -l; }
@@ -137,10 +211,7 @@ if [ -n "${WALL['skopeo copy oci: -> oci:']:-}" ]; then
   printf '  export peak RSS:                        %.1f MiB  (target < 128 MiB)\n' "$(echo "$(( RSS['airlock export -> dir'] > RSS['airlock export -> .tar.zst'] ? RSS['airlock export -> dir'] : RSS['airlock export -> .tar.zst'] )) / 1024" | bc -l)"
 fi
 if [ -n "${WALL['skopeo copy docker: -> oci:']:-}" ]; then
-  printf '  registry export dir vs skopeo:           %sx  (target >= 2x)\n' "$(ratio 'skopeo copy docker: -> oci:' 'airlock export registry -> dir')"
-  printf '  registry export .tar.zst vs skopeo tar:  %sx  (target >= 3x)\n' "$(ratio 'skopeo copy docker: -> oci-archive:' 'airlock export registry -> .tar.zst')"
-  printf '  import dir vs skopeo oci: -> docker:     %sx  (target >= 1.5x)\n' "$(ratio 'skopeo copy oci: -> docker:' 'airlock import dir -> registry')"
-  printf '  import .tar.zst vs skopeo oci: -> docker: %sx\n' "$(ratio 'skopeo copy oci: -> docker:' 'airlock import .tar.zst -> registry')"
+  report_registry_export
   printf '  registry export / import peak RSS:      %s / %s MiB  (targets < 128 MiB)\n' \
     "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
 fi
@@ -149,3 +220,20 @@ for k in "airlock verify (directory)" "airlock verify (.tar)" "airlock verify (.
   ((RSS[$k] > max)) && max=${RSS[$k]}
 done
 printf '  airlock peak RSS:                       %.1f MiB  (target < 64 MiB)\n' "$(echo "$max / 1024" | bc -l)"
+
+import_rows() {
+  [ -n "${WALL['airlock import dir -> registry']:-}" ] || return 0
+  local limit=${WALL['registry ingest: curl PUT x4']}
+  if (( $(echo "${WALL['registry ingest: curl PUT x2']} < $limit" | bc -l) )); then limit=${WALL['registry ingest: curl PUT x2']}; fi
+  echo
+  echo "import (each run into an empty registry; limit = the faster of curl PUT x2 / x4: $limit s)"
+  printf '  import dir vs skopeo oci: -> docker:      %sx  (target >= 1.3x)  at %s%% of the ingest limit\n' \
+    "$(ratio 'skopeo copy oci: -> docker:' 'airlock import dir -> registry')" \
+    "$(echo "scale=0; $limit * 100 / ${WALL['airlock import dir -> registry']}" | bc -l)"
+  printf '  import .tar.zst vs skopeo from the dir:   %sx  (target >= 1.15x)  at %s%% of the ingest limit\n' \
+    "$(ratio 'skopeo copy oci: -> docker:' 'airlock import .tar.zst -> registry')" \
+    "$(echo "scale=0; $limit * 100 / ${WALL['airlock import .tar.zst -> registry']}" | bc -l)"
+  printf '  import peak RSS (dir / .tar.zst):         %s / %s MiB  (target < 128 MiB)\n' \
+    "$(( RSS['airlock import dir -> registry'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
+}
+import_rows

@@ -252,18 +252,32 @@ pub fn hash_reader<R: Read + ?Sized>(
 ) -> io::Result<(Digest, u64)> {
     let mut h = Hasher::new(alg);
     let mut buf = vec![0u8; CHUNK];
+    read_chunks(r, &mut buf, |chunk| {
+        h.update(chunk);
+        progress(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+    })?;
+    Ok(h.finish())
+}
+
+/// Reads `r` to its end through `buf`, handing each chunk read to `f` (an interrupted read is
+/// retried): the one read loop of [`hash_reader`] and the scan's blob reader. Returns the bytes
+/// read.
+pub fn read_chunks<R: Read + ?Sized>(
+    r: &mut R,
+    buf: &mut [u8],
+    mut f: impl FnMut(&[u8]),
+) -> io::Result<u64> {
+    let mut total = 0u64;
     loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
+        let n = match r.read(buf) {
+            Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let chunk = buf.get(..n).unwrap_or_default();
-        h.update(chunk);
-        progress(u64::try_from(n).unwrap_or(u64::MAX));
+        f(buf.get(..n).unwrap_or_default());
+        total = total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
     }
-    Ok(h.finish())
 }
 
 /// The one hash-while-copying wrapper: every byte `inner` accepts is hashed (only what it accepts,

@@ -61,6 +61,11 @@ pub enum Code {
     UnexpectedFile,
     /// Warning: a non-distributable (foreign) layer that the bundle does not carry.
     ForeignBlobAbsent,
+    /// A blob `airlock export --since` left out because the far side's inventory listed it
+    /// (a warning: `verify --base` or the target registry supplies it).
+    BlobExternal,
+    /// `import` of a differential bundle: the target registry lacks a blob that was left out.
+    BlobExternalAbsent,
     /// Warning: a platform manifest `airlock export --platform` left out on purpose.
     ExcludedByExport,
     /// No trust artifact of the bundle has the digest given with `--pin`.
@@ -110,6 +115,14 @@ pub enum Code {
     /// A signature manifest of the image is malformed (not one envelope layer, wrong media type,
     /// over the size limits): notation aborts the verification of its subject.
     SignatureManifestInvalid,
+    /// A part its parts manifest lists is not there (or cannot be read).
+    PartMissing,
+    /// A part's length differs from its manifest's (truncated or extended).
+    PartSizeMismatch,
+    /// A part's sha256 differs from its manifest's (damaged, swapped, duplicated).
+    PartDigestMismatch,
+    /// A file named like a part of the set that its manifest does not list.
+    PartUnexpected,
 }
 
 impl Code {
@@ -142,6 +155,8 @@ impl Code {
             Code::UnreferencedBlob => "unreferenced_blob",
             Code::UnexpectedFile => "unexpected_file",
             Code::ForeignBlobAbsent => "foreign_blob_absent",
+            Code::BlobExternal => "blob_external",
+            Code::BlobExternalAbsent => "blob_external_absent",
             Code::ExcludedByExport => "excluded_by_export",
             Code::PinMismatch => "pin_mismatch",
             Code::PinIsCertificate => "pin_is_certificate",
@@ -165,6 +180,10 @@ impl Code {
             Code::NoApplicablePolicy => "no_applicable_policy",
             Code::ScopeUnknown => "scope_unknown",
             Code::SignatureManifestInvalid => "signature_manifest_invalid",
+            Code::PartMissing => "part_missing",
+            Code::PartSizeMismatch => "part_size_mismatch",
+            Code::PartDigestMismatch => "part_digest_mismatch",
+            Code::PartUnexpected => "part_unexpected",
         }
     }
 }
@@ -208,6 +227,8 @@ impl Code {
             | Code::UnreferencedBlob
             | Code::UnexpectedFile
             | Code::ForeignBlobAbsent
+            | Code::BlobExternal
+            | Code::BlobExternalAbsent
             | Code::ExcludedByExport
             | Code::PinMismatch
             | Code::PinIsCertificate
@@ -218,7 +239,11 @@ impl Code {
             | Code::NoSignature
             | Code::NoApplicablePolicy
             | Code::ScopeUnknown
-            | Code::SignatureManifestInvalid => 0,
+            | Code::SignatureManifestInvalid
+            | Code::PartMissing
+            | Code::PartSizeMismatch
+            | Code::PartDigestMismatch
+            | Code::PartUnexpected => 0,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod export;
 pub mod finding;
 #[doc(hidden)]
 pub mod fixture;
+pub mod fsutil;
 #[cfg(feature = "pull")]
 pub mod import;
 pub mod inventory;

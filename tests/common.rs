@@ -111,16 +111,23 @@ pub fn run_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> Run {
 /// `verify BUNDLE --integrity-only --format json`, run from an empty working directory that must
 /// still be empty afterwards (nothing is ever extracted).
 pub fn verify_json(bundle: &Path, extra: &[&str]) -> Run {
+    verify_in_empty_dir(bundle, &["--integrity-only"], extra)
+}
+
+/// `verify BUNDLE --format json EXTRA...` (the caller gives the trust options), from an empty
+/// working directory that must stay empty.
+pub fn verify_trust(bundle: &Path, extra: &[&str]) -> Run {
+    verify_in_empty_dir(bundle, &[], extra)
+}
+
+/// `verify BUNDLE MODE... --format json --no-progress EXTRA...` from an empty working directory
+/// that must still be empty afterwards.
+fn verify_in_empty_dir(bundle: &Path, mode: &[&str], extra: &[&str]) -> Run {
     let cwd = tempfile::tempdir().expect("tempdir");
     let b = bundle.to_str().expect("utf-8 path");
-    let mut args = vec![
-        "verify",
-        b,
-        "--integrity-only",
-        "--format",
-        "json",
-        "--no-progress",
-    ];
+    let mut args = vec!["verify", b];
+    args.extend_from_slice(mode);
+    args.extend_from_slice(&["--format", "json", "--no-progress"]);
     args.extend_from_slice(extra);
     let r = run_in(cwd.path(), &args);
     let left: Vec<_> = fs::read_dir(cwd.path()).expect("read cwd").collect();
@@ -131,20 +138,64 @@ pub fn verify_json(bundle: &Path, extra: &[&str]) -> Run {
     r
 }
 
-/// `verify BUNDLE --format json EXTRA...` (the caller gives the trust options), from an empty
-/// working directory that must stay empty.
-pub fn verify_trust(bundle: &Path, extra: &[&str]) -> Run {
-    let cwd = tempfile::tempdir().expect("tempdir");
-    let b = bundle.to_str().expect("utf-8 path");
-    let mut args = vec!["verify", b, "--format", "json", "--no-progress"];
-    args.extend_from_slice(extra);
-    let r = run_in(cwd.path(), &args);
-    let left: Vec<_> = fs::read_dir(cwd.path()).expect("read cwd").collect();
+/// `skopeo --insecure-policy copy --preserve-digests --all FROM TO`, which must succeed.
+pub fn skopeo_copy(from: &str, to: &str) {
+    let out = Command::new("skopeo")
+        .args([
+            "--insecure-policy",
+            "copy",
+            "--preserve-digests",
+            "--all",
+            from,
+            to,
+        ])
+        .output()
+        .expect("run skopeo");
     assert!(
-        left.is_empty(),
-        "verify wrote into its working directory: {left:?}"
+        out.status.success(),
+        "skopeo copy {from} {to}: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    r
+}
+
+/// The parts of a fixture layout a test aims at: the top-level index (first `index.json` entry),
+/// its first platform manifest, that manifest's config and first layer.
+pub struct Parts {
+    /// `index.json`.
+    pub index: Value,
+    /// The top-level index's digest.
+    pub top: String,
+    /// The first platform manifest's digest.
+    pub manifest: String,
+    /// Its config's digest.
+    pub config: String,
+    /// Its first layer's digest.
+    pub layer: String,
+    /// That layer's size.
+    pub layer_size: u64,
+}
+
+/// Reads the [`Parts`] of the layout at `root`.
+pub fn parts(root: &Path) -> Parts {
+    let index = read_json(&root.join("index.json"));
+    let top = index["manifests"][0]["digest"]
+        .as_str()
+        .expect("top")
+        .to_owned();
+    let top_doc = read_json(&blob(root, &top));
+    let manifest = top_doc["manifests"][0]["digest"]
+        .as_str()
+        .expect("manifest")
+        .to_owned();
+    let m = read_json(&blob(root, &manifest));
+    Parts {
+        index,
+        top,
+        manifest,
+        config: m["config"]["digest"].as_str().expect("config").to_owned(),
+        layer: m["layers"][0]["digest"].as_str().expect("layer").to_owned(),
+        layer_size: m["layers"][0]["size"].as_u64().expect("layer size"),
+    }
 }
 
 /// A small deterministic layout (two platforms, two 4 KiB layers each, one referrer).

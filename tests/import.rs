@@ -363,3 +363,352 @@ fn dry_run_pushes_nothing() {
         2
     );
 }
+
+/// A fixture layout of two platforms with `layers` layers of `size` bytes each, no referrer.
+fn layered(dir: &Path, name: &str, layers: usize, size: u64, seed: u64) -> std::path::PathBuf {
+    let root = dir.join(name);
+    airlock::fixture::generate(
+        &root,
+        &airlock::fixture::Spec {
+            layers,
+            layer_size: size,
+            seed,
+            referrer: false,
+            ..airlock::fixture::Spec::default()
+        },
+    )
+    .unwrap();
+    root
+}
+
+/// Pulls `REPO:TAG` of `reg` back with skopeo (every manifest and blob, digests checked) and
+/// requires every blob of `root` to come back byte for byte.
+fn pulled_back_equals(t: &Path, reg: &TestRegistry, repo_tag: &str, root: &Path) {
+    if !have("skopeo") {
+        assert!(!strict(), "skopeo is needed for the round trip");
+        return;
+    }
+    let back = t.join(format!("back-{}", repo_tag.replace(['/', ':'], "-")));
+    let o = std::process::Command::new("skopeo")
+        .args([
+            "--insecure-policy",
+            "copy",
+            "-q",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            &format!("docker://{}/{repo_tag}", reg.host()),
+            &format!("oci:{}:x", arg(&back)),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let blobs = |r: &Path| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(r.join("blobs/sha256"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let (want, got) = (blobs(root), blobs(&back));
+    assert_eq!(want, got, "the registry holds other blobs than the bundle");
+    for b in &want {
+        assert!(
+            fs::read(root.join("blobs/sha256").join(b)).unwrap()
+                == fs::read(back.join("blobs/sha256").join(b)).unwrap(),
+            "{b} came back different"
+        );
+    }
+}
+
+fn manifest_exists(reg: &TestRegistry, reference: &str) -> bool {
+    std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}/{reference}", reg.host()),
+        ])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// Every manifest digest of a fixture layout (the index and its children).
+fn manifests_of(root: &Path) -> Vec<String> {
+    let top = read_json(&root.join("index.json"))["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut all = vec![top.clone()];
+    for m in read_json(&blob(root, &top))["manifests"]
+        .as_array()
+        .unwrap()
+    {
+        all.push(m["digest"].as_str().unwrap().to_owned());
+    }
+    all
+}
+
+fn files_in(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path() != dir)
+        .count()
+}
+
+#[test]
+fn a_tarball_imported_with_four_jobs_round_trips_and_reports_its_spool() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let root = layered(t.path(), "layout", 3, 3 << 20, 7);
+    let tarball = pack(&root, Form::TarZst);
+    let tmp = t.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    let o = bin()
+        .current_dir(t.path())
+        .env("TMPDIR", &tmp)
+        .args([
+            "import",
+            &arg(&tarball),
+            "--to",
+            &b.host(),
+            "--integrity-only",
+            "--jobs",
+            "4",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Six layers and two configs, all spooled (the default limit holds them) and uploaded.
+    assert_eq!(j["blobsUploaded"], 8, "{j}");
+    assert!(j["bytesUploaded"].as_u64().unwrap() > 6 * (3 << 20), "{j}");
+    assert_eq!(j["bytesSpooled"], j["bytesUploaded"], "{j}");
+    assert!(stderr.contains("spooled"), "{stderr}");
+    assert_eq!(files_in(&tmp), 0, "spool files were left in $TMPDIR");
+    pulled_back_equals(t.path(), &b, "airlock/sample:1.0", &root);
+}
+
+#[test]
+fn a_spool_limit_smaller_than_a_blob_still_imports_everything() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let root = layered(t.path(), "layout", 2, 2 << 20, 9);
+    let tarball = pack(&root, Form::Tar);
+    let tmp = t.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    let o = bin()
+        .current_dir(t.path())
+        .env("TMPDIR", &tmp)
+        .args([
+            "import",
+            &arg(&tarball),
+            "--to",
+            &b.host(),
+            "--integrity-only",
+            "--jobs",
+            "3",
+            "--spool-limit",
+            "1M",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["blobsUploaded"], 6, "{j}");
+    // The layers (2 MiB each) never fit: they went up from the stream; only the configs spooled.
+    let spooled = j["bytesSpooled"].as_u64().unwrap();
+    assert!(spooled > 0 && spooled < 1 << 20, "{j}");
+    assert_eq!(files_in(&tmp), 0, "spool files were left in $TMPDIR");
+    pulled_back_equals(t.path(), &b, "airlock/sample:1.0", &root);
+    // --spool-limit 0 spools nothing and still imports (into another repository: uploads again).
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&tarball),
+            "--to",
+            &format!("{}/zero", b.host()),
+            "--integrity-only",
+            "--spool-limit",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["bytesSpooled"], 0, "{j}");
+    assert!(!r.stderr.contains("spooled"), "{}", r.stderr);
+    pulled_back_equals(t.path(), &b, "zero/airlock/sample:1.0", &root);
+}
+
+#[test]
+fn a_blob_changed_during_a_concurrent_import_pushes_no_manifest_and_a_rerun_completes() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    if !have("skopeo") {
+        assert!(!strict());
+        return;
+    }
+    let root = layered(t.path(), "layout", 3, 1 << 20, 11);
+    // Another layout with the same structure and other bytes: one of its layers replaces ours.
+    let other = layered(t.path(), "other", 3, 1 << 20, 12);
+    let child = read_json(&blob(&root, &manifests_of(&root)[1]));
+    let victim = child["layers"][2]["digest"].as_str().unwrap().to_owned();
+    let other_child = read_json(&blob(&other, &manifests_of(&other)[1]));
+    let evil = blob(&other, other_child["layers"][2]["digest"].as_str().unwrap());
+    let saved = t.path().join("saved");
+    fs::copy(blob(&root, &victim), &saved).unwrap();
+    let tarball = pack(&root, Form::TarZst);
+    let good_tarball = t.path().join("good.tar.zst");
+    fs::copy(&tarball, &good_tarball).unwrap();
+    // The same change, in a tarball: the layer's entry holds the other bytes (`pack` writes
+    // beside the layout, over `tarball`, which is then put back).
+    fs::copy(&evil, blob(&root, &victim)).unwrap();
+    let evil_tarball = t.path().join("evil.tar.zst");
+    fs::copy(pack(&root, Form::TarZst), &evil_tarball).unwrap();
+    fs::copy(&saved, blob(&root, &victim)).unwrap();
+    fs::copy(&good_tarball, &tarball).unwrap();
+    let cases = [
+        (
+            root.clone(),
+            format!("cp {} {}", arg(&evil), arg(&blob(&root, &victim))),
+            format!("cp {} {}", arg(&saved), arg(&blob(&root, &victim))),
+            "dir",
+        ),
+        (
+            tarball.clone(),
+            format!("cp {} {}", arg(&evil_tarball), arg(&tarball)),
+            format!("cp {} {}", arg(&good_tarball), arg(&tarball)),
+            "tar",
+        ),
+    ];
+    for (bundle, hook, restore, prefix) in cases {
+        let tmp = t.path().join(format!("tmp-{prefix}"));
+        fs::create_dir(&tmp).unwrap();
+        let o = bin()
+            .current_dir(t.path())
+            .env("TMPDIR", &tmp)
+            .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", &hook)
+            .args([
+                "import",
+                &arg(&bundle),
+                "--to",
+                &format!("{}/{prefix}", b.host()),
+                "--integrity-only",
+                "--jobs",
+                "4",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{prefix}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{victim} changed since verification")),
+            "{prefix}: {stderr}"
+        );
+        assert_eq!(files_in(&tmp), 0, "{prefix}: spool files were left");
+        for m in manifests_of(&root) {
+            assert!(
+                !manifest_exists(&b, &format!("{prefix}/airlock/sample@{m}")),
+                "{prefix}: manifest {m} was pushed although a blob changed"
+            );
+        }
+        assert!(!manifest_exists(
+            &b,
+            &format!("{prefix}/airlock/sample:1.0")
+        ));
+        // Put the bundle back: a rerun completes the import.
+        assert!(std::process::Command::new("sh")
+            .args(["-c", &restore])
+            .status()
+            .unwrap()
+            .success());
+        let r = run_in(
+            t.path(),
+            &[
+                "import",
+                &arg(&bundle),
+                "--to",
+                &format!("{}/{prefix}", b.host()),
+                "--integrity-only",
+                "--jobs",
+                "4",
+            ],
+        );
+        assert_eq!(r.code, 0, "{prefix}: {}", r.stderr);
+        pulled_back_equals(t.path(), &b, &format!("{prefix}/airlock/sample:1.0"), &root);
+    }
+}
+
+#[test]
+fn an_interrupted_tarball_import_leaves_no_spool_and_no_manifest_and_a_rerun_completes() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    if !have("skopeo") {
+        assert!(!strict());
+        return;
+    }
+    let root = layered(t.path(), "layout", 4, 8 << 20, 13);
+    let tarball = pack(&root, Form::Tar);
+    let tmp = t.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    // After verification, a watcher waits for the first spool file and interrupts airlock (the
+    // hook's parent) while its uploads run.
+    let hook = "( while ! ls \"$TMPDIR\"/.airlock-import-*/blob-* >/dev/null 2>&1; do sleep 0.005; done; kill -INT $PPID ) &";
+    let o = bin()
+        .current_dir(t.path())
+        .env("TMPDIR", &tmp)
+        .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", hook)
+        .args([
+            "import",
+            &arg(&tarball),
+            "--to",
+            &b.host(),
+            "--integrity-only",
+            "--jobs",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert_eq!(files_in(&tmp), 0, "spool files were left after the signal");
+    for m in manifests_of(&root) {
+        assert!(
+            !manifest_exists(&b, &format!("airlock/sample@{m}")),
+            "manifest {m} was pushed by an interrupted import"
+        );
+    }
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&tarball),
+            "--to",
+            &b.host(),
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    pulled_back_equals(t.path(), &b, "airlock/sample:1.0", &root);
+}

@@ -14,21 +14,9 @@ fn skopeo_written_layout_verifies() {
     let t = tempfile::tempdir().unwrap();
     let root = small_layout(t.path());
     let dst = t.path().join("copied");
-    let out = Command::new("skopeo")
-        .args([
-            "--insecure-policy",
-            "copy",
-            "--preserve-digests",
-            "--all",
-            &format!("oci:{}:registry.example/airlock/sample:1.0", root.display()),
-            &format!("oci:{}:copied", dst.display()),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "skopeo: {}",
-        String::from_utf8_lossy(&out.stderr)
+    skopeo_copy(
+        &format!("oci:{}:registry.example/airlock/sample:1.0", root.display()),
+        &format!("oci:{}:copied", dst.display()),
     );
     for form in FORMS {
         let r = verify_json(&pack(&dst, form), &[]);

@@ -59,28 +59,6 @@ fn run_deadline(cwd: &Path, args: &[&str]) -> (Run, Duration) {
     (run, took)
 }
 
-/// The fixture's parts: the top-level index, one platform manifest, its config and first layer.
-struct Parts {
-    top: String,
-    config: String,
-    layer: String,
-    layer_size: u64,
-}
-
-fn parts(root: &Path) -> Parts {
-    let index = read_json(&root.join("index.json"));
-    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
-    let top_doc = read_json(&blob(root, &top));
-    let manifest = top_doc["manifests"][0]["digest"].as_str().unwrap();
-    let m = read_json(&blob(root, manifest));
-    Parts {
-        top,
-        config: m["config"]["digest"].as_str().unwrap().to_owned(),
-        layer: m["layers"][0]["digest"].as_str().unwrap().to_owned(),
-        layer_size: m["layers"][0]["size"].as_u64().unwrap(),
-    }
-}
-
 fn mkfifo(path: &Path) {
     let _ = fs::remove_file(path);
     let ok = Command::new("mkfifo")

@@ -759,3 +759,149 @@ fn an_export_signature_on_the_trust_artifact_is_reported_as_exported_by() {
     assert_eq!(r.json()["exportedBy"]["verdict"], "fail");
     assert_eq!(read_json(&out)["predicate"]["verificationResult"], "FAILED");
 }
+
+// --- import --receipt-key: a signed receipt attached to every image admitted --------------
+
+impl Site {
+    /// `import BUNDLE --to HOST/site --trust-policy --trust-store --at AT --receipt-key --receipt-cert
+    /// --format json EXTRA...`
+    fn import(&self, bundle: &Path, to: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "import",
+            s(bundle),
+            "--to",
+            to,
+            "--trust-policy",
+            s(&self.policy),
+            "--trust-store",
+            s(&self.store),
+            "--at",
+            AT,
+            "--receipt-key",
+            s(&self.receipt_signer.key),
+            "--receipt-cert",
+            s(&self.receipt_signer.chain),
+            "--format",
+            "json",
+            "--no-progress",
+        ];
+        args.extend_from_slice(extra);
+        run_in(self.dir(), &args)
+    }
+}
+
+#[test]
+fn import_attaches_a_signed_receipt_to_each_image_it_admits() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    let to = format!("{}/site", registry.host());
+    let local = x.dir().join("import-receipt.json");
+    let r = x.import(&x.layout, &to, &["--receipt", s(&local)]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let target = r.json()["images"][0]["target"].as_str().unwrap().to_owned();
+    assert!(r.stderr.contains("receipt "), "{}", r.stderr);
+    // The local copy was written too, signed over the statement.
+    assert_eq!(
+        read_json(&local)["predicate"]["verificationResult"],
+        "PASSED"
+    );
+    assert_eq!(x.check(&local, &x.policy, &x.store, &[]).code, 0);
+
+    // Found by the referrers tag (the test registry has no Referrers API) and verified.
+    let repo = target.rsplit_once(':').unwrap().0.to_owned();
+    let (reg, _cfg) = client_for(
+        &registry.host(),
+        None,
+        std::time::Duration::from_secs(10),
+        1,
+    );
+    let hex = x.image_digest.trim_start_matches("sha256:");
+    let (_, tag_index) = reg
+        .resolve(&Registry::parse(&format!("{repo}:sha256-{hex}")).unwrap())
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&tag_index).unwrap();
+    let types: Vec<&str> = listed["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["artifactType"].as_str())
+        .collect();
+    assert!(types.contains(&"application/vnd.in-toto+json"), "{types:?}");
+    assert!(
+        types.contains(&"application/vnd.cncf.notary.signature"),
+        "{types:?}"
+    );
+    let (st, manifest, sig) = pull_receipt(&reg, &repo, &x.image_digest, x.dir());
+    let stmt = read_json(&st);
+    assert_eq!(stmt["subject"].as_array().unwrap().len(), 1);
+    let r = x.check(
+        &st,
+        &x.policy,
+        &x.store,
+        &["--manifest", s(&manifest), "--signature", s(&sig)],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = run_in(
+        x.dir(),
+        &[
+            "receipt",
+            "verify",
+            "--image",
+            &target,
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A second import attaches nothing new to the tag index (same statement, same receipt).
+    let again = x.import(&x.layout, &to, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
+
+#[test]
+fn a_failed_import_pushes_nothing_but_writes_the_failed_receipt() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    let blobs = x.layout.join("blobs/sha256");
+    let mut sizes: Vec<(u64, PathBuf)> = fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (fs::metadata(&p).unwrap().len(), p)
+        })
+        .collect();
+    sizes.sort();
+    let layer = &sizes.last().unwrap().1;
+    let mut b = fs::read(layer).unwrap();
+    b[0] ^= 0xff;
+    fs::write(layer, b).unwrap();
+    let to = format!("{}/site", registry.host());
+    let local = x.dir().join("failed.json");
+    let r = x.import(&x.layout, &to, &["--receipt", s(&local)]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        read_json(&local)["predicate"]["verificationResult"],
+        "FAILED"
+    );
+    assert!(sig_of(&local).is_file());
+    let (reg, _cfg) = client_for(
+        &registry.host(),
+        None,
+        std::time::Duration::from_secs(10),
+        1,
+    );
+    let tag = Registry::parse(&format!("{to}/airlock/sample:1.0")).unwrap();
+    assert!(
+        reg.resolve(&tag).is_err(),
+        "a failed import pushed the image"
+    );
+}

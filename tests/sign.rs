@@ -1224,21 +1224,9 @@ fn skopeo_copy_keeps_the_image_but_not_its_signature() {
     let c = chain(Alg::P256, &[Alg::P256], Alg::P256, 340);
     sign_ok(&x.dir, s(&x.layout), &signer(&x.dir, "s", &c), &[]);
     let copy = x.dir.join("copy");
-    let out = Command::new("skopeo")
-        .args([
-            "--insecure-policy",
-            "copy",
-            "--preserve-digests",
-            "--all",
-            &format!("oci:{}:{REF}", x.layout.display()),
-            &format!("oci:{}:{REF}", copy.display()),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    skopeo_copy(
+        &format!("oci:{}:{REF}", x.layout.display()),
+        &format!("oci:{}:{REF}", copy.display()),
     );
     // The image arrives intact...
     let r = verify_json(&copy, &[]);

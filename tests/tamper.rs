@@ -4,38 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::*;
-
-/// The parts of the fixture a mutation aims at.
-struct Parts {
-    index: Value,
-    top: String,
-    manifest: String,
-    config: String,
-    layer: String,
-}
-
-fn parts(root: &Path) -> Parts {
-    let index = read_json(&root.join("index.json"));
-    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
-    let top_doc = read_json(&blob(root, &top));
-    let manifest = top_doc["manifests"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let m = read_json(&blob(root, &manifest));
-    let config = m["config"]["digest"].as_str().unwrap().to_owned();
-    let layer = m["layers"][0]["digest"].as_str().unwrap().to_owned();
-    Parts {
-        index,
-        top,
-        manifest,
-        config,
-        layer,
-    }
-}
 
 fn flip(path: &Path, at: usize) {
     let mut b = fs::read(path).unwrap();

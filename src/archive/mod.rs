@@ -2,6 +2,7 @@
 //! its own thread, a bounded tar entry reader, and a compressed tar written to a temporary name
 //! then renamed. What a layout looks like inside a tar is `layout`'s (`layout::write_layout_tar`).
 
+pub mod parts;
 mod pipe;
 mod progress;
 mod read;
@@ -15,7 +16,9 @@ use std::sync::Arc;
 pub use pipe::ChannelReader;
 pub use progress::{BundleFormat, NoProgress, Progress};
 pub use read::{Body, EntryKind, TarEntry, TarReader};
-pub use write::{tar_header, write_tar_atomic, Compression};
+pub use write::{
+    tar_header, write_tar_atomic, zstd_encoder, zstd_workers, Compression, MAX_ZSTD_WORKERS,
+};
 
 /// Where a bundle comes from, after detection.
 pub enum Source {
@@ -47,6 +50,14 @@ pub enum OpenError {
     /// The content is neither a directory, a tar, a gzip nor a zstd stream.
     #[error("{0}: not an OCI layout directory, tar, tar.gz or tar.zst (unrecognised magic bytes)")]
     Unrecognised(String),
+    /// A parts manifest that cannot be used.
+    #[error("parts manifest {path}: {why}")]
+    PartsManifest {
+        /// The manifest (or the folder).
+        path: String,
+        /// Why.
+        why: String,
+    },
 }
 
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
@@ -65,8 +76,26 @@ pub fn sniff(prefix: &[u8]) -> Option<BundleFormat> {
     }
 }
 
-/// Opens a bundle: a directory, a file, or `-` for stdin.
+/// Opens a bundle: a directory, a file, `-` for stdin, or a parts set (its manifest, a part, or
+/// the folder holding them), read as one stream that fails at the first bad part. To report on
+/// each part instead, use [`open_input`].
 pub fn open(path: &Path) -> Result<Source, OpenError> {
+    if let Some(set) = parts::locate(path, None)? {
+        return parts::open_set(set, true).map(|(s, _)| s);
+    }
+    open_single(path)
+}
+
+/// Opens a bundle as [`open`] does; a parts set comes with its check, whose
+/// [`parts::PartsCheck::finish`] (after the scan) gives each part's result and findings.
+pub fn open_input(path: &Path) -> Result<(Source, Option<parts::PartsCheck>), OpenError> {
+    match parts::locate(path, None)? {
+        Some(set) => parts::open_set(set, false).map(|(s, c)| (s, Some(c))),
+        None => open_single(path).map(|s| (s, None)),
+    }
+}
+
+fn open_single(path: &Path) -> Result<Source, OpenError> {
     let shown = path.display().to_string();
     let ioe = |source| OpenError::Io {
         path: shown.clone(),

@@ -8,6 +8,16 @@ pub trait Progress: Send + Sync {
     fn set_total(&self, _bytes: Option<u64>) {}
     /// More bytes were read.
     fn advance(&self, _bytes: u64) {}
+    /// One item (a blob being fetched) started: a short `label` and its `size`; returns the id
+    /// that [`Progress::item_advance`] and [`Progress::item_done`] name it by. Items may run at
+    /// the same time (`export --jobs`); their bytes are also counted by [`Progress::advance`].
+    fn item_start(&self, _label: &str, _size: u64) -> u64 {
+        0
+    }
+    /// More bytes of item `id`.
+    fn item_advance(&self, _id: u64, _bytes: u64) {}
+    /// Item `id` is finished (or failed).
+    fn item_done(&self, _id: u64) {}
 }
 
 /// A progress sink that ignores everything.

@@ -31,6 +31,36 @@ impl Compression {
     }
 }
 
+/// Most zstd workers an export uses. Each holds about two jobs of input and output (a job is four
+/// windows: 8 MiB at level 3), so a many-core machine would otherwise buy speed it cannot use with
+/// memory it must not spend (peak RSS stays under 128 MiB).
+pub const MAX_ZSTD_WORKERS: u32 = 4;
+
+/// zstd workers for this machine: its cores, at most [`MAX_ZSTD_WORKERS`], at least 1.
+///
+/// The count never changes the bytes: with one worker or more, zstd cuts the input into the same
+/// jobs and writes the same frame whatever the number of threads compressing them (only its
+/// single-threaded mode, zero workers, writes a different stream), so exports stay byte-identical
+/// across machines and runs (`zstd_output_does_not_depend_on_the_workers`).
+pub fn zstd_workers() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(MAX_ZSTD_WORKERS))
+        .unwrap_or(1)
+        .clamp(1, MAX_ZSTD_WORKERS)
+}
+
+/// A multi-threaded zstd encoder at `level` with `workers` background threads (at least 1): one
+/// standard frame sequence, which `zstd -d` reads.
+pub fn zstd_encoder<W: Write>(
+    w: W,
+    level: i32,
+    workers: u32,
+) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+    let mut e = zstd::stream::write::Encoder::new(w, level)?;
+    e.multithread(workers.max(1))?;
+    Ok(e)
+}
+
 /// A header with nothing from the machine in it: `kind`, `size`, `mode`, mtime 0, uid/gid 0.
 pub fn tar_header(kind: tar::EntryType, size: u64, mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
@@ -92,5 +122,79 @@ pub fn write_tar_atomic(
             let _ = fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 24 MiB, half incompressible, half text: several zstd jobs.
+    fn sample() -> Vec<u8> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut v = Vec::with_capacity(24 << 20);
+        while v.len() < 12 << 20 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        let mut i = 0u64;
+        while v.len() < 24 << 20 {
+            v.extend_from_slice(format!("line {i}\n").as_bytes());
+            i += 1;
+        }
+        v
+    }
+
+    fn compress(data: &[u8], workers: u32, chunk: usize) -> Vec<u8> {
+        let mut e = zstd_encoder(Vec::new(), 3, workers).unwrap();
+        for c in data.chunks(chunk) {
+            e.write_all(c).unwrap();
+        }
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn zstd_output_does_not_depend_on_the_workers() {
+        let data = sample();
+        let one = compress(&data, 1, 1 << 20);
+        for (workers, chunk) in [(2, 1 << 20), (4, 1 << 20), (2, 10_000), (3, 4 << 20)] {
+            assert!(
+                compress(&data, workers, chunk) == one,
+                "{workers} workers, writes of {chunk} bytes"
+            );
+        }
+        // Not what the single-threaded mode writes: the worker count is what matters, not luck.
+        let mut st = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        st.write_all(&data).unwrap();
+        assert!(st.finish().unwrap() != one);
+        assert!(zstd::stream::decode_all(&one[..]).unwrap() == data);
+        assert!((1..=MAX_ZSTD_WORKERS).contains(&zstd_workers()));
+    }
+
+    #[test]
+    fn the_zstd_command_reads_the_multi_threaded_stream() {
+        let zstd_bin = std::path::Path::new("/usr/bin/zstd");
+        if !zstd_bin.exists() {
+            eprintln!("skipped: no /usr/bin/zstd");
+            return;
+        }
+        let data = sample();
+        let packed = compress(&data, zstd_workers().max(2), 1 << 16);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.zst");
+        std::fs::write(&p, &packed).unwrap();
+        let out = std::process::Command::new(zstd_bin)
+            .arg("-dc")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout == data);
     }
 }

@@ -70,6 +70,17 @@ pub struct ExportArgs {
     #[cfg(feature = "pull")]
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub network_timeout: Option<u64>,
+    /// Blobs fetched at once. Into a directory they land in parallel; into a tarball they are
+    /// fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the
+    /// archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB).
+    #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+    /// Differential export: leave out every layer these inventories (written by `airlock
+    /// inventory` on the far side) list with the same digest and size; repeatable. Manifests,
+    /// indexes, configs, signatures and the trust artifact are always carried; the export record
+    /// lists each blob left out, which the far side's import requires its registry to hold.
+    #[arg(long, value_name = "INVENTORY")]
+    pub since: Vec<PathBuf>,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -146,7 +157,7 @@ fn registry_client(
         retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
         min_rate: a.min_rate,
     };
-    Ok(Some(std::rc::Rc::new(crate::registry::Registry::new(
+    Ok(Some(std::sync::Arc::new(crate::registry::Registry::new(
         opts,
     )?)))
 }
@@ -211,6 +222,8 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             exported_at: export_time()?,
             scope: a.scope.clone(),
             progress: bar.clone().sink(),
+            jobs: usize::from(a.jobs),
+            since: since(&a.since)?,
         };
         // CRLs are fetched over the network: only with the `pull` feature.
         #[cfg(feature = "pull")]
@@ -264,6 +277,16 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         human_bytes(summary.bytes),
         summary.output_digest
     ));
+    if !a.since.is_empty() {
+        let full = summary.bytes.saturating_add(summary.left_out_bytes);
+        p.info(&format!(
+            "left out {} blob(s), {} the far side holds: this bundle carries {} of a full export's {}",
+            summary.left_out_blobs,
+            human_bytes(summary.left_out_bytes),
+            human_bytes(summary.bytes),
+            human_bytes(full)
+        ));
+    }
     for w in &summary.warnings {
         p.important(&format!("warning: {w}"));
     }
@@ -277,6 +300,41 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         p.important(&format!("  --pin {pin}"));
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The blobs the `--since` inventories list: digest -> (size, repositories holding it). A digest
+/// two inventories give different sizes for is not left out.
+fn since(
+    paths: &[PathBuf],
+) -> anyhow::Result<std::collections::BTreeMap<crate::digest::Digest, (u64, Vec<String>)>> {
+    let mut out: std::collections::BTreeMap<crate::digest::Digest, (u64, Vec<String>)> =
+        std::collections::BTreeMap::new();
+    let mut conflicting = std::collections::BTreeSet::new();
+    for path in paths {
+        let inv = crate::inventory::Inventory::read(path)?;
+        for (d, b) in inv.held() {
+            if conflicting.contains(&d) {
+                continue;
+            }
+            match out.get_mut(&d) {
+                Some((size, _)) if *size != b.size => {
+                    out.remove(&d);
+                    conflicting.insert(d);
+                }
+                Some((_, repos)) => {
+                    for r in &b.repositories {
+                        if !repos.contains(r) {
+                            repos.push(r.clone());
+                        }
+                    }
+                }
+                None => {
+                    out.insert(d, (b.size, b.repositories.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A fresh private folder under $TMPDIR (scratch space when the output is stdout), removed when the

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -9,8 +11,9 @@ use clap::Args;
 use super::output::{human_bytes, print_json};
 use super::verify::{trust_inputs, verification_time};
 use super::{Format, Printer, TrustArgs, UsageError, EXIT_FAIL, EXIT_OK};
-use crate::import::{self, BlobSource, ImportPlan, ReferrersMode};
-use crate::layout::{self, ScanOptions};
+use crate::digest::Digest;
+use crate::import::{self, BlobSource, ImportOptions, ImportPlan, TransferProgress};
+use crate::layout::{self, Progress, ScanOptions};
 use crate::verify::{self, Verdict};
 
 /// Arguments of `airlock import`.
@@ -25,54 +28,109 @@ pub struct ImportArgs {
     #[arg(long, value_name = "HOST[:PORT][/PREFIX]")]
     pub to: String,
     /// Rewrite a repository prefix: OLD=NEW; repeatable.
-    #[arg(long = "map", value_name = "OLD=NEW", value_parser = parse_map)]
+    #[arg(long = "map", value_name = "OLD=NEW", value_parser = super::net::parse_map)]
     pub maps: Vec<(String, String)>,
     /// How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto.
-    #[arg(long, value_enum, default_value_t = ReferrersMode::Auto)]
-    pub referrers: ReferrersMode,
+    #[arg(long, value_enum, default_value_t = Referrers::Auto)]
+    pub referrers: Referrers,
+    /// Blobs uploaded at the same time, each over its own connection (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Most bytes of a tarball's blobs kept in $TMPDIR at once so that uploads run side by side
+    /// (K, M, G: powers of 1024); past it, blobs are uploaded in stream order without spooling.
+    /// 0 spools nothing.
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub spool_limit: u64,
     /// Print the plan; push nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Where the trust anchor comes from (as for verify; --integrity-only only when named).
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    pub plain_http: Vec<String>,
-    /// Extra CA certificates (PEM) to trust for registry HTTPS.
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Docker config.json with registry credentials.
-    #[arg(long, value_name = "FILE")]
-    pub registry_config: Option<PathBuf>,
-    /// Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob
-    /// of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns
-    /// this deadline off. Default 256K.
-    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = crate::registry::parse_rate)]
-    pub min_rate: Option<u64>,
-    /// Retry budget: the longest a registry request may go without progress, all retries
-    /// included; a stalled registry fails after this long. Default 60.
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub network_timeout: Option<u64>,
+    /// How to reach the registry.
+    #[command(flatten)]
+    pub net: super::net::RegistryArgs,
+    /// A signed verification receipt attached to each image imported (`--receipt-key`,
+    /// `--receipt-cert`), and/or written to `--receipt FILE`.
+    #[command(flatten)]
+    pub receipt: super::receipt::ReceiptOutArgs,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-fn parse_map(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((
-            a.trim_matches('/').to_owned(),
-            b.trim_matches('/').to_owned(),
-        )),
-        _ => Err(format!("expected OLD=NEW, got {s:?}")),
+/// `--referrers`: how signatures are made discoverable (the CLI's spelling of
+/// [`import::ReferrersMode`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Referrers {
+    /// The registry's Referrers API indexes signatures by their `subject`: nothing more to do.
+    Api,
+    /// Create or merge the `sha256-<hex>` referrers tag index.
+    Tag,
+    /// `tag` unless the target is known to serve the Referrers API (currently: always `tag`, which
+    /// every registry understands; a registry with the API ignores the extra tag).
+    Auto,
+}
+
+impl From<Referrers> for import::ReferrersMode {
+    fn from(r: Referrers) -> Self {
+        match r {
+            Referrers::Api => import::ReferrersMode::Api,
+            Referrers::Tag => import::ReferrersMode::Tag,
+            Referrers::Auto => import::ReferrersMode::Auto,
+        }
     }
 }
 
-fn split_target(to: &str) -> (String, String) {
-    match to.split_once('/') {
-        Some((host, prefix)) => (host.to_owned(), prefix.trim_matches('/').to_owned()),
-        None => (to.to_owned(), String::new()),
+fn parse_size(s: &str) -> Result<u64, String> {
+    crate::registry::parse_rate(s)
+        .map_err(|_| format!("{s:?} is not a size: bytes, optionally with a K, M or G suffix"))
+}
+
+/// One bar per blob in flight plus a total, on a terminal.
+struct Bars {
+    multi: indicatif::MultiProgress,
+    total: indicatif::ProgressBar,
+}
+
+struct BlobBar {
+    bar: indicatif::ProgressBar,
+    total: indicatif::ProgressBar,
+}
+
+impl Progress for BlobBar {
+    fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+        self.total.inc(bytes);
+    }
+}
+
+impl Drop for BlobBar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl TransferProgress for Bars {
+    fn start(&self, bytes: u64) {
+        self.total.set_length(bytes);
+    }
+    fn blob(&self, digest: &Digest, size: u64) -> Box<dyn Progress> {
+        let bar = self
+            .multi
+            .insert_before(&self.total, indicatif::ProgressBar::new(size));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let hex = digest.to_string();
+        bar.set_prefix(hex.get(..19).unwrap_or(&hex).to_owned());
+        Box::new(BlobBar {
+            bar,
+            total: self.total.clone(),
+        })
     }
 }
 
@@ -87,7 +145,9 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
-    let source = crate::archive::open(&a.bundle)?;
+    let receipt_signer = super::receipt::prepare(&a.receipt, false)?;
+    // A parts set is read like a tarball (verify, then a second pass); `parts` checks each part.
+    let (source, parts) = crate::archive::open_input(&a.bundle)?;
     let blob_source = match &source {
         crate::archive::Source::Dir(d) => BlobSource::Dir(d.clone()),
         crate::archive::Source::Stream { .. } => BlobSource::Archive(a.bundle.clone()),
@@ -106,7 +166,12 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         trust,
     };
     let report = verify::verify_catalog(&cat, &req, &opts.limits);
+    let report = match parts {
+        Some(check) => report.with_parts(check.finish()),
+        None => report,
+    };
     super::verify::refuse_certificate_pin(&report)?;
+    super::receipt::after_import_verify(a, receipt_signer.as_ref(), &report, p)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {
             p.finding("FAIL", f);
@@ -129,43 +194,59 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .args(["-c", &hook])
             .status();
     }
-    let (host, prefix) = split_target(&a.to);
-    let mut plain = a.plain_http.clone();
-    if plain.is_empty() && (host.starts_with("127.0.0.1") || host.starts_with("localhost")) {
-        // Loopback registries are usually plain HTTP; say so explicitly with --plain-http otherwise.
-        plain.push(host.clone());
-    }
-    let options = crate::registry::Options {
-        plain_http: plain,
-        ca_file: a.ca_file.clone(),
-        registry_config: a.registry_config.clone(),
-        timeout: None,
-        retries: 3,
-        retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
-        min_rate: a.min_rate,
-    };
-    let reg = crate::registry::Registry::new(options.clone())?;
-    // A second client uploads independent blobs side by side.
-    let helpers = vec![crate::registry::Registry::new(options)?];
+    let (host, prefix) = super::net::split_target(&a.to);
+    let options = a.net.options(&host);
+    // One client per upload in flight, plus one for the checks, the manifests and a tarball's
+    // reader.
+    let clients = (0..=a.jobs)
+        .map(|_| crate::registry::Registry::new(options.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
     let plan = ImportPlan {
         host,
         prefix,
         maps: a.maps.clone(),
-        referrers: a.referrers,
+        referrers: a.referrers.into(),
         verified: report
             .images
             .iter()
             .map(|i| (i.reference.clone(), i.digest.clone()))
             .collect(),
     };
-    let (summary, lines) = import::import(
+    let bars = p.bars().then(|| {
+        let multi = indicatif::MultiProgress::new();
+        let total = multi.add(indicatif::ProgressBar::new(report.blobs.bytes));
+        total.set_style(
+            indicatif::ProgressStyle::with_template(
+                "upload {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        total.enable_steady_tick(Duration::from_millis(200));
+        Arc::new(Bars { multi, total })
+    });
+    let progress: Arc<dyn TransferProgress> = match &bars {
+        Some(b) => b.clone(),
+        None => Arc::new(import::NoTransferProgress),
+    };
+    let opts = ImportOptions {
+        jobs: usize::from(a.jobs),
+        spool_limit: a.spool_limit,
+        dry_run: a.dry_run,
+        progress,
+    };
+    let result = import::import(&cat, &a.images, &blob_source, &clients, &plan, &opts);
+    if let Some(b) = &bars {
+        b.total.finish_and_clear();
+    }
+    let (summary, lines) = result?;
+    super::receipt::after_import(
+        a,
+        &clients,
         &cat,
-        &a.images,
-        &blob_source,
-        &reg,
-        &helpers,
-        &plan,
-        a.dry_run,
+        &report,
+        &summary,
+        receipt_signer.as_ref(),
+        p,
     )?;
     if a.format == Format::Json {
         print_json(&summary)?;
@@ -194,5 +275,12 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         summary.manifests_skipped,
         if nothing && !a.dry_run { "; the target already had everything" } else { "" }
     ));
+    if summary.bytes_spooled > 0 {
+        p.info(&format!(
+            "spooled {} of the tarball to {} so that uploads ran side by side (removed)",
+            human_bytes(summary.bytes_spooled),
+            std::env::temp_dir().display()
+        ));
+    }
     Ok(ExitCode::from(EXIT_OK))
 }

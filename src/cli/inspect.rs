@@ -17,6 +17,9 @@ struct Inspection {
     schema_version: u32,
     tool: Tool,
     bundle: Bundle,
+    /// The parts the bundle was read from (only for a parts set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parts: Option<crate::archive::parts::PartsOutcome>,
     bundle_digest: Option<String>,
     images: Vec<ImageReport>,
     referrers_by_artifact_type: BTreeMap<String, u64>,
@@ -46,7 +49,7 @@ struct Blobs {
 }
 
 pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
-    let source = crate::archive::open(&a.bundle)?;
+    let (source, parts) = crate::archive::open_input(&a.bundle)?;
     let bar = p.progress("inspect");
     let opts = ScanOptions {
         hash: false,
@@ -56,7 +59,14 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let cat = layout::scan(source, &opts);
     bar.finish();
     let cat = cat.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
-    let i = crate::verify::check(&cat, &[], &opts.limits);
+    let mut i = crate::verify::check(&cat, &[], &opts.limits);
+    let parts = parts.map(|c| c.finish());
+    if let Some(o) = &parts {
+        // Each bad part is a problem, named before the structural ones it causes.
+        let mut all = o.findings.clone();
+        all.append(&mut i.failures);
+        i.failures = all;
+    }
 
     let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
     let images: Vec<ImageReport> = i
@@ -77,6 +87,7 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         bundle: Bundle {
             format: cat.format.as_str(),
         },
+        parts,
         bundle_digest: i.bundle_digest.as_ref().map(ToString::to_string),
         images,
         referrers_by_artifact_type: by_type,
@@ -107,6 +118,28 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 out.blobs.count,
                 human_bytes(out.blobs.bytes)
             );
+            if let Some(o) = &out.parts {
+                println!(
+                    "parts   {} of {} ({}), manifest {} (unauthenticated)",
+                    o.parts.len(),
+                    o.name,
+                    human_bytes(o.size),
+                    o.manifest
+                );
+                for part in &o.parts {
+                    println!(
+                        "  {:>4}  {}  {}  {}  {}",
+                        part.number,
+                        part.name,
+                        human_bytes(part.size),
+                        part.sha256,
+                        part.result
+                    );
+                }
+                for f in &o.unexpected {
+                    println!("  unexpected  {f}");
+                }
+            }
             for im in &out.images {
                 println!();
                 println!("image   {}", im.reference.as_deref().unwrap_or("(unnamed)"));

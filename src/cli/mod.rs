@@ -12,6 +12,7 @@ mod net;
 mod output;
 mod receipt;
 mod sign;
+mod split;
 mod verify;
 
 use std::path::PathBuf;
@@ -145,6 +146,24 @@ airlock inventory --registry 127.0.0.1:5000 --repo apps/web --repo apps/api -o s
 airlock inventory last-week.tar.zst older/ -o site.inventory.json"
     )]
     Inventory(inventory::InventoryArgs),
+    /// Cut a tarball bundle into parts that fit the media, with a parts manifest.
+    #[command(
+        long_about = "Cut a .tar, .tar.gz or .tar.zst bundle into NAME.001, NAME.002, ... of at most SIZE bytes \
+each, and write NAME.parts.json: the whole stream's size and sha256, each part's file name, offset, size \
+and sha256, and the bundle's identity (the index.json digest, and the trust artifact digest, the pin, when \
+the bundle carries trust material) so that a part set can be matched to a transfer ticket. Every file is \
+written under a temporary name and renamed when the set is complete. The parts are read back without \
+joining them: `airlock verify --parts-only` checks each part as it arrives, and verify, inspect and import \
+accept the manifest, the first part or the folder. The manifest is a map, not an anchor: nothing in it is \
+authenticated, and the verdict still comes from re-hashing every blob and the signatures.\n\n\
+--parts 5,7 writes only those parts, byte-identical to the first split with the same --size, from the \
+copy of the bundle kept on the connected side; when the manifest is in the output folder, each re-issued \
+part is compared with it.",
+        after_help = "Exit status: 0 written, 1 a re-issued part differs from the manifest in the output folder, 2 usage or operational error.\n\n\
+Examples:\n  airlock split bundle.tar.zst --size dvd\n  airlock split bundle.tar.zst --size 4G -o /media/stick\n  \
+airlock split bundle.tar.zst --size dvd --parts 5,7 -o reissue/"
+    )]
+    Split(split::SplitArgs),
     /// Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does.
     #[command(
         long_about = "Sign an image of an OCI image layout directory with a Notary Project signature, as \
@@ -266,6 +285,24 @@ pub struct VerifyArgs {
     /// Also write the JSON report to FILE (written to a temporary name, then renamed).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Check only the parts of a split bundle, as they arrive: BUNDLE is the parts manifest
+    /// (NAME.parts.json), the folder holding the parts, or one part file NAME.NNN (only that part
+    /// is checked). Each present part's size and sha256 is compared with the manifest and each
+    /// missing one named; exit 0 only when every part checked is present and good. No trust
+    /// anchor is needed: this is not the verification of the bundle.
+    #[arg(
+        long,
+        conflicts_with_all = ["integrity_only", "trust_policy", "trust_store", "notation_config", "pin", "trust_bundled"]
+    )]
+    pub parts_only: bool,
+    /// The parts manifest, when it is not beside the part (--parts-only).
+    #[arg(long, value_name = "FILE", requires = "parts_only")]
+    pub manifest: Option<PathBuf>,
+    /// Bundles or layouts holding blobs a differential bundle left out (`export --since`):
+    /// each is re-hashed, and a blob the bundle lacks is taken from it when its content matches
+    /// its digest, so that the verdict covers every blob; repeatable.
+    #[arg(long, value_name = "PATH", conflicts_with = "parts_only")]
+    pub base: Vec<PathBuf>,
     /// The verification receipt (`--receipt`, `--receipt-key`, `--receipt-cert`).
     #[command(flatten)]
     pub receipt: receipt::ReceiptOutArgs,
@@ -435,8 +472,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 #[cfg(feature = "pull")]
 fn import_exit(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<crate::import::ImportError>() {
-        Some(crate::import::ImportError::Changed(_))
-        | Some(crate::import::ImportError::NotVerified(_)) => EXIT_FAIL,
+        Some(e) if e.is_content_failure() => EXIT_FAIL,
         _ => EXIT_ERROR,
     }
 }
@@ -488,8 +524,14 @@ authenticates the whole trust artifact: policy, stores, TSA roots, CRLs and the 
     if let Some(e) = err.downcast_ref::<crate::notary::sign::SignError>() {
         return notary_sign_hint(e);
     }
-    if err.downcast_ref::<crate::archive::OpenError>().is_some() {
-        return Some("BUNDLE must be an OCI layout directory, a .tar, .tar.gz or .tar.zst file, or - for stdin");
+    match err.downcast_ref::<crate::archive::OpenError>() {
+        Some(crate::archive::OpenError::PartsManifest { .. }) => {
+            return Some("a parts set is read through its NAME.parts.json, as `airlock split` wrote it; name the manifest, a part NAME.NNN beside it, or a folder holding one manifest");
+        }
+        Some(_) => {
+            return Some("BUNDLE must be an OCI layout directory, a .tar, .tar.gz or .tar.zst file, a parts set (NAME.parts.json, NAME.001 or their folder), or - for stdin");
+        }
+        None => {}
     }
     None
 }
@@ -536,6 +578,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(a) => import::run(&a, &printer),
         Command::Sign(a) => sign::run(&a, &printer),
         Command::Inventory(a) => inventory::run(&a, &printer),
+        Command::Split(a) => split::run(&a, &printer),
         Command::Receipt(a) => receipt::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
         Command::Pack(a) => fixture::pack(&a, &printer),

@@ -4,7 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::finding::Finding;
 use crate::layout::{NoProgress, Progress};
@@ -24,6 +28,11 @@ impl Printer {
             verbose,
             bars: quiet == 0 && !no_progress && std::io::stderr().is_terminal(),
         }
+    }
+
+    /// True when progress bars are drawn (a terminal, no -q, no --no-progress).
+    pub fn bars(&self) -> bool {
+        self.bars
     }
 
     /// A normal line (hidden by -q).
@@ -47,12 +56,14 @@ impl Printer {
         }
     }
 
-    /// A progress sink: a byte bar on a terminal, nothing otherwise.
+    /// A progress sink: a byte bar on a terminal (and one line per item in flight above it, for
+    /// the blobs `export --jobs` fetches at once), nothing otherwise.
     pub fn progress(&self, label: &'static str) -> Arc<dyn ProgressHandle> {
         if !self.bars {
             return Arc::new(Silent);
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let bar = multi.add(ProgressBar::new(0));
         bar.set_style(
             ProgressStyle::with_template(
                 "{prefix} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
@@ -61,7 +72,12 @@ impl Printer {
         );
         bar.set_prefix(label);
         bar.enable_steady_tick(Duration::from_millis(200));
-        Arc::new(Bar(bar))
+        Arc::new(Bar {
+            total: bar,
+            multi,
+            items: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(1),
+        })
     }
 
     /// Prints a finding.
@@ -97,20 +113,67 @@ impl ProgressHandle for Silent {
     }
 }
 
-struct Bar(ProgressBar);
+struct Bar {
+    total: ProgressBar,
+    multi: MultiProgress,
+    items: Mutex<HashMap<u64, ProgressBar>>,
+    next: AtomicU64,
+}
 impl Progress for Bar {
     fn set_total(&self, bytes: Option<u64>) {
         if let Some(b) = bytes {
-            self.0.set_length(b);
+            self.total.set_length(b);
         }
     }
     fn advance(&self, bytes: u64) {
-        self.0.inc(bytes);
+        self.total.inc(bytes);
+    }
+    fn item_start(&self, label: &str, size: u64) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let pb = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new(size));
+        pb.set_style(
+            ProgressStyle::with_template(
+                "  {prefix} {bar:20} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb.set_prefix(label.to_owned());
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, pb);
+        id
+    }
+    fn item_advance(&self, id: u64, bytes: u64) {
+        if let Some(pb) = self
+            .items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+        {
+            pb.inc(bytes);
+        }
+    }
+    fn item_done(&self, id: u64) {
+        let pb = self
+            .items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+            self.multi.remove(&pb);
+        }
     }
 }
 impl ProgressHandle for Bar {
     fn finish(&self) {
-        self.0.finish_and_clear();
+        for (_, pb) in self.items.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+            pb.finish_and_clear();
+        }
+        self.total.finish_and_clear();
     }
     fn sink(self: Arc<Self>) -> Arc<dyn Progress> {
         self

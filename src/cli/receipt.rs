@@ -570,3 +570,137 @@ fn verify_attached(
         EXIT_FAIL
     }))
 }
+
+/// The repository of an import target (`HOST/REPO:TAG` or `HOST/REPO@DIGEST`).
+#[cfg(feature = "pull")]
+fn repo_of(target: &str) -> &str {
+    if let Some((repo, _)) = target.split_once('@') {
+        return repo;
+    }
+    match (target.rfind(':'), target.rfind('/')) {
+        (Some(c), Some(s)) if c > s => target.get(..c).unwrap_or(target),
+        _ => target,
+    }
+}
+
+/// `import`'s hook after the push: for each image it pushed (`(target, digest)`), a receipt about
+/// that image alone, signed, attached beside it (receipt manifest, signature manifest, and the
+/// referrers tag indexes when `tag_schema`). Nothing without signing material; `dry_run` only says
+/// what would be pushed.
+#[cfg(feature = "pull")]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn push_for_import(
+    reg: &crate::registry::Registry,
+    cat: &crate::layout::Catalog,
+    report: &Report,
+    pushed: &[(String, String)],
+    signer: Option<&SigningMaterial>,
+    material: &MaterialArgs,
+    bundle: &Path,
+    tag_schema: bool,
+    dry_run: bool,
+    p: &Printer,
+) -> anyhow::Result<Vec<receipt::push::Pushed>> {
+    let Some(signer) = signer else {
+        return Ok(Vec::new());
+    };
+    let policy = policy_input(material)?;
+    let resource_uri = bundle_uri(bundle);
+    let at = report
+        .verified_at
+        .parse::<jiff::Timestamp>()
+        .with_context(|| format!("verifiedAt {:?}", report.verified_at))?
+        .as_second();
+    let mut out = Vec::new();
+    for (target, digest) in pushed {
+        let repo = repo_of(target);
+        let d = Digest::parse(digest).with_context(|| format!("image digest {digest}"))?;
+        let size = cat
+            .blobs
+            .get(&d)
+            .map(|b| b.size)
+            .with_context(|| format!("the bundle does not hold {digest}"))?;
+        let media_type = report
+            .images
+            .iter()
+            .find(|i| &i.digest == digest)
+            .map(|i| i.media_type.clone())
+            .with_context(|| format!("{digest} was not verified"))?;
+        let subject = crate::notary::sign::TargetDescriptor {
+            media_type,
+            digest: d,
+            size,
+        };
+        let ctx = ReceiptContext {
+            resource_uri: resource_uri.clone(),
+            policy: policy.clone(),
+            image: Some(digest.clone()),
+        };
+        let statement = receipt::build(report, &ctx).to_bytes()?;
+        let artifacts =
+            receipt::oci::artifacts(statement, &subject, signer, at, &report.verified_at)
+                .context("signing the receipt")?;
+        if dry_run {
+            p.important(&format!(
+                "would attach receipt {} (signed by {}) to {repo}@{digest}",
+                artifacts.manifest_descriptor.digest, artifacts.signature.digest
+            ));
+            continue;
+        }
+        let r = receipt::push::push(reg, repo, &subject, &artifacts, tag_schema)
+            .with_context(|| format!("attaching the receipt to {repo}@{digest}"))?;
+        p.info(&format!(
+            "receipt {} (signature {}) attached to {}",
+            r.receipt, r.signature, r.image
+        ));
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// `import`'s hook after verification: `--receipt FILE`, whatever the verdict.
+#[cfg(feature = "pull")]
+pub(super) fn after_import_verify(
+    a: &super::import::ImportArgs,
+    signer: Option<&SigningMaterial>,
+    report: &Report,
+    p: &Printer,
+) -> anyhow::Result<()> {
+    write(&a.receipt, &a.bundle, &a.trust.material, signer, report, p)
+}
+
+/// `import`'s hook after the push: a signed receipt beside each image pushed.
+#[cfg(feature = "pull")]
+pub(super) fn after_import(
+    a: &super::import::ImportArgs,
+    clients: &[crate::registry::Registry],
+    cat: &crate::layout::Catalog,
+    report: &Report,
+    summary: &crate::import::ImportSummary,
+    signer: Option<&SigningMaterial>,
+    p: &Printer,
+) -> anyhow::Result<()> {
+    let Some(reg) = clients.first() else {
+        return Ok(());
+    };
+    let pushed: Vec<(String, String)> = summary
+        .images
+        .iter()
+        .map(|i| (i.target.clone(), i.digest.clone()))
+        .collect();
+    let tag_schema = summary.referrers_mode != Some(crate::import::ReferrersMode::Api)
+        && crate::import::ReferrersMode::from(a.referrers) != crate::import::ReferrersMode::Api;
+    push_for_import(
+        reg,
+        cat,
+        report,
+        &pushed,
+        signer,
+        &a.trust.material,
+        &a.bundle,
+        tag_schema,
+        a.dry_run,
+        p,
+    )?;
+    Ok(())
+}

@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::output::{human_bytes, print_json};
 use super::{Format, Printer, TrustArgs, UsageError, VerifyArgs, EXIT_FAIL, EXIT_OK};
+use crate::archive::parts::PartsOutcome;
 use crate::layout::{write_atomic, ScanOptions};
 use crate::notary::policy::PolicyError;
 use crate::verify::signature::TrustInputs;
@@ -119,12 +120,15 @@ pub(super) fn verification_time(a: &TrustArgs) -> anyhow::Result<jiff::Timestamp
 }
 
 pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    if a.parts_only {
+        return parts_only(a, p);
+    }
     let at = verification_time(&a.trust)?
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
     let receipt_signer = super::receipt::prepare(&a.receipt, true)?;
-    let source = crate::archive::open(&a.bundle)?;
+    let (source, parts) = crate::archive::open_input(&a.bundle)?;
     let bar = p.progress("verify");
     let opts = ScanOptions {
         progress: bar.clone().sink(),
@@ -135,9 +139,17 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         verified_at: at.to_string(),
         trust,
     };
-    let result = verify::verify(source, &req, &opts);
+    let result = if a.base.is_empty() {
+        verify::verify(source, &req, &opts).map_err(anyhow::Error::from)
+    } else {
+        with_bases(source, &a.base, &req, &opts)
+    };
     bar.finish();
     let report = result.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
+    let report = match parts {
+        Some(check) => report.with_parts(check.finish()),
+        None => report,
+    };
     refuse_certificate_pin(&report)?;
     super::receipt::after_verify(a, receipt_signer.as_ref(), &report, p)?;
 
@@ -157,11 +169,181 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// `verify --base`: the bundle's catalog, completed with the blobs it lacks from each base
+/// (re-hashed there), then verified as usual.
+fn with_bases(
+    source: crate::archive::Source,
+    bases: &[std::path::PathBuf],
+    req: &verify::Request,
+    opts: &ScanOptions,
+) -> anyhow::Result<verify::Report> {
+    let mut cat = crate::layout::scan(source, opts)?;
+    let mut taken = 0u64;
+    for b in bases {
+        let base = crate::layout::scan(crate::archive::open(b)?, opts)
+            .with_context(|| format!("reading base {}", b.display()))?;
+        taken += cat.fill_from(&base);
+    }
+    let mut report = verify::verify_catalog(&cat, req, &opts.limits);
+    report.base_blobs = Some(taken);
+    Ok(report)
+}
+
+/// The report of `verify --parts-only`: the parts and nothing else.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartsOnlyReport<'a> {
+    schema_version: u32,
+    tool: crate::verify::report::Tool,
+    mode: &'static str,
+    verdict: Verdict,
+    parts: &'a PartsOutcome,
+    failures: &'a [crate::finding::Finding],
+}
+
+/// `verify --parts-only`: the size and sha256 of every part present (or of the one part named),
+/// each missing one named; the content is not read as a bundle.
+fn parts_only(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
+    let set = crate::archive::parts::locate(&a.bundle, a.manifest.as_deref())?.ok_or_else(|| {
+        UsageError::BadOption(format!(
+            "{} is not a parts set: give its NAME.parts.json, a part file NAME.NNN with the manifest \
+beside it (or --manifest FILE), or the folder holding them",
+            a.bundle.display()
+        ))
+    })?;
+    let outcome = crate::archive::parts::check_only(
+        &set.dir,
+        &set.manifest_path,
+        set.manifest,
+        set.named_part.as_deref(),
+    );
+    let verdict = if outcome.passed() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let report = PartsOnlyReport {
+        schema_version: crate::verify::report::SCHEMA_VERSION,
+        tool: crate::verify::report::Tool::this(),
+        mode: "parts-only",
+        verdict,
+        parts: &outcome,
+        failures: &outcome.findings,
+    };
+    if let Some(path) = &a.report {
+        let mut bytes = serde_json::to_vec_pretty(&report)?;
+        bytes.push(b'\n');
+        write_atomic(path, &bytes).with_context(|| format!("writing report {}", path.display()))?;
+    }
+    if a.format == Format::Json {
+        print_json(&report)?;
+    }
+    p.info(&format!(
+        "airlock verify --parts-only {} ({} part(s) of {}, {})",
+        a.bundle.display(),
+        outcome.parts.len(),
+        outcome.name,
+        human_bytes(outcome.size)
+    ));
+    summarise_parts(&outcome, p);
+    let checked = outcome
+        .parts
+        .iter()
+        .filter(|x| x.result != "not_checked" && x.result != "missing")
+        .count();
+    p.important(&format!(
+        "{}: {checked} part(s) present and checked, {} problem(s){}",
+        if outcome.passed() { "PASS" } else { "FAIL" },
+        outcome.findings.len(),
+        if outcome.passed() && checked < outcome.parts.len() {
+            " (the parts not checked are not judged: check each as it arrives, then verify the set)"
+        } else {
+            ""
+        }
+    ));
+    Ok(ExitCode::from(if outcome.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }))
+}
+
+/// One line per part (problems always; good parts with -v), then the findings.
+pub(super) fn summarise_parts(o: &PartsOutcome, p: &Printer) {
+    p.info(&format!(
+        "  parts manifest {} (a map, not an anchor: the content check decides): {} = {} bytes {}; bundle {}, pin {}",
+        o.manifest,
+        o.name,
+        o.size,
+        o.sha256,
+        o.bundle.index_digest.as_deref().unwrap_or("-"),
+        o.bundle.pin.as_deref().unwrap_or("-")
+    ));
+    for part in &o.parts {
+        let line = format!(
+            "    part {:>3} {}  {}  {}  {}",
+            part.number,
+            part.name,
+            human_bytes(part.size),
+            part.sha256,
+            part.result
+        );
+        if part.result == "pass" || part.result == "not_checked" {
+            p.detail(&line);
+        } else {
+            p.info(&line);
+        }
+    }
+    for f in &o.findings {
+        p.finding("FAIL", f);
+    }
+}
+
 fn summarise(r: &Report, bundle: &str, p: &Printer) {
     p.info(&format!(
         "airlock verify {bundle} ({}, {})",
         r.bundle.format, r.mode
     ));
+    if let Some(parts) = &r.parts {
+        let bad = parts.parts.iter().filter(|x| x.result != "pass").count();
+        p.info(&format!(
+            "  read from {} part(s) of {} ({} bad, {} unexpected)",
+            parts.parts.len(),
+            parts.name,
+            bad,
+            parts.unexpected.len()
+        ));
+        for part in &parts.parts {
+            let line = format!(
+                "    part {:>3} {}  {}  {}  {}",
+                part.number,
+                part.name,
+                human_bytes(part.size),
+                part.sha256,
+                part.result
+            );
+            if part.result == "pass" {
+                p.detail(&line);
+            } else {
+                p.info(&line);
+            }
+        }
+    }
+    if let Some(l) = &r.left_out {
+        p.important(&format!(
+            "  differential bundle: {} blob(s) left out by export --since, not checked here ({}); \
+the target registry or --base must supply them",
+            l.blobs,
+            if l.authenticated {
+                "listed by the pinned export record"
+            } else {
+                "listed by an export record nothing authenticated"
+            }
+        ));
+    }
+    if let Some(n) = r.base_blobs {
+        p.info(&format!("  {n} blob(s) taken from --base, re-hashed there"));
+    }
     if let Some(a) = &r.trust_anchor {
         match a.mode {
             AnchorMode::BundledUnpinned => p.important(

@@ -9,6 +9,7 @@
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
 pub mod crl;
+mod error;
 #[cfg(test)]
 mod plan_tests;
 #[cfg(feature = "pull")]
@@ -16,78 +17,30 @@ mod registry_source;
 mod sink;
 pub mod source;
 pub mod staging;
+mod write;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Write};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::digest::Digest;
-use crate::finding::Finding;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
-use crate::layout::{
-    referrers_tag_of, BlobEntry, BundleFormat, Catalog, Content, Limits, Progress,
-};
+use crate::layout::{referrers_tag_of, Catalog, Limits, Progress};
 use crate::notary::revocation::Crl;
 use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
 
+use error::mismatch;
+pub use error::{
+    ArchiveProblem, ExportError, Failed, Failures, Mismatch, Refusal, SourceError, Stdout, Usage,
+};
 #[cfg(feature = "pull")]
 pub use registry_source::RegistryFetch;
 use sink::Sink;
 pub use sink::{prepare, Output, OutputKind, Target};
-pub use source::{Fetch, LayoutFetch, SourceRef};
-
-/// Why an export failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ExportError {
-    /// A bad argument.
-    #[error("{0}")]
-    Usage(String),
-    /// The source could not be read.
-    #[error("source: {0}")]
-    Source(String),
-    /// Content from the source does not match its descriptor.
-    #[error("{digest}: {problem}")]
-    Mismatch {
-        /// The descriptor's digest.
-        digest: String,
-        /// What differs.
-        problem: String,
-    },
-    /// The output could not be written.
-    #[error("output {path}: {source}")]
-    Output {
-        /// The path.
-        path: String,
-        /// The error.
-        #[source]
-        source: io::Error,
-    },
-    /// A captured signature failed verification (and `--allow-failed-signatures` was not given).
-    #[error("signature verification failed before writing: {0}")]
-    Signatures(String),
-    /// `--require-signature` and an image has no signature.
-    #[error("{0} has no notation signature (--require-signature)")]
-    Unsigned(String),
-    /// The output exists and is not something airlock may replace without `--force`.
-    #[error("refusing to replace {path}: {why}")]
-    Refused {
-        /// The output.
-        path: String,
-        /// What it is.
-        why: String,
-    },
-    /// Another export holds the output's lock.
-    #[error("{0}")]
-    Busy(String),
-    /// stdout is closed or its reader went away.
-    #[error("{0}")]
-    StdoutClosed(String),
-}
+pub use source::{Fetch, LayoutFetch, SharedBlobs, SourceRef};
 
 /// What to export and how.
 pub struct ExportOptions {
@@ -109,8 +62,13 @@ pub struct ExportOptions {
     pub exported_at: (String, i64),
     /// Registry scope for verifying the captured signatures, for images that record none.
     pub scope: Option<String>,
-    /// Progress (bytes written of the total).
+    /// Progress (bytes written of the total, and each blob in flight).
     pub progress: std::sync::Arc<dyn Progress>,
+    /// Blobs fetched at once (`--jobs`, at least 1).
+    pub jobs: usize,
+    /// `--since`: blobs the far side holds (digest -> size and the repositories holding it), from
+    /// its inventories. Layers listed here with the same size are left out of the bundle.
+    pub since: BTreeMap<Digest, (u64, Vec<String>)>,
 }
 
 /// One exported image, for the summary.
@@ -156,6 +114,16 @@ pub struct ExportSummary {
     pub crls: u64,
     /// Problems worth a look that did not stop the export (CRLs not captured).
     pub warnings: Vec<String>,
+    /// Blobs `--since` left out (the far side holds them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub left_out_blobs: u64,
+    /// Their bytes: a full export would have been `bytes + leftOutBytes`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub left_out_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The certificate chains of every captured signature, and of their timestamps, leaf first.
@@ -230,6 +198,11 @@ fn envelope_chains(
 struct Planned {
     desc: Descriptor,
     source: usize,
+    /// Whether `--since` may leave it out: a layer (or artifact blob) of an image manifest, never
+    /// a config or a signature's blob (verification needs those in hand).
+    leavable: bool,
+    /// The images (names as recorded) that need it.
+    images: std::collections::BTreeSet<String>,
 }
 
 /// Everything gathered before the first large byte moves.
@@ -244,28 +217,28 @@ struct Plan {
     /// Signatures by subject digest: (subject descriptor, signature descriptors).
     referrers: Referrers,
     images: Vec<ExportedImage>,
+    /// Blobs `--since` left out (phase [`leave_out`]).
+    left_out: Vec<ta::LeftOut>,
 }
 
 /// Signatures by subject digest: (subject descriptor, signature descriptors).
 type Referrers = BTreeMap<String, (Descriptor, Vec<Descriptor>)>;
 
 fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
-    let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
-        digest: desc.digest.clone(),
-        problem: e.to_string(),
-    })?;
+    let d = Digest::parse(&desc.digest).map_err(|e| mismatch(&desc.digest, Mismatch::Digest(e)))?;
     let actual = Digest::of(d.algorithm(), bytes);
     if actual != d {
-        return Err(ExportError::Mismatch {
-            digest: desc.digest.clone(),
-            problem: format!("content hashes to {actual}"),
-        });
+        return Err(mismatch(&desc.digest, Mismatch::Hash { actual }));
     }
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) != desc.size {
-        return Err(ExportError::Mismatch {
-            digest: desc.digest.clone(),
-            problem: format!("descriptor says {} bytes, got {}", desc.size, bytes.len()),
-        });
+    let n = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if n != desc.size {
+        return Err(mismatch(
+            &desc.digest,
+            Mismatch::Size {
+                expected: desc.size,
+                actual: n,
+            },
+        ));
     }
     Ok(d)
 }
@@ -304,6 +277,26 @@ struct Walk<'a> {
 }
 
 impl Plan {
+    /// Adds a blob to copy; a blob needed as a config or a signature's somewhere is never
+    /// leavable, whatever else lists it.
+    fn plan_blob(
+        &mut self,
+        d: Digest,
+        desc: &Descriptor,
+        source: usize,
+        leavable: bool,
+        image: &str,
+    ) {
+        let p = self.blobs.entry(d).or_insert_with(|| Planned {
+            desc: desc.clone(),
+            source,
+            leavable,
+            images: std::collections::BTreeSet::new(),
+        });
+        p.leavable &= leavable;
+        p.images.insert(image.to_owned());
+    }
+
     fn add_manifest(
         &mut self,
         f: &mut dyn Fetch,
@@ -317,8 +310,10 @@ impl Plan {
         if self.small.contains_key(&d) {
             return Ok(());
         }
-        let doc = Document::parse(&bytes)
-            .map_err(|e| ExportError::Source(format!("{}: not a manifest: {e}", desc.digest)))?;
+        let doc = Document::parse(&bytes).map_err(|source| SourceError::NotAManifest {
+            digest: desc.digest.clone(),
+            source,
+        })?;
         self.small.insert(d, bytes);
         let kind = match model::kind_of(desc.media_type()) {
             Kind::Blob => doc.shape(),
@@ -344,33 +339,32 @@ impl Plan {
                 self.add_manifest(f, child, cb, walk, rec)?;
             }
         } else {
-            for c in doc
-                .config
+            let config = doc.config.iter().map(|c| (c, false));
+            let layers = doc
+                .layers
                 .iter()
-                .chain(doc.layers.iter().flatten())
+                .flatten()
                 .chain(doc.blobs.iter().flatten())
-            {
-                let cd =
-                    Digest::parse(&c.digest).map_err(|e| ExportError::Source(e.to_string()))?;
-                self.blobs.entry(cd).or_insert(Planned {
-                    desc: c.clone(),
-                    source: src,
-                });
+                .map(|c| (c, true));
+            for (c, leavable) in config.chain(layers) {
+                let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
+                self.plan_blob(cd, c, src, leavable, &rec.reference);
             }
         }
         if !no_referrers {
             for r in f.referrers(desc)? {
                 let rb = f.manifest(&r)?;
                 let rd = check_bytes(&r, &rb)?;
-                let rdoc = Document::parse(&rb)
-                    .map_err(|e| ExportError::Source(format!("{}: {e}", r.digest)))?;
+                let rdoc = Document::parse(&rb).map_err(|source| SourceError::NotAManifest {
+                    digest: r.digest.clone(),
+                    source,
+                })?;
                 if rdoc.effective_artifact_type() != Some(NOTARY_SIGNATURE) {
                     continue;
                 }
                 rec.signatures.push(r.digest.clone());
                 for c in rdoc.config.iter().chain(rdoc.layers.iter().flatten()) {
-                    let cd =
-                        Digest::parse(&c.digest).map_err(|e| ExportError::Source(e.to_string()))?;
+                    let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
                     if c.size <= 4 << 20 {
                         // Envelopes are read now: CRL capture needs their certificate chains.
                         let mut buf = Vec::new();
@@ -378,10 +372,7 @@ impl Plan {
                         check_bytes(c, &buf)?;
                         self.small.insert(cd, buf);
                     } else {
-                        self.blobs.entry(cd).or_insert(Planned {
-                            desc: c.clone(),
-                            source: src,
-                        });
+                        self.plan_blob(cd, c, src, false, &rec.reference);
                     }
                 }
                 self.small.insert(rd, rb);
@@ -399,25 +390,6 @@ impl Plan {
             }
         }
         Ok(())
-    }
-}
-
-/// Copies a blob from its source into `out`, stopping on a signal and advancing the progress as
-/// it goes. The sink hashes what it receives and commits the blob only when it matches.
-struct Checking<'a, 'b> {
-    out: &'b mut dyn Write,
-    progress: &'a dyn Progress,
-}
-
-impl Write for Checking<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        staging::check_interrupted()?;
-        let n = self.out.write(buf)?;
-        self.progress.advance(u64::try_from(n).unwrap_or(u64::MAX));
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
     }
 }
 
@@ -452,7 +424,7 @@ fn plan(
             // A single-platform image: its platform is in its config.
             if let Some(cfg) = plan
                 .small
-                .get(&Digest::parse(&top.digest).map_err(|e| ExportError::Source(e.to_string()))?)
+                .get(&Digest::parse(&top.digest).map_err(SourceError::Digest)?)
                 .and_then(|b| Document::parse(b).ok())
                 .and_then(|d| d.config)
             {
@@ -494,12 +466,13 @@ fn plan(
             listed.push(desc_json(s, &s.annotations));
         }
         let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": listed});
-        let bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
-        let d = Digest::sha256(&bytes);
-        let tag = referrers_tag_of(subject).ok_or_else(|| ExportError::Mismatch {
-            digest: subject.clone(),
-            problem: "a subject that is not a digest".into(),
+        let bytes = serde_json::to_vec(&index).map_err(|source| SourceError::Encode {
+            what: "a referrers index",
+            source,
         })?;
+        let d = Digest::sha256(&bytes);
+        let tag = referrers_tag_of(subject)
+            .ok_or_else(|| mismatch(subject, Mismatch::SubjectNotDigest))?;
         plan.entries.push(json!({
             "mediaType": model::OCI_INDEX,
             "digest": d.to_string(),
@@ -509,6 +482,37 @@ fn plan(
         plan.small.insert(d, bytes);
     }
     Ok((plan, referrers))
+}
+
+/// Phase `leave_out` (`--since`): every planned layer the far side's inventories list with the
+/// same digest and size leaves the plan and is recorded (digest, size, media type, the images
+/// that need it, the repositories holding it). Manifests, indexes, configs, signature manifests
+/// and envelopes, and the trust artifact are never left out: verification needs them in hand.
+fn leave_out(plan: &mut Plan, since: &BTreeMap<Digest, (u64, Vec<String>)>) -> u64 {
+    if since.is_empty() {
+        return 0;
+    }
+    let gone: Vec<Digest> = plan
+        .blobs
+        .iter()
+        .filter(|(d, p)| p.leavable && since.get(*d).is_some_and(|(size, _)| *size == p.desc.size))
+        .map(|(d, _)| d.clone())
+        .collect();
+    let mut bytes = 0u64;
+    for d in gone {
+        let Some(p) = plan.blobs.remove(&d) else {
+            continue;
+        };
+        bytes = bytes.saturating_add(p.desc.size);
+        plan.left_out.push(ta::LeftOut {
+            digest: d.to_string(),
+            size: p.desc.size,
+            media_type: p.desc.media_type().to_owned(),
+            images: p.images.into_iter().collect(),
+            repositories: since.get(&d).map(|(_, r)| r.clone()).unwrap_or_default(),
+        });
+    }
+    bytes
 }
 
 /// Phase `capture_crls`: the CRLs given with `--crl`, and (with a fetcher) those the captured
@@ -584,8 +588,12 @@ fn trust_artifact(
                 })
                 .collect(),
             allow_failed_signatures: opts.allow_failed_signatures,
+            left_out: plan.left_out.clone(),
         };
-        let config = serde_json::to_vec(&record).map_err(|e| ExportError::Source(e.to_string()))?;
+        let config = serde_json::to_vec(&record).map_err(|source| SourceError::Encode {
+            what: "the export record",
+            source,
+        })?;
         let manifest = ta::manifest(&config, &layers);
         let md = Digest::sha256(&manifest);
         // Only an artifact with trust material can anchor a verification.
@@ -607,95 +615,6 @@ fn trust_artifact(
         plan.small.entry(d).or_insert(b);
     }
     Ok((fingerprints, pin))
-}
-
-/// Phase `write`: every blob into the sink in digest order (deterministic tarballs), small ones
-/// from memory, the rest streamed from their source (the sink hashes each and refuses a mismatch).
-/// Returns the in-memory catalog of what was written (for `verify_captured`), the blob count and
-/// the bytes written.
-fn write(
-    plan: &Plan,
-    sources: &mut [(String, Box<dyn Fetch>)],
-    opts: &ExportOptions,
-    out: &mut dyn Sink,
-    index_bytes: &[u8],
-) -> Result<(Catalog, u64, u64), ExportError> {
-    let mut all: BTreeSet<Digest> = plan.small.keys().cloned().collect();
-    all.extend(plan.blobs.keys().cloned());
-    opts.progress.set_total(Some(
-        plan.small
-            .values()
-            .map(|b| u64::try_from(b.len()).unwrap_or(u64::MAX))
-            .sum::<u64>()
-            + plan.blobs.values().map(|p| p.desc.size).sum::<u64>(),
-    ));
-    let mut bytes_total = 0u64;
-    let mut cat = Catalog::new(BundleFormat::Directory, true);
-    let limits = Limits::default();
-    for d in &all {
-        if let Some(b) = plan.small.get(d) {
-            out.put(d, u64::try_from(b.len()).unwrap_or(u64::MAX), &mut |w| {
-                w.write_all(b).map(|_| ()).map_err(|e| e.to_string())
-            })?;
-            bytes_total += u64::try_from(b.len()).unwrap_or(u64::MAX);
-            opts.progress
-                .advance(u64::try_from(b.len()).unwrap_or(u64::MAX));
-            cat.insert(d.clone(), entry_of(d, b), &limits);
-            continue;
-        }
-        let Some(p) = plan.blobs.get(d) else { continue };
-        let (_, f) = sources
-            .get_mut(p.source)
-            .ok_or_else(|| ExportError::Source("internal: source index".into()))?;
-        let desc = p.desc.clone();
-        let mut kept: Option<Vec<u8>> = (desc.size <= 64 << 10).then(Vec::new);
-        let mut result: Option<ExportError> = None;
-        out.put(d, desc.size, &mut |w| {
-            let mut tee = Tee {
-                a: w,
-                b: kept.as_mut(),
-            };
-            let mut c = Checking {
-                out: &mut tee,
-                progress: opts.progress.as_ref(),
-            };
-            match f.blob(&desc, &mut c) {
-                Ok(_) => {}
-                Err(e) => {
-                    let msg = e.to_string();
-                    result = Some(e);
-                    return Err(msg);
-                }
-            }
-            Ok(())
-        })
-        .map_err(|e| result.take().unwrap_or(e))?;
-        bytes_total += desc.size;
-        let content = kept.map_or(Content::TooLarge, |k| {
-            match serde_json::from_slice::<serde::de::IgnoredAny>(&k) {
-                Ok(_) => Content::Json(k.into()),
-                Err(_) => Content::Bytes(k.into()),
-            }
-        });
-        cat.insert(
-            d.clone(),
-            BlobEntry {
-                size: desc.size,
-                actual: Some(d.clone()),
-                content,
-            },
-            &limits,
-        );
-    }
-    cat.index_json = Some(crate::layout::Small::Bytes(index_bytes.to_vec()));
-    cat.oci_layout = Some(crate::layout::Small::Bytes(
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
-    Ok((
-        cat,
-        u64::try_from(all.len()).unwrap_or(u64::MAX),
-        bytes_total,
-    ))
 }
 
 /// Phase `verify_captured`: with trust material, what was captured is verified (the same
@@ -729,29 +648,24 @@ fn verify_captured(
         };
         let mut stores = StoreCache::new(&trust.store_root);
         let results = signature::verify_images(cat, &integrity, &inputs, &mut stores);
-        let failed: Vec<String> = results
+        let failed: Vec<Failed> = results
             .iter()
             .filter(|r| r.verdict != crate::verify::Verdict::Pass)
-            .map(|r| {
-                format!(
-                    "{}: {}",
-                    r.digest,
-                    r.failure
-                        .as_ref()
-                        .map(|f| format!("{}: {}", f.code, f.message))
-                        .unwrap_or_default()
-                )
+            .map(|r| match &r.failure {
+                Some(f) => Failed::Image {
+                    digest: r.digest.clone(),
+                    code: f.code,
+                    message: f.message.clone(),
+                },
+                None => Failed::Unexplained {
+                    digest: r.digest.clone(),
+                },
             })
-            .chain(
-                integrity
-                    .failures
-                    .iter()
-                    .map(|f: &Finding| format!("{}: {}", f.code, f.message)),
-            )
+            .chain(integrity.failures.iter().cloned().map(Failed::Integrity))
             .collect();
         signatures_verified = Some(failed.is_empty());
         if !failed.is_empty() && !opts.allow_failed_signatures {
-            return Err(ExportError::Signatures(failed.join("; ")));
+            return Err(ExportError::Signatures(Failures(failed)));
         }
     }
     Ok(signatures_verified)
@@ -766,6 +680,7 @@ struct Found {
     signatures_verified: Option<bool>,
     crls: u64,
     warnings: Vec<String>,
+    left_out_bytes: u64,
 }
 
 /// Phase `finish`: `index.json` last, the output made visible, and the summary.
@@ -784,7 +699,9 @@ fn finish(
         signatures_verified,
         crls,
         warnings,
+        left_out_bytes,
     } = found;
+    let left_out_blobs = u64::try_from(plan.left_out.len()).unwrap_or(u64::MAX);
     let output_digest = out.finish(index_bytes)?;
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
@@ -797,6 +714,8 @@ fn finish(
         signatures_verified,
         crls,
         warnings,
+        left_out_blobs,
+        left_out_bytes,
     })
 }
 /// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
@@ -809,13 +728,17 @@ pub fn export(
     crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
 ) -> Result<ExportSummary, ExportError> {
     let (mut plan, referrers) = plan(sources, opts)?;
+    let left_out_bytes = leave_out(&mut plan, &opts.since);
     let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
     let (fingerprints, pin) = trust_artifact(&mut plan, opts, &crls)?;
     let index =
         json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
-    let index_bytes = serde_json::to_vec(&index).map_err(|e| ExportError::Source(e.to_string()))?;
+    let index_bytes = serde_json::to_vec(&index).map_err(|source| SourceError::Encode {
+        what: "index.json",
+        source,
+    })?;
     let mut out = sink::open(&opts.output, target)?;
-    let (cat, blobs, bytes_total) = write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
+    let (cat, blobs, bytes_total) = write::write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
     let signatures_verified = match verify_captured(&cat, &crls, opts) {
         Ok(v) => v,
         Err(e) => {
@@ -831,51 +754,21 @@ pub fn export(
         signatures_verified,
         crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
         warnings,
+        left_out_bytes,
     };
     finish(out.as_mut(), &index_bytes, opts, plan, found)
-}
-
-fn entry_of(d: &Digest, b: &[u8]) -> BlobEntry {
-    let content = match serde_json::from_slice::<serde::de::IgnoredAny>(b) {
-        Ok(_) => Content::Json(b.to_vec().into()),
-        Err(_) => Content::Bytes(b.to_vec().into()),
-    };
-    BlobEntry {
-        size: u64::try_from(b.len()).unwrap_or(u64::MAX),
-        actual: Some(d.clone()),
-        content,
-    }
-}
-
-/// Writes to `a` and, when present, keeps a copy in `b`.
-struct Tee<'a, 'b> {
-    a: &'a mut dyn Write,
-    b: Option<&'b mut Vec<u8>>,
-}
-
-impl Write for Tee<'_, '_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.a.write(buf)?;
-        if let Some(b) = self.b.as_mut() {
-            b.extend_from_slice(buf.get(..n).unwrap_or_default());
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.a.flush()
-    }
 }
 
 /// Extracts a layout tarball (`oci-archive:`) into `dest`, keeping only `oci-layout`, `index.json`
 /// and blobs whose content matches their name; everything else is refused.
 pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
-    let source = crate::archive::open(path).map_err(|e| ExportError::Source(format!("{e}")))?;
+    let bad = |problem: ArchiveProblem| SourceError::Archive {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let source = crate::archive::open(path).map_err(|e| bad(ArchiveProblem::Open(e)))?;
     let crate::archive::Source::Stream { format, reader, .. } = source else {
-        return Err(ExportError::Source(format!(
-            "{} is a directory: use oci:{}",
-            path.display(),
-            path.display()
-        )));
+        return Err(bad(ArchiveProblem::Directory).into());
     };
     let stream = crate::archive::decompress(
         reader,
@@ -884,29 +777,28 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
     );
     let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
     let w = crate::layout::LayoutWriter::create(dest).map_err(|e| ExportError::Output {
-        path: dest.display().to_string(),
+        path: dest.to_path_buf(),
         source: e,
     })?;
     let mut index: Option<Vec<u8>> = None;
-    let bad = |m: String| ExportError::Source(format!("{}: {m}", path.display()));
-    let refused = |f: crate::finding::Finding| match f.path {
-        Some(p) => bad(format!("refusing tar entry {p:?}: {}", f.message)),
-        None => bad(f.message),
-    };
-    while let Some(e) = entries.next_entry().map_err(refused)? {
+    while let Some(e) = entries
+        .next_entry()
+        .map_err(|f| bad(ArchiveProblem::Entry(f)))?
+    {
         let (class, size) = match e {
             crate::layout::Entry::Accepted { class, size, .. } => (class, size),
-            crate::layout::Entry::Refused(f) => return Err(refused(f)),
+            crate::layout::Entry::Refused(f) => return Err(bad(ArchiveProblem::Entry(f)).into()),
         };
         match class {
             crate::layout::Name::IndexJson => {
-                match entries.read_small().map_err(|e| bad(e.to_string()))? {
+                match entries
+                    .read_small()
+                    .map_err(|e| bad(ArchiveProblem::Read(e)))?
+                {
                     crate::layout::Small::Bytes(b) => index = Some(b),
                     // The refusal the scan gives (`manifest_too_large`), before anything is parsed.
                     crate::layout::Small::TooLarge(n) => {
-                        return Err(bad(format!(
-                            "index.json is {n} bytes, over the manifest limit"
-                        )))
+                        return Err(bad(ArchiveProblem::IndexTooLarge(n)).into())
                     }
                 }
             }
@@ -914,13 +806,15 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
                 // Committed under its name only if the content matches it (name and header size).
                 w.put_blob(&d, Some(size), entries.body())
                     .map_err(|e| match e {
-                        crate::layout::BlobError::Mismatch { actual, size: n } => {
-                            ExportError::Mismatch {
-                                digest: d.to_string(),
-                                problem: format!("content hashes to {actual} ({n} bytes)"),
-                            }
-                        }
-                        other => bad(other.to_string()),
+                        crate::layout::BlobError::Mismatch { actual, size: n } => mismatch(
+                            &d.to_string(),
+                            Mismatch::Content {
+                                actual,
+                                size: n,
+                                expected: None,
+                            },
+                        ),
+                        other => bad(ArchiveProblem::Blob(other)).into(),
                     })?;
             }
             // The root, `blobs/`, `blobs/<alg>/` and `oci-layout` carry nothing to copy (the
@@ -928,16 +822,16 @@ pub fn extract_archive(path: &Path, dest: &Path) -> Result<(), ExportError> {
             _ => {}
         }
     }
-    let index = index.ok_or_else(|| bad("no index.json".into()))?;
+    let index = index.ok_or_else(|| bad(ArchiveProblem::NoIndex))?;
     w.finish(&index).map_err(|e| ExportError::Output {
-        path: dest.display().to_string(),
+        path: dest.to_path_buf(),
         source: e,
     })
 }
 
 /// The registry client an export uses (feature `pull`).
 #[cfg(feature = "pull")]
-pub type RegistryHandle = std::rc::Rc<crate::registry::Registry>;
+pub type RegistryHandle = std::sync::Arc<crate::registry::Registry>;
 /// Without the `pull` feature there is no registry client.
 #[cfg(not(feature = "pull"))]
 pub type RegistryHandle = ();
@@ -964,17 +858,17 @@ pub fn open_source(
         }
         #[cfg(feature = "pull")]
         SourceRef::Registry(r) => {
-            let reg = registry.ok_or_else(|| ExportError::Usage("no registry client".into()))?;
-            let f = RegistryFetch::new(reg.clone(), r)
-                .map_err(|e| ExportError::Usage(e.to_string()))?;
+            let reg = registry.ok_or(Usage::NoRegistryClient)?;
+            let f = RegistryFetch::new(reg.clone(), r).map_err(Usage::Reference)?;
             Ok(Box::new(f))
         }
         #[cfg(not(feature = "pull"))]
         SourceRef::Registry(r) => {
             let _ = registry;
-            Err(ExportError::Usage(format!(
-                "{r}: this airlock was built without the `pull` feature (no network code); use oci:PATH sources"
-            )))
+            Err(Usage::NoPull {
+                reference: r.clone(),
+            }
+            .into())
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Unit tests of the `plan` phase over a local layout (`LayoutFetch`), no registry.
+//! Unit tests of the `plan` and `write` phases over a local layout (`LayoutFetch`), no registry.
 
 use std::path::Path;
 
@@ -17,6 +17,8 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
         exported_at: ("2026-01-01T00:00:00Z".into(), 1_767_225_600),
         scope: None,
         progress: std::sync::Arc::new(crate::layout::NoProgress),
+        jobs: 1,
+        since: BTreeMap::new(),
     }
 }
 
@@ -82,4 +84,84 @@ fn plan_keeps_only_the_asked_platforms_and_refuses_unsigned_images_when_told() {
         Err(e) => panic!("expected Unsigned, got {e}"),
         Ok(_) => panic!("expected Unsigned, got a plan"),
     }
+}
+
+/// Runs a whole export of the layout at `root` into `out` with `jobs` workers.
+fn run_export(root: &Path, out: &Path, jobs: usize) -> Result<ExportSummary, ExportError> {
+    let mut opts = options(out, &[], false);
+    opts.jobs = jobs;
+    let target = prepare(&opts.output, false)?;
+    export(&mut sources(root), &opts, target, None)
+}
+
+/// Names an export leaves beside its output only while it runs.
+fn staging_left(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".airlock-") && !n.ends_with("lock"))
+        .collect()
+}
+
+#[test]
+fn the_write_phase_writes_the_same_tarball_with_any_number_of_jobs() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    for ext in ["tar", "tar.zst", "tar.gz"] {
+        let one = t.path().join(format!("one.{ext}"));
+        run_export(&root, &one, 1).unwrap();
+        for jobs in [2, 3, 8] {
+            let many = t.path().join(format!("many{jobs}.{ext}"));
+            let s = run_export(&root, &many, jobs).unwrap();
+            assert!(s.blobs > 4, "more blobs than workers: {}", s.blobs);
+            assert!(
+                std::fs::read(&many).unwrap() == std::fs::read(&one).unwrap(),
+                "{jobs} jobs, .{ext}"
+            );
+        }
+    }
+    let d1 = t.path().join("d1");
+    let d4 = t.path().join("d4");
+    let a = run_export(&root, &d1, 1).unwrap();
+    let b = run_export(&root, &d4, 4).unwrap();
+    assert_eq!(a.output_digest, b.output_digest, "the same index.json");
+    assert_eq!((a.blobs, a.bytes), (b.blobs, b.bytes));
+    assert!(
+        staging_left(t.path()).is_empty(),
+        "{:?}",
+        staging_left(t.path())
+    );
+}
+
+#[test]
+fn a_bad_blob_stops_every_worker_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    let opts = options(&t.path().join("x"), &[], false);
+    let (p, _) = plan(&mut sources(&root), &opts).unwrap();
+    // The last layer in digest order: the workers fetch ahead of it, and all must stop.
+    let (bad, planned) = p.blobs.iter().last().unwrap();
+    assert!(planned.desc.size > 0);
+    let file = root.join(crate::layout::blob_path(bad));
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    for out in ["out.tar", "out.tar.zst", "out-dir"] {
+        let path = t.path().join(out);
+        match run_export(&root, &path, 4) {
+            Err(ExportError::Mismatch { digest, .. }) => assert_eq!(digest, bad.to_string()),
+            Err(e) => panic!("{out}: expected a mismatch of {bad}, got {e}"),
+            Ok(_) => panic!("{out}: exported a corrupted blob"),
+        }
+        assert!(!path.exists(), "{out}");
+        assert!(
+            staging_left(t.path()).is_empty(),
+            "{out}: {:?}",
+            staging_left(t.path())
+        );
+    }
+    bytes[0] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    run_export(&root, &t.path().join("out.tar"), 4).unwrap();
 }

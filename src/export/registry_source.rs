@@ -2,22 +2,23 @@
 //! side so that `registry` knows nothing of `export` (ARCHITECTURE.md, "Layers").
 
 use std::io::Write;
+use std::sync::Arc;
 
-use super::{ExportError, Fetch};
+use super::{ExportError, Fetch, Mismatch, SharedBlobs, SourceError};
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor};
 use crate::registry::{Reference, Registry, RegistryError};
 
 /// Exports from a registry: [`Fetch`] over a [`Registry`].
 pub struct RegistryFetch {
-    registry: std::rc::Rc<Registry>,
+    registry: Arc<Registry>,
     reference: Reference,
     given: String,
 }
 
 impl RegistryFetch {
     /// For `reference` through `registry`.
-    pub fn new(registry: std::rc::Rc<Registry>, given: &str) -> Result<Self, RegistryError> {
+    pub fn new(registry: Arc<Registry>, given: &str) -> Result<Self, RegistryError> {
         Ok(RegistryFetch {
             registry,
             reference: Reference::parse(given)?,
@@ -28,7 +29,7 @@ impl RegistryFetch {
     fn digest_of(desc: &Descriptor) -> Result<Digest, ExportError> {
         Digest::parse(&desc.digest).map_err(|e| ExportError::Mismatch {
             digest: desc.digest.clone(),
-            problem: e.to_string(),
+            problem: Mismatch::Digest(e),
         })
     }
 }
@@ -37,10 +38,10 @@ fn src(digest: &str, e: RegistryError) -> ExportError {
     if e.is_mismatch() {
         ExportError::Mismatch {
             digest: digest.to_owned(),
-            problem: e.to_string(),
+            problem: Mismatch::Registry(e),
         }
     } else {
-        ExportError::Source(e.to_string())
+        ExportError::Source(SourceError::Registry(e))
     }
 }
 
@@ -71,17 +72,24 @@ impl Fetch for RegistryFetch {
         if u64::try_from(bytes.len()).ok() != Some(desc.size) {
             return Err(ExportError::Mismatch {
                 digest: desc.digest.clone(),
-                problem: format!("{} bytes, descriptor says {}", bytes.len(), desc.size),
+                problem: Mismatch::Size {
+                    expected: desc.size,
+                    actual: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+                },
             });
         }
         Ok(bytes)
     }
 
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
-        // export hashes everything it writes (export::Checking): one pass, not two.
-        self.registry
-            .blob_to_unhashed(&self.reference, desc, out)
-            .map_err(|e| src(&desc.digest, e))
+        blob(&self.registry, &self.reference, desc, out)
+    }
+
+    fn shared(&self) -> Option<Arc<dyn SharedBlobs>> {
+        Some(Arc::new(RegistryBlobs {
+            registry: self.registry.clone(),
+            reference: self.reference.clone(),
+        }))
     }
 
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {
@@ -89,5 +97,30 @@ impl Fetch for RegistryFetch {
         self.registry
             .referrers(&self.reference, &d, Some(model::NOTARY_SIGNATURE))
             .map_err(|e| src(&subject.digest, e))
+    }
+}
+
+/// Streams a blob: export hashes everything it writes (the sinks' blob writers), one pass, not two.
+fn blob(
+    registry: &Registry,
+    reference: &Reference,
+    desc: &Descriptor,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    registry
+        .blob_to_unhashed(reference, desc, out)
+        .map_err(|e| src(&desc.digest, e))
+}
+
+/// The blobs of one repository, fetched from several threads through one client (`Registry` is
+/// `Sync`: one connection pool, one token cache).
+struct RegistryBlobs {
+    registry: Arc<Registry>,
+    reference: Reference,
+}
+
+impl SharedBlobs for RegistryBlobs {
+    fn blob(&self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
+        blob(&self.registry, &self.reference, desc, out)
     }
 }

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
@@ -12,7 +13,7 @@ use crate::layout::{
     blob_path, is_referrers_tag, open_regular, referrers_tag_of, selects, Limits, OpenError,
 };
 
-use super::ExportError;
+use super::{ExportError, Mismatch, SourceError, Usage};
 
 /// A parsed source argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,9 +69,10 @@ impl SourceRef {
         if s.contains('/') && !s.starts_with('/') && !s.starts_with('.') {
             return Ok(SourceRef::Registry(s.to_owned()));
         }
-        Err(ExportError::Usage(format!(
-            "{s:?} is not a source: use REGISTRY/REPO:TAG, REGISTRY/REPO@DIGEST, oci:PATH[:TAG|@DIGEST] or oci-archive:FILE"
-        )))
+        Err(Usage::NotASource {
+            given: s.to_owned(),
+        }
+        .into())
     }
 }
 
@@ -86,6 +88,28 @@ pub trait Fetch {
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError>;
     /// Manifests whose `subject` is `subject` (signatures among them).
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError>;
+    /// A handle that streams blobs from several threads at once (`export --jobs`), when the source
+    /// has one; `None` makes the export fetch this source's blobs one at a time.
+    fn shared(&self) -> Option<Arc<dyn SharedBlobs>> {
+        None
+    }
+}
+
+/// Blobs of a source, fetched from several threads at once: [`Fetch::blob`] behind `&self`.
+pub trait SharedBlobs: Send + Sync {
+    /// Streams a blob into `out` (unchecked; the caller hashes while writing).
+    fn blob(&self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError>;
+}
+
+/// The blobs of a local layout, for [`Fetch::shared`].
+struct LayoutBlobs {
+    root: PathBuf,
+}
+
+impl SharedBlobs for LayoutBlobs {
+    fn blob(&self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
+        copy_blob(&self.root, desc, out)
+    }
 }
 
 /// A local OCI layout directory.
@@ -98,7 +122,12 @@ pub struct LayoutFetch {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
-    move |e| ExportError::Source(format!("{}: {e}", path.display()))
+    move |source| {
+        ExportError::Source(SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
 }
 
 impl LayoutFetch {
@@ -110,11 +139,9 @@ impl LayoutFetch {
             Path::new(crate::layout::INDEX_JSON),
             limits.max_manifest_bytes,
         )?;
-        let doc = Document::parse(&bytes).map_err(|e| {
-            ExportError::Source(format!(
-                "{}: {e}",
-                root.join(crate::layout::INDEX_JSON).display()
-            ))
+        let doc = Document::parse(&bytes).map_err(|e| SourceError::Read {
+            path: root.join(crate::layout::INDEX_JSON),
+            source: io::Error::new(io::ErrorKind::InvalidData, e),
         })?;
         Ok(LayoutFetch {
             root: root.to_path_buf(),
@@ -127,7 +154,7 @@ impl LayoutFetch {
 
     /// The blob's path relative to the layout root.
     fn path_of(desc: &Descriptor) -> Result<PathBuf, ExportError> {
-        let d = Digest::parse(&desc.digest).map_err(|e| ExportError::Source(e.to_string()))?;
+        let d = Digest::parse(&desc.digest).map_err(SourceError::Digest)?;
         Ok(blob_path(&d))
     }
 
@@ -150,17 +177,25 @@ impl LayoutFetch {
 
     /// Opens a blob and checks its size against its descriptor before a byte is read.
     fn open_blob(&self, desc: &Descriptor) -> Result<(File, PathBuf), ExportError> {
-        let rel = Self::path_of(desc)?;
-        let path = self.root.join(&rel);
-        let (f, len) = open_regular(&self.root, &rel).map_err(open_err)?;
+        open_blob(&self.root, desc)
+    }
+}
+
+/// Opens blob `desc` of the layout at `root` and checks its size against its descriptor before a
+/// byte is read.
+fn open_blob(root: &Path, desc: &Descriptor) -> Result<(File, PathBuf), ExportError> {
+    {
+        let rel = LayoutFetch::path_of(desc)?;
+        let path = root.join(&rel);
+        let (f, len) = open_regular(root, &rel).map_err(open_err)?;
         if len != desc.size {
             return Err(ExportError::Mismatch {
                 digest: desc.digest.clone(),
-                problem: format!(
-                    "{} is {len} bytes, its descriptor says {}: not read",
-                    path.display(),
-                    desc.size
-                ),
+                problem: Mismatch::FileSize {
+                    path,
+                    actual: len,
+                    expected: desc.size,
+                },
             });
         }
         Ok((f, path))
@@ -168,7 +203,7 @@ impl LayoutFetch {
 }
 
 fn open_err(e: OpenError) -> ExportError {
-    ExportError::Source(e.to_string())
+    ExportError::Source(SourceError::Open(e))
 }
 
 /// Reads `root/rel`, a regular file of the layout, refusing it by its size before reading when it
@@ -179,14 +214,34 @@ fn read_capped(root: &Path, rel: &Path, cap: u64) -> Result<Vec<u8>, ExportError
 }
 
 fn read_opened(f: File, len: u64, cap: u64, path: &Path) -> Result<Vec<u8>, ExportError> {
-    let too_large =
-        || ExportError::Source(format!("{} is larger than {cap} bytes", path.display()));
+    let too_large = || {
+        ExportError::Source(SourceError::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        })
+    };
     if len > cap {
         return Err(too_large());
     }
     crate::layout::read_capped(f, cap)
         .map_err(io_err(path))?
         .ok_or_else(too_large)
+}
+
+/// Streams blob `desc` of the layout at `root` into `out`: at most one byte past its size.
+fn copy_blob(root: &Path, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
+    let (f, path) = open_blob(root, desc)?;
+    let n = copy_bounded(&mut &f, desc.size, out).map_err(io_err(&path))?;
+    if n > desc.size {
+        return Err(ExportError::Mismatch {
+            digest: desc.digest.clone(),
+            problem: Mismatch::Grew {
+                path,
+                expected: desc.size,
+            },
+        });
+    }
+    Ok(n)
 }
 
 /// Copies at most `size + 1` bytes of `r` into `out`: one byte past the descriptor's size is
@@ -222,20 +277,17 @@ impl Fetch for LayoutFetch {
         let desc = match found.as_slice() {
             [one] => (*one).clone(),
             [] => {
-                return Err(ExportError::Source(format!(
-                    "{}: no image {}",
-                    self.root.display(),
-                    self.selector
-                        .as_deref()
-                        .map(|s| format!("named {s:?}"))
-                        .unwrap_or_default()
-                )))
+                return Err(SourceError::NoImage {
+                    root: self.root.clone(),
+                    selector: self.selector.clone(),
+                }
+                .into())
             }
             _ => {
-                return Err(ExportError::Source(format!(
-                    "{}: several images; name one with oci:PATH:TAG or oci:PATH@DIGEST",
-                    self.root.display()
-                )))
+                return Err(SourceError::SeveralImages {
+                    root: self.root.clone(),
+                }
+                .into())
             }
         };
         self.name = desc
@@ -251,10 +303,7 @@ impl Fetch for LayoutFetch {
         let (f, path) = self.open_blob(desc)?;
         let cap = self.limits.max_manifest_bytes;
         if desc.size > cap {
-            return Err(ExportError::Source(format!(
-                "{} is larger than {cap} bytes",
-                path.display()
-            )));
+            return Err(SourceError::TooLarge { path, cap }.into());
         }
         let mut buf = Vec::new();
         copy_bounded(&mut &f, desc.size, &mut buf).map_err(io_err(&path))?;
@@ -262,19 +311,13 @@ impl Fetch for LayoutFetch {
     }
 
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError> {
-        let (f, path) = self.open_blob(desc)?;
-        let n = copy_bounded(&mut &f, desc.size, out).map_err(io_err(&path))?;
-        if n > desc.size {
-            return Err(ExportError::Mismatch {
-                digest: desc.digest.clone(),
-                problem: format!(
-                    "{} grew past its descriptor's {} bytes while it was read",
-                    path.display(),
-                    desc.size
-                ),
-            });
-        }
-        Ok(n)
+        copy_blob(&self.root, desc, out)
+    }
+
+    fn shared(&self) -> Option<Arc<dyn SharedBlobs>> {
+        Some(Arc::new(LayoutBlobs {
+            root: self.root.clone(),
+        }))
     }
 
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {

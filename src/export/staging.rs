@@ -11,6 +11,7 @@
 //! | `tmp-PID-RANDOM` | a tarball being written |
 //! | `old-PID-RANDOM` | the previous output during a non-atomic swap (renamed back if a run died between the renames) |
 //! | `scratch-PID-RANDOM` | `oci-archive:` sources extracted for reading |
+//! | `spool-PID-RANDOM` | blobs of a tarball fetched ahead of their turn (`export --jobs`), appended in order |
 //!
 //! Files and directories are created with `O_EXCL`/`mkdir` and `O_NOFOLLOW`, blobs of a staging
 //! directory are written relative to a directory handle (`openat`), so a name planted in the
@@ -469,7 +470,8 @@ pub fn clean_stale(dir: &OwnedFd, parent: &Path, name: &str) -> io::Result<Optio
                 remove_any(&path);
             }
         } else if rest.starts_with(b"tmp-") && kind == FileType::RegularFile
-            || rest.starts_with(b"scratch-") && kind == FileType::Directory
+            || (rest.starts_with(b"scratch-") || rest.starts_with(b"spool-"))
+                && kind == FileType::Directory
         {
             remove_any(&path);
         }

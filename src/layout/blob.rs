@@ -2,14 +2,18 @@
 //! hashed while written ([`HashingWriter`]), and renamed to its digest only when the digest and
 //! the size match; otherwise the temporary file is removed and nothing is committed. It works
 //! relative to a directory handle (no link in a name is followed), so export's staging directory
-//! and a plain layout directory use it alike.
+//! and a plain layout directory use it alike. The same commit path ([`commit`]) serves a blob named
+//! by its hash once written ([`write_blob_hashed`]) and a whole small file ([`write_file_at`]:
+//! `index.json`, `oci-layout`, reports).
 
 use std::fmt;
 use std::io::{self, BufWriter, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::at;
-use crate::digest::{Digest, HashingWriter, CHUNK};
+use crate::digest::{Algorithm, Digest, HashingWriter, CHUNK};
 
 /// Why a blob was not committed.
 #[derive(Debug)]
@@ -58,31 +62,114 @@ pub fn write_blob<E>(
     let dir = alg_dir.as_fd();
     let tmp = part_name(d);
     let _ = at::unlink(dir, tmp.as_str());
-    let f = at::create_file(dir, tmp.as_str()).map_err(|e| BlobError::Io(tmp.clone(), e))?;
-    let mut w = HashingWriter::new(BufWriter::with_capacity(CHUNK, f), d.algorithm());
+    commit(dir, &tmp, d.algorithm(), body, |actual, n| {
+        if actual != d || size.is_some_and(|s| s != n) {
+            Err(BlobError::Mismatch {
+                actual: actual.clone(),
+                size: n,
+            })
+        } else {
+            Ok(PathBuf::from(d.hex()))
+        }
+    })
+    .map(|_| ())
+}
+
+/// Writes a blob whose digest is not known beforehand into `alg_dir` (its `blobs/<alg>/` folder):
+/// hashed with `alg` while `body` writes it under a temporary name unique to this process and
+/// call, then renamed to the hex of what it hashed to. Returns the digest and the size.
+pub fn write_blob_hashed<E>(
+    alg_dir: impl AsFd,
+    alg: Algorithm,
+    body: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+) -> Result<(Digest, u64), BlobError<E>> {
+    let tmp = unique_tmp("blob");
+    commit(alg_dir.as_fd(), &tmp, alg, body, |actual, _| {
+        Ok(PathBuf::from(actual.hex()))
+    })
+}
+
+/// Writes `data` to `name` in `dir` through a temporary name unique to this process and call:
+/// synced, checked to hold `data.len()` bytes, then renamed over `name` (a reader sees the old
+/// file or the new one, never a part).
+pub(crate) fn write_file_at(dir: impl AsFd, name: &Path, data: &[u8]) -> io::Result<()> {
+    let want = u64::try_from(data.len()).unwrap_or(u64::MAX);
+    let label = name.to_string_lossy();
+    let tmp = unique_tmp(&label);
+    commit(
+        dir.as_fd(),
+        &tmp,
+        Algorithm::Sha256,
+        |w| w.write_all(data),
+        |actual, n| {
+            if n == want {
+                Ok(name.to_path_buf())
+            } else {
+                Err(BlobError::Mismatch {
+                    actual: actual.clone(),
+                    size: n,
+                })
+            }
+        },
+    )
+    .map(|_| ())
+    .map_err(into_io)
+}
+
+/// A temporary name no other writer of this process uses: `.<what>.airlock-tmp-<pid>-<n>`.
+fn unique_tmp(what: &str) -> String {
+    let n = TMP_SEQ.fetch_add(1, Ordering::Relaxed);
+    format!(".{what}.airlock-tmp-{}-{n}", std::process::id())
+}
+
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The one commit path: `body` writes to `tmp` (created new in `dir`, never through a link),
+/// hashed with `alg` while written; `decide` judges the digest and size and names the file the
+/// content becomes; only then is it synced and renamed. Any failure removes `tmp`.
+fn commit<E>(
+    dir: BorrowedFd<'_>,
+    tmp: &str,
+    alg: Algorithm,
+    body: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    decide: impl FnOnce(&Digest, u64) -> Result<PathBuf, BlobError<E>>,
+) -> Result<(Digest, u64), BlobError<E>> {
+    let f = at::create_file(dir, tmp).map_err(|e| BlobError::Io(tmp.to_owned(), e))?;
+    let mut w = HashingWriter::new(BufWriter::with_capacity(CHUNK, f), alg);
     let res = match body(&mut w) {
         Err(e) => Err(BlobError::Body(e)),
         Ok(()) => {
             let (buffered, actual, n) = w.finish();
-            if &actual != d || size.is_some_and(|s| s != n) {
-                Err(BlobError::Mismatch { actual, size: n })
-            } else {
+            decide(&actual, n).and_then(|name| {
                 buffered
                     .into_inner()
                     .map_err(|e| e.into_error())
                     .and_then(|f| f.sync_all())
-                    .map_err(|e| BlobError::Io(tmp.clone(), e))
-            }
+                    .map_err(|e| BlobError::Io(tmp.to_owned(), e))
+                    .map(|()| (actual, n, name))
+            })
         }
     };
-    if let Err(e) = res {
-        let _ = at::unlink(dir, tmp.as_str());
-        return Err(e);
+    let (actual, n, name) = match res {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = at::unlink(dir, tmp);
+            return Err(e);
+        }
+    };
+    at::rename(dir, tmp, &name).map_err(|e| {
+        let _ = at::unlink(dir, tmp);
+        BlobError::Io(name.to_string_lossy().into_owned(), e)
+    })?;
+    Ok((actual, n))
+}
+
+/// A blob writer's refusal as an I/O error (for callers that only speak `io`).
+pub(crate) fn into_io(e: BlobError<io::Error>) -> io::Error {
+    match e {
+        BlobError::Body(e) | BlobError::Io(_, e) => e,
+        m @ BlobError::Mismatch { .. } => io::Error::new(io::ErrorKind::InvalidData, m.to_string()),
     }
-    at::rename(dir, tmp.as_str(), d.hex()).map_err(|e| {
-        let _ = at::unlink(dir, tmp.as_str());
-        BlobError::Io(d.hex().to_owned(), e)
-    })
 }
 
 #[cfg(test)]
@@ -117,5 +204,31 @@ mod tests {
         write_blob::<io::Error>(&dir, &d, Some(5), |w| w.write_all(b"hello")).unwrap();
         assert_eq!(names(t.path()), vec![d.hex().to_owned()]);
         assert_eq!(std::fs::read(t.path().join(d.hex())).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn a_blob_named_by_its_hash_and_a_whole_file_use_the_same_commit() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = std::fs::File::open(t.path()).unwrap();
+        let (d, n) =
+            write_blob_hashed::<io::Error>(&dir, Algorithm::Sha256, |w| w.write_all(b"abc"))
+                .unwrap();
+        assert_eq!((d.clone(), n), (Digest::sha256(b"abc"), 3));
+        let e = write_blob_hashed(&dir, Algorithm::Sha256, |w| {
+            w.write_all(b"x")?;
+            Err(io::Error::other("gone"))
+        })
+        .unwrap_err();
+        assert!(matches!(e, BlobError::Body(_)), "{e}");
+        write_file_at(&dir, Path::new("index.json"), b"{}").unwrap();
+        write_file_at(&dir, Path::new("index.json"), b"{\"a\":1}").unwrap();
+        assert_eq!(
+            names(t.path()),
+            vec![d.hex().to_owned(), "index.json".to_owned()]
+        );
+        assert_eq!(
+            std::fs::read(t.path().join("index.json")).unwrap(),
+            b"{\"a\":1}"
+        );
     }
 }

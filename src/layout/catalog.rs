@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use crate::digest::{Digest, Hasher, CHUNK};
+use crate::digest::{read_chunks, Digest, Hasher, CHUNK};
 use crate::finding::Finding;
 
 use super::Limits;
@@ -109,6 +109,21 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Adds every blob of `base` this catalog lacks, when `base` hashed it and its content matches
+    /// its name (`verify --base`: the blobs a differential bundle left out, from an earlier bundle
+    /// or layout). Returns how many were added. A blob this catalog holds is never replaced.
+    pub fn fill_from(&mut self, base: &Catalog) -> u64 {
+        let mut added = 0u64;
+        for (d, entry) in &base.blobs {
+            if entry.actual.as_ref() != Some(d) || self.blobs.contains_key(d) {
+                continue;
+            }
+            self.blobs.insert(d.clone(), entry.clone());
+            added += 1;
+        }
+        added
+    }
+
     /// An empty catalog.
     pub fn new(format: BundleFormat, hashed: bool) -> Self {
         Catalog {
@@ -163,28 +178,19 @@ pub(crate) fn read_blob<R: Read + ?Sized>(
     let expected = usize::try_from(size).unwrap_or(usize::MAX);
     let mut keep = (expected <= max).then(|| Vec::with_capacity(expected));
     let mut buf = vec![0u8; CHUNK.min(expected.max(4096).saturating_add(1))];
-    let mut total = 0u64;
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
+    let total = read_chunks(r, &mut buf, |chunk| {
         if let Some(h) = hasher.as_mut() {
             h.update(chunk);
         }
         if let Some(k) = keep.as_mut() {
-            if k.len() + n <= max {
+            if k.len() + chunk.len() <= max {
                 k.extend_from_slice(chunk);
             } else {
                 keep = None;
             }
         }
-        total += u64::try_from(n).unwrap_or(u64::MAX);
-        advance(u64::try_from(n).unwrap_or(u64::MAX));
-    }
+        advance(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+    })?;
     Ok(BlobEntry {
         size: total,
         actual: hasher.map(|h| h.finish().0),

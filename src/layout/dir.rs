@@ -2,16 +2,16 @@
 //! all cores, or judged by its size alone when that already contradicts its descriptors.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::catalog::{read_blob, BlobEntry, BundleFormat, Catalog, Content, ScanOptions, Small};
+use super::entries::{scan_entries, DirEntries, Stop};
 use super::model::{self, Descriptor, Document, Kind};
 use super::regular::{open_regular, OpenError};
-use super::{blob_name, blob_path, classify, Name, INDEX_JSON, OCI_LAYOUT};
+use super::{blob_name, blob_path, Name, INDEX_JSON, OCI_LAYOUT};
 use crate::digest::Digest;
 use crate::finding::{Code, Finding};
 
@@ -230,9 +230,28 @@ fn read_blobs(
 /// Every blob is read at most once, on all cores.
 pub fn scan_dir(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
     let mut cat = Catalog::new(BundleFormat::Directory, opts.hash);
-    cat.oci_layout = small_file(root, OCI_LAYOUT, opts, &mut cat)?;
-    cat.index_json = small_file(root, INDEX_JSON, opts, &mut cat)?;
-    let found = walk_blobs(root, &mut cat)?;
+    // The entries, as the tar stream's are read: the small files now, the blobs' names and sizes
+    // for the rounds below.
+    let mut found = BTreeMap::new();
+    scan_entries(
+        &mut DirEntries::new(root),
+        &mut cat,
+        |_, cat, _name, class, size| {
+            match class {
+                Name::OciLayout => {
+                    cat.oci_layout = small_file(root, OCI_LAYOUT, opts, cat).map_err(Stop::Io)?
+                }
+                Name::IndexJson => {
+                    cat.index_json = small_file(root, INDEX_JSON, opts, cat).map_err(Stop::Io)?
+                }
+                Name::Blob(d) => {
+                    found.insert(d, size);
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
 
     let mut expect = Expectations::default();
     if let Some(doc) = cat
@@ -318,82 +337,4 @@ pub fn scan_dir(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
         }
     }
     Ok(cat)
-}
-
-/// Walks `blobs/` without following links: every blob's digest and size, and a finding for
-/// anything else found there.
-fn walk_blobs(root: &Path, cat: &mut Catalog) -> Result<BTreeMap<Digest, u64>, ScanError> {
-    let blobs_dir = root.join("blobs");
-    let mut found = BTreeMap::new();
-    match fs::symlink_metadata(&blobs_dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_err(&blobs_dir)(e)),
-        Ok(m) if !m.is_dir() => {
-            cat.failures
-                .push(Finding::new(Code::LinkEntry, "blobs is not a directory").path("blobs"));
-        }
-        Ok(_) => {
-            for entry in walkdir::WalkDir::new(&blobs_dir)
-                .follow_links(false)
-                .sort_by_file_name()
-            {
-                let entry = entry.map_err(|e| {
-                    let path = e.path().unwrap_or(&blobs_dir).to_path_buf();
-                    ScanError {
-                        path,
-                        source: e
-                            .into_io_error()
-                            .unwrap_or_else(|| io::Error::other("walk error")),
-                    }
-                })?;
-                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                let Some(rel_str) = rel.to_str().map(|s| s.replace('\\', "/")) else {
-                    cat.warnings.push(
-                        Finding::new(Code::UnexpectedFile, "file name is not UTF-8")
-                            .path(rel.to_string_lossy()),
-                    );
-                    continue;
-                };
-                let ft = entry.file_type();
-                if ft.is_dir() {
-                    continue;
-                }
-                if ft.is_symlink() {
-                    cat.failures.push(
-                        Finding::new(
-                            Code::LinkEntry,
-                            "symbolic link inside blobs/: a bundle must hold its own bytes",
-                        )
-                        .path(rel_str),
-                    );
-                    continue;
-                }
-                if !ft.is_file() {
-                    cat.failures.push(
-                        Finding::new(Code::SpecialFile, "special file inside blobs/").path(rel_str),
-                    );
-                    continue;
-                }
-                match classify(&rel_str, false) {
-                    Name::Blob(d) => {
-                        let meta = entry.metadata().map_err(|e| ScanError {
-                            path: entry.path().to_path_buf(),
-                            source: e
-                                .into_io_error()
-                                .unwrap_or_else(|| io::Error::other("metadata")),
-                        })?;
-                        found.insert(d, meta.len());
-                    }
-                    _ => cat.warnings.push(
-                        Finding::new(
-                            Code::UnexpectedFile,
-                            "file under blobs/ whose name is not a supported digest",
-                        )
-                        .path(rel_str),
-                    ),
-                }
-            }
-        }
-    }
-    Ok(found)
 }

@@ -1,14 +1,26 @@
-//! The one tar entry reader of a bundle: verify's scan, export's `oci-archive:` source and import's
-//! second pass all read a tarball's entries through [`TarEntries`], so the hostile-entry rules
-//! (`..` and absolute paths, names that are not UTF-8, links, devices and other special files,
-//! duplicate names, stray names, the entry-count limit) are applied in one place.
+//! The one entry reader of a bundle, tarball or directory.
+//!
+//! A tarball's entries are read through [`TarEntries`] (verify's scan, export's `oci-archive:`
+//! source, import's second pass), so the hostile-entry rules (`..` and absolute paths, names that
+//! are not UTF-8, links, devices and other special files, duplicate names, stray names, the
+//! entry-count limit) are applied in one place. A directory's are read through [`DirEntries`]
+//! (`oci-layout`, `index.json`, then a walk of `blobs/` that follows no link), which gives the
+//! same [`Entry`] values; both are an [`EntrySource`], and [`scan_entries`] is the one loop the
+//! scan of either form runs. A directory's blobs are opened afterwards with [`open_blob`]: a
+//! regular file reached through no link, its size on disk checked against its descriptor before
+//! a byte is read, read at most to that size plus one byte.
 
 use std::collections::HashSet;
+use std::fs::{self, File};
 use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
-use super::catalog::{read_small, Small};
-use super::{classify, Limits, Name};
+use super::catalog::{read_small, Catalog, Small};
+use super::dir::ScanError;
+use super::regular::{open_regular, OpenError};
+use super::{blob_path, classify, Limits, Name, INDEX_JSON, OCI_LAYOUT};
 use crate::archive::{Body, EntryKind, TarReader};
+use crate::digest::Digest;
 use crate::finding::{Code, Finding};
 
 /// One tar entry, classified.
@@ -24,8 +36,83 @@ pub enum Entry {
         /// The size the header gives.
         size: u64,
     },
-    /// An entry the hostile-entry rules refuse; its body is skipped by the next call.
+    /// An entry the hostile-entry rules refuse (a failure); its body is skipped by the next call.
     Refused(Finding),
+}
+
+/// What an [`EntrySource`] yields: an [`Entry`], or a stray name.
+#[derive(Debug)]
+pub enum Item {
+    /// An entry, accepted or refused.
+    Entry(Entry),
+    /// A name a layout directory should not hold that condemns nothing by itself (a warning): a
+    /// file under `blobs/` that is not a digest, a name that is not UTF-8. A tarball's stray
+    /// entries are refused instead ([`Entry::Refused`]), as nothing else may ride in an archive.
+    Stray(Finding),
+}
+
+/// Why an entry reader stopped before the end.
+#[derive(Debug)]
+pub enum Stop {
+    /// The bundle is bad (a corrupt or truncated archive, too many entries): a finding, and the
+    /// scan's verdict stands on what was read.
+    Bundle(Finding),
+    /// The bundle cannot be read at all (a directory's I/O error): the scan fails.
+    Io(ScanError),
+}
+
+/// A reader of classified entries: a tarball ([`TarEntries`]) or a layout directory
+/// ([`DirEntries`]).
+pub trait EntrySource {
+    /// The next entry, `None` at the end.
+    fn next_classified(&mut self) -> Result<Option<Item>, Stop>;
+}
+
+/// The one entry loop of a scan: refused entries become failures of `cat`, stray ones warnings;
+/// `accept` handles each accepted entry (`name`, `class`, header or `lstat` size) and may stop the
+/// loop. A [`Stop::Bundle`] is recorded as a failure and ends the loop; a [`Stop::Io`] ends the
+/// scan.
+pub fn scan_entries<S: EntrySource>(
+    src: &mut S,
+    cat: &mut Catalog,
+    mut accept: impl FnMut(&mut S, &mut Catalog, String, Name, u64) -> Result<(), Stop>,
+) -> Result<(), ScanError> {
+    let stop = match run_entries(src, cat, &mut accept) {
+        Ok(()) => return Ok(()),
+        Err(stop) => stop,
+    };
+    match stop {
+        Stop::Bundle(f) => {
+            cat.failures.push(f);
+            Ok(())
+        }
+        Stop::Io(e) => Err(e),
+    }
+}
+
+fn run_entries<S: EntrySource>(
+    src: &mut S,
+    cat: &mut Catalog,
+    accept: &mut impl FnMut(&mut S, &mut Catalog, String, Name, u64) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    while let Some(item) = src.next_classified()? {
+        match item {
+            Item::Entry(Entry::Accepted { name, class, size }) => {
+                accept(src, cat, name, class, size)?
+            }
+            Item::Entry(Entry::Refused(f)) => cat.failures.push(f),
+            Item::Stray(f) => cat.warnings.push(f),
+        }
+    }
+    Ok(())
+}
+
+impl<R: Read> EntrySource for TarEntries<R> {
+    fn next_classified(&mut self) -> Result<Option<Item>, Stop> {
+        self.next_entry()
+            .map(|e| e.map(Item::Entry))
+            .map_err(Stop::Bundle)
+    }
 }
 
 /// A tar stream read entry by entry with the hostile-entry rules applied.
@@ -139,6 +226,214 @@ pub(crate) fn describe(e: &io::Error) -> String {
     }
 }
 
+/// A layout directory read entry by entry: `oci-layout` and `index.json` when present (their
+/// bodies are opened by the caller through [`open_regular`], which refuses links and special
+/// files), then every file under `blobs/` in name order, walked without following a link. Links
+/// and special files under `blobs/` are refused; a `blobs` that is not a directory is refused;
+/// names that are not digests or not UTF-8 are stray. Directories themselves are not entries.
+pub struct DirEntries {
+    root: PathBuf,
+    next_small: usize,
+    walk: Option<walkdir::IntoIter>,
+    walk_started: bool,
+}
+
+impl DirEntries {
+    /// Reads the layout directory `root`.
+    pub fn new(root: &Path) -> Self {
+        DirEntries {
+            root: root.to_path_buf(),
+            next_small: 0,
+            walk: None,
+            walk_started: false,
+        }
+    }
+
+    /// The layout root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn io(path: &Path, source: io::Error) -> Stop {
+        Stop::Io(ScanError {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// `oci-layout`, then `index.json`, each when something by that name exists (of any type:
+    /// what it is, is judged when it is opened).
+    fn next_small(&mut self) -> Result<Option<Item>, Stop> {
+        while let Some((name, class)) =
+            [(OCI_LAYOUT, Name::OciLayout), (INDEX_JSON, Name::IndexJson)]
+                .into_iter()
+                .nth(self.next_small)
+        {
+            self.next_small += 1;
+            let path = self.root.join(name);
+            match fs::symlink_metadata(&path) {
+                Ok(m) => {
+                    return Ok(Some(Item::Entry(Entry::Accepted {
+                        name: name.to_owned(),
+                        class,
+                        size: m.len(),
+                    })))
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                // Opening it will say what is wrong (or stop the scan).
+                Err(_) => {
+                    return Ok(Some(Item::Entry(Entry::Accepted {
+                        name: name.to_owned(),
+                        class,
+                        size: 0,
+                    })))
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Starts the walk of `blobs/`: nothing when it is absent, a refusal when it is not a
+    /// directory.
+    fn start_walk(&mut self) -> Result<Option<Item>, Stop> {
+        self.walk_started = true;
+        let blobs_dir = self.root.join("blobs");
+        match fs::symlink_metadata(&blobs_dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Self::io(&blobs_dir, e)),
+            Ok(m) if !m.is_dir() => Ok(Some(Item::Entry(Entry::Refused(
+                Finding::new(Code::LinkEntry, "blobs is not a directory").path("blobs"),
+            )))),
+            Ok(_) => {
+                self.walk = Some(
+                    walkdir::WalkDir::new(&blobs_dir)
+                        .follow_links(false)
+                        .sort_by_file_name()
+                        .into_iter(),
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// The next file of the walk of `blobs/`, classified.
+    fn next_walked(&mut self) -> Result<Option<Item>, Stop> {
+        let Some(walk) = self.walk.as_mut() else {
+            return Ok(None);
+        };
+        for entry in walk.by_ref() {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                let source = e
+                    .into_io_error()
+                    .unwrap_or_else(|| io::Error::other("walk error"));
+                Stop::Io(ScanError { path, source })
+            })?;
+            let rel = entry
+                .path()
+                .strip_prefix(&self.root)
+                .unwrap_or(entry.path());
+            let Some(rel_str) = rel.to_str().map(|s| s.replace('\\', "/")) else {
+                return Ok(Some(Item::Stray(
+                    Finding::new(Code::UnexpectedFile, "file name is not UTF-8")
+                        .path(rel.to_string_lossy()),
+                )));
+            };
+            let ft = entry.file_type();
+            if ft.is_dir() {
+                continue;
+            }
+            if ft.is_symlink() {
+                return Ok(Some(Item::Entry(Entry::Refused(
+                    Finding::new(
+                        Code::LinkEntry,
+                        "symbolic link inside blobs/: a bundle must hold its own bytes",
+                    )
+                    .path(rel_str),
+                ))));
+            }
+            if !ft.is_file() {
+                return Ok(Some(Item::Entry(Entry::Refused(
+                    Finding::new(Code::SpecialFile, "special file inside blobs/").path(rel_str),
+                ))));
+            }
+            return match classify(&rel_str, false) {
+                class @ Name::Blob(_) => {
+                    let meta = entry.metadata().map_err(|e| {
+                        let source = e
+                            .into_io_error()
+                            .unwrap_or_else(|| io::Error::other("metadata"));
+                        Self::io(entry.path(), source)
+                    })?;
+                    Ok(Some(Item::Entry(Entry::Accepted {
+                        name: rel_str,
+                        class,
+                        size: meta.len(),
+                    })))
+                }
+                _ => Ok(Some(Item::Stray(
+                    Finding::new(
+                        Code::UnexpectedFile,
+                        "file under blobs/ whose name is not a supported digest",
+                    )
+                    .path(rel_str),
+                ))),
+            };
+        }
+        Ok(None)
+    }
+}
+
+impl EntrySource for DirEntries {
+    fn next_classified(&mut self) -> Result<Option<Item>, Stop> {
+        if let Some(e) = self.next_small()? {
+            return Ok(Some(e));
+        }
+        if !self.walk_started {
+            if let Some(e) = self.start_walk()? {
+                return Ok(Some(e));
+            }
+        }
+        self.next_walked()
+    }
+}
+
+/// Why a directory's blob was not opened.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobOpenError {
+    /// It is absent, a link, not a regular file, or replaced while opened ([`open_regular`]).
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// Its size on disk is not the size its descriptor gives: not read.
+    #[error("{path} is {on_disk} bytes, its descriptor says {expected}: not read")]
+    Size {
+        /// The file.
+        path: PathBuf,
+        /// Its size on disk.
+        on_disk: u64,
+        /// The descriptor's size.
+        expected: u64,
+    },
+}
+
+/// Opens blob `d` of the layout directory `root` for a reader that expects `size` bytes (its
+/// descriptor's): a regular file reached through no link ([`open_regular`]), refused by its size
+/// on disk before a byte is read when that differs, and bounded to `size + 1` bytes (one byte
+/// past is enough to know the content is wrong, however large the file has grown since). The
+/// caller still hashes what it reads (the content may differ with the right size).
+pub fn open_blob(root: &Path, d: &Digest, size: u64) -> Result<io::Take<File>, BlobOpenError> {
+    let rel = blob_path(d);
+    let (f, on_disk) = open_regular(root, &rel)?;
+    if on_disk != size {
+        return Err(BlobOpenError::Size {
+            path: root.join(rel),
+            on_disk,
+            expected: size,
+        });
+    }
+    Ok(f.take(size.saturating_add(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +524,97 @@ mod tests {
         ));
         let f = entries.next_entry().unwrap_err();
         assert_eq!(f.code, Code::LimitExceeded);
+    }
+
+    /// Every item a source yields, as `class` names, `!code` for refusals and `?code` for strays.
+    fn items<S: EntrySource>(src: &mut S) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(item) = src.next_classified().unwrap() {
+            out.push(match item {
+                Item::Entry(Entry::Accepted { class, size, .. }) => format!("{class:?} {size}"),
+                Item::Entry(Entry::Refused(f)) => format!("!{}", f.code.as_str()),
+                Item::Stray(f) => format!("?{}", f.code.as_str()),
+            });
+        }
+        out
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_gives_the_same_entries_with_links_refused_and_strays_warned() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let d = Digest::sha256(b"hello");
+        fs::create_dir_all(root.join("blobs/sha256")).unwrap();
+        fs::write(root.join("oci-layout"), b"{}").unwrap();
+        fs::write(root.join(format!("blobs/sha256/{}", d.hex())), b"hello").unwrap();
+        fs::write(root.join("blobs/sha256/not-a-digest"), b"x").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("blobs/sha256/link")).unwrap();
+        let got = items(&mut DirEntries::new(root));
+        assert_eq!(
+            got,
+            vec![
+                "OciLayout 2".to_owned(),
+                format!("Blob({d:?}) 5"),
+                "!link_entry".into(),
+                "?unexpected_file".into(),
+            ]
+        );
+        // `blobs` that is not a directory is refused; no `index.json` is no entry.
+        let t = tempfile::tempdir().unwrap();
+        fs::write(t.path().join("blobs"), b"").unwrap();
+        assert_eq!(items(&mut DirEntries::new(t.path())), vec!["!link_entry"]);
+    }
+
+    #[test]
+    fn the_one_loop_stops_on_a_finding_and_records_it() {
+        let raw = tar_of(&[
+            ("oci-layout", tar::EntryType::Regular, b"{}"),
+            ("stray.txt", tar::EntryType::Regular, b"x"),
+        ]);
+        let mut cat = Catalog::new(crate::layout::BundleFormat::Tar, true);
+        let mut seen = Vec::new();
+        scan_entries(
+            &mut TarEntries::new(&raw[..], &Limits::default()),
+            &mut cat,
+            |_, _, name, _, _| {
+                seen.push(name);
+                Err(Stop::Bundle(Finding::new(Code::ArchiveCorrupt, "stop")))
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, vec!["oci-layout".to_owned()]);
+        let codes: Vec<_> = cat.failures.iter().map(|f| f.code).collect();
+        assert_eq!(codes, vec![Code::ArchiveCorrupt]);
+    }
+
+    #[test]
+    fn open_blob_refuses_a_size_its_descriptor_contradicts_and_bounds_the_read() {
+        let t = tempfile::tempdir().unwrap();
+        let d = Digest::sha256(b"hello");
+        fs::create_dir_all(t.path().join("blobs/sha256")).unwrap();
+        fs::write(t.path().join(blob_path(&d)), b"hello").unwrap();
+        let e = open_blob(t.path(), &d, 4).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                BlobOpenError::Size {
+                    on_disk: 5,
+                    expected: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let mut r = open_blob(t.path(), &d, 5).unwrap();
+        assert_eq!(r.limit(), 6);
+        let mut buf = Vec::new();
+        r.read_to_end(&mut buf).unwrap();
+        assert_eq!(buf, b"hello");
+        let missing = Digest::sha256(b"absent");
+        assert!(matches!(
+            open_blob(t.path(), &missing, 1),
+            Err(BlobOpenError::Open(e)) if e.is_not_found()
+        ));
     }
 }

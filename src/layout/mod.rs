@@ -19,13 +19,15 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-pub use blob::{part_name, write_blob, BlobError};
+pub use blob::{part_name, write_blob, write_blob_hashed, BlobError};
 pub use capped::read_capped;
 pub use catalog::{
     BlobEntry, BundleFormat, Catalog, Content, NoProgress, Progress, ScanOptions, Small,
 };
 pub use dir::{scan_dir, ScanError};
-pub use entries::{Entry, TarEntries};
+pub use entries::{
+    open_blob, scan_entries, BlobOpenError, DirEntries, Entry, EntrySource, Item, Stop, TarEntries,
+};
 pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subject};
 pub use regular::{open_regular, OpenError};
 pub use select::selects;

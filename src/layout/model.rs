@@ -203,16 +203,15 @@ pub struct OciLayoutFile {
     pub image_layout_version: String,
 }
 
-/// The parts of an image config airlock reads.
-#[derive(Debug, Deserialize)]
-pub struct ConfigPlatform {
-    /// Operating system.
-    #[serde(default)]
-    pub os: String,
-    /// CPU architecture.
-    #[serde(default)]
-    pub architecture: String,
-    /// CPU variant.
-    #[serde(default)]
-    pub variant: Option<String>,
+/// The parts of an image config airlock reads: `os`, `architecture`, `variant`, the same fields
+/// (and the same serde view) as an index's [`Platform`].
+pub type ConfigPlatform = Platform;
+
+/// The platform an image config states, rendered `os/arch[/variant]`; `None` when it is not a
+/// config or states no `os`.
+pub fn config_platform(config: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ConfigPlatform>(config)
+        .ok()
+        .filter(|p| !p.os.is_empty())
+        .map(|p| p.render())
 }

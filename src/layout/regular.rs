@@ -11,6 +11,8 @@ use std::fs::{self, File, FileType};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use crate::fsutil::same_file;
+
 /// Why a file of a layout was not opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -61,7 +63,7 @@ impl OpenError {
 /// then, and the `fstat` check refuses the result. On regular files the flag changes nothing. On
 /// other targets it is 0: the window remains there (a FIFO swapped in during it blocks the open),
 /// which is the documented limit.
-#[cfg(all(
+const O_NONBLOCK: i32 = if cfg!(all(
     target_os = "linux",
     any(
         target_arch = "x86_64",
@@ -70,19 +72,11 @@ impl OpenError {
         target_arch = "arm",
         target_arch = "riscv64"
     )
-))]
-const O_NONBLOCK: i32 = 0o4000;
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm",
-        target_arch = "riscv64"
-    )
-)))]
-const O_NONBLOCK: i32 = 0;
+)) {
+    0o4000
+} else {
+    0
+};
 
 fn kind_of(ft: &FileType) -> &'static str {
     #[cfg(unix)]
@@ -179,17 +173,6 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 fn open_nonblocking(path: &Path) -> io::Result<File> {
     let _ = O_NONBLOCK;
     File::open(path)
-}
-
-#[cfg(unix)]
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
-    true
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::io::{self, Read};
 
 use super::catalog::{read_blob, BundleFormat, Catalog, ScanOptions};
-use super::entries::{describe, Entry, TarEntries};
+use super::entries::{describe, scan_entries, Stop, TarEntries};
 use super::Name;
 use crate::finding::{Code, Finding};
 
@@ -15,19 +15,7 @@ use crate::finding::{Code, Finding};
 pub fn scan_stream<R: Read>(tar_stream: R, format: BundleFormat, opts: &ScanOptions) -> Catalog {
     let mut cat = Catalog::new(format, opts.hash);
     let mut entries = TarEntries::new(tar_stream, &opts.limits);
-    loop {
-        let (name, class, size) = match entries.next_entry() {
-            Ok(Some(Entry::Accepted { name, class, size })) => (name, class, size),
-            Ok(Some(Entry::Refused(f))) => {
-                cat.failures.push(f);
-                continue;
-            }
-            Ok(None) => break,
-            Err(f) => {
-                cat.failures.push(f);
-                break;
-            }
-        };
+    let res = scan_entries(&mut entries, &mut cat, |entries, cat, name, class, size| {
         let res: io::Result<()> = match class {
             Name::OciLayout => entries.read_small().map(|s| {
                 cat.oci_layout = Some(s);
@@ -51,11 +39,13 @@ pub fn scan_stream<R: Read>(tar_stream: R, format: BundleFormat, opts: &ScanOpti
             | Name::Other
             | Name::Unsafe => Ok(()),
         };
-        if let Err(e) = res {
-            cat.failures
-                .push(Finding::new(Code::ArchiveCorrupt, describe(&e)).path(&name));
-            break;
-        }
+        res.map_err(|e| Stop::Bundle(Finding::new(Code::ArchiveCorrupt, describe(&e)).path(&name)))
+    });
+    // A tar stream stops only with findings, which are in the catalog already; were it ever to
+    // stop otherwise, the scan fails closed all the same.
+    if let Err(e) = res {
+        cat.failures
+            .push(Finding::new(Code::ArchiveCorrupt, e.to_string()));
     }
     cat
 }

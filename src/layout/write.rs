@@ -2,49 +2,24 @@
 //! into place only when complete; `index.json` written last, so a partial layout never looks whole.
 
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::blob::{write_blob, BlobError};
+use super::blob::{into_io, write_blob, write_blob_hashed, write_file_at, BlobError};
 use super::{blob_path, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
-use crate::digest::{Algorithm, Digest, HashingWriter, CHUNK};
-
-static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+use crate::digest::{Algorithm, Digest};
+use crate::fsutil::parent_and_name;
 
 /// Writes an OCI layout directory.
 pub struct LayoutWriter {
     root: PathBuf,
 }
 
-fn tmp_name(dir: &Path, what: &str) -> PathBuf {
-    let n = TMP_SEQ.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{what}.airlock-tmp-{}-{n}", std::process::id()))
-}
-
-/// Writes `data` to `path` through a temporary file in the same directory.
+/// Writes `data` to `path` through a temporary file in the same directory, renamed into place
+/// when complete and synced (the blob writer's commit path, [`super::blob`]).
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = tmp_name(dir, &name);
-    let res = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()
-    })();
-    match res.and_then(|()| fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    let (dir, name) = parent_and_name(path)?;
+    write_file_at(File::open(dir)?, Path::new(name), data)
 }
 
 impl LayoutWriter {
@@ -91,33 +66,12 @@ impl LayoutWriter {
         write_blob(&dir, d, size, |w| io::copy(&mut r, w).map(|_| ()))
     }
 
-    /// Streams a reader into a sha256 blob, hashing while writing. Returns its digest and size.
+    /// Streams a reader into a sha256 blob, hashing while writing (the blob writer's commit path,
+    /// named by its hash once written). Returns its digest and size.
     pub fn put_reader<R: Read>(&self, mut r: R) -> io::Result<(Digest, u64)> {
-        let dir = self.root.join("blobs").join("sha256");
-        let tmp = tmp_name(&dir, "blob");
-        let res = (|| {
-            let mut f = HashingWriter::new(
-                BufWriter::with_capacity(CHUNK, File::create(&tmp)?),
-                Algorithm::Sha256,
-            );
-            io::copy(&mut r, &mut f)?;
-            let (buffered, d, n) = f.finish();
-            buffered
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            Ok((d, n))
-        })();
-        match res {
-            Ok((d, n)) => {
-                fs::rename(&tmp, self.root.join(blob_path(&d)))?;
-                Ok((d, n))
-            }
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                Err(e)
-            }
-        }
+        let dir = File::open(self.root.join("blobs").join("sha256"))?;
+        write_blob_hashed(&dir, Algorithm::Sha256, |w| io::copy(&mut r, w).map(|_| ()))
+            .map_err(into_io)
     }
 
     /// Writes `oci-layout` and then `index.json`, which completes the layout.
@@ -127,13 +81,5 @@ impl LayoutWriter {
             format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}").as_bytes(),
         )?;
         write_atomic(&self.root.join(INDEX_JSON), index_json)
-    }
-}
-
-/// A blob writer's refusal as an I/O error (for callers that only speak `io`).
-fn into_io(e: BlobError<io::Error>) -> io::Error {
-    match e {
-        BlobError::Body(e) | BlobError::Io(_, e) => e,
-        m @ BlobError::Mismatch { .. } => io::Error::new(io::ErrorKind::InvalidData, m.to_string()),
     }
 }

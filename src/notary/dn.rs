@@ -138,15 +138,30 @@ pub enum DnError {
     },
 }
 
+crate::notary::reason::reasons! {
+    /// Why a distinguished name or subject was refused.
+    pub enum DnReason {
+        /// `subject_unsupported`.
+        SubjectUnsupported => "subject_unsupported",
+        /// `dn_invalid`.
+        DnInvalid => "dn_invalid",
+    }
+}
+
 impl DnError {
     /// Stable reason code: `dn_invalid` for a policy identity, `subject_unsupported` for a
     /// certificate subject that cannot be matched.
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> DnReason {
         match self {
             DnError::UnsupportedSubjectAttribute { .. }
-            | DnError::UnsupportedSubjectValue { .. } => "subject_unsupported",
-            _ => "dn_invalid",
+            | DnError::UnsupportedSubjectValue { .. } => DnReason::SubjectUnsupported,
+            _ => DnReason::DnInvalid,
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }
 
@@ -803,7 +818,7 @@ mod tests {
         assert!(
             matches!(&e, DnError::UnsupportedSubjectAttribute { oid } if oid == "1.2.840.113549.1.9.1")
         );
-        assert_eq!(e.code(), "subject_unsupported");
+        assert_eq!(e.reason(), crate::notary::dn::DnReason::SubjectUnsupported);
         assert!(matches!(
             subject("0.9.2342.19200300.100.1.1=abc,O=x,ST=WA,C=US"),
             Err(DnError::UnsupportedSubjectAttribute { .. })
@@ -868,7 +883,7 @@ mod tests {
 
     #[test]
     fn codes() {
-        assert_eq!(err("C=US").code(), "dn_invalid");
+        assert_eq!(err("C=US").reason(), crate::notary::dn::DnReason::DnInvalid);
         assert!(err("C=US,ST=WA").to_string().contains("\"O\""));
     }
 }

@@ -504,17 +504,20 @@ mod tests {
                 name: "x".into(),
                 min_version: None
             }
-            .code(),
-            "plugin_required"
+            .category(),
+            crate::notary::reason::Validation::PluginRequired
         );
         assert_eq!(
-            EnvelopeError::Expired { expiry: 1, now: 1 }.code(),
-            "expiry"
+            EnvelopeError::Expired { expiry: 1, now: 1 }.category(),
+            crate::notary::reason::Validation::Expiry
         );
-        assert_eq!(EnvelopeError::Malformed("x".into()).code(), "integrity");
         assert_eq!(
-            EnvelopeError::Crypto(CryptoError::BadSignature).code(),
-            "integrity"
+            EnvelopeError::Malformed("x".into()).category(),
+            crate::notary::reason::Validation::Integrity
+        );
+        assert_eq!(
+            EnvelopeError::Crypto(CryptoError::BadSignature).category(),
+            crate::notary::reason::Validation::Integrity
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod dn;
 pub mod envelope;
 pub mod payload;
 pub mod policy;
+pub mod reason;
 pub mod revocation;
 pub mod sign;
 pub mod time;

@@ -12,6 +12,7 @@
 //! JSON objects with duplicate keys are rejected (at the payload, descriptor and annotation
 //! level) so that two parsers can never disagree on what was signed.
 
+use crate::notary::reason::Validation;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
@@ -51,11 +52,16 @@ pub enum PayloadError {
 impl PayloadError {
     /// Notary validation category: `integrity` (malformed payload, descriptor mismatch) or
     /// `user_metadata`.
-    pub fn code(&self) -> &'static str {
+    pub fn category(&self) -> Validation {
         match self {
-            Self::Malformed(_) | Self::DescriptorMismatch { .. } => "integrity",
-            Self::UserMetadataMismatch { .. } => "user_metadata",
+            Self::Malformed(_) | Self::DescriptorMismatch { .. } => Validation::Integrity,
+            Self::UserMetadataMismatch { .. } => Validation::UserMetadata,
         }
+    }
+
+    /// The stable string of [`Self::category`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.category().as_str()
     }
 
     /// Stable snake_case identifier of the variant.
@@ -218,7 +224,7 @@ mod tests {
         let err = p
             .check_descriptor("application/vnd.oci.image.manifest.v1+json", d, 1)
             .unwrap_err();
-        assert_eq!(err.code(), "integrity");
+        assert_eq!(err.category(), crate::notary::reason::Validation::Integrity);
     }
 
     #[test]
@@ -230,7 +236,10 @@ mod tests {
         let e = p
             .check_user_metadata(&[("io.wabbit-networks.buildId".into(), "321".into())])
             .unwrap_err();
-        assert_eq!(e.code(), "user_metadata");
+        assert_eq!(
+            e.category(),
+            crate::notary::reason::Validation::UserMetadata
+        );
         assert_eq!(
             e,
             PayloadError::UserMetadataMismatch {
@@ -264,7 +273,11 @@ mod tests {
             r#"{"targetArtifact":{"mediaType":"a","digest":"b","size":1}} trailing"#,
         ] {
             let e = Payload::from_slice(bad.as_bytes()).unwrap_err();
-            assert_eq!(e.code(), "integrity", "{bad}");
+            assert_eq!(
+                e.category(),
+                crate::notary::reason::Validation::Integrity,
+                "{bad}"
+            );
         }
     }
 

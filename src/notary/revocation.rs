@@ -86,13 +86,28 @@ pub enum CrlError {
     TooLarge(usize),
 }
 
+crate::notary::reason::reasons! {
+    /// Why a CRL was refused.
+    pub enum CrlReason {
+        /// `crl_malformed`.
+        CrlMalformed => "crl_malformed",
+        /// `crl_too_large`.
+        CrlTooLarge => "crl_too_large",
+    }
+}
+
 impl CrlError {
     /// Stable reason code.
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> CrlReason {
         match self {
-            CrlError::Malformed(_) => "crl_malformed",
-            CrlError::TooLarge(_) => "crl_too_large",
+            CrlError::Malformed(_) => CrlReason::CrlMalformed,
+            CrlError::TooLarge(_) => CrlReason::CrlTooLarge,
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }
 

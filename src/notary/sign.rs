@@ -75,22 +75,55 @@ pub enum SignError {
     Payload(PayloadError),
 }
 
+crate::notary::reason::reasons! {
+    /// Why signing refused to make an envelope.
+    pub enum SignReason {
+        /// `key_format`.
+        KeyFormat => "key_format",
+        /// `key_unsupported`.
+        KeyUnsupported => "key_unsupported",
+        /// `chain_format`.
+        ChainFormat => "chain_format",
+        /// `chain_invalid`.
+        ChainInvalid => "chain_invalid",
+        /// `key_certificate_mismatch`.
+        KeyCertificateMismatch => "key_certificate_mismatch",
+        /// `expiry_invalid`.
+        ExpiryInvalid => "expiry_invalid",
+        /// `user_metadata_invalid`.
+        UserMetadataInvalid => "user_metadata_invalid",
+        /// `encode_failed`.
+        EncodeFailed => "encode_failed",
+        /// `self_check_failed`.
+        SelfCheckFailed => "self_check_failed",
+        /// `not_valid_at_signing_time`.
+        NotValidAtSigningTime => "not_valid_at_signing_time",
+        /// `payload_mismatch`.
+        PayloadMismatch => "payload_mismatch",
+    }
+}
+
 impl SignError {
     /// Stable snake_case identifier of the variant.
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> SignReason {
         match self {
-            Self::KeyFormat(_) => "key_format",
-            Self::Key(_) => "key_unsupported",
-            Self::ChainFormat(_) => "chain_format",
-            Self::Chain(_) => "chain_invalid",
-            Self::KeyCertificateMismatch => "key_certificate_mismatch",
-            Self::ExpiryNotAfterSigningTime => "expiry_invalid",
-            Self::UserMetadata(_) => "user_metadata_invalid",
-            Self::Encode(_) => "encode_failed",
-            Self::Verification(_) => "self_check_failed",
-            Self::NotValidAtSigningTime { .. } => "not_valid_at_signing_time",
-            Self::Payload(_) => "payload_mismatch",
+            Self::KeyFormat(_) => SignReason::KeyFormat,
+            Self::Key(_) => SignReason::KeyUnsupported,
+            Self::ChainFormat(_) => SignReason::ChainFormat,
+            Self::Chain(_) => SignReason::ChainInvalid,
+            Self::KeyCertificateMismatch => SignReason::KeyCertificateMismatch,
+            Self::ExpiryNotAfterSigningTime => SignReason::ExpiryInvalid,
+            Self::UserMetadata(_) => SignReason::UserMetadataInvalid,
+            Self::Encode(_) => SignReason::EncodeFailed,
+            Self::Verification(_) => SignReason::SelfCheckFailed,
+            Self::NotValidAtSigningTime { .. } => SignReason::NotValidAtSigningTime,
+            Self::Payload(_) => SignReason::PayloadMismatch,
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }
 
@@ -569,7 +602,10 @@ mod tests {
         );
         let err =
             read_private_key_pem(&pem("PRIVATE KEY", &pkcs8(&rsa_alg, &rsa1024))).unwrap_err();
-        assert_eq!(err.code(), "key_unsupported");
+        assert_eq!(
+            err.reason(),
+            crate::notary::sign::SignReason::KeyUnsupported
+        );
         assert!(err.to_string().contains("rsa key size 1024 bits"), "{err}");
         // P-224.
         let ec_alg = tlv(
@@ -605,15 +641,15 @@ mod tests {
         assert_eq!(
             read_certificate_chain_pem(b"nothing here")
                 .unwrap_err()
-                .code(),
-            "chain_format"
+                .reason(),
+            crate::notary::sign::SignReason::ChainFormat
         );
         let eleven: Vec<u8> = (0..11)
             .flat_map(|_| pem("CERTIFICATE", &chain[0]))
             .collect();
         assert_eq!(
-            read_certificate_chain_pem(&eleven).unwrap_err().code(),
-            "chain_invalid"
+            read_certificate_chain_pem(&eleven).unwrap_err().reason(),
+            crate::notary::sign::SignReason::ChainInvalid
         );
         assert_eq!(thumbprints(&chain[..1]), [Digest::sha256(&chain[0]).hex()]);
     }

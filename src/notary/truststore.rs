@@ -41,6 +41,8 @@ use std::str::FromStr;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use x509_cert::Certificate;
 
+use crate::fsutil::same_file;
+
 use super::x509::rules::{self, Anchor};
 use super::x509::{cert, Rule};
 
@@ -230,15 +232,32 @@ pub enum TrustStoreError {
     },
 }
 
+crate::notary::reason::reasons! {
+    /// Why a trust store could not be used.
+    pub enum TrustStoreReason {
+        /// `truststore_missing`.
+        TruststoreMissing => "truststore_missing",
+        /// `truststore_io`.
+        TruststoreIo => "truststore_io",
+        /// `truststore_invalid`.
+        TruststoreInvalid => "truststore_invalid",
+    }
+}
+
 impl TrustStoreError {
     /// Stable reason code: `truststore_missing`, `truststore_io`, or `truststore_invalid` for
     /// everything else.
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> TrustStoreReason {
         match self {
-            TrustStoreError::Missing { .. } => "truststore_missing",
-            TrustStoreError::Io { .. } => "truststore_io",
-            _ => "truststore_invalid",
+            TrustStoreError::Missing { .. } => TrustStoreReason::TruststoreMissing,
+            TrustStoreError::Io { .. } => TrustStoreReason::TruststoreIo,
+            _ => TrustStoreReason::TruststoreInvalid,
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }
 
@@ -429,17 +448,6 @@ fn read_capped(path: &Path, checked: &fs::Metadata) -> Result<Vec<u8>, TrustStor
         return Err(too_large());
     }
     Ok(data)
-}
-
-#[cfg(unix)]
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
-    true
 }
 
 /// Splits a file into certificate DER blobs: every PEM block if there is one (each must be a

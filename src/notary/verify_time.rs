@@ -21,6 +21,7 @@ use super::policy::VerifyTimestamp;
 use super::revocation::{self, ChainStatus, CrlInput, Overall};
 use super::time;
 use super::timestamp::{self, Limits, TimestampError, VerifiedTimestamp};
+use crate::notary::reason::Validation;
 
 /// Why the authentic-timestamp validation failed. Every variant is an `authentic_timestamp`
 /// failure.
@@ -78,8 +79,13 @@ pub enum TimeError {
 
 impl TimeError {
     /// Notary validation category: always `authentic_timestamp`.
+    pub fn category(&self) -> Validation {
+        Validation::AuthenticTimestamp
+    }
+
+    /// The stable string of [`Self::category`] (reports, usage errors, the corpus tests).
     pub fn code(&self) -> &'static str {
-        "authentic_timestamp"
+        self.category().as_str()
     }
 }
 
@@ -308,6 +314,9 @@ mod tests {
             matches!(&result, Err(TimeError::TsaRevocationUnknown(m)) if m.contains("TSA for Advanced")),
             "{result:?}"
         );
-        assert_eq!(result.unwrap_err().code(), "authentic_timestamp");
+        assert_eq!(
+            result.unwrap_err().category(),
+            crate::notary::reason::Validation::AuthenticTimestamp
+        );
     }
 }

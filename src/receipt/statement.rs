@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::digest::Digest;
 use crate::finding::Finding;
 use crate::notary::revocation::{ChainStatus, CrlUse};
-use crate::verify::report::{ImageReport, TrustAnchor};
+use crate::verify::report::{ImageReport, LeftOutReport, TrustAnchor};
 use crate::verify::signature::exporter::ExportedBy;
 use crate::verify::signature::{scope_of, PolicyRef, SignatureReport};
 use crate::verify::{Report, Verdict};
@@ -148,6 +148,10 @@ pub struct Detail {
     pub crls: Vec<CrlUse>,
     /// Each image with its policy statement and each signature's validations.
     pub images: Vec<ImageDetail>,
+    /// A differential bundle's blobs left out (`export --since`): not checked in the bundle.
+    pub left_out: Option<LeftOutReport>,
+    /// Blobs taken from `verify --base` bundles (re-hashed there).
+    pub base_blobs: Option<u64>,
     /// The report's failures.
     pub failures: Vec<Finding>,
     /// Who exported the bundle: the export signatures of its trust artifact as verify evaluated
@@ -362,6 +366,8 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
                         signatures: im.signatures.clone(),
                     })
                     .collect(),
+                left_out: report.left_out.clone(),
+                base_blobs: report.base_blobs,
                 failures: report.failures.clone(),
                 exported_by: report.exported_by.clone(),
             },

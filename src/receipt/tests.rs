@@ -110,6 +110,9 @@ fn report(verdict: Verdict) -> Report {
             verdict: Some(verdict),
         }],
         exported_by: None,
+        parts: None,
+        left_out: None,
+        base_blobs: None,
     }
 }
 

@@ -134,6 +134,20 @@ pub enum RegistryError {
     /// The HTTP client or its runtime could not be set up.
     #[error("setting up the registry client: {0}")]
     Setup(String),
+    /// The registry refused a request with an error code of the distribution specification in its
+    /// response body (`{"errors":[{"code":"DIGEST_INVALID",...}]}`), parsed into
+    /// [`RegistryErrorCode`] so that callers match on the code, never on the text.
+    #[error("{what}: refused{}: {code}{}", status.map_or_else(String::new, |s| format!(" (HTTP {s})")), if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Refused {
+        /// The operation and reference.
+        what: String,
+        /// The HTTP status, when known.
+        status: Option<u16>,
+        /// The first error code of the body.
+        code: RegistryErrorCode,
+        /// The registry's message for it, clipped.
+        message: String,
+    },
     /// An upload (through `oci-client`) failed.
     #[error("{what}: {message}")]
     Push {
@@ -152,6 +166,103 @@ impl RegistryError {
             self,
             RegistryError::DigestMismatch { .. } | RegistryError::SizeMismatch { .. }
         )
+    }
+}
+
+/// An error code of the distribution specification ("Error codes"), as a registry writes it in
+/// the `errors` array of a response body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegistryErrorCode {
+    /// `BLOB_UNKNOWN`.
+    BlobUnknown,
+    /// `BLOB_UPLOAD_INVALID`.
+    BlobUploadInvalid,
+    /// `BLOB_UPLOAD_UNKNOWN`.
+    BlobUploadUnknown,
+    /// `DIGEST_INVALID`: the uploaded content does not hash to the digest given.
+    DigestInvalid,
+    /// `MANIFEST_BLOB_UNKNOWN`.
+    ManifestBlobUnknown,
+    /// `MANIFEST_INVALID`.
+    ManifestInvalid,
+    /// `MANIFEST_UNKNOWN`.
+    ManifestUnknown,
+    /// `NAME_INVALID`.
+    NameInvalid,
+    /// `NAME_UNKNOWN`.
+    NameUnknown,
+    /// `SIZE_INVALID`: the uploaded length does not match the length given.
+    SizeInvalid,
+    /// `UNAUTHORIZED`.
+    Unauthorized,
+    /// `DENIED`.
+    Denied,
+    /// `UNSUPPORTED`.
+    Unsupported,
+    /// `TOOMANYREQUESTS`.
+    TooManyRequests,
+    /// A code the specification does not define (kept, clipped).
+    Other(String),
+}
+
+impl RegistryErrorCode {
+    /// The code as the specification spells it.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "BLOB_UNKNOWN" => Self::BlobUnknown,
+            "BLOB_UPLOAD_INVALID" => Self::BlobUploadInvalid,
+            "BLOB_UPLOAD_UNKNOWN" => Self::BlobUploadUnknown,
+            "DIGEST_INVALID" => Self::DigestInvalid,
+            "MANIFEST_BLOB_UNKNOWN" => Self::ManifestBlobUnknown,
+            "MANIFEST_INVALID" => Self::ManifestInvalid,
+            "MANIFEST_UNKNOWN" => Self::ManifestUnknown,
+            "NAME_INVALID" => Self::NameInvalid,
+            "NAME_UNKNOWN" => Self::NameUnknown,
+            "SIZE_INVALID" => Self::SizeInvalid,
+            "UNAUTHORIZED" => Self::Unauthorized,
+            "DENIED" => Self::Denied,
+            "UNSUPPORTED" => Self::Unsupported,
+            "TOOMANYREQUESTS" => Self::TooManyRequests,
+            other => Self::Other(clip(other, 64)),
+        }
+    }
+
+    /// The code as the specification spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BlobUnknown => "BLOB_UNKNOWN",
+            Self::BlobUploadInvalid => "BLOB_UPLOAD_INVALID",
+            Self::BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN",
+            Self::DigestInvalid => "DIGEST_INVALID",
+            Self::ManifestBlobUnknown => "MANIFEST_BLOB_UNKNOWN",
+            Self::ManifestInvalid => "MANIFEST_INVALID",
+            Self::ManifestUnknown => "MANIFEST_UNKNOWN",
+            Self::NameInvalid => "NAME_INVALID",
+            Self::NameUnknown => "NAME_UNKNOWN",
+            Self::SizeInvalid => "SIZE_INVALID",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::Denied => "DENIED",
+            Self::Unsupported => "UNSUPPORTED",
+            Self::TooManyRequests => "TOOMANYREQUESTS",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// The first `(code, message)` of an error body (`{"errors":[{"code":..,"message":..}]}`);
+    /// `None` when the body is not such an envelope.
+    pub fn from_body(body: &str) -> Option<(Self, String)> {
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        let first = v.get("errors")?.as_array()?.first()?;
+        let code = first.get("code")?.as_str()?;
+        let message = first.get("message").and_then(|m| m.as_str()).unwrap_or("");
+        Some((Self::parse(code), clip(message, 200)))
+    }
+}
+
+impl std::fmt::Display for RegistryErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -181,4 +292,28 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
         out.push('…');
     }
     out.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_body_parses_into_its_code() {
+        let body = r#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content","detail":{}}]}"#;
+        let (code, message) = RegistryErrorCode::from_body(body).unwrap();
+        assert_eq!(code, RegistryErrorCode::DigestInvalid);
+        assert_eq!(message, "provided digest did not match uploaded content");
+        assert_eq!(
+            RegistryErrorCode::from_body(r#"{"errors":[{"code":"X_VENDOR"}]}"#)
+                .unwrap()
+                .0,
+            RegistryErrorCode::Other("X_VENDOR".into())
+        );
+        assert!(RegistryErrorCode::from_body("<html>").is_none());
+        assert!(RegistryErrorCode::from_body(r#"{"errors":[]}"#).is_none());
+        for c in ["SIZE_INVALID", "BLOB_UPLOAD_INVALID", "TOOMANYREQUESTS"] {
+            assert_eq!(RegistryErrorCode::parse(c).as_str(), c);
+        }
+    }
 }

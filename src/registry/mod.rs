@@ -49,7 +49,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use auth::{Credential, Secret};
-pub use error::RegistryError;
+pub use error::{RegistryError, RegistryErrorCode};
 pub use pull::unreachable;
 pub use reference::Reference;
 

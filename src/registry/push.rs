@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 
+use super::error::clip;
 use super::transport::{secs, within};
-use super::{Credential, Options, Reference, Registry, RegistryError};
+use super::{Credential, Options, Reference, Registry, RegistryError, RegistryErrorCode};
 use crate::layout::model::Descriptor;
 
 /// The `oci-client` client for uploads, configured like the pull side.
@@ -58,6 +59,38 @@ fn oci_ref(r: &Reference) -> oci_client::Reference {
             r.repository().to_owned(),
             t.unwrap_or("latest").to_owned(),
         ),
+    }
+}
+
+/// Types an `oci-client` failure: a response whose body carries a distribution error code becomes
+/// [`RegistryError::Refused`] with that code; anything else [`RegistryError::Push`].
+fn push_error(what: String, e: oci_client::errors::OciDistributionError) -> RegistryError {
+    use oci_client::errors::OciDistributionError as E;
+    let refused = match &e {
+        E::ServerError { code, message, .. } => {
+            RegistryErrorCode::from_body(message).map(|(c, m)| (Some(*code), c, m))
+        }
+        E::RegistryError { envelope, .. } => envelope.errors.first().and_then(|first| {
+            let code = serde_json::to_value(&first.code).ok()?;
+            Some((
+                None,
+                RegistryErrorCode::parse(code.as_str()?),
+                clip(&first.message, 200),
+            ))
+        }),
+        _ => None,
+    };
+    match refused {
+        Some((status, code, message)) => RegistryError::Refused {
+            what,
+            status,
+            code,
+            message,
+        },
+        None => RegistryError::Push {
+            what,
+            message: super::error::chain(&e),
+        },
     }
 }
 
@@ -137,10 +170,7 @@ impl Registry {
             self.pusher
                 .mount_blob(&oci_ref(repo), &oci_ref(from), digest),
         )?
-        .map_err(|e| RegistryError::Push {
-            what,
-            message: e.to_string(),
-        })
+        .map_err(|e| push_error(what, e))
     }
 
     /// Uploads a blob (streamed from `data`) unless the registry already has it; `true` when it
@@ -176,10 +206,7 @@ impl Registry {
             self.pusher
                 .push_blob_stream(&oci_ref(repo), stream, &desc.digest, Some(desc.size)),
         )?
-        .map_err(|e| RegistryError::Push {
-            what,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| push_error(what, e))?;
         Ok(true)
     }
 
@@ -201,10 +228,7 @@ impl Registry {
             self.pusher
                 .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
         )?
-        .map_err(|e| RegistryError::Push {
-            what,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| push_error(what, e))?;
         Ok(())
     }
 }

@@ -25,6 +25,7 @@ use serde::Serialize;
 use super::integrity::Integrity;
 use super::signature::exporter::ExportedBy;
 use super::signature::{ImageSignatures, PolicyRef, SignatureReport};
+use crate::archive::parts::PartsOutcome;
 use crate::finding::{Code, Finding};
 use crate::layout::Catalog;
 
@@ -205,12 +206,22 @@ pub struct Report {
     pub trust_anchor: Option<TrustAnchor>,
     /// The bundle's form.
     pub bundle: BundleInfo,
+    /// The parts the bundle was read from, each with its result (only when read from a parts set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<PartsOutcome>,
     /// Pass or fail.
     pub verdict: Verdict,
     /// sha256 of `index.json`.
     pub bundle_digest: Option<String>,
     /// Blob counts.
     pub blobs: BlobStats,
+    /// A differential bundle's blobs left out by `export --since` (absent from the bundle, not
+    /// checked here), when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<LeftOutReport>,
+    /// Blobs taken from `verify --base` bundles or layouts (re-hashed there), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_blobs: Option<u64>,
     /// Failures.
     pub failures: Vec<Finding>,
     /// Warnings.
@@ -221,6 +232,20 @@ pub struct Report {
     /// statement for `airlock/export` (absent when the bundle carries none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exported_by: Option<ExportedBy>,
+}
+
+/// The blobs a differential bundle does not carry.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftOutReport {
+    /// How many of the blobs the walk reached were absent and listed as left out.
+    pub blobs: u64,
+    /// The trust artifact whose export record listed them.
+    pub record: Option<String>,
+    /// True only when that record is the pinned (authenticated) one; otherwise the list came from
+    /// the bundle itself and proves nothing about the blobs' content (the target registry or
+    /// `verify --base` must still supply blobs with those digests).
+    pub authenticated: bool,
 }
 
 impl Report {
@@ -283,6 +308,7 @@ impl Report {
             bundle: BundleInfo {
                 format: cat.format.as_str(),
             },
+            parts: None,
             verdict: if failures.is_empty() {
                 Verdict::Pass
             } else {
@@ -294,6 +320,12 @@ impl Report {
                 bytes: i.bytes,
                 failed: i.blobs_failed,
             },
+            left_out: (!i.external.is_empty()).then(|| LeftOutReport {
+                blobs: u64::try_from(i.external.len()).unwrap_or(u64::MAX),
+                record: i.external_record.clone(),
+                authenticated: false,
+            }),
+            base_blobs: None,
             failures,
             warnings,
             images,
@@ -316,6 +348,19 @@ impl Report {
             }
         }
         self.exported_by = exported_by;
+        self
+    }
+
+    /// Adds the parts section of a bundle read from a parts set: each bad part becomes a failure
+    /// (before the content failures it causes), and the verdict cannot pass with a bad part.
+    pub fn with_parts(mut self, parts: PartsOutcome) -> Self {
+        let mut failures = parts.findings.clone();
+        failures.append(&mut self.failures);
+        self.failures = failures;
+        if !self.failures.is_empty() {
+            self.verdict = Verdict::Fail;
+        }
+        self.parts = Some(parts);
         self
     }
 

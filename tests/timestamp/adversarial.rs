@@ -65,7 +65,10 @@ fn message_imprint_over_other_data() {
     for other in [&b"notatioN"[..], b"", b"invalid"] {
         let err = timestamp::verify(&f.token, other, &f.r3, &Limits::default()).unwrap_err();
         assert_eq!(err, TimestampError::MessageImprintMismatch);
-        assert_eq!(err.code(), "tst_message_imprint");
+        assert_eq!(
+            err.reason(),
+            airlock::notary::timestamp::TimestampReason::TstMessageImprint
+        );
     }
 }
 
@@ -79,7 +82,10 @@ fn flipped_byte_in_tstinfo_breaks_message_digest() {
     t[start + tst.len() - 1] ^= 0x01;
     let err = verify(&t, &f.r3).unwrap_err();
     assert_eq!(err, TimestampError::MessageDigestMismatch, "{err}");
-    assert_eq!(err.code(), "tst_signature");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstSignature
+    );
     // The serialNumber of the TSTInfo.
     let serial = timestamp::parse(&f.token).unwrap().serial_hex();
     let serial_pos = find(&t, &hex(&serial));
@@ -99,7 +105,10 @@ fn flipped_byte_in_signature() {
     t[last] ^= 0x80;
     let err = verify(&t, &f.r3).unwrap_err();
     assert!(matches!(err, TimestampError::Signature(_)), "{err}");
-    assert_eq!(err.code(), "tst_signature");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstSignature
+    );
 }
 
 #[test]
@@ -117,7 +126,10 @@ fn flipped_byte_in_signed_attributes() {
     t[find(&f.token, &cert_hash)] ^= 0x01;
     let err = verify(&t, &f.r3).unwrap_err();
     assert_eq!(err, TimestampError::SigningCertificateHashMismatch);
-    assert_eq!(err.code(), "tst_signing_certificate");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstSigningCertificate
+    );
     // The content-type attribute's value (id-ct-TSTInfo in the signed attributes, the second
     // occurrence of the OID in the token).
     let oid = hex("060B2A864886F70D0109100104");
@@ -126,7 +138,11 @@ fn flipped_byte_in_signed_attributes() {
     let mut t = f.token.clone();
     t[second + oid.len() - 1] ^= 0x02;
     let err = verify(&t, &f.r3).unwrap_err();
-    assert_eq!(err.code(), "tst_signature", "{err}");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstSignature,
+        "{err}"
+    );
 }
 
 #[test]
@@ -134,11 +150,18 @@ fn every_truncation_is_a_parse_error() {
     let f = fixture();
     for len in 0..f.token.len() {
         let err = verify(&f.token[..len], &f.r3).unwrap_err();
-        assert_eq!(err.code(), "tst_parse", "truncated to {len}: {err}");
+        assert_eq!(
+            err.reason(),
+            airlock::notary::timestamp::TimestampReason::TstParse,
+            "truncated to {len}: {err}"
+        );
     }
     let mut t = f.token.clone();
     t.push(0);
-    assert_eq!(verify(&t, &f.r3).unwrap_err().code(), "tst_parse");
+    assert_eq!(
+        verify(&t, &f.r3).unwrap_err().reason(),
+        airlock::notary::timestamp::TimestampReason::TstParse
+    );
 }
 
 #[test]
@@ -191,7 +214,11 @@ fn trust_store_problems() {
         TimestampError::NoTrustAnchors
     );
     let err = verify(&f.token, &f.digicert).unwrap_err();
-    assert_eq!(err.code(), "tst_untrusted", "{err}");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstUntrusted,
+        "{err}"
+    );
     let err = verify(&f.token, &[b"not a certificate".to_vec()]).unwrap_err();
     assert_eq!(err, TimestampError::InvalidTrustAnchor { index: 0 });
     let parsed = timestamp::parse(&f.token).unwrap();
@@ -202,7 +229,11 @@ fn trust_store_problems() {
     // self-signed root (notation-core-go ValidateTimestampingCertChain).
     for store in [vec![g4], vec![leaf]] {
         let err = verify(&f.token, &store).unwrap_err();
-        assert_eq!(err.code(), "tst_cert_invalid", "{err}");
+        assert_eq!(
+            err.reason(),
+            airlock::notary::timestamp::TimestampReason::TstCertInvalid,
+            "{err}"
+        );
     }
 }
 
@@ -218,18 +249,31 @@ fn limits_are_enforced() {
     // Leaf->G4, G4->R6x, R6x->R3, R3 self-signed, CMS signature: 5 checks.
     let err = run(&limits(|l| l.max_signature_checks = 4), &f.r3).unwrap_err();
     assert_eq!(err, TimestampError::BudgetExceeded { limit: 4 });
-    assert_eq!(err.code(), "tst_untrusted");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstUntrusted
+    );
     assert!(run(&limits(|l| l.max_signature_checks = 5), &f.r3).is_ok());
     // The R3 path needs 4 certificates, the R6 path 3.
     let err = run(&limits(|l| l.max_chain_len = 3), &f.r3).unwrap_err();
-    assert_eq!(err.code(), "tst_untrusted", "{err}");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstUntrusted,
+        "{err}"
+    );
     assert!(run(&limits(|l| l.max_chain_len = 3), &f.r6).is_ok());
     let err = run(&limits(|l| l.max_certificates = 3), &f.r3).unwrap_err();
     assert_eq!(err, TimestampError::TooManyCertificates { limit: 3 });
     let err = run(&limits(|l| l.max_token_bytes = 100), &f.r3).unwrap_err();
-    assert_eq!(err.code(), "tst_parse");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstParse
+    );
     let err = run(&limits(|l| l.max_signer_infos = 0), &f.r3).unwrap_err();
-    assert_eq!(err.code(), "tst_parse");
+    assert_eq!(
+        err.reason(),
+        airlock::notary::timestamp::TimestampReason::TstParse
+    );
 }
 
 #[test]
@@ -242,7 +286,10 @@ fn garbage_inputs_do_not_panic() {
         &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
         &[0xff; 64],
     ] {
-        assert_eq!(verify(input, &f.r3).unwrap_err().code(), "tst_parse");
+        assert_eq!(
+            verify(input, &f.r3).unwrap_err().reason(),
+            airlock::notary::timestamp::TimestampReason::TstParse
+        );
     }
 }
 
@@ -257,7 +304,11 @@ fn chain_is_validated_at_gen_time() {
         let mut t = f.token.clone();
         t[pos + digit_offset] = digit;
         let err = verify(&t, &f.r3).unwrap_err();
-        assert_eq!(err.code(), "tst_cert_invalid", "{err}");
+        assert_eq!(
+            err.reason(),
+            airlock::notary::timestamp::TimestampReason::TstCertInvalid,
+            "{err}"
+        );
         assert!(err.to_string().contains("genTime"), "{err}");
     }
 }

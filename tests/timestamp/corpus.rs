@@ -168,7 +168,11 @@ fn ngo_ts_tokens_verify_against_case_tsa_store() {
             .any(|e| e.contains("certificate signed by unknown authority"))
         {
             let err = result.expect_err(dir);
-            assert_eq!(err.code(), "tst_untrusted", "{dir}: {err}");
+            assert_eq!(
+                err.reason(),
+                airlock::notary::timestamp::TimestampReason::TstUntrusted,
+                "{dir}: {err}"
+            );
             untrusted += 1;
             println!("{dir}: tst_untrusted ({err})");
             continue;
@@ -227,7 +231,11 @@ fn microsoft_tokens_parse_and_match_imprint_but_have_no_trusted_root() {
         assert!(parsed.signing_certificate(0).is_ok(), "{dir}");
         let err =
             timestamp::verify(&token, &env.signature, &gs_root, &Limits::default()).unwrap_err();
-        assert_eq!(err.code(), "tst_untrusted", "{dir}: {err}");
+        assert_eq!(
+            err.reason(),
+            airlock::notary::timestamp::TimestampReason::TstUntrusted,
+            "{dir}: {err}"
+        );
         println!(
             "{dir}: genTime {}.{:09} policy {}; untrusted against GlobalSign R3 ({err})",
             parsed.gen_time(),

@@ -133,8 +133,8 @@ fn sha1_and_algorithm_identifiers() {
     let chain = vec![mint(&s), mint(&inter), root()];
     assert_eq!(err(&chain), (0, ChainRule::WeakSignatureAlgorithm));
     assert_eq!(
-        validate_code_signing_chain(&chain).unwrap_err().code(),
-        "integrity"
+        validate_code_signing_chain(&chain).unwrap_err().category(),
+        crate::notary::reason::Validation::Integrity
     );
     // SHA-1 self-signed root (a single-certificate SHA-1 chain too).
     let mut r = CertSpec::new(LEAF, LEAF, rsa2048(), rsa2048(), leaf_exts());

@@ -40,6 +40,7 @@ pub use verify::{
     PssSaltPolicy,
 };
 
+use crate::notary::reason::Validation;
 use aws_lc_rs::digest;
 use const_oid::db::rfc5912;
 use const_oid::ObjectIdentifier;
@@ -90,8 +91,13 @@ pub enum CryptoError {
 
 impl CryptoError {
     /// Notary validation category of this error: always `integrity`.
+    pub fn category(&self) -> Validation {
+        Validation::Integrity
+    }
+
+    /// The stable string of [`Self::category`] (reports, usage errors, the corpus tests).
     pub fn code(&self) -> &'static str {
-        "integrity"
+        self.category().as_str()
     }
 
     /// Stable snake_case identifier of the variant.

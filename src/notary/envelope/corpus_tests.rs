@@ -115,8 +115,8 @@ fn evaluate(
         let exp = parse_rfc3339(exp).unwrap();
         assert!(env.check_expiry(pinned).is_ok(), "{label}");
         assert_eq!(
-            env.check_expiry(exp).unwrap_err().code(),
-            "expiry",
+            env.check_expiry(exp).unwrap_err().category(),
+            crate::notary::reason::Validation::Expiry,
             "{label}"
         );
         assert!(env.check_expiry(exp - 1).is_ok(), "{label}");

@@ -2,6 +2,7 @@
 
 use crate::notary::chain;
 use crate::notary::crypto::{CryptoError, KeySpec, SignatureAlgorithm};
+use crate::notary::reason::Validation;
 
 /// Envelope parsing and integrity errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,14 +103,19 @@ pub enum EnvelopeError {
 impl EnvelopeError {
     /// Notary validation category: `integrity`, `plugin_required`, `expiry`, or the chain
     /// error's category.
-    pub fn code(&self) -> &'static str {
+    pub fn category(&self) -> Validation {
         match self {
-            Self::PluginRequired { .. } => "plugin_required",
-            Self::Expired { .. } => "expiry",
-            Self::Chain(e) => e.code(),
-            Self::Crypto(e) => e.code(),
-            _ => "integrity",
+            Self::PluginRequired { .. } => Validation::PluginRequired,
+            Self::Expired { .. } => Validation::Expiry,
+            Self::Chain(e) => e.category(),
+            Self::Crypto(e) => e.category(),
+            _ => Validation::Integrity,
         }
+    }
+
+    /// The stable string of [`Self::category`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.category().as_str()
     }
 
     /// Stable snake_case identifier of the variant (chain and crypto errors give their own).

@@ -153,7 +153,7 @@ fn jws_alg_key_mismatch_ps256_with_rsa3072() {
             expected: Alg::Ps384,
         }
     );
-    assert_eq!(e.code(), "integrity");
+    assert_eq!(e.category(), crate::notary::reason::Validation::Integrity);
     // The matching algorithm passes.
     let ok = jws(
         &jws_protected(Alg::Ps384),
@@ -367,7 +367,10 @@ fn jws_plugin_required_after_integrity() {
             min_version: Some("1.0.0".into())
         }
     );
-    assert_eq!(e.code(), "plugin_required");
+    assert_eq!(
+        e.category(),
+        crate::notary::reason::Validation::PluginRequired
+    );
     // A tampered plugin envelope is an integrity failure, not plugin-required.
     let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     v["payload"] = URL_SAFE_NO_PAD.encode(b"{}").into();
@@ -490,7 +493,7 @@ fn jws_wrong_chain_order_is_integrity() {
     match e {
         EnvelopeError::Chain(c) => {
             assert_eq!((c.index, c.rule), (0, ChainRule::NotSignedByNext));
-            assert_eq!(c.code(), "integrity");
+            assert_eq!(c.category(), crate::notary::reason::Validation::Integrity);
         }
         other => panic!("{other:?}"),
     }

@@ -311,16 +311,33 @@ pub enum PolicyError {
     },
 }
 
+crate::notary::reason::reasons! {
+    /// Why a trust policy, or a scope matched against it, was refused.
+    pub enum PolicyReason {
+        /// `no_applicable_policy`.
+        NoApplicablePolicy => "no_applicable_policy",
+        /// `scope_invalid`.
+        ScopeInvalid => "scope_invalid",
+        /// `policy_invalid`.
+        PolicyInvalid => "policy_invalid",
+    }
+}
+
 impl PolicyError {
     /// Stable reason code: `no_applicable_policy`, `scope_invalid` for a scope given to
     /// [`PolicyDocument::statement_for`], and `policy_invalid` for everything else.
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> PolicyReason {
         match self {
-            PolicyError::NoApplicablePolicy { .. } => "no_applicable_policy",
+            PolicyError::NoApplicablePolicy { .. } => PolicyReason::NoApplicablePolicy,
             PolicyError::ScopeInvalid {
                 statement: None, ..
-            } => "scope_invalid",
-            _ => "policy_invalid",
+            } => PolicyReason::ScopeInvalid,
+            _ => PolicyReason::PolicyInvalid,
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }

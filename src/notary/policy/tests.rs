@@ -43,7 +43,11 @@ fn bad(v: &Value) -> PolicyError {
     match parse_value(v) {
         Ok(_) => panic!("{v} should be invalid"),
         Err(e) => {
-            assert_eq!(e.code(), "policy_invalid", "{e}");
+            assert_eq!(
+                e.reason(),
+                crate::notary::policy::PolicyReason::PolicyInvalid,
+                "{e}"
+            );
             e
         }
     }
@@ -304,7 +308,10 @@ fn strict_json() {
     ] {
         let e = parse(text.as_bytes()).unwrap_err();
         assert!(matches!(e, PolicyError::Malformed { .. }), "{text}: {e:?}");
-        assert_eq!(e.code(), "policy_invalid");
+        assert_eq!(
+            e.reason(),
+            crate::notary::policy::PolicyReason::PolicyInvalid
+        );
     }
     let e = parse(br#"{"version":"1.0","trustPolicies":[{"name":"n","trustStore":["ca:x"]}]}"#)
         .unwrap_err();
@@ -680,7 +687,10 @@ fn statement_selection() {
     assert!(
         matches!(&e, PolicyError::NoApplicablePolicy { scope } if scope == "localhost:5000/e2e")
     );
-    assert_eq!(e.code(), "no_applicable_policy");
+    assert_eq!(
+        e.reason(),
+        crate::notary::policy::PolicyReason::NoApplicablePolicy
+    );
     // No reference expansion, no prefix matching.
     assert!(d.statement_for("localhost:5000/test-repo9/sub").is_err());
     // The scope itself is validated, "*" included.
@@ -702,7 +712,10 @@ fn statement_selection() {
             ),
             "{scope}: {e:?}"
         );
-        assert_eq!(e.code(), "scope_invalid");
+        assert_eq!(
+            e.reason(),
+            crate::notary::policy::PolicyReason::ScopeInvalid
+        );
     }
 }
 

@@ -310,9 +310,31 @@ pub enum TimestampError {
     },
 }
 
+crate::notary::reason::reasons! {
+    /// Why a timestamp token failed, matching the corpus `failure_category` (with `-` as `_`).
+    pub enum TimestampReason {
+        /// `tst_parse`.
+        TstParse => "tst_parse",
+        /// `tst_tstinfo`.
+        TstTstinfo => "tst_tstinfo",
+        /// `tst_message_imprint`.
+        TstMessageImprint => "tst_message_imprint",
+        /// `tst_signer_cert_missing`.
+        TstSignerCertMissing => "tst_signer_cert_missing",
+        /// `tst_signing_certificate`.
+        TstSigningCertificate => "tst_signing_certificate",
+        /// `tst_signature`.
+        TstSignature => "tst_signature",
+        /// `tst_untrusted`.
+        TstUntrusted => "tst_untrusted",
+        /// `tst_cert_invalid`.
+        TstCertInvalid => "tst_cert_invalid",
+    }
+}
+
 impl TimestampError {
     /// Stable snake_case category, matching the corpus `failure_category` (with `-` as `_`).
-    pub fn code(&self) -> &'static str {
+    pub fn reason(&self) -> TimestampReason {
         match self {
             Self::TooLarge { .. }
             | Self::Malformed { .. }
@@ -322,19 +344,19 @@ impl TimestampError {
             | Self::TooManyCertificates { .. }
             | Self::UnsupportedCertificateChoice
             | Self::NoSignerInfo
-            | Self::TooManySignerInfos { .. } => "tst_parse",
+            | Self::TooManySignerInfos { .. } => TimestampReason::TstParse,
             Self::UnsupportedVersion { .. }
             | Self::UnsupportedImprintAlgorithm { .. }
-            | Self::InvalidAccuracy => "tst_tstinfo",
-            Self::MessageImprintMismatch => "tst_message_imprint",
-            Self::SignerCertificateNotFound => "tst_signer_cert_missing",
+            | Self::InvalidAccuracy => TimestampReason::TstTstinfo,
+            Self::MessageImprintMismatch => TimestampReason::TstMessageImprint,
+            Self::SignerCertificateNotFound => TimestampReason::TstSignerCertMissing,
             Self::SigningCertificateV2Missing { .. }
             | Self::SigningCertificateMalformed { .. }
             | Self::SigningCertificateEmpty
             | Self::SigningCertificateHashAlgorithm { .. }
             | Self::SigningCertificateIssuerMissing
             | Self::SigningCertificateHashMismatch
-            | Self::SigningCertificateSidMismatch => "tst_signing_certificate",
+            | Self::SigningCertificateSidMismatch => TimestampReason::TstSigningCertificate,
             Self::SignerInfoVersion { .. }
             | Self::MissingSignedAttributes
             | Self::ContentTypeAttribute { .. }
@@ -342,15 +364,20 @@ impl TimestampError {
             | Self::MessageDigestMismatch
             | Self::UnsupportedSignerAlgorithm(_)
             | Self::Signature(_)
-            | Self::SigningTimeAttribute => "tst_signature",
+            | Self::SigningTimeAttribute => TimestampReason::TstSignature,
             Self::NoTrustAnchors
             | Self::InvalidTrustAnchor { .. }
             | Self::Untrusted { .. }
-            | Self::BudgetExceeded { .. } => "tst_untrusted",
+            | Self::BudgetExceeded { .. } => TimestampReason::TstUntrusted,
             Self::CertificateInvalid { .. } | Self::SigningTimeOutsideValidity { .. } => {
-                "tst_cert_invalid"
+                TimestampReason::TstCertInvalid
             }
         }
+    }
+
+    /// The stable string of [`Self::reason`] (reports, usage errors, the corpus tests).
+    pub fn code(&self) -> &'static str {
+        self.reason().as_str()
     }
 }
 

@@ -89,34 +89,40 @@ fn chain_validity_is_checked_at_gen_time() {
 
 #[test]
 fn error_codes_are_stable() {
-    assert_eq!(TimestampError::MissingContent.code(), "tst_parse");
     assert_eq!(
-        TimestampError::UnsupportedVersion { version: 2 }.code(),
-        "tst_tstinfo"
+        TimestampError::MissingContent.reason(),
+        crate::notary::timestamp::TimestampReason::TstParse
     );
     assert_eq!(
-        TimestampError::MessageImprintMismatch.code(),
-        "tst_message_imprint"
+        TimestampError::UnsupportedVersion { version: 2 }.reason(),
+        crate::notary::timestamp::TimestampReason::TstTstinfo
     );
     assert_eq!(
-        TimestampError::SignerCertificateNotFound.code(),
-        "tst_signer_cert_missing"
+        TimestampError::MessageImprintMismatch.reason(),
+        crate::notary::timestamp::TimestampReason::TstMessageImprint
     );
     assert_eq!(
-        TimestampError::SigningCertificateEmpty.code(),
-        "tst_signing_certificate"
+        TimestampError::SignerCertificateNotFound.reason(),
+        crate::notary::timestamp::TimestampReason::TstSignerCertMissing
     );
     assert_eq!(
-        TimestampError::Signature(CryptoError::BadSignature).code(),
-        "tst_signature"
+        TimestampError::SigningCertificateEmpty.reason(),
+        crate::notary::timestamp::TimestampReason::TstSigningCertificate
     );
-    assert_eq!(TimestampError::NoTrustAnchors.code(), "tst_untrusted");
+    assert_eq!(
+        TimestampError::Signature(CryptoError::BadSignature).reason(),
+        crate::notary::timestamp::TimestampReason::TstSignature
+    );
+    assert_eq!(
+        TimestampError::NoTrustAnchors.reason(),
+        crate::notary::timestamp::TimestampReason::TstUntrusted
+    );
     assert_eq!(
         TimestampError::CertificateInvalid {
             subject: String::new(),
             reason: String::new()
         }
-        .code(),
-        "tst_cert_invalid"
+        .reason(),
+        crate::notary::timestamp::TimestampReason::TstCertInvalid
     );
 }

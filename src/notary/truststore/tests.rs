@@ -123,7 +123,10 @@ fn store_types() {
     for bad in ["CA", "signingauthority", "", "tsa ", "x509"] {
         let e = bad.parse::<StoreType>().unwrap_err();
         assert!(matches!(e, TrustStoreError::UnknownType { .. }), "{bad}");
-        assert_eq!(e.code(), "truststore_invalid");
+        assert_eq!(
+            e.reason(),
+            crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+        );
     }
 }
 
@@ -189,11 +192,17 @@ fn missing_store() {
             ..
         }
     ));
-    assert_eq!(e.code(), "truststore_missing");
+    assert_eq!(
+        e.reason(),
+        crate::notary::truststore::TrustStoreReason::TruststoreMissing
+    );
     assert!(e.to_string().contains("\"absent\""));
     // A type directory that does not exist at all.
     let e = load_err(&root, StoreType::Tsa, "present");
-    assert_eq!(e.code(), "truststore_missing");
+    assert_eq!(
+        e.reason(),
+        crate::notary::truststore::TrustStoreReason::TruststoreMissing
+    );
 }
 
 #[test]
@@ -204,7 +213,10 @@ fn store_must_be_a_real_directory() {
     fs::write(ca.join("file"), ROOT).unwrap();
     let e = load_err(&root, StoreType::Ca, "file");
     assert!(matches!(e, TrustStoreError::NotADirectory { .. }));
-    assert_eq!(e.code(), "truststore_invalid");
+    assert_eq!(
+        e.reason(),
+        crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+    );
 }
 
 #[cfg(unix)]
@@ -232,7 +244,10 @@ fn sub_directories_rejected() {
     write(&dir.join("sub"), "x.pem", ROOT);
     let e = load_err(&root, StoreType::Ca, "s");
     assert!(matches!(e, TrustStoreError::NotRegularFile { .. }));
-    assert_eq!(e.code(), "truststore_invalid");
+    assert_eq!(
+        e.reason(),
+        crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+    );
 }
 
 #[test]
@@ -277,7 +292,10 @@ fn files_that_are_not_certificates() {
             matches!(e, TrustStoreError::NotCertificate { .. }),
             "{name}: {e:?}"
         );
-        assert_eq!(e.code(), "truststore_invalid");
+        assert_eq!(
+            e.reason(),
+            crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+        );
     }
 }
 
@@ -286,7 +304,10 @@ fn empty_files_and_stores() {
     let (root, dir) = store(StoreType::Ca, "s");
     let e = load_err(&root, StoreType::Ca, "s");
     assert!(matches!(e, TrustStoreError::Empty { .. }), "{e:?}");
-    assert_eq!(e.code(), "truststore_invalid");
+    assert_eq!(
+        e.reason(),
+        crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+    );
     for data in ["", "  \n", "no pem here"] {
         write(&dir, "empty.pem", data);
         let e = load_err(&root, StoreType::Ca, "s");
@@ -298,7 +319,10 @@ fn empty_files_and_stores() {
             ),
             "{data:?}: {e:?}"
         );
-        assert_eq!(e.code(), "truststore_invalid");
+        assert_eq!(
+            e.reason(),
+            crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+        );
     }
     write(&dir, "empty.pem", "");
     assert!(matches!(
@@ -317,7 +341,10 @@ fn leaf_issued_by_another_is_rejected() {
         matches!(&e, TrustStoreError::NotCaOrSelfSigned { subject, .. } if subject.contains("Test Leaf")),
         "{e:?}"
     );
-    assert_eq!(e.code(), "truststore_invalid");
+    assert_eq!(
+        e.reason(),
+        crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+    );
     // notation's "root and leaf in one file" case.
     let (root, dir) = store(StoreType::Ca, "s");
     write(&dir, "chain.pem", format!("{ROOT}{LEAF}"));
@@ -362,7 +389,10 @@ fn tsa_store_requires_root_cas() {
             matches!(&e, TrustStoreError::NotRootCa { reason, .. } if reason.contains(why)),
             "{why}: {e:?}"
         );
-        assert_eq!(e.code(), "truststore_invalid");
+        assert_eq!(
+            e.reason(),
+            crate::notary::truststore::TrustStoreReason::TruststoreInvalid
+        );
     }
     let (root, dir) = store(StoreType::Tsa, "t");
     write(&dir, "leaf.pem", LEAF);

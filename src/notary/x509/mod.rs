@@ -26,6 +26,8 @@ pub mod rules;
 mod tests;
 
 pub use cert::Certificate;
+
+use crate::notary::reason::Validation;
 pub use path::{Budget, VerifiedPath};
 pub use rules::{Purpose, Role};
 
@@ -156,11 +158,18 @@ impl Rule {
 
     /// Notary validation category: `authentic_timestamp` for validity-period rules, `integrity`
     /// for everything else (erratum 2: certificate-requirement failures are integrity failures).
-    pub fn code(self) -> &'static str {
+    pub fn category(self) -> Validation {
         match self {
-            Self::NotYetValid | Self::Expired | Self::InvalidTimeInput => "authentic_timestamp",
-            _ => "integrity",
+            Self::NotYetValid | Self::Expired | Self::InvalidTimeInput => {
+                Validation::AuthenticTimestamp
+            }
+            _ => Validation::Integrity,
         }
+    }
+
+    /// The stable string of [`Self::category`] (reports, usage errors, the corpus tests).
+    pub fn code(self) -> &'static str {
+        self.category().as_str()
     }
 
     /// Whether the rule is about the validity period (checked at a time, not structurally).
@@ -202,7 +211,12 @@ impl CertError {
         }
     }
 
-    /// Notary validation category (see [`Rule::code`]).
+    /// Notary validation category (see [`Rule::category`]).
+    pub fn category(&self) -> Validation {
+        self.rule.category()
+    }
+
+    /// The stable string of [`Self::category`].
     pub fn code(&self) -> &'static str {
         self.rule.code()
     }

@@ -20,9 +20,10 @@ use crate::finding::Code;
 use crate::layout::model::{Descriptor, Document};
 use crate::layout::Catalog;
 use crate::notary::envelope::{EnvelopeError, EnvelopeFormat, SigningScheme};
-use crate::notary::policy::{Action, PolicyDocument, PolicyError};
+use crate::notary::policy::{Action, PolicyDocument, PolicyError, PolicyReason};
+use crate::notary::reason::Validation as Category;
 use crate::notary::revocation::{ChainStatus, CrlInput};
-use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustedCert};
+use crate::notary::truststore::{self, StoreType, TrustStoreError, TrustStoreReason, TrustedCert};
 
 use super::integrity::Integrity;
 use super::report::Verdict;
@@ -258,34 +259,53 @@ pub fn rfc3339(t: i64) -> String {
     crate::notary::time::rfc3339(t)
 }
 
-/// An envelope error's reason: a plugin demand, or a broken envelope.
+/// An envelope error by its validation category: a plugin requirement is its own reason; every
+/// other envelope failure is integrity (the expiry step judges expiry separately, erratum 2 makes
+/// certificate rules integrity failures).
 impl From<&EnvelopeError> for Code {
     fn from(e: &EnvelopeError) -> Code {
-        match e {
-            EnvelopeError::PluginRequired { .. } => Code::PluginRequired,
-            _ => Code::SignatureIntegrity,
+        match e.category() {
+            Category::PluginRequired => Code::PluginRequired,
+            Category::Integrity
+            | Category::Expiry
+            | Category::UserMetadata
+            | Category::AuthenticTimestamp => Code::SignatureIntegrity,
         }
     }
 }
 
 /// A trust store's reason: missing, or unusable (I/O errors included).
-impl From<&TrustStoreError> for Code {
-    fn from(e: &TrustStoreError) -> Code {
-        match e {
-            TrustStoreError::Missing { .. } => Code::TruststoreMissing,
-            _ => Code::TruststoreInvalid,
+impl From<TrustStoreReason> for Code {
+    fn from(r: TrustStoreReason) -> Code {
+        match r {
+            TrustStoreReason::TruststoreMissing => Code::TruststoreMissing,
+            TrustStoreReason::TruststoreIo | TrustStoreReason::TruststoreInvalid => {
+                Code::TruststoreInvalid
+            }
         }
     }
 }
 
+impl From<&TrustStoreError> for Code {
+    fn from(e: &TrustStoreError) -> Code {
+        e.reason().into()
+    }
+}
+
 /// What [`PolicyDocument::statement_for`]'s errors mean for an image: no statement applies, or
-/// the scope cannot be matched.
+/// the scope cannot be matched (a scope refused by a statement's own rules included).
+impl From<PolicyReason> for Code {
+    fn from(r: PolicyReason) -> Code {
+        match r {
+            PolicyReason::NoApplicablePolicy => Code::NoApplicablePolicy,
+            PolicyReason::ScopeInvalid | PolicyReason::PolicyInvalid => Code::ScopeUnknown,
+        }
+    }
+}
+
 impl From<&PolicyError> for Code {
     fn from(e: &PolicyError) -> Code {
-        match e {
-            PolicyError::NoApplicablePolicy { .. } => Code::NoApplicablePolicy,
-            _ => Code::ScopeUnknown,
-        }
+        e.reason().into()
     }
 }
 

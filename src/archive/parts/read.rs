@@ -1,0 +1,599 @@
+//! Reading a parts set as one stream: [`PartsReader`] chains the part files in manifest order,
+//! hashing each part as it passes and checking its size and digest at its end. Nothing is joined
+//! on disk. A missing or short part is replaced by zeros of its listed length, so the stream keeps
+//! its offsets and the content checks downstream name what the damage touches; an overlong part
+//! gives only its listed length. [`PartsCheck::finish`] reads whatever the consumer left unread
+//! (each part is checked whole, whatever stopped the consumer) and returns every part's result.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+use super::manifest::{part_number, PartEntry, PartsManifest};
+use crate::digest::{Algorithm, Hasher};
+use crate::finding::{Code, Finding};
+
+/// What became of one part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartResult {
+    /// Size and sha256 as listed.
+    Pass,
+    /// No such file.
+    Missing,
+    /// The file could not be opened or read (not a regular file, a link, an I/O error).
+    Unreadable(String),
+    /// The file's length differs from the listed size.
+    SizeMismatch {
+        /// Its length.
+        actual: u64,
+    },
+    /// The file has the listed length but another sha256.
+    DigestMismatch {
+        /// What it hashes to.
+        actual: String,
+        /// The number of the part whose listed digest it has (a swapped or duplicated part).
+        holds: Option<usize>,
+    },
+    /// Not looked at (`--parts-only` on one part).
+    NotChecked,
+}
+
+impl PartResult {
+    /// The report's word for it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PartResult::Pass => "pass",
+            PartResult::Missing => "missing",
+            PartResult::Unreadable(_) => "unreadable",
+            PartResult::SizeMismatch { .. } => "size_mismatch",
+            PartResult::DigestMismatch { .. } => "digest_mismatch",
+            PartResult::NotChecked => "not_checked",
+        }
+    }
+
+    fn is_bad(&self) -> bool {
+        !matches!(self, PartResult::Pass | PartResult::NotChecked)
+    }
+}
+
+/// One part in the report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartOutcome {
+    /// 1-based.
+    pub number: usize,
+    /// File name.
+    pub name: String,
+    /// Listed offset.
+    pub offset: u64,
+    /// Listed size.
+    pub size: u64,
+    /// Listed sha256.
+    pub sha256: String,
+    /// `pass`, `missing`, `unreadable`, `size_mismatch`, `digest_mismatch` or `not_checked`.
+    pub result: &'static str,
+    /// The file's length, when it differs.
+    pub actual_size: Option<u64>,
+    /// The file's sha256, when it differs.
+    pub actual_sha256: Option<String>,
+}
+
+/// The parts section of a report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartsOutcome {
+    /// The manifest read.
+    pub manifest: String,
+    /// The stream's name.
+    pub name: String,
+    /// The stream's listed size.
+    pub size: u64,
+    /// The stream's listed sha256.
+    pub sha256: String,
+    /// The bundle identity the manifest records (unauthenticated: a map, not an anchor).
+    pub bundle: super::manifest::Identity,
+    /// `pass` when every part checked is present and good and nothing unexpected is there.
+    pub verdict: &'static str,
+    /// Every part.
+    pub parts: Vec<PartOutcome>,
+    /// Files named like parts of this stream that the manifest does not list.
+    pub unexpected: Vec<String>,
+    /// The findings (`part_missing`, ...), for the report's failures.
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+impl PartsOutcome {
+    /// True when every part checked passed and nothing unexpected was found.
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+struct Current {
+    file: Option<File>,
+    hasher: Hasher,
+    /// Bytes of this part given to the stream so far (real or zeros).
+    emitted: u64,
+    /// Bytes actually read from the file.
+    real: u64,
+    result: Option<PartResult>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    manifest: PartsManifest,
+    manifest_path: PathBuf,
+    /// Only this part is checked (`--parts-only PART`); the stream is not read then.
+    only: Option<usize>,
+    idx: usize,
+    cur: Option<Current>,
+    results: Vec<Option<PartResult>>,
+    /// Fail the stream at the first bad part (the second pass of `import`), instead of going on
+    /// with zeros and reporting at the end.
+    strict: bool,
+    /// The buffer of a check-only read (allocated once, on first use).
+    scratch: Vec<u8>,
+}
+
+/// The stream over a parts set.
+pub struct PartsReader {
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The check that goes with a [`PartsReader`].
+pub struct PartsCheck {
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn lock(s: &Arc<Mutex<Inner>>) -> io::Result<MutexGuard<'_, Inner>> {
+    s.lock()
+        .map_err(|_| io::Error::other("parts reader poisoned by an earlier panic"))
+}
+
+/// Opens a part file for reading: a regular file reached through no symbolic link, opened without
+/// blocking (a FIFO put in its place cannot hang the reader).
+pub fn open_part(path: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let md = std::fs::symlink_metadata(path)?;
+    if !md.file_type().is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let f = File::from(fd);
+    if !f.metadata()?.file_type().is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(f)
+}
+
+/// Reads the manifest at `path` (an I/O or format problem as a sentence).
+pub fn manifest_at(path: &Path) -> Result<PartsManifest, String> {
+    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    super::manifest::parse(f).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Builds the reader and its check over `manifest`, whose parts are in `dir`.
+pub fn reader(
+    dir: &Path,
+    manifest_path: &Path,
+    manifest: PartsManifest,
+    strict: bool,
+) -> (PartsReader, PartsCheck) {
+    let n = manifest.parts.len();
+    let inner = Arc::new(Mutex::new(Inner {
+        dir: dir.to_path_buf(),
+        manifest,
+        manifest_path: manifest_path.to_path_buf(),
+        only: None,
+        idx: 0,
+        cur: None,
+        results: vec![None; n],
+        strict,
+        scratch: Vec::new(),
+    }));
+    (
+        PartsReader {
+            inner: inner.clone(),
+        },
+        PartsCheck { inner },
+    )
+}
+
+/// Checks the parts present in `dir` against `manifest` without reading them as a stream
+/// (`verify --parts-only`): every listed part, or only the one named `only`.
+pub fn check_only(
+    dir: &Path,
+    manifest_path: &Path,
+    manifest: PartsManifest,
+    only: Option<&str>,
+) -> PartsOutcome {
+    let selected = only.map(|name| manifest.parts.iter().position(|p| p.name == name));
+    let (_, check) = reader(dir, manifest_path, manifest, false);
+    if let Ok(mut s) = lock(&check.inner) {
+        match selected {
+            Some(Some(i)) => s.only = Some(i),
+            Some(None) => {
+                // A file that is no part of this set: nothing listed is checked.
+                s.only = Some(usize::MAX);
+            }
+            None => {}
+        }
+    }
+    let mut out = check.finish();
+    if let (Some(name), Some(None)) = (only, selected) {
+        out.findings.push(
+            Finding::new(
+                Code::PartUnexpected,
+                format!(
+                    "{name} is not a part of {} (its manifest {} lists {} parts)",
+                    out.name,
+                    out.manifest,
+                    out.parts.len()
+                ),
+            )
+            .path(name),
+        );
+        out.unexpected.push(name.to_owned());
+        out.verdict = "fail";
+    }
+    out
+}
+
+impl Inner {
+    fn entry(&self, i: usize) -> Option<&PartEntry> {
+        self.manifest.parts.get(i)
+    }
+
+    fn open_current(&mut self) {
+        let Some(p) = self.entry(self.idx) else {
+            return;
+        };
+        let path = self.dir.join(&p.name);
+        let (file, result) = match open_part(&path) {
+            Ok(f) => (Some(f), None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (None, Some(PartResult::Missing)),
+            Err(e) => (None, Some(PartResult::Unreadable(e.to_string()))),
+        };
+        self.cur = Some(Current {
+            file,
+            hasher: Hasher::new(Algorithm::Sha256),
+            emitted: 0,
+            real: 0,
+            result,
+        });
+    }
+
+    /// Judges the current part once all its listed bytes were given, and moves to the next.
+    fn close_current(&mut self) -> io::Result<()> {
+        let Some(c) = self.cur.take() else {
+            return Ok(());
+        };
+        let Some(p) = self.entry(self.idx).cloned() else {
+            return Ok(());
+        };
+        let result = match c.result {
+            Some(r) => r,
+            None => {
+                let mut extra = [0u8; 1];
+                let longer = match c.file {
+                    Some(mut f) => match read_some(&mut f, &mut extra) {
+                        Ok(0) => Ok(None),
+                        Ok(_) => Ok(Some(f.metadata().map(|m| m.len()).unwrap_or(p.size + 1))),
+                        Err(e) => Err(e),
+                    },
+                    None => Ok(None),
+                };
+                let (digest, _) = c.hasher.finish();
+                match longer {
+                    Err(e) => PartResult::Unreadable(e.to_string()),
+                    Ok(Some(actual)) => PartResult::SizeMismatch {
+                        actual: actual.max(p.size + 1),
+                    },
+                    Ok(None) if digest.to_string() != p.sha256 => {
+                        let actual = digest.to_string();
+                        let holds = self
+                            .manifest
+                            .parts
+                            .iter()
+                            .position(|q| q.sha256 == actual)
+                            .map(|i| i + 1);
+                        PartResult::DigestMismatch { actual, holds }
+                    }
+                    Ok(None) => PartResult::Pass,
+                }
+            }
+        };
+        let bad = result.is_bad();
+        let msg = bad.then(|| self.message(self.idx, &result));
+        if let Some(slot) = self.results.get_mut(self.idx) {
+            *slot = Some(result);
+        }
+        self.idx += 1;
+        match msg {
+            Some(m) if self.strict => Err(io::Error::new(io::ErrorKind::InvalidData, m)),
+            _ => Ok(()),
+        }
+    }
+
+    fn message(&self, i: usize, r: &PartResult) -> String {
+        let total = self.manifest.parts.len();
+        let Some(p) = self.entry(i) else {
+            return String::new();
+        };
+        let what = format!("part {} of {total} ({})", i + 1, p.name);
+        match r {
+            PartResult::Missing => format!("{what} is missing"),
+            PartResult::Unreadable(e) => format!("{what} cannot be read: {e}"),
+            PartResult::SizeMismatch { actual } if *actual < p.size => {
+                format!("{what} is {actual} bytes, the manifest lists {}: truncated", p.size)
+            }
+            PartResult::SizeMismatch { actual } => format!(
+                "{what} is {actual} bytes, the manifest lists {}: extended",
+                p.size
+            ),
+            PartResult::DigestMismatch { actual, holds } => match holds {
+                Some(k) => format!(
+                    "{what} hashes to {actual}, which the manifest lists for part {k} ({}): swapped or duplicated",
+                    self.entry(k - 1).map(|q| q.name.as_str()).unwrap_or("?")
+                ),
+                None => format!(
+                    "{what} hashes to {actual}, the manifest lists {}: damaged",
+                    p.sha256
+                ),
+            },
+            PartResult::Pass | PartResult::NotChecked => format!("{what} is good"),
+        }
+    }
+
+    /// Gives up to `buf.len()` bytes of the stream (`buf` `None`: reading only to check).
+    fn step(&mut self, mut buf: Option<&mut [u8]>) -> io::Result<usize> {
+        loop {
+            if let Some(only) = self.only {
+                // Check only one part: skip the others, leaving them unchecked.
+                while self.idx < self.manifest.parts.len() && self.idx != only {
+                    if let Some(slot) = self.results.get_mut(self.idx) {
+                        *slot = Some(PartResult::NotChecked);
+                    }
+                    self.idx += 1;
+                }
+            }
+            let Some(p) = self.entry(self.idx).cloned() else {
+                return Ok(0);
+            };
+            if self.cur.is_none() {
+                self.open_current();
+                if self.strict {
+                    if let Some(r) = self.cur.as_ref().and_then(|c| c.result.clone()) {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            self.message(self.idx, &r),
+                        ));
+                    }
+                }
+            }
+            let Some(c) = self.cur.as_mut() else {
+                return Ok(0);
+            };
+            let remaining = p.size.saturating_sub(c.emitted);
+            if remaining == 0 {
+                self.close_current()?;
+                continue;
+            }
+            let want = usize::try_from(remaining).unwrap_or(usize::MAX);
+            let Some(out) = buf.as_deref_mut() else {
+                // Checking only: read the file through to judge it; nothing is given.
+                if self.scratch.is_empty() {
+                    self.scratch = vec![0u8; crate::digest::CHUNK];
+                }
+                let scratch = &mut self.scratch;
+                let Some(c) = self.cur.as_mut() else {
+                    return Ok(0);
+                };
+                match c.file.as_mut() {
+                    None => c.emitted = p.size,
+                    Some(f) => {
+                        let n = want.min(scratch.len());
+                        let got = read_some(f, scratch.get_mut(..n).unwrap_or_default())?;
+                        if got == 0 {
+                            c.result = Some(PartResult::SizeMismatch { actual: c.real });
+                            c.file = None;
+                            c.emitted = p.size;
+                        } else {
+                            c.hasher.update(scratch.get(..got).unwrap_or_default());
+                            let g = u64::try_from(got).unwrap_or(u64::MAX);
+                            c.real += g;
+                            c.emitted += g;
+                        }
+                    }
+                }
+                continue;
+            };
+            let n = want.min(out.len());
+            if n == 0 {
+                return Ok(0);
+            }
+            let dst = out.get_mut(..n).unwrap_or_default();
+            match c.file.as_mut() {
+                Some(f) => {
+                    let got = read_some(f, dst)?;
+                    if got == 0 {
+                        c.result = Some(PartResult::SizeMismatch { actual: c.real });
+                        c.file = None;
+                        if self.strict {
+                            let r = PartResult::SizeMismatch { actual: c.real };
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                self.message(self.idx, &r),
+                            ));
+                        }
+                        continue;
+                    }
+                    c.hasher.update(dst.get(..got).unwrap_or_default());
+                    let g = u64::try_from(got).unwrap_or(u64::MAX);
+                    c.real += g;
+                    c.emitted += g;
+                    return Ok(got);
+                }
+                None => {
+                    // A missing or short part: zeros of its listed length keep the offsets.
+                    dst.fill(0);
+                    c.emitted += u64::try_from(n).unwrap_or(u64::MAX);
+                    return Ok(n);
+                }
+            }
+        }
+    }
+
+    fn outcome(&mut self) -> PartsOutcome {
+        let mut findings = Vec::new();
+        let mut parts = Vec::new();
+        for (i, p) in self.manifest.parts.iter().enumerate() {
+            let r = self
+                .results
+                .get(i)
+                .cloned()
+                .flatten()
+                .unwrap_or(PartResult::NotChecked);
+            let (actual_size, actual_sha256) = match &r {
+                PartResult::SizeMismatch { actual } => (Some(*actual), None),
+                PartResult::DigestMismatch { actual, .. } => (None, Some(actual.clone())),
+                _ => (None, None),
+            };
+            let code = match &r {
+                PartResult::Missing | PartResult::Unreadable(_) => Some(Code::PartMissing),
+                PartResult::SizeMismatch { .. } => Some(Code::PartSizeMismatch),
+                PartResult::DigestMismatch { .. } => Some(Code::PartDigestMismatch),
+                PartResult::Pass | PartResult::NotChecked => None,
+            };
+            if let Some(code) = code {
+                findings.push(
+                    Finding::new(code, self.message(i, &r))
+                        .digest(&p.sha256)
+                        .path(&p.name),
+                );
+            }
+            parts.push(PartOutcome {
+                number: i + 1,
+                name: p.name.clone(),
+                offset: p.offset,
+                size: p.size,
+                sha256: p.sha256.clone(),
+                result: r.as_str(),
+                actual_size,
+                actual_sha256,
+            });
+        }
+        let listed: BTreeSet<&str> = self
+            .manifest
+            .parts
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let mut unexpected = Vec::new();
+        if self.only.is_none() {
+            if let Ok(rd) = std::fs::read_dir(&self.dir) {
+                for e in rd.flatten() {
+                    let f = e.file_name().to_string_lossy().into_owned();
+                    if part_number(&self.manifest.name, &f).is_some()
+                        && !listed.contains(f.as_str())
+                    {
+                        unexpected.push(f);
+                    }
+                }
+            }
+        }
+        unexpected.sort_by_key(|f| (part_number(&self.manifest.name, f), f.clone()));
+        for f in &unexpected {
+            findings.push(
+                Finding::new(
+                    Code::PartUnexpected,
+                    format!(
+                        "{f} is named like a part of {}, but its manifest lists {} parts: left from another split, or the manifest is not this set's",
+                        self.manifest.name,
+                        self.manifest.parts.len()
+                    ),
+                )
+                .path(f),
+            );
+        }
+        PartsOutcome {
+            manifest: self.manifest_path.display().to_string(),
+            name: self.manifest.name.clone(),
+            size: self.manifest.size,
+            sha256: self.manifest.sha256.clone(),
+            bundle: self.manifest.bundle.clone(),
+            verdict: if findings.is_empty() { "pass" } else { "fail" },
+            parts,
+            unexpected,
+            findings,
+        }
+    }
+}
+
+fn read_some(f: &mut File, dst: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match f.read(dst) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
+impl Read for PartsReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        lock(&self.inner)?.step(Some(buf))
+    }
+}
+
+impl PartsCheck {
+    /// Reads through every part the stream's consumer left unread (checking, giving nothing), and
+    /// returns every part's result with a finding for each bad one.
+    pub fn finish(self) -> PartsOutcome {
+        match lock(&self.inner) {
+            Ok(mut s) => {
+                s.strict = false;
+                // Errors reading a part were recorded as that part's result; go on with the next.
+                while s.idx < s.manifest.parts.len() {
+                    let before = s.idx;
+                    if let Err(e) = s.step(None) {
+                        let i = s.idx;
+                        if let Some(slot) = s.results.get_mut(i) {
+                            *slot = Some(PartResult::Unreadable(e.to_string()));
+                        }
+                        s.cur = None;
+                        s.idx = i + 1;
+                    } else if s.idx == before && s.cur.is_none() {
+                        break;
+                    }
+                }
+                s.outcome()
+            }
+            Err(e) => PartsOutcome {
+                manifest: String::new(),
+                name: String::new(),
+                size: 0,
+                sha256: String::new(),
+                bundle: Default::default(),
+                verdict: "fail",
+                parts: Vec::new(),
+                unexpected: Vec::new(),
+                findings: vec![Finding::new(Code::PartMissing, e.to_string())],
+            },
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Writing a parts set: a `Write` that cuts the stream into `NAME.001`, `NAME.002`, ... of at most
+//! `part_size` bytes each, hashing every part and the whole stream on the way, and, at the end,
+//! `NAME.parts.json`. Every file is written under a temporary name in the output folder (synced)
+//! and renamed into place only when the whole set is complete, parts first and the manifest last,
+//! so a previous set under the same names stays whole until then; a failed or dropped writer
+//! removes its temporary files.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::manifest::{
+    self, part_name, Identity, PartEntry, PartsManifest, ToolInfo, MAX_PARTS, MEDIA_TYPE,
+    SCHEMA_VERSION, SUFFIX,
+};
+use crate::digest::{Algorithm, Hasher};
+
+struct Current {
+    file: File,
+    tmp: PathBuf,
+    hasher: Hasher,
+}
+
+struct State {
+    dir: PathBuf,
+    name: String,
+    part_size: u64,
+    current: Option<Current>,
+    /// Complete parts still under their temporary names.
+    staged: Vec<(PathBuf, PartEntry)>,
+    whole: Hasher,
+    done: bool,
+}
+
+/// The writing end of a parts set (`Send + 'static`, so it can go where a file would).
+pub struct PartsStream {
+    state: Arc<Mutex<State>>,
+}
+
+/// The finishing end: [`PartsFinish::finish`] renames the parts into place and writes the manifest.
+pub struct PartsFinish {
+    state: Arc<Mutex<State>>,
+}
+
+fn lock(s: &Arc<Mutex<State>>) -> io::Result<MutexGuard<'_, State>> {
+    s.lock()
+        .map_err(|_| io::Error::other("parts writer poisoned by an earlier panic"))
+}
+
+/// A temporary name beside `final_name` in `dir`, unpredictable enough not to collide.
+fn temp_name(dir: &Path, final_name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let c = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(
+        ".{final_name}.airlock-tmp-{}-{nanos:08x}{c}",
+        std::process::id()
+    ))
+}
+
+fn create_exclusive(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// Starts a parts set `dir/NAME.001`, ... of at most `part_size` bytes. Write the stream into the
+/// [`PartsStream`], then call [`PartsFinish::finish`] with the bundle's identity; dropping both
+/// without finishing removes every temporary file and leaves `dir` as it was.
+///
+/// This is what `export --split SIZE` writes its tarball into: the tar sink's `Box<dyn Write>` is
+/// the `PartsStream`, and where the sink would rename its file into place it calls `finish` (with
+/// the `index.json` digest and the pin).
+pub fn create(dir: &Path, name: &str, part_size: u64) -> io::Result<(PartsStream, PartsFinish)> {
+    if !manifest::plain_file_name(name) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} is not a plain file name"),
+        ));
+    }
+    if part_size == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a part must hold at least one byte",
+        ));
+    }
+    let state = Arc::new(Mutex::new(State {
+        dir: dir.to_path_buf(),
+        name: name.to_owned(),
+        part_size,
+        current: None,
+        staged: Vec::new(),
+        whole: Hasher::new(Algorithm::Sha256),
+        done: false,
+    }));
+    Ok((
+        PartsStream {
+            state: state.clone(),
+        },
+        PartsFinish { state },
+    ))
+}
+
+impl State {
+    fn close_current(&mut self) -> io::Result<()> {
+        if let Some(c) = self.current.take() {
+            // Synced before the rename: one syncfs for the whole set on Linux (a part per file
+            // sync costs a disk flush each, which a thousand tiny parts feel), else here.
+            if !cfg!(target_os = "linux") {
+                c.file.sync_all()?;
+            }
+            let (digest, size) = c.hasher.finish();
+            let number = self.staged.len() + 1;
+            let offset = self.staged.last().map_or(0, |(_, p)| p.offset + p.size);
+            self.staged.push((
+                c.tmp,
+                PartEntry {
+                    name: part_name(&self.name, number),
+                    offset,
+                    size,
+                    sha256: digest.to_string(),
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.done {
+            return Err(io::Error::other("the parts set is already finished"));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.current.is_none() {
+            if self.staged.len() >= MAX_PARTS {
+                return Err(io::Error::other(format!(
+                    "more than {MAX_PARTS} parts: choose a larger part size"
+                )));
+            }
+            let final_name = part_name(&self.name, self.staged.len() + 1);
+            let tmp = temp_name(&self.dir, &final_name);
+            let file = create_exclusive(&tmp)?;
+            self.current = Some(Current {
+                file,
+                tmp,
+                hasher: Hasher::new(Algorithm::Sha256),
+            });
+        }
+        let part_size = self.part_size;
+        let Some(c) = self.current.as_mut() else {
+            return Err(io::Error::other("no part open"));
+        };
+        let room = part_size.saturating_sub(c.hasher.len());
+        let n = usize::try_from(room).unwrap_or(usize::MAX).min(buf.len());
+        let chunk = buf.get(..n).unwrap_or_default();
+        let written = c.file.write(chunk)?;
+        let chunk = chunk.get(..written).unwrap_or_default();
+        c.hasher.update(chunk);
+        self.whole.update(chunk);
+        if c.hasher.len() >= part_size {
+            self.close_current()?;
+        }
+        Ok(written)
+    }
+
+    fn remove_temporaries(&mut self) {
+        if let Some(c) = self.current.take() {
+            let _ = fs::remove_file(&c.tmp);
+        }
+        for (tmp, _) in self.staged.drain(..) {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        if !self.done {
+            self.remove_temporaries();
+        }
+    }
+}
+
+impl Write for PartsStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut s = lock(&self.state)?;
+        let r = s.write(buf);
+        if r.is_err() {
+            s.remove_temporaries();
+            s.done = true;
+        }
+        r
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `dir/name` through a synced temporary file and a rename.
+fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_name(dir, name);
+    let r = (|| {
+        let mut f = create_exclusive(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(name))
+    })();
+    if r.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    r
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// The manifest's file name for a stream name.
+pub fn manifest_name(name: &str) -> String {
+    format!("{name}{SUFFIX}")
+}
+
+impl PartsFinish {
+    /// Ends the stream: the last part is closed, every part renamed into place in order, then the
+    /// manifest written (`NAME.parts.json`), with `identity` as the bundle's. Parts an earlier
+    /// manifest under the same name listed beyond the new set are removed (they were airlock's).
+    pub fn finish(self, identity: Identity) -> io::Result<PartsManifest> {
+        let mut s = lock(&self.state)?;
+        let r = finish_locked(&mut s, identity);
+        if r.is_err() {
+            s.remove_temporaries();
+        }
+        s.done = true;
+        r
+    }
+}
+
+fn finish_locked(s: &mut State, identity: Identity) -> io::Result<PartsManifest> {
+    if s.done {
+        return Err(io::Error::other(
+            "the parts set is already finished or failed",
+        ));
+    }
+    s.close_current()?;
+    let whole = std::mem::replace(&mut s.whole, Hasher::new(Algorithm::Sha256));
+    let (digest, size) = whole.finish();
+    let m = PartsManifest {
+        schema_version: SCHEMA_VERSION,
+        media_type: MEDIA_TYPE.into(),
+        tool: ToolInfo {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        name: s.name.clone(),
+        size,
+        sha256: digest.to_string(),
+        part_size: s.part_size,
+        bundle: identity,
+        parts: s.staged.iter().map(|(_, p)| p.clone()).collect(),
+    };
+    let mname = manifest_name(&s.name);
+    #[cfg(target_os = "linux")]
+    {
+        let d = File::open(&s.dir)?;
+        rustix::fs::syncfs(&d)?;
+    }
+    let old: Option<PartsManifest> = File::open(s.dir.join(&mname))
+        .ok()
+        .and_then(|f| manifest::parse(f).ok())
+        .filter(|o| o.name == s.name);
+    for (tmp, p) in &s.staged {
+        fs::rename(tmp, s.dir.join(&p.name))?;
+    }
+    s.staged.clear();
+    let mut bytes = serde_json::to_vec_pretty(&m).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    write_file_atomic(&s.dir, &mname, &bytes)?;
+    if let Some(old) = old {
+        let now: BTreeSet<&str> = m.parts.iter().map(|p| p.name.as_str()).collect();
+        for p in old.parts.iter().filter(|p| !now.contains(p.name.as_str())) {
+            let path = s.dir.join(&p.name);
+            if fs::symlink_metadata(&path).is_ok_and(|md| md.file_type().is_file()) {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+    sync_dir(&s.dir);
+    Ok(m)
+}
+
+/// Writes the whole of `r` as a parts set (the `split` command's path): [`create`], copy, finish.
+pub fn split_reader<R: Read>(
+    r: &mut R,
+    dir: &Path,
+    name: &str,
+    part_size: u64,
+    identity: Identity,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<PartsManifest> {
+    let (mut w, fin) = create(dir, name, part_size)?;
+    let mut buf = vec![0u8; crate::digest::CHUNK];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        w.write_all(buf.get(..n).unwrap_or_default())?;
+        progress(u64::try_from(n).unwrap_or(u64::MAX));
+    }
+    drop(w);
+    fin.finish(identity)
+}
+
+/// Re-issues parts `numbers` (1-based) of the file `src` cut every `part_size` bytes, each into
+/// `dir` under its part name (temporary name, synced, renamed), byte-identical to those the first
+/// split wrote. Only the chosen byte ranges are read. Returns the entries written, in order.
+pub fn reissue(
+    src: &mut File,
+    dir: &Path,
+    name: &str,
+    part_size: u64,
+    numbers: &BTreeSet<usize>,
+) -> io::Result<Vec<PartEntry>> {
+    let len = src.metadata()?.len();
+    let count = usize::try_from(len.div_ceil(part_size)).unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    for &n in numbers {
+        if n == 0 || n > count {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("part {n} does not exist: {len} bytes cut every {part_size} make {count} part(s)"),
+            ));
+        }
+    }
+    for &n in numbers {
+        let offset = u64::try_from(n - 1)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(part_size);
+        let size = part_size.min(len - offset);
+        src.seek(SeekFrom::Start(offset))?;
+        let final_name = part_name(name, n);
+        let tmp = temp_name(dir, &final_name);
+        let r = (|| {
+            let mut f = create_exclusive(&tmp)?;
+            let mut h = crate::digest::HashingWriter::new(&mut f, Algorithm::Sha256);
+            let copied = io::copy(&mut (&mut *src).take(size), &mut h)?;
+            let (_, digest, _) = h.finish();
+            if copied != size {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("{name} ended while part {n} was read"),
+                ));
+            }
+            f.sync_all()?;
+            fs::rename(&tmp, dir.join(&final_name))?;
+            Ok(PartEntry {
+                name: final_name.clone(),
+                offset,
+                size,
+                sha256: digest.to_string(),
+            })
+        })();
+        match r {
+            Ok(p) => out.push(p),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        }
+    }
+    sync_dir(dir);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_and_finishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..2500u32).map(|i| (i % 251) as u8).collect();
+        let m = split_reader(
+            &mut &data[..],
+            dir.path(),
+            "b.tar",
+            1000,
+            Identity::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(m.parts.len(), 3);
+        assert_eq!(m.size, 2500);
+        manifest::check(&m).unwrap();
+        let mut joined = Vec::new();
+        for p in &m.parts {
+            joined.extend(fs::read(dir.path().join(&p.name)).unwrap());
+        }
+        assert_eq!(joined, data);
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        // Re-issue: byte-identical.
+        let src_path = dir.path().join("src");
+        fs::write(&src_path, &data).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let again = reissue(
+            &mut File::open(&src_path).unwrap(),
+            out.path(),
+            "b.tar",
+            1000,
+            &BTreeSet::from([3]),
+        )
+        .unwrap();
+        assert_eq!(again, vec![m.parts[2].clone()]);
+        assert_eq!(
+            fs::read(out.path().join("b.tar.003")).unwrap(),
+            fs::read(dir.path().join("b.tar.003")).unwrap()
+        );
+    }
+
+    #[test]
+    fn dropped_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, fin) = create(dir.path(), "b.tar", 10).unwrap();
+        w.write_all(&[1u8; 25]).unwrap();
+        drop(w);
+        drop(fin);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,70 @@
+//! File-system facts every layer may ask for (`same_file`, `parent_and_name`). A leaf (level 1, beside `digest` and `finding`): it
+//! uses no module of the crate, so `notary` (which may not use `layout`) and `layout` share it.
+
+use std::ffi::OsStr;
+use std::fs::Metadata;
+use std::io;
+use std::path::Path;
+
+/// The folder a file of `path` is written in (`.` for a bare name) and its name there: where a
+/// temporary name beside it goes before the rename. A path with no file name (`/`, `..`) is
+/// refused.
+pub fn parent_and_name(path: &Path) -> io::Result<(&Path, &OsStr)> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}: no file name", path.display()),
+        )
+    })?;
+    Ok((dir, name))
+}
+
+/// True when two `stat` results name the same file (same device and inode): the file opened is
+/// the one checked before opening, not one swapped in between. Outside Unix there is no inode to
+/// compare and the answer is always true (the documented limit).
+#[cfg(unix)]
+pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// True when two `stat` results name the same file; outside Unix there is no inode to compare.
+#[cfg(not(unix))]
+pub fn same_file(_: &Metadata, _: &Metadata) -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_a_path_into_its_folder_and_name() {
+        let (d, n) = parent_and_name(Path::new("report.json")).unwrap();
+        assert_eq!((d, n), (Path::new("."), OsStr::new("report.json")));
+        let (d, n) = parent_and_name(Path::new("/a/b/c.tar")).unwrap();
+        assert_eq!((d, n), (Path::new("/a/b"), OsStr::new("c.tar")));
+        assert!(parent_and_name(Path::new("/")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tells_a_replaced_file_from_the_same_one() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        std::fs::write(&a, b"one").unwrap();
+        let before = std::fs::symlink_metadata(&a).unwrap();
+        let opened = std::fs::File::open(&a).unwrap().metadata().unwrap();
+        assert!(same_file(&before, &opened));
+        // Replaced by rename (a new inode under the same name), as an attacker would.
+        let b = t.path().join("b");
+        std::fs::write(&b, b"two").unwrap();
+        std::fs::rename(&b, &a).unwrap();
+        let after = std::fs::symlink_metadata(&a).unwrap();
+        assert!(!same_file(&before, &after));
+    }
+}

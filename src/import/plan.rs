@@ -1,0 +1,451 @@
+//! Phase 1, verify-first planning (no registry): which images go where, their manifests in push
+//! order, their signatures, and which blobs each target repository needs. Only the `(name,
+//! digest)` pairs verification judged are planned; anything else is refused before a byte moves.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{target_of, ImportError, ImportPlan, ReferrersMode};
+use crate::digest::Digest;
+use crate::layout::model::{self, Descriptor, Document, AIRLOCK_TRUST};
+use crate::layout::{Catalog, Content};
+
+/// One image and where it goes.
+#[derive(Clone, Debug)]
+pub struct ImageJob {
+    /// Target repository (`HOST[:PORT]/REPO`).
+    pub repo: String,
+    /// Target tag, if the image has one.
+    pub tag: Option<String>,
+    /// The image's `index.json` entry.
+    pub top: Descriptor,
+    /// Its manifests in push order: children before their parents, the top last.
+    pub manifests: Vec<Descriptor>,
+    /// Its notary signatures (and its children's), each with the digest of its subject.
+    pub signatures: Vec<(Descriptor, String)>,
+}
+
+impl ImageJob {
+    /// `REPO:TAG`, or `REPO@DIGEST` when untagged.
+    pub fn target(&self) -> String {
+        self.tag.as_ref().map_or_else(
+            || format!("{}@{}", self.repo, self.top.digest),
+            |t| format!("{}:{t}", self.repo),
+        )
+    }
+}
+
+/// What will be pushed.
+#[derive(Clone, Debug, Default)]
+pub struct PushPlan {
+    /// The images, in `index.json` order.
+    pub jobs: Vec<ImageJob>,
+    /// Every blob to push, with its descriptor and the repositories that need it.
+    pub blobs: BTreeMap<Digest, (Descriptor, BTreeSet<String>)>,
+    /// The target names by repository (for errors about a repository's blobs).
+    pub targets: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// One manifest push, in the order [`PushPlan::steps`] gives.
+#[derive(Clone, Debug)]
+pub enum Step<'a> {
+    /// A manifest or index, by digest, or by tag when `tag` is given.
+    Manifest {
+        /// Target repository.
+        repo: &'a str,
+        /// The tag, for the image's top-level manifest.
+        tag: Option<&'a str>,
+        /// The manifest.
+        desc: &'a Descriptor,
+    },
+    /// A signature manifest (by digest), after its subject.
+    Signature {
+        /// Target repository.
+        repo: &'a str,
+        /// The signature manifest.
+        desc: &'a Descriptor,
+    },
+    /// The `sha256-<hex>` referrers tag index of `subject`, merged with what the target holds.
+    ReferrersTag {
+        /// Target repository.
+        repo: &'a str,
+        /// The subject's digest.
+        subject: &'a str,
+        /// The signatures to list.
+        signatures: Vec<&'a Descriptor>,
+    },
+}
+
+impl PushPlan {
+    /// The manifest pushes in order: per image, children before parents, then the tag, then the
+    /// signatures (after every subject), then the referrers tag indexes (unless `mode` is `api`).
+    pub fn steps(&self, mode: ReferrersMode) -> Vec<Step<'_>> {
+        let mut out = Vec::new();
+        for job in &self.jobs {
+            for m in &job.manifests {
+                out.push(Step::Manifest {
+                    repo: &job.repo,
+                    tag: None,
+                    desc: m,
+                });
+            }
+            if let Some(tag) = &job.tag {
+                out.push(Step::Manifest {
+                    repo: &job.repo,
+                    tag: Some(tag),
+                    desc: &job.top,
+                });
+            }
+            let mut by_subject: BTreeMap<&str, Vec<&Descriptor>> = BTreeMap::new();
+            for (s, subject) in &job.signatures {
+                out.push(Step::Signature {
+                    repo: &job.repo,
+                    desc: s,
+                });
+                by_subject.entry(subject).or_default().push(s);
+            }
+            if mode != ReferrersMode::Api {
+                for (subject, signatures) in by_subject {
+                    out.push(Step::ReferrersTag {
+                        repo: &job.repo,
+                        subject,
+                        signatures,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The kept bytes of a manifest, index or other small JSON blob of the bundle.
+pub(super) fn json_bytes<'a>(cat: &'a Catalog, digest: &str) -> Option<&'a [u8]> {
+    let d = Digest::parse(digest).ok()?;
+    match &cat.blobs.get(&d)?.content {
+        Content::Json(b) | Content::Bytes(b) => Some(b),
+        _ => None,
+    }
+}
+
+fn doc(cat: &Catalog, digest: &str) -> Option<Document> {
+    json_bytes(cat, digest).and_then(|b| Document::parse(b).ok())
+}
+
+/// The images of `cat` selected by `images` (as `verify` selects), refused unless verification
+/// judged each `(name, digest)`; and for each, where it goes and what it needs.
+pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPlan, ImportError> {
+    let index = cat
+        .index_json
+        .as_ref()
+        .and_then(|s| s.bytes())
+        .and_then(|b| Document::parse(b).ok())
+        .ok_or(ImportError::NoIndex)?;
+    let entries = index.manifests.unwrap_or_default();
+    let image_entries: Vec<&Descriptor> = entries
+        .iter()
+        .filter(|e| {
+            e.artifact_type.as_deref() != Some(AIRLOCK_TRUST)
+                && !e
+                    .annotations
+                    .get(model::REF_NAME)
+                    .is_some_and(|n| crate::layout::is_referrers_tag(n))
+                && doc(cat, &e.digest).is_none_or(|d| d.subject.is_none())
+        })
+        .filter(|e| images.is_empty() || images.iter().any(|s| crate::layout::selects(s, e)))
+        .collect();
+    // Push only what verification judged, under the name it judged.
+    if let Some(e) = image_entries.iter().find(|e| {
+        !to.verified
+            .iter()
+            .any(|(name, digest)| digest == &e.digest && name.as_deref() == e.reference())
+    }) {
+        return Err(ImportError::NotVerified {
+            name: e.reference().map(str::to_owned),
+            digest: e.digest.clone(),
+        });
+    }
+    let mut out = PushPlan::default();
+    for e in image_entries {
+        let name = e.reference().unwrap_or(&e.digest).to_owned();
+        let (repo, tag) = target_of(&name, to)?;
+        let mut need = |b: &Descriptor, must_be_kept: bool| {
+            if let Ok(d) = Digest::parse(&b.digest) {
+                // An image blob the bundle lacks is either a non-distributable layer (left to
+                // its URLs) or, verification having passed, one `export --since` left out: the
+                // target must hold that one (phase 2a checks before anything moves).
+                if !must_be_kept || cat.blobs.contains_key(&d) || !b.is_foreign() {
+                    out.blobs
+                        .entry(d)
+                        .or_insert_with(|| (b.clone(), BTreeSet::new()))
+                        .1
+                        .insert(repo.clone());
+                }
+            }
+        };
+        // The manifests, parents found first; pushed in reverse, children first.
+        let mut found = Vec::new();
+        let mut stack = vec![e.clone()];
+        let mut subjects = Vec::new();
+        while let Some(m) = stack.pop() {
+            let Some(d) = doc(cat, &m.digest) else {
+                continue;
+            };
+            subjects.push(m.digest.clone());
+            for c in d.manifests.iter().flatten() {
+                if json_bytes(cat, &c.digest).is_some() {
+                    stack.push(c.clone());
+                }
+            }
+            for b in d
+                .config
+                .iter()
+                .chain(d.layers.iter().flatten())
+                .chain(d.blobs.iter().flatten())
+            {
+                need(b, true);
+            }
+            found.push(m);
+        }
+        found.reverse();
+        // Signatures of the image and of its children.
+        let mut signatures = Vec::new();
+        for s in &entries {
+            let Some(sig) = doc(cat, &s.digest) else {
+                continue;
+            };
+            let Some(subject) = &sig.subject else {
+                continue;
+            };
+            if !subjects.contains(&subject.digest)
+                || sig.effective_artifact_type() != Some(model::NOTARY_SIGNATURE)
+            {
+                continue;
+            }
+            for b in sig.config.iter().chain(sig.layers.iter().flatten()) {
+                need(b, false);
+            }
+            let mut sd = s.clone();
+            if sd.artifact_type.is_none() {
+                sd.artifact_type = sig.effective_artifact_type().map(str::to_owned);
+            }
+            sd.annotations = sig.annotations.clone();
+            signatures.push((sd, subject.digest.clone()));
+        }
+        let job = ImageJob {
+            repo,
+            tag,
+            top: e.clone(),
+            manifests: found,
+            signatures,
+        };
+        out.targets
+            .entry(job.repo.clone())
+            .or_default()
+            .insert(job.target());
+        out.jobs.push(job);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::layout::{BlobEntry, BundleFormat, Small};
+
+    /// A catalog holding `docs` (kept JSON) and `raw` blobs (not kept), with `index` as its
+    /// index.json.
+    fn catalog(index: serde_json::Value, docs: &[serde_json::Value], raw: &[&[u8]]) -> Catalog {
+        let mut cat = Catalog::new(BundleFormat::Directory, true);
+        cat.index_json = Some(Small::Bytes(serde_json::to_vec(&index).unwrap()));
+        for d in docs {
+            let b = serde_json::to_vec(d).unwrap();
+            cat.blobs.insert(
+                Digest::sha256(&b),
+                BlobEntry {
+                    size: b.len() as u64,
+                    actual: Some(Digest::sha256(&b)),
+                    content: Content::Json(Arc::from(b.as_slice())),
+                },
+            );
+        }
+        for r in raw {
+            cat.blobs.insert(
+                Digest::sha256(r),
+                BlobEntry {
+                    size: r.len() as u64,
+                    actual: Some(Digest::sha256(r)),
+                    content: Content::NotRetained,
+                },
+            );
+        }
+        cat
+    }
+
+    fn desc(mt: &str, v: &serde_json::Value) -> serde_json::Value {
+        let b = serde_json::to_vec(v).unwrap();
+        serde_json::json!({"mediaType": mt, "digest": Digest::sha256(&b).to_string(), "size": b.len()})
+    }
+
+    fn raw_desc(mt: &str, b: &[u8]) -> serde_json::Value {
+        serde_json::json!({"mediaType": mt, "digest": Digest::sha256(b).to_string(), "size": b.len()})
+    }
+
+    fn manifest(config: &[u8], layer: &[u8]) -> serde_json::Value {
+        serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+            "config": raw_desc("application/vnd.oci.image.config.v1+json", config),
+            "layers": [raw_desc("application/vnd.oci.image.layer.v1.tar", layer)]})
+    }
+
+    fn signature(subject: &serde_json::Value, env: &[u8]) -> serde_json::Value {
+        serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+            "artifactType": model::NOTARY_SIGNATURE,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": Digest::sha256(b"{}").to_string(), "size": 2},
+            "layers": [raw_desc("application/jose+json", env)],
+            "subject": subject})
+    }
+
+    /// A two-platform index signed at the top and on one child, as a catalog, with its pieces.
+    struct Signed {
+        cat: Catalog,
+        index: serde_json::Value,
+        amd: serde_json::Value,
+        arm: serde_json::Value,
+        sig_top: serde_json::Value,
+        sig_amd: serde_json::Value,
+    }
+
+    fn signed(name: &str) -> Signed {
+        let amd = manifest(b"cfg-amd", b"layer-amd");
+        let arm = manifest(b"cfg-arm", b"layer-arm");
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX,
+            "manifests": [desc(model::OCI_MANIFEST, &amd), desc(model::OCI_MANIFEST, &arm)]});
+        let index_desc = desc(model::OCI_INDEX, &index);
+        let sig_top = signature(&index_desc, b"env-top");
+        let sig_amd = signature(&desc(model::OCI_MANIFEST, &amd), b"env-amd");
+        let mut top = index_desc.clone();
+        top["annotations"] = serde_json::json!({ model::REF_NAME: name });
+        let layout_index = serde_json::json!({"schemaVersion": 2, "manifests": [
+            top, desc(model::OCI_MANIFEST, &sig_top), desc(model::OCI_MANIFEST, &sig_amd)]});
+        let cat = catalog(
+            layout_index,
+            &[
+                amd.clone(),
+                arm.clone(),
+                index.clone(),
+                sig_top.clone(),
+                sig_amd.clone(),
+            ],
+            &[
+                b"cfg-amd",
+                b"layer-amd",
+                b"cfg-arm",
+                b"layer-arm",
+                b"env-top",
+                b"env-amd",
+                b"{}",
+            ],
+        );
+        Signed {
+            cat,
+            index,
+            amd,
+            arm,
+            sig_top,
+            sig_amd,
+        }
+    }
+
+    fn digest_of(v: &serde_json::Value) -> String {
+        Digest::sha256(&serde_json::to_vec(v).unwrap()).to_string()
+    }
+
+    fn to(verified: &[(&str, &serde_json::Value)]) -> ImportPlan {
+        ImportPlan {
+            host: "reg:5000".into(),
+            prefix: "site".into(),
+            maps: Vec::new(),
+            referrers: ReferrersMode::Auto,
+            verified: verified
+                .iter()
+                .map(|(n, v)| (Some((*n).to_owned()), digest_of(v)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_signed_multi_arch_index_is_pushed_children_first_signatures_after_subjects() {
+        let s = signed("ghcr.io/org/app:1.0");
+        let p = plan(&s.cat, &[], &to(&[("ghcr.io/org/app:1.0", &s.index)])).unwrap();
+        assert_eq!(p.jobs.len(), 1);
+        let repo = "reg:5000/site/org/app";
+        // Every blob, the signatures' included, goes to the one repository.
+        assert_eq!(p.blobs.len(), 7);
+        assert!(p.blobs.values().all(|(_, r)| r.iter().eq([repo])));
+        let steps = p.steps(ReferrersMode::Auto);
+        let order: Vec<(String, &str)> = steps
+            .iter()
+            .map(|s| match s {
+                Step::Manifest { desc, tag, .. } => (
+                    desc.digest.clone(),
+                    if tag.is_some() { "tag" } else { "manifest" },
+                ),
+                Step::Signature { desc, .. } => (desc.digest.clone(), "signature"),
+                Step::ReferrersTag { subject, .. } => ((*subject).to_owned(), "referrers"),
+            })
+            .collect();
+        let pos = |d: &str, kind: &str| {
+            order
+                .iter()
+                .position(|(x, k)| x == d && *k == kind)
+                .unwrap_or_else(|| panic!("{kind} {d} not planned: {order:?}"))
+        };
+        let (top, amd, arm) = (digest_of(&s.index), digest_of(&s.amd), digest_of(&s.arm));
+        let (sig_top, sig_amd) = (digest_of(&s.sig_top), digest_of(&s.sig_amd));
+        assert!(pos(&amd, "manifest") < pos(&top, "manifest"));
+        assert!(pos(&arm, "manifest") < pos(&top, "manifest"));
+        assert!(pos(&top, "manifest") < pos(&top, "tag"));
+        for sig in [&sig_top, &sig_amd] {
+            assert!(pos(&top, "tag") < pos(sig, "signature"));
+        }
+        assert!(pos(&sig_top, "signature") < pos(&top, "referrers"));
+        assert!(pos(&sig_amd, "signature") < pos(&amd, "referrers"));
+        assert_eq!(order.len(), 3 + 1 + 2 + 2);
+        // With the Referrers API, no tag indexes.
+        assert!(!p
+            .steps(ReferrersMode::Api)
+            .iter()
+            .any(|s| matches!(s, Step::ReferrersTag { .. })));
+        assert_eq!(p.jobs[0].target(), format!("{repo}:1.0"));
+    }
+
+    #[test]
+    fn a_pair_verification_did_not_judge_is_refused() {
+        let s = signed("ghcr.io/org/app:1.0");
+        // Right digest, another name: refused.
+        let e = plan(&s.cat, &[], &to(&[("ghcr.io/org/app:2.0", &s.index)])).unwrap_err();
+        assert!(
+            matches!(&e, ImportError::NotVerified { name: Some(n), digest } if n == "ghcr.io/org/app:1.0" && *digest == digest_of(&s.index)),
+            "{e}"
+        );
+        assert!(e.is_content_failure());
+        // Right name, another digest: refused.
+        let e = plan(&s.cat, &[], &to(&[("ghcr.io/org/app:1.0", &s.amd)])).unwrap_err();
+        assert!(matches!(e, ImportError::NotVerified { .. }), "{e}");
+        // Nothing judged: refused.
+        assert!(matches!(
+            plan(&s.cat, &[], &to(&[])),
+            Err(ImportError::NotVerified { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bundle_without_an_index_is_refused() {
+        let mut cat = Catalog::new(BundleFormat::Directory, true);
+        cat.index_json = Some(Small::Bytes(b"not json".to_vec()));
+        assert!(matches!(
+            plan(&cat, &[], &to(&[])),
+            Err(ImportError::NoIndex)
+        ));
+    }
+}

@@ -1,0 +1,390 @@
+//! The second pass over a tarball (part of phase 2, [`super::upload`]): the stream is read once,
+//! start to end; each blob the target lacks is spooled to a private folder under `$TMPDIR` for the
+//! upload workers while the bytes spooled and not yet uploaded stay within `--spool-limit`; a
+//! blob that does not fit goes up from the stream itself, in stream order, spooling nothing more
+//! until room frees. A spool file is removed as soon as its upload ends, and the folder with
+//! whatever is left on every exit path (`tempfile`'s RAII guards).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use super::upload::{Job, Shared};
+use super::{ImportError, ImportOptions};
+use crate::digest::Digest;
+use crate::registry::{Registry, RegistryError};
+
+/// Spool folders to remove if a signal ends the process (drop guards do not run then).
+static SPOOLS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The private spool folder under `$TMPDIR`: removed with its files when dropped, and by the
+/// signal thread on SIGINT, SIGTERM or SIGHUP.
+struct SpoolDir(tempfile::TempDir);
+
+impl SpoolDir {
+    fn create() -> Result<Self, ImportError> {
+        clean_up_on_signal();
+        let dir = tempfile::Builder::new()
+            .prefix(".airlock-import-")
+            .tempdir()
+            .map_err(|source| ImportError::Io {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        SPOOLS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(dir.path().to_owned());
+        Ok(SpoolDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for SpoolDir {
+    fn drop(&mut self) {
+        SPOOLS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|p| p != self.0.path());
+    }
+}
+
+/// Installs (once) a thread that, on SIGINT, SIGTERM or SIGHUP, removes the spool folders and
+/// ends the process with 128 + the signal. Blobs partly uploaded stay unfinished upload sessions
+/// (invisible); no manifest goes out after the signal, so a rerun completes the import. Without
+/// the handler (it could not be installed) the signal ends the process as it would anyway.
+fn clean_up_on_signal() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("airlock-spool-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    let dirs: Vec<PathBuf> = SPOOLS
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .drain(..)
+                        .collect();
+                    for d in dirs {
+                        let _ = std::fs::remove_dir_all(d);
+                    }
+                    std::process::exit(128 + sig);
+                }
+            });
+    });
+}
+
+/// A spooled blob waiting for a worker; its file is removed when this is dropped.
+struct Spooled<'j> {
+    job: &'j Job,
+    file: tempfile::TempPath,
+}
+
+/// Bytes spooled and not yet uploaded.
+struct Budget {
+    in_flight: Mutex<u64>,
+}
+
+/// Reads `path` once more, start to end, uploading the blobs of `todo` (spooled for `jobs`
+/// workers while the spool has room, else from the stream); returns the bytes spooled.
+pub(super) fn from_tarball(
+    path: &Path,
+    todo: &[Job],
+    clients: &[Registry],
+    jobs: usize,
+    opts: &ImportOptions,
+    shared: &Shared<'_>,
+) -> Result<u64, ImportError> {
+    let by_digest: BTreeMap<&Digest, &Job> = todo.iter().map(|j| (&j.digest, j)).collect();
+    let source = crate::archive::open(path)?;
+    let crate::archive::Source::Stream { format, reader, .. } = source else {
+        return Err(ImportError::NotATarball {
+            path: path.to_owned(),
+        });
+    };
+    let stream = crate::archive::decompress(reader, format, Arc::new(crate::layout::NoProgress));
+    let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
+    // The system's temporary folder (the bundle may sit on read-only media); removed on drop, or
+    // by the signal thread.
+    let dir = SpoolDir::create()?;
+    let (reader_client, workers) = match clients.split_first() {
+        Some((first, rest)) if !rest.is_empty() => (first, rest),
+        Some((first, _)) => (first, &[][..]),
+        None => return Err(ImportError::NoClient),
+    };
+    let workers = workers.get(..jobs.min(workers.len())).unwrap_or_default();
+    let budget = Budget {
+        in_flight: Mutex::new(0),
+    };
+    let mut spooled_total = 0u64;
+    let mut done: BTreeSet<Digest> = BTreeSet::new();
+    let (tx, rx) = mpsc::channel::<Spooled<'_>>();
+    let rx = Mutex::new(rx);
+    let read_result: Result<(), ImportError> = std::thread::scope(|scope| {
+        let handles: Vec<_> = workers
+            .iter()
+            .map(|reg| {
+                let (rx, budget) = (&rx, &budget);
+                scope.spawn(move || loop {
+                    let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(sp) = next else {
+                        return;
+                    };
+                    if !shared.failed() {
+                        let _slot = shared.slots.take();
+                        if let Err(e) = shared.push_file(reg, sp.job, &sp.file) {
+                            shared.fail(e);
+                        }
+                    }
+                    let size = sp.job.desc.size;
+                    drop(sp); // removes the spool file
+                    let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                    *used = used.saturating_sub(size);
+                })
+            })
+            .collect();
+        let result = (|| {
+            while !shared.failed() {
+                let Some(e) = entries
+                    .next_entry()
+                    .map_err(|finding| ImportError::Bundle {
+                        path: path.to_owned(),
+                        finding: Box::new(finding),
+                    })?
+                else {
+                    break;
+                };
+                // The bundle was verified first; anything but a blob (refused entries included)
+                // is skipped.
+                let crate::layout::Entry::Accepted {
+                    class: crate::layout::Name::Blob(d),
+                    ..
+                } = e
+                else {
+                    continue;
+                };
+                let Some(job) = by_digest.get(&d).copied() else {
+                    continue;
+                };
+                if !done.insert(d.clone()) {
+                    continue;
+                }
+                let size = job.desc.size;
+                let room = !workers.is_empty() && {
+                    let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                    let fits = used.saturating_add(size) <= opts.spool_limit;
+                    if fits {
+                        *used += size;
+                    }
+                    fits
+                };
+                if room {
+                    let file = spool(&mut entries.body(), dir.path(), size)?;
+                    spooled_total += size;
+                    if tx.send(Spooled { job, file }).is_err() {
+                        return Err(ImportError::Worker);
+                    }
+                } else {
+                    stream_upload(reader_client, job, &mut entries.body(), path, shared);
+                }
+            }
+            Ok(())
+        })();
+        drop(tx);
+        for h in handles {
+            if h.join().is_err() {
+                shared.fail(ImportError::Worker);
+            }
+        }
+        result
+    });
+    drop(dir);
+    read_result?;
+    if !shared.failed() {
+        if let Some(missing) = by_digest.keys().find(|d| !done.contains(**d)) {
+            return Err(ImportError::Vanished {
+                digest: (*missing).clone(),
+            });
+        }
+    }
+    Ok(spooled_total)
+}
+
+/// Copies a blob's body into a new file of `dir` (at most `size` + 1 bytes: more is a change the
+/// upload's hash reports).
+fn spool<R: Read>(body: &mut R, dir: &Path, size: u64) -> Result<tempfile::TempPath, ImportError> {
+    let io_err = |path: PathBuf| move |source| ImportError::Io { path, source };
+    let mut f = tempfile::Builder::new()
+        .prefix("blob-")
+        .tempfile_in(dir)
+        .map_err(io_err(dir.to_owned()))?;
+    let path = f.path().to_owned();
+    // 1 MiB writes: a few hundred system calls per 256 MiB layer instead of io::copy's 8 KiB.
+    let mut w = io::BufWriter::with_capacity(1 << 20, f.as_file_mut());
+    io::copy(&mut body.take(size.saturating_add(1)), &mut w).map_err(io_err(path.clone()))?;
+    w.flush().map_err(io_err(path))?;
+    drop(w);
+    Ok(f.into_temp_path())
+}
+
+/// Chunks handed from the tar reader to an upload running beside it.
+struct ChunkReader {
+    rx: Receiver<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(rest) = self.cur.get(self.pos..).filter(|r| !r.is_empty()) {
+                let n = rest.len().min(out.len());
+                if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.pos += n;
+                return Ok(n);
+            }
+            match self.rx.recv() {
+                Ok(buf) => {
+                    self.cur = buf;
+                    self.pos = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+    }
+}
+
+/// Uploads a blob from the tar stream itself (no spool): the upload runs on its own thread, fed
+/// chunk by chunk; to further repositories it is mounted from the first.
+fn stream_upload<R: Read>(
+    reg: &Registry,
+    job: &Job,
+    body: &mut R,
+    bundle: &Path,
+    shared: &Shared<'_>,
+) {
+    let Some((first, rest)) = job.repos.split_first() else {
+        return;
+    };
+    let _slot = shared.slots.take();
+    let (tx, rx): (SyncSender<Vec<u8>>, _) = mpsc::sync_channel(4);
+    let reader = ChunkReader {
+        rx,
+        cur: Vec::new(),
+        pos: 0,
+    };
+    std::thread::scope(|scope| {
+        let up = scope.spawn(move || shared.push(reg, job, first, Box::new(reader)));
+        let mut left = job.desc.size.saturating_add(1);
+        let pumped: io::Result<()> = (|| {
+            while left > 0 {
+                let mut buf = vec![0u8; 1 << 20];
+                let want = usize::try_from(left.min(1 << 20)).unwrap_or(1 << 20);
+                let n = body.read(buf.get_mut(..want).unwrap_or_default())?;
+                if n == 0 {
+                    break;
+                }
+                buf.truncate(n);
+                left = left.saturating_sub(u64::try_from(n).unwrap_or(u64::MAX));
+                if tx.send(buf).is_err() {
+                    break; // the upload ended early: its own error says why
+                }
+            }
+            Ok(())
+        })();
+        drop(tx);
+        match up.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => shared.fail(e),
+            Err(_) => shared.fail(ImportError::Worker),
+        }
+        if let Err(source) = pumped {
+            shared.fail(ImportError::Io {
+                path: bundle.to_owned(),
+                source,
+            });
+        }
+    });
+    if shared.failed() {
+        return;
+    }
+    for repo in rest {
+        let mounted = Registry::parse(repo).and_then(|to| {
+            let from = Registry::parse(first)?;
+            reg.mount(&to, &from, &job.digest.to_string())?;
+            reg.blob_exists(&to, &job.digest.to_string())
+        });
+        match mounted {
+            Ok(true) => {
+                shared
+                    .present
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(repo.clone())
+                    .or_default()
+                    .insert(job.digest.clone());
+            }
+            Ok(false) => shared.fail(shared.for_images(
+                repo,
+                RegistryError::Push {
+                    what: format!("mounting {} into {repo}", job.digest),
+                    message: "the registry did not mount the blob".into(),
+                },
+            )),
+            Err(e) => shared.fail(shared.for_images(repo, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spool_file_holds_the_blob_and_disappears_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = vec![3u8; 70_000];
+        let p = spool(&mut &data[..], dir.path(), 70_000).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), data);
+        let path = p.to_path_buf();
+        drop(p);
+        assert!(!path.exists());
+        // At most one byte past the verified size is copied: enough for the hash to refuse it.
+        let p = spool(&mut &data[..], dir.path(), 100).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 101);
+    }
+
+    #[test]
+    fn chunks_handed_over_read_back_in_order() {
+        let (tx, rx) = mpsc::sync_channel(2);
+        let mut r = ChunkReader {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
+        };
+        let t = std::thread::spawn(move || {
+            for i in 0..10u8 {
+                tx.send(vec![i; 1000]).unwrap();
+            }
+        });
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        t.join().unwrap();
+        assert_eq!(out.len(), 10_000);
+        assert!(out
+            .chunks(1000)
+            .enumerate()
+            .all(|(i, c)| c.iter().all(|b| usize::from(*b) == i)));
+    }
+}

@@ -1,0 +1,86 @@
+//! The summary of each selected image: its platforms (from its index, else its config), the bytes
+//! of every blob it reaches (each once, subjects not followed) and the referrers of it and of its
+//! child manifests.
+
+use std::collections::BTreeSet;
+
+use super::entries::Role;
+use super::walk::Walker;
+use super::{ImageInfo, ReferrerInfo};
+use crate::digest::Digest;
+use crate::layout::model::{self, Descriptor};
+use crate::layout::Content;
+
+/// The summary of the image entry `e`: its platforms, the bytes it reaches and its referrers.
+pub(super) fn image_info(
+    e: &Descriptor,
+    w: &Walker<'_>,
+    entries: &[Descriptor],
+    roles: &[Role],
+) -> ImageInfo {
+    // Everything the image reaches, without following subjects (referrers are listed separately).
+    let mut closure: BTreeSet<Digest> = BTreeSet::new();
+    let mut stack: Vec<String> = vec![e.digest.clone()];
+    let mut platforms = Vec::new();
+    while let Some(s) = stack.pop() {
+        let Ok(d) = Digest::parse(&s) else { continue };
+        if !closure.insert(d.clone()) {
+            continue;
+        }
+        if let Some(doc) = w.docs.get(&d) {
+            stack.extend(doc.children().map(|c| c.digest.clone()));
+        }
+    }
+    if let Ok(top) = Digest::parse(&e.digest) {
+        if let Some(doc) = w.docs.get(&top) {
+            if let Some(ms) = &doc.manifests {
+                for m in ms {
+                    if let Some(p) = &m.platform {
+                        let r = p.render();
+                        if r != "unknown/unknown" && !platforms.contains(&r) {
+                            platforms.push(r);
+                        }
+                    }
+                }
+            } else if let Some(cfg) = doc
+                .config
+                .as_ref()
+                .and_then(|c| Digest::parse(&c.digest).ok())
+            {
+                if let Some(Content::Json(b)) = w.cat.blobs.get(&cfg).map(|b| &b.content) {
+                    platforms.extend(model::config_platform(b));
+                }
+            }
+        }
+    }
+    let size = closure
+        .iter()
+        .filter_map(|d| w.cat.blobs.get(d))
+        .map(|b| b.size)
+        .sum();
+    let mut referrers = Vec::new();
+    for (i, r) in entries.iter().enumerate() {
+        if let Some(Role::Referrer(subject)) = roles.get(i) {
+            if Digest::parse(subject).is_ok_and(|s| closure.contains(&s)) {
+                let artifact_type = Digest::parse(&r.digest)
+                    .ok()
+                    .and_then(|d| w.docs.get(&d))
+                    .and_then(|doc| doc.effective_artifact_type().map(str::to_owned))
+                    .or_else(|| r.artifact_type.clone());
+                referrers.push(ReferrerInfo {
+                    digest: r.digest.clone(),
+                    artifact_type,
+                    subject: subject.clone(),
+                });
+            }
+        }
+    }
+    ImageInfo {
+        reference: e.reference().map(str::to_owned),
+        digest: e.digest.clone(),
+        media_type: e.media_type().to_owned(),
+        platforms,
+        size,
+        referrers,
+    }
+}

@@ -1,0 +1,249 @@
+//! The integrity stage: evaluate the descriptor graph of a scanned bundle.
+//!
+//! Walks from `index.json` through every index (nested too), manifest, config, layer and subject,
+//! and every referrer listed in `index.json` whose subject is reached. Every failure is collected;
+//! nothing stops at the first.
+//!
+//! The parts: `rules` (the layout's own files, a document's shape), `entries` (what each
+//! `index.json` entry is, the selection), `walk` (the descriptor graph), `images` (each image's
+//! summary); `check` runs them in that order and then judges the blobs nothing reached.
+
+mod entries;
+mod images;
+mod rules;
+mod walk;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::digest::Digest;
+use crate::finding::{Code, Finding};
+use crate::layout::model::{Descriptor, Document};
+use crate::layout::{blob_name, Catalog, Limits, Small};
+
+use entries::Role;
+use walk::{mismatch_message, Walker};
+
+/// A referrer (signature or other artifact) of an image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReferrerInfo {
+    /// The referrer manifest's digest.
+    pub digest: String,
+    /// Its artifact type (`artifactType`, or the config media type as notation writes it).
+    pub artifact_type: Option<String>,
+    /// The digest of the manifest it refers to.
+    pub subject: String,
+}
+
+/// One image of the bundle.
+#[derive(Clone, Debug)]
+pub struct ImageInfo {
+    /// Its name (`io.containerd.image.name`, else `org.opencontainers.image.ref.name`).
+    pub reference: Option<String>,
+    /// The digest of its top-level manifest or index.
+    pub digest: String,
+    /// The media type of its top-level manifest or index.
+    pub media_type: String,
+    /// Its platforms, `os/arch[/variant]`.
+    pub platforms: Vec<String>,
+    /// Bytes of every blob it reaches, each counted once (referrers excluded).
+    pub size: u64,
+    /// Referrers of the image and of its child manifests.
+    pub referrers: Vec<ReferrerInfo>,
+}
+
+/// The outcome of the integrity stage.
+#[derive(Clone, Debug, Default)]
+pub struct Integrity {
+    /// sha256 of `index.json`'s bytes.
+    pub bundle_digest: Option<Digest>,
+    /// Distinct blobs checked.
+    pub blobs_checked: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Distinct blobs with at least one failure.
+    pub blobs_failed: u64,
+    /// Those blobs.
+    pub failed: BTreeSet<Digest>,
+    /// Failures.
+    pub failures: Vec<Finding>,
+    /// Warnings.
+    pub warnings: Vec<Finding>,
+    /// The images, in `index.json` order.
+    pub images: Vec<ImageInfo>,
+    /// Every manifest and index parsed, by digest (for later stages).
+    pub documents: HashMap<Digest, Document>,
+    /// Blobs absent because `export --since` left them out (`blob_external` warnings).
+    pub external: BTreeSet<Digest>,
+    /// The trust artifact whose export record listed them (read unauthenticated here; pinned
+    /// mode requires it to be the pinned one).
+    pub external_record: Option<String>,
+}
+
+/// Evaluates the graph of a scanned bundle. `selection` names images (empty: all of them).
+pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity {
+    let mut out = Integrity::default();
+    let mut failures = cat.failures.clone();
+    let mut warnings = cat.warnings.clone();
+    rules::check_oci_layout(cat, &mut failures);
+    out.bundle_digest = cat
+        .index_json
+        .as_ref()
+        .and_then(Small::bytes)
+        .map(Digest::sha256);
+    let index = rules::parse_index(cat, &mut failures);
+
+    let mut w = Walker::new(cat, limits);
+    if let Some(index) = &index {
+        let entries: Vec<Descriptor> = index.manifests.clone().unwrap_or_default();
+        w.excluded = entries::excluded(&entries);
+        if let Some((artifact, left_out)) = crate::trust_artifact::recorded_left_out(cat) {
+            if !left_out.is_empty() {
+                w.external = left_out.into_iter().map(|l| (l.digest, l.size)).collect();
+                out.external_record = Some(artifact);
+            }
+        }
+        let roles = entries::roles(&entries, &w);
+        let selected = entries::select(&entries, &roles, selection, &mut failures);
+        walk_entries(&mut w, &entries, &roles, &selected, selection.is_empty());
+        for (i, e) in entries.iter().enumerate() {
+            if selected.get(i) == Some(&true) {
+                out.images.push(images::image_info(e, &w, &entries, &roles));
+            }
+        }
+        warnings.extend(unreferenced(cat, &w.reached));
+    }
+    // Content that does not match its name is a failure even when nothing references it (a
+    // tampered bundle), unless the check was narrowed to some images.
+    if selection.is_empty() {
+        unreached_failures(&mut w);
+    }
+
+    failures.append(&mut w.failures);
+    warnings.append(&mut w.warnings);
+    out.external = std::mem::take(&mut w.external_seen);
+    if out.external.is_empty() {
+        out.external_record = None;
+    }
+    dedup(&mut failures);
+    dedup(&mut warnings);
+    out.blobs_checked = u64::try_from(w.checked.len()).unwrap_or(u64::MAX);
+    out.bytes = w
+        .checked
+        .iter()
+        .filter_map(|d| cat.blobs.get(d))
+        .map(|b| b.size)
+        .sum();
+    out.blobs_failed = u64::try_from(w.failed.len()).unwrap_or(u64::MAX);
+    out.failed = w.failed;
+    out.failures = failures;
+    out.warnings = warnings;
+    out.documents = w.docs;
+    out
+}
+
+/// Walks the entries: selected images and the trust artifact first, then referrers and tag
+/// indexes whose subject is reached, until nothing new is reached; then the rest, recorded only
+/// when `record_rest` (no selection: dangling referrers are checked too), else walked only to
+/// know which blobs are referenced.
+fn walk_entries(
+    w: &mut Walker<'_>,
+    entries: &[Descriptor],
+    roles: &[Role],
+    selected: &[bool],
+    record_rest: bool,
+) {
+    let mut walked = vec![false; entries.len()];
+    let walk = |w: &mut Walker<'_>, walked: &mut Vec<bool>, i: usize, e: &Descriptor| {
+        w.descriptor(e, 0);
+        if let Some(x) = walked.get_mut(i) {
+            *x = true;
+        }
+    };
+    for (i, e) in entries.iter().enumerate() {
+        if selected.get(i) == Some(&true) || roles.get(i) == Some(&Role::Trust) {
+            walk(w, &mut walked, i, e);
+        }
+    }
+    loop {
+        let mut progressed = false;
+        for (i, e) in entries.iter().enumerate() {
+            let Some(subject) = roles.get(i).and_then(Role::subject) else {
+                continue;
+            };
+            let reached = Digest::parse(subject).is_ok_and(|s| w.reached.contains(&s));
+            if reached && walked.get(i) == Some(&false) {
+                walk(w, &mut walked, i, e);
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    w.record = record_rest;
+    for (i, e) in entries.iter().enumerate() {
+        if walked.get(i) != Some(&true) {
+            w.descriptor(e, 0);
+        }
+    }
+    w.record = true;
+}
+
+/// A warning for each blob of the bundle nothing in `index.json` reaches.
+fn unreferenced<'a>(
+    cat: &'a Catalog,
+    reached: &'a BTreeSet<Digest>,
+) -> impl Iterator<Item = Finding> + 'a {
+    cat.blobs
+        .iter()
+        .filter(|(d, _)| !reached.contains(*d))
+        .map(|(d, b)| {
+            Finding::new(
+                Code::UnreferencedBlob,
+                format!("{} bytes that nothing in index.json references", b.size),
+            )
+            .digest(d)
+            .path(blob_name(d))
+        })
+}
+
+/// Fails the blobs the walk did not judge: content that does not match its name, and a blob a
+/// hashing scan left unread (a size some descriptor contradicts) that the walk did not reach
+/// (that descriptor sits where the walk stops, such as past the nesting limit), which still fails
+/// rather than pass unhashed.
+fn unreached_failures(w: &mut Walker<'_>) {
+    let cat = w.cat;
+    for (d, b) in &cat.blobs {
+        if cat.hashed && b.actual.is_none() && !w.reached.contains(d) {
+            w.failures.push(
+                Finding::new(
+                    Code::SizeMismatch,
+                    format!(
+                        "{} bytes, which no descriptor naming it in the bundle states (not read)",
+                        b.size
+                    ),
+                )
+                .digest(d)
+                .path(blob_name(d)),
+            );
+            w.failed.insert(d.clone());
+        }
+        if b.mismatches(d) && !w.mismatch_reported.contains(d) {
+            w.failures.push(
+                Finding::new(Code::DigestMismatch, mismatch_message(b))
+                    .digest(d)
+                    .path(blob_name(d)),
+            );
+            w.failed.insert(d.clone());
+        }
+    }
+}
+
+/// Removes repeated findings, keeping the first of each.
+fn dedup(v: &mut Vec<Finding>) {
+    let mut seen = HashSet::new();
+    v.retain(|f| seen.insert(f.clone()));
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+//! The image-spec's rules for a layout's own files and a document's shape: `oci-layout` (present,
+//! JSON, version 1.0.0), `index.json` (present, under the manifest limit, an OCI index) and a
+//! manifest or index against the descriptor that named it.
+
+use crate::finding::{Code, Finding};
+use crate::layout::model::{self, Document, Kind, OciLayoutFile};
+use crate::layout::{Catalog, Small, LAYOUT_VERSION};
+
+/// Describes how a parsed document breaks the image-spec, if it does.
+pub(super) fn structure_problem(doc: &Document, mt: &str, kind: Kind) -> Option<String> {
+    if let Some(own) = doc.media_type.as_deref() {
+        if !mt.is_empty() && own != mt {
+            return Some(format!(
+                "mediaType {own:?} in the document, {mt:?} in its descriptor"
+            ));
+        }
+    }
+    if doc.schema_version != Some(2) {
+        return Some(format!(
+            "schemaVersion is {:?}, expected 2",
+            doc.schema_version
+        ));
+    }
+    let shape = doc.shape();
+    match kind {
+        Kind::Index if doc.manifests.is_none() => Some("index has no manifests array".into()),
+        Kind::Manifest if shape == Kind::Index => {
+            Some("descriptor says manifest, content is an index".into())
+        }
+        Kind::Manifest
+            if mt != model::OCI_ARTIFACT_MANIFEST
+                && (doc.config.is_none() || doc.layers.is_none()) =>
+        {
+            Some("image manifest lacks config or layers".into())
+        }
+        _ => None,
+    }
+}
+
+/// Judges `oci-layout`: missing, too large, not JSON, or another version.
+pub(super) fn check_oci_layout(cat: &Catalog, failures: &mut Vec<Finding>) {
+    match &cat.oci_layout {
+        None => failures.push(
+            Finding::new(Code::OciLayoutMissing, "oci-layout file is missing").path("oci-layout"),
+        ),
+        Some(Small::TooLarge(n)) => failures.push(
+            Finding::new(Code::OciLayoutMalformed, format!("oci-layout is {n} bytes"))
+                .path("oci-layout"),
+        ),
+        Some(Small::Bytes(b)) => match serde_json::from_slice::<OciLayoutFile>(b) {
+            Err(e) => failures.push(
+                Finding::new(Code::OciLayoutMalformed, format!("oci-layout: {e}"))
+                    .path("oci-layout"),
+            ),
+            Ok(f) if f.image_layout_version != LAYOUT_VERSION => failures.push(
+                Finding::new(
+                    Code::OciLayoutVersion,
+                    format!(
+                        "imageLayoutVersion is {:?}, expected {LAYOUT_VERSION:?}",
+                        f.image_layout_version
+                    ),
+                )
+                .path("oci-layout"),
+            ),
+            Ok(_) => {}
+        },
+    }
+}
+
+/// `index.json` as an OCI index, or the finding that says why it is not one.
+pub(super) fn parse_index(cat: &Catalog, failures: &mut Vec<Finding>) -> Option<Document> {
+    let bytes = match &cat.index_json {
+        None => {
+            failures
+                .push(Finding::new(Code::IndexMissing, "index.json is missing").path("index.json"));
+            return None;
+        }
+        Some(Small::TooLarge(n)) => {
+            failures.push(
+                Finding::new(
+                    Code::IndexMalformed,
+                    format!("index.json is {n} bytes, over the manifest limit"),
+                )
+                .path("index.json"),
+            );
+            return None;
+        }
+        Some(Small::Bytes(b)) => b,
+    };
+    let problem = match Document::parse(bytes) {
+        Err(e) => Err(format!("index.json is not a valid image index: {e}")),
+        Ok(doc) => match (
+            &doc.manifests,
+            doc.schema_version,
+            doc.media_type.as_deref(),
+        ) {
+            (None, _, _) => Err("index.json has no manifests array".to_string()),
+            (_, v, _) if v != Some(2) => {
+                Err(format!("index.json schemaVersion is {v:?}, expected 2"))
+            }
+            (_, _, Some(mt)) if mt != model::OCI_INDEX => {
+                Err(format!("index.json mediaType is {mt:?}"))
+            }
+            _ => Ok(doc),
+        },
+    };
+    match problem {
+        Ok(doc) => Some(doc),
+        Err(msg) => {
+            failures.push(Finding::new(Code::IndexMalformed, msg).path("index.json"));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::BundleFormat;
+
+    fn cat(oci_layout: Option<&[u8]>, index: Option<Small>) -> Catalog {
+        let mut c = Catalog::new(BundleFormat::Directory, true);
+        c.oci_layout = oci_layout.map(|b| Small::Bytes(b.to_vec()));
+        c.index_json = index;
+        c
+    }
+
+    fn codes(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn oci_layout_is_judged_by_presence_form_and_version() {
+        let cases: [(Option<&[u8]>, Vec<&str>); 4] = [
+            (None, vec!["oci_layout_missing"]),
+            (Some(b"not json"), vec!["oci_layout_malformed"]),
+            (
+                Some(br#"{"imageLayoutVersion":"2.0.0"}"#),
+                vec!["oci_layout_version"],
+            ),
+            (Some(br#"{"imageLayoutVersion":"1.0.0"}"#), vec![]),
+        ];
+        for (bytes, want) in cases {
+            let mut f = Vec::new();
+            check_oci_layout(&cat(bytes, None), &mut f);
+            assert_eq!(codes(&f), want, "{bytes:?}");
+        }
+        let mut c = cat(None, None);
+        c.oci_layout = Some(Small::TooLarge(9));
+        let mut f = Vec::new();
+        check_oci_layout(&c, &mut f);
+        assert_eq!(codes(&f), vec!["oci_layout_malformed"]);
+    }
+
+    #[test]
+    fn index_json_must_be_an_oci_index() {
+        let bad: [(Option<Small>, &str); 5] = [
+            (None, "index_missing"),
+            (Some(Small::TooLarge(5)), "index_malformed"),
+            (
+                Some(Small::Bytes(br#"{"schemaVersion":2}"#.to_vec())),
+                "index_malformed",
+            ),
+            (
+                Some(Small::Bytes(
+                    br#"{"schemaVersion":1,"manifests":[]}"#.to_vec(),
+                )),
+                "index_malformed",
+            ),
+            (
+                Some(Small::Bytes(
+                    br#"{"schemaVersion":2,"mediaType":"x","manifests":[]}"#.to_vec(),
+                )),
+                "index_malformed",
+            ),
+        ];
+        for (index, want) in bad {
+            let mut f = Vec::new();
+            assert!(parse_index(&cat(None, index), &mut f).is_none());
+            assert_eq!(codes(&f), vec![want]);
+        }
+        let good = Small::Bytes(
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#
+                .to_vec(),
+        );
+        let mut f = Vec::new();
+        assert!(parse_index(&cat(None, Some(good)), &mut f).is_some());
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn a_document_must_have_the_shape_its_descriptor_gives() {
+        let doc = |s: &str| Document::parse(s.as_bytes()).unwrap();
+        let manifest = r#"{"schemaVersion":2,"config":{"mediaType":"a","digest":"sha256:00","size":1},"layers":[]}"#;
+        assert_eq!(
+            structure_problem(&doc(manifest), model::OCI_MANIFEST, Kind::Manifest),
+            None
+        );
+        let own = structure_problem(
+            &doc(r#"{"schemaVersion":2,"mediaType":"x","manifests":[]}"#),
+            model::OCI_INDEX,
+            Kind::Index,
+        );
+        assert!(own.is_some_and(|p| p.starts_with("mediaType")));
+        let v1 = structure_problem(&doc(r#"{"schemaVersion":1}"#), "", Kind::Manifest);
+        assert!(v1.is_some_and(|p| p.contains("schemaVersion")));
+        let no_array = structure_problem(&doc(r#"{"schemaVersion":2}"#), "", Kind::Index);
+        assert_eq!(no_array.as_deref(), Some("index has no manifests array"));
+        let index_as_manifest = structure_problem(
+            &doc(r#"{"schemaVersion":2,"manifests":[]}"#),
+            model::OCI_MANIFEST,
+            Kind::Manifest,
+        );
+        assert!(index_as_manifest.is_some_and(|p| p.contains("content is an index")));
+        let bare = structure_problem(
+            &doc(r#"{"schemaVersion":2,"layers":[]}"#),
+            model::OCI_MANIFEST,
+            Kind::Manifest,
+        );
+        assert_eq!(
+            bare.as_deref(),
+            Some("image manifest lacks config or layers")
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! The integrity stage over in-memory catalogs: the walk, the selection, and the blobs nothing
+//! reaches.
+
+use super::*;
+use crate::layout::model;
+use crate::layout::{BlobEntry, BundleFormat, Content};
+
+/// A catalog builder: blobs by content, `index.json` over the given entries.
+struct Bundle {
+    cat: Catalog,
+}
+
+impl Bundle {
+    fn new() -> Self {
+        let mut cat = Catalog::new(BundleFormat::Directory, true);
+        cat.oci_layout = Some(Small::Bytes(br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()));
+        Bundle { cat }
+    }
+
+    /// Adds a blob whose name is its hash; returns its descriptor JSON.
+    fn blob(&mut self, media_type: &str, bytes: &[u8]) -> serde_json::Value {
+        let d = Digest::sha256(bytes);
+        self.put(d.clone(), bytes, Some(d.clone()));
+        serde_json::json!({"mediaType": media_type, "digest": d.to_string(), "size": bytes.len()})
+    }
+
+    fn put(&mut self, name: Digest, bytes: &[u8], actual: Option<Digest>) {
+        let content = if bytes.first() == Some(&b'{') {
+            Content::Json(bytes.into())
+        } else {
+            Content::Bytes(bytes.into())
+        };
+        let size = u64::try_from(bytes.len()).unwrap();
+        self.cat.insert(
+            name,
+            BlobEntry {
+                size,
+                actual,
+                content,
+            },
+            &Limits::default(),
+        );
+    }
+
+    /// An image manifest over one layer; returns its descriptor.
+    fn image(&mut self, layer: &[u8], name: &str) -> serde_json::Value {
+        let config = self.blob(
+            "application/vnd.oci.image.config.v1+json",
+            br#"{"os":"linux","architecture":"amd64"}"#,
+        );
+        let layer = self.blob("application/vnd.oci.image.layer.v1.tar", layer);
+        let m = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+            "config": config, "layers": [layer]});
+        let mut desc = self.blob(model::OCI_MANIFEST, m.to_string().as_bytes());
+        desc["annotations"] = serde_json::json!({ model::REF_NAME: name });
+        desc
+    }
+
+    fn index(mut self, entries: Vec<serde_json::Value>) -> Catalog {
+        let index = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX,
+            "manifests": entries});
+        self.cat.index_json = Some(Small::Bytes(index.to_string().into_bytes()));
+        self.cat
+    }
+}
+
+fn codes(f: &[Finding]) -> Vec<&'static str> {
+    f.iter().map(|f| f.code.as_str()).collect()
+}
+
+#[test]
+fn an_intact_image_passes_and_is_summarised() {
+    let mut b = Bundle::new();
+    let image = b.image(b"layer", "app:v1");
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &[], &Limits::default());
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    assert_eq!(out.blobs_checked, 3);
+    assert_eq!(out.images.len(), 1);
+    assert_eq!(out.images[0].platforms, vec!["linux/amd64".to_owned()]);
+    assert_eq!(out.images[0].size, cat.total_bytes());
+    assert!(out.bundle_digest.is_some());
+}
+
+#[test]
+fn a_tampered_blob_nothing_references_fails_and_is_reported_unreferenced() {
+    let mut b = Bundle::new();
+    let image = b.image(b"layer", "app:v1");
+    let stray = Digest::sha256(b"stray");
+    b.put(
+        stray.clone(),
+        b"tampered",
+        Some(Digest::sha256(b"tampered")),
+    );
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &[], &Limits::default());
+    assert_eq!(codes(&out.failures), vec!["digest_mismatch"]);
+    assert_eq!(codes(&out.warnings), vec!["unreferenced_blob"]);
+    assert!(out.failed.contains(&stray));
+    // Narrowed to an image, the stray blob is not judged (only warned about).
+    let out = check(&cat, &["app:v1".to_owned()], &Limits::default());
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+}
+
+#[test]
+fn missing_and_mis_sized_blobs_fail_each_once() {
+    let mut b = Bundle::new();
+    let image = b.image(b"layer", "app:v1");
+    // The layer goes missing.
+    b.cat.blobs.remove(&Digest::sha256(b"layer"));
+    let mut other = b.image(b"other layer", "app:v2");
+    other["size"] = serde_json::json!(1);
+    let cat = b.index(vec![image, other]);
+    let out = check(&cat, &[], &Limits::default());
+    assert_eq!(
+        codes(&out.failures),
+        vec!["blob_missing", "size_mismatch"],
+        "{:?}",
+        out.failures
+    );
+    assert_eq!(out.blobs_failed, 2);
+}
+
+#[test]
+fn a_selection_naming_no_image_is_a_failure() {
+    let mut b = Bundle::new();
+    let image = b.image(b"layer", "app:v1");
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &["nope".to_owned()], &Limits::default());
+    assert_eq!(codes(&out.failures), vec!["image_not_found"]);
+    assert!(out.images.is_empty());
+}
+
+#[test]
+fn indexes_nested_past_the_limit_fail() {
+    let mut b = Bundle::new();
+    let mut desc = b.image(b"layer", "app:v1");
+    for _ in 0..3 {
+        let idx = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX,
+            "manifests": [desc]});
+        desc = b.blob(model::OCI_INDEX, idx.to_string().as_bytes());
+    }
+    let cat = b.index(vec![desc]);
+    let limits = Limits {
+        max_depth: 1,
+        ..Limits::default()
+    };
+    let out = check(&cat, &[], &limits);
+    assert!(
+        codes(&out.failures).contains(&"nesting_too_deep"),
+        "{:?}",
+        out.failures
+    );
+}

@@ -1,0 +1,286 @@
+//! The walk of the descriptor graph: one descriptor at a time (digest, presence, content, size,
+//! kind), into every manifest and index it reaches (children, then subject), under the nesting
+//! limit. What it finds is collected; nothing stops at the first failure.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use super::rules::structure_problem;
+use crate::digest::{Digest, DigestError};
+use crate::finding::{Code, Finding};
+use crate::layout::model::{self, Descriptor, Document, Kind};
+use crate::layout::{blob_name, Catalog, Content, Limits};
+
+/// The walk's state over one catalog.
+pub(super) struct Walker<'a> {
+    pub(super) cat: &'a Catalog,
+    limits: &'a Limits,
+    /// Whether failures are recorded (off while walking unselected entries only to learn what
+    /// they reference).
+    pub(super) record: bool,
+    /// Every blob a descriptor reached.
+    pub(super) reached: BTreeSet<Digest>,
+    /// Blobs reached while recording.
+    pub(super) checked: BTreeSet<Digest>,
+    /// Blobs with a failure.
+    pub(super) failed: BTreeSet<Digest>,
+    pub(super) failures: Vec<Finding>,
+    pub(super) warnings: Vec<Finding>,
+    /// Digests `airlock export --platform` left out (the `EXCLUDED` annotation).
+    pub(super) excluded: HashSet<String>,
+    /// Blobs `airlock export --since` left out (digest -> size), from the export record.
+    pub(super) external: HashMap<String, u64>,
+    /// Those found absent, as reported.
+    pub(super) external_seen: BTreeSet<Digest>,
+    /// Blobs whose digest mismatch was reported already.
+    pub(super) mismatch_reported: HashSet<Digest>,
+    walked_docs: HashSet<Digest>,
+    /// Every manifest and index parsed.
+    pub(super) docs: HashMap<Digest, Document>,
+}
+
+impl<'a> Walker<'a> {
+    /// A walk over `cat` that has reached nothing yet.
+    pub(super) fn new(cat: &'a Catalog, limits: &'a Limits) -> Self {
+        Walker {
+            cat,
+            limits,
+            record: true,
+            reached: BTreeSet::new(),
+            checked: BTreeSet::new(),
+            failed: BTreeSet::new(),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            excluded: HashSet::new(),
+            external: HashMap::new(),
+            external_seen: BTreeSet::new(),
+            mismatch_reported: HashSet::new(),
+            walked_docs: HashSet::new(),
+            docs: HashMap::new(),
+        }
+    }
+
+    fn fail(&mut self, f: Finding) {
+        if self.record {
+            self.failures.push(f);
+        }
+    }
+
+    fn warn(&mut self, f: Finding) {
+        if self.record {
+            self.warnings.push(f);
+        }
+    }
+
+    fn mark_failed(&mut self, d: &Digest) {
+        if self.record {
+            self.failed.insert(d.clone());
+        }
+    }
+
+    /// Fails blob `d` with `code`: the finding names the digest and the blob's path.
+    fn fail_blob(&mut self, d: &Digest, code: Code, message: impl Into<String>) {
+        self.fail(Finding::new(code, message).digest(d).path(blob_name(d)));
+        self.mark_failed(d);
+    }
+
+    /// Checks one descriptor and walks into it. Returns its digest when valid and present.
+    pub(super) fn descriptor(&mut self, desc: &Descriptor, depth: usize) -> Option<Digest> {
+        let d = match Digest::parse(&desc.digest) {
+            Ok(d) => d,
+            Err(e) => {
+                let code = match e {
+                    DigestError::UnsupportedAlgorithm(_) => Code::DigestAlgorithmUnsupported,
+                    _ => Code::DigestInvalid,
+                };
+                self.fail(Finding::new(code, e.to_string()).digest(&desc.digest));
+                return None;
+            }
+        };
+        let Some(entry) = self.cat.blobs.get(&d) else {
+            self.absent(desc, &d);
+            return None;
+        };
+        self.reached.insert(d.clone());
+        if self.record {
+            self.checked.insert(d.clone());
+        }
+        if entry.mismatches(&d) && (!self.record || self.mismatch_reported.insert(d.clone())) {
+            self.fail_blob(&d, Code::DigestMismatch, mismatch_message(entry));
+        }
+        if entry.size != desc.size {
+            let unread = if matches!(entry.content, Content::NotRead | Content::TooLarge)
+                && entry.actual.is_none()
+                && self.cat.hashed
+            {
+                " (not read: its size already differs)"
+            } else {
+                ""
+            };
+            let msg = format!(
+                "descriptor says {} bytes, blob has {}{unread}",
+                desc.size, entry.size
+            );
+            self.fail_blob(&d, Code::SizeMismatch, msg);
+            if matches!(entry.content, Content::NotRead) {
+                // The directory scan did not read it because of this very difference.
+                return Some(d);
+            }
+        }
+        let mt = desc.media_type();
+        let kind = match model::kind_of(mt) {
+            Kind::Blob if mt.is_empty() => self.peek(&d).map_or(Kind::Blob, |doc| doc.shape()),
+            k => k,
+        };
+        match kind {
+            Kind::Manifest | Kind::Index => self.document(&d, mt, kind, depth),
+            Kind::Blob if model::is_json(mt) => match &entry.content {
+                Content::NotJson(msg) => self.fail_blob(
+                    &d,
+                    Code::MalformedJson,
+                    format!("{mt} content is not valid JSON: {msg}"),
+                ),
+                Content::Bytes(_) => {
+                    self.fail_blob(&d, Code::MalformedJson, format!("{mt} content is not JSON"))
+                }
+                _ => {}
+            },
+            Kind::Blob => {}
+        }
+        Some(d)
+    }
+
+    /// A descriptor whose blob the bundle does not hold: a warning when export left it out on
+    /// purpose (`--platform`, non-distributable layers), else `blob_missing`.
+    fn absent(&mut self, desc: &Descriptor, d: &Digest) {
+        let path = blob_name(d);
+        if self.excluded.contains(&desc.digest) {
+            self.warn(
+                Finding::new(
+                    Code::ExcludedByExport,
+                    "child manifest left out by `airlock export --platform`",
+                )
+                .digest(d)
+                .path(path),
+            );
+        } else if self.external.get(&desc.digest) == Some(&desc.size) {
+            if self.record {
+                self.external_seen.insert(d.clone());
+            }
+            self.warn(
+                Finding::new(
+                    Code::BlobExternal,
+                    format!(
+                        "left out by `airlock export --since` (the far side's inventory listed it; {}): \
+                         not checked here, `verify --base` or the target registry supplies it",
+                        desc.media_type()
+                    ),
+                )
+                .digest(d)
+                .path(path),
+            );
+        } else if desc.is_foreign() {
+            self.warn(
+                Finding::new(
+                    Code::ForeignBlobAbsent,
+                    format!(
+                        "non-distributable layer not carried; its descriptor names {} URL(s)",
+                        desc.urls.len()
+                    ),
+                )
+                .digest(d)
+                .path(path),
+            );
+        } else {
+            let msg = format!(
+                "blob is referenced but not in the bundle ({})",
+                desc.media_type()
+            );
+            self.fail_blob(d, Code::BlobMissing, msg);
+        }
+    }
+
+    /// The document `d` holds, if its content is JSON that parses as one.
+    pub(super) fn peek(&self, d: &Digest) -> Option<Document> {
+        match &self.cat.blobs.get(d)?.content {
+            Content::Json(b) => Document::parse(b).ok(),
+            _ => None,
+        }
+    }
+
+    fn document(&mut self, d: &Digest, mt: &str, kind: Kind, depth: usize) {
+        if !self.walked_docs.insert(d.clone()) {
+            return;
+        }
+        if depth > self.limits.max_depth {
+            let msg = format!("indexes nested deeper than {}", self.limits.max_depth);
+            self.fail_blob(d, Code::NestingTooDeep, msg);
+            return;
+        }
+        let Some(entry) = self.cat.blobs.get(d) else {
+            return;
+        };
+        let bytes = match &entry.content {
+            Content::Json(b) => b.clone(),
+            Content::TooLarge => {
+                let msg = format!(
+                    "{} bytes: manifests and indexes over {} bytes are refused",
+                    entry.size, self.limits.max_manifest_bytes
+                );
+                return self.fail_blob(d, Code::ManifestTooLarge, msg);
+            }
+            Content::NotJson(msg) => {
+                let msg = format!("manifest is not valid JSON: {msg}");
+                return self.fail_blob(d, Code::MalformedJson, msg);
+            }
+            Content::Bytes(_) => {
+                return self.fail_blob(d, Code::MalformedJson, "manifest is not JSON");
+            }
+            Content::NotRetained => {
+                return self.fail_blob(
+                    d,
+                    Code::LimitExceeded,
+                    "too much manifest JSON in one bundle to keep in memory",
+                );
+            }
+            Content::NotRead => {
+                // The scan reads every document a descriptor of the right size names, so this
+                // is not expected; failing closed all the same.
+                return self.fail_blob(d, Code::LimitExceeded, "document was not read by the scan");
+            }
+        };
+        let doc = match Document::parse(&bytes) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let msg = format!("not an image-spec document: {e}");
+                return self.fail_blob(d, Code::MalformedManifest, msg);
+            }
+        };
+        if let Some(problem) = structure_problem(&doc, mt, kind) {
+            let code = if problem.starts_with("mediaType") {
+                Code::MediaTypeMismatch
+            } else {
+                Code::MalformedManifest
+            };
+            self.fail_blob(d, code, problem);
+        }
+        let children: Vec<Descriptor> = doc.children().cloned().collect();
+        let subject = doc.subject.clone();
+        self.docs.insert(d.clone(), doc);
+        for c in &children {
+            self.descriptor(c, depth + 1);
+        }
+        if let Some(s) = subject {
+            self.descriptor(&s, depth + 1);
+        }
+    }
+}
+
+/// The message of a `digest_mismatch`: what the content hashes to.
+pub(super) fn mismatch_message(entry: &crate::layout::BlobEntry) -> String {
+    let actual = entry
+        .actual
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    format!("content hashes to {actual}")
+}

@@ -1,0 +1,611 @@
+//! Parts (issue 13): a bundle split into parts that fit the media, each part checked on arrival,
+//! and the set read as one stream by verify, inspect and import, with every damage named.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// A deterministic bundle from the project's own generator (`airlock fixture`).
+fn fixture(dir: &Path, file: &str, layer_size: u64) -> PathBuf {
+    let out = dir.join(file);
+    let r = run_in(
+        dir,
+        &[
+            "fixture",
+            &arg(&out),
+            "--layer-size",
+            &layer_size.to_string(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
+fn split(bundle: &Path, size: &str, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "split",
+        bundle.to_str().unwrap(),
+        "--size",
+        size,
+        "-o",
+        out.to_str().unwrap(),
+        "--no-progress",
+    ];
+    args.extend_from_slice(extra);
+    run_in(out, &args)
+}
+
+fn manifest_of(dir: &Path, bundle: &Path) -> PathBuf {
+    dir.join(format!(
+        "{}.parts.json",
+        bundle.file_name().unwrap().to_string_lossy()
+    ))
+}
+
+/// The report without what differs between reading a set and reading the file.
+fn comparable(mut v: Value) -> Value {
+    let o = v.as_object_mut().unwrap();
+    o.remove("verifiedAt");
+    o.remove("parts");
+    v
+}
+
+fn part_file(dir: &Path, bundle: &Path, n: usize) -> PathBuf {
+    dir.join(format!(
+        "{}.{n:03}",
+        bundle.file_name().unwrap().to_string_lossy()
+    ))
+}
+
+fn results(report: &Value) -> Vec<String> {
+    report["parts"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["result"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Finding (code, path) pairs.
+fn found(report: &Value) -> Vec<(String, String)> {
+    report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["path"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn split_and_read_back_in_every_compression_at_every_cut() {
+    let t = tempfile::tempdir().unwrap();
+    for file in ["b.tar", "b.tar.gz", "b.tar.zst"] {
+        let bundle = fixture(t.path(), file, 20_000);
+        let len = fs::metadata(&bundle).unwrap().len();
+        let single = verify_json(&bundle, &[]);
+        assert_eq!(single.code, 0, "{}", single.stderr);
+        // 100: inside the first tar header; 512 and 1024: exactly on block and entry boundaries
+        // (the oci-layout entry ends at 1024); 30000: inside a 20 kB layer; len: one part;
+        // len / 1000 rounded up: about a thousand parts.
+        let thousand = len.div_ceil(1000);
+        for size in [100, 512, 1024, 30_000, len, thousand] {
+            if size == 100 && file != "b.tar" {
+                continue; // a tar header is cut only in a plain tar
+            }
+            let out = t.path().join(format!("{file}-{size}"));
+            fs::create_dir(&out).unwrap();
+            let r = split(&bundle, &size.to_string(), &out, &["--format", "json"]);
+            assert_eq!(r.code, 0, "{file} {size}: {}", r.stderr);
+            let m = r.json();
+            let count = m["parts"].as_array().unwrap().len() as u64;
+            assert_eq!(count, len.div_ceil(size), "{file} {size}");
+            assert_eq!(m["size"], len);
+            for p in m["parts"].as_array().unwrap() {
+                assert!(p["size"].as_u64().unwrap() <= size);
+            }
+            // The parts joined are the file, byte for byte (the test joins; airlock never does).
+            let mut joined = Vec::new();
+            for n in 1..=count as usize {
+                joined.extend(fs::read(part_file(&out, &bundle, n)).unwrap());
+            }
+            assert!(joined == fs::read(&bundle).unwrap(), "{file} {size}");
+            // Read from the manifest, the first part and the folder: the same report as the file.
+            let manifest = manifest_of(&out, &bundle);
+            let inputs = if size == 30_000 || size == len {
+                vec![manifest.clone(), part_file(&out, &bundle, 1), out.clone()]
+            } else {
+                vec![manifest.clone()]
+            };
+            for input in inputs {
+                let v = verify_json(&input, &[]);
+                assert_eq!(v.code, 0, "{file} {size} {}: {}", input.display(), v.stderr);
+                let j = v.json();
+                assert_eq!(
+                    comparable(j.clone()),
+                    comparable(single.json()),
+                    "{file} {size}"
+                );
+                assert_eq!(j["parts"]["verdict"], "pass");
+                assert!(results(&j).iter().all(|r| r == "pass"));
+                assert_eq!(j["parts"]["parts"].as_array().unwrap().len() as u64, count);
+            }
+            if size == thousand {
+                assert!(count >= 900, "{count} parts");
+            }
+            if size == 30_000 {
+                let i = run_in(t.path(), &["inspect", &arg(&manifest), "--format", "json"]);
+                assert_eq!(i.code, 0, "{}", i.stderr);
+                let single_i = run_in(t.path(), &["inspect", &arg(&bundle), "--format", "json"]);
+                assert_eq!(i.json()["images"], single_i.json()["images"]);
+                assert_eq!(i.json()["parts"]["verdict"], "pass");
+                let p = run_in(t.path(), &["verify", "--parts-only", &arg(&manifest)]);
+                assert_eq!(p.code, 0, "{}", p.stderr);
+            }
+        }
+    }
+}
+
+/// A set of a bundle cut into 8 kB parts, in a fresh folder.
+fn set_of(t: &Path, file: &str, name: &str) -> (PathBuf, PathBuf, usize) {
+    let bundle = fixture(t, file, 20_000);
+    let out = t.join(name);
+    fs::create_dir(&out).unwrap();
+    let r = split(&bundle, "8K", &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let count = fs::metadata(&bundle).unwrap().len().div_ceil(8192) as usize;
+    assert!(count >= 8);
+    (bundle, out, count)
+}
+
+#[test]
+fn each_damage_is_named_by_part() {
+    let t = tempfile::tempdir().unwrap();
+    for file in ["b.tar", "b.tar.zst"] {
+        // (what is done, the code, the part it names, whether the content check can still pass)
+        type Damage = fn(&Path, &Path);
+        let cases: [(&str, Damage, &str, usize); 6] = [
+            (
+                "missing",
+                |o, b| fs::remove_file(part_file(o, b, 3)).unwrap(),
+                "part_missing",
+                3,
+            ),
+            (
+                "truncated",
+                |o, b| {
+                    let p = part_file(o, b, 4);
+                    let f = fs::OpenOptions::new().write(true).open(&p).unwrap();
+                    f.set_len(1000).unwrap();
+                },
+                "part_size_mismatch",
+                4,
+            ),
+            (
+                "extended",
+                |o, b| {
+                    let p = part_file(o, b, 2);
+                    let mut bytes = fs::read(&p).unwrap();
+                    bytes.extend_from_slice(b"trailing");
+                    fs::write(&p, bytes).unwrap();
+                },
+                "part_size_mismatch",
+                2,
+            ),
+            (
+                "swapped",
+                |o, b| {
+                    let (p2, p3) = (part_file(o, b, 2), part_file(o, b, 3));
+                    let tmp = o.join("swap");
+                    fs::rename(&p2, &tmp).unwrap();
+                    fs::rename(&p3, &p2).unwrap();
+                    fs::rename(&tmp, &p3).unwrap();
+                },
+                "part_digest_mismatch",
+                2,
+            ),
+            (
+                "duplicated",
+                |o, b| {
+                    fs::copy(part_file(o, b, 5), part_file(o, b, 6)).unwrap();
+                },
+                "part_digest_mismatch",
+                6,
+            ),
+            (
+                "corrupted",
+                |o, b| {
+                    let p = part_file(o, b, 5);
+                    let mut bytes = fs::read(&p).unwrap();
+                    bytes[4000] ^= 0x55;
+                    fs::write(&p, bytes).unwrap();
+                },
+                "part_digest_mismatch",
+                5,
+            ),
+        ];
+        for (what, damage, code, n) in cases {
+            let (bundle, out, count) = set_of(t.path(), file, &format!("{file}-{what}"));
+            damage(&out, &bundle);
+            let name = part_file(&out, &bundle, n)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let manifest = manifest_of(&out, &bundle);
+            let v = verify_json(&manifest, &[]);
+            assert_eq!(v.code, 1, "{file} {what}: {}", v.stderr);
+            let j = v.json();
+            assert_eq!(j["verdict"], "fail");
+            let f = found(&j);
+            assert!(
+                f.contains(&(code.to_owned(), name.clone())),
+                "{file} {what}: {f:?}"
+            );
+            assert!(v.stderr.is_empty() || !v.stderr.contains("panicked"));
+            // Named in the parts section too; the other parts pass.
+            let r = results(&j);
+            assert_eq!(r.len(), count);
+            assert_ne!(r[n - 1], "pass", "{file} {what}");
+            if what == "swapped" {
+                assert_eq!(r[2], "digest_mismatch");
+                assert!(j["failures"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("part 3"));
+            }
+            let bad = r.iter().filter(|x| *x != "pass").count();
+            assert_eq!(
+                bad,
+                if what == "swapped" { 2 } else { 1 },
+                "{file} {what}: {r:?}"
+            );
+            // Beside the content failures it causes (an appended tail leaves the content whole).
+            let content: Vec<_> = f.iter().filter(|(c, _)| !c.starts_with("part_")).collect();
+            if what != "extended" {
+                assert!(!content.is_empty(), "{file} {what}: no content failure");
+            }
+            // Checked on arrival: the same part named, exit 1.
+            let p = run_in(
+                t.path(),
+                &[
+                    "verify",
+                    "--parts-only",
+                    &arg(&manifest),
+                    "--format",
+                    "json",
+                ],
+            );
+            assert_eq!(p.code, 1, "{file} {what}: {}", p.stderr);
+            assert!(
+                found(&p.json()).contains(&(code.to_owned(), name.clone())),
+                "{file} {what}: {}",
+                p.stdout
+            );
+            // inspect fails too.
+            let i = run_in(t.path(), &["inspect", &arg(&manifest)]);
+            assert_eq!(i.code, 1, "{file} {what}: {}", i.stderr);
+            assert!(i.stderr.contains(code), "{}", i.stderr);
+        }
+    }
+}
+
+#[test]
+fn an_unexpected_part_is_named() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar.zst", "set");
+    let extra = part_file(&out, &bundle, count + 1);
+    fs::copy(part_file(&out, &bundle, 1), &extra).unwrap();
+    let v = verify_json(&out, &[]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    let name = extra.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(found(&v.json()), vec![("part_unexpected".to_owned(), name)]);
+    assert_eq!(v.json()["parts"]["unexpected"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn one_part_is_checked_on_arrival() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, _) = set_of(t.path(), "b.tar.zst", "set");
+    // The disc holds part 3 and the manifest; the others are not here yet.
+    let disc = t.path().join("disc");
+    fs::create_dir(&disc).unwrap();
+    let p3 = disc.join(part_file(&out, &bundle, 3).file_name().unwrap());
+    fs::copy(part_file(&out, &bundle, 3), &p3).unwrap();
+    fs::copy(manifest_of(&out, &bundle), manifest_of(&disc, &bundle)).unwrap();
+    let r = run_in(
+        t.path(),
+        &["verify", "--parts-only", &arg(&p3), "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let res = results(&j);
+    assert_eq!(res[2], "pass");
+    assert!(res
+        .iter()
+        .enumerate()
+        .all(|(i, r)| i == 2 || r == "not_checked"));
+    // The manifest elsewhere: --manifest.
+    let lone = t.path().join("lone");
+    fs::create_dir(&lone).unwrap();
+    let p3b = lone.join(p3.file_name().unwrap());
+    fs::copy(&p3, &p3b).unwrap();
+    let r = run_in(
+        t.path(),
+        &[
+            "verify",
+            "--parts-only",
+            &arg(&p3b),
+            "--manifest",
+            &arg(&manifest_of(&out, &bundle)),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A damaged disc fails, naming the part.
+    let mut bytes = fs::read(&p3).unwrap();
+    bytes[10] ^= 1;
+    fs::write(&p3, bytes).unwrap();
+    let r = run_in(t.path(), &["verify", "--parts-only", &arg(&p3)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("part_digest_mismatch"), "{}", r.stderr);
+    // The whole set with a part not yet there: named missing, exit 1.
+    let r = run_in(t.path(), &["verify", "--parts-only", &arg(&disc)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("part_missing"), "{}", r.stderr);
+}
+
+#[test]
+fn split_parts_reissues_byte_identical_parts() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar.zst", "set");
+    let again = t.path().join("again");
+    fs::create_dir(&again).unwrap();
+    let r = split(&bundle, "8K", &again, &["--parts", &format!("2,{count}")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for n in [2, count] {
+        assert_eq!(
+            fs::read(part_file(&again, &bundle, n)).unwrap(),
+            fs::read(part_file(&out, &bundle, n)).unwrap()
+        );
+    }
+    // Only those: no manifest, no other part.
+    assert_eq!(fs::read_dir(&again).unwrap().count(), 2);
+    // Re-issued into the set's folder over a lost part: compared with the manifest there.
+    fs::remove_file(part_file(&out, &bundle, 5)).unwrap();
+    let r = split(&bundle, "8K", &out, &["--parts", "5"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("matches"), "{}", r.stderr);
+    assert_eq!(verify_json(&out, &[]).code, 0);
+    // Another size does not give the set's parts: said, exit 1.
+    let r = split(&bundle, "9K", &out, &["--parts", "5"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // Without --parts, an existing set is not replaced without --force.
+    let r = split(&bundle, "8K", &out, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = split(&bundle, "16K", &out, &["--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The earlier set's parts beyond the new one were removed with its manifest's replacement.
+    assert!(!part_file(&out, &bundle, count).exists());
+    assert_eq!(verify_json(&out, &[]).code, 0);
+}
+
+#[test]
+fn the_manifest_is_a_map_not_an_anchor() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, _) = set_of(t.path(), "b.tar", "set");
+    // The carrier changes a byte inside a layer in part 4 and rewrites the manifest to match.
+    let p4 = part_file(&out, &bundle, 4);
+    let mut bytes = fs::read(&p4).unwrap();
+    bytes[5000] ^= 0xff;
+    fs::write(&p4, &bytes).unwrap();
+    let manifest = manifest_of(&out, &bundle);
+    let mut m = read_json(&manifest);
+    m["parts"][3]["sha256"] = Value::String(format!(
+        "sha256:{}",
+        airlock::digest::Digest::sha256(&bytes).hex()
+    ));
+    write_json(&manifest, &m);
+    // The parts check passes (the map agrees with itself) ...
+    let p = run_in(t.path(), &["verify", "--parts-only", &arg(&manifest)]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    // ... and the verification fails on the content.
+    let v = verify_json(&manifest, &[]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    let codes = v.codes();
+    assert!(codes.contains(&"digest_mismatch".to_owned()), "{codes:?}");
+    assert!(!codes.iter().any(|c| c.starts_with("part_")), "{codes:?}");
+}
+
+#[test]
+fn a_read_only_set_verifies_and_is_left_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let (_, out, _) = set_of(t.path(), "b.tar.gz", "set");
+    let before: Vec<_> = {
+        let mut v: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    for e in fs::read_dir(&out).unwrap() {
+        fs::set_permissions(e.unwrap().path(), fs::Permissions::from_mode(0o444)).unwrap();
+    }
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o555)).unwrap();
+    let v = verify_json(&out, &[]);
+    let i = run_in(t.path(), &["inspect", &arg(&out)]);
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    assert_eq!(i.code, 0, "{}", i.stderr);
+    let mut after: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    after.sort();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn sizes_by_name_and_unit() {
+    let t = tempfile::tempdir().unwrap();
+    let bundle = fixture(t.path(), "b.tar", 4096);
+    for (size, ok) in [
+        ("fat32", true),
+        ("dvd", true),
+        ("1KB", true),
+        ("2K", true),
+        ("0", false),
+        ("4X", false),
+    ] {
+        let out = t.path().join(format!("s-{size}"));
+        fs::create_dir(&out).unwrap();
+        let r = split(&bundle, size, &out, &[]);
+        assert_eq!(r.code == 0, ok, "{size}: {}", r.stderr);
+    }
+    // 1KB is 1000 bytes, 2K 2048.
+    let m = read_json(&manifest_of(&t.path().join("s-1KB"), &bundle));
+    assert_eq!(m["partSize"], 1000);
+    let m = read_json(&manifest_of(&t.path().join("s-2K"), &bundle));
+    assert_eq!(m["partSize"], 2048);
+    let m = read_json(&manifest_of(&t.path().join("s-fat32"), &bundle));
+    assert_eq!(m["partSize"], 4_294_967_295u64);
+    assert_eq!(m["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        m["bundle"]["indexDigest"],
+        verify_json(&bundle, &[]).json()["bundleDigest"]
+    );
+}
+
+#[test]
+fn import_from_parts_round_trips() {
+    use crate::registry_util::TestRegistry;
+    let t = tempfile::tempdir().unwrap();
+    let Some(reg) = TestRegistry::start(None) else {
+        return;
+    };
+    let (bundle, out, _) = set_of(t.path(), "b.tar.zst", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&manifest),
+            "--to",
+            &format!("{}/site", reg.host()),
+            "--integrity-only",
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert!(j["blobsUploaded"].as_u64().unwrap() > 0, "{j}");
+    // A second import from the single file uploads nothing: the same bytes arrived.
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&bundle),
+            "--to",
+            &format!("{}/site", reg.host()),
+            "--integrity-only",
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["blobsUploaded"], 0);
+    // A damaged part: nothing pushed, the part named.
+    let p2 = part_file(&out, &bundle, 2);
+    let mut bytes = fs::read(&p2).unwrap();
+    bytes[100] ^= 1;
+    fs::write(&p2, bytes).unwrap();
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&manifest),
+            "--to",
+            &format!("{}/other", reg.host()),
+            "--integrity-only",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("part_digest_mismatch"), "{}", r.stderr);
+}
+
+#[test]
+fn a_pipe_is_read_once_not_sniffed_for_a_manifest() {
+    let t = tempfile::tempdir().unwrap();
+    let bundle = fixture(t.path(), "b.tar.zst", 4096);
+    let bytes = fs::read(&bundle).unwrap();
+    let r = run_stdin(
+        t.path(),
+        &["verify", "/dev/stdin", "--integrity-only", "--no-progress"],
+        &bytes,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn the_manifest_records_the_pin_and_a_pinned_verify_reads_the_parts() {
+    let case = corpus_dir().join("valid-sig.strict.by-tag");
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let bundle = t.path().join("b.tar");
+    let r = run_pinned(
+        t.path(),
+        &[
+            "export",
+            &format!("oci:{}:v1", arg(&case.join("layout"))),
+            "-o",
+            &arg(&bundle),
+            "--trust-policy",
+            &arg(&case.join("trustpolicy.json")),
+            "--trust-store",
+            &arg(&case.join("truststore")),
+            "--scope",
+            "example.com/app",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pin = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--pin "))
+        .unwrap()
+        .to_owned();
+    let out = t.path().join("set");
+    fs::create_dir(&out).unwrap();
+    let s = split(&bundle, "2K", &out, &[]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let m = read_json(&manifest_of(&out, &bundle));
+    assert_eq!(m["bundle"]["pin"], pin.as_str());
+    let args = [
+        "--pin",
+        &pin,
+        "--at",
+        "2026-06-01T00:00:00Z",
+        "--scope",
+        "example.com/app",
+    ];
+    let from_parts = verify_trust(&out, &args);
+    let from_file = verify_trust(&bundle, &args);
+    assert_eq!(from_parts.code, 0, "{}", from_parts.stderr);
+    assert_eq!(comparable(from_parts.json()), comparable(from_file.json()));
+    assert_eq!(m["bundle"]["indexDigest"], from_file.json()["bundleDigest"]);
+}
