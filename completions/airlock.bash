@@ -138,7 +138,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__export)
-            opts="-f -o -j -q -v -h --file --output --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --since --zstd-level --format --force --quiet --verbose --no-progress --help"
+            opts="-f -o -j -q -v -h --file --output --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --since --sign-key --sign-cert --sign-envelope --zstd-level --format --force --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,6 +214,18 @@ _airlock() {
                     ;;
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign-envelope)
+                    COMPREPLY=($(compgen -W "jws cose" -- "${cur}"))
                     return 0
                     ;;
                 --zstd-level)

@@ -81,6 +81,10 @@ complete -c airlock -n "__fish_airlock_using_subcommand export" -l min-rate -d '
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -s j -l jobs -d 'Blobs fetched at once. Into a directory they land in parallel; into a tarball they are fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB)' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l since -d 'Differential export: leave out every layer these inventories (written by `airlock inventory` on the far side) list with the same digest and size; repeatable. Manifests, indexes, configs, signatures and the trust artifact are always carried; the export record lists each blob left out, which the far side\'s import requires its registry to hold' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l sign-key -d 'Sign the trust artifact with this key (as `airlock sign --key`): the export signature, carried in the bundle and reported by verify as exportedBy (matched under the trust-policy scope airlock/export)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l sign-cert -d 'The export signing key\'s certificate chain, PEM, leaf first (as `airlock sign --cert`)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l sign-envelope -d 'The export signature\'s envelope format' -r -f -a "jws\t'JWS JSON serialization (application/jose+json), notation\'s default'
+cose\t'COSE_Sign1 (application/cose)'"
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l zstd-level -d 'zstd compression level for .tar.zst output' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l format -d 'Output format of the summary: text on stderr, or JSON on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"

@@ -905,3 +905,87 @@ fn a_failed_import_pushes_nothing_but_writes_the_failed_receipt() {
         "a failed import pushed the image"
     );
 }
+
+#[test]
+fn export_sign_key_signs_the_trust_artifact_and_verify_reports_the_exporter() {
+    let x = site();
+    let exporter = chain(Alg::P384, &[Alg::P256], Alg::P256, 570);
+    let files = write_signer(x.dir(), "exporter", &exporter.key_pem, &exporter.certs);
+    let bundle = x.dir().join("signed-bundle.tar.zst");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &format!("oci:{}", s(&x.layout)),
+            "-o",
+            s(&bundle),
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--sign-key",
+            s(&files.key),
+            "--sign-cert",
+            s(&files.chain),
+            "--sign-envelope",
+            "cose",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "export: {}", r.stderr);
+    let (policy, store) = export_policy(
+        &x.dir().join("p"),
+        &x.image,
+        Some((exporter.root(), &exporter.leaf_cn)),
+    );
+    let r = run_in(
+        x.dir(),
+        &[
+            "verify",
+            s(&bundle),
+            "--trust-policy",
+            s(&policy),
+            "--trust-store",
+            s(&store),
+            "--at",
+            AT,
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let e = &r.json()["exportedBy"];
+    assert_eq!(e["verdict"], "pass", "{e}");
+    assert_eq!(e["signatures"][0]["envelopeType"], "cose");
+    assert!(e["signatures"][0]["signer"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("signer 570"));
+    // The signing time is the export time (SOURCE_DATE_EPOCH).
+    let epoch: i64 = EPOCH.parse().unwrap();
+    assert_eq!(
+        e["signatures"][0]["signingTime"],
+        jiff::Timestamp::from_second(epoch).unwrap().to_string()
+    );
+    // A key that is not the chain's leaf: refused, nothing written.
+    let other = chain(Alg::P256, &[], Alg::P256, 580);
+    let bad = write_signer(x.dir(), "bad", &other.key_pem, &exporter.certs);
+    let out = x.dir().join("refused.tar");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &format!("oci:{}", s(&x.layout)),
+            "-o",
+            s(&out),
+            "--sign-key",
+            s(&bad.key),
+            "--sign-cert",
+            s(&bad.chain),
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!out.exists());
+}
