@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
             [CompletionResult]::new('split', 'split', [CompletionResultType]::ParameterValue, 'Cut a tarball bundle into parts that fit the media, with a parts manifest')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
+            [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline (`airlock receipt verify FILE`)')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell) on stdout')
@@ -56,6 +57,10 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Also write the JSON report to FILE (written to a temporary name, then renamed)')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'The parts manifest, when it is not beside the part (--parts-only)')
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Bundles or layouts holding blobs a differential bundle left out (`export --since`): each is re-hashed, and a blob the bundle lacks is taken from it when its content matches its digest, so that the verdict covers every blob; repeatable')
+            [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification Summary v1 predicate (subjects: the verified images; verdict PASSED or FAILED), written also when verification fails. Temporary name, then rename')
+            [CompletionResult]::new('--receipt-key', '--receipt-key', [CompletionResultType]::ParameterName, 'Sign the receipt with this key (as `airlock sign --key`): verify writes the Notary envelope to FILE.sig; import also pushes, for each image it admits, a signed receipt attached to it')
+            [CompletionResult]::new('--receipt-cert', '--receipt-cert', [CompletionResultType]::ParameterName, 'The receipt key''s certificate chain, PEM, leaf first (as `airlock sign --cert`)')
+            [CompletionResult]::new('--receipt-envelope', '--receipt-envelope', [CompletionResultType]::ParameterName, 'The receipt signature''s envelope format')
             [CompletionResult]::new('--integrity-only', '--integrity-only', [CompletionResultType]::ParameterName, 'Check integrity only (digests, sizes, descriptors, layout), without signatures')
             [CompletionResult]::new('--trust-bundled', '--trust-bundled', [CompletionResultType]::ParameterName, 'Use the bundle''s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)')
             [CompletionResult]::new('--parts-only', '--parts-only', [CompletionResultType]::ParameterName, 'Check only the parts of a split bundle, as they arrive: BUNDLE is the parts manifest (NAME.parts.json), the folder holding the parts, or one part file NAME.NNN (only that part is checked). Each present part''s size and sha256 is compared with the manifest and each missing one named; exit 0 only when every part checked is present and good. No trust anchor is needed: this is not the verification of the bundle')
@@ -89,6 +94,9 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Blobs fetched at once. Into a directory they land in parallel; into a tarball the blob whose turn it is streams straight in, and those fetched ahead of their turn wait in a spool beside the output (at most N blobs), so the archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Differential export: leave out every layer these inventories (written by `airlock inventory` on the far side) list with the same digest and size; repeatable. Manifests, indexes, configs, signatures and the trust artifact are always carried; the export record lists each blob left out, which the far side''s import requires its registry to hold')
             [CompletionResult]::new('--split', '--split', [CompletionResultType]::ParameterName, 'Write the tarball as parts of at most SIZE bytes each, OUT.001, OUT.002, ... and the parts manifest OUT.parts.json (what `airlock split` writes from the single file, byte for byte), for media with a per-file limit. SIZE: a byte count with K, M, G, T (powers of 1024) or KB, MB, GB, TB (powers of 1000), or fat32, dvd, dvd-dl, bd25, bd50. Only for a tarball file')
+            [CompletionResult]::new('--sign-key', '--sign-key', [CompletionResultType]::ParameterName, 'Sign the trust artifact with this key (as `airlock sign --key`): the export signature, carried in the bundle and reported by verify as exportedBy (matched under the trust-policy scope airlock/export)')
+            [CompletionResult]::new('--sign-cert', '--sign-cert', [CompletionResultType]::ParameterName, 'The export signing key''s certificate chain, PEM, leaf first (as `airlock sign --cert`)')
+            [CompletionResult]::new('--sign-envelope', '--sign-envelope', [CompletionResultType]::ParameterName, 'The export signature''s envelope format')
             [CompletionResult]::new('--zstd-level', '--zstd-level', [CompletionResultType]::ParameterName, 'zstd compression level for .tar.zst output')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the summary: text on stderr, or JSON on stdout')
             [CompletionResult]::new('--no-referrers', '--no-referrers', [CompletionResultType]::ParameterName, 'Leave every referrer out: the same as --referrers none')
@@ -124,6 +132,10 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--registry-config', '--registry-config', [CompletionResultType]::ParameterName, 'Docker config.json with registry credentials')
             [CompletionResult]::new('--min-rate', '--min-rate', [CompletionResultType]::ParameterName, 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K')
             [CompletionResult]::new('--network-timeout', '--network-timeout', [CompletionResultType]::ParameterName, 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60')
+            [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Write a verification receipt to FILE: an in-toto Statement v1 with a SLSA Verification Summary v1 predicate (subjects: the verified images; verdict PASSED or FAILED), written also when verification fails. Temporary name, then rename')
+            [CompletionResult]::new('--receipt-key', '--receipt-key', [CompletionResultType]::ParameterName, 'Sign the receipt with this key (as `airlock sign --key`): verify writes the Notary envelope to FILE.sig; import also pushes, for each image it admits, a signed receipt attached to it')
+            [CompletionResult]::new('--receipt-cert', '--receipt-cert', [CompletionResultType]::ParameterName, 'The receipt key''s certificate chain, PEM, leaf first (as `airlock sign --cert`)')
+            [CompletionResult]::new('--receipt-envelope', '--receipt-envelope', [CompletionResultType]::ParameterName, 'The receipt signature''s envelope format')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of the summary')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan; push nothing')
             [CompletionResult]::new('--integrity-only', '--integrity-only', [CompletionResultType]::ParameterName, 'Check integrity only (digests, sizes, descriptors, layout), without signatures')
@@ -203,6 +215,55 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'airlock;receipt' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars (they are drawn only when stderr is a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'airlock;receipt;verify' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Instead of FILE: check the receipts attached to this image in a registry (found as `oras discover` finds them: referrers of artifact type application/vnd.in-toto+json, each with its Notary signatures). Passes when one of them is authentic, names the image and records PASSED')
+            [CompletionResult]::new('--plain-http', '--plain-http', [CompletionResultType]::ParameterName, 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra CA certificates (PEM) to trust for registry HTTPS')
+            [CompletionResult]::new('--registry-config', '--registry-config', [CompletionResultType]::ParameterName, 'Docker config.json with registry credentials')
+            [CompletionResult]::new('--min-rate', '--min-rate', [CompletionResultType]::ParameterName, 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K')
+            [CompletionResult]::new('--network-timeout', '--network-timeout', [CompletionResultType]::ParameterName, 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'The signature file (a JWS or COSE Notary envelope). Default: FILE.sig')
+            [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'The receipt manifest, when the receipt was pulled as OCI artifacts (what `import --receipt-key` pushes): the signature then signs this manifest, whose one layer must be FILE')
+            [CompletionResult]::new('--trust-policy', '--trust-policy', [CompletionResultType]::ParameterName, 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)')
+            [CompletionResult]::new('--trust-store', '--trust-store', [CompletionResultType]::ParameterName, 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}')
+            [CompletionResult]::new('--notation-config', '--notation-config', [CompletionResultType]::ParameterName, 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Registry scope the trust policy is matched under')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Verification time (RFC 3339). Default: now')
+            [CompletionResult]::new('--crl', '--crl', [CompletionResultType]::ParameterName, 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched')
+            [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'Also require the statement to name this image digest among its subjects')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a human summary on stderr, or the JSON result on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr: every image and check')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never draw progress bars (they are drawn only when stderr is a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'airlock;receipt;help' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'airlock;receipt;help;verify' {
+            break
+        }
+        'airlock;receipt;help;help' {
+            break
+        }
         'airlock;fixture' {
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Platforms of the image index (os/arch), comma separated')
             [CompletionResult]::new('--layers', '--layers', [CompletionResultType]::ParameterName, 'Layers per platform')
@@ -247,6 +308,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Write what the site already holds (from its registry, or from bundles on disk), for `export --since`')
             [CompletionResult]::new('split', 'split', [CompletionResultType]::ParameterValue, 'Cut a tarball bundle into parts that fit the media, with a parts manifest')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign an image of an OCI image layout directory, as `notation sign --oci-layout` does')
+            [CompletionResult]::new('receipt', 'receipt', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline (`airlock receipt verify FILE`)')
             [CompletionResult]::new('fixture', 'fixture', [CompletionResultType]::ParameterValue, 'Write a deterministic sample bundle (for the README, tests and benchmarks)')
             [CompletionResult]::new('pack', 'pack', [CompletionResultType]::ParameterValue, 'Pack a layout directory into a deterministic .tar, .tar.gz or .tar.zst')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell) on stdout')
@@ -272,6 +334,13 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             break
         }
         'airlock;help;sign' {
+            break
+        }
+        'airlock;help;receipt' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check a verification receipt offline: its signature against local trust material, its shape, and what it records')
+            break
+        }
+        'airlock;help;receipt;verify' {
             break
         }
         'airlock;help;fixture' {

@@ -7,7 +7,7 @@
 #
 #   level 7  main lib                 the binary and the module list (may name every module)
 #   level 6  cli                      arguments, printing, exit statuses
-#   level 5  export verify import sign inspect inventory
+#   level 5  export verify import sign inspect inventory receipt
 #                                     the commands (inspect has no module of its own: cli/inspect.rs)
 #   level 4  notary registry trust_artifact fixture
 #                                     Notary rules, the registry client, the trust artifact,
@@ -21,6 +21,9 @@
 #
 # EXTRA, the only sideways edges (each justified in ARCHITECTURE.md, "Layers"):
 #   export -> verify          export verifies what it captured with verify's own stages
+#   export -> sign            export --sign-key signs the trust artifact with airlock sign's own code
+#   receipt -> verify         a receipt is built from verify's report and checked with its signature stage
+#   receipt -> sign           a receipt's signature manifest is built by airlock sign's own code
 #   trust_artifact -> notary  the trust artifact is read with notary's policy/store/CRL parsers
 #
 # ONLY, modules held below what their level allows:
@@ -39,8 +42,8 @@
 # Usage: scripts/check-layers.sh [--root DIR] | --self-test
 set -euo pipefail
 
-LEVELS='main:7 lib:7 cli:6 export:5 verify:5 import:5 sign:5 inspect:5 inventory:5 notary:4 registry:4 trust_artifact:4 fixture:4 layout:3 archive:2 digest:1 finding:1 fsutil:1 testkit:0'
-EXTRA='export>verify trust_artifact>notary'
+LEVELS='main:7 lib:7 cli:6 export:5 verify:5 import:5 sign:5 inspect:5 inventory:5 receipt:5 notary:4 registry:4 trust_artifact:4 fixture:4 layout:3 archive:2 digest:1 finding:1 fsutil:1 testkit:0'
+EXTRA='export>verify export>sign receipt>verify receipt>sign trust_artifact>notary'
 ONLY='notary:digest,finding,fsutil,testkit'
 
 check() {

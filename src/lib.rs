@@ -29,6 +29,7 @@ pub mod import;
 pub mod inventory;
 pub mod layout;
 pub mod notary;
+pub mod receipt;
 #[cfg(feature = "pull")]
 pub mod registry;
 pub mod sign;

@@ -35,6 +35,7 @@ mod man;
 mod oracle;
 mod outputs;
 mod parts;
+mod receipt;
 mod referrers;
 mod registry;
 mod registry_hostile;

@@ -93,6 +93,17 @@ pub struct ExportArgs {
     /// MB, GB, TB (powers of 1000), or fat32, dvd, dvd-dl, bd25, bd50. Only for a tarball file.
     #[arg(long, value_name = "SIZE", value_parser = crate::archive::parts::parse_size)]
     pub split: Option<u64>,
+    /// Sign the trust artifact with this key (as `airlock sign --key`): the export signature,
+    /// carried in the bundle and reported by verify as exportedBy (matched under the trust-policy
+    /// scope airlock/export).
+    #[arg(long, value_name = "KEY.pem", requires = "sign_cert")]
+    pub sign_key: Option<PathBuf>,
+    /// The export signing key's certificate chain, PEM, leaf first (as `airlock sign --cert`).
+    #[arg(long, value_name = "CHAIN.pem", requires = "sign_key")]
+    pub sign_cert: Option<PathBuf>,
+    /// The export signature's envelope format.
+    #[arg(long, value_enum, default_value_t = super::sign::EnvelopeArg::Jws, value_name = "FORMAT")]
+    pub sign_envelope: super::sign::EnvelopeArg,
     /// zstd compression level for .tar.zst output.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub zstd_level: i32,
@@ -241,6 +252,12 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             progress: bar.clone().sink(),
             jobs: usize::from(a.jobs),
             since: since(&a.since)?,
+            signer: match (&a.sign_key, &a.sign_cert) {
+                (Some(k), Some(c)) => {
+                    Some(super::receipt::signing_material(k, c, a.sign_envelope)?)
+                }
+                _ => None,
+            },
         };
         // CRLs are fetched over the network: only with the `pull` feature.
         #[cfg(feature = "pull")]

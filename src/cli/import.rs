@@ -50,6 +50,10 @@ pub struct ImportArgs {
     /// How to reach the registry.
     #[command(flatten)]
     pub net: super::net::RegistryArgs,
+    /// A signed verification receipt attached to each image imported (`--receipt-key`,
+    /// `--receipt-cert`), and/or written to `--receipt FILE`.
+    #[command(flatten)]
+    pub receipt: super::receipt::ReceiptOutArgs,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -149,6 +153,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
+    let receipt_signer = super::receipt::prepare(&a.receipt, false)?;
     // A parts set is read like a tarball (verify, then a second pass); `parts` checks each part.
     let (source, parts) = crate::archive::open_input(&a.bundle)?;
     let blob_source = match &source {
@@ -174,6 +179,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         None => report,
     };
     super::verify::refuse_certificate_pin(&report)?;
+    super::receipt::after_import_verify(a, receipt_signer.as_ref(), &report, p)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {
             p.finding("FAIL", f);
@@ -248,6 +254,15 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         b.total.finish_and_clear();
     }
     let (summary, lines) = result?;
+    super::receipt::after_import(
+        a,
+        &clients,
+        &cat,
+        &report,
+        &summary,
+        receipt_signer.as_ref(),
+        p,
+    )?;
     if a.format == Format::Json {
         print_json(&ImportOutput {
             bundle: &identity,

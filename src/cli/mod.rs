@@ -10,6 +10,7 @@ mod inventory;
 #[cfg(feature = "pull")]
 mod net;
 mod output;
+mod receipt;
 mod sign;
 mod split;
 mod verify;
@@ -196,6 +197,8 @@ airlock sign ./layout:registry.example/app:1.0 --key leaf.key --cert chain.pem -
 airlock sign ./layout@sha256:0123... --key leaf.key --cert chain.pem --user-metadata build=42"
     )]
     Sign(sign::SignArgs),
+    /// Check a verification receipt offline (`airlock receipt verify FILE`).
+    Receipt(receipt::ReceiptArgs),
     /// Write a deterministic sample bundle (for the README, tests and benchmarks).
     #[command(hide = true)]
     Fixture(fixture::FixtureArgs),
@@ -310,6 +313,9 @@ pub struct VerifyArgs {
     /// its digest, so that the verdict covers every blob; repeatable.
     #[arg(long, value_name = "PATH", conflicts_with = "parts_only")]
     pub base: Vec<PathBuf>,
+    /// The verification receipt (`--receipt`, `--receipt-key`, `--receipt-cert`).
+    #[command(flatten)]
+    pub receipt: receipt::ReceiptOutArgs,
 }
 
 /// Local trust material: a trust policy and a trust store, or a notation configuration folder.
@@ -583,6 +589,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sign(a) => sign::run(&a, &printer),
         Command::Inventory(a) => inventory::run(&a, &printer),
         Command::Split(a) => split::run(&a, &printer),
+        Command::Receipt(a) => receipt::run(&a, &printer),
         Command::Fixture(a) => fixture::run(&a, &printer),
         Command::Pack(a) => fixture::pack(&a, &printer),
         Command::Completions(a) => {

@@ -127,6 +127,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .round(jiff::Unit::Second)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
+    let receipt_signer = super::receipt::prepare(&a.receipt, true)?;
     let (source, parts) = crate::archive::open_input(&a.bundle)?;
     let bar = p.progress("verify");
     let opts = ScanOptions {
@@ -150,6 +151,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         None => report,
     };
     refuse_certificate_pin(&report)?;
+    super::receipt::after_verify(a, receipt_signer.as_ref(), &report, p)?;
 
     if let Some(path) = &a.report {
         let mut bytes = serde_json::to_vec_pretty(&report)?;

@@ -18,6 +18,9 @@ pub enum ExportError {
     /// A bad argument.
     #[error("{0}")]
     Usage(Usage),
+    /// The export signature could not be made (`--sign-key`): nothing was written.
+    #[error("signing the trust artifact: {0}")]
+    Sign(crate::sign::Error),
     /// The source could not be read.
     #[error("source: {0}")]
     Source(SourceError),

@@ -69,6 +69,8 @@ pub struct ExportOptions {
     /// `--since`: blobs the far side holds (digest -> size and the repositories holding it), from
     /// its inventories. Layers listed here with the same size are left out of the bundle.
     pub since: BTreeMap<Digest, (u64, Vec<String>)>,
+    /// `--sign-key`/`--sign-cert`: who signs the trust artifact (the export signature).
+    pub signer: Option<crate::sign::Signer>,
 }
 
 /// How deep export follows referrers of referrers (a signature of an attestation of an image is
@@ -778,6 +780,9 @@ fn trust_artifact(
         for l in layers {
             record_blobs.push((Digest::sha256(&l.bytes), l.bytes));
         }
+        if let Some(signer) = &opts.signer {
+            sign_trust_artifact(plan, &mut record_blobs, signer, &md, &manifest, opts)?;
+        }
         plan.small.insert(md, manifest);
         (fingerprints, pin)
     };
@@ -785,6 +790,37 @@ fn trust_artifact(
         plan.small.entry(d).or_insert(b);
     }
     Ok((fingerprints, pin))
+}
+
+/// `export --sign-key`: a Notary signature of the trust artifact (made and checked as `airlock
+/// sign` does, at the export time), listed in `index.json` with its envelope and empty config
+/// among the small blobs; `verify` reports it as `exportedBy`.
+fn sign_trust_artifact(
+    plan: &mut Plan,
+    blobs: &mut Vec<(Digest, Vec<u8>)>,
+    signer: &crate::sign::Signer,
+    md: &Digest,
+    manifest: &[u8],
+    opts: &ExportOptions,
+) -> Result<(), ExportError> {
+    let target = crate::notary::sign::TargetDescriptor {
+        media_type: model::OCI_MANIFEST.to_owned(),
+        digest: md.clone(),
+        size: u64::try_from(manifest.len()).unwrap_or(u64::MAX),
+    };
+    let (envelope, sig) = crate::sign::sign_descriptor(&target, signer, opts.exported_at.1)
+        .map_err(ExportError::Sign)?;
+    plan.entries.push(json!({
+        "mediaType": model::OCI_MANIFEST,
+        "artifactType": NOTARY_SIGNATURE,
+        "digest": sig.digest.to_string(),
+        "size": sig.bytes.len(),
+        "annotations": sig.annotations,
+    }));
+    blobs.push((Digest::sha256(&envelope), envelope));
+    blobs.push((Digest::sha256(b"{}"), b"{}".to_vec()));
+    plan.small.insert(sig.digest.clone(), sig.bytes);
+    Ok(())
 }
 
 /// Phase `verify_captured`: with trust material, what was captured is verified (the same

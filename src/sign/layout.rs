@@ -402,25 +402,29 @@ pub struct Attached {
     pub thumbprints: Vec<String>,
 }
 
-/// Stores `sig` as a signature of `target` in the layout at `root`: blobs first, `index.json`
-/// last. It does not verify the envelope: [`super::sign`] does that before calling it.
-pub fn attach(
-    root: &Path,
+/// A signature manifest, as `airlock sign` stores it and `import --receipt-key` pushes it.
+#[derive(Debug, Clone)]
+pub struct SignatureManifest {
+    /// Its bytes (compact JSON, Go's `ocispec.Manifest` field order).
+    pub bytes: Vec<u8>,
+    /// sha256 of the bytes.
+    pub digest: Digest,
+    /// Its annotations (thumbprints, created), repeated on its descriptor in `index.json` and in
+    /// the referrers index.
+    pub annotations: BTreeMap<String, String>,
+    /// SHA-256 thumbprints of the chain, leaf first.
+    pub thumbprints: Vec<String>,
+    /// The envelope blob's digest (its one layer).
+    pub envelope: Digest,
+}
+
+/// Builds the signature manifest of `sig` over `target`: artifactType
+/// `application/vnd.cncf.notary.signature`, the empty JSON config, one layer (the envelope),
+/// `subject` = `target`, and the thumbprint and created annotations. Writes nothing.
+pub fn signature_manifest(
     target: &TargetDescriptor,
     sig: &Signature<'_>,
-) -> Result<Attached, Error> {
-    let l = Layout::open(root)?;
-    let (index, entries) = l.index()?;
-    let writer = LayoutWriter::create(root).map_err(|source| Error::Io {
-        path: root.to_path_buf(),
-        source,
-    })?;
-    let put = |bytes: &[u8]| {
-        writer.put_bytes(bytes).map_err(|source| Error::Io {
-            path: root.join("blobs"),
-            source,
-        })
-    };
+) -> Result<SignatureManifest, Error> {
     let len = |b: &[u8]| u64::try_from(b.len()).unwrap_or(u64::MAX);
 
     // The signature manifest.
@@ -459,6 +463,44 @@ pub fn attach(
     };
     let manifest_bytes = encode("signature manifest", &manifest)?;
     let manifest_digest = Digest::sha256(&manifest_bytes);
+    Ok(SignatureManifest {
+        bytes: manifest_bytes,
+        digest: manifest_digest,
+        annotations,
+        thumbprints,
+        envelope: envelope_digest,
+    })
+}
+
+/// Stores `sig` as a signature of `target` in the layout at `root`: blobs first, `index.json`
+/// last. It does not verify the envelope: [`super::sign`] does that before calling it.
+pub fn attach(
+    root: &Path,
+    target: &TargetDescriptor,
+    sig: &Signature<'_>,
+) -> Result<Attached, Error> {
+    let l = Layout::open(root)?;
+    let (index, entries) = l.index()?;
+    let writer = LayoutWriter::create(root).map_err(|source| Error::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let put = |bytes: &[u8]| {
+        writer.put_bytes(bytes).map_err(|source| Error::Io {
+            path: root.join("blobs"),
+            source,
+        })
+    };
+    let len = |b: &[u8]| u64::try_from(b.len()).unwrap_or(u64::MAX);
+
+    // The signature manifest.
+    let SignatureManifest {
+        bytes: manifest_bytes,
+        digest: manifest_digest,
+        annotations,
+        thumbprints,
+        envelope: envelope_digest,
+    } = signature_manifest(target, sig)?;
     let sig_desc = DescOut {
         annotations: Some(annotations),
         artifact_type: Some(model::NOTARY_SIGNATURE.to_owned()),

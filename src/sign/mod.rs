@@ -23,7 +23,9 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 
-pub use layout::{attach, resolve, Attached, Signature, Target};
+pub use layout::{
+    attach, resolve, signature_manifest, Attached, Signature, SignatureManifest, Target, EMPTY_JSON,
+};
 
 use crate::notary::crypto::{SignatureAlgorithm, SigningKey};
 use crate::notary::envelope::EnvelopeFormat;
@@ -193,6 +195,47 @@ pub fn sign(root: &Path, req: &Request<'_>) -> Result<Signed, Error> {
         algorithm: req.key.algorithm(),
         attached,
     })
+}
+
+/// A key, its chain and an envelope format: what signs a verification receipt or a trust artifact.
+pub struct Signer {
+    /// The leaf certificate's private key.
+    pub key: SigningKey,
+    /// DER certificates, leaf first, root last.
+    pub chain: Vec<Vec<u8>>,
+    /// JWS or COSE.
+    pub format: EnvelopeFormat,
+}
+
+/// Signs `target` (a manifest's descriptor) as [`sign`] signs an image, without user metadata or
+/// expiry: the envelope, checked with the verifier's code (fail closed), and the signature
+/// manifest whose `subject` is `target`. Writes nothing: the caller stores both.
+pub fn sign_descriptor(
+    target: &notary_sign::TargetDescriptor,
+    signer: &Signer,
+    signing_time: i64,
+) -> Result<(Vec<u8>, SignatureManifest), Error> {
+    let payload = notary_sign::payload(target, &[])?;
+    let envelope = notary_sign::sign_envelope(&SignRequest {
+        format: signer.format,
+        payload: &payload,
+        chain: &signer.chain,
+        key: &signer.key,
+        signing_time,
+        expiry: None,
+        signing_agent: concat!("airlock/", env!("CARGO_PKG_VERSION")),
+    })?;
+    notary_sign::check_envelope(signer.format, &envelope, target, signing_time, None, &[])?;
+    let manifest = signature_manifest(
+        target,
+        &Signature {
+            envelope: &envelope,
+            format: signer.format,
+            chain: &signer.chain,
+            signing_time,
+        },
+    )?;
+    Ok((envelope, manifest))
 }
 
 #[cfg(test)]

@@ -89,6 +89,7 @@ pub fn verify_catalog(
             );
             let mut stores = signature::StoreCache::new(&trust.store_root);
             let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
+            let exported_by = export_signature(cat, &integrity, &trust, &mut stores);
             let anchor = TrustAnchor {
                 mode: AnchorMode::Local,
                 pin: None,
@@ -102,6 +103,7 @@ pub fn verify_catalog(
                 Vec::new(),
                 &req.verified_at,
             )
+            .with_export(exported_by)
         }
         Some(Anchor::Pinned { pins, rest }) => {
             pinned(cat, &integrity, pins, rest, &req.images, &req.verified_at)
@@ -284,13 +286,15 @@ fn pinned(
     let inputs = bundled_inputs(policy, crls, rest, names);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
+    let exported_by = export_signature(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
         mode: AnchorMode::Pinned,
         pin: Some(desc.digest.clone()),
         artifact: Some(desc.digest.clone()),
         fingerprints: b.root_fingerprints,
     };
-    let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at);
+    let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
+        .with_export(exported_by);
     if let Some(l) = &mut report.left_out {
         l.authenticated = external_ok;
     }
@@ -346,6 +350,7 @@ fn unpinned(
     let inputs = bundled_inputs(policy, crls, rest, signature::Names::Annotations);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
+    let exported_by = export_signature(cat, integrity, &inputs, &mut stores);
     let anchor = TrustAnchor {
         mode: AnchorMode::BundledUnpinned,
         pin: None,
@@ -359,4 +364,23 @@ fn unpinned(
         Vec::new(),
         verified_at,
     )
+    .with_export(exported_by)
+}
+
+/// The export signature of the bundle's trust artifact (`export --sign-key`), evaluated under the
+/// statement for `airlock/export` ([`signature::exporter`]); `None` when the bundle has none.
+fn export_signature(
+    cat: &crate::layout::Catalog,
+    integrity: &Integrity,
+    inputs: &signature::TrustInputs,
+    stores: &mut signature::StoreCache,
+) -> Option<signature::exporter::ExportedBy> {
+    let entries = cat
+        .index_json
+        .as_ref()
+        .and_then(|s| s.bytes())
+        .and_then(|b| crate::layout::model::Document::parse(b).ok())
+        .and_then(|d| d.manifests)
+        .unwrap_or_default();
+    signature::exporter::verify_export(cat, integrity, &entries, inputs, stores)
 }

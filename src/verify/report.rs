@@ -23,6 +23,7 @@
 use serde::Serialize;
 
 use super::integrity::Integrity;
+use super::signature::exporter::ExportedBy;
 use super::signature::{ImageSignatures, PolicyRef, SignatureReport};
 use crate::archive::parts::PartsOutcome;
 use crate::finding::{Code, Finding};
@@ -250,6 +251,10 @@ pub struct Report {
     pub warnings: Vec<Finding>,
     /// Images.
     pub images: Vec<ImageReport>,
+    /// Who exported the bundle: its trust artifact's export signatures, evaluated under the
+    /// statement for `airlock/export` (absent when the bundle carries none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exported_by: Option<ExportedBy>,
 }
 
 /// The blobs a differential bundle does not carry.
@@ -349,7 +354,26 @@ impl Report {
             failures,
             warnings,
             images,
+            exported_by: None,
         }
+    }
+
+    /// Adds the export signature's outcome: a failure when a statement covers `airlock/export`
+    /// and no export signature verified, a warning when none covers it.
+    pub fn with_export(mut self, exported_by: Option<ExportedBy>) -> Self {
+        if let Some(e) = &exported_by {
+            if let Some(f) = &e.failure {
+                let finding = Finding::new(f.code, f.message.clone()).digest(&e.artifact);
+                if e.is_failure() {
+                    self.failures.push(finding);
+                    self.verdict = Verdict::Fail;
+                } else {
+                    self.warnings.push(finding);
+                }
+            }
+        }
+        self.exported_by = exported_by;
+        self
     }
 
     /// Adds the parts section of a bundle read from a parts set: each bad part becomes a failure

@@ -31,6 +31,7 @@ use super::report::Verdict;
 mod decide;
 mod discover;
 mod evaluate;
+pub mod exporter;
 #[cfg(test)]
 mod tests;
 

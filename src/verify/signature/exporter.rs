@@ -1,0 +1,120 @@
+//! The export signature (issue 15, item 1): a Notary signature whose subject is the bundle's
+//! trust artifact, made by `export --sign-key`. It is found and evaluated as an image signature is
+//! (same discovery, same per-signature evaluation), under the trust-policy statement for the
+//! reserved scope [`EXPORT_SCOPE`]: a statement that covers the scope (by name, or `*`) makes a
+//! failing export signature a failure; without one it is not evaluated and is a warning.
+
+use serde::Serialize;
+
+use crate::finding::Code;
+use crate::layout::model::{Descriptor, AIRLOCK_TRUST};
+use crate::layout::Catalog;
+
+use super::super::integrity::Integrity;
+use super::decide::{verify_target, Ctx};
+use super::discover::signatures_of;
+use super::{
+    PolicyRef, SignatureFailure, SignatureReport, StoreCache, Target, TrustInputs, Verdict,
+};
+
+/// The registry scope an export signature is matched under: the trust artifact is not an image in
+/// a repository.
+pub const EXPORT_SCOPE: &str = "airlock/export";
+
+/// Who exported the bundle, as its signatures say.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedBy {
+    /// The trust artifact's digest (the signatures' subject).
+    pub artifact: String,
+    /// [`EXPORT_SCOPE`].
+    pub scope: &'static str,
+    /// The statement applied; `null` when no statement covers the scope (not evaluated).
+    pub policy: Option<PolicyRef>,
+    /// Every export signature evaluated (signer subject, chain fingerprints, signing time, each
+    /// validation); empty when none was evaluated.
+    pub signatures: Vec<SignatureReport>,
+    /// `pass` when one export signature verified; `fail` otherwise (a failure only when a
+    /// statement covers the scope).
+    pub verdict: Verdict,
+    /// Why it failed (or was not evaluated).
+    pub failure: Option<SignatureFailure>,
+}
+
+impl ExportedBy {
+    /// True when the result is a failure of the verification (a statement covers the scope and
+    /// no export signature verified).
+    pub fn is_failure(&self) -> bool {
+        self.policy.is_some() && self.verdict == Verdict::Fail
+    }
+}
+
+/// The export signatures of the trust artifact(s) `index.json` lists; `None` when no trust
+/// artifact is signed.
+pub fn verify_export(
+    cat: &Catalog,
+    integrity: &Integrity,
+    entries: &[Descriptor],
+    inputs: &TrustInputs,
+    stores: &mut StoreCache,
+) -> Option<ExportedBy> {
+    let (target, sigs) = entries
+        .iter()
+        .filter(|e| e.artifact_type.as_deref() == Some(AIRLOCK_TRUST))
+        .map(|e| Target {
+            media_type: e.media_type().to_owned(),
+            digest: e.digest.clone(),
+            size: e.size,
+        })
+        .map(|t| {
+            let sigs = signatures_of(&t, entries, integrity);
+            (t, sigs)
+        })
+        .find(|(_, sigs)| !sigs.is_empty())?;
+    let mut out = ExportedBy {
+        artifact: target.digest.clone(),
+        scope: EXPORT_SCOPE,
+        policy: None,
+        signatures: Vec::new(),
+        verdict: Verdict::Fail,
+        failure: None,
+    };
+    let statement = match inputs.policy.statement_for(EXPORT_SCOPE) {
+        Ok(s) => s,
+        Err(e) => {
+            out.failure = Some(SignatureFailure {
+                code: Code::from(&e),
+                message: format!(
+                    "{} export signature(s) of trust artifact {} not verified: {e}",
+                    sigs.len(),
+                    target.digest
+                ),
+            });
+            return Some(out);
+        }
+    };
+    out.policy = Some(PolicyRef {
+        name: statement.name().to_owned(),
+        level: statement.level().as_str(),
+    });
+    if statement.is_skip() {
+        out.verdict = Verdict::Pass;
+        return Some(out);
+    }
+    let ctx = Ctx {
+        cat,
+        integrity,
+        entries,
+        inputs,
+    };
+    let outcome = verify_target(&target, &ctx, statement, stores, &mut out.signatures);
+    if outcome.passed {
+        out.verdict = Verdict::Pass;
+    } else {
+        out.failure = outcome.failure.map(|f| SignatureFailure {
+            code: f.code,
+            message: format!("export signature: {}", f.message),
+        });
+    }
+    Some(out)
+}

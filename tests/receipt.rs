@@ -1,0 +1,991 @@
+//! Verification receipts (issue 15) through the binary: `verify --receipt FILE --receipt-key
+//! --receipt-cert` over a layout from `airlock fixture` signed with `airlock sign`, then `airlock
+//! receipt verify` with the site's trust store, another store, an altered statement, and the
+//! receipt of a failed verification; the statement's JSON shape; deterministic bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::pki::*;
+
+const REF: &str = "registry.example/airlock/sample:1.0";
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A signed sample layout, the image signer's and the receipt signer's files, and a trust policy
+/// with a statement for the images' scope and one for `airlock/receipt`.
+struct Site {
+    t: tempfile::TempDir,
+    layout: PathBuf,
+    receipt_signer: SignerFiles,
+    policy: PathBuf,
+    store: PathBuf,
+    image_digest: String,
+    /// The image signer's chain (certificates differ from one `chain` call to the next).
+    image: Chain,
+}
+
+fn write_policy(
+    base: &Path,
+    image: &Chain,
+    receipt_root: &[u8],
+    receipt_cn: &str,
+) -> (PathBuf, PathBuf) {
+    let store = base.join("truststore");
+    for (name, root) in [("images", image.root()), ("receipts", receipt_root)] {
+        let ca = store.join("x509/ca").join(name);
+        fs::create_dir_all(&ca).unwrap();
+        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
+    }
+    let policy = base.join("trustpolicy.json");
+    let doc = serde_json::json!({
+        "version": "1.0",
+        "trustPolicies": [
+            {
+                "name": "images",
+                "registryScopes": [SCOPE],
+                "signatureVerification": {"level": "strict"},
+                "trustStores": ["ca:images"],
+                "trustedIdentities": [identity(&image.leaf_cn)],
+            },
+            {
+                "name": "receipts",
+                "registryScopes": ["airlock/receipt"],
+                "signatureVerification": {"level": "strict"},
+                "trustStores": ["ca:receipts"],
+                "trustedIdentities": [identity(receipt_cn)],
+            }
+        ]
+    });
+    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    (policy, store)
+}
+
+fn site() -> Site {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let layout = dir.join("layout");
+    let r = run_in(
+        dir,
+        &[
+            "fixture",
+            s(&layout),
+            "--layer-size",
+            "4096",
+            "--reference",
+            REF,
+        ],
+    );
+    assert_eq!(r.code, 0, "fixture: {}", r.stderr);
+    let image = chain(Alg::P256, &[], Alg::P256, 510);
+    let receipts = chain(Alg::P384, &[Alg::P256], Alg::P256, 520);
+    let image_signer = write_signer(dir, "image", &image.key_pem, &image.certs);
+    let receipt_signer = write_signer(dir, "receipt", &receipts.key_pem, &receipts.certs);
+    let r = run_in(
+        dir,
+        &[
+            "sign",
+            s(&layout),
+            "--key",
+            s(&image_signer.key),
+            "--cert",
+            s(&image_signer.chain),
+            "--signing-time",
+            SIGNED,
+        ],
+    );
+    assert_eq!(r.code, 0, "sign: {}", r.stderr);
+    let (policy, store) = write_policy(
+        &dir.join("site"),
+        &image,
+        receipts.root(),
+        &receipts.leaf_cn,
+    );
+    let index = read_json(&layout.join("index.json"));
+    let image_digest = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == REF)
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Site {
+        t,
+        layout,
+        receipt_signer,
+        policy,
+        store,
+        image_digest,
+        image,
+    }
+}
+
+impl Site {
+    fn dir(&self) -> &Path {
+        self.t.path()
+    }
+
+    /// `verify LAYOUT --trust-policy --trust-store --at AT --receipt OUT [signed] EXTRA...`
+    fn verify(&self, bundle: &Path, out: &Path, signed: bool, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "verify",
+            s(bundle),
+            "--trust-policy",
+            s(&self.policy),
+            "--trust-store",
+            s(&self.store),
+            "--at",
+            AT,
+            "--no-progress",
+            "--format",
+            "json",
+            "--receipt",
+            s(out),
+        ];
+        if signed {
+            args.extend([
+                "--receipt-key",
+                s(&self.receipt_signer.key),
+                "--receipt-cert",
+                s(&self.receipt_signer.chain),
+            ]);
+        }
+        args.extend_from_slice(extra);
+        run_in(self.dir(), &args)
+    }
+
+    /// `receipt verify FILE --trust-policy --trust-store --at AT --format json EXTRA...`
+    fn check(&self, file: &Path, policy: &Path, store: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "receipt",
+            "verify",
+            s(file),
+            "--trust-policy",
+            s(policy),
+            "--trust-store",
+            s(store),
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        run_in(self.dir(), &args)
+    }
+}
+
+fn sig_of(p: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.sig", p.display()))
+}
+
+#[test]
+fn a_signed_receipt_verifies_with_the_site_store_and_not_with_another() {
+    let x = site();
+    for envelope in ["jws", "cose"] {
+        let out = x.dir().join(format!("receipt-{envelope}.json"));
+        let r = x.verify(&x.layout, &out, true, &["--receipt-envelope", envelope]);
+        assert_eq!(r.code, 0, "verify: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("signed:"), "{}", r.stderr);
+        let stmt = read_json(&out);
+        assert_eq!(stmt["_type"], "https://in-toto.io/Statement/v1");
+        assert_eq!(stmt["predicate"]["verificationResult"], "PASSED");
+        assert!(sig_of(&out).is_file());
+
+        let r = x.check(&out, &x.policy, &x.store, &["--subject", &x.image_digest]);
+        assert_eq!(r.code, 0, "receipt verify: {}\n{}", r.stdout, r.stderr);
+        let j = r.json();
+        assert_eq!(j["verdict"], "pass");
+        assert_eq!(j["scope"], "airlock/receipt");
+        assert_eq!(j["policy"]["name"], "receipts");
+        assert_eq!(j["signature"]["envelopeType"], envelope);
+        assert_eq!(j["signature"]["signingTime"], AT);
+        assert_eq!(j["statement"]["timeVerified"], AT);
+        assert_eq!(j["statement"]["subjects"][0]["name"], REF);
+        assert_eq!(
+            j["statement"]["subjects"][0]["digests"][0],
+            x.image_digest.as_str()
+        );
+
+        // Another site's store (its own root and identity) does not authenticate this receipt.
+        let other = chain(Alg::P256, &[], Alg::P256, 530);
+        let (policy, store) = write_policy(
+            &x.dir().join(format!("other-{envelope}")),
+            &x.image,
+            other.root(),
+            &other.leaf_cn,
+        );
+        let r = x.check(&out, &policy, &store, &[]);
+        assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+        assert_eq!(r.codes(), ["untrusted_signer"], "{}", r.stdout);
+    }
+}
+
+#[test]
+fn an_altered_statement_fails_and_an_unsigned_one_proves_nothing() {
+    let x = site();
+    let out = x.dir().join("receipt.json");
+    let r = x.verify(&x.layout, &out, true, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let original = fs::read_to_string(&out).unwrap();
+
+    // Another subject digest, same size: the signed descriptor no longer matches.
+    let hex = x.image_digest.trim_start_matches("sha256:");
+    let forged: String = hex.chars().rev().collect();
+    fs::write(&out, original.replace(hex, &forged)).unwrap();
+    let r = x.check(&out, &x.policy, &x.store, &[]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.codes(), ["payload_mismatch"], "{}", r.stdout);
+
+    // A verdict turned around fails the same way.
+    fs::write(&out, original.replace("\"PASSED\"", "\"FAILED\"")).unwrap();
+    let r = x.check(&out, &x.policy, &x.store, &[]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.codes().contains(&"payload_mismatch".to_owned()),
+        "{}",
+        r.stdout
+    );
+
+    // The untouched statement still passes; without its signature it proves nothing.
+    fs::write(&out, &original).unwrap();
+    assert_eq!(x.check(&out, &x.policy, &x.store, &[]).code, 0);
+    fs::remove_file(sig_of(&out)).unwrap();
+    let r = x.check(&out, &x.policy, &x.store, &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.codes(), ["receipt_unsigned"]);
+    // An explicit --signature that is absent is an operational error.
+    let missing = x.dir().join("absent.sig");
+    let r = x.check(&out, &x.policy, &x.store, &["--signature", s(&missing)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn a_failed_verification_still_writes_a_signed_failed_receipt() {
+    let x = site();
+    // Change one layer's bytes (same length): verification fails with digest_mismatch.
+    let blobs = x.layout.join("blobs/sha256");
+    let mut sizes: Vec<(u64, PathBuf)> = fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (fs::metadata(&p).unwrap().len(), p)
+        })
+        .collect();
+    sizes.sort();
+    let layer = &sizes.last().unwrap().1;
+    let mut b = fs::read(layer).unwrap();
+    b[0] ^= 0xff;
+    fs::write(layer, b).unwrap();
+
+    let out = x.dir().join("failed.json");
+    let r = x.verify(&x.layout, &out, true, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.codes().contains(&"digest_mismatch".to_owned()));
+    let stmt = read_json(&out);
+    assert_eq!(stmt["predicate"]["verificationResult"], "FAILED");
+    assert_eq!(
+        stmt["predicate"]["verifiedLevels"],
+        serde_json::json!(["FAILED"])
+    );
+    let detail = &stmt["predicate"]["io.airlock.receipt"];
+    assert!(codes_of(detail, "failures").contains(&"digest_mismatch".to_owned()));
+
+    // The receipt is authentic, and says FAILED: receipt verify reports it and exits 1.
+    let r = x.check(&out, &x.policy, &x.store, &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["signature"]["verdict"], "pass");
+    assert_eq!(r.codes(), ["recorded_failed"]);
+}
+
+/// The statement's JSON shape: in-toto Statement v1 and SLSA VSA v1 field rules.
+#[test]
+fn the_statement_has_the_statement_v1_and_vsa_v1_shape() {
+    let x = site();
+    let out = x.dir().join("receipt.json");
+    assert_eq!(x.verify(&x.layout, &out, false, &[]).code, 0);
+    let v: Value = read_json(&out);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["_type", "predicate", "predicateType", "subject"]);
+    assert_eq!(
+        v["predicateType"],
+        "https://slsa.dev/verification_summary/v1"
+    );
+    let subject = v["subject"].as_array().unwrap();
+    assert_eq!(subject.len(), 1);
+    let digest = subject[0]["digest"].as_object().unwrap();
+    assert_eq!(
+        format!("sha256:{}", digest["sha256"].as_str().unwrap()),
+        x.image_digest
+    );
+    let p = &v["predicate"];
+    assert!(p["verifier"]["id"].as_str().unwrap().contains(':'));
+    assert_eq!(
+        p["verifier"]["version"]["airlock"],
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(p["timeVerified"], AT);
+    let uri = p["resourceUri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("file:///") && uri.ends_with("/layout"),
+        "{uri}"
+    );
+    let policy_bytes = fs::read(&x.policy).unwrap();
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            p["policy"]["digest"]["sha256"].as_str().unwrap()
+        ),
+        airlock::digest::Digest::sha256(&policy_bytes).to_string()
+    );
+    assert_eq!(p["policy"]["name"], "images");
+    let inputs = p["inputAttestations"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1);
+    assert_eq!(inputs[0]["digest"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(p["verificationResult"], "PASSED");
+    assert_eq!(
+        p["verifiedLevels"],
+        serde_json::json!([
+            "AIRLOCK_INTEGRITY_VERIFIED",
+            "AIRLOCK_NOTARY_SIGNATURES_VERIFIED"
+        ])
+    );
+    let d = &p["io.airlock.receipt"];
+    assert_eq!(d["trustAnchor"]["mode"], "local");
+    assert_eq!(d["bundleFormat"], "directory");
+    assert!(d["bundleDigest"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(
+        d["images"][0]["signatures"][0]["validations"]["integrity"]["result"],
+        "pass"
+    );
+    // Unsigned: no FILE.sig.
+    assert!(!sig_of(&out).exists());
+}
+
+#[test]
+fn the_same_verification_writes_the_same_statement_bytes() {
+    let x = site();
+    let tar = x.dir().join("bundle.tar.zst");
+    airlock::layout::write_layout_tar(&x.layout, &tar, airlock::archive::Compression::Zstd)
+        .unwrap();
+    let a = x.dir().join("a.json");
+    let b = x.dir().join("b.json");
+    assert_eq!(x.verify(&tar, &a, true, &[]).code, 0);
+    assert_eq!(x.verify(&tar, &b, true, &[]).code, 0);
+    assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
+    // Both signatures verify (ECDSA signatures differ run to run; the statement does not).
+    fs::copy(sig_of(&a), sig_of(&b)).unwrap();
+    assert_eq!(x.check(&b, &x.policy, &x.store, &[]).code, 0);
+    // Nothing but the two statements and signatures was written beside them.
+    let left: Vec<String> = fs::read_dir(x.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".json"))
+        .collect();
+    let mut left = left;
+    left.sort();
+    assert_eq!(left, ["a.json", "a.json.sig", "b.json", "b.json.sig"]);
+}
+
+#[test]
+fn receipt_key_without_receipt_is_a_usage_error() {
+    let x = site();
+    let r = run_in(
+        x.dir(),
+        &[
+            "verify",
+            s(&x.layout),
+            "--integrity-only",
+            "--receipt-key",
+            s(&x.receipt_signer.key),
+            "--receipt-cert",
+            s(&x.receipt_signer.chain),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // A wrong key fails before verification, and writes nothing.
+    let out = x.dir().join("r.json");
+    let r = run_in(
+        x.dir(),
+        &[
+            "verify",
+            s(&x.layout),
+            "--integrity-only",
+            "--receipt",
+            s(&out),
+            "--receipt-key",
+            s(&x.receipt_signer.chain),
+            "--receipt-cert",
+            s(&x.receipt_signer.chain),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!out.exists());
+}
+
+// --- Attached in a registry ----------------------------------------------------------------
+
+use crate::registry_util::*;
+use airlock::registry::{Reference, Registry};
+
+/// Pulls the receipt attached to `image` in `repo` as `oras discover` / notation would find it
+/// (referrers of the image with the in-toto artifact type, then the Notary signature referring to
+/// that receipt) into `dir`: (statement, receipt manifest, envelope).
+fn pull_receipt(
+    reg: &Registry,
+    repo: &str,
+    image: &str,
+    dir: &Path,
+) -> (PathBuf, PathBuf, PathBuf) {
+    let r: Reference = Registry::parse(repo).unwrap();
+    let image = airlock::digest::Digest::parse(image).unwrap();
+    let found = reg
+        .referrers(&r, &image, Some("application/vnd.in-toto+json"))
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let receipt = airlock::digest::Digest::parse(&found[0].digest).unwrap();
+    let (mt, manifest) = reg.manifest(&r, &receipt).unwrap();
+    assert_eq!(mt, "application/vnd.oci.image.manifest.v1+json");
+    let m: Value = serde_json::from_slice(&manifest).unwrap();
+    let layer: airlock::layout::model::Descriptor =
+        serde_json::from_value(m["layers"][0].clone()).unwrap();
+    let mut statement = Vec::new();
+    reg.blob_to(&r, &layer, &mut statement).unwrap();
+    let sigs = reg
+        .referrers(&r, &receipt, Some("application/vnd.cncf.notary.signature"))
+        .unwrap();
+    assert_eq!(sigs.len(), 1, "{sigs:?}");
+    let sig_digest = airlock::digest::Digest::parse(&sigs[0].digest).unwrap();
+    let (_, sig_manifest) = reg.manifest(&r, &sig_digest).unwrap();
+    let sm: Value = serde_json::from_slice(&sig_manifest).unwrap();
+    assert_eq!(sm["subject"]["digest"], receipt.to_string());
+    let env_desc: airlock::layout::model::Descriptor =
+        serde_json::from_value(sm["layers"][0].clone()).unwrap();
+    let mut envelope = Vec::new();
+    reg.blob_to(&r, &env_desc, &mut envelope).unwrap();
+    let paths = (
+        dir.join("pulled.intoto.json"),
+        dir.join("pulled.manifest.json"),
+        dir.join("pulled.sig"),
+    );
+    fs::write(&paths.0, statement).unwrap();
+    fs::write(&paths.1, manifest).unwrap();
+    fs::write(&paths.2, envelope).unwrap();
+    paths
+}
+
+#[test]
+fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    registry.push_layout(&x.layout, REF, "apps/sample", "1.0", None);
+    let repo = format!("{}/apps/sample", registry.host());
+    let out = x.dir().join("receipt.json");
+    assert_eq!(x.verify(&x.layout, &out, false, &[]).code, 0);
+    let statement = fs::read(&out).unwrap();
+    let image_bytes = fs::read(blob(&x.layout, &x.image_digest)).unwrap();
+    let subject = airlock::notary::sign::TargetDescriptor {
+        media_type: "application/vnd.oci.image.index.v1+json".into(),
+        digest: airlock::digest::Digest::parse(&x.image_digest).unwrap(),
+        size: image_bytes.len() as u64,
+    };
+    let material = airlock::receipt::SigningMaterial {
+        key: airlock::notary::sign::read_private_key_pem(&fs::read(&x.receipt_signer.key).unwrap())
+            .unwrap(),
+        chain: airlock::notary::sign::read_certificate_chain_pem(
+            &fs::read(&x.receipt_signer.chain).unwrap(),
+        )
+        .unwrap(),
+        format: airlock::notary::envelope::EnvelopeFormat::Jws,
+    };
+    let at = AT.parse::<jiff::Timestamp>().unwrap().as_second();
+    let a =
+        airlock::receipt::oci::artifacts(statement.clone(), &subject, &material, at, AT).unwrap();
+    let (reg, _cfg) = client_for(
+        &registry.host(),
+        None,
+        std::time::Duration::from_secs(10),
+        1,
+    );
+    let pushed = airlock::receipt::push::push(&reg, &repo, &subject, &a, true).unwrap();
+    let hex = x.image_digest.trim_start_matches("sha256:");
+    assert_eq!(pushed.tags[0], format!("{repo}:sha256-{hex}"));
+    // A second push adds nothing to the tag index.
+    airlock::receipt::push::push(&reg, &repo, &subject, &a, true).unwrap();
+
+    let (st, manifest, sig) = pull_receipt(&reg, &repo, &x.image_digest, x.dir());
+    assert_eq!(fs::read(&st).unwrap(), statement);
+    let r = x.check(
+        &st,
+        &x.policy,
+        &x.store,
+        &[
+            "--manifest",
+            s(&manifest),
+            "--signature",
+            s(&sig),
+            "--subject",
+            &x.image_digest,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["manifest"]["subject"], x.image_digest.as_str());
+    // The envelope signs the manifest: checked against the statement alone, it does not match.
+    let r = x.check(&st, &x.policy, &x.store, &["--signature", s(&sig)]);
+    assert_eq!(r.codes(), ["payload_mismatch"], "{}", r.stdout);
+
+    // Straight from the registry, by tag: the receipts attached to the image.
+    let by_image = |policy: &Path, store: &Path, image: &str| {
+        run_in(
+            x.dir(),
+            &[
+                "receipt",
+                "verify",
+                "--image",
+                image,
+                "--trust-policy",
+                s(policy),
+                "--trust-store",
+                s(store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let r = by_image(&x.policy, &x.store, &format!("{repo}:1.0"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["digest"], x.image_digest.as_str());
+    assert_eq!(j["receipts"].as_array().unwrap().len(), 1);
+    assert_eq!(j["receipts"][0]["verdict"], "pass");
+    assert_eq!(
+        j["receipts"][0]["reference"],
+        format!("{repo}@{}", pushed.receipt)
+    );
+    // Another site's trust store: the attached receipt is not authentic for it.
+    let other = chain(Alg::P256, &[], Alg::P256, 540);
+    let (policy, store) = write_policy(
+        &x.dir().join("other"),
+        &x.image,
+        other.root(),
+        &other.leaf_cn,
+    );
+    let r = by_image(&policy, &store, &format!("{repo}:1.0"));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.json()["receipts"][0]["failures"][0]["code"],
+        "untrusted_signer"
+    );
+    // The receipt manifest itself has no receipt attached.
+    let r = by_image(&x.policy, &x.store, &format!("{repo}@{}", pushed.receipt));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.json()["receipts"].as_array().unwrap().len(), 0);
+}
+
+// --- The export signature (item 1), verified on the far side ------------------------------
+
+/// A policy with the images' statement, and one for `airlock/export` trusting `export_root`
+/// (or none).
+fn export_policy(base: &Path, image: &Chain, export: Option<(&[u8], &str)>) -> (PathBuf, PathBuf) {
+    let store = base.join("truststore");
+    let ca = store.join("x509/ca/images");
+    fs::create_dir_all(&ca).unwrap();
+    fs::write(ca.join("root.crt"), certs_pem(&[image.root().to_vec()])).unwrap();
+    let mut statements = vec![serde_json::json!({
+        "name": "images",
+        "registryScopes": [SCOPE],
+        "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:images"],
+        "trustedIdentities": [identity(&image.leaf_cn)],
+    })];
+    if let Some((root, cn)) = export {
+        let ca = store.join("x509/ca/exporters");
+        fs::create_dir_all(&ca).unwrap();
+        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
+        statements.push(serde_json::json!({
+            "name": "exporters",
+            "registryScopes": ["airlock/export"],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:exporters"],
+            "trustedIdentities": [identity(cn)],
+        }));
+    }
+    let policy = base.join("trustpolicy.json");
+    let doc = serde_json::json!({"version": "1.0", "trustPolicies": statements});
+    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    (policy, store)
+}
+
+#[test]
+fn an_export_signature_on_the_trust_artifact_is_reported_as_exported_by() {
+    let x = site();
+    let bundle = x.dir().join("bundle");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &format!("oci:{}", s(&x.layout)),
+            "-o",
+            s(&bundle),
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "export: {}", r.stderr);
+    // The exporter's signature over the trust artifact, stored as airlock sign stores one.
+    let exporter = chain(Alg::P256, &[], Alg::P256, 550);
+    let index = read_json(&bundle.join("index.json"));
+    let ta = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap()
+        .clone();
+    let target = airlock::notary::sign::TargetDescriptor {
+        media_type: ta["mediaType"].as_str().unwrap().to_owned(),
+        digest: airlock::digest::Digest::parse(ta["digest"].as_str().unwrap()).unwrap(),
+        size: ta["size"].as_u64().unwrap(),
+    };
+    let signer = airlock::sign::Signer {
+        key: airlock::notary::sign::read_private_key_pem(exporter.key_pem.as_bytes()).unwrap(),
+        chain: exporter.certs.clone(),
+        format: airlock::notary::envelope::EnvelopeFormat::Jws,
+    };
+    let signed_at = SIGNED.parse::<jiff::Timestamp>().unwrap().as_second();
+    let (envelope, _) = airlock::sign::sign_descriptor(&target, &signer, signed_at).unwrap();
+    airlock::sign::attach(
+        &bundle,
+        &target,
+        &airlock::sign::Signature {
+            envelope: &envelope,
+            format: signer.format,
+            chain: &signer.chain,
+            signing_time: signed_at,
+        },
+    )
+    .unwrap();
+    let image = &x.image;
+    let verify = |policy: &Path, store: &Path, out: &Path| {
+        run_in(
+            x.dir(),
+            &[
+                "verify",
+                s(&bundle),
+                "--trust-policy",
+                s(policy),
+                "--trust-store",
+                s(store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+                "--no-progress",
+                "--receipt",
+                s(out),
+            ],
+        )
+    };
+
+    // A statement for airlock/export trusting the exporter: exportedBy passes, and the receipt
+    // carries it.
+    let (policy, store) = export_policy(
+        &x.dir().join("p1"),
+        image,
+        Some((exporter.root(), &exporter.leaf_cn)),
+    );
+    let out = x.dir().join("r1.json");
+    let r = verify(&policy, &store, &out);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    let e = &j["exportedBy"];
+    assert_eq!(e["verdict"], "pass", "{e}");
+    assert_eq!(e["artifact"], ta["digest"]);
+    assert_eq!(e["scope"], "airlock/export");
+    assert_eq!(e["policy"]["name"], "exporters");
+    let sig = &e["signatures"][0];
+    assert!(
+        sig["signer"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("signer 550"),
+        "{sig}"
+    );
+    assert_eq!(sig["signingTime"], SIGNED);
+    assert_eq!(sig["chainFingerprints"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        read_json(&out)["predicate"]["io.airlock.receipt"]["exportedBy"]["verdict"],
+        "pass"
+    );
+
+    // No statement covers airlock/export: not evaluated, a warning.
+    let (policy, store) = export_policy(&x.dir().join("p2"), image, None);
+    let r = verify(&policy, &store, &x.dir().join("r2.json"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert!(j["exportedBy"]["policy"].is_null());
+    assert_eq!(
+        codes_of(&j, "warnings"),
+        ["no_applicable_policy"],
+        "{}",
+        r.stdout
+    );
+
+    // A statement trusting another exporter: the signature by an untrusted key is a failure.
+    let other = chain(Alg::P256, &[], Alg::P256, 560);
+    let (policy, store) = export_policy(
+        &x.dir().join("p3"),
+        image,
+        Some((other.root(), &other.leaf_cn)),
+    );
+    let out = x.dir().join("r3.json");
+    let r = verify(&policy, &store, &out);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.codes(), ["untrusted_signer"], "{}", r.stdout);
+    assert_eq!(r.json()["exportedBy"]["verdict"], "fail");
+    assert_eq!(read_json(&out)["predicate"]["verificationResult"], "FAILED");
+}
+
+// --- import --receipt-key: a signed receipt attached to every image admitted --------------
+
+impl Site {
+    /// `import BUNDLE --to HOST/site --trust-policy --trust-store --at AT --receipt-key --receipt-cert
+    /// --format json EXTRA...`
+    fn import(&self, bundle: &Path, to: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "import",
+            s(bundle),
+            "--to",
+            to,
+            "--trust-policy",
+            s(&self.policy),
+            "--trust-store",
+            s(&self.store),
+            "--at",
+            AT,
+            "--receipt-key",
+            s(&self.receipt_signer.key),
+            "--receipt-cert",
+            s(&self.receipt_signer.chain),
+            "--format",
+            "json",
+            "--no-progress",
+        ];
+        args.extend_from_slice(extra);
+        run_in(self.dir(), &args)
+    }
+}
+
+#[test]
+fn import_attaches_a_signed_receipt_to_each_image_it_admits() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    let to = format!("{}/site", registry.host());
+    let local = x.dir().join("import-receipt.json");
+    let r = x.import(&x.layout, &to, &["--receipt", s(&local)]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let target = r.json()["images"][0]["target"].as_str().unwrap().to_owned();
+    assert!(r.stderr.contains("receipt "), "{}", r.stderr);
+    // The local copy was written too, signed over the statement.
+    assert_eq!(
+        read_json(&local)["predicate"]["verificationResult"],
+        "PASSED"
+    );
+    assert_eq!(x.check(&local, &x.policy, &x.store, &[]).code, 0);
+
+    // Found by the referrers tag (the test registry has no Referrers API) and verified.
+    let repo = target.rsplit_once(':').unwrap().0.to_owned();
+    let (reg, _cfg) = client_for(
+        &registry.host(),
+        None,
+        std::time::Duration::from_secs(10),
+        1,
+    );
+    let hex = x.image_digest.trim_start_matches("sha256:");
+    let (_, tag_index) = reg
+        .resolve(&Registry::parse(&format!("{repo}:sha256-{hex}")).unwrap())
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&tag_index).unwrap();
+    let types: Vec<&str> = listed["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["artifactType"].as_str())
+        .collect();
+    assert!(types.contains(&"application/vnd.in-toto+json"), "{types:?}");
+    assert!(
+        types.contains(&"application/vnd.cncf.notary.signature"),
+        "{types:?}"
+    );
+    let (st, manifest, sig) = pull_receipt(&reg, &repo, &x.image_digest, x.dir());
+    let stmt = read_json(&st);
+    assert_eq!(stmt["subject"].as_array().unwrap().len(), 1);
+    let r = x.check(
+        &st,
+        &x.policy,
+        &x.store,
+        &["--manifest", s(&manifest), "--signature", s(&sig)],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = run_in(
+        x.dir(),
+        &[
+            "receipt",
+            "verify",
+            "--image",
+            &target,
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A second import attaches nothing new to the tag index (same statement, same receipt).
+    let again = x.import(&x.layout, &to, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
+
+#[test]
+fn a_failed_import_pushes_nothing_but_writes_the_failed_receipt() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    let blobs = x.layout.join("blobs/sha256");
+    let mut sizes: Vec<(u64, PathBuf)> = fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (fs::metadata(&p).unwrap().len(), p)
+        })
+        .collect();
+    sizes.sort();
+    let layer = &sizes.last().unwrap().1;
+    let mut b = fs::read(layer).unwrap();
+    b[0] ^= 0xff;
+    fs::write(layer, b).unwrap();
+    let to = format!("{}/site", registry.host());
+    let local = x.dir().join("failed.json");
+    let r = x.import(&x.layout, &to, &["--receipt", s(&local)]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        read_json(&local)["predicate"]["verificationResult"],
+        "FAILED"
+    );
+    assert!(sig_of(&local).is_file());
+    let (reg, _cfg) = client_for(
+        &registry.host(),
+        None,
+        std::time::Duration::from_secs(10),
+        1,
+    );
+    let tag = Registry::parse(&format!("{to}/airlock/sample:1.0")).unwrap();
+    assert!(
+        reg.resolve(&tag).is_err(),
+        "a failed import pushed the image"
+    );
+}
+
+#[test]
+fn export_sign_key_signs_the_trust_artifact_and_verify_reports_the_exporter() {
+    let x = site();
+    let exporter = chain(Alg::P384, &[Alg::P256], Alg::P256, 570);
+    let files = write_signer(x.dir(), "exporter", &exporter.key_pem, &exporter.certs);
+    let bundle = x.dir().join("signed-bundle.tar.zst");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &format!("oci:{}", s(&x.layout)),
+            "-o",
+            s(&bundle),
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--sign-key",
+            s(&files.key),
+            "--sign-cert",
+            s(&files.chain),
+            "--sign-envelope",
+            "cose",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "export: {}", r.stderr);
+    let (policy, store) = export_policy(
+        &x.dir().join("p"),
+        &x.image,
+        Some((exporter.root(), &exporter.leaf_cn)),
+    );
+    let r = run_in(
+        x.dir(),
+        &[
+            "verify",
+            s(&bundle),
+            "--trust-policy",
+            s(&policy),
+            "--trust-store",
+            s(&store),
+            "--at",
+            AT,
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let e = &r.json()["exportedBy"];
+    assert_eq!(e["verdict"], "pass", "{e}");
+    assert_eq!(e["signatures"][0]["envelopeType"], "cose");
+    assert!(e["signatures"][0]["signer"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("signer 570"));
+    // The signing time is the export time (SOURCE_DATE_EPOCH).
+    let epoch: i64 = EPOCH.parse().unwrap();
+    assert_eq!(
+        e["signatures"][0]["signingTime"],
+        jiff::Timestamp::from_second(epoch).unwrap().to_string()
+    );
+    // A key that is not the chain's leaf: refused, nothing written.
+    let other = chain(Alg::P256, &[], Alg::P256, 580);
+    let bad = write_signer(x.dir(), "bad", &other.key_pem, &exporter.certs);
+    let out = x.dir().join("refused.tar");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &format!("oci:{}", s(&x.layout)),
+            "-o",
+            s(&out),
+            "--sign-key",
+            s(&bad.key),
+            "--sign-cert",
+            s(&bad.chain),
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!out.exists());
+}
