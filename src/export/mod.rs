@@ -8,8 +8,10 @@
 //! readable under its name until then. Before anything is swapped in, the captured signatures are
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
+pub mod config;
 pub mod crl;
 mod error;
+pub mod lock;
 #[cfg(test)]
 mod plan_tests;
 #[cfg(feature = "pull")]
@@ -66,6 +68,9 @@ pub struct ExportOptions {
     pub progress: std::sync::Arc<dyn Progress>,
     /// Blobs fetched at once (`--jobs`, at least 1).
     pub jobs: usize,
+    /// Per source (by position), platforms that replace `platforms` (a bundle file's
+    /// `[[image]] platforms`); shorter than the sources, or `None`: `platforms`.
+    pub source_platforms: Vec<Option<Vec<String>>>,
 }
 
 /// One exported image, for the summary.
@@ -380,7 +385,11 @@ fn plan(
         };
         let walk = Walk {
             src: i,
-            platforms: &opts.platforms,
+            platforms: opts
+                .source_platforms
+                .get(i)
+                .and_then(Option::as_deref)
+                .unwrap_or(&opts.platforms),
             no_referrers: opts.no_referrers,
         };
         plan.add_manifest(f.as_mut(), &top, bytes, &walk, &mut rec)?;
