@@ -417,6 +417,19 @@ require-signature = false
         );
     }
 
+    /// The README's example is a valid bundle file.
+    #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("# airlock.toml:").unwrap();
+        let end = start + readme[start..].find("```").unwrap();
+        let c = parse(&readme[start..end]).unwrap();
+        let im = c.images().unwrap();
+        assert_eq!(im.len(), 2);
+        assert!(im[0].require_signature, "an identity implies it");
+        assert_eq!(im[1].reference, "oci:/etc/airlock/layouts/tools:2.0");
+    }
+
     #[test]
     fn an_unknown_field_is_refused_with_its_line() {
         let e = parse("output = \"x.tar\"\n\n[[image]]\nreference = \"a/b:1\"\nplatform = [\"linux/amd64\"]\n")
