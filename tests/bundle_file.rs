@@ -295,3 +295,78 @@ fn a_required_identity_is_matched_against_the_signature_leaf() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("trust material"), "{}", r.stderr);
 }
+
+#[test]
+fn per_image_platforms_and_referrers_shape_the_export_and_the_lock() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let index = read_json(&root.join("index.json"));
+    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let conf = t.path().join("airlock.toml");
+    let write = |image: &str| {
+        fs::write(
+            &conf,
+            format!(
+                "output = \"out.tar\"\n[[image]]\nreference = \"oci:layout:registry.example/airlock/sample:1.0\"\n{image}"
+            ),
+        )
+        .unwrap()
+    };
+    let lock = arg(&t.path().join("airlock.lock"));
+    write("platforms = [\"linux/arm64\"]\n");
+    let r = export(
+        t.path(),
+        &["--config", &arg(&conf), "--lock", &lock, "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        j["images"][0]["platforms"],
+        serde_json::json!(["linux/arm64"])
+    );
+    assert_eq!(j["images"][0]["excluded"].as_array().unwrap().len(), 1);
+    let l = read_json(&t.path().join("airlock.lock"));
+    assert_eq!(l["images"][0]["digest"], top.as_str());
+    assert_eq!(l["images"][0]["manifests"].as_array().unwrap().len(), 1);
+    let refs = l["images"][0]["referrers"].as_array().unwrap();
+    assert_eq!(refs.len(), 1, "{l:#}");
+    assert_eq!(refs[0]["subject"], top.as_str());
+
+    // referrers = "none": none locked; --locked against the previous lock names the one gone.
+    write("platforms = [\"linux/arm64\"]\nreferrers = \"none\"\n");
+    let r = export(
+        t.path(),
+        &["--config", &arg(&conf), "--lock", &lock, "--locked"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "referrer {} ({}) of {top} is in the lock and no longer there",
+            refs[0]["digest"].as_str().unwrap(),
+            refs[0]["artifactType"].as_str().unwrap()
+        )),
+        "{}",
+        r.stderr
+    );
+    // Both platforms now: the platform manifest added is named.
+    write("");
+    let r = export(
+        t.path(),
+        &["--config", &arg(&conf), "--lock", &lock, "--locked"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("platform manifest sha256:"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("is new"), "{}", r.stderr);
+
+    // A required signature among referrers that select none: refused, exit 1.
+    write("referrers = [\"application/vnd.cncf.notary.signature\"]\nrequire-signature = true\n");
+    fs::remove_file(t.path().join("out.tar")).unwrap();
+    let r = export(t.path(), &["--config", &arg(&conf)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no notation signature"), "{}", r.stderr);
+    assert!(!t.path().join("out.tar").exists(), "nothing is written");
+}

@@ -403,6 +403,7 @@ fn registry_client(
 fn check_sources(
     a: &ExportArgs,
     s: &Settings,
+    locked: Option<&Lock>,
     opened: &mut [(String, Box<dyn export::Fetch>)],
 ) -> anyhow::Result<Vec<LockedImage>> {
     let all = Referrers::Word("all".into());
@@ -424,17 +425,14 @@ fn check_sources(
         images.push(image);
         findings.extend(found);
     }
-    if a.locked {
-        if let Some(path) = &a.lock {
-            let l = Lock::read(path).map_err(UsageError::BadOption)?;
-            let differences = l.differences(&images);
-            if !differences.is_empty() {
-                return Err(Refused::Locked {
-                    path: path.clone(),
-                    differences,
-                }
-                .into());
+    if let (Some(l), Some(path)) = (locked, &a.lock) {
+        let differences = l.differences(&images);
+        if !differences.is_empty() {
+            return Err(Refused::Locked {
+                path: path.clone(),
+                differences,
             }
+            .into());
         }
     }
     if !findings.is_empty() {
@@ -446,11 +444,10 @@ fn check_sources(
 pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let s = settings(a)?;
     // The lock is read (and refused when unreadable) before anything else happens.
-    if a.locked {
-        if let Some(path) = &a.lock {
-            Lock::read(path).map_err(UsageError::BadOption)?;
-        }
-    }
+    let locked = match (&a.lock, a.locked) {
+        (Some(path), true) => Some(Lock::read(path).map_err(UsageError::BadOption)?),
+        _ => None,
+    };
     let output = Output::from_arg(&s.output, s.zstd_level);
     let trust = trust(&s)?;
     let mut crls = Vec::new();
@@ -495,7 +492,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             opened.push((src.given.clone(), f));
         }
         if checked {
-            resolved = check_sources(a, &s, &mut opened)?;
+            resolved = check_sources(a, &s, locked.as_ref(), &mut opened)?;
         }
         let opts = ExportOptions {
             output: output.clone(),
@@ -558,7 +555,6 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Lock::new(resolved)
             .write(path)
             .with_context(|| format!("writing the lock {}", path.display()))?;
-        p.info(&format!("wrote the lock {}", path.display()));
     }
     if a.format == Format::Json {
         print_json(&summary)?;
@@ -594,6 +590,17 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }
     if summary.crls > 0 {
         p.info(&format!("carried {} CRL(s)", summary.crls));
+    }
+    if let Some(path) = a.lock.as_ref() {
+        p.info(&format!(
+            "{} {}",
+            if a.locked {
+                "matched the lock"
+            } else {
+                "wrote the lock"
+            },
+            path.display()
+        ));
     }
     if let Some(pin) = &summary.pin {
         p.important(
