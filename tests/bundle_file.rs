@@ -370,3 +370,110 @@ fn per_image_platforms_and_referrers_shape_the_export_and_the_lock() {
     assert!(r.stderr.contains("no notation signature"), "{}", r.stderr);
     assert!(!t.path().join("out.tar").exists(), "nothing is written");
 }
+
+/// Pushes a signature manifest of `subject` whose envelope is the corpus one with another
+/// certificate chain in `x5c` (so its signature does not verify), listed in the referrers tag
+/// index beside what is there. Returns its manifest digest.
+fn push_forged(reg: &TestRegistry, case: &Path, src: &str, chain: &[Vec<u8>]) -> String {
+    use airlock::digest::Digest;
+    use airlock::layout::model::Descriptor;
+    let (client, _dir) = client_for(&reg.host(), None, std::time::Duration::from_secs(10), 1);
+    let repo = airlock::registry::Reference::parse(src).unwrap();
+    let layout = case.join("layout");
+    let index = read_json(&layout.join("index.json"));
+    let sig = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| read_json(&blob(&layout, e["digest"].as_str().unwrap())))
+        .find(|m| m["subject"]["digest"] == SUBJECT)
+        .unwrap();
+    let mut envelope = read_json(&blob(&layout, sig["layers"][0]["digest"].as_str().unwrap()));
+    envelope["header"]["x5c"] = chain
+        .iter()
+        .map(|c| serde_json::json!(crate::testkit::b64::encode(c)))
+        .collect();
+    let bytes = serde_json::to_vec(&envelope).unwrap();
+    let desc: Descriptor = serde_json::from_value(serde_json::json!({
+        "digest": Digest::sha256(&bytes).to_string(),
+        "size": bytes.len(),
+    }))
+    .unwrap();
+    client
+        .push_blob(&repo, &desc, Box::new(std::io::Cursor::new(bytes.clone())))
+        .unwrap();
+    let mut manifest = sig.clone();
+    manifest["layers"][0]["digest"] = serde_json::json!(desc.digest);
+    manifest["layers"][0]["size"] = serde_json::json!(bytes.len());
+    let mbytes = serde_json::to_vec(&manifest).unwrap();
+    let d = Digest::sha256(&mbytes);
+    client
+        .push_manifest(
+            &repo.with_digest(&d),
+            "application/vnd.oci.image.manifest.v1+json",
+            &mbytes,
+        )
+        .unwrap();
+    let tag = format!("sha256-{}", SUBJECT.trim_start_matches("sha256:"));
+    let (_, listed) = client.resolve(&repo.with_tag(&tag)).unwrap();
+    let mut listed: serde_json::Value = serde_json::from_slice(&listed).unwrap();
+    let mut entry = listed["manifests"][0].clone();
+    entry["digest"] = serde_json::json!(d.to_string());
+    entry["size"] = serde_json::json!(mbytes.len());
+    listed["manifests"].as_array_mut().unwrap().push(entry);
+    client
+        .push_manifest(
+            &repo.with_tag(&tag),
+            "application/vnd.oci.image.index.v1+json",
+            &serde_json::to_vec(&listed).unwrap(),
+        )
+        .unwrap();
+    d.to_string()
+}
+
+/// The identity must be on a signature that verifies: a forged envelope carrying a certificate
+/// with the wanted subject (its signature cannot verify) does not satisfy it, even though the
+/// image itself verifies through its genuine signature.
+#[test]
+fn an_identity_on_a_signature_that_does_not_verify_is_refused() {
+    let Some((reg, case)) = signed_registry() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    copy_trust(&case, t.path());
+    let src = format!("{}/e2e:v1", reg.host());
+    let chain = crate::pki::chain(crate::pki::Alg::P256, &[], crate::pki::Alg::P256, 41);
+    let forged = push_forged(&reg, &case, &src, &chain.certs);
+    let wanted = format!("C=US, ST=WA, O=airlock tests, CN={}", chain.leaf_cn);
+    let conf = t.path().join("airlock.toml");
+    let write = |identity: &str| {
+        fs::write(
+            &conf,
+            format!(
+                "output = \"out.tar\"\n[trust]\npolicy = \"trustpolicy.json\"\nstore = \"truststore\"\n[registry]\nplain-http = [\"{}\"]\n[[image]]\nreference = \"{src}\"\nidentity = \"{identity}\"\n",
+                reg.host()
+            ),
+        )
+        .unwrap()
+    };
+    // With the genuine signer's identity the export passes (the forged signature is carried, reported).
+    write(LEAF);
+    let r = export(t.path(), &["--config", &arg(&conf), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.json()["images"][0]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == forged.as_str()),
+        "the forged signature is carried: {}",
+        r.stdout
+    );
+    fs::remove_file(t.path().join("out.tar")).unwrap();
+    write(&wanted);
+    let r = export(t.path(), &["--config", &arg(&conf)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("trusted_identity"), "{}", r.stderr);
+    assert!(r.stderr.contains(&wanted), "{}", r.stderr);
+    assert!(!t.path().join("out.tar").exists(), "nothing is written");
+}

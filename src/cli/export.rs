@@ -1,5 +1,6 @@
 //! `airlock export`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -405,11 +406,12 @@ fn check_sources(
     s: &Settings,
     locked: Option<&Lock>,
     opened: &mut [(String, Box<dyn export::Fetch>)],
-) -> anyhow::Result<Vec<LockedImage>> {
+) -> anyhow::Result<Checked> {
     let all = Referrers::Word("all".into());
     let none = Referrers::Word("none".into());
     let mut images = Vec::new();
     let mut findings = Vec::new();
+    let mut identities = BTreeMap::new();
     for ((given, f), src) in opened.iter_mut().zip(&s.sources) {
         let want = Wanted {
             platforms: src.platforms.as_deref().unwrap_or(&s.platforms),
@@ -421,9 +423,12 @@ fn check_sources(
             require_signature: src.require_signature || s.require_signature,
             identity: src.identity.as_ref().map(|(t, dn)| (t.as_str(), dn)),
         };
-        let (image, found) = lock::resolve(given, f.as_mut(), &want)?;
-        images.push(image);
-        findings.extend(found);
+        let r = lock::resolve(given, f.as_mut(), &want)?;
+        if let Some((wanted, _)) = &src.identity {
+            identities.insert(r.image.digest.clone(), (wanted.clone(), r.matching));
+        }
+        images.push(r.image);
+        findings.extend(r.findings);
     }
     if let (Some(l), Some(path)) = (locked, &a.lock) {
         let differences = l.differences(&images);
@@ -438,7 +443,15 @@ fn check_sources(
     if !findings.is_empty() {
         return Err(Refused::Demands(findings).into());
     }
-    Ok(images)
+    Ok(Checked { images, identities })
+}
+
+/// What the resolution pass hands on: what the lock records, and the identities the export's
+/// verification must find among verified signatures.
+#[derive(Default)]
+struct Checked {
+    images: Vec<LockedImage>,
+    identities: BTreeMap<String, (String, Vec<String>)>,
 }
 
 pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
@@ -491,8 +504,11 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             }
             opened.push((src.given.clone(), f));
         }
+        let mut identities = BTreeMap::new();
         if checked {
-            resolved = check_sources(a, &s, locked.as_ref(), &mut opened)?;
+            let c = check_sources(a, &s, locked.as_ref(), &mut opened)?;
+            resolved = c.images;
+            identities = c.identities;
         }
         let opts = ExportOptions {
             output: output.clone(),
@@ -507,6 +523,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             progress: bar.clone().sink(),
             jobs: usize::from(s.jobs),
             source_platforms: s.sources.iter().map(|x| x.platforms.clone()).collect(),
+            identities,
         };
         // CRLs are fetched over the network: only with the `pull` feature.
         #[cfg(feature = "pull")]

@@ -255,7 +255,7 @@ pub fn resolve(
     source: &str,
     f: &mut dyn Fetch,
     want: &Wanted<'_>,
-) -> Result<(LockedImage, Vec<Finding>), ExportError> {
+) -> Result<Resolution, ExportError> {
     let (top, bytes) = f.resolve()?;
     let doc = parse_doc(&top, &bytes)?;
     let mut subjects = vec![top.clone()];
@@ -297,7 +297,7 @@ pub fn resolve(
                     continue;
                 }
                 if t == NOTARY_SIGNATURE && depth == 0 {
-                    signatures.push(rdoc);
+                    signatures.push((r.digest.clone(), rdoc));
                 }
                 referrers.insert(LockedReferrer {
                     subject: subject.digest.clone(),
@@ -309,23 +309,25 @@ pub fn resolve(
         }
     }
     let mut findings = Vec::new();
+    let mut matching = Vec::new();
     if want.require_signature && signatures.is_empty() {
         findings.push(Finding::Unsigned {
             source: source.to_owned(),
         });
     } else if let Some((wanted, dn)) = want.identity {
         let mut seen = Vec::new();
-        let mut matched = false;
-        for s in &signatures {
+        for (digest, s) in &signatures {
             match leaf_subject(f, s) {
                 Ok(subject) => {
-                    matched |= dn.is_subset_of(&subject);
+                    if dn.is_subset_of(&subject) {
+                        matching.push(digest.clone());
+                    }
                     seen.push(subject.to_string());
                 }
                 Err(why) => seen.push(why),
             }
         }
-        if !matched {
+        if matching.is_empty() {
             findings.push(Finding::Identity {
                 source: source.to_owned(),
                 wanted: wanted.to_owned(),
@@ -333,8 +335,8 @@ pub fn resolve(
             });
         }
     }
-    Ok((
-        LockedImage {
+    Ok(Resolution {
+        image: LockedImage {
             source: source.to_owned(),
             reference: f.reference(),
             digest: top.digest,
@@ -342,7 +344,48 @@ pub fn resolve(
             referrers: referrers.into_iter().collect(),
         },
         findings,
-    ))
+        matching,
+    })
+}
+
+/// What [`resolve`] found of one image.
+pub struct Resolution {
+    /// What the lock records.
+    pub image: LockedImage,
+    /// The demands not met.
+    pub findings: Vec<Finding>,
+    /// With an identity: the notation signature manifests whose leaf subject matches it (one of
+    /// them must then also verify: [`identity_failures`]).
+    pub matching: Vec<String>,
+}
+
+/// Images whose wanted identity (`identities`: image digest -> (identity as written, the
+/// signature manifests whose leaf matches it)) no *verified* signature carries: a matching
+/// signature that fails verification does not count, so a copied certificate in a forged
+/// envelope cannot stand in for the signer. Checked by export on the results of the same
+/// verification `verify` runs, before anything is made visible.
+pub fn identity_failures(
+    results: &[crate::verify::signature::ImageSignatures],
+    identities: &std::collections::BTreeMap<String, (String, Vec<String>)>,
+) -> Vec<super::Failed> {
+    let mut out = Vec::new();
+    for (digest, (wanted, matching)) in identities {
+        let verified = results.iter().filter(|r| &r.digest == digest).any(|r| {
+            r.signatures.iter().any(|s| {
+                s.verdict == crate::verify::Verdict::Pass && matching.contains(&s.manifest_digest)
+            })
+        });
+        if !verified {
+            out.push(super::Failed::Image {
+                digest: digest.clone(),
+                code: crate::finding::Code::TrustedIdentity,
+                message: format!(
+                    "no verified notation signature has a leaf certificate matching the bundle file's identity {wanted:?}"
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// The subject of the leaf certificate of a signature manifest's envelope, as notation reads it;

@@ -71,6 +71,9 @@ pub struct ExportOptions {
     /// Per source (by position), platforms that replace `platforms` (a bundle file's
     /// `[[image]] platforms`); shorter than the sources, or `None`: `platforms`.
     pub source_platforms: Vec<Option<Vec<String>>>,
+    /// Image digest -> (identity, signature manifests whose leaf matches it): a bundle file's
+    /// `[[image]] identity`, which one of those signatures must verify ([`lock::identity_failures`]).
+    pub identities: BTreeMap<String, (String, Vec<String>)>,
 }
 
 /// One exported image, for the summary.
@@ -603,6 +606,7 @@ fn verify_captured(
                 },
             })
             .chain(integrity.failures.iter().cloned().map(Failed::Integrity))
+            .chain(lock::identity_failures(&results, &opts.identities))
             .collect();
         signatures_verified = Some(failed.is_empty());
         if !failed.is_empty() && !opts.allow_failed_signatures {

@@ -19,6 +19,7 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
         progress: std::sync::Arc::new(crate::layout::NoProgress),
         jobs: 1,
         source_platforms: Vec::new(),
+        identities: BTreeMap::new(),
     }
 }
 
