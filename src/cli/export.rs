@@ -30,7 +30,7 @@ pub struct ExportArgs {
     /// A bundle file (TOML): images with their platforms, referrer selection, required signature
     /// and trusted identity; trust material; registry and output settings. Relative paths in it
     /// are relative to its folder. Sources named here or with -f are added after its images;
-    /// other options combine with it as README.md, "Bundle file", says.
+    /// other options combine with it as README.md, "Bundle file and lockfile", says.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Write the lockfile: the digest every image resolved to and every referrer carried, by
@@ -120,7 +120,7 @@ struct Source {
     identity: Option<(String, DistinguishedName)>,
 }
 
-/// The command line and the bundle file, combined (README.md, "Bundle file"): sources are added
+/// The command line and the bundle file, combined (README.md, "Bundle file and lockfile"): sources are added
 /// (the file's first); scalar options given on the command line win; switches are on when either
 /// turns them on; `--platform`, `--no-referrers` and trust material conflict with the file's.
 struct Settings {
