@@ -117,7 +117,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__export)
-            opts="-f -o -j -q -v -h --file --output --config --lock --locked --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --zstd-level --format --force --quiet --verbose --no-progress --help"
+            opts="-f -o -j -q -v -h --file --output --config --lock --locked --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --zstd-level --since --format --force --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +200,10 @@ _airlock() {
                     return 0
                     ;;
                 --zstd-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -677,7 +681,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__verify)
-            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --parts-only --manifest --quiet --verbose --no-progress --help"
+            opts="-q -v -h --integrity-only --pin --trust-bundled --trust-policy --trust-store --notation-config --scope --at --crl --user-metadata --format --report --parts-only --manifest --base --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -724,6 +728,10 @@ _airlock() {
                     return 0
                     ;;
                 --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

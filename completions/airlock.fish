@@ -52,6 +52,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand verify" -l format -d 'Ou
 json\t'The JSON report on stdout'"
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l report -d 'Also write the JSON report to FILE (written to a temporary name, then renamed)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l manifest -d 'The parts manifest, when it is not beside the part (--parts-only)' -r -F
+complete -c airlock -n "__fish_airlock_using_subcommand verify" -l base -d 'Bundles or layouts holding blobs a differential bundle left out (`export --since`): each is re-hashed, and a blob the bundle lacks is taken from it when its content matches its digest, so that the verdict covers every blob; repeatable' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l integrity-only -d 'Check integrity only (digests, sizes, descriptors, layout), without signatures'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l trust-bundled -d 'Use the bundle\'s trust artifact without a pin: the report says `bundled-unpinned` and the summary warns that trust is then anchored in the bundle itself (whoever carried the bundle chose the policy and the roots)'
 complete -c airlock -n "__fish_airlock_using_subcommand verify" -l parts-only -d 'Check only the parts of a split bundle, as they arrive: BUNDLE is the parts manifest (NAME.parts.json), the folder holding the parts, or one part file NAME.NNN (only that part is checked). Each present part\'s size and sha256 is compared with the manifest and each missing one named; exit 0 only when every part checked is present and good. No trust anchor is needed: this is not the verification of the bundle'
@@ -76,6 +77,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand export" -l min-rate -d '
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -s j -l jobs -d 'Blobs fetched at once. Into a directory they land in parallel; into a tarball they are fetched ahead into a spool beside the output (at most N blobs) and appended in order, so the archive is byte-identical whatever N is. At most 32 (each job buffers 1 MiB). Default 4' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l zstd-level -d 'zstd compression level for .tar.zst output. Default 3' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l since -d 'Differential export: leave out every layer these inventories (written by `airlock inventory` on the far side) list with the same digest and size; repeatable. Manifests, indexes, configs, signatures and the trust artifact are always carried; the export record lists each blob left out, which the far side\'s import requires its registry to hold' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l format -d 'Output format of the summary: text on stderr, or JSON on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l locked -d 'Refuse the export (exit 1, before anything is written) when an image now resolves to another digest than the lock\'s, or its platform manifests or referrers changed; each difference is named. The lock is not rewritten'
@@ -103,7 +105,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand import" -l scope -d 'Reg
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l at -d 'Verification time (RFC 3339). Default: now' -r
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l crl -d 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l user-metadata -d 'User metadata the signed payload must carry (as notation verify -m); repeatable' -r
-complete -c airlock -n "__fish_airlock_using_subcommand import" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable' -r
+complete -c airlock -n "__fish_airlock_using_subcommand import" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here' -r
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l registry-config -d 'Docker config.json with registry credentials' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand import" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
@@ -131,8 +133,8 @@ complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l map -d 'Re
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l plain-http -d 'Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts (127.0.0.1, localhost) are plain HTTP unless another host is named here' -r
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l ca-file -d 'Extra CA certificates (PEM) to trust for registry HTTPS' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l registry-config -d 'Docker config.json with registry credentials' -r -F
-complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024). 0 turns this deadline off. Default 256K' -r
-complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included. Default 60' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l min-rate -d 'Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns this deadline off. Default 256K' -r
+complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l network-timeout -d 'Retry budget: the longest a registry request may go without progress, all retries included; a stalled registry fails after this long. Default 60' -r
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l at -d 'The time recorded as createdAt (RFC 3339). Default: now' -r
 complete -c airlock -n "__fish_airlock_using_subcommand inventory" -l format -d 'Output format of the summary on stderr (the inventory itself is always JSON)' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"

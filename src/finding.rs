@@ -61,6 +61,11 @@ pub enum Code {
     UnexpectedFile,
     /// Warning: a non-distributable (foreign) layer that the bundle does not carry.
     ForeignBlobAbsent,
+    /// A blob `airlock export --since` left out because the far side's inventory listed it
+    /// (a warning: `verify --base` or the target registry supplies it).
+    BlobExternal,
+    /// `import` of a differential bundle: the target registry lacks a blob that was left out.
+    BlobExternalAbsent,
     /// Warning: a platform manifest `airlock export --platform` left out on purpose.
     ExcludedByExport,
     /// No trust artifact of the bundle has the digest given with `--pin`.
@@ -150,6 +155,8 @@ impl Code {
             Code::UnreferencedBlob => "unreferenced_blob",
             Code::UnexpectedFile => "unexpected_file",
             Code::ForeignBlobAbsent => "foreign_blob_absent",
+            Code::BlobExternal => "blob_external",
+            Code::BlobExternalAbsent => "blob_external_absent",
             Code::ExcludedByExport => "excluded_by_export",
             Code::PinMismatch => "pin_mismatch",
             Code::PinIsCertificate => "pin_is_certificate",
@@ -220,6 +227,8 @@ impl Code {
             | Code::UnreferencedBlob
             | Code::UnexpectedFile
             | Code::ForeignBlobAbsent
+            | Code::BlobExternal
+            | Code::BlobExternalAbsent
             | Code::ExcludedByExport
             | Code::PinMismatch
             | Code::PinIsCertificate

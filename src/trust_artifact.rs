@@ -101,6 +101,49 @@ pub struct ExportRecord {
     pub crls: Vec<CrlRecord>,
     /// Whether signatures that failed verification were exported anyway.
     pub allow_failed_signatures: bool,
+    /// Blobs left out of a differential bundle (`export --since`): the far side's inventory said
+    /// it holds them. Absent (and empty) in a full bundle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A blob `export --since` left out of the bundle.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftOut {
+    /// Its digest.
+    pub digest: String,
+    /// Its size.
+    pub size: u64,
+    /// Its media type (from the descriptor that lists it).
+    pub media_type: String,
+    /// The images (names as recorded) that need it.
+    pub images: Vec<String>,
+    /// The repositories (`HOST/REPO`) the inventory said hold it, for import to mount from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
+}
+
+/// The left-out blobs the bundle's trust artifact records, read without authentication (the
+/// first listed trust artifact whose record parses), with that artifact's manifest digest; used
+/// to tell a blob left out on purpose (`blob_external`) from a missing one. In pinned mode the
+/// verifier checks that the artifact is the pinned one.
+pub fn recorded_left_out(cat: &Catalog) -> Option<(String, Vec<LeftOut>)> {
+    for e in listed(cat) {
+        let Ok(bytes) = bytes_of(cat, &e.digest, Some(e.size)) else {
+            continue;
+        };
+        let Some(config) = Document::parse(bytes).ok().and_then(|d| d.config) else {
+            continue;
+        };
+        let Ok(cb) = bytes_of(cat, &config.digest, Some(config.size)) else {
+            continue;
+        };
+        if let Ok(record) = serde_json::from_slice::<ExportRecord>(cb) {
+            return Some((e.digest, record.left_out));
+        }
+    }
+    None
 }
 
 /// A blob of the trust artifact: its bytes, media type and annotations.

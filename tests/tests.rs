@@ -22,6 +22,7 @@ mod cli;
 mod corpus;
 mod crl_capture;
 mod crl_export;
+mod differential;
 mod export;
 mod export_jobs;
 mod golden;

@@ -99,6 +99,12 @@ pub struct ExportArgs {
     /// zstd compression level for .tar.zst output. Default 3.
     #[arg(long, value_name = "N")]
     pub zstd_level: Option<i32>,
+    /// Differential export: leave out every layer these inventories (written by `airlock
+    /// inventory` on the far side) list with the same digest and size; repeatable. Manifests,
+    /// indexes, configs, signatures and the trust artifact are always carried; the export record
+    /// lists each blob left out, which the far side's import requires its registry to hold.
+    #[arg(long, value_name = "INVENTORY")]
+    pub since: Vec<PathBuf>,
     /// Output format of the summary: text on stderr, or JSON on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -148,6 +154,7 @@ struct Settings {
     jobs: u16,
     zstd_level: i32,
     force: bool,
+    since: Vec<PathBuf>,
 }
 
 /// Sources listed in FILE, one per line (`#` starts a comment).
@@ -289,6 +296,8 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
     };
     let mut crls = c.map(|c| c.trust.crls.clone()).unwrap_or_default();
     crls.extend(a.crl.iter().cloned());
+    let mut since = c.map(|c| c.since.clone()).unwrap_or_default();
+    since.extend(a.since.iter().cloned());
     let mut plain_http = c.map(|c| c.registry.plain_http.clone()).unwrap_or_default();
     plain_http.extend(a.plain_http.iter().cloned());
     Ok(Settings {
@@ -327,6 +336,7 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
             .or_else(|| c.and_then(|c| c.zstd_level))
             .unwrap_or(3),
         force: a.force || c.is_some_and(|c| c.force),
+        since,
     })
 }
 
@@ -524,6 +534,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             jobs: usize::from(s.jobs),
             source_platforms: s.sources.iter().map(|x| x.platforms.clone()).collect(),
             identities,
+            since: since(&s.since)?,
         };
         // CRLs are fetched over the network: only with the `pull` feature.
         #[cfg(feature = "pull")]
@@ -602,6 +613,16 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         human_bytes(summary.bytes),
         summary.output_digest
     ));
+    if !s.since.is_empty() {
+        let full = summary.bytes.saturating_add(summary.left_out_bytes);
+        p.info(&format!(
+            "left out {} blob(s), {} the far side holds: this bundle carries {} of a full export's {}",
+            summary.left_out_blobs,
+            human_bytes(summary.left_out_bytes),
+            human_bytes(summary.bytes),
+            human_bytes(full)
+        ));
+    }
     for w in &summary.warnings {
         p.important(&format!("warning: {w}"));
     }
@@ -639,6 +660,41 @@ fn refused(e: anyhow::Error, p: &Printer) -> anyhow::Result<ExitCode> {
         p.important(&format!("  {line}"));
     }
     Ok(ExitCode::from(EXIT_FAIL))
+}
+
+/// The blobs the `--since` inventories list: digest -> (size, repositories holding it). A digest
+/// two inventories give different sizes for is not left out.
+fn since(
+    paths: &[PathBuf],
+) -> anyhow::Result<std::collections::BTreeMap<crate::digest::Digest, (u64, Vec<String>)>> {
+    let mut out: std::collections::BTreeMap<crate::digest::Digest, (u64, Vec<String>)> =
+        std::collections::BTreeMap::new();
+    let mut conflicting = std::collections::BTreeSet::new();
+    for path in paths {
+        let inv = crate::inventory::Inventory::read(path)?;
+        for (d, b) in inv.held() {
+            if conflicting.contains(&d) {
+                continue;
+            }
+            match out.get_mut(&d) {
+                Some((size, _)) if *size != b.size => {
+                    out.remove(&d);
+                    conflicting.insert(d);
+                }
+                Some((_, repos)) => {
+                    for r in &b.repositories {
+                        if !repos.contains(r) {
+                            repos.push(r.clone());
+                        }
+                    }
+                }
+                None => {
+                    out.insert(d, (b.size, b.repositories.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A fresh private folder under $TMPDIR (scratch space when the output is stdout), removed when the

@@ -28,7 +28,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "HOST[:PORT][/PREFIX]")]
     pub to: String,
     /// Rewrite a repository prefix: OLD=NEW; repeatable.
-    #[arg(long = "map", value_name = "OLD=NEW", value_parser = parse_map)]
+    #[arg(long = "map", value_name = "OLD=NEW", value_parser = super::net::parse_map)]
     pub maps: Vec<(String, String)>,
     /// How signatures are made discoverable: the Referrers API, the sha256-<hex> tag schema, or auto.
     #[arg(long, value_enum, default_value_t = Referrers::Auto)]
@@ -47,24 +47,9 @@ pub struct ImportArgs {
     /// Where the trust anchor comes from (as for verify; --integrity-only only when named).
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    pub plain_http: Vec<String>,
-    /// Extra CA certificates (PEM) to trust for registry HTTPS.
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Docker config.json with registry credentials.
-    #[arg(long, value_name = "FILE")]
-    pub registry_config: Option<PathBuf>,
-    /// Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob
-    /// of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns
-    /// this deadline off. Default 256K.
-    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = crate::registry::parse_rate)]
-    pub min_rate: Option<u64>,
-    /// Retry budget: the longest a registry request may go without progress, all retries
-    /// included; a stalled registry fails after this long. Default 60.
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub network_timeout: Option<u64>,
+    /// How to reach the registry.
+    #[command(flatten)]
+    pub net: super::net::RegistryArgs,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -145,23 +130,6 @@ impl TransferProgress for Bars {
     }
 }
 
-fn parse_map(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((
-            a.trim_matches('/').to_owned(),
-            b.trim_matches('/').to_owned(),
-        )),
-        _ => Err(format!("expected OLD=NEW, got {s:?}")),
-    }
-}
-
-fn split_target(to: &str) -> (String, String) {
-    match to.split_once('/') {
-        Some((host, prefix)) => (host.to_owned(), prefix.trim_matches('/').to_owned()),
-        None => (to.to_owned(), String::new()),
-    }
-}
-
 pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if a.bundle.as_os_str() == "-" {
         return Err(UsageError::BadOption(
@@ -220,21 +188,8 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .args(["-c", &hook])
             .status();
     }
-    let (host, prefix) = split_target(&a.to);
-    let mut plain = a.plain_http.clone();
-    if plain.is_empty() && (host.starts_with("127.0.0.1") || host.starts_with("localhost")) {
-        // Loopback registries are usually plain HTTP; say so explicitly with --plain-http otherwise.
-        plain.push(host.clone());
-    }
-    let options = crate::registry::Options {
-        plain_http: plain,
-        ca_file: a.ca_file.clone(),
-        registry_config: a.registry_config.clone(),
-        timeout: None,
-        retries: 3,
-        retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
-        min_rate: a.min_rate,
-    };
+    let (host, prefix) = super::net::split_target(&a.to);
+    let options = a.net.options(&host);
     // One client per upload in flight, plus one for the checks, the manifests and a tarball's
     // reader.
     let clients = (0..=a.jobs)

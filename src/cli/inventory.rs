@@ -137,11 +137,7 @@ fn walk_registry(
     b: &mut Builder,
     p: &Printer,
 ) -> anyhow::Result<()> {
-    let location = location.trim_end_matches('/').to_owned();
-    let (host, prefix) = match location.split_once('/') {
-        Some((h, pre)) => (h.to_owned(), pre.trim_matches('/').to_owned()),
-        None => (location.clone(), String::new()),
-    };
+    let (host, prefix) = super::net::split_target(location);
     let mut repos: Vec<String> = a
         .repos
         .iter()

@@ -306,6 +306,11 @@ pub struct VerifyArgs {
     /// The parts manifest, when it is not beside the part (--parts-only).
     #[arg(long, value_name = "FILE", requires = "parts_only")]
     pub manifest: Option<PathBuf>,
+    /// Bundles or layouts holding blobs a differential bundle left out (`export --since`):
+    /// each is re-hashed, and a blob the bundle lacks is taken from it when its content matches
+    /// its digest, so that the verdict covers every blob; repeatable.
+    #[arg(long, value_name = "PATH", conflicts_with = "parts_only")]
+    pub base: Vec<PathBuf>,
 }
 
 /// Local trust material: a trust policy and a trust store, or a notation configuration folder.

@@ -161,6 +161,9 @@ pub struct Config {
     pub zstd_level: Option<i32>,
     /// `-f`: more sources, one per line.
     pub images_file: Option<PathBuf>,
+    /// `--since`: inventories of what the far side holds (their layers are left out).
+    #[serde(default)]
+    pub since: Vec<PathBuf>,
     /// Default platforms of every image.
     pub platforms: Option<Vec<String>>,
     /// Default referrer selection of every image.
@@ -238,7 +241,7 @@ impl Config {
         {
             rel(p);
         }
-        for p in &mut c.trust.crls {
+        for p in c.trust.crls.iter_mut().chain(c.since.iter_mut()) {
             rel(p);
         }
         for im in &mut c.image {

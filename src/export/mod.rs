@@ -31,7 +31,7 @@ use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document, Kind, AIRLOCK_TRUST, NOTARY_SIGNATURE};
 use crate::layout::{referrers_tag_of, Catalog, Limits, Progress};
 use crate::notary::revocation::Crl;
-use crate::trust_artifact::{self as ta, ExportRecord, SourceRecord, TrustMaterial};
+use crate::trust_artifact::{self as ta, ExportRecord, TrustMaterial};
 use crate::verify::signature::{self, StoreCache, TrustInputs};
 
 use error::mismatch;
@@ -74,25 +74,14 @@ pub struct ExportOptions {
     /// Image digest -> (identity, signature manifests whose leaf matches it): a bundle file's
     /// `[[image]] identity`, which one of those signatures must verify ([`lock::identity_failures`]).
     pub identities: BTreeMap<String, (String, Vec<String>)>,
+    /// `--since`: blobs the far side holds (digest -> size and the repositories holding it), from
+    /// its inventories. Layers listed here with the same size are left out of the bundle.
+    pub since: BTreeMap<Digest, (u64, Vec<String>)>,
 }
 
-/// One exported image, for the summary.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportedImage {
-    /// The source as given.
-    pub source: String,
-    /// The name recorded.
-    pub reference: String,
-    /// Top-level digest.
-    pub digest: String,
-    /// Platforms carried.
-    pub platforms: Vec<String>,
-    /// Children left out.
-    pub excluded: Vec<String>,
-    /// Signature manifests carried.
-    pub signatures: Vec<String>,
-}
+/// One exported image, for the summary: the export record's own model, so that what is written
+/// and what is read cannot drift apart.
+pub use crate::trust_artifact::SourceRecord as ExportedImage;
 
 /// What an export wrote.
 #[derive(Clone, Debug, Serialize)]
@@ -119,6 +108,16 @@ pub struct ExportSummary {
     pub crls: u64,
     /// Problems worth a look that did not stop the export (CRLs not captured).
     pub warnings: Vec<String>,
+    /// Blobs `--since` left out (the far side holds them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub left_out_blobs: u64,
+    /// Their bytes: a full export would have been `bytes + leftOutBytes`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub left_out_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The certificate chains of every captured signature, and of their timestamps, leaf first.
@@ -193,6 +192,11 @@ fn envelope_chains(
 struct Planned {
     desc: Descriptor,
     source: usize,
+    /// Whether `--since` may leave it out: a layer (or artifact blob) of an image manifest, never
+    /// a config or a signature's blob (verification needs those in hand).
+    leavable: bool,
+    /// The images (names as recorded) that need it.
+    images: std::collections::BTreeSet<String>,
 }
 
 /// Everything gathered before the first large byte moves.
@@ -207,6 +211,8 @@ struct Plan {
     /// Signatures by subject digest: (subject descriptor, signature descriptors).
     referrers: Referrers,
     images: Vec<ExportedImage>,
+    /// Blobs `--since` left out (phase [`leave_out`]).
+    left_out: Vec<ta::LeftOut>,
 }
 
 /// Signatures by subject digest: (subject descriptor, signature descriptors).
@@ -265,6 +271,26 @@ struct Walk<'a> {
 }
 
 impl Plan {
+    /// Adds a blob to copy; a blob needed as a config or a signature's somewhere is never
+    /// leavable, whatever else lists it.
+    fn plan_blob(
+        &mut self,
+        d: Digest,
+        desc: &Descriptor,
+        source: usize,
+        leavable: bool,
+        image: &str,
+    ) {
+        let p = self.blobs.entry(d).or_insert_with(|| Planned {
+            desc: desc.clone(),
+            source,
+            leavable,
+            images: std::collections::BTreeSet::new(),
+        });
+        p.leavable &= leavable;
+        p.images.insert(image.to_owned());
+    }
+
     fn add_manifest(
         &mut self,
         f: &mut dyn Fetch,
@@ -307,17 +333,16 @@ impl Plan {
                 self.add_manifest(f, child, cb, walk, rec)?;
             }
         } else {
-            for c in doc
-                .config
+            let config = doc.config.iter().map(|c| (c, false));
+            let layers = doc
+                .layers
                 .iter()
-                .chain(doc.layers.iter().flatten())
+                .flatten()
                 .chain(doc.blobs.iter().flatten())
-            {
+                .map(|c| (c, true));
+            for (c, leavable) in config.chain(layers) {
                 let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
-                self.blobs.entry(cd).or_insert(Planned {
-                    desc: c.clone(),
-                    source: src,
-                });
+                self.plan_blob(cd, c, src, leavable, &rec.reference);
             }
         }
         if !no_referrers {
@@ -341,10 +366,7 @@ impl Plan {
                         check_bytes(c, &buf)?;
                         self.small.insert(cd, buf);
                     } else {
-                        self.blobs.entry(cd).or_insert(Planned {
-                            desc: c.clone(),
-                            source: src,
-                        });
+                        self.plan_blob(cd, c, src, false, &rec.reference);
                     }
                 }
                 self.small.insert(rd, rb);
@@ -460,6 +482,37 @@ fn plan(
     Ok((plan, referrers))
 }
 
+/// Phase `leave_out` (`--since`): every planned layer the far side's inventories list with the
+/// same digest and size leaves the plan and is recorded (digest, size, media type, the images
+/// that need it, the repositories holding it). Manifests, indexes, configs, signature manifests
+/// and envelopes, and the trust artifact are never left out: verification needs them in hand.
+fn leave_out(plan: &mut Plan, since: &BTreeMap<Digest, (u64, Vec<String>)>) -> u64 {
+    if since.is_empty() {
+        return 0;
+    }
+    let gone: Vec<Digest> = plan
+        .blobs
+        .iter()
+        .filter(|(d, p)| p.leavable && since.get(*d).is_some_and(|(size, _)| *size == p.desc.size))
+        .map(|(d, _)| d.clone())
+        .collect();
+    let mut bytes = 0u64;
+    for d in gone {
+        let Some(p) = plan.blobs.remove(&d) else {
+            continue;
+        };
+        bytes = bytes.saturating_add(p.desc.size);
+        plan.left_out.push(ta::LeftOut {
+            digest: d.to_string(),
+            size: p.desc.size,
+            media_type: p.desc.media_type().to_owned(),
+            images: p.images.into_iter().collect(),
+            repositories: since.get(&d).map(|(_, r)| r.clone()).unwrap_or_default(),
+        });
+    }
+    bytes
+}
+
 /// Phase `capture_crls`: the CRLs given with `--crl`, and (with a fetcher) those the captured
 /// signing chains name, fetched now; returns them with the capture's warnings.
 fn capture_crls(
@@ -509,18 +562,7 @@ fn trust_artifact(
             tool: env!("CARGO_PKG_NAME").into(),
             version: env!("CARGO_PKG_VERSION").into(),
             exported_at: opts.exported_at.0.clone(),
-            sources: plan
-                .images
-                .iter()
-                .map(|i| SourceRecord {
-                    source: i.source.clone(),
-                    reference: i.reference.clone(),
-                    digest: i.digest.clone(),
-                    platforms: i.platforms.clone(),
-                    excluded: i.excluded.clone(),
-                    signatures: i.signatures.clone(),
-                })
-                .collect(),
+            sources: plan.images.clone(),
             roots,
             crls: crls
                 .iter()
@@ -533,6 +575,7 @@ fn trust_artifact(
                 })
                 .collect(),
             allow_failed_signatures: opts.allow_failed_signatures,
+            left_out: plan.left_out.clone(),
         };
         let config = serde_json::to_vec(&record).map_err(|source| SourceError::Encode {
             what: "the export record",
@@ -625,6 +668,7 @@ struct Found {
     signatures_verified: Option<bool>,
     crls: u64,
     warnings: Vec<String>,
+    left_out_bytes: u64,
 }
 
 /// Phase `finish`: `index.json` last, the output made visible, and the summary.
@@ -643,7 +687,9 @@ fn finish(
         signatures_verified,
         crls,
         warnings,
+        left_out_bytes,
     } = found;
+    let left_out_blobs = u64::try_from(plan.left_out.len()).unwrap_or(u64::MAX);
     let output_digest = out.finish(index_bytes)?;
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
@@ -656,6 +702,8 @@ fn finish(
         signatures_verified,
         crls,
         warnings,
+        left_out_blobs,
+        left_out_bytes,
     })
 }
 /// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
@@ -668,6 +716,7 @@ pub fn export(
     crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
 ) -> Result<ExportSummary, ExportError> {
     let (mut plan, referrers) = plan(sources, opts)?;
+    let left_out_bytes = leave_out(&mut plan, &opts.since);
     let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
     let (fingerprints, pin) = trust_artifact(&mut plan, opts, &crls)?;
     let index =
@@ -693,6 +742,7 @@ pub fn export(
         signatures_verified,
         crls: u64::try_from(crls.len()).unwrap_or(u64::MAX),
         warnings,
+        left_out_bytes,
     };
     finish(out.as_mut(), &index_bytes, opts, plan, found)
 }

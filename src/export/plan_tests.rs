@@ -20,6 +20,7 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
         jobs: 1,
         source_platforms: Vec::new(),
         identities: BTreeMap::new(),
+        since: BTreeMap::new(),
     }
 }
 

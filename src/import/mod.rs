@@ -21,6 +21,7 @@
 //! Nothing is pushed before every blob is in: a blob that fails stops the import before any
 //! manifest of any image, so the target never shows an image whose blobs are missing.
 
+pub mod external;
 mod plan;
 mod publish;
 mod tarball;
@@ -130,6 +131,17 @@ pub enum ImportError {
     /// An upload worker stopped without a result (a panic in a dependency).
     #[error("an upload worker stopped without a result")]
     Worker,
+    /// A differential bundle: the target holds none of these left-out blobs, and no repository
+    /// the export record names could supply them (`blob_external_absent`). Nothing was pushed.
+    #[error(
+        "the target lacks {} blob(s) the differential bundle left out (blob_external_absent): {}; nothing was pushed",
+        blobs.len(),
+        blobs.iter().map(|b| format!("{} in {}", b.digest, b.repository)).collect::<Vec<_>>().join(", ")
+    )]
+    ExternalAbsent {
+        /// Each blob and the repository that lacks it.
+        blobs: Vec<external::Absent>,
+    },
 }
 
 impl ImportError {
@@ -141,6 +153,7 @@ impl ImportError {
             ImportError::Changed { .. }
                 | ImportError::Vanished { .. }
                 | ImportError::NotVerified { .. }
+                | ImportError::ExternalAbsent { .. }
         )
     }
 }
@@ -286,6 +299,11 @@ pub fn import(
     // 2. Blobs, each re-hashed as it is pushed.
     let mut up = upload::Uploads::new(reg, &planned, opts);
     let todo = up.missing(&planned, &mut sum)?;
+    // 2a. Blobs a differential bundle left out: the target must hold them before anything moves.
+    let left_out = crate::trust_artifact::recorded_left_out(cat)
+        .map(|(_, l)| l)
+        .unwrap_or_default();
+    let todo = external::settle(reg, cat, todo, &left_out, opts.dry_run, &mut sum)?;
     up.run(source, &todo, clients, &mut sum, &mut lines)?;
     // 3. Manifests children first, signatures after subjects, referrers tags merged.
     publish::publish(

@@ -169,7 +169,10 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
         let (repo, tag) = target_of(&name, to)?;
         let mut need = |b: &Descriptor, must_be_kept: bool| {
             if let Ok(d) = Digest::parse(&b.digest) {
-                if !must_be_kept || cat.blobs.contains_key(&d) {
+                // An image blob the bundle lacks is either a non-distributable layer (left to
+                // its URLs) or, verification having passed, one `export --since` left out: the
+                // target must hold that one (phase 2a checks before anything moves).
+                if !must_be_kept || cat.blobs.contains_key(&d) || !b.is_foreign() {
                     out.blobs
                         .entry(d)
                         .or_insert_with(|| (b.clone(), BTreeSet::new()))

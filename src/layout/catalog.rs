@@ -109,6 +109,21 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Adds every blob of `base` this catalog lacks, when `base` hashed it and its content matches
+    /// its name (`verify --base`: the blobs a differential bundle left out, from an earlier bundle
+    /// or layout). Returns how many were added. A blob this catalog holds is never replaced.
+    pub fn fill_from(&mut self, base: &Catalog) -> u64 {
+        let mut added = 0u64;
+        for (d, entry) in &base.blobs {
+            if entry.actual.as_ref() != Some(d) || self.blobs.contains_key(d) {
+                continue;
+            }
+            self.blobs.insert(d.clone(), entry.clone());
+            added += 1;
+        }
+        added
+    }
+
     /// An empty catalog.
     pub fn new(format: BundleFormat, hashed: bool) -> Self {
         Catalog {

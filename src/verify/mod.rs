@@ -249,6 +249,22 @@ fn pinned(
             }
         }
     }
+    // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
+    // from any other trust artifact of the bundle is the carrier's word.
+    let external_ok = integrity.external_record.as_deref() == Some(desc.digest.as_str());
+    for d in &integrity.external {
+        let listed = external_ok && record.left_out.iter().any(|l| l.digest == d.to_string());
+        if !listed {
+            extra.push(
+                Finding::new(
+                    Code::BlobMissing,
+                    "blob is not in the bundle, and the pinned export record does not list it as left out",
+                )
+                .digest(d)
+                .path(crate::layout::blob_name(d)),
+            );
+        }
+    }
     // The pin authenticates each CRL layer's capture URI (its annotation is in the manifest).
     let crls: Vec<CrlInput> = b
         .crls
@@ -274,7 +290,11 @@ fn pinned(
         artifact: Some(desc.digest.clone()),
         fingerprints: b.root_fingerprints,
     };
-    Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
+    let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at);
+    if let Some(l) = &mut report.left_out {
+        l.authenticated = external_ok;
+    }
+    report
 }
 
 /// The signature stage's inputs from a bundle's trust artifact and this machine's options (local

@@ -214,12 +214,33 @@ pub struct Report {
     pub bundle_digest: Option<String>,
     /// Blob counts.
     pub blobs: BlobStats,
+    /// A differential bundle's blobs left out by `export --since` (absent from the bundle, not
+    /// checked here), when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<LeftOutReport>,
+    /// Blobs taken from `verify --base` bundles or layouts (re-hashed there), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_blobs: Option<u64>,
     /// Failures.
     pub failures: Vec<Finding>,
     /// Warnings.
     pub warnings: Vec<Finding>,
     /// Images.
     pub images: Vec<ImageReport>,
+}
+
+/// The blobs a differential bundle does not carry.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftOutReport {
+    /// How many of the blobs the walk reached were absent and listed as left out.
+    pub blobs: u64,
+    /// The trust artifact whose export record listed them.
+    pub record: Option<String>,
+    /// True only when that record is the pinned (authenticated) one; otherwise the list came from
+    /// the bundle itself and proves nothing about the blobs' content (the target registry or
+    /// `verify --base` must still supply blobs with those digests).
+    pub authenticated: bool,
 }
 
 impl Report {
@@ -294,6 +315,12 @@ impl Report {
                 bytes: i.bytes,
                 failed: i.blobs_failed,
             },
+            left_out: (!i.external.is_empty()).then(|| LeftOutReport {
+                blobs: u64::try_from(i.external.len()).unwrap_or(u64::MAX),
+                record: i.external_record.clone(),
+                authenticated: false,
+            }),
+            base_blobs: None,
             failures,
             warnings,
             images,

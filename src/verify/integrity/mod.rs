@@ -72,6 +72,11 @@ pub struct Integrity {
     pub images: Vec<ImageInfo>,
     /// Every manifest and index parsed, by digest (for later stages).
     pub documents: HashMap<Digest, Document>,
+    /// Blobs absent because `export --since` left them out (`blob_external` warnings).
+    pub external: BTreeSet<Digest>,
+    /// The trust artifact whose export record listed them (read unauthenticated here; pinned
+    /// mode requires it to be the pinned one).
+    pub external_record: Option<String>,
 }
 
 /// Evaluates the graph of a scanned bundle. `selection` names images (empty: all of them).
@@ -91,6 +96,12 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
     if let Some(index) = &index {
         let entries: Vec<Descriptor> = index.manifests.clone().unwrap_or_default();
         w.excluded = entries::excluded(&entries);
+        if let Some((artifact, left_out)) = crate::trust_artifact::recorded_left_out(cat) {
+            if !left_out.is_empty() {
+                w.external = left_out.into_iter().map(|l| (l.digest, l.size)).collect();
+                out.external_record = Some(artifact);
+            }
+        }
         let roles = entries::roles(&entries, &w);
         let selected = entries::select(&entries, &roles, selection, &mut failures);
         walk_entries(&mut w, &entries, &roles, &selected, selection.is_empty());
@@ -109,6 +120,10 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
 
     failures.append(&mut w.failures);
     warnings.append(&mut w.warnings);
+    out.external = std::mem::take(&mut w.external_seen);
+    if out.external.is_empty() {
+        out.external_record = None;
+    }
     dedup(&mut failures);
     dedup(&mut warnings);
     out.blobs_checked = u64::try_from(w.checked.len()).unwrap_or(u64::MAX);

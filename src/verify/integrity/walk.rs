@@ -27,6 +27,10 @@ pub(super) struct Walker<'a> {
     pub(super) warnings: Vec<Finding>,
     /// Digests `airlock export --platform` left out (the `EXCLUDED` annotation).
     pub(super) excluded: HashSet<String>,
+    /// Blobs `airlock export --since` left out (digest -> size), from the export record.
+    pub(super) external: HashMap<String, u64>,
+    /// Those found absent, as reported.
+    pub(super) external_seen: BTreeSet<Digest>,
     /// Blobs whose digest mismatch was reported already.
     pub(super) mismatch_reported: HashSet<Digest>,
     walked_docs: HashSet<Digest>,
@@ -47,6 +51,8 @@ impl<'a> Walker<'a> {
             failures: Vec::new(),
             warnings: Vec::new(),
             excluded: HashSet::new(),
+            external: HashMap::new(),
+            external_seen: BTreeSet::new(),
             mismatch_reported: HashSet::new(),
             walked_docs: HashSet::new(),
             docs: HashMap::new(),
@@ -152,6 +158,22 @@ impl<'a> Walker<'a> {
                 Finding::new(
                     Code::ExcludedByExport,
                     "child manifest left out by `airlock export --platform`",
+                )
+                .digest(d)
+                .path(path),
+            );
+        } else if self.external.get(&desc.digest) == Some(&desc.size) {
+            if self.record {
+                self.external_seen.insert(d.clone());
+            }
+            self.warn(
+                Finding::new(
+                    Code::BlobExternal,
+                    format!(
+                        "left out by `airlock export --since` (the far side's inventory listed it; {}): \
+                         not checked here, `verify --base` or the target registry supplies it",
+                        desc.media_type()
+                    ),
                 )
                 .digest(d)
                 .path(path),

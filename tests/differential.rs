@@ -1,0 +1,482 @@
+//! Differential bundles end to end with two real registries: A (connected) holds versions 1 and
+//! 2 of an image that share their base layers; B (far side) holds version 1. The weekly workflow:
+//! inventory at B, `export --since` at A, verify (with and without `--base`), import at B (and,
+//! with a mount, into another repository of B); import into an empty registry refuses and pushes
+//! nothing; an inventory that lies makes import refuse cleanly.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::registry_util::*;
+
+const AT: &str = "2026-12-05T00:00:00Z";
+
+fn ok(r: Run) -> Run {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    r
+}
+
+/// Fixture layouts v1 (2 layers per platform) and v2 (the same 2, plus a third).
+fn versions(t: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    for (name, layers, reference) in [
+        ("v1", "2", "registry.example/app:1"),
+        ("v2", "3", "registry.example/app:2"),
+    ] {
+        ok(run_in(
+            t,
+            &[
+                "fixture",
+                "-q",
+                "--no-progress",
+                "--layer-size",
+                "65536",
+                "--layers",
+                layers,
+                "--reference",
+                reference,
+                name,
+            ],
+        ));
+    }
+    (t.join("v1"), t.join("v2"))
+}
+
+fn layers_of(v: &Value) -> BTreeSet<String> {
+    v["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["digest"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Tags of a repository of a test registry (empty when it does not exist).
+fn tags(reg: &TestRegistry, repo: &str) -> Vec<String> {
+    use airlock::registry::{Options, Registry};
+    let client = Registry::new(Options {
+        plain_http: vec![reg.host()],
+        retries: 1,
+        ..Options::default()
+    })
+    .unwrap();
+    client
+        .tags(&Registry::parse(&format!("{}/{repo}", reg.host())).unwrap())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
+    let t = tempfile::tempdir().unwrap();
+    let tp = t.path();
+    let Some(a) = TestRegistry::start(None) else {
+        return;
+    };
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let Some(empty) = TestRegistry::start(None) else {
+        return;
+    };
+    let (v1, v2) = versions(tp);
+    a.push_layout(&v1, "registry.example/app:1", "app", "1", None);
+    a.push_layout(&v2, "registry.example/app:2", "app", "2", None);
+    let export = |image: &str, out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "export".to_owned(),
+            format!("{}/app:{image}", a.host()),
+            "-o".into(),
+            out.into(),
+            "--format".into(),
+            "json".into(),
+            "--plain-http".into(),
+            a.host(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(run_in(tp, &refs)).json()
+    };
+
+    // Week 1: a full bundle of v1, imported at B.
+    export("1", "week1.tar.zst", &[]);
+    ok(run_in(
+        tp,
+        &[
+            "import",
+            "week1.tar.zst",
+            "--to",
+            &format!("{}/site", b.host()),
+            "--integrity-only",
+        ],
+    ));
+    // The far side writes its inventory and carries it back.
+    ok(run_in(
+        tp,
+        &[
+            "inventory",
+            "--registry",
+            &format!("{}/site", b.host()),
+            "--repos-from",
+            "week1.tar.zst",
+            "-o",
+            "site.json",
+            "--at",
+            AT,
+        ],
+    ));
+    let inv = read_json(&tp.join("site.json"));
+    let held = layers_of(&inv);
+
+    // Week 2: v2, full and differential.
+    let full = export("2", "full2.tar.zst", &[]);
+    let diff = export("2", "diff2.tar.zst", &["--since", "site.json"]);
+    let left = diff["leftOutBlobs"].as_u64().unwrap();
+    let left_bytes = diff["leftOutBytes"].as_u64().unwrap();
+    assert_eq!(
+        left, 4,
+        "the 2 shared layers of each of the 2 platforms: {diff}"
+    );
+    assert_eq!(left_bytes, 4 * 65536);
+    // Differential + left out = full, but for the export record, which lists what was left out.
+    let sum = diff["bytes"].as_u64().unwrap() + left_bytes;
+    let whole = full["bytes"].as_u64().unwrap();
+    assert!(sum >= whole && sum - whole < 4096, "{sum} vs {whole}");
+    let full_size = std::fs::metadata(tp.join("full2.tar.zst")).unwrap().len();
+    let diff_size = std::fs::metadata(tp.join("diff2.tar.zst")).unwrap().len();
+    assert!(
+        diff_size + 4 * 60000 < full_size,
+        "the differential bundle ({diff_size}) is smaller than the full one ({full_size}) by the shared layers"
+    );
+    assert_eq!(full["images"][0]["digest"], diff["images"][0]["digest"]);
+
+    // Verify: the left-out blobs are reported, not failed; the record is not authenticated here.
+    let r = ok(run_in(
+        tp,
+        &[
+            "verify",
+            "diff2.tar.zst",
+            "--integrity-only",
+            "--format",
+            "json",
+        ],
+    ));
+    let rep = r.json();
+    assert_eq!(rep["verdict"], "pass");
+    assert_eq!(rep["leftOut"]["blobs"], 4);
+    assert_eq!(rep["leftOut"]["authenticated"], false);
+    let external: Vec<&Value> = rep["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "blob_external")
+        .collect();
+    assert_eq!(external.len(), 4);
+    for w in &external {
+        assert!(held.contains(w["digest"].as_str().unwrap()));
+    }
+    // With the previous bundle as base, every blob is checked and nothing is left out.
+    let r = ok(run_in(
+        tp,
+        &[
+            "verify",
+            "diff2.tar.zst",
+            "--integrity-only",
+            "--base",
+            "week1.tar.zst",
+            "--format",
+            "json",
+        ],
+    ));
+    let rep = r.json();
+    assert!(rep.get("leftOut").is_none(), "{rep}");
+    assert!(rep["baseBlobs"].as_u64().unwrap() >= 4);
+    assert_eq!(
+        rep["blobs"]["checked"],
+        ok(run_in(
+            tp,
+            &[
+                "verify",
+                "full2.tar.zst",
+                "--integrity-only",
+                "--format",
+                "json"
+            ]
+        ))
+        .json()["blobs"]["checked"]
+    );
+    // A blob missing that the record does not list is still blob_missing.
+    let dir = tp.join("diff2-dir");
+    ok(run_in(
+        tp,
+        &[
+            "export",
+            &format!("{}/app:2", a.host()),
+            "-o",
+            &arg(&dir),
+            "--since",
+            "site.json",
+            "--plain-http",
+            &a.host(),
+        ],
+    ));
+    let carried_layer = std::fs::read_dir(dir.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.metadata().unwrap().len() == 65536)
+        .map(|e| format!("sha256:{}", e.file_name().to_string_lossy()))
+        .next()
+        .expect("v2's own layer is carried");
+    assert!(!held.contains(&carried_layer));
+    std::fs::remove_file(blob(&dir, &carried_layer)).unwrap();
+    let r = run_in(
+        tp,
+        &["verify", &arg(&dir), "--integrity-only", "--format", "json"],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.codes().contains(&"blob_missing".to_string()),
+        "{:?}",
+        r.codes()
+    );
+
+    // Import into an empty registry: refused before anything is pushed.
+    let r = run_in(
+        tp,
+        &[
+            "import",
+            "diff2.tar.zst",
+            "--to",
+            &format!("{}/site", empty.host()),
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("blob_external_absent"), "{}", r.stderr);
+    assert!(tags(&empty, "site/app").is_empty(), "nothing pushed");
+
+    // Import at B, into the repository that holds v1: every blob is there or carried.
+    ok(run_in(
+        tp,
+        &[
+            "import",
+            "diff2.tar.zst",
+            "--to",
+            &format!("{}/site", b.host()),
+            "--integrity-only",
+        ],
+    ));
+    // And into another repository of B: the left-out blobs are mounted from site/app.
+    let r = ok(run_in(
+        tp,
+        &[
+            "import",
+            "diff2.tar.zst",
+            "--to",
+            &format!("{}/other", b.host()),
+            "--integrity-only",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(
+        r.json()["blobsMounted"].as_u64().unwrap() >= 4,
+        "{}",
+        r.stdout
+    );
+    // Pulled back from B, the image is whole and equals the full export.
+    for prefix in ["site", "other"] {
+        let again = export_from(
+            tp,
+            &b,
+            &format!("{prefix}/app:2"),
+            &format!("back-{prefix}"),
+        );
+        assert_eq!(again["images"][0]["digest"], full["images"][0]["digest"]);
+        // Every blob fetched from B; only the export record differs (it names the source).
+        assert_eq!(again["blobs"], full["blobs"], "{prefix}");
+        let (x, y) = (
+            again["bytes"].as_u64().unwrap(),
+            full["bytes"].as_u64().unwrap(),
+        );
+        assert!(x.abs_diff(y) < 256, "{prefix}: {x} vs {y}");
+    }
+
+    // An inventory that lies (lists v2's own layer, which B lacks): the export leaves it out, and
+    // import at a registry without it refuses, pushing nothing.
+    let mut lie = inv.clone();
+    lie["blobs"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"digest": carried_layer, "size": 65536}));
+    write_json(&tp.join("lie.json"), &lie);
+    let liar = export("2", "lie2.tar.zst", &["--since", "lie.json"]);
+    assert_eq!(liar["leftOutBlobs"], 5);
+    let r = run_in(
+        tp,
+        &[
+            "import",
+            "lie2.tar.zst",
+            "--to",
+            &format!("{}/third", b.host()),
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&carried_layer), "{}", r.stderr);
+    assert!(tags(&b, "third/app").is_empty(), "nothing pushed");
+    // An inventory that omits blobs only makes the bundle bigger.
+    let mut short = inv.clone();
+    short["blobs"].as_array_mut().unwrap().truncate(1);
+    write_json(&tp.join("short.json"), &short);
+    let bigger = export("2", "short2.tar.zst", &["--since", "short.json"]);
+    assert!(bigger["leftOutBlobs"].as_u64().unwrap() <= 1);
+}
+
+fn export_from(t: &Path, reg: &TestRegistry, image: &str, out: &str) -> Value {
+    ok(run_in(
+        t,
+        &[
+            "export",
+            &format!("{}/{image}", reg.host()),
+            "-o",
+            out,
+            "--format",
+            "json",
+            "--plain-http",
+            &reg.host(),
+        ],
+    ))
+    .json()
+}
+
+const E2E: &str = "valid-sig.strict.by-tag";
+const SUBJECT: &str = "sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9";
+const LAYER: &str = "sha256:6de5fe1f75e4b1094c98086f403d5fd8117776ebe5aad1609281403d13dea070";
+
+/// The signed corpus image in registry A, exported with its trust material into `out`
+/// (`--since` inventories in `extra`); returns the pin.
+fn signed_export(t: &Path, a: &TestRegistry, out: &str, extra: &[&str]) -> Option<String> {
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return None;
+    }
+    let host = a.host();
+    let mut args = vec![
+        "export".to_owned(),
+        format!("{host}/e2e:v1"),
+        "-o".into(),
+        out.into(),
+        "--plain-http".into(),
+        host,
+        "--trust-policy".into(),
+        arg(&case.join("trustpolicy.json")),
+        "--trust-store".into(),
+        arg(&case.join("truststore")),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = ok(run_pinned(t, &refs));
+    Some(
+        r.stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("--pin "))
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+#[test]
+fn only_the_pinned_record_can_excuse_an_absent_blob() {
+    let t = tempfile::tempdir().unwrap();
+    let tp = t.path();
+    let Some(a) = TestRegistry::start(None) else {
+        return;
+    };
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
+    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
+
+    // A differential export whose inventory lists the image's one layer: the pinned record lists
+    // it as left out, and a pinned verify passes, saying the list is authenticated.
+    let inv = serde_json::json!({
+        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
+        "sources": [], "blobs": [{"digest": LAYER, "size": 17}]
+    });
+    write_json(&tp.join("inv.json"), &inv);
+    let Some(pin) = signed_export(tp, &a, "diff", &["--since", "inv.json"]) else {
+        return;
+    };
+    assert!(!tp
+        .join("diff")
+        .join("blobs/sha256")
+        .join(&LAYER[7..])
+        .exists());
+    let r = ok(run_pinned(
+        tp,
+        &["verify", "diff", "--pin", &pin, "--format", "json"],
+    ));
+    let rep = r.json();
+    assert_eq!(rep["verdict"], "pass");
+    assert_eq!(rep["leftOut"]["blobs"], 1);
+    assert_eq!(rep["leftOut"]["authenticated"], true);
+    assert_eq!(rep["leftOut"]["record"], pin.as_str());
+
+    // A full export; the carrier deletes the layer and lists, first in index.json, a trust
+    // artifact of their own whose record says the layer was left out. Unpinned, that list is
+    // believed (and reported as unauthenticated); pinned, the layer is missing.
+    let Some(pin) = signed_export(tp, &a, "full", &[]) else {
+        return;
+    };
+    let full = tp.join("full");
+    std::fs::remove_file(blob(&full, LAYER)).unwrap();
+    let mut index = read_json(&full.join("index.json"));
+    let real = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap()
+        .clone();
+    let mut manifest = read_json(&blob(&full, real["digest"].as_str().unwrap()));
+    let mut record = read_json(&blob(&full, manifest["config"]["digest"].as_str().unwrap()));
+    record["leftOut"] = serde_json::json!([{
+        "digest": LAYER, "size": 17, "mediaType": "application/vnd.oci.image.layer.v1.tar",
+        "images": ["x"]
+    }]);
+    let put = |bytes: Vec<u8>| -> (String, usize) {
+        let d = airlock::digest::Digest::sha256(&bytes).to_string();
+        std::fs::write(blob(&full, &d), &bytes).unwrap();
+        (d, bytes.len())
+    };
+    let (cd, cs) = put(serde_json::to_vec(&record).unwrap());
+    manifest["config"]["digest"] = cd.into();
+    manifest["config"]["size"] = cs.into();
+    let (md, ms) = put(serde_json::to_vec(&manifest).unwrap());
+    let mut fake = real.clone();
+    fake["digest"] = md.clone().into();
+    fake["size"] = ms.into();
+    index["manifests"].as_array_mut().unwrap().insert(0, fake);
+    write_json(&full.join("index.json"), &index);
+
+    let r = run_in(
+        tp,
+        &["verify", "full", "--integrity-only", "--format", "json"],
+    );
+    let rep = r.json();
+    assert_eq!(rep["leftOut"]["authenticated"], false, "{rep}");
+    assert_eq!(rep["leftOut"]["record"], md.as_str());
+    let r = run_pinned(tp, &["verify", "full", "--pin", &pin, "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"blob_missing".to_string()),
+        "{:?}",
+        r.codes()
+    );
+}
