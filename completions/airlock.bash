@@ -117,7 +117,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__export)
-            opts="-f -o -j -q -v -h --file --output --config --lock --locked --platform --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --zstd-level --since --format --force --quiet --verbose --no-progress --help"
+            opts="-f -o -j -q -v -h --file --output --config --lock --locked --platform --referrers --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --zstd-level --since --format --force --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -148,6 +148,10 @@ _airlock() {
                     return 0
                     ;;
                 --platform)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --referrers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -65,6 +65,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand export" -s o -l output -
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l config -d 'A bundle file (TOML): images with their platforms, referrer selection, required signature and trusted identity; trust material; registry and output settings. Relative paths in it are relative to its folder. Sources named here or with -f are added after its images; other options combine with it as README.md, "Bundle file and lockfile", says' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l lock -d 'Write the lockfile: the digest every image resolved to and every referrer carried, by subject (JSON, written to a temporary name and renamed). With --locked, the lock to check' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l platform -d 'Keep only this platform (os/arch[/variant]) of multi-platform images; repeatable. The index stays byte-identical; the children left out are recorded' -r
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l referrers -d 'Which referrers travel: all (signatures, SBOMs, attestations, and their own referrers, recursively; cosign\'s sha256-<hex>.sig/.att/.sbom tags), none, or only those of these artifact types (comma-separated, e.g. application/vnd.cncf.notary.signature)' -r
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l trust-policy -d 'Trust policy document (notation trustpolicy.json / trustpolicy.oci.json, version 1.0)' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l trust-store -d 'Trust store: the folder holding x509/{ca,signingAuthority,tsa}/NAME/*.{crt,cer,pem}' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l notation-config -d 'A notation configuration folder: trustpolicy.oci.json (or trustpolicy.json) and truststore/' -r -F
@@ -81,7 +82,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand export" -l since -d 'Dif
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l format -d 'Output format of the summary: text on stderr, or JSON on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l locked -d 'Refuse the export (exit 1, before anything is written) when an image now resolves to another digest than the lock\'s, or its platform manifests or referrers changed; each difference is named. The lock is not rewritten'
-complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-referrers -d 'Leave signatures out'
+complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-referrers -d 'Leave every referrer out: the same as --referrers none'
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l require-signature -d 'Fail when an image has no notation signature'
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l no-fetch-crls -d 'Do not fetch the CRLs the captured certificate chains name (by default they are fetched over HTTP now, checked against their issuer, and carried, so strict revocation checks pass offline)'
 complete -c airlock -n "__fish_airlock_using_subcommand export" -l allow-failed-signatures -d 'Export even when a captured signature fails verification (recorded in the bundle)'

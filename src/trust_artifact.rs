@@ -81,6 +81,22 @@ pub struct SourceRecord {
     pub excluded: Vec<String>,
     /// Signatures carried.
     pub signatures: Vec<String>,
+    /// Every referrer carried (notation signatures among them), recursively: referrers of the
+    /// image, of its platform manifests and of other referrers. Absent when none was carried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referrers: Vec<ReferrerRecord>,
+}
+
+/// One referrer carried with an image.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferrerRecord {
+    /// The referrer manifest's digest.
+    pub digest: String,
+    /// Its artifact type (`artifactType`, else its config's media type).
+    pub artifact_type: Option<String>,
+    /// The digest of its subject.
+    pub subject: String,
 }
 
 /// The export record (the trust artifact's config).

@@ -913,3 +913,166 @@ fn import_with_the_pin_pushes_the_honest_bundle_and_nothing_of_a_renamed_one() {
         "nothing under the refused prefix: {catalog}"
     );
 }
+
+// --- 10. Referrers a carrier adds change no verdict -------------------------------------------
+
+/// Adds a referrer of `subject` (an `index.json` entry) to `bundle`: an empty config, one layer of
+/// `layer_type` holding `layer`, the manifest with `artifact_type`, listed in `index.json` and in
+/// the subject's `sha256-<hex>` tag index (created when absent). Returns the manifest's digest.
+fn add_referrer(
+    bundle: &Path,
+    subject: &Value,
+    artifact_type: &str,
+    layer_type: &str,
+    layer: &[u8],
+) -> String {
+    let empty = "application/vnd.oci.empty.v1+json";
+    let (cd, cs) = put(bundle, b"{}");
+    let (ld, ls) = put(bundle, layer);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": artifact_type,
+        "config": {"mediaType": empty, "digest": cd, "size": cs},
+        "layers": [{"mediaType": layer_type, "digest": ld, "size": ls}],
+        "subject": {
+            "mediaType": subject["mediaType"], "digest": subject["digest"], "size": subject["size"]
+        },
+    });
+    let (md, ms) = put(bundle, &serde_json::to_vec(&manifest).unwrap());
+    let desc = json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": md, "size": ms, "artifactType": artifact_type,
+    });
+    let tag = format!(
+        "sha256-{}",
+        subject["digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:")
+    );
+    let mut list = entries(bundle);
+    let mut found = false;
+    for e in list.iter_mut() {
+        if e["annotations"][REF_NAME] == tag.as_str() {
+            let mut idx = read_json(&blob(bundle, e["digest"].as_str().unwrap()));
+            idx["manifests"].as_array_mut().unwrap().push(desc.clone());
+            let (d, size) = put(bundle, &serde_json::to_vec(&idx).unwrap());
+            e["digest"] = json!(d);
+            e["size"] = json!(size);
+            found = true;
+        }
+    }
+    if !found {
+        let idx = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [desc.clone()],
+        });
+        let (d, size) = put(bundle, &serde_json::to_vec(&idx).unwrap());
+        list.push(json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": d, "size": size, "annotations": {REF_NAME: tag},
+        }));
+    }
+    list.push(desc);
+    set_entries(bundle, list);
+    md
+}
+
+/// What a verdict is made of: exit status, verdict, failure codes and each image's verdict and
+/// signatures (digest, verdict).
+fn verdict_of(r: &Run) -> (i32, Value, Vec<String>, Vec<Value>) {
+    let j = r.json();
+    let images = j["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|im| {
+            json!({
+                "verdict": im["verdict"],
+                "signatures": im["signatures"].as_array().unwrap().iter()
+                    .map(|s| json!([s["digest"], s["verdict"]])).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut codes = r.codes();
+    codes.sort();
+    (r.code, j["verdict"].clone(), codes, images)
+}
+
+#[test]
+fn referrers_a_carrier_adds_change_no_verdict() {
+    let kit = Kit::new();
+    // The envelope bytes of the publisher's own signature: a valid notation JWS envelope for the
+    // image, which the carrier re-labels as an attestation.
+    let sig = signatures(&kit.honest)[0].clone();
+    let sig_manifest = read_json(&blob(&kit.honest, &sig));
+    let env_type = sig_manifest["layers"][0]["mediaType"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let env = fs::read(blob(
+        &kit.honest,
+        sig_manifest["layers"][0]["digest"].as_str().unwrap(),
+    ))
+    .unwrap();
+    let additions = |b: &Path| -> Vec<String> {
+        let image = image_entry(b, REF);
+        let sbom = add_referrer(
+            b,
+            &image,
+            "application/spdx+json",
+            "application/spdx+json",
+            b"{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"carrier\"}",
+        );
+        // The publisher's valid envelope under another artifact type: no signature.
+        let att = add_referrer(b, &image, "application/vnd.in-toto+json", &env_type, &env);
+        // A referrer of the referrer.
+        let att_entry = entries(b)
+            .into_iter()
+            .find(|e| e["digest"] == att.as_str())
+            .unwrap();
+        let sig_of_att = add_referrer(
+            b,
+            &att_entry,
+            "application/vnd.dev.cosign.artifact.sig.v1+json",
+            &env_type,
+            &env,
+        );
+        vec![sbom, att, sig_of_att]
+    };
+    // A passing bundle still passes, with the same signatures judged; the additions are listed as
+    // carried, not verified.
+    let before = kit.verify(&kit.honest, &kit.pin);
+    let b = kit.copy("referrers-pass");
+    let added = additions(&b);
+    let after = kit.verify(&b, &kit.pin);
+    assert_eq!(verdict_of(&before), verdict_of(&after), "{}", show(&after));
+    let j = passes(&after);
+    let refs = j["images"][0]["referrers"].as_array().unwrap();
+    for d in &added {
+        let r = refs
+            .iter()
+            .find(|r| r["digest"] == d.as_str())
+            .unwrap_or_else(|| panic!("{d} listed: {j}"));
+        assert_eq!(r["checked"], "integrity", "{j}");
+    }
+    for r in refs {
+        let sig = r["artifactType"] == NOTARY;
+        assert_eq!(
+            r["checked"],
+            if sig { "signature" } else { "integrity" },
+            "{j}"
+        );
+    }
+    // A failing bundle (the publisher's signatures removed) still fails, for the same reasons: the
+    // re-labelled valid envelope never counts as a signature.
+    let b = kit.copy("referrers-fail");
+    drop_signatures(&b, &signatures(&b));
+    let before = kit.verify(&b, &kit.pin);
+    assert_eq!(before.code, 1, "{}", show(&before));
+    additions(&b);
+    let after = kit.verify(&b, &kit.pin);
+    assert_eq!(verdict_of(&before), verdict_of(&after), "{}", show(&after));
+}

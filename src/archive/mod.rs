@@ -11,7 +11,7 @@ mod write;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use pipe::ChannelReader;
 pub use progress::{BundleFormat, NoProgress, Progress};
@@ -28,11 +28,68 @@ pub enum Source {
     Stream {
         /// Detected format.
         format: BundleFormat,
-        /// The raw stream, with the sniffed prefix put back in front.
+        /// The raw stream, with the sniffed prefix put back in front; hashed as it is read.
         reader: Box<dyn Read + Send>,
         /// Its length when it is a file.
         len: Option<u64>,
+        /// The sha256 of the raw bytes `reader` hands out, known once it has reached its end.
+        file_digest: FileDigest,
     },
+}
+
+/// The sha256 of a bundle file's own bytes (the tarball as stored, or a parts set's bytes in
+/// order: the file that was split), computed by whichever thread reads the raw stream
+/// (decompression's own), with no second read. Known once that reader reached the end of the
+/// stream ([`ChannelReader::drain`] gets there after the consumer stops).
+#[derive(Clone, Default)]
+pub struct FileDigest(Arc<Mutex<FileHash>>);
+
+#[derive(Default)]
+struct FileHash {
+    running: Option<crate::digest::Hasher>,
+    done: Option<crate::digest::Digest>,
+    started: bool,
+}
+
+impl FileDigest {
+    /// The digest, when the whole stream was read.
+    pub fn get(&self) -> Option<crate::digest::Digest> {
+        self.0.lock().ok().and_then(|g| g.done.clone())
+    }
+
+    /// Wraps `inner`: every byte read through it is hashed into this digest.
+    fn wrap(&self, inner: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
+        Box::new(HashRead {
+            inner,
+            slot: self.clone(),
+        })
+    }
+}
+
+/// A reader that hashes what it hands out into a [`FileDigest`], and settles it at the end.
+struct HashRead {
+    inner: Box<dyn Read + Send>,
+    slot: FileDigest,
+}
+
+impl Read for HashRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut g) = self.slot.0.lock() {
+            if !g.started {
+                g.started = true;
+                g.running = Some(crate::digest::Hasher::new(crate::digest::Algorithm::Sha256));
+            }
+            if n == 0 {
+                if let Some(h) = g.running.take() {
+                    g.done = Some(h.finish().0);
+                }
+            } else if let (Some(h), Some(data)) = (g.running.as_mut(), buf.get(..n)) {
+                h.update(data);
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Why a bundle could not be opened.
@@ -126,11 +183,13 @@ fn from_stream(
             source,
         })?;
     let format = sniff(&prefix).ok_or_else(|| OpenError::Unrecognised(shown.to_string()))?;
-    let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(prefix).chain(r));
+    let file_digest = FileDigest::default();
+    let reader = file_digest.wrap(Box::new(io::Cursor::new(prefix).chain(r)));
     Ok(Source::Stream {
         format,
         reader,
         len,
+        file_digest,
     })
 }
 

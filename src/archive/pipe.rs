@@ -18,6 +18,15 @@ pub struct ChannelReader {
     done: bool,
 }
 
+impl ChannelReader {
+    /// Reads what is left of the stream and drops it, so that the producer reaches the end of its
+    /// input (a tar's trailing padding, the end of a compressed frame): what hashes the raw bytes
+    /// on the way ([`super::FileDigest`]) then has them all. Returns the bytes dropped.
+    pub fn drain(&mut self) -> io::Result<u64> {
+        io::copy(self, &mut io::sink())
+    }
+}
+
 /// Starts the producer thread. `make` builds the reader inside that thread.
 pub fn spawn<F>(make: F) -> ChannelReader
 where

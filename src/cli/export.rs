@@ -46,8 +46,13 @@ pub struct ExportArgs {
     /// stays byte-identical; the children left out are recorded.
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Vec<String>,
-    /// Leave signatures out.
-    #[arg(long)]
+    /// Which referrers travel: all (signatures, SBOMs, attestations, and their own referrers,
+    /// recursively; cosign's sha256-<hex>.sig/.att/.sbom tags), none, or only those of these
+    /// artifact types (comma-separated, e.g. application/vnd.cncf.notary.signature).
+    #[arg(long, value_name = "all|none|TYPE[,TYPE...]", default_value = "all", value_parser = export::ReferrerSelection::parse)]
+    pub referrers: export::ReferrerSelection,
+    /// Leave every referrer out: the same as --referrers none.
+    #[arg(long, conflicts_with = "referrers")]
     pub no_referrers: bool,
     /// Fail when an image has no notation signature.
     #[arg(long)]
@@ -523,7 +528,11 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         let opts = ExportOptions {
             output: output.clone(),
             platforms: s.platforms.clone(),
-            no_referrers: s.no_referrers,
+            referrers: if s.no_referrers {
+                export::ReferrerSelection::None
+            } else {
+                a.referrers.clone()
+            },
             require_signature: s.require_signature,
             trust,
             crls,
@@ -589,7 +598,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }
     for im in &summary.images {
         p.info(&format!(
-            "exported {} ({})  {}  {}  {} signature(s){}",
+            "exported {} ({})  {}  {}  {} signature(s){}{}",
             im.reference,
             im.source,
             im.digest,
@@ -599,6 +608,14 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 im.platforms.join(", ")
             },
             im.signatures.len(),
+            if im.referrers.len() > im.signatures.len() {
+                format!(
+                    ", {} other referrer(s)",
+                    im.referrers.len() - im.signatures.len()
+                )
+            } else {
+                String::new()
+            },
             if im.excluded.is_empty() {
                 String::new()
             } else {
@@ -622,6 +639,12 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             human_bytes(summary.bytes),
             human_bytes(full)
         ));
+    }
+    for line in super::output::identity_lines(
+        Some(&summary.bundle.digest),
+        summary.bundle.file_digest.as_deref(),
+    ) {
+        p.important(&line);
     }
     for w in &summary.warnings {
         p.important(&format!("warning: {w}"));

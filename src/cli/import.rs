@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use super::output::{human_bytes, print_json};
+use super::output::{human_bytes, identity_lines, print_json, BundleIdentity};
 use super::verify::{trust_inputs, verification_time};
 use super::{Format, Printer, TrustArgs, UsageError, EXIT_FAIL, EXIT_OK};
 use crate::digest::Digest;
@@ -130,6 +130,14 @@ impl TransferProgress for Bars {
     }
 }
 
+/// `import --format json`: the bundle's identity, then the summary's keys.
+#[derive(serde::Serialize)]
+struct ImportOutput<'a> {
+    bundle: &'a BundleIdentity,
+    #[serde(flatten)]
+    summary: &'a import::ImportSummary,
+}
+
 pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if a.bundle.as_os_str() == "-" {
         return Err(UsageError::BadOption(
@@ -182,6 +190,13 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         report.blobs.checked,
         human_bytes(report.blobs.bytes)
     ));
+    let identity = BundleIdentity {
+        digest: report.bundle.digest.clone(),
+        file_digest: report.bundle.file_digest.clone(),
+    };
+    for line in identity_lines(identity.digest.as_deref(), identity.file_digest.as_deref()) {
+        p.important(&line);
+    }
     // Test hook: lets the tests change the bundle between verification and push.
     if let Ok(hook) = std::env::var("AIRLOCK_TEST_HOOK_AFTER_VERIFY") {
         let _ = std::process::Command::new("sh")
@@ -234,7 +249,10 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }
     let (summary, lines) = result?;
     if a.format == Format::Json {
-        print_json(&summary)?;
+        print_json(&ImportOutput {
+            bundle: &identity,
+            summary: &summary,
+        })?;
     }
     for l in &lines {
         p.important(l);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::output::{human_bytes, print_json};
+use super::output::{human_bytes, print_json, BundleIdentity};
 use super::{Format, InspectArgs, Printer, EXIT_FAIL, EXIT_OK};
 use crate::layout::{self, ScanOptions};
 use crate::verify::report::{ImageReport, Tool};
@@ -40,6 +40,9 @@ struct TrustInfo {
 #[derive(Serialize)]
 struct Bundle {
     format: &'static str,
+    /// The bundle's identity: `digest` (of `index.json`) and, for a tarball, `fileDigest`.
+    #[serde(flatten)]
+    identity: BundleIdentity,
 }
 
 #[derive(Serialize)]
@@ -86,6 +89,10 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         tool: Tool::this(),
         bundle: Bundle {
             format: cat.format.as_str(),
+            identity: BundleIdentity {
+                digest: i.bundle_digest.as_ref().map(ToString::to_string),
+                file_digest: cat.file_digest.as_ref().map(ToString::to_string),
+            },
         },
         parts,
         bundle_digest: i.bundle_digest.as_ref().map(ToString::to_string),
@@ -109,10 +116,12 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Format::Json => print_json(&out)?,
         Format::Text => {
             println!("bundle  {} ({})", a.bundle.display(), out.bundle.format);
-            println!(
-                "digest  {}",
-                out.bundle_digest.as_deref().unwrap_or("(no index.json)")
-            );
+            for line in super::output::identity_lines(
+                out.bundle.identity.digest.as_deref(),
+                out.bundle.identity.file_digest.as_deref(),
+            ) {
+                println!("{line}");
+            }
             println!(
                 "blobs   {} ({})",
                 out.blobs.count,

@@ -80,7 +80,11 @@ identity), expiry, authentic timestamp (certificate validity at the verification
 3161 timestamp verified against a tsa store), and revocation (CRLs given with --crl; nothing is \
 fetched, and an unknown status is never good). Levels: strict enforces all; permissive logs \
 authenticTimestamp, expiry and revocation; audit also logs authenticity; skip verifies nothing; \
-override changes single checks. One passing signature verifies an image; every signature is reported.",
+override changes single checks. One passing signature verifies an image; every signature is reported.\n\n\
+Every other referrer (SBOMs, attestations, cosign artifacts, referrers of referrers) is carried, integrity \
+checked, not signature-verified: it is listed by artifact type and never counts as a signature. The \
+bundle's identity is printed as `bundle sha256:...` (the digest of index.json) and, for a tarball, `file \
+sha256:...` (the file's own bytes, hashed while read), as export, inspect and import print it.",
         after_help = "Exit status: 0 verified, 1 verification failed, 2 usage or operational error.\n\n\
 Examples:\n  airlock verify bundle.tar.zst --trust-policy trustpolicy.json --trust-store truststore\n  \
 airlock verify bundle.tar.zst --notation-config ~/.config/notation --at 2026-11-24T00:00:00Z\n  \
@@ -90,11 +94,14 @@ cat bundle.tar.zst | airlock verify - --integrity-only --report audit.json"
     Verify(VerifyArgs),
     /// Write images, their signatures and the trust material into one bundle.
     #[command(
-        long_about = "Write images, every notation signature of them and of their platform manifests, and the \
-trust material the far side needs (trust policy, trust-store certificates, CRLs, an export record) into one \
+        long_about = "Write images, every referrer of them and of their platform manifests (notation signatures, \
+SBOMs, attestations, their own referrers recursively, cosign's sha256-<hex>.sig/.att/.sbom tags; \
+--referrers chooses), and the trust material the far side needs (trust policy, trust-store certificates, CRLs, an export record) into one \
 bundle: an OCI layout directory, or a deterministic .tar, .tar.zst or .tar.gz. Manifests are kept byte for \
 byte; every blob is hashed while it is written. When trust material is given, the captured signatures are \
-verified before anything is made visible, and the trust roots' fingerprints are printed for --pin.",
+verified before anything is made visible, and the trust artifact's digest is printed for --pin. The \
+bundle's identity is printed as `bundle sha256:...` (the digest of index.json) and, for a tarball, `file \
+sha256:...` (the file as written), as verify, inspect and import print it.",
         after_help = "Examples:\n  airlock export oci:./layout:1.0 -o bundle.tar.zst --trust-policy trustpolicy.json --trust-store truststore\n  \
 airlock export -f images.txt --platform linux/amd64 -o bundle/\n  \
 airlock export --config airlock.toml --lock airlock.lock\n  \
@@ -118,8 +125,10 @@ SOURCE_DATE_EPOCH, when set, is the time recorded in the bundle (reproducible ex
 push it into a registry with its signatures intact, so that notation verify works there too. Nothing is \
 pushed unless verification passed. Blobs are hashed again as they are pushed (a bundle changed since \
 verification aborts the push); manifests go with their exact bytes and media types, children before \
-parents, signatures after their subjects, and the sha256-<hex> referrers tag index is created or merged. \
-Blobs and manifests the target already has are skipped, so a second import uploads nothing.",
+parents, every referrer (signatures, SBOMs, attestations, referrers of referrers) after its subject with its \
+digest unchanged, cosign's tag-named artifacts under their tags, and the sha256-<hex> referrers tag index \
+is created or merged. Blobs and manifests the target already has are skipped, so a second import uploads \
+nothing. The bundle's identity is printed as verify prints it (`bundle sha256:...`, `file sha256:...`).",
         after_help = "Examples:\n  airlock import bundle.tar.zst --to registry.site.internal:5000/mirror --pin sha256:...\n  \
 airlock import bundle/ --to 127.0.0.1:5000 --map airlock/sample=apps/sample --integrity-only --dry-run"
     )]
@@ -127,7 +136,8 @@ airlock import bundle/ --to 127.0.0.1:5000 --map airlock/sample=apps/sample --in
     /// List the images, platforms, referrers and blobs of a bundle.
     #[command(
         long_about = "List the images (reference, digest, media type, platforms, total size), their referrers by \
-artifactType, and the blob count and bytes of a bundle. inspect does not re-hash: use verify for that. \
+artifactType, the blob count and bytes, and the identity of a bundle (`bundle sha256:...`, the digest of \
+index.json, and for a tarball `file sha256:...`, the file's own bytes). inspect does not re-hash: use verify for that. \
 From a directory it reads only the small JSON documents it lists (and the trust artifact's parts), \
 taking blob sizes from the file system; a tarball is read through, as a stream must be.\n\n\
 Structural problems it sees on the way (a missing, empty, oversized, linked or special index.json, a \

@@ -180,6 +180,29 @@ impl ProgressHandle for Bar {
     }
 }
 
+/// The bundle's identity, printed the same way by `export`, `verify`, `inspect` and `import`:
+/// `bundle sha256:...` (the digest of `index.json`, the same for every form of one bundle) and,
+/// for a tarball, `file sha256:...` (the file's own bytes, as stored).
+pub fn identity_lines(bundle: Option<&str>, file: Option<&str>) -> Vec<String> {
+    let mut out = vec![format!("bundle {}", bundle.unwrap_or("(no index.json)"))];
+    if let Some(f) = file {
+        out.push(format!("file {f}"));
+    }
+    out
+}
+
+/// The `bundle` object of the JSON outputs of `export`, `inspect` and `import` (`verify`'s report
+/// has the same keys in its own `bundle`).
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleIdentity {
+    /// sha256 of `index.json`.
+    pub digest: Option<String>,
+    /// sha256 of the tarball file, for a tarball.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_digest: Option<String>,
+}
+
 /// Writes JSON to stdout with a trailing newline.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

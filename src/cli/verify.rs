@@ -403,11 +403,25 @@ or with a local trust store",
                 ));
             }
         }
+        let mut carried: std::collections::BTreeMap<&str, usize> = Default::default();
+        for rf in im.referrers.iter().filter(|r| r.checked != "signature") {
+            *carried
+                .entry(rf.artifact_type.as_deref().unwrap_or("(no artifactType)"))
+                .or_default() += 1;
+        }
+        if !carried.is_empty() {
+            let list: Vec<String> = carried.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            p.info(&format!(
+                "    carried, integrity checked, not signature-verified: {}",
+                list.join(", ")
+            ));
+        }
         for rf in &im.referrers {
             p.detail(&format!(
-                "    referrer {}  {}",
+                "    referrer {}  {}  {}",
                 rf.digest,
-                rf.artifact_type.as_deref().unwrap_or("(no artifactType)")
+                rf.artifact_type.as_deref().unwrap_or("(no artifactType)"),
+                rf.checked
             ));
         }
     }
@@ -416,6 +430,11 @@ or with a local trust store",
     }
     for w in &r.warnings {
         p.finding("warn", w);
+    }
+    for line in
+        super::output::identity_lines(r.bundle.digest.as_deref(), r.bundle.file_digest.as_deref())
+    {
+        p.important(&line);
     }
     let verdict = match r.verdict {
         Verdict::Pass => "PASS",

@@ -130,6 +130,15 @@ pub enum SourceError {
         /// The layout.
         root: PathBuf,
     },
+    /// An image's referrers go deeper or are more than export follows (a referrer of a referrer
+    /// ... past [`super::MAX_REFERRER_DEPTH`], or over [`super::MAX_REFERRERS`] of one image).
+    #[error("{subject}: referrers past the limit ({what})")]
+    TooManyReferrers {
+        /// The subject whose referrers went past the limit.
+        subject: String,
+        /// Which limit.
+        what: &'static str,
+    },
     /// A document that should be a manifest or index and does not parse as one.
     #[error("{digest}: not a manifest: {source}")]
     NotAManifest {

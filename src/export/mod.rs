@@ -50,8 +50,8 @@ pub struct ExportOptions {
     pub output: Output,
     /// `os/arch[/variant]` platforms to keep from indexes (empty: all).
     pub platforms: Vec<String>,
-    /// Skip signatures.
-    pub no_referrers: bool,
+    /// Which referrers travel (`--referrers`; `--no-referrers` is `None`).
+    pub referrers: ReferrerSelection,
     /// Fail on an unsigned image.
     pub require_signature: bool,
     /// Trust material to carry (and to verify the captured signatures with).
@@ -79,6 +79,71 @@ pub struct ExportOptions {
     pub since: BTreeMap<Digest, (u64, Vec<String>)>,
 }
 
+/// How deep export follows referrers of referrers (a signature of an attestation of an image is
+/// depth 2).
+pub const MAX_REFERRER_DEPTH: usize = 8;
+/// The most referrers export carries for one image (its platform manifests' and the referrers'
+/// own included).
+pub const MAX_REFERRERS: usize = 1024;
+
+/// Which referrers `export` follows (`--referrers all|none|TYPE[,TYPE...]`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum ReferrerSelection {
+    /// Every referrer, recursively (the default).
+    #[default]
+    All,
+    /// None (`--no-referrers`).
+    None,
+    /// Those of these artifact types (a referrer's `artifactType`, else its config's media type).
+    Types(Vec<String>),
+}
+
+impl ReferrerSelection {
+    /// Parses `all`, `none`, or a comma-separated list of artifact types.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "all" => Ok(ReferrerSelection::All),
+            "none" => Ok(ReferrerSelection::None),
+            "" => Err("--referrers: give all, none, or artifact types separated by commas".into()),
+            list => {
+                let types: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if let Some(bad) = types.iter().find(|t| !t.contains('/')) {
+                    return Err(format!(
+                        "--referrers: {bad:?} is not an artifact type (TYPE/SUBTYPE), all or none"
+                    ));
+                }
+                Ok(ReferrerSelection::Types(types))
+            }
+        }
+    }
+
+    /// Whether a referrer of artifact type `t` travels.
+    pub fn wants(&self, t: Option<&str>) -> bool {
+        match self {
+            ReferrerSelection::All => true,
+            ReferrerSelection::None => false,
+            ReferrerSelection::Types(types) => t.is_some_and(|t| types.iter().any(|x| x == t)),
+        }
+    }
+}
+
+/// A bundle's identity: the sha256 of its `index.json` (the same for every form of one bundle)
+/// and, for a tarball, of the file itself (computed while it was written).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleIdentity {
+    /// sha256 of `index.json`.
+    pub digest: String,
+    /// sha256 of the tarball as written (absent for a directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_digest: Option<String>,
+}
+
 /// One exported image, for the summary: the export record's own model, so that what is written
 /// and what is read cannot drift apart.
 pub use crate::trust_artifact::SourceRecord as ExportedImage;
@@ -91,6 +156,8 @@ pub struct ExportSummary {
     pub output: String,
     /// sha256 of the output file (tarballs), or of `index.json` (directories).
     pub output_digest: String,
+    /// The bundle's identity, as `verify`, `inspect` and `import` print it.
+    pub bundle: BundleIdentity,
     /// Images.
     pub images: Vec<ExportedImage>,
     /// Distinct blobs written.
@@ -139,7 +206,10 @@ fn envelope_chains(
         .unwrap_or_default();
     let mut out = Vec::new();
     for (_, sigs) in referrers.values() {
-        for s in sigs {
+        for s in sigs
+            .iter()
+            .filter(|s| s.artifact_type.as_deref() == Some(NOTARY_SIGNATURE))
+        {
             let Some(doc) = Digest::parse(&s.digest)
                 .ok()
                 .and_then(|d| plan.small.get(&d))
@@ -267,7 +337,7 @@ fn desc_json(d: &Descriptor, annotations: &BTreeMap<String, String>) -> Value {
 struct Walk<'a> {
     src: usize,
     platforms: &'a [String],
-    no_referrers: bool,
+    referrers: &'a ReferrerSelection,
 }
 
 impl Plan {
@@ -299,7 +369,7 @@ impl Plan {
         walk: &Walk<'_>,
         rec: &mut ExportedImage,
     ) -> Result<(), ExportError> {
-        let (src, platforms, no_referrers) = (walk.src, walk.platforms, walk.no_referrers);
+        let (src, platforms) = (walk.src, walk.platforms);
         let d = check_bytes(desc, &bytes)?;
         if self.small.contains_key(&d) {
             return Ok(());
@@ -345,43 +415,164 @@ impl Plan {
                 self.plan_blob(cd, c, src, leavable, &rec.reference);
             }
         }
-        if !no_referrers {
-            for r in f.referrers(desc)? {
-                let rb = f.manifest(&r)?;
-                let rd = check_bytes(&r, &rb)?;
-                let rdoc = Document::parse(&rb).map_err(|source| SourceError::NotAManifest {
-                    digest: r.digest.clone(),
-                    source,
-                })?;
-                if rdoc.effective_artifact_type() != Some(NOTARY_SIGNATURE) {
-                    continue;
+        if walk.referrers != &ReferrerSelection::None {
+            self.add_referrers(f, desc, walk, rec, 0)?;
+            self.add_cosign_tagged(f, desc, walk, rec)?;
+        }
+        Ok(())
+    }
+
+    /// cosign's tag-named artifacts of `subject` (`sha256-<hex>.sig`, `.att`, `.sbom`), when the
+    /// source has them and the selection wants their type (their `artifactType`, else their first
+    /// layer's media type: `application/vnd.dev.cosign.simplesigning.v1+json` for a signature,
+    /// `application/vnd.dsse.envelope.v1+json` for an attestation): checked, every blob planned,
+    /// and listed in `index.json` under their tag. They are carried, never verified.
+    fn add_cosign_tagged(
+        &mut self,
+        f: &mut dyn Fetch,
+        subject: &Descriptor,
+        walk: &Walk<'_>,
+        rec: &mut ExportedImage,
+    ) -> Result<(), ExportError> {
+        for (tag, d) in f.cosign_tagged(subject)? {
+            let bytes = f.manifest(&d)?;
+            let digest = check_bytes(&d, &bytes)?;
+            let doc = Document::parse(&bytes).map_err(|source| SourceError::NotAManifest {
+                digest: d.digest.clone(),
+                source,
+            })?;
+            let artifact_type = doc.artifact_type.clone().or_else(|| {
+                doc.layers
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(|l| l.media_type().to_owned())
+            });
+            if !walk.referrers.wants(artifact_type.as_deref()) {
+                continue;
+            }
+            if rec.referrers.len() >= MAX_REFERRERS {
+                return Err(SourceError::TooManyReferrers {
+                    subject: rec.digest.clone(),
+                    what: "more than 1024 referrers",
                 }
-                rec.signatures.push(r.digest.clone());
-                for c in rdoc.config.iter().chain(rdoc.layers.iter().flatten()) {
-                    let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
-                    if c.size <= 4 << 20 {
-                        // Envelopes are read now: CRL capture needs their certificate chains.
-                        let mut buf = Vec::new();
-                        f.blob(c, &mut buf)?;
-                        check_bytes(c, &buf)?;
-                        self.small.insert(cd, buf);
-                    } else {
-                        self.plan_blob(cd, c, src, false, &rec.reference);
-                    }
-                }
-                self.small.insert(rd, rb);
-                let mut rdesc = r.clone();
-                if rdesc.artifact_type.is_none() {
-                    rdesc.artifact_type = rdoc.effective_artifact_type().map(str::to_owned);
-                }
-                let entry = self
-                    .referrers
-                    .entry(desc.digest.clone())
-                    .or_insert_with(|| (desc.clone(), Vec::new()));
-                if !entry.1.iter().any(|x| x.digest == rdesc.digest) {
-                    entry.1.push(rdesc);
+                .into());
+            }
+            for c in doc
+                .config
+                .iter()
+                .chain(doc.layers.iter().flatten())
+                .chain(doc.blobs.iter().flatten())
+            {
+                let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
+                if !self.small.contains_key(&cd) {
+                    // A referrer's blobs are never left out: they are not in any inventory's
+                    // image, and verification of the referrer needs them.
+                    self.plan_blob(cd, c, walk.src, false, &rec.reference);
                 }
             }
+            self.small.insert(digest, bytes);
+            if !rec.referrers.iter().any(|r| r.digest == d.digest) {
+                rec.referrers.push(ta::ReferrerRecord {
+                    digest: d.digest.clone(),
+                    artifact_type,
+                    subject: subject.digest.clone(),
+                });
+            }
+            let mut annotations = BTreeMap::new();
+            annotations.insert(model::REF_NAME.to_owned(), tag);
+            let entry = desc_json(&d, &annotations);
+            if !self.entries.contains(&entry) {
+                self.entries.push(entry);
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows the referrers of `subject` the selection wants, and theirs (depth + 1), each
+    /// checked against its descriptor: a notation signature's small blobs are read now (CRL
+    /// capture needs their chains), every other blob is planned. `depth` 0 is a referrer of the
+    /// image or of one of its platform manifests: only a notation signature there is one of the
+    /// image's signatures.
+    fn add_referrers(
+        &mut self,
+        f: &mut dyn Fetch,
+        subject: &Descriptor,
+        walk: &Walk<'_>,
+        rec: &mut ExportedImage,
+        depth: usize,
+    ) -> Result<(), ExportError> {
+        let src = walk.src;
+        let found = f.referrers(subject)?;
+        if !found.is_empty() && depth >= MAX_REFERRER_DEPTH {
+            return Err(SourceError::TooManyReferrers {
+                subject: subject.digest.clone(),
+                what: "referrers of referrers nested deeper than 8",
+            }
+            .into());
+        }
+        for r in found {
+            if rec.referrers.iter().any(|x| x.digest == r.digest) {
+                continue;
+            }
+            let rb = f.manifest(&r)?;
+            let rd = check_bytes(&r, &rb)?;
+            let rdoc = Document::parse(&rb).map_err(|source| SourceError::NotAManifest {
+                digest: r.digest.clone(),
+                source,
+            })?;
+            let artifact_type = rdoc
+                .effective_artifact_type()
+                .map(str::to_owned)
+                .or_else(|| r.artifact_type.clone());
+            if !walk.referrers.wants(artifact_type.as_deref()) {
+                continue;
+            }
+            if rec.referrers.len() >= MAX_REFERRERS {
+                return Err(SourceError::TooManyReferrers {
+                    subject: rec.digest.clone(),
+                    what: "more than 1024 referrers",
+                }
+                .into());
+            }
+            let signature = artifact_type.as_deref() == Some(NOTARY_SIGNATURE);
+            if signature && depth == 0 {
+                rec.signatures.push(r.digest.clone());
+            }
+            rec.referrers.push(ta::ReferrerRecord {
+                digest: r.digest.clone(),
+                artifact_type: artifact_type.clone(),
+                subject: subject.digest.clone(),
+            });
+            for c in rdoc
+                .config
+                .iter()
+                .chain(rdoc.layers.iter().flatten())
+                .chain(rdoc.blobs.iter().flatten())
+            {
+                let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
+                if signature && c.size <= 4 << 20 {
+                    // Envelopes are read now: CRL capture needs their certificate chains.
+                    let mut buf = Vec::new();
+                    f.blob(c, &mut buf)?;
+                    check_bytes(c, &buf)?;
+                    self.small.insert(cd, buf);
+                } else if !self.small.contains_key(&cd) {
+                    // Never left out by `--since`: verification of the referrer needs them.
+                    self.plan_blob(cd, c, src, false, &rec.reference);
+                }
+            }
+            self.small.insert(rd, rb);
+            let mut rdesc = r.clone();
+            rdesc.artifact_type = artifact_type;
+            let entry = self
+                .referrers
+                .entry(subject.digest.clone())
+                .or_insert_with(|| (subject.clone(), Vec::new()));
+            if !entry.1.iter().any(|x| x.digest == rdesc.digest) {
+                entry.1.push(rdesc.clone());
+            }
+            self.add_referrers(f, &rdesc, walk, rec, depth + 1)?;
         }
         Ok(())
     }
@@ -407,6 +598,7 @@ fn plan(
             platforms: Vec::new(),
             excluded: Vec::new(),
             signatures: Vec::new(),
+            referrers: Vec::new(),
         };
         let walk = Walk {
             src: i,
@@ -415,7 +607,7 @@ fn plan(
                 .get(i)
                 .and_then(Option::as_deref)
                 .unwrap_or(&opts.platforms),
-            no_referrers: opts.no_referrers,
+            referrers: &opts.referrers,
         };
         plan.add_manifest(f.as_mut(), &top, bytes, &walk, &mut rec)?;
         if rec.platforms.is_empty() {
@@ -691,9 +883,17 @@ fn finish(
     } = found;
     let left_out_blobs = u64::try_from(plan.left_out.len()).unwrap_or(u64::MAX);
     let output_digest = out.finish(index_bytes)?;
+    let bundle = BundleIdentity {
+        digest: Digest::sha256(index_bytes).to_string(),
+        file_digest: match opts.output.kind {
+            OutputKind::Dir => None,
+            OutputKind::Tar(_) | OutputKind::Stdout(_) => Some(output_digest.to_string()),
+        },
+    };
     Ok(ExportSummary {
         output: opts.output.path.display().to_string(),
         output_digest: output_digest.to_string(),
+        bundle,
         images: plan.images,
         blobs,
         bytes: bytes_total,

@@ -9,7 +9,7 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
     ExportOptions {
         output: Output::from_arg(out, 3),
         platforms: platforms.iter().map(|p| (*p).to_owned()).collect(),
-        no_referrers: false,
+        referrers: super::ReferrerSelection::All,
         require_signature,
         trust: None,
         crls: Vec::new(),
@@ -58,9 +58,32 @@ fn plan_fetches_manifests_and_lists_blobs_without_copying_them() {
     assert!(!plan.blobs.is_empty());
     assert!(plan.blobs.keys().all(|d| !plan.small.contains_key(d)));
     assert_eq!(plan.entries[0]["digest"], top.to_string());
-    // The fixture's referrer is not a signature.
+    // The fixture's referrer is not a signature: it travels, and is no signature of the image.
     assert!(image.signatures.is_empty());
-    assert!(referrers.values().all(|(_, sigs)| sigs.is_empty()) || referrers.is_empty());
+    assert_eq!(image.referrers.len(), 1);
+    let carried: Vec<&Descriptor> = referrers.values().flat_map(|(_, r)| r).collect();
+    assert_eq!(carried.len(), 1);
+    assert_eq!(carried[0].digest, image.referrers[0].digest);
+    assert!(plan
+        .small
+        .contains_key(&Digest::parse(&carried[0].digest).unwrap()));
+    // Filtered out by type, or by none: it stays behind.
+    for sel in [
+        ReferrerSelection::None,
+        ReferrerSelection::Types(vec![NOTARY_SIGNATURE.to_owned()]),
+    ] {
+        let mut opts = options(&t.path().join("out"), &[], false);
+        opts.referrers = sel.clone();
+        let (none, left) = super::plan(&mut sources(&root), &opts).unwrap();
+        assert!(none.images[0].referrers.is_empty(), "{sel:?}");
+        assert!(left.is_empty(), "{sel:?}");
+    }
+    // Chosen by its type, it travels.
+    let mut opts = options(&t.path().join("out"), &[], false);
+    opts.referrers =
+        ReferrerSelection::Types(vec![image.referrers[0].artifact_type.clone().unwrap()]);
+    let (again, _) = super::plan(&mut sources(&root), &opts).unwrap();
+    assert_eq!(again.images[0].referrers, image.referrers);
     // Nothing was written.
     assert!(!t.path().join("out").exists());
 }
@@ -166,4 +189,89 @@ fn a_bad_blob_stops_every_worker_and_leaves_nothing() {
     bytes[0] ^= 1;
     std::fs::write(&file, &bytes).unwrap();
     run_export(&root, &t.path().join("out.tar"), 4).unwrap();
+}
+
+#[test]
+fn referrer_selection_parses_all_none_and_types() {
+    assert_eq!(
+        ReferrerSelection::parse("all").unwrap(),
+        ReferrerSelection::All
+    );
+    assert_eq!(
+        ReferrerSelection::parse("none").unwrap(),
+        ReferrerSelection::None
+    );
+    let t =
+        ReferrerSelection::parse("application/spdx+json, application/vnd.in-toto+json").unwrap();
+    assert!(t.wants(Some("application/spdx+json")));
+    assert!(t.wants(Some("application/vnd.in-toto+json")));
+    assert!(!t.wants(Some(NOTARY_SIGNATURE)));
+    assert!(!t.wants(None));
+    assert!(ReferrerSelection::parse("sbom").is_err());
+    assert!(ReferrerSelection::parse("").is_err());
+    assert!(!ReferrerSelection::None.wants(Some(NOTARY_SIGNATURE)));
+    assert!(ReferrerSelection::All.wants(None));
+}
+
+#[test]
+fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, top) = layout(t.path());
+    let put = |bytes: &[u8]| {
+        let d = Digest::sha256(bytes);
+        std::fs::write(root.join(crate::layout::blob_path(&d)), bytes).unwrap();
+        d
+    };
+    let config = br#"{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let payload = b"{\"critical\":{}}";
+    let cd = put(config);
+    let ld = put(payload);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": model::OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": ld.to_string(), "size": payload.len()}],
+    }))
+    .unwrap();
+    let md = put(&manifest);
+    let tag = format!("sha256-{}.sig", top.hex());
+    let index_path = root.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"].as_array_mut().unwrap().push(json!({
+        "mediaType": model::OCI_MANIFEST, "digest": md.to_string(), "size": manifest.len(),
+        "annotations": {model::REF_NAME: tag},
+    }));
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    // The layout still has one image (the cosign manifest is not one), and it travels.
+    let opts = options(&t.path().join("out"), &[], false);
+    let (plan, _) = plan(&mut sources(&root), &opts).unwrap();
+    let image = &plan.images[0];
+    assert_eq!(image.digest, top.to_string());
+    let carried = image
+        .referrers
+        .iter()
+        .find(|r| r.digest == md.to_string())
+        .expect("the cosign signature is carried");
+    assert_eq!(
+        carried.artifact_type.as_deref(),
+        Some("application/vnd.dev.cosign.simplesigning.v1+json")
+    );
+    assert!(
+        image.signatures.is_empty(),
+        "a cosign signature is no notation signature"
+    );
+    assert!(plan
+        .entries
+        .iter()
+        .any(|e| e["digest"] == md.to_string() && e["annotations"][model::REF_NAME] == tag));
+    assert!(plan.blobs.contains_key(&ld) && plan.blobs.contains_key(&cd));
+    // Not of a chosen type: left behind.
+    let mut opts = options(&t.path().join("out"), &[], false);
+    opts.referrers = ReferrerSelection::Types(vec!["application/spdx+json".into()]);
+    let (plan, _) = super::plan(&mut sources(&root), &opts).unwrap();
+    assert!(plan.images[0]
+        .referrers
+        .iter()
+        .all(|r| r.digest != md.to_string()));
+    assert!(!plan.entries.iter().any(|e| e["digest"] == md.to_string()));
 }

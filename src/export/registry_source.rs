@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{ExportError, Fetch, Mismatch, SharedBlobs, SourceError};
 use crate::digest::Digest;
-use crate::layout::model::{self, Descriptor};
+use crate::layout::model::Descriptor;
 use crate::registry::{Reference, Registry, RegistryError};
 
 /// Exports from a registry: [`Fetch`] over a [`Registry`].
@@ -14,6 +14,8 @@ pub struct RegistryFetch {
     registry: Arc<Registry>,
     reference: Reference,
     given: String,
+    /// The repository's tags, listed once, when cosign's tag-named artifacts are first looked for.
+    tags: Option<Vec<String>>,
 }
 
 impl RegistryFetch {
@@ -23,6 +25,7 @@ impl RegistryFetch {
             registry,
             reference: Reference::parse(given)?,
             given: given.to_owned(),
+            tags: None,
         })
     }
 
@@ -92,10 +95,37 @@ impl Fetch for RegistryFetch {
         }))
     }
 
+    fn cosign_tagged(
+        &mut self,
+        subject: &Descriptor,
+    ) -> Result<Vec<(String, Descriptor)>, ExportError> {
+        let d = Self::digest_of(subject)?;
+        if self.tags.is_none() {
+            let tags = match self.registry.tags(&self.reference) {
+                Ok(t) => t,
+                Err(RegistryError::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(src(&subject.digest, e)),
+            };
+            self.tags = Some(tags);
+        }
+        let mut out = Vec::new();
+        for tag in crate::layout::cosign_tags(&d) {
+            if !self.tags.iter().flatten().any(|t| *t == tag) {
+                continue;
+            }
+            let (desc, _) = self
+                .registry
+                .resolve(&self.reference.with_tag(&tag))
+                .map_err(|e| src(&tag, e))?;
+            out.push((tag, desc));
+        }
+        Ok(out)
+    }
+
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {
         let d = Self::digest_of(subject)?;
         self.registry
-            .referrers(&self.reference, &d, Some(model::NOTARY_SIGNATURE))
+            .referrers(&self.reference, &d, None)
             .map_err(|e| src(&subject.digest, e))
     }
 }

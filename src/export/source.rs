@@ -10,7 +10,8 @@ use std::sync::Arc;
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
 use crate::layout::{
-    blob_path, is_referrers_tag, open_regular, referrers_tag_of, selects, Limits, OpenError,
+    blob_path, cosign_tag_subject, cosign_tags, is_referrers_tag, open_regular, referrers_tag_of,
+    selects, Limits, OpenError,
 };
 
 use super::{ExportError, Mismatch, SourceError, Usage};
@@ -88,6 +89,14 @@ pub trait Fetch {
     fn blob(&mut self, desc: &Descriptor, out: &mut dyn Write) -> Result<u64, ExportError>;
     /// Manifests whose `subject` is `subject` (signatures among them).
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError>;
+    /// cosign's tag-named artifacts of `subject` the source holds (`sha256-<hex>.sig`, `.att`,
+    /// `.sbom`): each tag with the descriptor it names.
+    fn cosign_tagged(
+        &mut self,
+        _subject: &Descriptor,
+    ) -> Result<Vec<(String, Descriptor)>, ExportError> {
+        Ok(Vec::new())
+    }
     /// A handle that streams blobs from several threads at once (`export --jobs`), when the source
     /// has one; `None` makes the export fetch this source's blobs one at a time.
     fn shared(&self) -> Option<Arc<dyn SharedBlobs>> {
@@ -261,7 +270,7 @@ impl Fetch for LayoutFetch {
             let tag_index = e
                 .annotations
                 .get(model::REF_NAME)
-                .is_some_and(|n| is_referrers_tag(n));
+                .is_some_and(|n| is_referrers_tag(n) || cosign_tag_subject(n).is_some());
             if tag_index || e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
                 continue;
             }
@@ -318,6 +327,28 @@ impl Fetch for LayoutFetch {
         Some(Arc::new(LayoutBlobs {
             root: self.root.clone(),
         }))
+    }
+
+    fn cosign_tagged(
+        &mut self,
+        subject: &Descriptor,
+    ) -> Result<Vec<(String, Descriptor)>, ExportError> {
+        let Ok(d) = Digest::parse(&subject.digest) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for tag in cosign_tags(&d) {
+            if let Some(e) = self
+                .entries
+                .iter()
+                .find(|e| e.annotations.get(model::REF_NAME) == Some(&tag))
+            {
+                let mut e = e.clone();
+                e.annotations.clear();
+                out.push((tag, e));
+            }
+        }
+        Ok(out)
     }
 
     fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {

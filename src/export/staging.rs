@@ -408,7 +408,9 @@ fn own_bundle(d: &OwnedFd) -> Result<(), String> {
         }
         if e.annotations
             .get(crate::layout::model::REF_NAME)
-            .is_some_and(|n| crate::layout::is_referrers_tag(n))
+            .is_some_and(|n| {
+                crate::layout::is_referrers_tag(n) || crate::layout::cosign_tag_subject(n).is_some()
+            })
         {
             continue;
         }

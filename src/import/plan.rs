@@ -20,8 +20,12 @@ pub struct ImageJob {
     pub top: Descriptor,
     /// Its manifests in push order: children before their parents, the top last.
     pub manifests: Vec<Descriptor>,
-    /// Its notary signatures (and its children's), each with the digest of its subject.
+    /// Its referrers (notary signatures, SBOMs, attestations; its children's and, recursively,
+    /// the referrers' own), each after its subject, with the digest of its subject.
     pub signatures: Vec<(Descriptor, String)>,
+    /// cosign's tag-named artifacts of it and its children (`sha256-<hex>.sig`, `.att`,
+    /// `.sbom`): each manifest with its tag, pushed under that tag after the image.
+    pub tagged: Vec<(Descriptor, String)>,
 }
 
 impl ImageJob {
@@ -95,6 +99,13 @@ impl PushPlan {
                     desc: &job.top,
                 });
             }
+            for (d, t) in &job.tagged {
+                out.push(Step::Manifest {
+                    repo: &job.repo,
+                    tag: Some(t),
+                    desc: d,
+                });
+            }
             let mut by_subject: BTreeMap<&str, Vec<&Descriptor>> = BTreeMap::new();
             for (s, subject) in &job.signatures {
                 out.push(Step::Signature {
@@ -144,10 +155,10 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
         .iter()
         .filter(|e| {
             e.artifact_type.as_deref() != Some(AIRLOCK_TRUST)
-                && !e
-                    .annotations
-                    .get(model::REF_NAME)
-                    .is_some_and(|n| crate::layout::is_referrers_tag(n))
+                && !e.annotations.get(model::REF_NAME).is_some_and(|n| {
+                    crate::layout::is_referrers_tag(n)
+                        || crate::layout::cosign_tag_subject(n).is_some()
+                })
                 && doc(cat, &e.digest).is_none_or(|d| d.subject.is_none())
         })
         .filter(|e| images.is_empty() || images.iter().any(|s| crate::layout::selects(s, e)))
@@ -206,29 +217,71 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
             found.push(m);
         }
         found.reverse();
-        // Signatures of the image and of its children.
-        let mut signatures = Vec::new();
-        for s in &entries {
-            let Some(sig) = doc(cat, &s.digest) else {
+        // Every referrer of the image and of its children (signatures, SBOMs, attestations) and,
+        // recursively, of those referrers: round by round, so each comes after its subject.
+        let mut signatures: Vec<(Descriptor, String)> = Vec::new();
+        loop {
+            let mut progressed = false;
+            for s in &entries {
+                if signatures.iter().any(|(d, _)| d.digest == s.digest) {
+                    continue;
+                }
+                let Some(sig) = doc(cat, &s.digest) else {
+                    continue;
+                };
+                let Some(subject) = &sig.subject else {
+                    continue;
+                };
+                if !subjects.contains(&subject.digest) {
+                    continue;
+                }
+                for b in sig
+                    .config
+                    .iter()
+                    .chain(sig.layers.iter().flatten())
+                    .chain(sig.blobs.iter().flatten())
+                {
+                    need(b, false);
+                }
+                let mut sd = s.clone();
+                if sd.artifact_type.is_none() {
+                    sd.artifact_type = sig.effective_artifact_type().map(str::to_owned);
+                }
+                sd.annotations = sig.annotations.clone();
+                signatures.push((sd, subject.digest.clone()));
+                subjects.push(s.digest.clone());
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+        // cosign's tag-named artifacts of the image and its children, pushed under their tags.
+        let mut tagged = Vec::new();
+        for c in &entries {
+            let Some(name) = c.annotations.get(model::REF_NAME) else {
                 continue;
             };
-            let Some(subject) = &sig.subject else {
+            let Some(subject) = crate::layout::cosign_tag_subject(name) else {
                 continue;
             };
-            if !subjects.contains(&subject.digest)
-                || sig.effective_artifact_type() != Some(model::NOTARY_SIGNATURE)
-            {
+            if !subjects.contains(&subject.to_string()) {
                 continue;
             }
-            for b in sig.config.iter().chain(sig.layers.iter().flatten()) {
+            let Some(d) = doc(cat, &c.digest) else {
+                continue;
+            };
+            for b in d
+                .config
+                .iter()
+                .chain(d.layers.iter().flatten())
+                .chain(d.blobs.iter().flatten())
+            {
                 need(b, false);
             }
-            let mut sd = s.clone();
-            if sd.artifact_type.is_none() {
-                sd.artifact_type = sig.effective_artifact_type().map(str::to_owned);
-            }
-            sd.annotations = sig.annotations.clone();
-            signatures.push((sd, subject.digest.clone()));
+            let mut cd = c.clone();
+            cd.annotations.clear();
+            tagged.push((cd, name.clone()));
         }
         let job = ImageJob {
             repo,
@@ -236,6 +289,7 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
             top: e.clone(),
             manifests: found,
             signatures,
+            tagged,
         };
         out.targets
             .entry(job.repo.clone())

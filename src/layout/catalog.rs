@@ -105,6 +105,8 @@ pub struct Catalog {
     pub warnings: Vec<Finding>,
     /// Whether blob digests were recomputed.
     pub hashed: bool,
+    /// The sha256 of the bundle file's own bytes (tarballs read whole; `None` for a directory).
+    pub file_digest: Option<Digest>,
     retained: u64,
 }
 
@@ -134,6 +136,7 @@ impl Catalog {
             failures: Vec::new(),
             warnings: Vec::new(),
             hashed,
+            file_digest: None,
             retained: 0,
         }
     }

@@ -28,7 +28,10 @@ pub use dir::{scan_dir, ScanError};
 pub use entries::{
     open_blob, scan_entries, BlobOpenError, DirEntries, Entry, EntrySource, Item, Stop, TarEntries,
 };
-pub use referrers::{is_referrers_tag, referrers_tag, referrers_tag_of, tag_subject};
+pub use referrers::{
+    cosign_tag_subject, cosign_tags, is_referrers_tag, referrers_tag, referrers_tag_of,
+    tag_subject, COSIGN_SUFFIXES,
+};
 pub use regular::{open_regular, OpenError};
 pub use select::selects;
 pub use stream::scan_stream;
@@ -147,10 +150,17 @@ pub fn scan(source: crate::archive::Source, opts: &ScanOptions) -> Result<Catalo
             format,
             reader,
             len,
+            file_digest,
         } => {
             opts.progress.set_total(len);
-            let stream = crate::archive::decompress(reader, format, opts.progress.clone());
-            Ok(scan_stream(stream, format, opts))
+            let mut stream = crate::archive::decompress(reader, format, opts.progress.clone());
+            let mut cat = scan_stream(&mut stream, format, opts);
+            // The rest (padding past the tar's end) is read too, so that the file's own digest
+            // covers every byte; a stream that fails here simply has none.
+            if stream.drain().is_ok() {
+                cat.file_digest = file_digest.get();
+            }
+            Ok(cat)
         }
     }
 }

@@ -42,9 +42,51 @@ pub fn tag_subject(name: &str) -> Option<Digest> {
     Digest::parse(&format!("sha256:{hex}")).ok()
 }
 
+/// The suffixes of cosign's tag-named artifacts: `sha256-<hex>.sig` (signatures), `.att`
+/// (attestations), `.sbom` (SBOMs), each a manifest tagged after the digest it is about.
+pub const COSIGN_SUFFIXES: [&str; 3] = ["sig", "att", "sbom"];
+
+/// cosign's tags for the artifacts of `d`: `<alg>-<hex>.sig`, `.att`, `.sbom`.
+pub fn cosign_tags(d: &Digest) -> Vec<String> {
+    let base = referrers_tag(d);
+    COSIGN_SUFFIXES
+        .iter()
+        .map(|s| format!("{base}.{s}"))
+        .collect()
+}
+
+/// The digest a cosign tag (`sha256-<hex>.sig`, `.att`, `.sbom`) is about; `None` for any
+/// other name.
+pub fn cosign_tag_subject(name: &str) -> Option<Digest> {
+    let (base, suffix) = name.rsplit_once('.')?;
+    if !COSIGN_SUFFIXES.contains(&suffix) {
+        return None;
+    }
+    tag_subject(base)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cosign_tags_name_their_subject() {
+        let d = Digest::parse(&format!("sha256:{HEX}")).unwrap();
+        let tags = cosign_tags(&d);
+        assert_eq!(tags[0], format!("sha256-{HEX}.sig"));
+        for t in &tags {
+            assert_eq!(cosign_tag_subject(t), Some(d.clone()), "{t}");
+            assert!(!is_referrers_tag(t), "{t}");
+        }
+        for no in [
+            format!("sha256-{HEX}"),
+            format!("sha256-{HEX}.sigx"),
+            format!("sha256-{HEX}.sig.sig"),
+            "latest.sig".to_owned(),
+        ] {
+            assert_eq!(cosign_tag_subject(&no), None, "{no}");
+        }
+    }
 
     const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

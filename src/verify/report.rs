@@ -76,11 +76,20 @@ impl Tool {
     }
 }
 
-/// The bundle's physical form.
+/// The bundle's physical form and its identity: the same `bundle` (and, for a tarball, `file`)
+/// digests `export`, `verify`, `inspect` and `import` all print.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BundleInfo {
     /// `directory`, `tar`, `tar+gzip` or `tar+zstd`.
     pub format: &'static str,
+    /// sha256 of `index.json`'s bytes: the bundle's identity, whatever its form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// sha256 of the tarball file's own bytes (as stored; a parts set's bytes in order), computed
+    /// while the file was read. Absent for a directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_digest: Option<String>,
 }
 
 /// Blob counts.
@@ -104,6 +113,19 @@ pub struct ReferrerReport {
     pub artifact_type: Option<String>,
     /// Subject digest.
     pub subject: String,
+    /// What verification checks of it: `signature` (a notation signature: its integrity, and the
+    /// signature stage judges it when its subject is an image's target), or `integrity` (any other
+    /// artifact: carried, integrity checked, not signature-verified).
+    pub checked: &'static str,
+}
+
+/// The `checked` value of a referrer of artifact type `t` (see [`ReferrerReport::checked`]).
+pub fn referrer_checked(t: Option<&str>) -> &'static str {
+    if t == Some(crate::layout::model::NOTARY_SIGNATURE) {
+        "signature"
+    } else {
+        "integrity"
+    }
 }
 
 /// An image in the report.
@@ -179,6 +201,7 @@ impl ImageReport {
                     digest: r.digest.clone(),
                     artifact_type: r.artifact_type.clone(),
                     subject: r.subject.clone(),
+                    checked: referrer_checked(r.artifact_type.as_deref()),
                 })
                 .collect(),
             scope: None,
@@ -302,6 +325,8 @@ impl Report {
             trust_anchor,
             bundle: BundleInfo {
                 format: cat.format.as_str(),
+                digest: i.bundle_digest.as_ref().map(ToString::to_string),
+                file_digest: cat.file_digest.as_ref().map(ToString::to_string),
             },
             parts: None,
             verdict: if failures.is_empty() {

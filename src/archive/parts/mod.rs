@@ -195,12 +195,14 @@ pub fn open_set(set: PartsSet, strict: bool) -> Result<(super::Source, PartsChec
         }
         None => return Err(OpenError::Unrecognised(shown)),
     };
-    let reader: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(prefix).chain(r));
+    let file_digest = super::FileDigest::default();
+    let reader = file_digest.wrap(Box::new(std::io::Cursor::new(prefix).chain(r)));
     Ok((
         super::Source::Stream {
             format,
             reader,
             len: Some(len),
+            file_digest,
         },
         check,
     ))

@@ -7,7 +7,7 @@ use super::walk::Walker;
 use crate::digest::Digest;
 use crate::finding::{Code, Finding};
 use crate::layout::model::{self, Descriptor, Kind};
-use crate::layout::{selects, tag_subject};
+use crate::layout::{cosign_tag_subject, selects, tag_subject};
 
 /// The role of one `index.json` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +49,15 @@ pub(super) fn roles(entries: &[Descriptor], w: &Walker<'_>) -> Vec<Role> {
             }
             if e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
                 return Role::Trust;
+            }
+            // cosign's tag-named artifacts (`sha256-<hex>.sig`, `.att`, `.sbom`) refer to the
+            // digest their tag names: carried and checked like any referrer, never an image.
+            if let Some(subject) = e
+                .annotations
+                .get(model::REF_NAME)
+                .and_then(|n| cosign_tag_subject(n))
+            {
+                return Role::Referrer(subject.to_string());
             }
             let subject = Digest::parse(&e.digest)
                 .ok()

@@ -58,21 +58,53 @@ pub(super) fn image_info(
         .filter_map(|d| w.cat.blobs.get(d))
         .map(|b| b.size)
         .sum();
-    let mut referrers = Vec::new();
-    for (i, r) in entries.iter().enumerate() {
-        if let Some(Role::Referrer(subject)) = roles.get(i) {
-            if Digest::parse(subject).is_ok_and(|s| closure.contains(&s)) {
-                let artifact_type = Digest::parse(&r.digest)
-                    .ok()
-                    .and_then(|d| w.docs.get(&d))
-                    .and_then(|doc| doc.effective_artifact_type().map(str::to_owned))
-                    .or_else(|| r.artifact_type.clone());
-                referrers.push(ReferrerInfo {
-                    digest: r.digest.clone(),
-                    artifact_type,
-                    subject: subject.clone(),
-                });
+    // Referrers of what the image reaches and, recursively, of those referrers (a signature of an
+    // attestation), each once, in index.json order round by round.
+    let mut referrers: Vec<ReferrerInfo> = Vec::new();
+    let mut subjects = closure.clone();
+    loop {
+        let mut progressed = false;
+        for (i, r) in entries.iter().enumerate() {
+            let Some(Role::Referrer(subject)) = roles.get(i) else {
+                continue;
+            };
+            if referrers.iter().any(|x| x.digest == r.digest)
+                || !Digest::parse(subject).is_ok_and(|s| subjects.contains(&s))
+            {
+                continue;
             }
+            let doc = Digest::parse(&r.digest).ok().and_then(|d| w.docs.get(&d));
+            // cosign's tag-named artifacts carry no artifactType: their first layer's media type
+            // says what they are (as export's selection reads it).
+            let cosign = r
+                .annotations
+                .get(model::REF_NAME)
+                .is_some_and(|n| crate::layout::cosign_tag_subject(n).is_some());
+            let artifact_type = doc
+                .and_then(|doc| {
+                    if cosign && doc.artifact_type.is_none() {
+                        doc.layers
+                            .iter()
+                            .flatten()
+                            .next()
+                            .map(|l| l.media_type().to_owned())
+                    } else {
+                        doc.effective_artifact_type().map(str::to_owned)
+                    }
+                })
+                .or_else(|| r.artifact_type.clone());
+            if let Ok(d) = Digest::parse(&r.digest) {
+                subjects.insert(d);
+            }
+            referrers.push(ReferrerInfo {
+                digest: r.digest.clone(),
+                artifact_type,
+                subject: subject.clone(),
+            });
+            progressed = true;
+        }
+        if !progressed {
+            break;
         }
     }
     ImageInfo {
