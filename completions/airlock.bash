@@ -138,7 +138,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__export)
-            opts="-f -o -j -q -v -h --file --output --platform --referrers --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --since --split --sign-key --sign-cert --sign-envelope --zstd-level --format --force --quiet --verbose --no-progress --help"
+            opts="-f -o -j -q -v -h --file --output --config --lock --locked --platform --referrers --no-referrers --require-signature --trust-policy --trust-store --notation-config --crl --scope --no-fetch-crls --allow-failed-signatures --plain-http --ca-file --registry-config --min-rate --network-timeout --jobs --zstd-level --since --split --sign-key --sign-cert --sign-envelope --format --force --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,6 +157,14 @@ _airlock() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -216,6 +224,10 @@ _airlock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --zstd-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -234,10 +246,6 @@ _airlock() {
                     ;;
                 --sign-envelope)
                     COMPREPLY=($(compgen -W "jws cose" -- "${cur}"))
-                    return 0
-                    ;;
-                --zstd-level)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)

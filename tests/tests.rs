@@ -17,6 +17,7 @@ use testkit::pki;
 
 mod common;
 
+mod bundle_file;
 mod cli;
 mod corpus;
 mod crl_capture;

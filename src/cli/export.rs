@@ -1,14 +1,18 @@
 //! `airlock export`.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
 
 use super::output::{human_bytes, print_json};
-use super::{Format, Printer, UsageError, EXIT_ERROR, EXIT_OK};
+use super::{Format, Printer, UsageError, EXIT_ERROR, EXIT_FAIL, EXIT_OK};
+use crate::export::config::{Config, Referrers};
+use crate::export::lock::{self, Lock, LockedImage, Refused, Wanted};
 use crate::export::{self, ExportOptions, Output, SourceRef};
+use crate::notary::dn::DistinguishedName;
 use crate::trust_artifact::TrustMaterial;
 
 /// Arguments of `airlock export`.
@@ -20,8 +24,24 @@ pub struct ExportArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Output: DIR (a layout directory), FILE.tar, FILE.tar.zst, FILE.tar.gz, or - (a tar on stdout).
-    #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    /// Required unless the bundle file (--config) names one; given here, it wins.
+    #[arg(short, long, value_name = "OUT", required_unless_present = "config")]
+    pub output: Option<PathBuf>,
+    /// A bundle file (TOML): images with their platforms, referrer selection, required signature
+    /// and trusted identity; trust material; registry and output settings. Relative paths in it
+    /// are relative to its folder. Sources named here or with -f are added after its images;
+    /// other options combine with it as README.md, "Bundle file and lockfile", says.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write the lockfile: the digest every image resolved to and every referrer carried, by
+    /// subject (JSON, written to a temporary name and renamed). With --locked, the lock to check.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Refuse the export (exit 1, before anything is written) when an image now resolves to
+    /// another digest than the lock's, or its platform manifests or referrers changed; each
+    /// difference is named. The lock is not rewritten.
+    #[arg(long, requires = "lock")]
+    pub locked: bool,
     /// Keep only this platform (os/arch[/variant]) of multi-platform images; repeatable. The index
     /// stays byte-identical; the children left out are recorded.
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
@@ -78,9 +98,12 @@ pub struct ExportArgs {
     /// Blobs fetched at once. Into a directory they land in parallel; into a tarball the blob whose
     /// turn it is streams straight in, and those fetched ahead of their turn wait in a spool beside
     /// the output (at most N blobs), so the archive is byte-identical whatever N is. At most 32
-    /// (each job buffers 1 MiB).
-    #[arg(short = 'j', long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
-    pub jobs: u16,
+    /// (each job buffers 1 MiB). Default 4.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: Option<u16>,
+    /// zstd compression level for .tar.zst output. Default 3.
+    #[arg(long, value_name = "N")]
+    pub zstd_level: Option<i32>,
     /// Differential export: leave out every layer these inventories (written by `airlock
     /// inventory` on the far side) list with the same digest and size; repeatable. Manifests,
     /// indexes, configs, signatures and the trust artifact are always carried; the export record
@@ -104,9 +127,6 @@ pub struct ExportArgs {
     /// The export signature's envelope format.
     #[arg(long, value_enum, default_value_t = super::sign::EnvelopeArg::Jws, value_name = "FORMAT")]
     pub sign_envelope: super::sign::EnvelopeArg,
-    /// zstd compression level for .tar.zst output.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub zstd_level: i32,
     /// Output format of the summary: text on stderr, or JSON on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -117,24 +137,241 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
-fn sources(a: &ExportArgs) -> anyhow::Result<Vec<String>> {
-    let mut out = a.sources.clone();
-    if let Some(f) = &a.file {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        for line in text.lines() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            if !line.is_empty() {
-                out.push(line.to_owned());
-            }
+/// One source, with what the bundle file says of it.
+struct Source {
+    given: String,
+    /// Platforms replacing the export's (`[[image]] platforms`).
+    platforms: Option<Vec<String>>,
+    /// Referrer selection (the bundle file's); `None`: the export's own.
+    referrers: Option<Referrers>,
+    require_signature: bool,
+    identity: Option<(String, DistinguishedName)>,
+}
+
+/// The command line and the bundle file, combined (README.md, "Bundle file and lockfile"): sources are added
+/// (the file's first); scalar options given on the command line win; switches are on when either
+/// turns them on; `--platform`, `--no-referrers` and trust material conflict with the file's.
+struct Settings {
+    config: Option<PathBuf>,
+    sources: Vec<Source>,
+    output: PathBuf,
+    platforms: Vec<String>,
+    no_referrers: bool,
+    require_signature: bool,
+    trust: Option<(PathBuf, PathBuf)>,
+    crls: Vec<PathBuf>,
+    scope: Option<String>,
+    no_fetch_crls: bool,
+    allow_failed_signatures: bool,
+    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
+    plain_http: Vec<String>,
+    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
+    ca_file: Option<PathBuf>,
+    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
+    registry_config: Option<PathBuf>,
+    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
+    min_rate: Option<u64>,
+    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
+    network_timeout: Option<u64>,
+    jobs: u16,
+    zstd_level: i32,
+    force: bool,
+    since: Vec<PathBuf>,
+}
+
+/// Sources listed in FILE, one per line (`#` starts a comment).
+fn source_lines(f: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+    Ok(text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+#[cfg(feature = "pull")]
+fn cli_network(a: &ExportArgs) -> (Option<u64>, Option<u64>) {
+    (a.min_rate, a.network_timeout)
+}
+
+#[cfg(not(feature = "pull"))]
+fn cli_network(_: &ExportArgs) -> (Option<u64>, Option<u64>) {
+    (None, None)
+}
+
+#[cfg(feature = "pull")]
+fn parse_rate(s: &str) -> Result<u64, String> {
+    crate::registry::parse_rate(s)
+}
+
+#[cfg(not(feature = "pull"))]
+fn parse_rate(_: &str) -> Result<u64, String> {
+    Ok(0)
+}
+
+fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
+    let cfg = match &a.config {
+        Some(p) => Some(Config::load(p).map_err(|e| UsageError::BadOption(e.to_string()))?),
+        None => None,
+    };
+    let name = a
+        .config
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let conflict = |option: &str, field: &str| {
+        UsageError::BadOption(format!(
+            "{option} conflicts with {field} in {name}: give it in one place"
+        ))
+    };
+    let (cli_rate, cli_timeout) = cli_network(a);
+    let mut sources = Vec::new();
+    let (defaults_referrers, defaults_require) = match &cfg {
+        Some(c) => (c.referrers.clone(), c.require_signature),
+        None => (None, false),
+    };
+    let plain = |given: String| Source {
+        given,
+        platforms: None,
+        referrers: defaults_referrers.clone(),
+        require_signature: defaults_require,
+        identity: None,
+    };
+    if let Some(c) = &cfg {
+        if !a.platform.is_empty() && c.sets_platforms() {
+            return Err(conflict("--platform", "platforms").into());
+        }
+        if a.no_referrers && c.sets_referrers() {
+            return Err(conflict("--no-referrers", "referrers").into());
+        }
+        let file_trust = c.trust.policy.is_some() || c.trust.notation_config.is_some();
+        if a.material.paths().is_some() && file_trust {
+            return Err(
+                conflict("--trust-policy/--trust-store/--notation-config", "[trust]").into(),
+            );
+        }
+        let images = c
+            .images()
+            .map_err(|e| UsageError::BadOption(format!("{name}: {e}")))?;
+        for (im, raw) in images.into_iter().zip(&c.image) {
+            sources.push(Source {
+                given: im.reference,
+                platforms: raw.platforms.clone(),
+                referrers: Some(im.referrers),
+                require_signature: im.require_signature,
+                identity: im.identity,
+            });
+        }
+        if let Some(f) = &c.images_file {
+            sources.extend(source_lines(f)?.into_iter().map(plain));
         }
     }
-    if out.is_empty() {
-        return Err(
-            UsageError::BadOption("no source given: name images, or -f FILE".into()).into(),
-        );
+    sources.extend(a.sources.iter().cloned().map(plain));
+    if let Some(f) = &a.file {
+        sources.extend(source_lines(f)?.into_iter().map(plain));
     }
-    Ok(out)
+    if sources.is_empty() {
+        return Err(UsageError::BadOption(
+            "no source given: name images, -f FILE, or [[image]] in --config FILE".into(),
+        )
+        .into());
+    }
+    let c = cfg.as_ref();
+    let output = a
+        .output
+        .clone()
+        .or_else(|| c.and_then(|c| c.output.clone()))
+        .ok_or_else(|| {
+            UsageError::BadOption(format!(
+                "no output: give -o OUT, or output = \"...\" in {name}"
+            ))
+        })?;
+    let trust = a.material.paths().or_else(|| {
+        let t = &c?.trust;
+        match (&t.policy, &t.store, &t.notation_config) {
+            (Some(p), Some(s), _) => Some((p.clone(), s.clone())),
+            (_, _, Some(dir)) => Some(notation_paths(dir)),
+            _ => None,
+        }
+    });
+    let allow_failed_signatures =
+        a.allow_failed_signatures || c.is_some_and(|c| c.trust.allow_failed_signatures);
+    if let Some(s) = sources.iter().find(|s| s.identity.is_some()) {
+        if trust.is_none() {
+            return Err(UsageError::BadOption(format!(
+                "{}: an identity is checked on verified signatures only: give trust material ([trust] in {name}, or --trust-policy and --trust-store)",
+                s.given
+            ))
+            .into());
+        }
+        if allow_failed_signatures {
+            return Err(conflict("--allow-failed-signatures", "an image's identity").into());
+        }
+    }
+    let min_rate = match (cli_rate, c.and_then(|c| c.registry.min_rate.as_deref())) {
+        (Some(r), _) => Some(r),
+        (None, Some(s)) => Some(parse_rate(s).map_err(|e| {
+            UsageError::BadOption(format!("{name}: [registry] min-rate {s:?}: {e}"))
+        })?),
+        (None, None) => None,
+    };
+    let mut crls = c.map(|c| c.trust.crls.clone()).unwrap_or_default();
+    crls.extend(a.crl.iter().cloned());
+    let mut since = c.map(|c| c.since.clone()).unwrap_or_default();
+    since.extend(a.since.iter().cloned());
+    let mut plain_http = c.map(|c| c.registry.plain_http.clone()).unwrap_or_default();
+    plain_http.extend(a.plain_http.iter().cloned());
+    Ok(Settings {
+        config: a.config.clone(),
+        sources,
+        output,
+        platforms: if a.platform.is_empty() {
+            c.and_then(|c| c.platforms.clone()).unwrap_or_default()
+        } else {
+            a.platform.clone()
+        },
+        no_referrers: a.no_referrers,
+        require_signature: a.require_signature,
+        trust,
+        crls,
+        scope: a
+            .scope
+            .clone()
+            .or_else(|| c.and_then(|c| c.trust.scope.clone())),
+        no_fetch_crls: a.no_fetch_crls || c.and_then(|c| c.trust.fetch_crls) == Some(false),
+        allow_failed_signatures,
+        plain_http,
+        ca_file: a
+            .ca_file
+            .clone()
+            .or_else(|| c.and_then(|c| c.registry.ca_file.clone())),
+        registry_config: a
+            .registry_config
+            .clone()
+            .or_else(|| c.and_then(|c| c.registry.config.clone())),
+        min_rate,
+        network_timeout: cli_timeout.or_else(|| c.and_then(|c| c.registry.network_timeout)),
+        jobs: a.jobs.or_else(|| c.and_then(|c| c.jobs)).unwrap_or(4),
+        zstd_level: a
+            .zstd_level
+            .or_else(|| c.and_then(|c| c.zstd_level))
+            .unwrap_or(3),
+        force: a.force || c.is_some_and(|c| c.force),
+        since,
+    })
+}
+
+/// A notation configuration folder's policy (trustpolicy.oci.json, else trustpolicy.json) and
+/// trust store.
+fn notation_paths(dir: &Path) -> (PathBuf, PathBuf) {
+    let oci = dir.join("trustpolicy.oci.json");
+    let p = if oci.exists() {
+        oci
+    } else {
+        dir.join("trustpolicy.json")
+    };
+    (p, dir.join("truststore"))
 }
 
 /// The export time: `SOURCE_DATE_EPOCH` when set (reproducible bundles), else now.
@@ -154,31 +391,31 @@ fn export_time() -> anyhow::Result<(String, i64)> {
     Ok((t.to_string(), t.as_second()))
 }
 
-fn trust(a: &ExportArgs) -> anyhow::Result<Option<TrustMaterial>> {
-    let Some((policy, store)) = a.material.paths() else {
+fn trust(s: &Settings) -> anyhow::Result<Option<TrustMaterial>> {
+    let Some((policy, store)) = &s.trust else {
         return Ok(None);
     };
-    let bytes = std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
-    let m = TrustMaterial::load(&policy, &store, bytes).map_err(UsageError::BadOption)?;
+    let bytes = std::fs::read(policy).with_context(|| format!("reading {}", policy.display()))?;
+    let m = TrustMaterial::load(policy, store, bytes).map_err(UsageError::BadOption)?;
     Ok(Some(m))
 }
 
 #[cfg(feature = "pull")]
 fn registry_client(
-    a: &ExportArgs,
+    s: &Settings,
     refs: &[SourceRef],
 ) -> anyhow::Result<Option<export::RegistryHandle>> {
     if !refs.iter().any(|r| matches!(r, SourceRef::Registry(_))) {
         return Ok(None);
     }
     let opts = crate::registry::Options {
-        plain_http: a.plain_http.clone(),
-        ca_file: a.ca_file.clone(),
-        registry_config: a.registry_config.clone(),
+        plain_http: s.plain_http.clone(),
+        ca_file: s.ca_file.clone(),
+        registry_config: s.registry_config.clone(),
         timeout: None,
         retries: 3,
-        retry_budget: a.network_timeout.map(std::time::Duration::from_secs),
-        min_rate: a.min_rate,
+        retry_budget: s.network_timeout.map(std::time::Duration::from_secs),
+        min_rate: s.min_rate,
     };
     Ok(Some(std::sync::Arc::new(crate::registry::Registry::new(
         opts,
@@ -187,19 +424,80 @@ fn registry_client(
 
 #[cfg(not(feature = "pull"))]
 fn registry_client(
-    _: &ExportArgs,
+    _: &Settings,
     _: &[SourceRef],
 ) -> anyhow::Result<Option<export::RegistryHandle>> {
     Ok(None)
 }
 
+/// The resolution pass of a bundle file or lock (`export::lock`), before anything is written:
+/// every image resolved with its referrers, the file's per-image demands checked, and with
+/// `--locked` the lock compared. Returns what the lock records.
+fn check_sources(
+    a: &ExportArgs,
+    s: &Settings,
+    locked: Option<&Lock>,
+    opened: &mut [(String, Box<dyn export::Fetch>)],
+) -> anyhow::Result<Checked> {
+    let all = Referrers::Word("all".into());
+    let none = Referrers::Word("none".into());
+    let mut images = Vec::new();
+    let mut findings = Vec::new();
+    let mut identities = BTreeMap::new();
+    for ((given, f), src) in opened.iter_mut().zip(&s.sources) {
+        let want = Wanted {
+            platforms: src.platforms.as_deref().unwrap_or(&s.platforms),
+            referrers: match &src.referrers {
+                _ if s.no_referrers => &none,
+                Some(r) => r,
+                None => &all,
+            },
+            require_signature: src.require_signature || s.require_signature,
+            identity: src.identity.as_ref().map(|(t, dn)| (t.as_str(), dn)),
+        };
+        let r = lock::resolve(given, f.as_mut(), &want)?;
+        if let Some((wanted, _)) = &src.identity {
+            identities.insert(r.image.digest.clone(), (wanted.clone(), r.matching));
+        }
+        images.push(r.image);
+        findings.extend(r.findings);
+    }
+    if let (Some(l), Some(path)) = (locked, &a.lock) {
+        let differences = l.differences(&images);
+        if !differences.is_empty() {
+            return Err(Refused::Locked {
+                path: path.clone(),
+                differences,
+            }
+            .into());
+        }
+    }
+    if !findings.is_empty() {
+        return Err(Refused::Demands(findings).into());
+    }
+    Ok(Checked { images, identities })
+}
+
+/// What the resolution pass hands on: what the lock records, and the identities the export's
+/// verification must find among verified signatures.
+#[derive(Default)]
+struct Checked {
+    images: Vec<LockedImage>,
+    identities: BTreeMap<String, (String, Vec<String>)>,
+}
+
 pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
-    let given = sources(a)?;
-    let mut output = Output::from_arg(&a.output, a.zstd_level);
+    let s = settings(a)?;
+    // The lock is read (and refused when unreadable) before anything else happens.
+    let locked = match (&a.lock, a.locked) {
+        (Some(path), true) => Some(Lock::read(path).map_err(UsageError::BadOption)?),
+        _ => None,
+    };
+    let mut output = Output::from_arg(&s.output, s.zstd_level);
     output.split = a.split;
-    let trust = trust(a)?;
+    let trust = trust(&s)?;
     let mut crls = Vec::new();
-    for path in &a.crl {
+    for path in &s.crls {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         for c in crate::notary::revocation::Crl::parse_file(&bytes)
             .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?
@@ -209,14 +507,17 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }
     crate::export::staging::install_signal_handler().context("installing the signal handler")?;
     // The lock first: a second export to the same output fails at once.
-    let target = export::prepare(&output, a.force)?;
+    let target = export::prepare(&output, s.force)?;
     let bar = p.progress("export");
+    let checked = s.config.is_some() || a.lock.is_some();
+    let mut resolved = Vec::new();
     let result = (|| -> anyhow::Result<export::ExportSummary> {
-        let refs: Vec<SourceRef> = given
+        let refs: Vec<SourceRef> = s
+            .sources
             .iter()
-            .map(|s| SourceRef::parse(s))
+            .map(|x| SourceRef::parse(&x.given))
             .collect::<Result<_, _>>()?;
-        let registry = registry_client(a, &refs)?;
+        let registry = registry_client(&s, &refs)?;
         // Scratch space for oci-archive: sources, beside the output (or in $TMPDIR for stdout).
         let needs_scratch = refs.iter().any(|r| matches!(r, SourceRef::Archive { .. }));
         let scratch = match (&target, needs_scratch) {
@@ -229,29 +530,38 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .map(|g| g.path().to_path_buf())
             .unwrap_or_default();
         let mut opened = Vec::new();
-        for (s, r) in given.iter().zip(&refs) {
-            opened.push((
-                s.clone(),
-                export::open_source(r, &scratch_path, registry.as_ref())?,
-            ));
+        for (src, r) in s.sources.iter().zip(&refs) {
+            let mut f = export::open_source(r, &scratch_path, registry.as_ref())?;
+            if let Some(sel) = &src.referrers {
+                f = Box::new(lock::Selected::new(f, sel.clone()));
+            }
+            opened.push((src.given.clone(), f));
+        }
+        let mut identities = BTreeMap::new();
+        if checked {
+            let c = check_sources(a, &s, locked.as_ref(), &mut opened)?;
+            resolved = c.images;
+            identities = c.identities;
         }
         let opts = ExportOptions {
             output: output.clone(),
-            platforms: a.platform.clone(),
-            referrers: if a.no_referrers {
+            platforms: s.platforms.clone(),
+            referrers: if s.no_referrers {
                 export::ReferrerSelection::None
             } else {
                 a.referrers.clone()
             },
-            require_signature: a.require_signature,
+            require_signature: s.require_signature,
             trust,
             crls,
-            allow_failed_signatures: a.allow_failed_signatures,
+            allow_failed_signatures: s.allow_failed_signatures,
             exported_at: export_time()?,
-            scope: a.scope.clone(),
+            scope: s.scope.clone(),
             progress: bar.clone().sink(),
-            jobs: usize::from(a.jobs),
-            since: since(&a.since)?,
+            jobs: usize::from(s.jobs),
+            source_platforms: s.sources.iter().map(|x| x.platforms.clone()).collect(),
+            identities,
+            since: since(&s.since)?,
             signer: match (&a.sign_key, &a.sign_cert) {
                 (Some(k), Some(c)) => {
                     Some(super::receipt::signing_material(k, c, a.sign_envelope)?)
@@ -263,13 +573,16 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "pull")]
         let mut http = export::crl::HttpFetcher::default();
         #[cfg(feature = "pull")]
-        let fetcher: Option<&mut dyn export::crl::CrlFetcher> = if a.no_fetch_crls {
+        let fetcher: Option<&mut dyn export::crl::CrlFetcher> = if s.no_fetch_crls {
             None
         } else {
             Some(&mut http)
         };
         #[cfg(not(feature = "pull"))]
-        let fetcher: Option<&mut dyn export::crl::CrlFetcher> = None;
+        let fetcher: Option<&mut dyn export::crl::CrlFetcher> = {
+            let _ = s.no_fetch_crls;
+            None
+        };
         Ok(export::export(&mut opened, &opts, target, fetcher)?)
     })();
     bar.finish();
@@ -281,7 +594,29 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             u8::try_from(128 + sig).unwrap_or(EXIT_ERROR),
         ));
     }
-    let summary = result?;
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => return refused(e, p),
+    };
+    // What was exported is what was checked: a tag moved in between is caught here.
+    for (r, im) in resolved.iter().zip(&summary.images) {
+        if r.digest != im.digest {
+            return refused(
+                Refused::Raced(lock::Difference::Moved {
+                    source: r.source.clone(),
+                    locked: r.digest.clone(),
+                    now: im.digest.clone(),
+                })
+                .into(),
+                p,
+            );
+        }
+    }
+    if let Some(path) = a.lock.as_ref().filter(|_| !a.locked) {
+        Lock::new(resolved)
+            .write(path)
+            .with_context(|| format!("writing the lock {}", path.display()))?;
+    }
     if a.format == Format::Json {
         print_json(&summary)?;
     }
@@ -335,7 +670,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    if !a.since.is_empty() {
+    if !s.since.is_empty() {
         let full = summary.bytes.saturating_add(summary.left_out_bytes);
         p.info(&format!(
             "left out {} blob(s), {} the far side holds: this bundle carries {} of a full export's {}",
@@ -357,6 +692,17 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if summary.crls > 0 {
         p.info(&format!("carried {} CRL(s)", summary.crls));
     }
+    if let Some(path) = a.lock.as_ref() {
+        p.info(&format!(
+            "{} {}",
+            if a.locked {
+                "matched the lock"
+            } else {
+                "wrote the lock"
+            },
+            path.display()
+        ));
+    }
     if let Some(pin) = &summary.pin {
         p.important(
             "trust artifact digest (send it out of band: ticket, phone, paper; the far side verifies with it):",
@@ -364,6 +710,19 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         p.important(&format!("  --pin {pin}"));
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// A refusal by the bundle file or the lock is a policy outcome: printed with each difference or
+/// finding, exit 1. Any other error goes up (exit 2, or what `exit_code` says).
+fn refused(e: anyhow::Error, p: &Printer) -> anyhow::Result<ExitCode> {
+    let Some(r) = e.downcast_ref::<Refused>() else {
+        return Err(e);
+    };
+    p.important(&format!("error: {r}"));
+    for line in r.lines() {
+        p.important(&format!("  {line}"));
+    }
+    Ok(ExitCode::from(EXIT_FAIL))
 }
 
 /// The blobs the `--since` inventories list: digest -> (size, repositories holding it). A digest

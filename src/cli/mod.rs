@@ -104,7 +104,18 @@ verified before anything is made visible, and the trust artifact's digest is pri
 bundle's identity is printed as `bundle sha256:...` (the digest of index.json) and, for a tarball, `file \
 sha256:...` (the file as written), as verify, inspect and import print it.",
         after_help = "Examples:\n  airlock export oci:./layout:1.0 -o bundle.tar.zst --trust-policy trustpolicy.json --trust-store truststore\n  \
-airlock export -f images.txt --platform linux/amd64 -o bundle/\n\n\
+airlock export -f images.txt --platform linux/amd64 -o bundle/\n  \
+airlock export --config airlock.toml --lock airlock.lock\n  \
+airlock export --config airlock.toml --lock airlock.lock --locked\n\n\
+Bundle file (--config, TOML; unknown fields refused; paths relative to the file's folder; README.md, \
+\"Bundle file and lockfile\", lists every field and how each combines with the command line):\n\n  \
+output = \"out/bundle.tar.zst\"\n  platforms = [\"linux/amd64\"]\n  [trust]\n  policy = \"trustpolicy.json\"\n  \
+store = \"truststore\"\n  [registry]\n  plain-http = [\"127.0.0.1:5000\"]\n  [[image]]\n  \
+reference = \"registry.example/team/app:1.4\"\n  referrers = \"all\"\n  require-signature = true\n  \
+identity = \"C=US, ST=WA, O=Example, CN=release-signer\"\n\n\
+Exit status: 0 written; 1 refused on content, nothing written (a failing or missing signature, an \
+identity not matched, or with --locked an image, platform manifest or referrer that differs from the \
+lock, each named); 2 usage or operational error (a bundle file that does not parse, with its line).\n\n\
 SOURCE_DATE_EPOCH, when set, is the time recorded in the bundle (reproducible exports)."
     )]
     Export(export::ExportArgs),

@@ -8,8 +8,10 @@
 //! readable under its name until then. Before anything is swapped in, the captured signatures are
 //! verified (when trust material is given) by the same code `airlock verify` runs.
 
+pub mod config;
 pub mod crl;
 mod error;
+pub mod lock;
 #[cfg(test)]
 mod plan_tests;
 #[cfg(feature = "pull")]
@@ -66,6 +68,12 @@ pub struct ExportOptions {
     pub progress: std::sync::Arc<dyn Progress>,
     /// Blobs fetched at once (`--jobs`, at least 1).
     pub jobs: usize,
+    /// Per source (by position), platforms that replace `platforms` (a bundle file's
+    /// `[[image]] platforms`); shorter than the sources, or `None`: `platforms`.
+    pub source_platforms: Vec<Option<Vec<String>>>,
+    /// Image digest -> (identity, signature manifests whose leaf matches it): a bundle file's
+    /// `[[image]] identity`, which one of those signatures must verify ([`lock::identity_failures`]).
+    pub identities: BTreeMap<String, (String, Vec<String>)>,
     /// `--since`: blobs the far side holds (digest -> size and the repositories holding it), from
     /// its inventories. Layers listed here with the same size are left out of the bundle.
     pub since: BTreeMap<Digest, (u64, Vec<String>)>,
@@ -599,7 +607,11 @@ fn plan(
         };
         let walk = Walk {
             src: i,
-            platforms: &opts.platforms,
+            platforms: opts
+                .source_platforms
+                .get(i)
+                .and_then(Option::as_deref)
+                .unwrap_or(&opts.platforms),
             referrers: &opts.referrers,
         };
         plan.add_manifest(f.as_mut(), &top, bytes, &walk, &mut rec)?;
@@ -868,6 +880,7 @@ fn verify_captured(
                 },
             })
             .chain(integrity.failures.iter().cloned().map(Failed::Integrity))
+            .chain(lock::identity_failures(&results, &opts.identities))
             .collect();
         signatures_verified = Some(failed.is_empty());
         if !failed.is_empty() && !opts.allow_failed_signatures {

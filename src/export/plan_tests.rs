@@ -18,6 +18,8 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
         scope: None,
         progress: std::sync::Arc::new(crate::layout::NoProgress),
         jobs: 1,
+        source_platforms: Vec::new(),
+        identities: BTreeMap::new(),
         since: BTreeMap::new(),
         signer: None,
     }
