@@ -863,6 +863,49 @@ fn import_attaches_a_signed_receipt_to_each_image_it_admits() {
     // A second import attaches nothing new to the tag index (same statement, same receipt).
     let again = x.import(&x.layout, &to, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+
+    // Exported again from this registry (as a connected side would), the receipt and its Notary
+    // signature travel like any referrer, and verify reports the receipt as carried, integrity
+    // checked, not signature-verified.
+    let out = x.dir().join("re-export");
+    let r = run_in(
+        x.dir(),
+        &[
+            "export",
+            &target,
+            "-o",
+            s(&out),
+            "--plain-http",
+            &registry.host(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let index = read_json(&out.join("index.json"));
+    let carried: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["artifactType"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        carried.iter().any(|t| t == "application/vnd.in-toto+json"),
+        "{carried:?}"
+    );
+    assert!(
+        carried
+            .iter()
+            .filter(|t| *t == "application/vnd.cncf.notary.signature")
+            .count()
+            >= 2,
+        "the image's signature and the receipt's: {carried:?}"
+    );
+    let r = run_in(
+        x.dir(),
+        &["verify", s(&out), "--integrity-only", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 #[test]
