@@ -250,3 +250,6 @@ import_rows() {
     "$(( RSS['airlock import dir -> registry'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
 }
 import_rows
+
+# Differential bundles (issue 14): the two-version case, size saved and times (DIFFERENTIAL=0 skips).
+[ "$only" = export ] || [ "${DIFFERENTIAL:-1}" = 0 ] || bash scripts/bench-differential.sh "$work/differential"
