@@ -5,8 +5,9 @@
 # index, as a directory, a .tar and a .tar.zst. Each command runs RUNS times (default 3) with a warm
 # page cache; the median wall time and the largest peak RSS are reported.
 #
-#   scripts/bench.sh [WORKDIR]      (default target/bench; needs ~3.5 GiB of disk)
+#   scripts/bench.sh [WORKDIR]      (default target/bench; needs ~4 GiB of disk, ~17 GiB while the 4 GiB-layer rows run)
 #
+# BIG=0 skips the one-4-GiB-layer rows, PARTS=0 the parts rows, DIFFERENTIAL=0 the differential case.
 # BENCH_ONLY=export: only the export-from-registry rows (dir, .tar, .tar.zst beside skopeo and the
 # fetch and zstd limits measured in the same run), with their ratios and peak RSS.
 set -euo pipefail
@@ -133,7 +134,7 @@ put_blob() { # put_blob HOST:PORT FILE: one monolithic upload, streamed from the
 }
 export -f put_blob
 bench_import() {
-  local regdir=$1 port2 regb wipe layers # regpid2 stays global: the EXIT trap names it
+  local regdir=$1 port2 layers # regpid2, regb and wipe stay global: the EXIT trap and bench_big use them
   port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/data2}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' "$regdir" "$port2" >"$regdir/config2.yml"
   docker-registry serve "$regdir/config2.yml" >/dev/null 2>&1 &
@@ -148,6 +149,21 @@ bench_import() {
   measure "skopeo copy oci: -> docker:"         "$wipe; skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
   measure "registry ingest: curl PUT x2"        "$wipe; printf '%s\n' $layers | xargs -P 2 -I{} bash -c 'put_blob $regb {}'"
   measure "registry ingest: curl PUT x4"        "$wipe; printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
+}
+
+# One 4 GiB layer (issue 12, item 3): memory stays flat whatever the size of a layer. Export from
+# the registry into .tar.zst and into a directory, verify the .tar.zst, import it into the empty
+# second registry; one run each (BIG=0 skips; needs ~13 GiB of disk, removed afterwards).
+bench_big() {
+  local big=$work/big runs=1
+  [ -f "$big/index.json" ] || "$airlock" -q fixture "$big" --platforms linux/amd64 --layers 1 --layer-size $((4 << 30)) --no-referrer
+  skopeo --insecure-policy copy -q --preserve-digests --all --dest-tls-verify=false \
+    "oci:$big:registry.example/airlock/big:1.0" "docker://$reg/bench/big:1.0"
+  measure "4 GiB layer: export -> .tar.zst"   "rm -f $work/big.tar.zst && $airlock -q export $reg/bench/big:1.0 --plain-http $reg -o $work/big.tar.zst"
+  measure "4 GiB layer: export -> dir"        "rm -rf $work/big-dir && $airlock -q export $reg/bench/big:1.0 --plain-http $reg -o $work/big-dir"
+  measure "4 GiB layer: verify .tar.zst"      "$airlock -q verify $work/big.tar.zst --integrity-only"
+  measure "4 GiB layer: import .tar.zst"      "$wipe; $airlock -q import $work/big.tar.zst --to $regb/imp --integrity-only"
+  rm -rf "$big" "$work/big-dir" "$work/big.tar.zst"
 }
 
 # --- export from the registry (export side) ---------------------------------------------------
@@ -198,6 +214,7 @@ if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   # every tool uploads every byte; skopeo's blob-info cache cannot mount from a repository that
   # is gone).
   [ "$only" = export ] || bench_import "$regdir"
+  [ "$only" = export ] || [ "${BIG:-1}" = 0 ] || bench_big
 fi
 
 ratio() { echo "scale=2; ${WALL[$1]} / ${WALL[$2]}" | bc -l; }
@@ -250,6 +267,13 @@ import_rows() {
     "$(( RSS['airlock import dir -> registry'] / 1024 ))" "$(( RSS['airlock import .tar.zst -> registry'] / 1024 ))"
 }
 import_rows
+
+if [ -n "${RSS['4 GiB layer: export -> .tar.zst']:-}" ]; then
+  echo
+  printf 'one 4 GiB layer, peak RSS: export .tar.zst %s MiB, export dir %s MiB, import %s MiB (target < 128 MiB); verify %s MiB (target < 64 MiB)\n' \
+    "$(( RSS['4 GiB layer: export -> .tar.zst'] / 1024 ))" "$(( RSS['4 GiB layer: export -> dir'] / 1024 ))" \
+    "$(( RSS['4 GiB layer: import .tar.zst'] / 1024 ))" "$(( RSS['4 GiB layer: verify .tar.zst'] / 1024 ))"
+fi
 
 # Differential bundles (issue 14): the two-version case, size saved and times (DIFFERENTIAL=0 skips).
 [ "$only" = export ] || [ "${DIFFERENTIAL:-1}" = 0 ] || bash scripts/bench-differential.sh "$work/differential"
