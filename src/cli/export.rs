@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::output::{human_bytes, print_json};
-use super::{Format, Printer, UsageError, EXIT_ERROR, EXIT_FAIL, EXIT_OK};
+use super::{Format, Printer, UsageError, EXIT_FAIL, EXIT_OK};
 use crate::export::config::{Config, Referrers};
 use crate::export::lock::{self, Lock, LockedImage, Refused, Wanted};
 use crate::export::{self, ExportOptions, Output, SourceRef};
@@ -74,27 +74,10 @@ pub struct ExportArgs {
     /// Export even when a captured signature fails verification (recorded in the bundle).
     #[arg(long)]
     pub allow_failed_signatures: bool,
-    /// Speak plain HTTP (no TLS) to this registry host (HOST[:PORT]); repeatable.
-    #[arg(long, value_name = "HOST[:PORT]")]
-    pub plain_http: Vec<String>,
-    /// Extra CA certificates (PEM) to trust for registry HTTPS.
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json, then
-    /// ~/.docker/config.json; credsStore and credHelpers are honoured).
-    #[arg(long, value_name = "FILE")]
-    pub registry_config: Option<PathBuf>,
-    /// Slowest acceptable registry transfer, in bytes per second (K, M, G: powers of 1024): a blob
-    /// of SIZE bytes must arrive within --network-timeout + SIZE / RATE, retries included. 0 turns
-    /// this deadline off. Default 256K.
+    /// How registries are reached (registry sources).
     #[cfg(feature = "pull")]
-    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = crate::registry::parse_rate)]
-    pub min_rate: Option<u64>,
-    /// Retry budget: the longest a registry request may go without progress, all retries
-    /// included; a stalled registry fails after this long. Default 60.
-    #[cfg(feature = "pull")]
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub network_timeout: Option<u64>,
+    #[command(flatten)]
+    pub net: super::net::RegistryArgs,
     /// Blobs fetched at once. Into a directory they land in parallel; into a tarball the blob whose
     /// turn it is streams straight in, and those fetched ahead of their turn wait in a spool beside
     /// the output (at most N blobs), so the archive is byte-identical whatever N is. At most 32
@@ -163,16 +146,9 @@ struct Settings {
     scope: Option<String>,
     no_fetch_crls: bool,
     allow_failed_signatures: bool,
-    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
-    plain_http: Vec<String>,
-    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
-    ca_file: Option<PathBuf>,
-    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
-    registry_config: Option<PathBuf>,
-    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
-    min_rate: Option<u64>,
-    #[cfg_attr(not(feature = "pull"), allow(dead_code))]
-    network_timeout: Option<u64>,
+    /// The command line's registry options over the bundle file's `[registry]`.
+    #[cfg(feature = "pull")]
+    net: super::net::RegistryArgs,
     jobs: u16,
     zstd_level: i32,
     force: bool,
@@ -191,23 +167,14 @@ fn source_lines(f: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 #[cfg(feature = "pull")]
-fn cli_network(a: &ExportArgs) -> (Option<u64>, Option<u64>) {
-    (a.min_rate, a.network_timeout)
-}
-
-#[cfg(not(feature = "pull"))]
-fn cli_network(_: &ExportArgs) -> (Option<u64>, Option<u64>) {
-    (None, None)
-}
-
-#[cfg(feature = "pull")]
-fn parse_rate(s: &str) -> Result<u64, String> {
-    crate::registry::parse_rate(s)
-}
-
-#[cfg(not(feature = "pull"))]
-fn parse_rate(_: &str) -> Result<u64, String> {
-    Ok(0)
+fn net(a: &ExportArgs, c: Option<&Config>, name: &str) -> anyhow::Result<super::net::RegistryArgs> {
+    match c {
+        Some(c) => Ok(a
+            .net
+            .over(&c.registry)
+            .map_err(|e| UsageError::BadOption(format!("{name}: {e}")))?),
+        None => Ok(a.net.clone()),
+    }
 }
 
 fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
@@ -225,7 +192,6 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
             "{option} conflicts with {field} in {name}: give it in one place"
         ))
     };
-    let (cli_rate, cli_timeout) = cli_network(a);
     let mut sources = Vec::new();
     let (defaults_referrers, defaults_require) = match &cfg {
         Some(c) => (c.referrers.clone(), c.require_signature),
@@ -309,19 +275,10 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
             return Err(conflict("--allow-failed-signatures", "an image's identity").into());
         }
     }
-    let min_rate = match (cli_rate, c.and_then(|c| c.registry.min_rate.as_deref())) {
-        (Some(r), _) => Some(r),
-        (None, Some(s)) => Some(parse_rate(s).map_err(|e| {
-            UsageError::BadOption(format!("{name}: [registry] min-rate {s:?}: {e}"))
-        })?),
-        (None, None) => None,
-    };
     let mut crls = c.map(|c| c.trust.crls.clone()).unwrap_or_default();
     crls.extend(a.crl.iter().cloned());
     let mut since = c.map(|c| c.since.clone()).unwrap_or_default();
     since.extend(a.since.iter().cloned());
-    let mut plain_http = c.map(|c| c.registry.plain_http.clone()).unwrap_or_default();
-    plain_http.extend(a.plain_http.iter().cloned());
     Ok(Settings {
         config: a.config.clone(),
         sources,
@@ -341,17 +298,8 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
             .or_else(|| c.and_then(|c| c.trust.scope.clone())),
         no_fetch_crls: a.no_fetch_crls || c.and_then(|c| c.trust.fetch_crls) == Some(false),
         allow_failed_signatures,
-        plain_http,
-        ca_file: a
-            .ca_file
-            .clone()
-            .or_else(|| c.and_then(|c| c.registry.ca_file.clone())),
-        registry_config: a
-            .registry_config
-            .clone()
-            .or_else(|| c.and_then(|c| c.registry.config.clone())),
-        min_rate,
-        network_timeout: cli_timeout.or_else(|| c.and_then(|c| c.registry.network_timeout)),
+        #[cfg(feature = "pull")]
+        net: net(a, c, &name)?,
         jobs: a.jobs.or_else(|| c.and_then(|c| c.jobs)).unwrap_or(4),
         zstd_level: a
             .zstd_level
@@ -408,15 +356,15 @@ fn registry_client(
     if !refs.iter().any(|r| matches!(r, SourceRef::Registry(_))) {
         return Ok(None);
     }
-    let opts = crate::registry::Options {
-        plain_http: s.plain_http.clone(),
-        ca_file: s.ca_file.clone(),
-        registry_config: s.registry_config.clone(),
-        timeout: None,
-        retries: 3,
-        retry_budget: s.network_timeout.map(std::time::Duration::from_secs),
-        min_rate: s.min_rate,
-    };
+    let parsed: Vec<crate::registry::Reference> = refs
+        .iter()
+        .filter_map(|r| match r {
+            SourceRef::Registry(r) => crate::registry::Reference::parse(r).ok(),
+            _ => None,
+        })
+        .collect();
+    let hosts: Vec<&str> = parsed.iter().map(|r| r.registry()).collect();
+    let opts = s.net.options_for(&hosts);
     Ok(Some(std::sync::Arc::new(crate::registry::Registry::new(
         opts,
     )?)))
@@ -586,13 +534,11 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Ok(export::export(&mut opened, &opts, target, fetcher)?)
     })();
     bar.finish();
-    if let Some(sig) = crate::export::staging::interrupted() {
-        p.important(&format!(
-            "interrupted by signal {sig}: nothing was written, the previous output (if any) is untouched"
-        ));
-        return Ok(ExitCode::from(
-            u8::try_from(128 + sig).unwrap_or(EXIT_ERROR),
-        ));
+    if let Some(code) = super::interrupted(
+        p,
+        "nothing was written, the previous output (if any) is untouched",
+    ) {
+        return Ok(code);
     }
     let summary = match result {
         Ok(summary) => summary,
