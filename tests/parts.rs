@@ -412,10 +412,34 @@ fn the_manifest_is_a_map_not_an_anchor() {
         airlock::digest::Digest::sha256(&bytes).hex()
     ));
     write_json(&manifest, &m);
-    // The parts check passes (the map agrees with itself) ...
+    // The parts check passes (the map agrees with itself part by part) ...
     let p = run_in(t.path(), &["verify", "--parts-only", &arg(&manifest)]);
     assert_eq!(p.code, 0, "{}", p.stderr);
-    // ... and the verification fails on the content.
+    // ... but the whole stream no longer hashes to what the manifest lists for it: the full read
+    // names the manifest, beside the content failure.
+    let v = verify_json(&manifest, &[]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    let codes = v.codes();
+    assert!(codes.contains(&"digest_mismatch".to_owned()), "{codes:?}");
+    assert!(
+        found(&v.json()).contains(&(
+            "part_digest_mismatch".to_owned(),
+            manifest.file_name().unwrap().to_string_lossy().into_owned()
+        )),
+        "{:?}",
+        found(&v.json())
+    );
+    // The carrier who rewrites the whole stream's digest too makes a manifest that agrees with
+    // itself entirely: no part finding, and still the content failure.
+    let mut whole = Vec::new();
+    for i in 1..=m["parts"].as_array().unwrap().len() {
+        whole.extend(fs::read(part_file(&out, &bundle, i)).unwrap());
+    }
+    m["sha256"] = Value::String(format!(
+        "sha256:{}",
+        airlock::digest::Digest::sha256(&whole).hex()
+    ));
+    write_json(&manifest, &m);
     let v = verify_json(&manifest, &[]);
     assert_eq!(v.code, 1, "{}", v.stderr);
     let codes = v.codes();
@@ -864,4 +888,87 @@ fn a_failed_export_split_leaves_no_part_and_the_old_set_whole() {
             "jobs {jobs}: the previous set changed or staging was left"
         );
     }
+}
+
+/// The names and bytes of every file in `dir`, sorted.
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_split_stopped_by_a_signal_leaves_no_temporary_file_and_the_old_set_whole() {
+    let t = tempfile::tempdir().unwrap();
+    // 4 layers of 24 MiB: about a hundred 1 MiB parts, long enough to be caught mid-way.
+    let bundle = fixture(t.path(), "b.tar", 24 << 20);
+    let out = t.path().join("out");
+    fs::create_dir(&out).unwrap();
+    assert_eq!(split(&bundle, "1M", &out, &[]).code, 0);
+    let before = files_of(&out);
+    assert!(before.len() > 90, "{}", before.len());
+    for (sig, code) in [("INT", 130), ("TERM", 143)] {
+        let mut child = bin()
+            .current_dir(&out)
+            .args(["split", &arg(&bundle), "--size", "1M", "-o", &arg(&out)])
+            .args(["--force", "--no-progress"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Caught while it writes: the first temporary part is there, then the process is held
+        // (SIGSTOP) so that it cannot finish before the signal lands.
+        let start = std::time::Instant::now();
+        while !fs::read_dir(&out).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".airlock-tmp-")
+        }) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "split ended before it was caught"
+            );
+            assert!(start.elapsed().as_secs() < 30, "no temporary part appeared");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let pid = child.id().to_string();
+        let kill = |s: &str| {
+            assert!(std::process::Command::new("kill")
+                .args([s, &pid])
+                .status()
+                .unwrap()
+                .success())
+        };
+        kill("-STOP");
+        kill(&format!("-{sig}"));
+        kill("-CONT");
+        let st = child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(st.code(), Some(code), "SIG{sig}: {stderr}");
+        assert!(stderr.contains("interrupted by signal"), "{stderr}");
+        assert!(
+            files_of(&out) == before,
+            "SIG{sig}: the earlier set changed or temporary files were left: {:?}",
+            fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .filter(|n| n.to_string_lossy().contains("airlock-tmp"))
+                .collect::<Vec<_>>()
+        );
+    }
+    // And the set still verifies as parts.
+    let m = manifest_of(&out, &bundle);
+    let r = run_in(&out, &["verify", "--parts-only", &arg(&m)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

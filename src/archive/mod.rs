@@ -17,7 +17,8 @@ pub use pipe::ChannelReader;
 pub use progress::{BundleFormat, NoProgress, Progress};
 pub use read::{Body, EntryKind, TarEntry, TarReader};
 pub use write::{
-    tar_header, write_tar_atomic, zstd_encoder, zstd_workers, Compression, MAX_ZSTD_WORKERS,
+    tar_header, write_tar_atomic, zstd_encoder, zstd_workers, Compression, Encoder,
+    MAX_ZSTD_WORKERS,
 };
 
 /// Where a bundle comes from, after detection.

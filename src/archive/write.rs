@@ -69,6 +69,60 @@ pub fn zstd_encoder<W: Write>(
     Ok(e)
 }
 
+/// A tarball's compressor over `W`: none, gzip (level 6) or multi-threaded zstd ([`zstd_encoder`]
+/// on [`zstd_workers`]). Every tarball airlock writes goes through this one (export's sink, the
+/// generator's `write_tar_atomic`), so equal entries make equal bytes.
+pub enum Encoder<W: Write> {
+    /// Plain tar.
+    Plain(W),
+    /// gzip.
+    Gzip(flate2::write::GzEncoder<W>),
+    /// zstd.
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    /// A compressor of kind `c` writing to `w`; `zstd_level` is used for zstd only.
+    pub fn new(w: W, c: Compression, zstd_level: i32) -> io::Result<Self> {
+        Ok(match c {
+            Compression::None => Encoder::Plain(w),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                w,
+                flate2::Compression::new(6),
+            )),
+            // Compression on the machine's cores (at most MAX_ZSTD_WORKERS), off the threads
+            // that fetch and hash; the bytes do not depend on the worker count.
+            Compression::Zstd => Encoder::Zstd(zstd_encoder(w, zstd_level, zstd_workers())?),
+        })
+    }
+
+    /// Writes the compressor's end and returns the writer underneath.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::Plain(w) => Ok(w),
+            Encoder::Gzip(w) => w.finish(),
+            Encoder::Zstd(w) => w.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::Plain(w) => w.write(buf),
+            Encoder::Gzip(w) => w.write(buf),
+            Encoder::Zstd(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::Plain(w) => w.flush(),
+            Encoder::Gzip(w) => w.flush(),
+            Encoder::Zstd(w) => w.flush(),
+        }
+    }
+}
+
 /// A header with nothing from the machine in it: `kind`, `size`, `mode`, mtime 0, uid/gid 0.
 pub fn tar_header(kind: tar::EntryType, size: u64, mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
@@ -99,29 +153,15 @@ pub fn write_tar_atomic(
     let tmp = dir.join(format!(".{file_name}.airlock-tmp-{}", std::process::id()));
     let result = (|| {
         let f = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
-        // The tar's closing blocks are written by `into_inner`, before the compressor finishes.
-        let tar = |w: &mut dyn Write| -> io::Result<()> {
+        let mut e = Encoder::new(f, compression, 3)?;
+        {
+            // The tar's closing blocks are written by `into_inner`, before the compressor finishes.
+            let w: &mut dyn Write = &mut e;
             let mut b = tar::Builder::new(w);
             fill(&mut b)?;
-            b.into_inner().map(|_| ())
-        };
-        let f = match compression {
-            Compression::None => {
-                let mut f = f;
-                tar(&mut f)?;
-                f
-            }
-            Compression::Gzip => {
-                let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
-                tar(&mut e)?;
-                e.finish()?
-            }
-            Compression::Zstd => {
-                let mut e = zstd::stream::write::Encoder::new(f, 3)?;
-                tar(&mut e)?;
-                e.finish()?
-            }
-        };
+            b.into_inner()?;
+        }
+        let f = e.finish()?;
         f.into_inner().map_err(|e| e.into_error())?.sync_all()
     })();
     match result {

@@ -253,6 +253,12 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if let Some(b) = &bars {
         b.total.finish_and_clear();
     }
+    if let Some(code) = super::interrupted(
+        p,
+        "blobs uploaded so far stay unreferenced, no manifest was pushed after it; run the import again to complete it",
+    ) {
+        return Ok(code);
+    }
     let (summary, lines) = result?;
     super::receipt::after_import(
         a,

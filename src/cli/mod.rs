@@ -503,6 +503,16 @@ fn import_exit(_: &anyhow::Error) -> u8 {
     EXIT_ERROR
 }
 
+/// Exit 128 + the signal when one stopped the run (`fsutil::cleanup`), after saying what the run
+/// left behind (`left`).
+fn interrupted(p: &Printer, left: &str) -> Option<ExitCode> {
+    let sig = crate::fsutil::cleanup::interrupted()?;
+    p.important(&format!("interrupted by signal {sig}: {left}"));
+    Some(ExitCode::from(
+        u8::try_from(128 + sig).unwrap_or(EXIT_ERROR),
+    ))
+}
+
 /// A one-line remedy for an error, if there is one.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     match err.downcast_ref::<UsageError>() {

@@ -103,6 +103,8 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .iter()
             .filter_map(|n| usize::try_from(*n).ok())
             .collect();
+        crate::fsutil::cleanup::install_signal_handler()
+            .context("installing the signal handler")?;
         let mut f = std::fs::File::open(&a.bundle)
             .with_context(|| format!("cannot open {}", a.bundle.display()))?;
         let written = parts::reissue(&mut f, &out_dir, &name, a.size, &numbers)
@@ -158,6 +160,7 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    crate::fsutil::cleanup::install_signal_handler().context("installing the signal handler")?;
     let identity = identity(&a.bundle)?;
     let mut f = std::fs::File::open(&a.bundle)
         .with_context(|| format!("cannot open {}", a.bundle.display()))?;
@@ -167,6 +170,12 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         bar.advance(n)
     });
     bar.finish();
+    if let Some(code) = super::interrupted(
+        p,
+        "no part was renamed into place, the temporary files are removed, an earlier set is untouched",
+    ) {
+        return Ok(code);
+    }
     let m = m.with_context(|| {
         format!(
             "splitting {} into {}",

@@ -19,10 +19,10 @@
 //! knows every other staging name of that output is stale (its writer died), so the next run
 //! removes them, or adopts a partial directory.
 //!
-//! Signals: [`install_signal_handler`] starts a thread that records SIGINT, SIGTERM or SIGHUP;
-//! copy loops call [`check_interrupted`] and unwind, dropping the guards that remove staging; if
-//! the main thread does not finish within two seconds (blocked on the network, say), the thread
-//! removes every registered staging path itself and exits with 128 + the signal number.
+//! Signals: the one handler of `fsutil::cleanup` ([`install_signal_handler`]) records SIGINT,
+//! SIGTERM or SIGHUP; copy loops call [`check_interrupted`] and unwind, dropping the guards that
+//! remove staging; if the main thread does not finish within two seconds (blocked on the network,
+//! say), the handler removes every registered staging path itself and exits with 128 + the signal.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -30,117 +30,15 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Mutex;
 
 use rustix::fs::{self as rfs, FileType, Mode, OFlags};
 
 // The handle-relative file operations live in `layout` (the blob writer needs them); export's
 // staging uses them under their old names.
 pub use crate::layout::at::{create_file, open_subdir, rename, stat_at, unlink};
-
-/// The signal that interrupted the run (0: none).
-static SIGNAL: AtomicI32 = AtomicI32::new(0);
-/// Paths to remove if the process must exit from the signal thread.
-static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-fn registry() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    REGISTERED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Installs the SIGINT/SIGTERM/SIGHUP handler thread (once per process).
-pub fn install_signal_handler() -> io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    let mut result = Ok(());
-    INSTALLED.call_once(|| {
-        result = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map(|mut s| {
-            std::thread::spawn(move || {
-                if let Some(sig) = s.forever().next() {
-                    SIGNAL.store(sig, Ordering::SeqCst);
-                    // Let the main thread unwind and clean up by itself first.
-                    std::thread::sleep(std::time::Duration::from_secs(2));
-                    remove_registered();
-                    std::process::exit(128 + sig);
-                }
-            });
-        });
-    });
-    result
-}
-
-/// The signal number that interrupted the run, if one did.
-pub fn interrupted() -> Option<i32> {
-    match SIGNAL.load(Ordering::SeqCst) {
-        0 => None,
-        s => Some(s),
-    }
-}
-
-/// An error when a signal asked the run to stop (copy loops call this between buffers).
-pub fn check_interrupted() -> io::Result<()> {
-    match interrupted() {
-        None => Ok(()),
-        // Not `ErrorKind::Interrupted`: `write_all` and `io::copy` retry on that kind.
-        Some(sig) => Err(io::Error::other(format!("interrupted by signal {sig}"))),
-    }
-}
-
-fn remove_registered() {
-    let paths: Vec<PathBuf> = registry().drain(..).collect();
-    for p in paths.iter().rev() {
-        remove_any(p);
-    }
-}
-
-/// Removes a file, a symbolic link (never its target) or a directory tree (without following
-/// links inside it).
-fn remove_any(p: &Path) {
-    match std::fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => {
-            let _ = std::fs::remove_dir_all(p);
-        }
-        Ok(_) => {
-            let _ = std::fs::remove_file(p);
-        }
-        Err(_) => {}
-    }
-}
-
-/// A staging path that is removed when dropped, unless committed.
-#[derive(Debug)]
-pub struct Guard {
-    path: Option<PathBuf>,
-}
-
-impl Guard {
-    /// Registers `path` for removal on drop and on a signal.
-    pub fn new(path: PathBuf) -> Self {
-        registry().push(path.clone());
-        Guard { path: Some(path) }
-    }
-
-    /// The path.
-    pub fn path(&self) -> &Path {
-        self.path.as_deref().unwrap_or(Path::new(""))
-    }
-
-    /// Keeps the path (it was renamed into place or handed over).
-    pub fn commit(mut self) {
-        if let Some(p) = self.path.take() {
-            registry().retain(|x| x != &p);
-        }
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(p) = self.path.take() {
-            registry().retain(|x| x != &p);
-            remove_any(&p);
-        }
-    }
-}
+// The one signal handler and the guards it honours (`fsutil::cleanup`), under export's names.
+use crate::fsutil::cleanup::{self, remove_any};
+pub use crate::fsutil::cleanup::{check_interrupted, install_signal_handler, interrupted, Guard};
 
 /// 16 random hex digits (aws-lc's system RNG).
 fn random_hex() -> String {
@@ -255,7 +153,7 @@ impl Drop for Lock {
         // Remove the name while still holding the lock: a waiter that opened the same file then
         // sees, after locking, that the name no longer leads to it, and starts over.
         let _ = unlink(&self.dir, &self.name);
-        registry().retain(|x| x != &self.path);
+        cleanup::unregister(&self.path);
     }
 }
 
@@ -299,7 +197,7 @@ pub fn lock(dir: &OwnedFd, parent: &Path, name: &str) -> Result<Lock, LockError>
                 if dev == mine.st_dev && ino == mine.st_ino =>
             {
                 let dir = dir.try_clone().map_err(io_err)?;
-                registry().push(path.clone());
+                cleanup::register(&path);
                 return Ok(Lock {
                     dir,
                     name: lock_name,

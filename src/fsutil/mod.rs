@@ -1,5 +1,8 @@
 //! File-system facts every layer may ask for (`same_file`, `parent_and_name`). A leaf (level 1, beside `digest` and `finding`): it
 //! uses no module of the crate, so `notary` (which may not use `layout`) and `layout` share it.
+//! [`cleanup`]: the one signal handler, and the temporary paths it removes.
+
+pub mod cleanup;
 
 use std::ffi::OsStr;
 use std::fs::Metadata;

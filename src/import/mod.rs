@@ -128,6 +128,12 @@ pub enum ImportError {
     /// [`import`] was given no registry client.
     #[error("no registry client to push with")]
     NoClient,
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped the import before this manifest went out.
+    #[error("interrupted by signal {signal}: no manifest was pushed after it")]
+    Interrupted {
+        /// The signal number.
+        signal: i32,
+    },
     /// An upload worker stopped without a result (a panic in a dependency).
     #[error("an upload worker stopped without a result")]
     Worker,

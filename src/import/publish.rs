@@ -59,6 +59,15 @@ pub(super) fn publish(
     Ok(())
 }
 
+/// No manifest goes out once a signal asked the run to stop: what is uploaded by then is blobs
+/// only, invisible until a rerun pushes the manifests naming them.
+fn not_interrupted() -> Result<(), ImportError> {
+    match crate::fsutil::cleanup::interrupted() {
+        Some(signal) => Err(ImportError::Interrupted { signal }),
+        None => Ok(()),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn push_manifest(
     reg: &Registry,
@@ -75,6 +84,7 @@ fn push_manifest(
         |t| format!("{repo}:{t}"),
     );
     let r = Registry::parse(&by)?;
+    not_interrupted()?;
     if dry {
         lines.push(format!("put manifest {by} ({})", desc.media_type()));
         sum.manifests_pushed += 1;
@@ -162,6 +172,7 @@ fn merge_tag_index(
         return Ok(());
     }
     let bytes = serde_json::to_vec(&idx)?;
+    not_interrupted()?;
     reg.push_manifest(&r, model::OCI_INDEX, &bytes)?;
     sum.manifests_pushed += 1;
     Ok(())

@@ -14,73 +14,32 @@ use std::sync::{Arc, Mutex};
 use super::upload::{Job, Shared};
 use super::{ImportError, ImportOptions};
 use crate::digest::Digest;
+use crate::fsutil::cleanup::{self, Guard};
 use crate::registry::{Registry, RegistryError};
 
-/// Spool folders to remove if a signal ends the process (drop guards do not run then).
-static SPOOLS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
 /// The private spool folder under `$TMPDIR`: removed with its files when dropped, and by the
-/// signal thread on SIGINT, SIGTERM or SIGHUP.
-struct SpoolDir(tempfile::TempDir);
+/// signal handler (`fsutil::cleanup`) on SIGINT, SIGTERM or SIGHUP. Blobs partly uploaded then stay
+/// unfinished upload sessions (invisible); no manifest goes out after the signal
+/// ([`super::publish`] checks before each), so a rerun completes the import.
+struct SpoolDir(Guard);
 
 impl SpoolDir {
     fn create() -> Result<Self, ImportError> {
-        clean_up_on_signal();
+        let io_err = |source| ImportError::Io {
+            path: std::env::temp_dir(),
+            source,
+        };
+        cleanup::install_signal_handler().map_err(io_err)?;
         let dir = tempfile::Builder::new()
             .prefix(".airlock-import-")
             .tempdir()
-            .map_err(|source| ImportError::Io {
-                path: std::env::temp_dir(),
-                source,
-            })?;
-        SPOOLS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(dir.path().to_owned());
-        Ok(SpoolDir(dir))
+            .map_err(io_err)?;
+        Ok(SpoolDir(Guard::new(dir.keep())))
     }
 
     fn path(&self) -> &Path {
         self.0.path()
     }
-}
-
-impl Drop for SpoolDir {
-    fn drop(&mut self) {
-        SPOOLS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|p| p != self.0.path());
-    }
-}
-
-/// Installs (once) a thread that, on SIGINT, SIGTERM or SIGHUP, removes the spool folders and
-/// ends the process with 128 + the signal. Blobs partly uploaded stay unfinished upload sessions
-/// (invisible); no manifest goes out after the signal, so a rerun completes the import. Without
-/// the handler (it could not be installed) the signal ends the process as it would anyway.
-fn clean_up_on_signal() {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-            return;
-        };
-        let _ = std::thread::Builder::new()
-            .name("airlock-spool-signals".into())
-            .spawn(move || {
-                if let Some(sig) = signals.forever().next() {
-                    let dirs: Vec<PathBuf> = SPOOLS
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .drain(..)
-                        .collect();
-                    for d in dirs {
-                        let _ = std::fs::remove_dir_all(d);
-                    }
-                    std::process::exit(128 + sig);
-                }
-            });
-    });
 }
 
 /// A spooled blob waiting for a worker; its file is removed when this is dropped.

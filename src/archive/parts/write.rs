@@ -16,6 +16,7 @@ use super::manifest::{
     SCHEMA_VERSION, SUFFIX,
 };
 use crate::digest::{Algorithm, Hasher};
+use crate::fsutil::cleanup;
 
 struct Current {
     file: File,
@@ -49,7 +50,9 @@ fn lock(s: &Arc<Mutex<State>>) -> io::Result<MutexGuard<'_, State>> {
         .map_err(|_| io::Error::other("parts writer poisoned by an earlier panic"))
 }
 
-/// A temporary name beside `final_name` in `dir`, unpredictable enough not to collide.
+/// A temporary name beside `final_name` in `dir`, unpredictable enough not to collide, registered
+/// with the signal handler (`fsutil::cleanup`): a run stopped by SIGINT, SIGTERM or SIGHUP leaves
+/// none behind. Each ends in [`discard`] or, once renamed into place, [`kept`].
 fn temp_name(dir: &Path, final_name: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -58,10 +61,61 @@ fn temp_name(dir: &Path, final_name: &str) -> PathBuf {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let c = COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(
+    let p = dir.join(format!(
         ".{final_name}.airlock-tmp-{}-{nanos:08x}{c}",
         std::process::id()
-    ))
+    ));
+    cleanup::register(&p);
+    p
+}
+
+/// Removes a temporary file of [`temp_name`].
+fn discard(tmp: &Path) {
+    let _ = fs::remove_file(tmp);
+    cleanup::unregister(tmp);
+}
+
+/// A temporary file of [`temp_name`] was renamed into place: the handler must leave its name be.
+fn kept(tmp: &Path) {
+    cleanup::unregister(tmp);
+}
+
+/// Removes the temporary files a run killed outright (SIGKILL, a power cut: no handler ran) left
+/// beside the set `name` in `dir`: `.NAME.NNN.airlock-tmp-PID-...` and
+/// `.NAME.parts.json.airlock-tmp-PID-...` (regular files only) whose process is gone. A live
+/// process's are left alone.
+fn remove_stale(dir: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some((what, tail)) = rest.split_once(".airlock-tmp-") else {
+            continue;
+        };
+        let ours = what == SUFFIX.trim_start_matches('.')
+            || (what.len() >= 3 && what.bytes().all(|b| b.is_ascii_digit()));
+        let pid = tail.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid.filter(|_| ours) else {
+            continue;
+        };
+        if pid != std::process::id()
+            && !process_alive(pid)
+            && e.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether process `pid` runs (Linux: `/proc/PID`); where that cannot be told, assumed alive.
+fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
 }
 
 fn create_exclusive(path: &Path) -> io::Result<File> {
@@ -88,6 +142,7 @@ pub fn create(dir: &Path, name: &str, part_size: u64) -> io::Result<(PartsStream
             "a part must hold at least one byte",
         ));
     }
+    remove_stale(dir, name);
     let state = Arc::new(Mutex::new(State {
         dir: dir.to_path_buf(),
         name: name.to_owned(),
@@ -136,6 +191,7 @@ impl State {
         if buf.is_empty() {
             return Ok(0);
         }
+        cleanup::check_interrupted()?;
         if self.current.is_none() {
             if self.staged.len() >= MAX_PARTS {
                 return Err(io::Error::other(format!(
@@ -170,10 +226,10 @@ impl State {
 
     fn remove_temporaries(&mut self) {
         if let Some(c) = self.current.take() {
-            let _ = fs::remove_file(&c.tmp);
+            discard(&c.tmp);
         }
         for (tmp, _) in self.staged.drain(..) {
-            let _ = fs::remove_file(tmp);
+            discard(&tmp);
         }
     }
 }
@@ -210,8 +266,9 @@ fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
         f.sync_all()?;
         fs::rename(&tmp, dir.join(name))
     })();
-    if r.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match r {
+        Ok(()) => kept(&tmp),
+        Err(_) => discard(&tmp),
     }
     r
 }
@@ -277,6 +334,7 @@ fn finish_locked(s: &mut State, identity: Identity) -> io::Result<PartsManifest>
         .filter(|o| o.name == s.name);
     for (tmp, p) in &s.staged {
         fs::rename(tmp, s.dir.join(&p.name))?;
+        kept(tmp);
     }
     s.staged.clear();
     let mut bytes = serde_json::to_vec_pretty(&m).map_err(io::Error::other)?;
@@ -362,6 +420,7 @@ pub fn reissue(
             }
             f.sync_all()?;
             fs::rename(&tmp, dir.join(&final_name))?;
+            kept(&tmp);
             Ok(PartEntry {
                 name: final_name.clone(),
                 offset,
@@ -372,7 +431,7 @@ pub fn reissue(
         match r {
             Ok(p) => out.push(p),
             Err(e) => {
-                let _ = fs::remove_file(&tmp);
+                discard(&tmp);
                 return Err(e);
             }
         }
@@ -384,6 +443,41 @@ pub fn reissue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporaries_of_a_dead_run_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has this number (above Linux's largest pid_max); ours is alive.
+        let dead = 999_999_999u32;
+        let me = std::process::id();
+        let stale = [
+            format!(".b.tar.001.airlock-tmp-{dead}-00000000"),
+            format!(".b.tar.parts.json.airlock-tmp-{dead}-1a2b"),
+        ];
+        let kept = [
+            format!(".b.tar.002.airlock-tmp-{me}-00000000"),
+            format!(".b.tar.airlock-tmp-{dead}-00000000"),
+            format!(".other.tar.001.airlock-tmp-{dead}-0"),
+            format!(".b.tar.x.airlock-tmp-{dead}-0"),
+            "b.tar.001".to_owned(),
+        ];
+        for n in stale.iter().chain(&kept) {
+            fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        fs::create_dir(dir.path().join(format!(".b.tar.003.airlock-tmp-{dead}-0"))).unwrap();
+        let (w, _fin) = create(dir.path(), "b.tar", 10).unwrap();
+        drop(w);
+        for n in &stale {
+            assert!(!dir.path().join(n).exists(), "{n} left");
+        }
+        for n in &kept {
+            assert!(dir.path().join(n).exists(), "{n} removed");
+        }
+        assert!(dir
+            .path()
+            .join(format!(".b.tar.003.airlock-tmp-{dead}-0"))
+            .is_dir());
+    }
 
     #[test]
     fn cuts_and_finishes() {

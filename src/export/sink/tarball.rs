@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::fd::AsFd;
 
 use crate::archive::parts::{Identity, PartsFinish};
-use crate::archive::Compression;
+use crate::archive::{tar_header as header, Compression, Encoder};
 use crate::digest::{Digest, HashingWriter};
 use crate::layout::{blob_name, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT};
 
@@ -14,44 +14,11 @@ use super::super::staging::{self, Existing, Guard};
 use super::super::{ExportError, Mismatch, Stdout};
 use super::{out_err, Body, Finished, Landing, Sink, Spool, Target};
 
-enum Enc<W: Write> {
-    Plain(W),
-    Gzip(flate2::write::GzEncoder<W>),
-    Zstd(zstd::stream::write::Encoder<'static, W>),
-}
-
-impl<W: Write> Write for Enc<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Enc::Plain(w) => w.write(buf),
-            Enc::Gzip(w) => w.write(buf),
-            Enc::Zstd(w) => w.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Enc::Plain(w) => w.flush(),
-            Enc::Gzip(w) => w.flush(),
-            Enc::Zstd(w) => w.flush(),
-        }
-    }
-}
-
-impl<W: Write> Enc<W> {
-    fn finish(self) -> io::Result<W> {
-        match self {
-            Enc::Plain(w) => Ok(w),
-            Enc::Gzip(w) => w.finish(),
-            Enc::Zstd(w) => w.finish(),
-        }
-    }
-}
-
 /// The archive's bytes as they go to the output, hashed (the bundle's file digest).
 type Inner = HashingWriter<BufWriter<Box<dyn Write>>>;
 
 pub(super) struct TarSink {
-    builder: Option<tar::Builder<Enc<Inner>>>,
+    builder: Option<tar::Builder<Encoder<Inner>>>,
     /// The output (none for stdout) and the staging name of the file being written.
     file: Option<(Target, String, Guard)>,
     /// `--split`: the output, and the parts set's finishing end (its stream is the builder's
@@ -60,40 +27,17 @@ pub(super) struct TarSink {
     dirs: Vec<String>,
 }
 
-fn header(kind: tar::EntryType, size: u64, mode: u32) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(kind);
-    h.set_size(size);
-    h.set_mode(mode);
-    h.set_mtime(0);
-    h.set_uid(0);
-    h.set_gid(0);
-    h
-}
-
 impl TarSink {
     fn builder(
         w: Box<dyn Write>,
         c: Compression,
         level: i32,
-    ) -> io::Result<tar::Builder<Enc<Inner>>> {
+    ) -> io::Result<tar::Builder<Encoder<Inner>>> {
         let inner = HashingWriter::new(
             BufWriter::with_capacity(1 << 20, w),
             crate::digest::Algorithm::Sha256,
         );
-        let enc = match c {
-            Compression::None => Enc::Plain(inner),
-            Compression::Gzip => Enc::Gzip(flate2::write::GzEncoder::new(
-                inner,
-                flate2::Compression::new(6),
-            )),
-            Compression::Zstd => {
-                // Compression on the machine's cores (at most MAX_ZSTD_WORKERS), off the threads
-                // that fetch and hash; the bytes do not depend on the worker count.
-                let e = crate::archive::zstd_encoder(inner, level, crate::archive::zstd_workers())?;
-                Enc::Zstd(e)
-            }
-        };
+        let enc = Encoder::new(inner, c, level)?;
         let mut b = tar::Builder::new(enc);
         let layout = format!("{{\"imageLayoutVersion\":\"{LAYOUT_VERSION}\"}}");
         let mut h = header(
