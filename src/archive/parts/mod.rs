@@ -177,7 +177,7 @@ pub fn open_set(set: PartsSet, strict: bool) -> Result<(super::Source, PartsChec
         set.manifest_path.clone(),
         set.manifest.clone(),
     );
-    let (reader, check) = read::reader(&set.dir, &set.manifest_path, set.manifest, strict);
+    let (reader, mut check) = read::reader(&set.dir, &set.manifest_path, set.manifest, strict);
     let mut r: Box<dyn Read + Send> = Box::new(reader);
     let mut prefix = Vec::with_capacity(512);
     (&mut r)
@@ -197,6 +197,8 @@ pub fn open_set(set: PartsSet, strict: bool) -> Result<(super::Source, PartsChec
     };
     let file_digest = super::FileDigest::default();
     let reader = file_digest.wrap(Box::new(std::io::Cursor::new(prefix).chain(r)));
+    // One hash pass over a good set, as over the single file (read.rs, "Digests").
+    check.judge_by_whole(file_digest.clone());
     Ok((
         super::Source::Stream {
             format,

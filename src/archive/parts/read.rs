@@ -1,6 +1,13 @@
 //! Reading a parts set as one stream: [`PartsReader`] chains the part files in manifest order,
-//! hashing each part as it passes and checking its size and digest at its end. Nothing is joined
-//! on disk. A missing or short part is replaced by zeros of its listed length, so the stream keeps
+//! checking each part's size at its end. Nothing is joined on disk.
+//!
+//! Digests: a strict reader (import's second pass) and a check-only read hash each part as it
+//! passes and judge it at its end. A full read (verify, inspect, import's first pass) hashes the
+//! stream once, as for a single file: the whole-stream digest the consumer computes anyway (the
+//! bundle's `file sha256`, [`crate::archive::FileDigest`]). When it equals the manifest's and
+//! every part had its listed size, every part holds its listed bytes; otherwise each part not
+//! judged yet is re-hashed from its file at the end, so each damage is still named by part. So a
+//! good set costs one hash pass, the same as the single file, and only a damaged one two. A missing or short part is replaced by zeros of its listed length, so the stream keeps
 //! its offsets and the content checks downstream name what the damage touches; an overlong part
 //! gives only its listed length. [`PartsCheck::finish`] reads whatever the consumer left unread
 //! (each part is checked whole, whatever stopped the consumer) and returns every part's result.
@@ -117,6 +124,8 @@ impl PartsOutcome {
 struct Current {
     file: Option<File>,
     hasher: Hasher,
+    /// Every byte given so far went through `hasher` (not so in a full read's stream).
+    hashed: bool,
     /// Bytes of this part given to the stream so far (real or zeros).
     emitted: u64,
     /// Bytes actually read from the file.
@@ -138,6 +147,12 @@ struct Inner {
     strict: bool,
     /// The buffer of a check-only read (allocated once, on first use).
     scratch: Vec<u8>,
+    /// A full read: the stream's bytes are not hashed per part (module docs).
+    lazy: bool,
+    /// Parts whose size was right and whose digest is judged at the end ([`Inner::settle`]).
+    pending: Vec<bool>,
+    /// The whole stream's sha256 when it differs from the manifest's although every part passed.
+    whole_mismatch: Option<String>,
 }
 
 /// The stream over a parts set.
@@ -148,6 +163,8 @@ pub struct PartsReader {
 /// The check that goes with a [`PartsReader`].
 pub struct PartsCheck {
     inner: Arc<Mutex<Inner>>,
+    /// The whole stream's digest as its consumer computed it (a full read).
+    whole: Option<crate::archive::FileDigest>,
 }
 
 fn lock(s: &Arc<Mutex<Inner>>) -> io::Result<MutexGuard<'_, Inner>> {
@@ -205,13 +222,27 @@ pub fn reader(
         results: vec![None; n],
         strict,
         scratch: Vec::new(),
+        lazy: false,
+        pending: vec![false; n],
+        whole_mismatch: None,
     }));
     (
         PartsReader {
             inner: inner.clone(),
         },
-        PartsCheck { inner },
+        PartsCheck { inner, whole: None },
     )
+}
+
+impl PartsCheck {
+    /// A full read: the stream is not hashed per part; `whole`, the digest the consumer computes
+    /// over every byte it reads, judges the parts at the end (module docs).
+    pub(super) fn judge_by_whole(&mut self, whole: crate::archive::FileDigest) {
+        if let Ok(mut s) = lock(&self.inner) {
+            s.lazy = !s.strict && s.only.is_none();
+        }
+        self.whole = Some(whole);
+    }
 }
 
 /// Checks the parts present in `dir` against `manifest` without reading them as a stream
@@ -272,6 +303,7 @@ impl Inner {
         self.cur = Some(Current {
             file,
             hasher: Hasher::new(Algorithm::Sha256),
+            hashed: true,
             emitted: 0,
             real: 0,
             result,
@@ -304,17 +336,14 @@ impl Inner {
                     Ok(Some(actual)) => PartResult::SizeMismatch {
                         actual: actual.max(p.size + 1),
                     },
-                    Ok(None) if digest.to_string() != p.sha256 => {
-                        let actual = digest.to_string();
-                        let holds = self
-                            .manifest
-                            .parts
-                            .iter()
-                            .position(|q| q.sha256 == actual)
-                            .map(|i| i + 1);
-                        PartResult::DigestMismatch { actual, holds }
+                    Ok(None) if !c.hashed => {
+                        // Judged at the end, by the whole stream's digest or its own.
+                        if let Some(slot) = self.pending.get_mut(self.idx) {
+                            *slot = true;
+                        }
+                        PartResult::Pass
                     }
-                    Ok(None) => PartResult::Pass,
+                    Ok(None) => self.judge_digest(&digest.to_string()),
                 }
             }
         };
@@ -328,6 +357,86 @@ impl Inner {
             Some(m) if self.strict => Err(io::Error::new(io::ErrorKind::InvalidData, m)),
             _ => Ok(()),
         }
+    }
+
+    /// A part of the listed size that hashes to `actual`: as listed, or which part it holds.
+    fn judge_digest(&self, actual: &str) -> PartResult {
+        let Some(p) = self.entry(self.idx) else {
+            return PartResult::NotChecked;
+        };
+        if actual == p.sha256 {
+            return PartResult::Pass;
+        }
+        let holds = self
+            .manifest
+            .parts
+            .iter()
+            .position(|q| q.sha256 == actual)
+            .map(|i| i + 1);
+        PartResult::DigestMismatch {
+            actual: actual.to_owned(),
+            holds,
+        }
+    }
+
+    /// Judges the parts a full read left pending: all of them at once when the stream the
+    /// consumer read (`whole`, `None` when it did not read to the end) is the manifest's and no
+    /// part failed; else each from its file, one more read of it. When every part then passes
+    /// but the stream is not the manifest's, the manifest's whole-stream digest is wrong.
+    fn settle(&mut self, whole: Option<String>) {
+        let none_bad = !self.results.iter().flatten().any(PartResult::is_bad);
+        let whole_matches = whole.as_deref() == Some(self.manifest.sha256.as_str());
+        if none_bad && whole_matches {
+            self.pending.iter_mut().for_each(|p| *p = false);
+            return;
+        }
+        for i in 0..self.manifest.parts.len() {
+            if !self.pending.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let r = self.rehash(i);
+            if let Some(slot) = self.results.get_mut(i) {
+                *slot = Some(r);
+            }
+            if let Some(p) = self.pending.get_mut(i) {
+                *p = false;
+            }
+        }
+        let all_pass = !self.results.iter().flatten().any(PartResult::is_bad);
+        if let (true, Some(w)) = (all_pass, whole) {
+            if w != self.manifest.sha256 {
+                self.whole_mismatch = Some(w);
+            }
+        }
+    }
+
+    /// Part `i` read again from its file and judged on its own.
+    fn rehash(&mut self, i: usize) -> PartResult {
+        let Some(p) = self.entry(i).cloned() else {
+            return PartResult::NotChecked;
+        };
+        let mut f = match open_part(&self.dir.join(&p.name)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return PartResult::Missing,
+            Err(e) => return PartResult::Unreadable(e.to_string()),
+        };
+        let mut h = Hasher::new(Algorithm::Sha256);
+        let mut buf = vec![0u8; crate::digest::CHUNK];
+        let read =
+            crate::digest::read_chunks(&mut (&mut f).take(p.size + 1), &mut buf, |b| h.update(b));
+        if let Err(e) = read {
+            return PartResult::Unreadable(e.to_string());
+        }
+        let (digest, size) = h.finish();
+        if size != p.size {
+            // Changed since it was streamed: the stream's bytes were not these.
+            return PartResult::SizeMismatch { actual: size };
+        }
+        let saved = self.idx;
+        self.idx = i;
+        let r = self.judge_digest(&digest.to_string());
+        self.idx = saved;
+        r
     }
 
     fn message(&self, i: usize, r: &PartResult) -> String {
@@ -443,7 +552,11 @@ impl Inner {
                         }
                         continue;
                     }
-                    c.hasher.update(dst.get(..got).unwrap_or_default());
+                    if self.lazy {
+                        c.hashed = false;
+                    } else {
+                        c.hasher.update(dst.get(..got).unwrap_or_default());
+                    }
                     let g = u64::try_from(got).unwrap_or(u64::MAX);
                     c.real += g;
                     c.emitted += g;
@@ -518,6 +631,24 @@ impl Inner {
             }
         }
         unexpected.sort_by_key(|f| (part_number(&self.manifest.name, f), f.clone()));
+        if let Some(actual) = &self.whole_mismatch {
+            let manifest_name = self
+                .manifest_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            findings.push(
+                Finding::new(
+                    Code::PartDigestMismatch,
+                    format!(
+                        "every part is as listed, but together they hash to {actual}, and {manifest_name} lists {} for the whole stream: the manifest is not this set's",
+                        self.manifest.sha256
+                    ),
+                )
+                .digest(&self.manifest.sha256)
+                .path(&manifest_name),
+            );
+        }
         for f in &unexpected {
             findings.push(
                 Finding::new(
@@ -564,6 +695,11 @@ impl PartsCheck {
     /// Reads through every part the stream's consumer left unread (checking, giving nothing), and
     /// returns every part's result with a finding for each bad one.
     pub fn finish(self) -> PartsOutcome {
+        let whole = self
+            .whole
+            .as_ref()
+            .and_then(crate::archive::FileDigest::get)
+            .map(|d| d.to_string());
         match lock(&self.inner) {
             Ok(mut s) => {
                 s.strict = false;
@@ -581,6 +717,7 @@ impl PartsCheck {
                         break;
                     }
                 }
+                s.settle(whole);
                 s.outcome()
             }
             Err(e) => PartsOutcome {
