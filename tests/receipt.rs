@@ -28,6 +28,8 @@ struct Site {
     image_digest: String,
     /// The image signer's chain (certificates differ from one `chain` call to the next).
     image: Chain,
+    /// The receipt signer's chain.
+    receipts: Chain,
 }
 
 fn write_policy(
@@ -124,6 +126,7 @@ fn site() -> Site {
         store,
         image_digest,
         image,
+        receipts,
     }
 }
 
@@ -1031,4 +1034,202 @@ fn export_sign_key_signs_the_trust_artifact_and_verify_reports_the_exporter() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!out.exists());
+}
+
+/// The site's full policy: images under any name (`*`: the round trip renames them by registry),
+/// exports by `exporter`, receipts by the site's receipt signer.
+fn round_trip_policy(
+    base: &Path,
+    image: &Chain,
+    exporter: &Chain,
+    receipts: (&[u8], &str),
+) -> (PathBuf, PathBuf) {
+    let store = base.join("truststore");
+    for (name, root) in [
+        ("images", image.root()),
+        ("exporters", exporter.root()),
+        ("receipts", receipts.0),
+    ] {
+        let ca = store.join("x509/ca").join(name);
+        fs::create_dir_all(&ca).unwrap();
+        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
+    }
+    let statement = |name: &str, scope: &str, cn: &str| {
+        serde_json::json!({
+            "name": name,
+            "registryScopes": [scope],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": [format!("ca:{name}")],
+            "trustedIdentities": [identity(cn)],
+        })
+    };
+    let doc = serde_json::json!({"version": "1.0", "trustPolicies": [
+        statement("images", "*", &image.leaf_cn),
+        statement("exporters", "airlock/export", &exporter.leaf_cn),
+        statement("receipts", "airlock/receipt", receipts.1),
+    ]});
+    let policy = base.join("trustpolicy.json");
+    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    (policy, store)
+}
+
+/// The whole chain of custody across two real registries: the signed image at A (the connected
+/// side), a signed export from A, the carried tarball verified and imported at B with a receipt
+/// key; at B the receipt and its signature are found by the referrers tag, `receipt verify` says
+/// who exported and who verified, passes with the site's store and fails with another.
+#[test]
+fn signed_export_at_a_then_import_at_b_leaves_a_receipt_an_auditor_can_check() {
+    let x = site();
+    let (Some(a), Some(b)) = (TestRegistry::start(None), TestRegistry::start(None)) else {
+        return;
+    };
+    // A holds the signed image, its signature beside it (pushed by airlock import).
+    let r = run_in(
+        x.dir(),
+        &[
+            "import",
+            s(&x.layout),
+            "--to",
+            &format!("{}/up", a.host()),
+            "--integrity-only",
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let at_a = r.json()["images"][0]["target"].as_str().unwrap().to_owned();
+    let exporter = chain(Alg::P384, &[Alg::P256], Alg::P256, 590);
+    let export_signer = write_signer(x.dir(), "exporter", &exporter.key_pem, &exporter.certs);
+    let (policy, store) = round_trip_policy(
+        &x.dir().join("site-full"),
+        &x.image,
+        &exporter,
+        (x.receipts.root(), &x.receipts.leaf_cn),
+    );
+    // The connected side: export from A, signed, with the site's policy carried.
+    let bundle = x.dir().join("carried.tar.zst");
+    let r = run_pinned(
+        x.dir(),
+        &[
+            "export",
+            &at_a,
+            "-o",
+            s(&bundle),
+            "--trust-policy",
+            s(&policy),
+            "--trust-store",
+            s(&store),
+            "--sign-key",
+            s(&export_signer.key),
+            "--sign-cert",
+            s(&export_signer.chain),
+            "--require-signature",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "export: {}", r.stderr);
+    // The disconnected side: import at B with the local trust material and the receipt key.
+    let local = x.dir().join("b-receipt.json");
+    let r = run_in(
+        x.dir(),
+        &[
+            "import",
+            s(&bundle),
+            "--to",
+            &format!("{}/site", b.host()),
+            "--trust-policy",
+            s(&policy),
+            "--trust-store",
+            s(&store),
+            "--at",
+            AT,
+            "--receipt-key",
+            s(&x.receipt_signer.key),
+            "--receipt-cert",
+            s(&x.receipt_signer.chain),
+            "--receipt",
+            s(&local),
+            "--format",
+            "json",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 0, "import at B: {}\n{}", r.stdout, r.stderr);
+    let at_b = r.json()["images"][0]["target"].as_str().unwrap().to_owned();
+    assert!(at_b.starts_with(&b.host()), "{at_b}");
+    let statement = read_json(&local);
+    let p = &statement["predicate"];
+    assert_eq!(p["verificationResult"], "PASSED");
+    assert_eq!(p["policy"]["name"], "images");
+    let by = &p["io.airlock.receipt"]["exportedBy"];
+    assert_eq!(by["verdict"], "pass", "{by}");
+    assert!(by["signatures"][0]["signer"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("signer 590"));
+    assert_eq!(
+        statement["subject"][0]["digest"]["sha256"]
+            .as_str()
+            .unwrap(),
+        x.image_digest.trim_start_matches("sha256:")
+    );
+
+    // At B, by the referrers tag: the image's signature, the receipt and the receipt's signature.
+    let repo = at_b.rsplit_once(':').unwrap().0.to_owned();
+    let (reg, _cfg) = client_for(&b.host(), None, std::time::Duration::from_secs(10), 1);
+    let hex = x.image_digest.trim_start_matches("sha256:");
+    let (_, tag_index) = reg
+        .resolve(&Registry::parse(&format!("{repo}:sha256-{hex}")).unwrap())
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&tag_index).unwrap();
+    let types: Vec<&str> = listed["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["artifactType"].as_str())
+        .collect();
+    assert!(types.contains(&"application/vnd.in-toto+json"), "{types:?}");
+    assert!(
+        types.contains(&"application/vnd.cncf.notary.signature"),
+        "{types:?}"
+    );
+
+    // The auditor, later and offline from A: the receipt at B checks with the site's store...
+    let audit = |policy: &Path, store: &Path| {
+        run_in(
+            x.dir(),
+            &[
+                "receipt",
+                "verify",
+                "--image",
+                &at_b,
+                "--trust-policy",
+                s(policy),
+                "--trust-store",
+                s(store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let r = audit(&policy, &store);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("signer 590"),
+        "the exporter is named: {}",
+        r.stdout
+    );
+    // ... and not with a store holding another receipt root.
+    let other = chain(Alg::P256, &[], Alg::P256, 599);
+    let (other_policy, other_store) = round_trip_policy(
+        &x.dir().join("other"),
+        &x.image,
+        &exporter,
+        (other.root(), &other.leaf_cn),
+    );
+    let r = audit(&other_policy, &other_store);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
 }
