@@ -33,12 +33,16 @@ fi
 cat "$layout"/blobs/sha256/* >/dev/null # warm the page cache
 [ "$only" = export ] || cat "$work"/bundle.tar "$work"/bundle.tar.zst >/dev/null
 
-# measure NAME CMD... -> prints "NAME wall_seconds peak_rss_kib", stores WALL[NAME], RSS[NAME]
+# [PREP=CMD] measure NAME CMD... -> prints "NAME wall_seconds peak_rss_kib", stores WALL[NAME],
+# RSS[NAME]. Before each timed run, untimed: PREP (removing the previous run's output, emptying
+# the registry), then `sync`, so that no run pays for the write-back of the one before it.
 declare -A WALL RSS
 measure() {
   local name=$1; shift
   local walls=() rss=0 out
   for _ in $(seq "$runs"); do
+    [ -z "${PREP:-}" ] || bash -c "$PREP"
+    sync
     /usr/bin/time -f '%e %M' -o "$work/.time" bash -c "$*" >/dev/null 2>&1 || true
     out=$(tail -1 "$work/.time")
     walls+=("${out% *}")
@@ -114,10 +118,10 @@ fi
 # Export from the local layout (the registry source comes with the registry client).
 if command -v skopeo >/dev/null; then
   ref="registry.example/airlock/sample:1.0"
-  measure "airlock export -> dir"        "rm -rf $work/exp-dir && $airlock -q export oci:$layout:$ref -o $work/exp-dir"
-  measure "airlock export -> .tar.zst"   "rm -f $work/exp.tar.zst && $airlock -q export oci:$layout:$ref -o $work/exp.tar.zst"
-  measure "skopeo copy oci: -> oci:"     "rm -rf $work/sk-dir && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci:$work/sk-dir:x"
-  measure "skopeo copy oci: -> oci-archive:" "rm -f $work/sk.tar && skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
+  PREP="rm -rf $work/exp-dir" measure "airlock export -> dir"        "$airlock -q export oci:$layout:$ref -o $work/exp-dir"
+  PREP="rm -f $work/exp.tar.zst" measure "airlock export -> .tar.zst"   "$airlock -q export oci:$layout:$ref -o $work/exp.tar.zst"
+  PREP="rm -rf $work/sk-dir" measure "skopeo copy oci: -> oci:"     "skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci:$work/sk-dir:x"
+  PREP="rm -f $work/sk.tar" measure "skopeo copy oci: -> oci-archive:" "skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
 fi
 fi # BENCH_ONLY
 
@@ -144,11 +148,11 @@ bench_import() {
   regb=127.0.0.1:$port2
   wipe="rm -rf $regdir/data2/docker"
   layers=$(ls -S "$layout"/blobs/sha256 | head -4 | sed "s|^|$layout/blobs/sha256/|" | tr '\n' ' ')
-  measure "airlock import dir -> registry"      "$wipe; $airlock -q import $layout --to $regb/imp --integrity-only"
-  measure "airlock import .tar.zst -> registry" "$wipe; $airlock -q import $work/bundle.tar.zst --to $regb/imp --integrity-only"
-  measure "skopeo copy oci: -> docker:"         "$wipe; skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
-  measure "registry ingest: curl PUT x2"        "$wipe; printf '%s\n' $layers | xargs -P 2 -I{} bash -c 'put_blob $regb {}'"
-  measure "registry ingest: curl PUT x4"        "$wipe; printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
+  PREP="$wipe" measure "airlock import dir -> registry"      "$airlock -q import $layout --to $regb/imp --integrity-only"
+  PREP="$wipe" measure "airlock import .tar.zst -> registry" "$airlock -q import $work/bundle.tar.zst --to $regb/imp --integrity-only"
+  PREP="$wipe" measure "skopeo copy oci: -> docker:"         "skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
+  PREP="$wipe" measure "registry ingest: curl PUT x2"        "printf '%s\n' $layers | xargs -P 2 -I{} bash -c 'put_blob $regb {}'"
+  PREP="$wipe" measure "registry ingest: curl PUT x4"        "printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
 }
 
 # One 4 GiB layer (issue 12, item 3): memory stays flat whatever the size of a layer. Export from
@@ -158,11 +162,11 @@ bench_big() {
   local big=$work/big runs=1
   [ -f "$big/index.json" ] || "$airlock" -q fixture "$big" --platforms linux/amd64 --layers 1 --layer-size $((4 << 30)) --no-referrer
   skopeo --insecure-policy copy -q --preserve-digests --all --dest-tls-verify=false \
-    "oci:$big:registry.example/airlock/big:1.0" "docker://$reg/bench/big:1.0"
-  measure "4 GiB layer: export -> .tar.zst"   "rm -f $work/big.tar.zst && $airlock -q export $reg/bench/big:1.0 --plain-http $reg -o $work/big.tar.zst"
-  measure "4 GiB layer: export -> dir"        "rm -rf $work/big-dir && $airlock -q export $reg/bench/big:1.0 --plain-http $reg -o $work/big-dir"
+    "oci:$big:registry.example/airlock/sample:1.0" "docker://$reg/bench/big:1.0"
+  PREP="rm -f $work/big.tar.zst" measure "4 GiB layer: export -> .tar.zst"   "$airlock -q export $reg/bench/big:1.0 --plain-http $reg -o $work/big.tar.zst"
+  PREP="rm -rf $work/big-dir" measure "4 GiB layer: export -> dir"        "$airlock -q export $reg/bench/big:1.0 --plain-http $reg -o $work/big-dir"
   measure "4 GiB layer: verify .tar.zst"      "$airlock -q verify $work/big.tar.zst --integrity-only"
-  measure "4 GiB layer: import .tar.zst"      "$wipe; $airlock -q import $work/big.tar.zst --to $regb/imp --integrity-only"
+  PREP="$wipe" measure "4 GiB layer: import .tar.zst"      "$airlock -q import $work/big.tar.zst --to $regb/imp --integrity-only"
   rm -rf "$big" "$work/big-dir" "$work/big.tar.zst"
 }
 
@@ -171,15 +175,17 @@ bench_big() {
 # measured in the same run: the layers fetched 2 at a time with curl to files (the network and disk
 # side), and `zstd -T0 -3` over the exported tar (the compression side).
 bench_registry_export() {
-  measure "airlock export registry -> dir"      "rm -rf $work/rx-dir && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
-  measure "airlock export registry -> .tar"     "rm -f $work/rx.tar && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar"
-  measure "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst && $airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
-  measure "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
-  measure "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar && skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
+  PREP="rm -rf $work/rx-dir" measure "airlock export registry -> dir"      "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
+  PREP="rm -f $work/rx.tar" measure "airlock export registry -> .tar"     "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar"
+  PREP="rm -f $work/rx.tar.zst" measure "airlock export registry -> .tar.zst" "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
+  PREP="rm -rf $work/sx-dir" measure "skopeo copy docker: -> oci:"         "skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
+  PREP="rm -f $work/sx.tar" measure "skopeo copy docker: -> oci-archive:" "skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
   local layers
   layers=$(find "$layout/blobs/sha256" -type f -size +1M -printf '%f\n' | tr '\n' ' ')
-  measure "limit: curl layers 2 at a time"      "rm -rf $work/cf && mkdir -p $work/cf && printf '%s\\n' $layers | xargs -P2 -I{} curl -sf -o $work/cf/{} http://$reg/v2/bench/sample/blobs/sha256:{}"
+  PREP="rm -rf $work/cf" measure "limit: curl layers 2 at a time"      "mkdir -p $work/cf && printf '%s\\n' $layers | xargs -P2 -I{} curl -sf -o $work/cf/{} http://$reg/v2/bench/sample/blobs/sha256:{}"
   measure "limit: zstd -T0 -3 over the tar"     "zstd -q -T0 -3 -c $work/rx.tar >/dev/null"
+  # The disk: every export writes the whole image (and syncs each file before renaming it).
+  PREP="rm -f $work/dd" measure "limit: disk, dd 1 GiB conv=fsync" "dd if=/dev/zero of=$work/dd bs=1M count=1024 conv=fsync status=none"
 }
 
 # report_registry_export: the export rows of the ratios (peer or limit time / airlock time).
@@ -191,6 +197,9 @@ report_registry_export() {
     printf '  registry export %-8s at the fetch limit: %sx  (curl, 2 at a time: 1.0x is the limit)\n' "$a" "$(ratio 'limit: curl layers 2 at a time' "airlock export registry -> $a")"
   done
   printf '  registry export .tar.zst at zstd -T0:    %sx  (1.0x is the limit)\n' "$(ratio 'limit: zstd -T0 -3 over the tar' 'airlock export registry -> .tar.zst')"
+  for a in dir .tar .tar.zst; do
+    printf '  registry export %-8s at the disk limit:  %sx  (dd of 1 GiB with fsync: 1.0x is the limit)\n' "$a" "$(ratio 'limit: disk, dd 1 GiB conv=fsync' "airlock export registry -> $a")"
+  done
   printf '  registry export peak RSS dir/.tar/.tar.zst: %s / %s / %s MiB  (target < 128 MiB)\n' \
     "$(( RSS['airlock export registry -> dir'] / 1024 ))" "$(( RSS['airlock export registry -> .tar'] / 1024 ))" "$(( RSS['airlock export registry -> .tar.zst'] / 1024 ))"
 }
