@@ -927,3 +927,50 @@ fn export_and_import_take_the_network_deadlines_from_the_command_line() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--min-rate"), "{}", r.stderr);
 }
+
+/// A body produced more slowly than the client's per-read timeout (as a large layer is): the
+/// upload completes. A read timeout on the push client cut every upload longer than it (found by
+/// the bench's 4 GiB layer: the import stopped at 3.8 GiB); uploads are bounded by their own
+/// allowance instead.
+#[test]
+fn an_upload_longer_than_the_read_timeout_completes() {
+    let h = Hostile::start(|req, _| match req.method.as_str() {
+        "POST" => Reply::with(202, &[("Location", "/v2/app/blobs/uploads/u1")], Vec::new()),
+        "PUT" => Reply::with(201, &[("Location", "/v2/app/blobs/u1")], Vec::new()),
+        _ => Reply::status(404),
+    });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(1),
+        0,
+        Duration::from_secs(10),
+        None,
+    );
+    let body = data(1 << 20);
+    let desc = blob_desc(&body);
+    /// 64 KiB every 150 ms: 16 reads, 2.4 s.
+    struct Slow(std::io::Cursor<Vec<u8>>);
+    impl std::io::Read for Slow {
+        fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(150));
+            let n = b.len().min(64 << 10);
+            self.0.read(&mut b[..n])
+        }
+    }
+    let t = Instant::now();
+    let pushed = c
+        .push_blob(
+            &repo(&h),
+            &desc,
+            Box::new(Slow(std::io::Cursor::new(body.clone()))),
+        )
+        .unwrap();
+    assert!(pushed);
+    assert!(t.elapsed() > Duration::from_secs(2), "{:?}", t.elapsed());
+    let put = h
+        .seen()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .expect("the blob was put");
+    assert!(put.body == body, "the whole body arrived");
+}

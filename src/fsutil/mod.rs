@@ -1,8 +1,12 @@
 //! File-system facts every layer may ask for (`same_file`, `parent_and_name`). A leaf (level 1, beside `digest` and `finding`): it
 //! uses no module of the crate, so `notary` (which may not use `layout`) and `layout` share it.
-//! [`cleanup`]: the one signal handler, and the temporary paths it removes.
+//! [`cleanup`]: the one signal handler, and the temporary paths it removes. [`WriteBack`]: a file
+//! written with the disk kept busy.
 
 pub mod cleanup;
+mod writeback;
+
+pub use writeback::{WriteBack, WRITE_BACK};
 
 use std::ffi::OsStr;
 use std::fs::Metadata;

@@ -224,6 +224,26 @@ impl Read for ChunkReader {
     }
 }
 
+/// Sends `chunk` to the upload, waiting for room while `alive()`: `false` when the upload is gone.
+/// Not a plain blocking send: an upload that ended early (a deadline, a refusal) may leave its
+/// receiving end alive inside the HTTP client's connection task, which nothing drives any more,
+/// and a blocking send would then wait forever.
+fn send_while(tx: &SyncSender<Vec<u8>>, mut chunk: Vec<u8>, alive: impl Fn() -> bool) -> bool {
+    loop {
+        match tx.try_send(chunk) {
+            Ok(()) => return true,
+            Err(mpsc::TrySendError::Disconnected(_)) => return false,
+            Err(mpsc::TrySendError::Full(c)) => {
+                if !alive() {
+                    return false;
+                }
+                chunk = c;
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        }
+    }
+}
+
 /// Uploads a blob from the tar stream itself (no spool): the upload runs on its own thread, fed
 /// chunk by chunk; to further repositories it is mounted from the first.
 fn stream_upload<R: Read>(
@@ -256,7 +276,7 @@ fn stream_upload<R: Read>(
                 }
                 buf.truncate(n);
                 left = left.saturating_sub(u64::try_from(n).unwrap_or(u64::MAX));
-                if tx.send(buf).is_err() {
+                if !send_while(&tx, buf, || !up.is_finished()) {
                     break; // the upload ended early: its own error says why
                 }
             }
@@ -309,6 +329,18 @@ fn stream_upload<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_send_to_an_upload_that_ended_does_not_wait_forever() {
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(1);
+        assert!(send_while(&tx, vec![1], || true));
+        // Full, its receiver alive but never read again (held by a connection task nothing
+        // drives): the send gives up once the upload is gone.
+        let t = std::time::Instant::now();
+        assert!(!send_while(&tx, vec![2], || t.elapsed().as_millis() < 50));
+        drop(rx);
+        assert!(!send_while(&tx, vec![3], || true));
+    }
 
     #[test]
     fn a_spool_file_holds_the_blob_and_disappears_when_dropped() {

@@ -135,6 +135,7 @@ fn commit<E>(
     decide: impl FnOnce(&Digest, u64) -> Result<PathBuf, BlobError<E>>,
 ) -> Result<(Digest, u64), BlobError<E>> {
     let f = at::create_file(dir, tmp).map_err(|e| BlobError::Io(tmp.to_owned(), e))?;
+    let f = crate::fsutil::WriteBack::new(f);
     let mut w = HashingWriter::new(BufWriter::with_capacity(CHUNK, f), alg);
     let res = match body(&mut w) {
         Err(e) => Err(BlobError::Body(e)),
@@ -144,7 +145,7 @@ fn commit<E>(
                 buffered
                     .into_inner()
                     .map_err(|e| e.into_error())
-                    .and_then(|f| f.sync_all())
+                    .and_then(|f| f.into_inner().sync_all())
                     .map_err(|e| BlobError::Io(tmp.to_owned(), e))
                     .map(|()| (actual, n, name))
             })

@@ -19,7 +19,7 @@ use crate::layout::model::Descriptor;
 /// The `oci-client` client for uploads, configured like the pull side.
 pub(crate) fn build_client(
     opts: &Options,
-    timeout: Duration,
+    connect: Duration,
     ca_pem: Option<Vec<u8>>,
 ) -> Result<oci_client::Client, RegistryError> {
     let mut config = ClientConfig {
@@ -28,10 +28,13 @@ pub(crate) fn build_client(
         } else {
             ClientProtocol::HttpsExcept(opts.plain_http.clone())
         },
-        read_timeout: Some(timeout),
+        // No read timeout: while a blob's body goes up, the response is read only at its end, so
+        // a per-read timeout would cut every upload longer than it (a 4 GiB layer at 70 MB/s
+        // takes a minute). Every upload is bounded by its own allowance instead (push_within:
+        // the retry budget plus the blob's size at --min-rate), manifests by the retry budget.
         // One streamed PUT per blob: chunked uploads cost one request per stream item.
         use_monolithic_push: true,
-        connect_timeout: Some(timeout.min(Duration::from_secs(30))),
+        connect_timeout: Some(connect.min(Duration::from_secs(30))),
         user_agent: concat!("airlock/", env!("CARGO_PKG_VERSION")),
         ..ClientConfig::default()
     };

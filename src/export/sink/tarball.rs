@@ -54,6 +54,7 @@ impl TarSink {
         let path = target.parent.join(&tmp);
         let f = staging::create_file(&target.dir, tmp.as_str()).map_err(out_err(&path))?;
         let guard = Guard::new(path.clone());
+        let f = crate::fsutil::WriteBack::new(f);
         let builder = Self::builder(Box::new(f), c, level).map_err(out_err(&path))?;
         Ok(TarSink {
             builder: Some(builder),
