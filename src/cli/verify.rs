@@ -153,14 +153,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     refuse_certificate_pin(&report)?;
     super::receipt::after_verify(a, receipt_signer.as_ref(), &report, p)?;
 
-    if let Some(path) = &a.report {
-        let mut bytes = serde_json::to_vec_pretty(&report)?;
-        bytes.push(b'\n');
-        write_atomic(path, &bytes).with_context(|| format!("writing report {}", path.display()))?;
-    }
-    if a.format == Format::Json {
-        print_json(&report)?;
-    }
+    emit(&report, a.report.as_deref(), a.format)?;
     summarise(&report, &a.bundle.display().to_string(), p);
     Ok(ExitCode::from(if report.verdict == Verdict::Pass {
         EXIT_OK
@@ -230,14 +223,7 @@ beside it (or --manifest FILE), or the folder holding them",
         parts: &outcome,
         failures: &outcome.findings,
     };
-    if let Some(path) = &a.report {
-        let mut bytes = serde_json::to_vec_pretty(&report)?;
-        bytes.push(b'\n');
-        write_atomic(path, &bytes).with_context(|| format!("writing report {}", path.display()))?;
-    }
-    if a.format == Format::Json {
-        print_json(&report)?;
-    }
+    emit(&report, a.report.as_deref(), a.format)?;
     p.info(&format!(
         "airlock verify --parts-only {} ({} part(s) of {}, {})",
         a.bundle.display(),
@@ -450,4 +436,22 @@ or with a local trust store",
         r.warnings.len(),
         r.bundle_digest.as_deref().unwrap_or("(no index.json)")
     ));
+}
+
+/// The report to `--report FILE` (pretty JSON, written atomically) and, with `--format json`, to
+/// stdout.
+fn emit<T: serde::Serialize>(
+    report: &T,
+    file: Option<&std::path::Path>,
+    format: Format,
+) -> anyhow::Result<()> {
+    if let Some(path) = file {
+        let mut bytes = serde_json::to_vec_pretty(report)?;
+        bytes.push(b'\n');
+        write_atomic(path, &bytes).with_context(|| format!("writing report {}", path.display()))?;
+    }
+    if format == Format::Json {
+        print_json(report)?;
+    }
+    Ok(())
 }

@@ -227,18 +227,6 @@ impl Refused {
     }
 }
 
-fn platform_matches(p: &model::Platform, wanted: &[String]) -> bool {
-    wanted.iter().any(|w| {
-        let mut parts = w.split('/');
-        let os = parts.next().unwrap_or("");
-        let arch = parts.next().unwrap_or("");
-        let variant = parts.next();
-        p.os == os
-            && p.architecture == arch
-            && variant.is_none_or(|v| p.variant.as_deref() == Some(v))
-    })
-}
-
 fn parse_doc(desc: &Descriptor, bytes: &[u8]) -> Result<Document, ExportError> {
     super::check_bytes(desc, bytes)?;
     Document::parse(bytes).map_err(|source| {
@@ -267,7 +255,7 @@ pub fn resolve(
     if kind == Kind::Index {
         for child in doc.manifests.iter().flatten() {
             if let Some(p) = &child.platform {
-                if !want.platforms.is_empty() && !platform_matches(p, want.platforms) {
+                if !want.platforms.is_empty() && !super::platform_matches(p, want.platforms) {
                     continue;
                 }
             }

@@ -312,7 +312,28 @@ fn check_bytes(desc: &Descriptor, bytes: &[u8]) -> Result<Digest, ExportError> {
     Ok(d)
 }
 
-fn platform_matches(p: &model::Platform, wanted: &[String]) -> bool {
+/// Whether a referrer of `artifact_type` travels: the selection wants it, and the image has room
+/// for one more (at most [`MAX_REFERRERS`], else the export fails).
+fn admit(
+    walk: &Walk<'_>,
+    rec: &ExportedImage,
+    artifact_type: Option<&str>,
+) -> Result<bool, ExportError> {
+    if !walk.referrers.wants(artifact_type) {
+        return Ok(false);
+    }
+    if rec.referrers.len() >= MAX_REFERRERS {
+        return Err(SourceError::TooManyReferrers {
+            subject: rec.digest.clone(),
+            what: "more than 1024 referrers",
+        }
+        .into());
+    }
+    Ok(true)
+}
+
+/// Whether platform `p` is one of `wanted` (`os/arch[/variant]`; no variant: any).
+pub(super) fn platform_matches(p: &model::Platform, wanted: &[String]) -> bool {
     wanted.iter().any(|w| {
         let mut parts = w.split('/');
         let os = parts.next().unwrap_or("");
@@ -453,15 +474,8 @@ impl Plan {
                     .next()
                     .map(|l| l.media_type().to_owned())
             });
-            if !walk.referrers.wants(artifact_type.as_deref()) {
+            if !admit(walk, rec, artifact_type.as_deref())? {
                 continue;
-            }
-            if rec.referrers.len() >= MAX_REFERRERS {
-                return Err(SourceError::TooManyReferrers {
-                    subject: rec.digest.clone(),
-                    what: "more than 1024 referrers",
-                }
-                .into());
             }
             for c in doc
                 .config
@@ -530,15 +544,8 @@ impl Plan {
                 .effective_artifact_type()
                 .map(str::to_owned)
                 .or_else(|| r.artifact_type.clone());
-            if !walk.referrers.wants(artifact_type.as_deref()) {
+            if !admit(walk, rec, artifact_type.as_deref())? {
                 continue;
-            }
-            if rec.referrers.len() >= MAX_REFERRERS {
-                return Err(SourceError::TooManyReferrers {
-                    subject: rec.digest.clone(),
-                    what: "more than 1024 referrers",
-                }
-                .into());
             }
             let signature = artifact_type.as_deref() == Some(NOTARY_SIGNATURE);
             if signature && depth == 0 {
