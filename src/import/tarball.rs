@@ -29,7 +29,9 @@ impl SpoolDir {
             path: std::env::temp_dir(),
             source,
         };
-        cleanup::install_signal_handler().map_err(io_err)?;
+        // Without the handler (it could not be installed) a signal ends the process as it would
+        // anyway, leaving the spool folder in $TMPDIR: not a reason to refuse the import.
+        let _ = cleanup::install_signal_handler();
         let dir = tempfile::Builder::new()
             .prefix(".airlock-import-")
             .tempdir()
