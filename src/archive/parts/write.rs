@@ -16,10 +16,11 @@ use super::manifest::{
     SCHEMA_VERSION, SUFFIX,
 };
 use crate::digest::{Algorithm, Hasher};
-use crate::fsutil::cleanup;
+use crate::fsutil::{cleanup, WriteBack};
 
 struct Current {
-    file: File,
+    /// Written with the disk kept busy, so the set's final sync finds little left.
+    file: WriteBack,
     tmp: PathBuf,
     hasher: Hasher,
 }
@@ -166,7 +167,7 @@ impl State {
             // Synced before the rename: one syncfs for the whole set on Linux (a part per file
             // sync costs a disk flush each, which a thousand tiny parts feel), else here.
             if !cfg!(target_os = "linux") {
-                c.file.sync_all()?;
+                c.file.into_inner().sync_all()?;
             }
             let (digest, size) = c.hasher.finish();
             let number = self.staged.len() + 1;
@@ -200,7 +201,7 @@ impl State {
             }
             let final_name = part_name(&self.name, self.staged.len() + 1);
             let tmp = temp_name(&self.dir, &final_name);
-            let file = create_exclusive(&tmp)?;
+            let file = WriteBack::new(create_exclusive(&tmp)?);
             self.current = Some(Current {
                 file,
                 tmp,
