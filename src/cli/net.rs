@@ -10,7 +10,7 @@ use crate::export::config::RegistrySettings;
 #[derive(Clone, Debug, Default, Args)]
 pub struct RegistryArgs {
     /// Speak plain HTTP (no TLS) to these hosts (HOST[:PORT]); repeatable. Loopback hosts
-    /// (127.0.0.1, localhost) are plain HTTP unless another host is named here.
+    /// (exactly 127.0.0.1, localhost, [::1]) are plain HTTP unless another host is named here.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub plain_http: Vec<String>,
     /// Extra CA certificates (PEM) to trust for registry HTTPS.
@@ -45,7 +45,7 @@ impl RegistryArgs {
             plain.extend(
                 hosts
                     .iter()
-                    .filter(|h| h.starts_with("127.0.0.1") || h.starts_with("localhost"))
+                    .filter(|h| is_loopback(h))
                     .map(|h| (*h).to_owned()),
             );
         }
@@ -83,6 +83,16 @@ impl RegistryArgs {
     }
 }
 
+/// Whether `host` (`NAME[:PORT]`) names this machine: `127.0.0.1`, `localhost` or `[::1]`, exactly
+/// (not `127.0.0.1.example.com` nor `localhost.example`: those would be spoken to without TLS).
+fn is_loopback(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
 /// `OLD=NEW` of `--map`.
 pub fn parse_map(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -109,8 +119,21 @@ mod tests {
     #[test]
     fn loopback_hosts_are_plain_http_unless_hosts_are_named() {
         let none = RegistryArgs::default();
-        let o = none.options_for(&["127.0.0.1:5000", "registry.example", "localhost:1"]);
-        assert_eq!(o.plain_http, ["127.0.0.1:5000", "localhost:1"]);
+        let o = none.options_for(&[
+            "127.0.0.1:5000",
+            "registry.example",
+            "localhost:1",
+            "[::1]:5000",
+            "localhost",
+            // Names that only begin like a loopback host are spoken to with TLS.
+            "127.0.0.1.example.com",
+            "localhost.example:5000",
+            "127.0.0.1:5000.example",
+        ]);
+        assert_eq!(
+            o.plain_http,
+            ["127.0.0.1:5000", "localhost:1", "[::1]:5000", "localhost"]
+        );
         let named = RegistryArgs {
             plain_http: vec!["mirror.internal".into()],
             ..RegistryArgs::default()
