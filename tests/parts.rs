@@ -840,20 +840,7 @@ fn a_failed_export_split_leaves_no_part_and_the_old_set_whole() {
     };
     let r = run("4");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let before: Vec<(String, Vec<u8>)> = {
-        let mut v: Vec<_> = fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let before = files_of(&out_dir);
     assert!(before.len() > 4, "{:?}", before.len());
     // The largest blob (a layer, streamed) damaged in the source.
     let blobs = layout.join("blobs").join("sha256");
@@ -872,19 +859,8 @@ fn a_failed_export_split_leaves_no_part_and_the_old_set_whole() {
     for jobs in ["1", "4"] {
         let r = run(jobs);
         assert_eq!(r.code, 1, "{}", r.stderr);
-        let mut after: Vec<_> = fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        after.sort();
         assert!(
-            after == before,
+            files_of(&out_dir) == before,
             "jobs {jobs}: the previous set changed or staging was left"
         );
     }

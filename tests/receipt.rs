@@ -32,40 +32,43 @@ struct Site {
     receipts: Chain,
 }
 
+/// A trust store with one CA folder per statement, and a policy of strict statements, each
+/// `(name, scope, root, leaf CN)` trusting its own folder `ca:NAME` and that leaf's identity.
+fn policy_of(base: &Path, statements: &[(&str, &str, &[u8], &str)]) -> (PathBuf, PathBuf) {
+    let store = base.join("truststore");
+    let mut list = Vec::new();
+    for (name, scope, root, cn) in statements {
+        let ca = store.join("x509/ca").join(name);
+        fs::create_dir_all(&ca).unwrap();
+        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
+        list.push(serde_json::json!({
+            "name": name,
+            "registryScopes": [scope],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": [format!("ca:{name}")],
+            "trustedIdentities": [identity(cn)],
+        }));
+    }
+    let policy = base.join("trustpolicy.json");
+    let doc = serde_json::json!({"version": "1.0", "trustPolicies": list});
+    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    (policy, store)
+}
+
+/// The site's policy: the images' scope and `airlock/receipt`.
 fn write_policy(
     base: &Path,
     image: &Chain,
     receipt_root: &[u8],
     receipt_cn: &str,
 ) -> (PathBuf, PathBuf) {
-    let store = base.join("truststore");
-    for (name, root) in [("images", image.root()), ("receipts", receipt_root)] {
-        let ca = store.join("x509/ca").join(name);
-        fs::create_dir_all(&ca).unwrap();
-        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
-    }
-    let policy = base.join("trustpolicy.json");
-    let doc = serde_json::json!({
-        "version": "1.0",
-        "trustPolicies": [
-            {
-                "name": "images",
-                "registryScopes": [SCOPE],
-                "signatureVerification": {"level": "strict"},
-                "trustStores": ["ca:images"],
-                "trustedIdentities": [identity(&image.leaf_cn)],
-            },
-            {
-                "name": "receipts",
-                "registryScopes": ["airlock/receipt"],
-                "signatureVerification": {"level": "strict"},
-                "trustStores": ["ca:receipts"],
-                "trustedIdentities": [identity(receipt_cn)],
-            }
-        ]
-    });
-    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
-    (policy, store)
+    policy_of(
+        base,
+        &[
+            ("images", SCOPE, image.root(), &image.leaf_cn),
+            ("receipts", "airlock/receipt", receipt_root, receipt_cn),
+        ],
+    )
 }
 
 fn site() -> Site {
@@ -616,33 +619,11 @@ fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies(
 /// A policy with the images' statement, and one for `airlock/export` trusting `export_root`
 /// (or none).
 fn export_policy(base: &Path, image: &Chain, export: Option<(&[u8], &str)>) -> (PathBuf, PathBuf) {
-    let store = base.join("truststore");
-    let ca = store.join("x509/ca/images");
-    fs::create_dir_all(&ca).unwrap();
-    fs::write(ca.join("root.crt"), certs_pem(&[image.root().to_vec()])).unwrap();
-    let mut statements = vec![serde_json::json!({
-        "name": "images",
-        "registryScopes": [SCOPE],
-        "signatureVerification": {"level": "strict"},
-        "trustStores": ["ca:images"],
-        "trustedIdentities": [identity(&image.leaf_cn)],
-    })];
+    let mut statements = vec![("images", SCOPE, image.root(), image.leaf_cn.as_str())];
     if let Some((root, cn)) = export {
-        let ca = store.join("x509/ca/exporters");
-        fs::create_dir_all(&ca).unwrap();
-        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
-        statements.push(serde_json::json!({
-            "name": "exporters",
-            "registryScopes": ["airlock/export"],
-            "signatureVerification": {"level": "strict"},
-            "trustStores": ["ca:exporters"],
-            "trustedIdentities": [identity(cn)],
-        }));
+        statements.push(("exporters", "airlock/export", root, cn));
     }
-    let policy = base.join("trustpolicy.json");
-    let doc = serde_json::json!({"version": "1.0", "trustPolicies": statements});
-    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
-    (policy, store)
+    policy_of(base, &statements)
 }
 
 #[test]
@@ -1054,33 +1035,19 @@ fn round_trip_policy(
     exporter: &Chain,
     receipts: (&[u8], &str),
 ) -> (PathBuf, PathBuf) {
-    let store = base.join("truststore");
-    for (name, root) in [
-        ("images", image.root()),
-        ("exporters", exporter.root()),
-        ("receipts", receipts.0),
-    ] {
-        let ca = store.join("x509/ca").join(name);
-        fs::create_dir_all(&ca).unwrap();
-        fs::write(ca.join("root.crt"), certs_pem(&[root.to_vec()])).unwrap();
-    }
-    let statement = |name: &str, scope: &str, cn: &str| {
-        serde_json::json!({
-            "name": name,
-            "registryScopes": [scope],
-            "signatureVerification": {"level": "strict"},
-            "trustStores": [format!("ca:{name}")],
-            "trustedIdentities": [identity(cn)],
-        })
-    };
-    let doc = serde_json::json!({"version": "1.0", "trustPolicies": [
-        statement("images", "*", &image.leaf_cn),
-        statement("exporters", "airlock/export", &exporter.leaf_cn),
-        statement("receipts", "airlock/receipt", receipts.1),
-    ]});
-    let policy = base.join("trustpolicy.json");
-    fs::write(&policy, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
-    (policy, store)
+    policy_of(
+        base,
+        &[
+            ("images", "*", image.root(), &image.leaf_cn),
+            (
+                "exporters",
+                "airlock/export",
+                exporter.root(),
+                &exporter.leaf_cn,
+            ),
+            ("receipts", "airlock/receipt", receipts.0, receipts.1),
+        ],
+    )
 }
 
 /// The whole chain of custody across two real registries: the signed image at A (the connected
