@@ -59,10 +59,9 @@ fn add_referrer(
     desc
 }
 
-/// The signed corpus image in registry A with its notation signature, an SBOM, an in-toto
-/// attestation and a notation signature of the attestation. Returns (A, the referrers' digests:
-/// [signature, sbom, attestation, signature of the attestation]).
-fn registry_with_referrers(t: &Path) -> Option<(TestRegistry, Vec<String>)> {
+/// A fresh registry A, and a copy in `t` of the signed corpus layout (`None`: no corpus or no
+/// registry here).
+fn registry_and_layout(t: &Path) -> Option<(TestRegistry, PathBuf)> {
     let case = corpus_dir().join(E2E);
     if !case.exists() {
         assert!(!strict());
@@ -75,6 +74,14 @@ fn registry_with_referrers(t: &Path) -> Option<(TestRegistry, Vec<String>)> {
         fs::create_dir_all(dest.parent().unwrap()).unwrap();
         fs::copy(case.join("layout").join(&f), dest).unwrap();
     }
+    Some((a, layout))
+}
+
+/// The signed corpus image in registry A with its notation signature, an SBOM, an in-toto
+/// attestation and a notation signature of the attestation. Returns (A, the referrers' digests:
+/// [signature, sbom, attestation, signature of the attestation]).
+fn registry_with_referrers(t: &Path) -> Option<(TestRegistry, Vec<String>)> {
+    let (a, layout) = registry_and_layout(t)?;
     let index = read_json(&layout.join("index.json"));
     let image = index["manifests"][0].clone();
     let signature = index["manifests"][1]["digest"].as_str().unwrap().to_owned();
@@ -455,5 +462,126 @@ fn a_helm_chart_exports_verifies_and_imports_like_an_image() {
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(r.json()["images"][0]["digest"], digest.as_str());
+    }
+}
+
+/// A referrer may itself be an index (a bundle of attestations, one per platform): it travels
+/// whole, its child manifests and their blobs with it, and the bundle verifies. Before, only the
+/// index itself travelled and the bundle lacked its children.
+#[test]
+fn a_referrer_that_is_an_index_travels_with_its_children() {
+    use airlock::registry::Registry;
+    const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    const BUNDLE_TYPE: &str = "application/vnd.example.attestation-bundle";
+    let t = tempfile::tempdir().unwrap();
+    let Some((a, layout)) = registry_and_layout(t.path()) else {
+        return;
+    };
+    let index = read_json(&layout.join("index.json"));
+    let image = index["manifests"][0].clone();
+    let subject =
+        json!({"mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]});
+    a.push_layout(&layout, "v1", "e2e", "v1", None);
+    // The image's notation signature, and its referrers tag index (rewritten below).
+    push_referrers(&a, &layout, SUBJECT, "e2e", None);
+    let (client, _cfg) = client_for(&a.host(), None, std::time::Duration::from_secs(10), 1);
+    let repo = Registry::parse(&format!("{}/e2e", a.host())).unwrap();
+    let push_blob = |media_type: &str, bytes: &[u8]| -> Value {
+        let d = json!({"mediaType": media_type, "digest": Digest::sha256(bytes).to_string(), "size": bytes.len()});
+        let desc: airlock::layout::model::Descriptor = serde_json::from_value(d.clone()).unwrap();
+        client
+            .push_blob(&repo, &desc, Box::new(std::io::Cursor::new(bytes.to_vec())))
+            .unwrap();
+        d
+    };
+    let push_manifest = |media_type: &str, doc: &Value| -> Value {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let d = Digest::sha256(&bytes).to_string();
+        let r = Registry::parse(&format!("{}/e2e@{d}", a.host())).unwrap();
+        client.push_manifest(&r, media_type, &bytes).unwrap();
+        json!({"mediaType": media_type, "digest": d, "size": bytes.len()})
+    };
+    // The referrer index: one child manifest (its own config and layer), then the index.
+    let config = push_blob("application/vnd.oci.empty.v1+json", b"{}");
+    let layer = push_blob(
+        INTOTO,
+        br#"{"_type":"https://in-toto.io/Statement/v1","child":1}"#,
+    );
+    let child = push_manifest(
+        MANIFEST,
+        &json!({"schemaVersion": 2, "mediaType": MANIFEST, "artifactType": INTOTO,
+                "config": config, "layers": [layer]}),
+    );
+    let mut bundle_desc = push_manifest(
+        INDEX,
+        &json!({"schemaVersion": 2, "mediaType": INDEX, "artifactType": BUNDLE_TYPE,
+                "manifests": [child], "subject": subject}),
+    );
+    bundle_desc["artifactType"] = json!(BUNDLE_TYPE);
+    // The tag schema's index for the image: its signature and the referrer index.
+    let mut listed = vec![bundle_desc.clone()];
+    for e in index["manifests"].as_array().unwrap().iter().skip(1) {
+        let m = read_json(&blob(&layout, e["digest"].as_str().unwrap()));
+        if m["subject"]["digest"] == SUBJECT {
+            let mut entry = e.clone();
+            entry["artifactType"] = m["artifactType"].clone();
+            listed.push(entry);
+        }
+    }
+    let tag = format!("sha256-{}", SUBJECT.trim_start_matches("sha256:"));
+    let idx = json!({"schemaVersion": 2, "mediaType": INDEX, "manifests": listed});
+    client
+        .push_manifest(
+            &Registry::parse(&format!("{}/e2e:{tag}", a.host())).unwrap(),
+            INDEX,
+            &serde_json::to_vec(&idx).unwrap(),
+        )
+        .unwrap();
+
+    let out = t.path().join("bundle");
+    let r = export(t.path(), &a.host(), "e2e", &out, &[]);
+    let bundle_digest = bundle_desc["digest"].as_str().unwrap();
+    assert!(referrers_in(&out).contains(&bundle_digest.to_owned()));
+    for d in [&child, &config, &layer] {
+        let d = d["digest"].as_str().unwrap();
+        assert!(
+            blob(&out, d).exists(),
+            "{d} of the referrer index is missing"
+        );
+    }
+    let carried: Vec<Value> = r.json()["images"][0]["referrers"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        carried
+            .iter()
+            .any(|c| c["digest"] == bundle_digest && c["artifactType"] == BUNDLE_TYPE),
+        "{carried:?}"
+    );
+    let v = verify_trust(&out, &["--pin", &pin_of(&r)]);
+    assert_eq!(v.code, 0, "{}\n{}", v.stdout, v.stderr);
+    // And as a tarball.
+    let tar = t.path().join("bundle.tar");
+    let r = export(t.path(), &a.host(), "e2e", &tar, &[]);
+    let pin = pin_of(&r);
+    let v = verify_trust(&tar, &["--pin", &pin]);
+    assert_eq!(v.code, 0, "{}\n{}", v.stdout, v.stderr);
+    // Imported into another registry (children before the index) and exported from there again:
+    // the referrer index and its children come back with the same digests.
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let r = run_pinned(
+        t.path(),
+        &["import", &arg(&tar), "--to", &b.host(), "--pin", &pin],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let again = t.path().join("again");
+    export(t.path(), &b.host(), "e2e", &again, &[]);
+    assert_eq!(referrers_in(&again), referrers_in(&out));
+    for d in [&child, &config, &layer] {
+        let d = d["digest"].as_str().unwrap();
+        assert!(blob(&again, d).exists(), "{d} did not come back");
     }
 }

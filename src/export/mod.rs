@@ -477,12 +477,7 @@ impl Plan {
             if !admit(walk, rec, artifact_type.as_deref())? {
                 continue;
             }
-            for c in doc
-                .config
-                .iter()
-                .chain(doc.layers.iter().flatten())
-                .chain(doc.blobs.iter().flatten())
-            {
+            for c in doc.blob_children() {
                 let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
                 if !self.small.contains_key(&cd) {
                     // A referrer's blobs are never left out: they are not in any inventory's
@@ -490,6 +485,8 @@ impl Plan {
                     self.plan_blob(cd, c, walk.src, false, &rec.reference);
                 }
             }
+            let mut budget = MAX_REFERRERS;
+            self.add_index_children(f, &d, &doc, walk.src, &rec.reference, 0, &mut budget)?;
             self.small.insert(digest, bytes);
             if !rec.referrers.iter().any(|r| r.digest == d.digest) {
                 rec.referrers.push(ta::ReferrerRecord {
@@ -504,6 +501,57 @@ impl Plan {
             if !self.entries.contains(&entry) {
                 self.entries.push(entry);
             }
+        }
+        Ok(())
+    }
+
+    /// A referrer that is an index (attestations per platform, say) travels whole: the manifests
+    /// it lists, and theirs, each checked against its descriptor, every blob planned (never left
+    /// out: verification of the referrer needs them). Nested at most [`MAX_REFERRER_DEPTH`] deep,
+    /// and at most [`MAX_REFERRERS`] manifests under one referrer (`budget`): a registry cannot
+    /// make the export fetch without end.
+    #[allow(clippy::too_many_arguments)]
+    fn add_index_children(
+        &mut self,
+        f: &mut dyn Fetch,
+        referrer: &Descriptor,
+        doc: &Document,
+        src: usize,
+        image: &str,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Result<(), ExportError> {
+        for c in doc.manifests.iter().flatten() {
+            if depth >= MAX_REFERRER_DEPTH {
+                return Err(SourceError::TooManyReferrers {
+                    subject: referrer.digest.clone(),
+                    what: "a referrer's indexes nested deeper than 8",
+                }
+                .into());
+            }
+            *budget = budget
+                .checked_sub(1)
+                .ok_or_else(|| SourceError::TooManyReferrers {
+                    subject: referrer.digest.clone(),
+                    what: "a referrer index listing more than 1024 manifests",
+                })?;
+            let cb = f.manifest(c)?;
+            let cd = check_bytes(c, &cb)?;
+            if self.small.contains_key(&cd) {
+                continue;
+            }
+            let cdoc = Document::parse(&cb).map_err(|source| SourceError::NotAManifest {
+                digest: c.digest.clone(),
+                source,
+            })?;
+            for b in cdoc.blob_children() {
+                let bd = Digest::parse(&b.digest).map_err(SourceError::Digest)?;
+                if !self.small.contains_key(&bd) {
+                    self.plan_blob(bd, b, src, false, image);
+                }
+            }
+            self.add_index_children(f, referrer, &cdoc, src, image, depth + 1, budget)?;
+            self.small.insert(cd, cb);
         }
         Ok(())
     }
@@ -556,12 +604,7 @@ impl Plan {
                 artifact_type: artifact_type.clone(),
                 subject: subject.digest.clone(),
             });
-            for c in rdoc
-                .config
-                .iter()
-                .chain(rdoc.layers.iter().flatten())
-                .chain(rdoc.blobs.iter().flatten())
-            {
+            for c in rdoc.blob_children() {
                 let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
                 if signature && c.size <= 4 << 20 {
                     // Envelopes are read now: CRL capture needs their certificate chains.
@@ -574,6 +617,8 @@ impl Plan {
                     self.plan_blob(cd, c, src, false, &rec.reference);
                 }
             }
+            let mut budget = MAX_REFERRERS;
+            self.add_index_children(f, &r, &rdoc, src, &rec.reference, 0, &mut budget)?;
             self.small.insert(rd, rb);
             let mut rdesc = r.clone();
             rdesc.artifact_type = artifact_type;

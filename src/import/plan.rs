@@ -128,6 +128,24 @@ impl PushPlan {
     }
 }
 
+/// The manifests under a referrer that is an index, and theirs, children before parents, each
+/// once (`out` holds those found so far); at most eight levels deep, as export carries them.
+fn referrer_children(cat: &Catalog, d: &Document, out: &mut Vec<Descriptor>, depth: usize) {
+    if depth >= 8 {
+        return;
+    }
+    for c in d.manifests.iter().flatten() {
+        if out.iter().any(|x| x.digest == c.digest) {
+            continue;
+        }
+        let Some(cd) = doc(cat, &c.digest) else {
+            continue;
+        };
+        referrer_children(cat, &cd, out, depth + 1);
+        out.push(c.clone());
+    }
+}
+
 /// The kept bytes of a manifest, index or other small JSON blob of the bundle.
 pub(super) fn json_bytes<'a>(cat: &'a Catalog, digest: &str) -> Option<&'a [u8]> {
     let d = Digest::parse(digest).ok()?;
@@ -206,20 +224,18 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                     stack.push(c.clone());
                 }
             }
-            for b in d
-                .config
-                .iter()
-                .chain(d.layers.iter().flatten())
-                .chain(d.blobs.iter().flatten())
-            {
+            for b in d.blob_children() {
                 need(b, true);
             }
             found.push(m);
         }
         found.reverse();
         // Every referrer of the image and of its children (signatures, SBOMs, attestations) and,
-        // recursively, of those referrers: round by round, so each comes after its subject.
+        // recursively, of those referrers: round by round, so each comes after its subject. A
+        // referrer that is an index has its manifests (`under_referrers`) pushed before it, with
+        // the image's own.
         let mut signatures: Vec<(Descriptor, String)> = Vec::new();
+        let mut under_referrers: Vec<Descriptor> = Vec::new();
         loop {
             let mut progressed = false;
             for s in &entries {
@@ -235,14 +251,10 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                 if !subjects.contains(&subject.digest) {
                     continue;
                 }
-                for b in sig
-                    .config
-                    .iter()
-                    .chain(sig.layers.iter().flatten())
-                    .chain(sig.blobs.iter().flatten())
-                {
+                for b in sig.blob_children() {
                     need(b, false);
                 }
+                referrer_children(cat, &sig, &mut under_referrers, 0);
                 let mut sd = s.clone();
                 if sd.artifact_type.is_none() {
                     sd.artifact_type = sig.effective_artifact_type().map(str::to_owned);
@@ -271,23 +283,28 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
             let Some(d) = doc(cat, &c.digest) else {
                 continue;
             };
-            for b in d
-                .config
-                .iter()
-                .chain(d.layers.iter().flatten())
-                .chain(d.blobs.iter().flatten())
-            {
+            for b in d.blob_children() {
                 need(b, false);
             }
+            referrer_children(cat, &d, &mut under_referrers, 0);
             let mut cd = c.clone();
             cd.annotations.clear();
             tagged.push((cd, name.clone()));
         }
+        for k in &under_referrers {
+            if let Some(kd) = doc(cat, &k.digest) {
+                for b in kd.blob_children() {
+                    need(b, false);
+                }
+            }
+        }
+        under_referrers.retain(|k| !found.iter().any(|m| m.digest == k.digest));
+        under_referrers.extend(found);
         let job = ImageJob {
             repo,
             tag,
             top: e.clone(),
-            manifests: found,
+            manifests: under_referrers,
             signatures,
             tagged,
         };
@@ -471,6 +488,44 @@ mod tests {
             .iter()
             .any(|s| matches!(s, Step::ReferrersTag { .. })));
         assert_eq!(p.jobs[0].target(), format!("{repo}:1.0"));
+    }
+
+    #[test]
+    fn a_referrer_that_is_an_index_has_its_manifests_and_blobs_pushed_before_it() {
+        let image = manifest(b"cfg", b"layer");
+        let image_desc = desc(model::OCI_MANIFEST, &image);
+        let child = manifest(b"att-cfg", b"att-layer");
+        let bundle = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX,
+            "artifactType": "application/vnd.example.bundle",
+            "manifests": [desc(model::OCI_MANIFEST, &child)], "subject": image_desc});
+        let mut top = image_desc.clone();
+        top["annotations"] = serde_json::json!({ model::REF_NAME: "ghcr.io/org/app:1.0" });
+        let cat = catalog(
+            serde_json::json!({"schemaVersion": 2, "manifests": [
+                top, desc(model::OCI_INDEX, &bundle)]}),
+            &[image.clone(), child.clone(), bundle.clone()],
+            &[b"cfg", b"layer", b"att-cfg", b"att-layer"],
+        );
+        let p = plan(&cat, &[], &to(&[("ghcr.io/org/app:1.0", &image)])).unwrap();
+        // The child's blobs go too.
+        for b in [&b"att-cfg"[..], b"att-layer"] {
+            assert!(p.blobs.contains_key(&Digest::sha256(b)));
+        }
+        let steps = p.steps(ReferrersMode::Auto);
+        let at = |d: &str| {
+            steps
+                .iter()
+                .position(|s| match s {
+                    Step::Manifest { desc, .. } | Step::Signature { desc, .. } => desc.digest == d,
+                    Step::ReferrersTag { .. } => false,
+                })
+                .unwrap_or_else(|| panic!("{d} not planned"))
+        };
+        assert!(at(&digest_of(&child)) < at(&digest_of(&bundle)));
+        assert!(matches!(
+            steps[at(&digest_of(&bundle))],
+            Step::Signature { .. }
+        ));
     }
 
     #[test]

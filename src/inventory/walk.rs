@@ -145,11 +145,7 @@ pub fn walk(
                     }
                 }
                 Kind::Manifest => {
-                    let listed = doc
-                        .config
-                        .iter()
-                        .chain(doc.layers.iter().flatten())
-                        .chain(doc.blobs.iter().flatten());
+                    let listed = doc.blob_children();
                     for desc in listed {
                         let Ok(d) = Digest::parse(&desc.digest) else {
                             continue;

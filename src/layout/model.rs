@@ -187,11 +187,15 @@ impl Document {
 
     /// Every child descriptor: config, layers, blobs, manifests (not the subject).
     pub fn children(&self) -> impl Iterator<Item = &Descriptor> {
+        self.blob_children().chain(self.manifests.iter().flatten())
+    }
+
+    /// The blobs it names that are not manifests: config, layers, blobs.
+    pub fn blob_children(&self) -> impl Iterator<Item = &Descriptor> {
         self.config
             .iter()
             .chain(self.layers.iter().flatten())
             .chain(self.blobs.iter().flatten())
-            .chain(self.manifests.iter().flatten())
     }
 }
 
