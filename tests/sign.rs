@@ -1276,3 +1276,48 @@ fn every_trust_store_the_statement_lists_must_load() {
     with_stores(&["ca:tests"]);
     assert_pass(&verify(&x.layout, &trust, &[]));
 }
+
+/// cosign's tag-named artifacts (`sha256-<hex>.sig`) carried in a bundle are not images: signing
+/// the bundle's one image needs no name, as verify finds the one image.
+#[test]
+fn a_cosign_signature_in_the_layout_is_not_an_image_to_sign() {
+    let x = setup();
+    let c = chain(Alg::P256, &[Alg::P256], Alg::P256, 131);
+    let files = signer(&x.dir, "s", &c);
+    let top = index_entries(&x.layout)[0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A cosign simple-signing signature of the image, under cosign's tag for it.
+    let layer = br#"{"critical":{"type":"cosign container image signature"}}"#;
+    let layer_d = airlock::digest::Digest::sha256(layer).to_string();
+    fs::write(blob(&x.layout, &layer_d), layer).unwrap();
+    let config = b"{}";
+    let config_d = airlock::digest::Digest::sha256(config).to_string();
+    fs::write(blob(&x.layout, &config_d), config).unwrap();
+    let m = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d, "size": 2},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": layer_d, "size": layer.len()}],
+    }))
+    .unwrap();
+    let m_d = airlock::digest::Digest::sha256(&m).to_string();
+    fs::write(blob(&x.layout, &m_d), &m).unwrap();
+    let mut index = read_json(&x.layout.join("index.json"));
+    let tag = format!("sha256-{}.sig", top.trim_start_matches("sha256:"));
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": m_d, "size": m.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }));
+    write_json(&x.layout.join("index.json"), &index);
+    let sig = sign_ok(&x.dir, s(&x.layout), &files, &[]);
+    assert_eq!(
+        read_json(&blob(&x.layout, &sig))["subject"]["digest"],
+        top.as_str()
+    );
+}

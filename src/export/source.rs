@@ -10,8 +10,8 @@ use std::sync::Arc;
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
 use crate::layout::{
-    blob_path, cosign_tag_subject, cosign_tags, is_referrers_tag, open_regular, referrers_tag_of,
-    selects, Limits, OpenError,
+    blob_path, cosign_tags, names_an_artifact_of_an_image, open_regular, referrers_tag_of, selects,
+    Limits, OpenError,
 };
 
 use super::{ExportError, Mismatch, SourceError, Usage};
@@ -267,11 +267,9 @@ impl Fetch for LayoutFetch {
     fn resolve(&mut self) -> Result<(Descriptor, Vec<u8>), ExportError> {
         let mut images: Vec<&Descriptor> = Vec::new();
         for e in &self.entries {
-            let tag_index = e
-                .annotations
-                .get(model::REF_NAME)
-                .is_some_and(|n| is_referrers_tag(n) || cosign_tag_subject(n).is_some());
-            if tag_index || e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST) {
+            if names_an_artifact_of_an_image(e)
+                || e.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST)
+            {
                 continue;
             }
             let is_referrer = self.doc(e)?.is_some_and(|d| d.subject.is_some());

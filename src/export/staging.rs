@@ -304,12 +304,7 @@ fn own_bundle(d: &OwnedFd) -> Result<(), String> {
         if e.artifact_type.as_deref() == Some(AIRLOCK_TRUST) {
             continue;
         }
-        if e.annotations
-            .get(crate::layout::model::REF_NAME)
-            .is_some_and(|n| {
-                crate::layout::is_referrers_tag(n) || crate::layout::cosign_tag_subject(n).is_some()
-            })
-        {
+        if crate::layout::names_an_artifact_of_an_image(e) {
             continue;
         }
         let is_referrer = blob(&e.digest)

@@ -173,10 +173,7 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
         .iter()
         .filter(|e| {
             e.artifact_type.as_deref() != Some(AIRLOCK_TRUST)
-                && !e.annotations.get(model::REF_NAME).is_some_and(|n| {
-                    crate::layout::is_referrers_tag(n)
-                        || crate::layout::cosign_tag_subject(n).is_some()
-                })
+                && !crate::layout::names_an_artifact_of_an_image(e)
                 && doc(cat, &e.digest).is_none_or(|d| d.subject.is_none())
         })
         .filter(|e| images.is_empty() || images.iter().any(|s| crate::layout::selects(s, e)))

@@ -29,8 +29,8 @@ pub use entries::{
     open_blob, scan_entries, BlobOpenError, DirEntries, Entry, EntrySource, Item, Stop, TarEntries,
 };
 pub use referrers::{
-    cosign_tag_subject, cosign_tags, is_referrers_tag, referrers_tag, referrers_tag_of,
-    tag_subject, COSIGN_SUFFIXES,
+    cosign_tag_subject, cosign_tags, is_referrers_tag, names_an_artifact_of_an_image,
+    referrers_tag, referrers_tag_of, tag_subject, COSIGN_SUFFIXES,
 };
 pub use regular::{open_regular, OpenError};
 pub use select::selects;

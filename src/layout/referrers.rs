@@ -55,6 +55,15 @@ pub fn cosign_tags(d: &Digest) -> Vec<String> {
         .collect()
 }
 
+/// True for an `index.json` entry named after another manifest: a referrers tag index
+/// (`sha256-<hex>`) or one of cosign's tag-named artifacts (`sha256-<hex>.sig`, `.att`, `.sbom`).
+/// Such an entry is about an image, never an image itself.
+pub fn names_an_artifact_of_an_image(desc: &super::model::Descriptor) -> bool {
+    desc.annotations
+        .get(super::model::REF_NAME)
+        .is_some_and(|n| is_referrers_tag(n) || cosign_tag_subject(n).is_some())
+}
+
 /// The digest a cosign tag (`sha256-<hex>.sig`, `.att`, `.sbom`) is about; `None` for any
 /// other name.
 pub fn cosign_tag_subject(name: &str) -> Option<Digest> {

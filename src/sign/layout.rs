@@ -12,8 +12,8 @@ use super::Error;
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document, Kind};
 use crate::layout::{
-    blob_name, blob_path, is_referrers_tag, referrers_tag, selects, write_atomic, LayoutWriter,
-    Limits, INDEX_JSON, LAYOUT_VERSION, OCI_LAYOUT,
+    blob_name, blob_path, referrers_tag, selects, write_atomic, LayoutWriter, Limits, INDEX_JSON,
+    LAYOUT_VERSION, OCI_LAYOUT,
 };
 use crate::notary::envelope::{self, EnvelopeError, EnvelopeFormat};
 use crate::notary::sign::{thumbprints, SignError, TargetDescriptor};
@@ -236,14 +236,6 @@ fn parse_digest(s: &str) -> Result<Digest, Error> {
     })
 }
 
-fn is_tag_index(desc: &Descriptor) -> bool {
-    model::kind_of(desc.media_type()) == Kind::Index
-        && desc
-            .annotations
-            .get(model::REF_NAME)
-            .is_some_and(|n| is_referrers_tag(n))
-}
-
 /// What a signature signs.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -263,12 +255,13 @@ pub struct Target {
 pub fn resolve(root: &Path, reference: Option<&str>) -> Result<Target, Error> {
     let l = Layout::open(root)?;
     let (_, entries) = l.index()?;
-    // Images: index.json entries that are neither referrers (a subject) nor referrers tag indexes.
+    // Images: index.json entries that are neither referrers (a subject) nor named after another
+    // manifest (a referrers tag index, cosign's `sha256-<hex>.sig`, `.att`, `.sbom`).
     let images: Vec<&Descriptor> = entries
         .iter()
         .filter(|e| {
             matches!(model::kind_of(e.media_type()), Kind::Manifest | Kind::Index)
-                && !is_tag_index(e)
+                && !crate::layout::names_an_artifact_of_an_image(e)
                 && l.document(e).map_or(true, |d| d.subject.is_none())
         })
         .collect();
