@@ -892,11 +892,23 @@ fn a_split_stopped_by_a_signal_leaves_no_temporary_file_and_the_old_set_whole() 
     assert_eq!(split(&bundle, "1M", &out, &[]).code, 0);
     let before = files_of(&out);
     assert!(before.len() > 90, "{}", before.len());
-    for (sig, code) in [("INT", 130), ("TERM", 143)] {
+    // A whole split, and a re-issue of every part (`--parts 1,2,...`).
+    let every = (1..=before.len() - 1)
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let runs = [
+        ("INT", 130, vec!["--force"]),
+        ("TERM", 143, vec!["--force"]),
+        ("INT", 130, vec!["--parts", every.as_str()]),
+        ("TERM", 143, vec!["--parts", every.as_str()]),
+    ];
+    for (sig, code, extra) in runs {
         let mut child = bin()
             .current_dir(&out)
             .args(["split", &arg(&bundle), "--size", "1M", "-o", &arg(&out)])
-            .args(["--force", "--no-progress"])
+            .args(extra)
+            .arg("--no-progress")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

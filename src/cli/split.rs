@@ -107,8 +107,15 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .context("installing the signal handler")?;
         let mut f = std::fs::File::open(&a.bundle)
             .with_context(|| format!("cannot open {}", a.bundle.display()))?;
-        let written = parts::reissue(&mut f, &out_dir, &name, a.size, &numbers)
-            .with_context(|| format!("re-issuing parts of {}", a.bundle.display()))?;
+        let written = parts::reissue(&mut f, &out_dir, &name, a.size, &numbers);
+        if let Some(code) = super::interrupted(
+            p,
+            "the part being written is removed; parts re-issued before it are whole",
+        ) {
+            return Ok(code);
+        }
+        let written =
+            written.with_context(|| format!("re-issuing parts of {}", a.bundle.display()))?;
         if a.format == Format::Json {
             print_json(&written)?;
         }
