@@ -585,3 +585,93 @@ fn a_referrer_that_is_an_index_travels_with_its_children() {
         assert!(blob(&again, d).exists(), "{d} did not come back");
     }
 }
+
+/// In pinned mode the export record is what vouches for an SBOM, an attestation or a cosign
+/// artifact (nothing verifies them otherwise): one a carrier adds after the export changes no
+/// verdict (it is judged by nothing) but is reported, and `import --pin` leaves it behind instead
+/// of pushing it beside the image as if it came from upstream. Under local trust (no record) it
+/// is carried and pushed as documented: integrity checked, not signature-verified.
+#[test]
+fn a_referrer_added_after_the_export_is_reported_and_left_behind_under_the_pin() {
+    let t = tempfile::tempdir().unwrap();
+    let Some((a, all)) = registry_with_referrers(t.path()) else {
+        return;
+    };
+    let bundle = t.path().join("bundle");
+    let r = export(t.path(), &a.host(), "e2e", &bundle, &[]);
+    let pin = pin_of(&r);
+    let honest = verify_trust(&bundle, &["--pin", &pin]);
+    assert_eq!(honest.code, 0, "{}", honest.stderr);
+    assert!(!codes_of(&honest.json(), "warnings").contains(&"not_in_export_record".to_owned()));
+    // The carrier's SBOM for the image, listed in index.json beside the honest ones.
+    let image = read_json(&bundle.join("index.json"))["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["digest"] == SUBJECT)
+        .unwrap()
+        .clone();
+    let subject =
+        json!({"mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]});
+    let forged = add_referrer(
+        &bundle,
+        &subject,
+        SPDX,
+        SPDX,
+        br#"{"spdxVersion":"SPDX-2.3","name":"nothing to see"}"#,
+    );
+    let forged = forged["digest"].as_str().unwrap().to_owned();
+    let v = verify_trust(&bundle, &["--pin", &pin]);
+    assert_eq!(v.code, 0, "{}\n{}", v.stdout, v.stderr);
+    let j = v.json();
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "not_in_export_record" && w["digest"] == forged.as_str()),
+        "{j}"
+    );
+    // Import with the pin pushes the image and every recorded referrer, not the forged one.
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let r = run_pinned(
+        t.path(),
+        &["import", &arg(&bundle), "--to", &b.host(), "--pin", &pin],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not in the pinned export record"),
+        "{}",
+        r.stderr
+    );
+    let again = t.path().join("again");
+    export(t.path(), &b.host(), "e2e", &again, &[]);
+    assert_eq!(referrers_in(&again), sorted(&all));
+    assert!(!referrers_in(&again).contains(&forged));
+    // Local trust (no record to compare with): carried and pushed, integrity checked.
+    let case = corpus_dir().join(E2E);
+    let trust = [
+        "--trust-policy".to_owned(),
+        arg(&case.join("trustpolicy.json")),
+        "--trust-store".to_owned(),
+        arg(&case.join("truststore")),
+    ];
+    let trust: Vec<&str> = trust.iter().map(String::as_str).collect();
+    let local = verify_trust(&bundle, &trust);
+    assert_eq!(local.code, 0, "{}\n{}", local.stdout, local.stderr);
+    let mut args = vec!["import", s_(&bundle), "--to"];
+    let site = format!("{}/local", b.host());
+    args.push(&site);
+    args.extend(&trust);
+    let r = run_pinned(t.path(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let local_again = t.path().join("local-again");
+    export(t.path(), &b.host(), "local/e2e", &local_again, &[]);
+    assert!(referrers_in(&local_again).contains(&forged));
+}
+
+fn s_(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

@@ -226,7 +226,20 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|i| (i.reference.clone(), i.digest.clone()))
             .collect(),
+        unrecorded: report
+            .warnings
+            .iter()
+            .filter(|w| w.code == crate::finding::Code::NotInExportRecord)
+            .filter_map(|w| w.digest.clone())
+            .collect(),
     };
+    for w in report
+        .warnings
+        .iter()
+        .filter(|w| w.code == crate::finding::Code::NotInExportRecord)
+    {
+        p.finding("WARN", w);
+    }
     let bars = p.bars().then(|| {
         let multi = indicatif::MultiProgress::new();
         let total = multi.add(indicatif::ProgressBar::new(report.blobs.bytes));

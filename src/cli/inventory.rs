@@ -223,6 +223,7 @@ fn repos_of_bundle(
         maps: maps.to_vec(),
         referrers: crate::import::ReferrersMode::Auto,
         verified: Vec::new(),
+        unrecorded: Default::default(),
     };
     let mut out = Vec::new();
     for desc in doc.manifests.iter().flatten() {

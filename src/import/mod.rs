@@ -28,6 +28,7 @@ mod tarball;
 mod target;
 mod upload;
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -191,6 +192,10 @@ pub struct ImportPlan {
     /// names (in pinned mode they are the export record's names; the push never re-reads a name
     /// verification did not judge).
     pub verified: Vec<(Option<String>, String)>,
+    /// Referrers not to push (digests): those the pinned export record does not list, which
+    /// verification reported as added after the export (`not_in_export_record` warnings). Their
+    /// own referrers stay behind with them.
+    pub unrecorded: BTreeSet<String>,
 }
 
 /// Receives per-blob progress of the uploads (the CLI's bars on a terminal).

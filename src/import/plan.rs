@@ -245,7 +245,7 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                 let Some(subject) = &sig.subject else {
                     continue;
                 };
-                if !subjects.contains(&subject.digest) {
+                if !subjects.contains(&subject.digest) || to.unrecorded.contains(&s.digest) {
                     continue;
                 }
                 for b in sig.blob_children() {
@@ -274,7 +274,7 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
             let Some(subject) = crate::layout::cosign_tag_subject(name) else {
                 continue;
             };
-            if !subjects.contains(&subject.to_string()) {
+            if !subjects.contains(&subject.to_string()) || to.unrecorded.contains(&c.digest) {
                 continue;
             }
             let Some(d) = doc(cat, &c.digest) else {
@@ -438,6 +438,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (Some((*n).to_owned()), digest_of(v)))
                 .collect(),
+            unrecorded: Default::default(),
         }
     }
 

@@ -87,6 +87,7 @@ mod tests {
                 .collect(),
             referrers: ReferrersMode::Auto,
             verified: Vec::new(),
+            unrecorded: Default::default(),
         }
     }
 

@@ -251,6 +251,37 @@ fn pinned(
             }
         }
     }
+    // The referrers the bundle carries for an image that the pinned record does not list (by
+    // digest and subject) were added after the export. A notation signature is judged by the
+    // pinned policy on its own; an SBOM, an attestation or a cosign artifact is vouched for by
+    // nothing but the record: such a one is reported (a warning: it changes no verdict, being
+    // judged by nothing) and `import --pin` leaves it behind rather than push it beside the image
+    // as if it came from upstream.
+    let mut unrecorded = Vec::new();
+    let recorded: std::collections::BTreeSet<(&str, &str)> = record
+        .sources
+        .iter()
+        .flat_map(|s| s.referrers.iter())
+        .map(|r| (r.digest.as_str(), r.subject.as_str()))
+        .collect();
+    for im in &integrity.images {
+        for r in &im.referrers {
+            let signature = r.artifact_type.as_deref() == Some(layout::model::NOTARY_SIGNATURE);
+            if !signature && !recorded.contains(&(r.digest.as_str(), r.subject.as_str())) {
+                unrecorded.push(
+                    Finding::new(
+                        Code::NotInExportRecord,
+                        format!(
+                            "referrer of {} ({}) is not in the pinned export record: added after the export, not imported",
+                            r.subject,
+                            r.artifact_type.as_deref().unwrap_or("no artifact type")
+                        ),
+                    )
+                    .digest(&r.digest),
+                );
+            }
+        }
+    }
     // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
     // from any other trust artifact of the bundle is the carrier's word.
     let external_ok = integrity.external_record.as_deref() == Some(desc.digest.as_str());
@@ -298,6 +329,7 @@ fn pinned(
     if let Some(l) = &mut report.left_out {
         l.authenticated = external_ok;
     }
+    report.warnings.extend(unrecorded);
     report
 }
 
