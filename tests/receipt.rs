@@ -456,6 +456,26 @@ fn referrer_types(reg: &Registry, repo: &str, image: &str) -> Vec<String> {
         .collect()
 }
 
+/// At `host`, in the repository of `target` (`REPO:TAG`): a client, and the check that the
+/// referrers tag of `image` lists a receipt and the image's notation signature. Returns (client,
+/// its config folder, repository).
+fn receipt_listed_at(
+    host: &str,
+    target: &str,
+    image: &str,
+) -> (Registry, tempfile::TempDir, String) {
+    let repo = target.rsplit_once(':').unwrap().0.to_owned();
+    let (reg, cfg) = client_for(host, None, std::time::Duration::from_secs(10), 1);
+    let types = referrer_types(&reg, &repo, image);
+    for t in [
+        "application/vnd.in-toto+json",
+        "application/vnd.cncf.notary.signature",
+    ] {
+        assert!(types.iter().any(|x| x == t), "{t} not listed: {types:?}");
+    }
+    (reg, cfg, repo)
+}
+
 /// Pulls the receipt attached to `image` in `repo` as `oras discover` / notation would find it
 /// (referrers of the image with the in-toto artifact type, then the Notary signature referring to
 /// that receipt) into `dir`: (statement, receipt manifest, envelope).
@@ -809,24 +829,7 @@ fn import_attaches_a_signed_receipt_to_each_image_it_admits() {
     assert_eq!(x.check(&local, &x.policy, &x.store, &[]).code, 0);
 
     // Found by the referrers tag (the test registry has no Referrers API) and verified.
-    let repo = target.rsplit_once(':').unwrap().0.to_owned();
-    let (reg, _cfg) = client_for(
-        &registry.host(),
-        None,
-        std::time::Duration::from_secs(10),
-        1,
-    );
-    let types = referrer_types(&reg, &repo, &x.image_digest);
-    assert!(
-        types.iter().any(|t| t == "application/vnd.in-toto+json"),
-        "{types:?}"
-    );
-    assert!(
-        types
-            .iter()
-            .any(|t| t == "application/vnd.cncf.notary.signature"),
-        "{types:?}"
-    );
+    let (reg, _cfg, repo) = receipt_listed_at(&registry.host(), &target, &x.image_digest);
     let (st, manifest, sig) = pull_receipt(&reg, &repo, &x.image_digest, x.dir());
     let stmt = read_json(&st);
     assert_eq!(stmt["subject"].as_array().unwrap().len(), 1);
@@ -1153,19 +1156,7 @@ fn signed_export_at_a_then_import_at_b_leaves_a_receipt_an_auditor_can_check() {
     );
 
     // At B, by the referrers tag: the image's signature, the receipt and the receipt's signature.
-    let repo = at_b.rsplit_once(':').unwrap().0.to_owned();
-    let (reg, _cfg) = client_for(&b.host(), None, std::time::Duration::from_secs(10), 1);
-    let types = referrer_types(&reg, &repo, &x.image_digest);
-    assert!(
-        types.iter().any(|t| t == "application/vnd.in-toto+json"),
-        "{types:?}"
-    );
-    assert!(
-        types
-            .iter()
-            .any(|t| t == "application/vnd.cncf.notary.signature"),
-        "{types:?}"
-    );
+    let _listed = receipt_listed_at(&b.host(), &at_b, &x.image_digest);
 
     // The auditor, later and offline from A: the receipt at B checks with the site's store...
     let audit = |policy: &Path, store: &Path| {
