@@ -229,6 +229,36 @@ fn read_blobs(
 /// the sizes alone); without hashing (`inspect`), only the small content the report needs is read.
 /// Every blob is read at most once, on all cores.
 pub fn scan_dir(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
+    // `export` replaces a directory bundle in one step (the new folder exchanged with the old), so
+    // a scan that overlapped the exchange read some files of each. When the folder at `root` is
+    // another one at the end than at the start, the scan is run again on what is there now (at
+    // most three times; the last one's findings stand, whatever they are): a concurrent verify
+    // sees one whole bundle, the old or the new, never a mixture or a missing index.json.
+    for _ in 0..2 {
+        let before = folder_identity(root);
+        let scanned = scan_dir_once(root, opts);
+        if before.is_some() && folder_identity(root) == before {
+            return scanned;
+        }
+    }
+    scan_dir_once(root, opts)
+}
+
+/// Device and inode of the folder `root` names now (following a link: the root is the operator's
+/// argument and may be one).
+fn folder_identity(root: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(root).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(root).ok().map(|_| (0, 0))
+    }
+}
+
+fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> {
     let mut cat = Catalog::new(BundleFormat::Directory, opts.hash);
     // The entries, as the tar stream's are read: the small files now, the blobs' names and sizes
     // for the rounds below.

@@ -144,3 +144,66 @@ fn small_files_over_the_limit_are_refused_by_their_size() {
     // Nothing names the blobs now: each is read once, as unreferenced content.
     assert_eq!(read, cat.total_bytes());
 }
+
+/// Exchanges two folders (`renameat2(RENAME_EXCHANGE)`, as `export` replaces a bundle) the first
+/// time the scan reports progress: the scan is then reading the old bundle through a name that
+/// now holds the new one.
+struct ExchangeOnce {
+    a: PathBuf,
+    b: PathBuf,
+    done: std::sync::atomic::AtomicBool,
+}
+impl Progress for ExchangeOnce {
+    fn advance(&self, _n: u64) {
+        if !self.done.swap(true, Ordering::SeqCst) {
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &self.a,
+                rustix::fs::CWD,
+                &self.b,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_bundle_replaced_during_the_scan_is_scanned_again_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let (old, _) = fixture(t.path());
+    let new = t.path().join("new");
+    generate(
+        &new,
+        &Spec {
+            layer_size: 64 << 10,
+            seed: 99,
+            ..Spec::default()
+        },
+    )
+    .unwrap();
+    let new_index = fs::read(new.join(INDEX_JSON)).unwrap();
+    let opts = ScanOptions {
+        hash: true,
+        limits: Limits::default(),
+        progress: Arc::new(ExchangeOnce {
+            a: old.clone(),
+            b: new.clone(),
+            done: Default::default(),
+        }),
+    };
+    let cat = scan_dir(&old, &opts).unwrap();
+    // What the name holds now, whole: the new bundle's index and blobs, nothing refused.
+    assert_eq!(
+        cat.index_json.as_ref().and_then(Small::bytes),
+        Some(new_index.as_slice())
+    );
+    assert!(cat.failures.is_empty(), "{:?}", cat.failures);
+    for (d, e) in &cat.blobs {
+        assert_eq!(e.actual.as_ref(), Some(d), "{d}");
+        assert!(
+            old.join(blob_path(d)).exists(),
+            "{d} is not the new bundle's"
+        );
+    }
+}
