@@ -216,6 +216,15 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let clients = (0..=a.jobs)
         .map(|_| crate::registry::Registry::new(options.clone()))
         .collect::<Result<Vec<_>, _>>()?;
+    // Referrers the pinned record does not list: said here, left behind by the plan.
+    let unrecorded: Vec<&crate::finding::Finding> = report
+        .warnings
+        .iter()
+        .filter(|w| w.code == crate::finding::Code::NotInExportRecord)
+        .collect();
+    for w in &unrecorded {
+        p.finding("WARN", w);
+    }
     let plan = ImportPlan {
         host,
         prefix,
@@ -226,20 +235,8 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|i| (i.reference.clone(), i.digest.clone()))
             .collect(),
-        unrecorded: report
-            .warnings
-            .iter()
-            .filter(|w| w.code == crate::finding::Code::NotInExportRecord)
-            .filter_map(|w| w.digest.clone())
-            .collect(),
+        unrecorded: unrecorded.iter().filter_map(|w| w.digest.clone()).collect(),
     };
-    for w in report
-        .warnings
-        .iter()
-        .filter(|w| w.code == crate::finding::Code::NotInExportRecord)
-    {
-        p.finding("WARN", w);
-    }
     let bars = p.bars().then(|| {
         let multi = indicatif::MultiProgress::new();
         let total = multi.add(indicatif::ProgressBar::new(report.blobs.bytes));

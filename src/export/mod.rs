@@ -81,9 +81,7 @@ pub struct ExportOptions {
     pub signer: Option<crate::sign::Signer>,
 }
 
-/// How deep export follows referrers of referrers (a signature of an attestation of an image is
-/// depth 2).
-pub const MAX_REFERRER_DEPTH: usize = 8;
+pub use crate::layout::MAX_REFERRER_DEPTH;
 /// The most referrers export carries for one image (its platform manifests' and the referrers'
 /// own included).
 pub const MAX_REFERRERS: usize = 1024;

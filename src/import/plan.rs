@@ -129,9 +129,9 @@ impl PushPlan {
 }
 
 /// The manifests under a referrer that is an index, and theirs, children before parents, each
-/// once (`out` holds those found so far); at most eight levels deep, as export carries them.
+/// once (`out` holds those found so far); no deeper than export carries them.
 fn referrer_children(cat: &Catalog, d: &Document, out: &mut Vec<Descriptor>, depth: usize) {
-    if depth >= 8 {
+    if depth >= crate::layout::MAX_REFERRER_DEPTH {
         return;
     }
     for c in d.manifests.iter().flatten() {

@@ -30,7 +30,7 @@ pub use entries::{
 };
 pub use referrers::{
     cosign_tag_subject, cosign_tags, is_referrers_tag, names_an_artifact_of_an_image,
-    referrers_tag, referrers_tag_of, tag_subject, COSIGN_SUFFIXES,
+    referrers_tag, referrers_tag_of, tag_subject, COSIGN_SUFFIXES, MAX_REFERRER_DEPTH,
 };
 pub use regular::{open_regular, OpenError};
 pub use select::selects;

@@ -55,6 +55,10 @@ pub fn cosign_tags(d: &Digest) -> Vec<String> {
         .collect()
 }
 
+/// How deep referrers of referrers are followed, and an index referrer's own indexes (a signature
+/// of an attestation of an image is depth 2): export carries no deeper, import pushes no deeper.
+pub const MAX_REFERRER_DEPTH: usize = 8;
+
 /// True for an `index.json` entry named after another manifest: a referrers tag index
 /// (`sha256-<hex>`) or one of cosign's tag-named artifacts (`sha256-<hex>.sig`, `.att`, `.sbom`).
 /// Such an entry is about an image, never an image itself.
