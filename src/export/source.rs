@@ -256,7 +256,7 @@ fn copy_blob(root: &Path, desc: &Descriptor, out: &mut dyn Write) -> Result<u64,
 /// Copies at most `size + 1` bytes of `r` into `out`: one byte past the descriptor's size is
 /// enough to know the content is wrong, however large the file has become.
 fn copy_bounded(r: &mut dyn Read, size: u64, out: &mut dyn Write) -> io::Result<u64> {
-    io::copy(&mut r.take(size.saturating_add(1)), out)
+    crate::fsutil::copy_in_steps(&mut r.take(size.saturating_add(1)), out, || Ok(()))
 }
 
 impl Fetch for LayoutFetch {

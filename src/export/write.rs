@@ -630,7 +630,9 @@ fn hand_over(
     let (spooled, rx) = handoff.attach();
     if spooled > 0 {
         let f = dir.open(d)?;
-        let n = io::copy(&mut f.take(spooled), sink).map_err(out_err)?;
+        let n =
+            crate::fsutil::copy_in_steps(&mut f.take(spooled), sink, staging::check_interrupted)
+                .map_err(out_err)?;
         if n != spooled {
             return Err(out_err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,

@@ -66,7 +66,7 @@ pub(super) fn from_tarball(
     shared: &Shared<'_>,
 ) -> Result<u64, ImportError> {
     let by_digest: BTreeMap<&Digest, &Job> = todo.iter().map(|j| (&j.digest, j)).collect();
-    let source = crate::archive::open(path)?;
+    let source = crate::archive::open_again(path)?;
     let crate::archive::Source::Stream { format, reader, .. } = source else {
         return Err(ImportError::NotATarball {
             path: path.to_owned(),

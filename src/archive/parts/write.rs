@@ -444,19 +444,7 @@ pub fn reissue(
 /// `io::copy` in 1 MiB steps that stops at a signal ([`cleanup::check_interrupted`]): a re-issue
 /// interrupted mid-part unwinds at once, its temporary part removed by the caller.
 fn copy_until_signal(r: &mut impl Read, w: &mut impl Write) -> io::Result<u64> {
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        cleanup::check_interrupted()?;
-        let k = match r.read(&mut buf) {
-            Ok(0) => return Ok(n),
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        w.write_all(buf.get(..k).unwrap_or_default())?;
-        n = n.saturating_add(u64::try_from(k).unwrap_or(u64::MAX));
-    }
+    crate::fsutil::copy_in_steps(r, w, cleanup::check_interrupted)
 }
 
 #[cfg(test)]
