@@ -846,6 +846,52 @@ fn local_trust_ignores_a_rewritten_trust_artifact() {
     }
 }
 
+#[test]
+fn local_trust_refuses_an_image_whose_two_names_disagree() {
+    // The carrier's own unsigned image: the name airlock judges (io.containerd.image.name) in the
+    // scope the operator's policy skips, the OCI ref.name other tools read the publisher's. Under
+    // local trust too, an image passes under one name only, never shows another one.
+    let kit = Kit::new();
+    let b = kit.copy("local-two-names");
+    let mut theirs = carrier_image(kit.dir(), &b, "9");
+    theirs["annotations"] = json!({
+        CONTAINERD_NAME: format!("{SCRATCH}:9"),
+        REF_NAME: REF,
+    });
+    let list = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .chain([theirs.clone()])
+        .collect();
+    set_entries(&b, list);
+    let policy = arg(&kit.trust.policy);
+    let store = arg(&kit.trust.store);
+    let local = [
+        "--trust-policy",
+        &policy,
+        "--trust-store",
+        &store,
+        "--at",
+        AT,
+    ];
+    let r = verify_trust(&b, &local);
+    fails_with(&r, &["scope_unknown"]);
+    // Control: one name (or a bare tag as ref.name, as `ctr export` writes it) in the skipped
+    // scope is judged by the operator's statement for that scope, and passes.
+    for ref_name in [format!("{SCRATCH}:9"), "9".to_string()] {
+        let mut one = theirs.clone();
+        one["annotations"][REF_NAME] = json!(ref_name);
+        let list = entries(&b)
+            .into_iter()
+            .filter(|e| e["digest"] != theirs["digest"])
+            .chain([one])
+            .collect();
+        set_entries(&b, list);
+        let j = passes(&verify_trust(&b, &local));
+        assert_eq!(j["images"][0]["policy"]["level"], "skip", "{j}");
+    }
+}
+
 // --- 10. import --pin against a real registry -------------------------------------------------
 
 /// `GET path` on a registry; returns (status, body).

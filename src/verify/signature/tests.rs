@@ -305,16 +305,22 @@ fn the_export_record_names_an_image_only_under_the_name_it_gives_its_digest() {
 
     // A name the record does not give this digest.
     let im = image(Some("example.com/other:1"), "sha256:aa");
-    let e = name_of(&im, &entries, &names).expect_err("not in the record");
+    let e = name_of(&im, &entries, &names)
+        .expect_err("not in the record")
+        .1;
     assert!(e.contains("is not in the pinned export record: this digest was exported as example.com/app:1, example.com/app:2"), "{e}");
 
     // A digest the record does not have.
     let im = image(Some("example.com/app:1"), "sha256:bb");
-    let e = name_of(&im, &entries, &names).expect_err("not in the record");
+    let e = name_of(&im, &entries, &names)
+        .expect_err("not in the record")
+        .1;
     assert!(e.ends_with(": no exported image has this digest"), "{e}");
 
     // An unnamed image.
-    let e = name_of(&image(None, "sha256:aa"), &entries, &names).expect_err("unnamed");
+    let e = name_of(&image(None, "sha256:aa"), &entries, &names)
+        .expect_err("unnamed")
+        .1;
     assert!(
         e.starts_with("image (unnamed) (sha256:aa) is not in the pinned export record"),
         "{e}"
@@ -332,9 +338,40 @@ fn a_second_name_annotation_the_record_does_not_give_fails_the_image() {
         ],
     )];
     let im = image(Some("example.com/app:1"), "sha256:aa");
-    let e = name_of(&im, &entries, &names).expect_err("a second name");
+    let (code, e) = name_of(&im, &entries, &names).expect_err("a second name");
+    assert_eq!(code, Code::NotInExportRecord);
     assert!(
         e.contains(r#"also carries the name "latest" (org.opencontainers.image.ref.name)"#),
         "{e}"
     );
+}
+
+#[test]
+fn under_local_trust_a_full_second_name_that_disagrees_fails_a_bare_tag_does_not() {
+    let im = image(Some("example.com/prod/app:1"), "sha256:aa");
+    let with = |ref_name: &str| {
+        [entry(
+            "sha256:aa",
+            &[
+                (model::CONTAINERD_NAME, "example.com/prod/app:1"),
+                (model::REF_NAME, ref_name),
+            ],
+        )]
+    };
+    // `ctr export`'s form: the ref.name is the tag.
+    assert_eq!(
+        name_of(&im, &with("1"), &Names::Annotations),
+        Ok(Some("example.com/prod/app:1".to_owned()))
+    );
+    assert_eq!(
+        name_of(&im, &with("example.com/prod/app:1"), &Names::Annotations),
+        Ok(Some("example.com/prod/app:1".to_owned()))
+    );
+    // Another repository (or tag) other tools would read: refused.
+    for other in ["example.com/scratch:1", "example.com/prod/app:2"] {
+        let (code, e) =
+            name_of(&im, &with(other), &Names::Annotations).expect_err("two names disagree");
+        assert_eq!(code, Code::ScopeUnknown, "{other}");
+        assert!(e.contains("the two names disagree"), "{e}");
+    }
 }
