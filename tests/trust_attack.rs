@@ -1122,3 +1122,37 @@ fn referrers_a_carrier_adds_change_no_verdict() {
     let after = kit.verify(&b, &kit.pin);
     assert_eq!(verdict_of(&before), verdict_of(&after), "{}", show(&after));
 }
+
+#[test]
+fn a_bundle_whose_images_were_removed_or_relabelled_verifies_nothing_and_fails() {
+    // Under local trust there is no record to miss an image: a carrier who drops every image
+    // entry, or relabels it as a trust artifact, must not leave a bundle that "verifies".
+    let kit = Kit::new();
+    let policy = arg(&kit.trust.policy);
+    let store = arg(&kit.trust.store);
+    let local = ["--trust-policy", &policy, "--trust-store", &store, "--at", AT];
+    let dropped = kit.copy("no-image");
+    let list = entries(&dropped)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .collect();
+    set_entries(&dropped, list);
+    let relabelled = kit.copy("image-as-trust");
+    let list = entries(&relabelled)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(REF) {
+                e["artifactType"] = json!(TRUST);
+            }
+            e
+        })
+        .collect();
+    set_entries(&relabelled, list);
+    for b in [&dropped, &relabelled] {
+        fails_with(&verify_trust(b, &local), &["image_not_found"]);
+        fails_with(&kit.verify(b, &kit.pin), &["exported_image_missing"]);
+    }
+    // Integrity-only mode judges bytes, not images: an empty layout stays well formed.
+    let r = verify_json(&dropped, &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
+}

@@ -100,7 +100,7 @@ pub fn verify_catalog(
                 cat,
                 &integrity,
                 Some((&sigs, anchor)),
-                Vec::new(),
+                nothing_verified(&integrity).into_iter().collect(),
                 &req.verified_at,
             )
             .with_export(exported_by)
@@ -110,6 +110,22 @@ pub fn verify_catalog(
         }
         Some(Anchor::Unpinned { rest }) => unpinned(cat, &integrity, rest, &req.verified_at),
     }
+}
+
+/// With a trust anchor, a bundle that carries no image verified nothing: it fails
+/// (`image_not_found`) rather than pass on an empty list (a carrier who removed or relabelled
+/// every image entry must not get a verified bundle).
+fn nothing_verified(integrity: &Integrity) -> Option<Finding> {
+    let reported = integrity
+        .failures
+        .iter()
+        .any(|f| f.code == Code::ImageNotFound);
+    (integrity.images.is_empty() && !reported).then(|| {
+        Finding::new(
+            Code::ImageNotFound,
+            "the bundle carries no image: no signature was verified",
+        )
+    })
 }
 
 /// A report that failed before the signature stage could run.
@@ -324,6 +340,7 @@ fn pinned(
         artifact: Some(desc.digest.clone()),
         fingerprints: b.root_fingerprints,
     };
+    extra.extend(nothing_verified(integrity));
     let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
         .with_export(exported_by);
     if let Some(l) = &mut report.left_out {
@@ -393,7 +410,7 @@ fn unpinned(
         cat,
         integrity,
         Some((&sigs, anchor)),
-        Vec::new(),
+        nothing_verified(integrity).into_iter().collect(),
         verified_at,
     )
     .with_export(exported_by)
