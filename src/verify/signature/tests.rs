@@ -375,3 +375,58 @@ fn under_local_trust_a_full_second_name_that_disagrees_fails_a_bare_tag_does_not
         assert!(e.contains("the two names disagree"), "{e}");
     }
 }
+
+#[test]
+fn at_most_one_hundred_signatures_of_a_target_are_tried() {
+    // SPEC-NOTES erratum 18 (notation CLI's --max-signatures default): a carrier who adds
+    // signatures makes at most 100 evaluations per target, whatever the count.
+    let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let subject = descriptor(model::OCI_MANIFEST, image);
+    let signatures: Vec<Vec<u8>> = (0..=super::MAX_SIGNATURES_PER_TARGET)
+        .map(|i| {
+            serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": model::OCI_MANIFEST,
+                "artifactType": model::NOTARY_SIGNATURE,
+                "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                    "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+                "layers": [{"mediaType": "application/jose+json",
+                    "digest": Digest::sha256(b"e").to_string(), "size": 1}],
+                "subject": {"mediaType": model::OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+                "annotations": {"n": i.to_string()},
+            }))
+            .expect("json")
+        })
+        .collect();
+    assert_eq!(signatures.len(), 101);
+    let mut docs: Vec<&[u8]> = vec![image];
+    docs.extend(signatures.iter().map(Vec::as_slice));
+    let (cat, integrity) = bundle(&docs);
+    let mut entries = vec![subject.clone()];
+    entries.extend(
+        signatures
+            .iter()
+            .map(|s| descriptor(model::OCI_MANIFEST, s)),
+    );
+    let inputs = inputs(Names::Annotations);
+    let ctx = Ctx {
+        cat: &cat,
+        integrity: &integrity,
+        entries: &entries,
+        inputs: &inputs,
+    };
+    let statement = inputs
+        .policy
+        .statement_for("example.com/app")
+        .expect("a statement");
+    let mut stores = StoreCache::new(&inputs.store_root);
+    let mut reports = Vec::new();
+    let t = Target {
+        media_type: model::OCI_MANIFEST.to_owned(),
+        digest: subject.digest.clone(),
+        size: subject.size,
+    };
+    let o = verify_target(&t, &ctx, statement, &mut stores, &mut reports);
+    assert!(o.signed && !o.passed);
+    assert_eq!(reports.len(), 100, "at most 100 signatures are tried");
+}
