@@ -1130,7 +1130,14 @@ fn a_bundle_whose_images_were_removed_or_relabelled_verifies_nothing_and_fails()
     let kit = Kit::new();
     let policy = arg(&kit.trust.policy);
     let store = arg(&kit.trust.store);
-    let local = ["--trust-policy", &policy, "--trust-store", &store, "--at", AT];
+    let local = [
+        "--trust-policy",
+        &policy,
+        "--trust-store",
+        &store,
+        "--at",
+        AT,
+    ];
     let dropped = kit.copy("no-image");
     let list = entries(&dropped)
         .into_iter()
