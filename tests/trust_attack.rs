@@ -960,6 +960,61 @@ fn import_with_the_pin_pushes_the_honest_bundle_and_nothing_of_a_renamed_one() {
     );
 }
 
+#[test]
+fn import_with_trust_bundled_always_says_the_trust_is_unpinned() {
+    // --trust-bundled proves integrity only: import must say so (even with -q) and report the
+    // anchor in its JSON, never push silently as if the bundle had been pinned.
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let to = format!("{}/unpinned", reg.host());
+    for quiet in [false, true] {
+        let mut args = vec!["import", kit.honest.to_str().unwrap(), "--to", &to];
+        args.extend(["--trust-bundled", "--at", AT, "--format", "json"]);
+        if quiet {
+            args.insert(0, "-q");
+        }
+        let r = run_in(kit.dir(), &args);
+        assert_eq!(r.code, 0, "{}", show(&r));
+        assert!(
+            r.stderr
+                .contains("WARNING: trust anchored in the bundle itself"),
+            "quiet {quiet}: {}",
+            show(&r)
+        );
+        let j: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(j["trustAnchor"]["mode"], "bundled-unpinned", "{j}");
+        assert_eq!(j["trustAnchor"]["pin"], Value::Null, "{j}");
+    }
+    // Pinned: no such warning, the anchor says pinned.
+    let r = run_in(
+        kit.dir(),
+        &[
+            "import",
+            kit.honest.to_str().unwrap(),
+            "--to",
+            &to,
+            "--pin",
+            &kit.pin,
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(
+        !r.stderr.contains("WARNING: trust anchored"),
+        "{}",
+        show(&r)
+    );
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["trustAnchor"]["mode"], "pinned", "{j}");
+    assert_eq!(j["trustAnchor"]["pin"], kit.pin.as_str(), "{j}");
+}
+
 // --- 10. Referrers a carrier adds change no verdict -------------------------------------------
 
 /// Adds a referrer of `subject` (an `index.json` entry) to `bundle`: an empty config, one layer of

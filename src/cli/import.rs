@@ -138,6 +138,10 @@ impl TransferProgress for Bars {
 #[derive(serde::Serialize)]
 struct ImportOutput<'a> {
     bundle: &'a BundleIdentity,
+    /// The trust anchor verification used (`mode`: `local`, `pinned`, `bundled-unpinned`), as in
+    /// `verify`'s report; null for `--integrity-only`.
+    #[serde(rename = "trustAnchor")]
+    trust_anchor: Option<&'a verify::TrustAnchor>,
     #[serde(flatten)]
     summary: &'a import::ImportSummary,
 }
@@ -179,6 +183,13 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         None => report,
     };
     super::verify::refuse_certificate_pin(&report)?;
+    let unpinned = report
+        .trust_anchor
+        .as_ref()
+        .is_some_and(|t| t.mode == verify::AnchorMode::BundledUnpinned);
+    if unpinned {
+        p.important(super::verify::UNPINNED_WARNING);
+    }
     super::receipt::after_import_verify(a, receipt_signer.as_ref(), &report, p)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {
@@ -282,6 +293,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if a.format == Format::Json {
         print_json(&ImportOutput {
             bundle: &identity,
+            trust_anchor: report.trust_anchor.as_ref(),
             summary: &summary,
         })?;
     }
