@@ -961,6 +961,31 @@ fn import_with_the_pin_pushes_the_honest_bundle_and_nothing_of_a_renamed_one() {
 }
 
 #[test]
+fn verify_with_trust_bundled_always_warns_and_is_never_pinned() {
+    // Whatever the output options, a pass anchored in the bundle itself says so on stderr, and the
+    // report says bundled-unpinned with no pin.
+    let kit = Kit::new();
+    for quiet in [None, Some("-q"), Some("-qq")] {
+        let b = arg(&kit.honest);
+        let mut args = vec!["verify", b.as_str(), "--trust-bundled", "--at", AT];
+        args.extend(["--format", "json", "--no-progress"]);
+        if let Some(q) = quiet {
+            args.insert(0, q);
+        }
+        let r = run_in(kit.dir(), &args);
+        let j = passes(&r);
+        assert!(
+            r.stderr
+                .contains("WARNING: trust anchored in the bundle itself"),
+            "{quiet:?}: {}",
+            show(&r)
+        );
+        assert_eq!(j["trustAnchor"]["mode"], "bundled-unpinned", "{j}");
+        assert_eq!(j["trustAnchor"]["pin"], Value::Null, "{j}");
+    }
+}
+
+#[test]
 fn import_with_trust_bundled_always_says_the_trust_is_unpinned() {
     // --trust-bundled proves integrity only: import must say so (even with -q) and report the
     // anchor in its JSON, never push silently as if the bundle had been pinned.
@@ -970,18 +995,18 @@ fn import_with_trust_bundled_always_says_the_trust_is_unpinned() {
     };
     let kit = Kit::new();
     let to = format!("{}/unpinned", reg.host());
-    for quiet in [false, true] {
+    for quiet in [None, Some("-q"), Some("-qq")] {
         let mut args = vec!["import", kit.honest.to_str().unwrap(), "--to", &to];
         args.extend(["--trust-bundled", "--at", AT, "--format", "json"]);
-        if quiet {
-            args.insert(0, "-q");
+        if let Some(q) = quiet {
+            args.insert(0, q);
         }
         let r = run_in(kit.dir(), &args);
         assert_eq!(r.code, 0, "{}", show(&r));
         assert!(
             r.stderr
                 .contains("WARNING: trust anchored in the bundle itself"),
-            "quiet {quiet}: {}",
+            "{quiet:?}: {}",
             show(&r)
         );
         let j: Value = serde_json::from_str(&r.stdout).unwrap();

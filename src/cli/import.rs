@@ -188,7 +188,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .as_ref()
         .is_some_and(|t| t.mode == verify::AnchorMode::BundledUnpinned);
     if unpinned {
-        p.important(super::verify::UNPINNED_WARNING);
+        super::verify::warn_unpinned();
     }
     super::receipt::after_import_verify(a, receipt_signer.as_ref(), &report, p)?;
     if report.verdict != Verdict::Pass {
