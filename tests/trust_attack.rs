@@ -961,6 +961,83 @@ fn import_with_the_pin_pushes_the_honest_bundle_and_nothing_of_a_renamed_one() {
 }
 
 #[test]
+fn import_under_local_trust_refuses_a_registry_rename_onto_a_protected_repository() {
+    // import drops the source registry (SOURCE/REPO:TAG -> HOST/PREFIX/REPO:TAG), so under local
+    // trust a carrier who renames their unsigned image from registry.example/airlock/sample to
+    // evil.example/airlock/sample has it judged by the operator's lax `*` statement and pushed
+    // over the repository the strict statement protects. import must refuse it.
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "anything else",
+        "registryScopes": ["*"],
+        "signatureVerification": {"level": "skip"},
+    }));
+    let local_policy = kit.dir().join("local-lax-policy.json");
+    write_json(&local_policy, &policy);
+    let policy = arg(&local_policy);
+    let store = arg(&kit.trust.store);
+    let import = |bundle: &Path, prefix: &str| {
+        let b = arg(bundle);
+        let to = format!("{}/{prefix}", reg.host());
+        run_in(
+            kit.dir(),
+            &[
+                "import",
+                &b,
+                "--to",
+                &to,
+                "--trust-policy",
+                &policy,
+                "--trust-store",
+                &store,
+                "--at",
+                AT,
+            ],
+        )
+    };
+    // Control: the honest image, judged by the publisher statement, goes in.
+    let r = import(&kit.honest, "control");
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/control/airlock/sample/manifests/1.0");
+    assert_eq!(status, 200);
+    // The carrier's image under another registry's name, same repository path and tag.
+    let b = kit.copy("registry-rename");
+    let mut theirs = carrier_image(kit.dir(), &b, "11");
+    let evil = "evil.example/airlock/sample:1.0";
+    theirs["annotations"] = json!({ CONTAINERD_NAME: evil, REF_NAME: evil });
+    let list = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .chain([theirs])
+        .collect();
+    set_entries(&b, list);
+    // verify judges the name it is given (by design): `*` skips it.
+    let v = verify_trust(
+        &b,
+        &[
+            "--trust-policy",
+            &policy,
+            "--trust-store",
+            &store,
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(v.code, 0, "{}", show(&v));
+    let r = import(&b, "site");
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("scope_unknown"), "{}", show(&r));
+    assert!(r.stderr.contains("nothing was pushed"), "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/site/airlock/sample/manifests/1.0");
+    assert_eq!(status, 404, "nothing pushed over the protected repository");
+}
+
+#[test]
 fn verify_with_trust_bundled_always_warns_and_is_never_pinned() {
     // Whatever the output options, a pass anchored in the bundle itself says so on stderr, and the
     // report says bundled-unpinned with no pin.
