@@ -892,6 +892,98 @@ fn local_trust_refuses_an_image_whose_two_names_disagree() {
     }
 }
 
+#[test]
+fn under_the_pin_only_the_pinned_artifacts_export_signature_is_reported() {
+    // Two signed exports of the publisher. The carrier strips the export signature of the pinned
+    // artifact and lists the other (signed) artifact with its signature first: exportedBy must
+    // speak of the pinned artifact only, never report another artifact's signature as a pass.
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "exporters",
+        "registryScopes": ["airlock/export"],
+        "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:tests"],
+        "trustedIdentities": [identity("attack publisher")],
+    }));
+    let export = |name: &str, policy: &Value| {
+        let p = kit.dir().join(format!("{name}-policy.json"));
+        write_json(&p, policy);
+        let out = kit.dir().join(name);
+        let r = run_pinned(
+            kit.dir(),
+            &[
+                "export",
+                &format!("oci:{}", arg(&kit.layout)),
+                "-o",
+                &arg(&out),
+                "--trust-policy",
+                &arg(&p),
+                "--trust-store",
+                &arg(&kit.trust.store),
+                "--sign-key",
+                &arg(&kit.publisher.signer.key),
+                "--sign-cert",
+                &arg(&kit.publisher.signer.chain),
+            ],
+        );
+        assert_eq!(r.code, 0, "export {name}: {}", show(&r));
+        (out, pin_of(&r))
+    };
+    let (first, pin1) = export("signed-1", &policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "other",
+        "registryScopes": ["registry.example/other"],
+        "signatureVerification": {"level": "skip"},
+    }));
+    let (second, pin2) = export("signed-2", &policy);
+    assert_ne!(pin1, pin2);
+    let exported_by = |r: &Run| r.json()["exportedBy"].clone();
+    let e = passes(&kit.verify(&second, &pin2))["exportedBy"].clone();
+    assert_eq!(e["verdict"], "pass", "{e}");
+    assert_eq!(e["artifact"], pin2.as_str(), "{e}");
+    // The carrier's rearrangement.
+    let sig_of = |bundle: &Path, artifact: &str| -> Vec<Value> {
+        entries(bundle)
+            .into_iter()
+            .filter(|e| {
+                e["artifactType"] == NOTARY
+                    && read_json(&blob(bundle, e["digest"].as_str().unwrap()))["subject"]["digest"]
+                        == artifact
+            })
+            .collect()
+    };
+    let own: Vec<String> = sig_of(&second, &pin2)
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !own.is_empty(),
+        "the export signature is listed in index.json"
+    );
+    drop_signatures(&second, &own);
+    for f in files_of(&first) {
+        if f.starts_with("blobs") && !second.join(&f).exists() {
+            fs::copy(first.join(&f), second.join(&f)).unwrap();
+        }
+    }
+    let artifact1 = entries(&first)
+        .into_iter()
+        .find(|e| e["digest"] == pin1.as_str())
+        .unwrap();
+    let mut list = vec![artifact1];
+    list.extend(sig_of(&first, &pin1));
+    list.extend(entries(&second));
+    set_entries(&second, list);
+    let r = kit.verify(&second, &pin2);
+    let e = exported_by(&r);
+    assert!(
+        e.is_null() || e["artifact"] == pin2.as_str(),
+        "exportedBy speaks of another artifact than the pinned one: {e}"
+    );
+    assert_ne!(e["verdict"], "pass", "{e}");
+}
+
 // --- 10. import --pin against a real registry -------------------------------------------------
 
 /// `GET path` on a registry; returns (status, body).

@@ -89,7 +89,7 @@ pub fn verify_catalog(
             );
             let mut stores = signature::StoreCache::new(&trust.store_root);
             let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
-            let exported_by = export_signature(cat, &integrity, &trust, &mut stores);
+            let exported_by = export_signature(cat, &integrity, &trust, &mut stores, None);
             let anchor = TrustAnchor {
                 mode: AnchorMode::Local,
                 pin: None,
@@ -333,7 +333,7 @@ fn pinned(
     let inputs = bundled_inputs(policy, crls, rest, names);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
-    let exported_by = export_signature(cat, integrity, &inputs, &mut stores);
+    let exported_by = export_signature(cat, integrity, &inputs, &mut stores, Some(&desc.digest));
     let anchor = TrustAnchor {
         mode: AnchorMode::Pinned,
         pin: Some(desc.digest.clone()),
@@ -399,7 +399,7 @@ fn unpinned(
     let inputs = bundled_inputs(policy, crls, rest, signature::Names::Annotations);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
-    let exported_by = export_signature(cat, integrity, &inputs, &mut stores);
+    let exported_by = export_signature(cat, integrity, &inputs, &mut stores, Some(&b.digest));
     let anchor = TrustAnchor {
         mode: AnchorMode::BundledUnpinned,
         pin: None,
@@ -423,6 +423,7 @@ fn export_signature(
     integrity: &Integrity,
     inputs: &signature::TrustInputs,
     stores: &mut signature::StoreCache,
+    artifact: Option<&str>,
 ) -> Option<signature::exporter::ExportedBy> {
     let entries = cat
         .index_json
@@ -431,5 +432,5 @@ fn export_signature(
         .and_then(|b| crate::layout::model::Document::parse(b).ok())
         .and_then(|d| d.manifests)
         .unwrap_or_default();
-    signature::exporter::verify_export(cat, integrity, &entries, inputs, stores)
+    signature::exporter::verify_export(cat, integrity, &entries, inputs, stores, artifact)
 }

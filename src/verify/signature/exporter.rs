@@ -49,18 +49,21 @@ impl ExportedBy {
     }
 }
 
-/// The export signatures of the trust artifact(s) `index.json` lists; `None` when no trust
-/// artifact is signed.
+/// The export signatures of the trust artifact(s) `index.json` lists (only of `artifact` when
+/// given: in pinned mode, the pinned one, so that another artifact's signature is never reported
+/// as the exporter's); `None` when no such trust artifact is signed.
 pub fn verify_export(
     cat: &Catalog,
     integrity: &Integrity,
     entries: &[Descriptor],
     inputs: &TrustInputs,
     stores: &mut StoreCache,
+    artifact: Option<&str>,
 ) -> Option<ExportedBy> {
     let (target, sigs) = entries
         .iter()
         .filter(|e| e.artifact_type.as_deref() == Some(AIRLOCK_TRUST))
+        .filter(|e| artifact.is_none_or(|a| e.digest == a))
         .map(|e| Target {
             media_type: e.media_type().to_owned(),
             digest: e.digest.clone(),
