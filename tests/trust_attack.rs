@@ -982,6 +982,30 @@ fn under_the_pin_only_the_pinned_artifacts_export_signature_is_reported() {
         "exportedBy speaks of another artifact than the pinned one: {e}"
     );
     assert_ne!(e["verdict"], "pass", "{e}");
+    // The pinned policy has a statement for airlock/export: the publisher requires signed
+    // exports, so the stripped signature is a failure, not an absence.
+    fails_with(&r, &["no_signature"]);
+    assert_eq!(e["artifact"], pin2.as_str(), "{e}");
+    // Under local trust the same: a statement naming airlock/export requires the signature...
+    let (third, pin3) = export("signed-3", &policy);
+    let own: Vec<String> = sig_of(&third, &pin3)
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect();
+    drop_signatures(&third, &own);
+    let local_policy = kit.dir().join("signed-3-policy.json");
+    let (p, st) = (arg(&local_policy), arg(&kit.trust.store));
+    let local = ["--trust-policy", &p, "--trust-store", &st, "--at", AT];
+    fails_with(&verify_trust(&third, &local), &["no_signature"]);
+    let e = passes(&verify_trust(&first, &local))["exportedBy"].clone();
+    assert_eq!(e["verdict"], "pass", "{e}");
+    // ... and without such a statement (only `*` or nothing) an unsigned export is no failure.
+    let plain = arg(&kit.trust.policy);
+    let r = verify_trust(
+        &third,
+        &["--trust-policy", &plain, "--trust-store", &st, "--at", AT],
+    );
+    passes(&r);
 }
 
 // --- 10. import --pin against a real registry -------------------------------------------------
