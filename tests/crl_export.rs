@@ -319,3 +319,58 @@ fn a_bundled_crl_of_another_partition_cannot_clear_what_the_operators_crl_revoke
         "{leaf}"
     );
 }
+
+#[test]
+fn a_capture_uri_binds_a_crl_only_when_the_pin_authenticates_it() {
+    // Erratum 14: a CRL whose IssuingDistributionPoint names no distribution point covers a URI
+    // only when it was captured from it and the record of that capture is authenticated. The
+    // capture URI is an annotation of the trust artifact: pinned, it binds; under local trust or
+    // --trust-bundled it is the carrier's word, and the leaf's status stays unknown.
+    use crate::testkit::crl::{idp, CrlSpec};
+    use der::Decode;
+    let s = setup(100);
+    let (from, to) = (day(2026, 5, 1), day(2026, 7, 1));
+    let inter_name = x509_cert::Certificate::from_der(&s.inter.der)
+        .unwrap()
+        .tbs_certificate
+        .subject;
+    // Days from 2026-01-01: current at AT_TIME (2026-06-01, day 151).
+    let unnamed = CrlSpec::new(inter_name, s.inter.key.serialize_der())
+        .window(120, Some(180))
+        .idp(idp(&[]))
+        .der();
+    {
+        let mut r = s.routes.lock().unwrap();
+        r.insert("/root.crl".into(), crl(&s.root, &[], from, to));
+        r.insert("/inter.crl".into(), unnamed);
+    }
+    let out = s.t.path().join("bundle");
+    let r = export(&s, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    s.routes.lock().unwrap().clear();
+    let v = verify_trust(&out, &["--pin", &pin(&r), "--at", AT_TIME]);
+    assert_eq!(v.code, 0, "pinned: {}", v.stdout);
+    let leaf = &v.json()["images"][0]["signatures"][0]["revocation"]["certs"][0];
+    assert_eq!(leaf["status"], "good", "{leaf}");
+    for anchor in [
+        vec![
+            "--trust-policy",
+            s.trust.policy.to_str().unwrap(),
+            "--trust-store",
+            s.trust.store.to_str().unwrap(),
+        ],
+        vec!["--trust-bundled"],
+    ] {
+        let mut args = anchor.clone();
+        args.extend(["--at", AT_TIME]);
+        let v = verify_trust(&out, &args);
+        assert_eq!(v.code, 1, "{anchor:?}: {}", v.stdout);
+        assert!(
+            v.codes().contains(&"revocation_unknown".to_string()),
+            "{anchor:?}: {}",
+            v.stdout
+        );
+        let leaf = &v.json()["images"][0]["signatures"][0]["revocation"]["certs"][0];
+        assert_eq!(leaf["status"], "unknown", "{anchor:?}: {leaf}");
+    }
+}

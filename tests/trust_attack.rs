@@ -846,6 +846,168 @@ fn local_trust_ignores_a_rewritten_trust_artifact() {
     }
 }
 
+#[test]
+fn local_trust_refuses_an_image_whose_two_names_disagree() {
+    // The carrier's own unsigned image: the name airlock judges (io.containerd.image.name) in the
+    // scope the operator's policy skips, the OCI ref.name other tools read the publisher's. Under
+    // local trust too, an image passes under one name only, never shows another one.
+    let kit = Kit::new();
+    let b = kit.copy("local-two-names");
+    let mut theirs = carrier_image(kit.dir(), &b, "9");
+    theirs["annotations"] = json!({
+        CONTAINERD_NAME: format!("{SCRATCH}:9"),
+        REF_NAME: REF,
+    });
+    let list = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .chain([theirs.clone()])
+        .collect();
+    set_entries(&b, list);
+    let policy = arg(&kit.trust.policy);
+    let store = arg(&kit.trust.store);
+    let local = [
+        "--trust-policy",
+        &policy,
+        "--trust-store",
+        &store,
+        "--at",
+        AT,
+    ];
+    let r = verify_trust(&b, &local);
+    fails_with(&r, &["scope_unknown"]);
+    // Control: one name (or a bare tag as ref.name, as `ctr export` writes it) in the skipped
+    // scope is judged by the operator's statement for that scope, and passes.
+    for ref_name in [format!("{SCRATCH}:9"), "9".to_string()] {
+        let mut one = theirs.clone();
+        one["annotations"][REF_NAME] = json!(ref_name);
+        let list = entries(&b)
+            .into_iter()
+            .filter(|e| e["digest"] != theirs["digest"])
+            .chain([one])
+            .collect();
+        set_entries(&b, list);
+        let j = passes(&verify_trust(&b, &local));
+        assert_eq!(j["images"][0]["policy"]["level"], "skip", "{j}");
+    }
+}
+
+#[test]
+fn under_the_pin_only_the_pinned_artifacts_export_signature_is_reported() {
+    // Two signed exports of the publisher. The carrier strips the export signature of the pinned
+    // artifact and lists the other (signed) artifact with its signature first: exportedBy must
+    // speak of the pinned artifact only, never report another artifact's signature as a pass.
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "exporters",
+        "registryScopes": ["airlock/export"],
+        "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:tests"],
+        "trustedIdentities": [identity("attack publisher")],
+    }));
+    let export = |name: &str, policy: &Value| {
+        let p = kit.dir().join(format!("{name}-policy.json"));
+        write_json(&p, policy);
+        let out = kit.dir().join(name);
+        let r = run_pinned(
+            kit.dir(),
+            &[
+                "export",
+                &format!("oci:{}", arg(&kit.layout)),
+                "-o",
+                &arg(&out),
+                "--trust-policy",
+                &arg(&p),
+                "--trust-store",
+                &arg(&kit.trust.store),
+                "--sign-key",
+                &arg(&kit.publisher.signer.key),
+                "--sign-cert",
+                &arg(&kit.publisher.signer.chain),
+            ],
+        );
+        assert_eq!(r.code, 0, "export {name}: {}", show(&r));
+        (out, pin_of(&r))
+    };
+    let (first, pin1) = export("signed-1", &policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "other",
+        "registryScopes": ["registry.example/other"],
+        "signatureVerification": {"level": "skip"},
+    }));
+    let (second, pin2) = export("signed-2", &policy);
+    assert_ne!(pin1, pin2);
+    let exported_by = |r: &Run| r.json()["exportedBy"].clone();
+    let e = passes(&kit.verify(&second, &pin2))["exportedBy"].clone();
+    assert_eq!(e["verdict"], "pass", "{e}");
+    assert_eq!(e["artifact"], pin2.as_str(), "{e}");
+    // The carrier's rearrangement.
+    let sig_of = |bundle: &Path, artifact: &str| -> Vec<Value> {
+        entries(bundle)
+            .into_iter()
+            .filter(|e| {
+                e["artifactType"] == NOTARY
+                    && read_json(&blob(bundle, e["digest"].as_str().unwrap()))["subject"]["digest"]
+                        == artifact
+            })
+            .collect()
+    };
+    let own: Vec<String> = sig_of(&second, &pin2)
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !own.is_empty(),
+        "the export signature is listed in index.json"
+    );
+    drop_signatures(&second, &own);
+    for f in files_of(&first) {
+        if f.starts_with("blobs") && !second.join(&f).exists() {
+            fs::copy(first.join(&f), second.join(&f)).unwrap();
+        }
+    }
+    let artifact1 = entries(&first)
+        .into_iter()
+        .find(|e| e["digest"] == pin1.as_str())
+        .unwrap();
+    let mut list = vec![artifact1];
+    list.extend(sig_of(&first, &pin1));
+    list.extend(entries(&second));
+    set_entries(&second, list);
+    let r = kit.verify(&second, &pin2);
+    let e = exported_by(&r);
+    assert!(
+        e.is_null() || e["artifact"] == pin2.as_str(),
+        "exportedBy speaks of another artifact than the pinned one: {e}"
+    );
+    assert_ne!(e["verdict"], "pass", "{e}");
+    // The pinned policy has a statement for airlock/export: the publisher requires signed
+    // exports, so the stripped signature is a failure, not an absence.
+    fails_with(&r, &["no_signature"]);
+    assert_eq!(e["artifact"], pin2.as_str(), "{e}");
+    // Under local trust the same: a statement naming airlock/export requires the signature...
+    let (third, pin3) = export("signed-3", &policy);
+    let own: Vec<String> = sig_of(&third, &pin3)
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect();
+    drop_signatures(&third, &own);
+    let local_policy = kit.dir().join("signed-3-policy.json");
+    let (p, st) = (arg(&local_policy), arg(&kit.trust.store));
+    let local = ["--trust-policy", &p, "--trust-store", &st, "--at", AT];
+    fails_with(&verify_trust(&third, &local), &["no_signature"]);
+    let e = passes(&verify_trust(&first, &local))["exportedBy"].clone();
+    assert_eq!(e["verdict"], "pass", "{e}");
+    // ... and without such a statement (only `*` or nothing) an unsigned export is no failure.
+    let plain = arg(&kit.trust.policy);
+    let r = verify_trust(
+        &third,
+        &["--trust-policy", &plain, "--trust-store", &st, "--at", AT],
+    );
+    passes(&r);
+}
+
 // --- 10. import --pin against a real registry -------------------------------------------------
 
 /// `GET path` on a registry; returns (status, body).
@@ -912,6 +1074,163 @@ fn import_with_the_pin_pushes_the_honest_bundle_and_nothing_of_a_renamed_one() {
         catalog.contains("site/") && !catalog.contains("refused/"),
         "nothing under the refused prefix: {catalog}"
     );
+}
+
+#[test]
+fn import_under_local_trust_refuses_a_registry_rename_onto_a_protected_repository() {
+    // import drops the source registry (SOURCE/REPO:TAG -> HOST/PREFIX/REPO:TAG), so under local
+    // trust a carrier who renames their unsigned image from registry.example/airlock/sample to
+    // evil.example/airlock/sample has it judged by the operator's lax `*` statement and pushed
+    // over the repository the strict statement protects. import must refuse it.
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "anything else",
+        "registryScopes": ["*"],
+        "signatureVerification": {"level": "skip"},
+    }));
+    let local_policy = kit.dir().join("local-lax-policy.json");
+    write_json(&local_policy, &policy);
+    let policy = arg(&local_policy);
+    let store = arg(&kit.trust.store);
+    let import = |bundle: &Path, prefix: &str| {
+        let b = arg(bundle);
+        let to = format!("{}/{prefix}", reg.host());
+        run_in(
+            kit.dir(),
+            &[
+                "import",
+                &b,
+                "--to",
+                &to,
+                "--trust-policy",
+                &policy,
+                "--trust-store",
+                &store,
+                "--at",
+                AT,
+            ],
+        )
+    };
+    // Control: the honest image, judged by the publisher statement, goes in.
+    let r = import(&kit.honest, "control");
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/control/airlock/sample/manifests/1.0");
+    assert_eq!(status, 200);
+    // The carrier's image under another registry's name, same repository path and tag.
+    let b = kit.copy("registry-rename");
+    let mut theirs = carrier_image(kit.dir(), &b, "11");
+    let evil = "evil.example/airlock/sample:1.0";
+    theirs["annotations"] = json!({ CONTAINERD_NAME: evil, REF_NAME: evil });
+    let list = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .chain([theirs])
+        .collect();
+    set_entries(&b, list);
+    // verify judges the name it is given (by design): `*` skips it.
+    let v = verify_trust(
+        &b,
+        &[
+            "--trust-policy",
+            &policy,
+            "--trust-store",
+            &store,
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(v.code, 0, "{}", show(&v));
+    let r = import(&b, "site");
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("scope_unknown"), "{}", show(&r));
+    assert!(r.stderr.contains("nothing was pushed"), "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/site/airlock/sample/manifests/1.0");
+    assert_eq!(status, 404, "nothing pushed over the protected repository");
+}
+
+#[test]
+fn verify_with_trust_bundled_always_warns_and_is_never_pinned() {
+    // Whatever the output options, a pass anchored in the bundle itself says so on stderr, and the
+    // report says bundled-unpinned with no pin.
+    let kit = Kit::new();
+    for quiet in [None, Some("-q"), Some("-qq")] {
+        let b = arg(&kit.honest);
+        let mut args = vec!["verify", b.as_str(), "--trust-bundled", "--at", AT];
+        args.extend(["--format", "json", "--no-progress"]);
+        if let Some(q) = quiet {
+            args.insert(0, q);
+        }
+        let r = run_in(kit.dir(), &args);
+        let j = passes(&r);
+        assert!(
+            r.stderr
+                .contains("WARNING: trust anchored in the bundle itself"),
+            "{quiet:?}: {}",
+            show(&r)
+        );
+        assert_eq!(j["trustAnchor"]["mode"], "bundled-unpinned", "{j}");
+        assert_eq!(j["trustAnchor"]["pin"], Value::Null, "{j}");
+    }
+}
+
+#[test]
+fn import_with_trust_bundled_always_says_the_trust_is_unpinned() {
+    // --trust-bundled proves integrity only: import must say so (even with -q) and report the
+    // anchor in its JSON, never push silently as if the bundle had been pinned.
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let to = format!("{}/unpinned", reg.host());
+    for quiet in [None, Some("-q"), Some("-qq")] {
+        let mut args = vec!["import", kit.honest.to_str().unwrap(), "--to", &to];
+        args.extend(["--trust-bundled", "--at", AT, "--format", "json"]);
+        if let Some(q) = quiet {
+            args.insert(0, q);
+        }
+        let r = run_in(kit.dir(), &args);
+        assert_eq!(r.code, 0, "{}", show(&r));
+        assert!(
+            r.stderr
+                .contains("WARNING: trust anchored in the bundle itself"),
+            "{quiet:?}: {}",
+            show(&r)
+        );
+        let j: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(j["trustAnchor"]["mode"], "bundled-unpinned", "{j}");
+        assert_eq!(j["trustAnchor"]["pin"], Value::Null, "{j}");
+    }
+    // Pinned: no such warning, the anchor says pinned.
+    let r = run_in(
+        kit.dir(),
+        &[
+            "import",
+            kit.honest.to_str().unwrap(),
+            "--to",
+            &to,
+            "--pin",
+            &kit.pin,
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", show(&r));
+    assert!(
+        !r.stderr.contains("WARNING: trust anchored"),
+        "{}",
+        show(&r)
+    );
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["trustAnchor"]["mode"], "pinned", "{j}");
+    assert_eq!(j["trustAnchor"]["pin"], kit.pin.as_str(), "{j}");
 }
 
 // --- 10. Referrers a carrier adds change no verdict -------------------------------------------
@@ -1075,4 +1394,45 @@ fn referrers_a_carrier_adds_change_no_verdict() {
     additions(&b);
     let after = kit.verify(&b, &kit.pin);
     assert_eq!(verdict_of(&before), verdict_of(&after), "{}", show(&after));
+}
+
+#[test]
+fn a_bundle_whose_images_were_removed_or_relabelled_verifies_nothing_and_fails() {
+    // Under local trust there is no record to miss an image: a carrier who drops every image
+    // entry, or relabels it as a trust artifact, must not leave a bundle that "verifies".
+    let kit = Kit::new();
+    let policy = arg(&kit.trust.policy);
+    let store = arg(&kit.trust.store);
+    let local = [
+        "--trust-policy",
+        &policy,
+        "--trust-store",
+        &store,
+        "--at",
+        AT,
+    ];
+    let dropped = kit.copy("no-image");
+    let list = entries(&dropped)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .collect();
+    set_entries(&dropped, list);
+    let relabelled = kit.copy("image-as-trust");
+    let list = entries(&relabelled)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(REF) {
+                e["artifactType"] = json!(TRUST);
+            }
+            e
+        })
+        .collect();
+    set_entries(&relabelled, list);
+    for b in [&dropped, &relabelled] {
+        fails_with(&verify_trust(b, &local), &["image_not_found"]);
+        fails_with(&kit.verify(b, &kit.pin), &["exported_image_missing"]);
+    }
+    // Integrity-only mode judges bytes, not images: an empty layout stays well formed.
+    let r = verify_json(&dropped, &[]);
+    assert_eq!(r.code, 0, "{}", show(&r));
 }

@@ -138,8 +138,48 @@ impl TransferProgress for Bars {
 #[derive(serde::Serialize)]
 struct ImportOutput<'a> {
     bundle: &'a BundleIdentity,
+    /// The trust anchor verification used (`mode`: `local`, `pinned`, `bundled-unpinned`), as in
+    /// `verify`'s report; null for `--integrity-only`.
+    #[serde(rename = "trustAnchor")]
+    trust_anchor: Option<&'a verify::TrustAnchor>,
     #[serde(flatten)]
     summary: &'a import::ImportSummary,
+}
+
+/// Under local trust the bundle names its images, and the push drops their source registry: an
+/// image judged under one statement whose target repository another statement's scope also
+/// reaches (`evil.example/app` under `*`, over `registry.example/app` under a strict statement) is
+/// refused (`scope_unknown`), and with it the whole import
+/// ([`import::conflicting_statement`]).
+fn refuse_shared_targets(
+    report: &mut verify::Report,
+    policy: &crate::notary::policy::PolicyDocument,
+    plan: &ImportPlan,
+) {
+    for im in &mut report.images {
+        let (Some(reference), Some(judged)) = (&im.reference, &im.policy) else {
+            continue;
+        };
+        let Some((scope, statement)) =
+            import::conflicting_statement(reference, &judged.name, policy, plan)
+        else {
+            continue;
+        };
+        report.failures.push(
+            crate::finding::Finding::new(
+                crate::finding::Code::ScopeUnknown,
+                format!(
+                    "{reference} was judged under the trust policy statement {:?}, but its target \
+repository is also where {scope} goes, which statement {statement:?} covers: the source registry is \
+dropped on push, so which statement protects that repository is ambiguous (--scope names the one to apply)",
+                    judged.name
+                ),
+            )
+            .digest(&im.digest),
+        );
+        im.verdict = Some(Verdict::Fail);
+        report.verdict = Verdict::Fail;
+    }
 }
 
 pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
@@ -174,11 +214,30 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         trust,
     };
     let report = verify::verify_catalog(&cat, &req, &opts.limits);
-    let report = match parts {
+    let mut report = match parts {
         Some(check) => report.with_parts(check.finish()),
         None => report,
     };
     super::verify::refuse_certificate_pin(&report)?;
+    let (host, prefix) = super::net::split_target(&a.to);
+    let plan = ImportPlan {
+        host,
+        prefix,
+        maps: a.maps.clone(),
+        referrers: a.referrers.into(),
+        verified: Vec::new(),
+        unrecorded: Default::default(),
+    };
+    if let (Some(verify::Anchor::Local(t)), None) = (&req.trust, &a.trust.scope) {
+        refuse_shared_targets(&mut report, &t.policy, &plan);
+    }
+    let unpinned = report
+        .trust_anchor
+        .as_ref()
+        .is_some_and(|t| t.mode == verify::AnchorMode::BundledUnpinned);
+    if unpinned {
+        super::verify::warn_unpinned();
+    }
     super::receipt::after_import_verify(a, receipt_signer.as_ref(), &report, p)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {
@@ -209,8 +268,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .args(["-c", &hook])
             .status();
     }
-    let (host, prefix) = super::net::split_target(&a.to);
-    let options = a.net.options(&host);
+    let options = a.net.options(&plan.host);
     // One client per upload in flight, plus one for the checks, the manifests and a tarball's
     // reader.
     let clients = (0..=a.jobs)
@@ -226,16 +284,13 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         p.finding("WARN", w);
     }
     let plan = ImportPlan {
-        host,
-        prefix,
-        maps: a.maps.clone(),
-        referrers: a.referrers.into(),
         verified: report
             .images
             .iter()
             .map(|i| (i.reference.clone(), i.digest.clone()))
             .collect(),
         unrecorded: unrecorded.iter().filter_map(|w| w.digest.clone()).collect(),
+        ..plan
     };
     let bars = p.bars().then(|| {
         let multi = indicatif::MultiProgress::new();
@@ -282,6 +337,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if a.format == Format::Json {
         print_json(&ImportOutput {
             bundle: &identity,
+            trust_anchor: report.trust_anchor.as_ref(),
             summary: &summary,
         })?;
     }

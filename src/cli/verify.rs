@@ -38,6 +38,18 @@ fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl
     Ok(crls)
 }
 
+/// What `verify` and `import` print (even with `-q` or `-qq`) when the anchor is `--trust-bundled`.
+pub(super) const UNPINNED_WARNING: &str = "WARNING: trust anchored in the bundle itself (--trust-bundled): whoever carried the bundle chose \
+its policy and roots, so this proves integrity only; verify with the --pin sha256:... that export printed, \
+or with a local trust store";
+
+/// Prints [`UNPINNED_WARNING`] on stderr whatever `-q`/`-qq` asked: under `--trust-bundled` the
+/// warning is the only sign that the bundle chose its own trust, so no exit status 0 goes without
+/// it.
+pub(super) fn warn_unpinned() {
+    eprintln!("{UNPINNED_WARNING}");
+}
+
 /// Resolves the trust options into the signature stage's anchor; `None` for --integrity-only.
 /// Exactly one anchor: local trust material, a pinned trust artifact, or `--trust-bundled`.
 pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anchor>> {
@@ -323,11 +335,7 @@ the target registry or --base must supply them",
     }
     if let Some(a) = &r.trust_anchor {
         match a.mode {
-            AnchorMode::BundledUnpinned => p.important(
-                "WARNING: trust anchored in the bundle itself (--trust-bundled): whoever carried the bundle chose \
-its policy and roots, so this proves integrity only; verify with the --pin sha256:... that export printed, \
-or with a local trust store",
-            ),
+            AnchorMode::BundledUnpinned => warn_unpinned(),
             AnchorMode::Pinned => p.info(&format!(
                 "  trust: the bundle's trust artifact {}, pinned out of band",
                 a.pin.as_deref().unwrap_or("?")

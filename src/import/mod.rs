@@ -41,7 +41,7 @@ use crate::layout::{Catalog, Progress};
 use crate::registry::{Registry, RegistryError};
 
 pub use plan::{plan, ImageJob, PushPlan, Step};
-pub use target::target_of;
+pub use target::{conflicting_statement, target_of};
 
 /// Why an import failed.
 #[derive(Debug, thiserror::Error)]

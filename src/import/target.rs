@@ -2,6 +2,7 @@
 //! with `--map OLD=NEW` repository rewrites.
 
 use super::{ImportError, ImportPlan};
+use crate::notary::policy::PolicyDocument;
 
 /// Maps a bundle image name to its target repository and tag.
 pub fn target_of(
@@ -72,6 +73,33 @@ pub fn target_of(
     Ok((format!("{}/{full}", plan.host), tag))
 }
 
+/// Another statement of `policy` that names a scope whose images would be pushed to the same
+/// target repository as `reference` (judged under the statement `judged_by`): `(scope, statement)`.
+///
+/// The target drops the source registry, so `a.example/app` and `b.example/app` land in one
+/// repository while a trust policy may judge them under different statements. Under local trust
+/// the bundle chooses the name: a carrier could rename an image to another registry to have it
+/// judged by a laxer statement (or `*`) and pushed over the repository a stricter one protects.
+/// The global `*` statement names no repository and is not compared.
+pub fn conflicting_statement(
+    reference: &str,
+    judged_by: &str,
+    policy: &PolicyDocument,
+    plan: &ImportPlan,
+) -> Option<(String, String)> {
+    let (target, _) = target_of(reference, plan).ok()?;
+    policy
+        .statements()
+        .iter()
+        .filter(|st| st.name() != judged_by)
+        .flat_map(|st| st.registry_scopes().iter().map(move |s| (s, st)))
+        .filter(|(scope, _)| scope.as_str() != "*" && scope.contains('/'))
+        .find(|(scope, _)| {
+            target_of(&format!("{scope}:t"), plan).is_ok_and(|(other, _)| other == target)
+        })
+        .map(|(scope, st)| (scope.clone(), st.name().to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +137,42 @@ mod tests {
             target_of("v1", &to("", &[])),
             Err(ImportError::NoRepository { image }) if image == "v1"
         ));
+    }
+
+    #[test]
+    fn a_statement_of_another_registry_with_the_same_repository_conflicts() {
+        let policy = crate::notary::policy::parse(
+            br#"{"version":"1.0","trustPolicies":[
+                {"name":"prod","registryScopes":["registry.example/team/app"],
+                 "signatureVerification":{"level":"strict"},"trustStores":["ca:x"],
+                 "trustedIdentities":["*"]},
+                {"name":"lax","registryScopes":["*"],"signatureVerification":{"level":"skip"}}]}"#,
+        )
+        .unwrap();
+        let plan = to("site", &[]);
+        assert_eq!(
+            conflicting_statement("evil.example/team/app:1", "lax", &policy, &plan),
+            Some(("registry.example/team/app".into(), "prod".into()))
+        );
+        assert_eq!(
+            conflicting_statement("registry.example/team/app:1", "prod", &policy, &plan),
+            None
+        );
+        assert_eq!(
+            conflicting_statement("evil.example/team/other:1", "lax", &policy, &plan),
+            None
+        );
+        // A --map moves both names alike (they still collide); one onto the protected repository
+        // creates the conflict.
+        let moved = to("site", &[("team/app", "quarantine/app")]);
+        assert_eq!(
+            conflicting_statement("evil.example/team/app:1", "lax", &policy, &moved),
+            Some(("registry.example/team/app".into(), "prod".into()))
+        );
+        let onto = to("site", &[("other/app", "team/app")]);
+        assert_eq!(
+            conflicting_statement("evil.example/other/app:1", "lax", &policy, &onto),
+            Some(("registry.example/team/app".into(), "prod".into()))
+        );
     }
 }

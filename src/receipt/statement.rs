@@ -34,7 +34,7 @@ use crate::notary::revocation::{ChainStatus, CrlUse};
 use crate::verify::report::{ImageReport, LeftOutReport, TrustAnchor};
 use crate::verify::signature::exporter::ExportedBy;
 use crate::verify::signature::{scope_of, PolicyRef, SignatureReport};
-use crate::verify::{Report, Verdict};
+use crate::verify::{AnchorMode, Report, Verdict};
 
 use super::{PREDICATE_TYPE, STATEMENT_TYPE, VERIFIER_ID};
 
@@ -302,6 +302,16 @@ fn signatures_verified(im: &ImageReport) -> bool {
             .any(|s| s.verdict == Verdict::Pass)
 }
 
+/// True when the report's trust anchor is one the bundle cannot choose: local trust material, or
+/// the trust artifact pinned out of band. Under `--trust-bundled` (`bundled-unpinned`) the carrier
+/// chose the policy and the roots, so a pass proves integrity only and signatures are not claimed.
+fn anchored_outside_the_bundle(report: &Report) -> bool {
+    report
+        .trust_anchor
+        .as_ref()
+        .is_some_and(|a| matches!(a.mode, AnchorMode::Local | AnchorMode::Pinned))
+}
+
 /// Builds the statement for `report` (every image, or only `ctx.image`).
 pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
     let images: Vec<&ImageReport> = report
@@ -327,7 +337,8 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
             .all(|im| im.verdict.is_none_or(|v| v == Verdict::Pass));
     let levels = if !passed {
         vec![LEVEL_FAILED]
-    } else if report.trust_anchor.is_some() && images.iter().all(|im| signatures_verified(im)) {
+    } else if anchored_outside_the_bundle(report) && images.iter().all(|im| signatures_verified(im))
+    {
         vec![LEVEL_INTEGRITY, LEVEL_SIGNATURES]
     } else {
         vec![LEVEL_INTEGRITY]

@@ -687,4 +687,27 @@ fn signatures_are_claimed_only_when_authenticity_was_enforced() {
     let mut r = report(Verdict::Pass);
     r.images[0].signatures = Some(Vec::new());
     assert_eq!(levels(&r), integrity);
+    // --trust-bundled: the policy and roots are the carrier's word, so a pass proves integrity
+    // only (the report's `bundled-unpinned`); the receipt must not claim signatures either.
+    let mut r = report(Verdict::Pass);
+    r.trust_anchor = Some(TrustAnchor {
+        mode: AnchorMode::BundledUnpinned,
+        pin: None,
+        artifact: Some(POLICY.into()),
+        fingerprints: vec![SIG.into()],
+    });
+    assert_eq!(levels(&r), integrity, "bundled-unpinned");
+    let v = json(&build(&r, &ctx()));
+    assert_eq!(
+        v["predicate"][DETAIL_KEY]["trustAnchor"]["mode"],
+        "bundled-unpinned"
+    );
+    // Pinned: the artifact is authenticated out of band, so signatures are claimed.
+    r.trust_anchor = Some(TrustAnchor {
+        mode: AnchorMode::Pinned,
+        pin: Some(POLICY.into()),
+        artifact: Some(POLICY.into()),
+        fingerprints: vec![SIG.into()],
+    });
+    assert_eq!(levels(&r), both, "pinned");
 }

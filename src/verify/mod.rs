@@ -89,7 +89,7 @@ pub fn verify_catalog(
             );
             let mut stores = signature::StoreCache::new(&trust.store_root);
             let sigs = signature::verify_images(cat, &integrity, &trust, &mut stores);
-            let exported_by = export_signature(cat, &integrity, &trust, &mut stores);
+            let exported_by = export_signature(cat, &integrity, &trust, &mut stores, None);
             let anchor = TrustAnchor {
                 mode: AnchorMode::Local,
                 pin: None,
@@ -100,7 +100,7 @@ pub fn verify_catalog(
                 cat,
                 &integrity,
                 Some((&sigs, anchor)),
-                Vec::new(),
+                nothing_verified(&integrity).into_iter().collect(),
                 &req.verified_at,
             )
             .with_export(exported_by)
@@ -110,6 +110,22 @@ pub fn verify_catalog(
         }
         Some(Anchor::Unpinned { rest }) => unpinned(cat, &integrity, rest, &req.verified_at),
     }
+}
+
+/// With a trust anchor, a bundle that carries no image verified nothing: it fails
+/// (`image_not_found`) rather than pass on an empty list (a carrier who removed or relabelled
+/// every image entry must not get a verified bundle).
+fn nothing_verified(integrity: &Integrity) -> Option<Finding> {
+    let reported = integrity
+        .failures
+        .iter()
+        .any(|f| f.code == Code::ImageNotFound);
+    (integrity.images.is_empty() && !reported).then(|| {
+        Finding::new(
+            Code::ImageNotFound,
+            "the bundle carries no image: no signature was verified",
+        )
+    })
 }
 
 /// A report that failed before the signature stage could run.
@@ -317,13 +333,14 @@ fn pinned(
     let inputs = bundled_inputs(policy, crls, rest, names);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
-    let exported_by = export_signature(cat, integrity, &inputs, &mut stores);
+    let exported_by = export_signature(cat, integrity, &inputs, &mut stores, Some(&desc.digest));
     let anchor = TrustAnchor {
         mode: AnchorMode::Pinned,
         pin: Some(desc.digest.clone()),
         artifact: Some(desc.digest.clone()),
         fingerprints: b.root_fingerprints,
     };
+    extra.extend(nothing_verified(integrity));
     let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
         .with_export(exported_by);
     if let Some(l) = &mut report.left_out {
@@ -382,7 +399,7 @@ fn unpinned(
     let inputs = bundled_inputs(policy, crls, rest, signature::Names::Annotations);
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
-    let exported_by = export_signature(cat, integrity, &inputs, &mut stores);
+    let exported_by = export_signature(cat, integrity, &inputs, &mut stores, Some(&b.digest));
     let anchor = TrustAnchor {
         mode: AnchorMode::BundledUnpinned,
         pin: None,
@@ -393,7 +410,7 @@ fn unpinned(
         cat,
         integrity,
         Some((&sigs, anchor)),
-        Vec::new(),
+        nothing_verified(integrity).into_iter().collect(),
         verified_at,
     )
     .with_export(exported_by)
@@ -406,6 +423,7 @@ fn export_signature(
     integrity: &Integrity,
     inputs: &signature::TrustInputs,
     stores: &mut signature::StoreCache,
+    artifact: Option<&str>,
 ) -> Option<signature::exporter::ExportedBy> {
     let entries = cat
         .index_json
@@ -414,5 +432,5 @@ fn export_signature(
         .and_then(|b| crate::layout::model::Document::parse(b).ok())
         .and_then(|d| d.manifests)
         .unwrap_or_default();
-    signature::exporter::verify_export(cat, integrity, &entries, inputs, stores)
+    signature::exporter::verify_export(cat, integrity, &entries, inputs, stores, artifact)
 }

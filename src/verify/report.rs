@@ -363,7 +363,10 @@ impl Report {
     pub fn with_export(mut self, exported_by: Option<ExportedBy>) -> Self {
         if let Some(e) = &exported_by {
             if let Some(f) = &e.failure {
-                let finding = Finding::new(f.code, f.message.clone()).digest(&e.artifact);
+                let mut finding = Finding::new(f.code, f.message.clone());
+                if !e.artifact.is_empty() {
+                    finding = finding.digest(&e.artifact);
+                }
                 if e.is_failure() {
                     self.failures.push(finding);
                     self.verdict = Verdict::Fail;

@@ -317,6 +317,14 @@ pub struct PolicyDocument {
     pub(super) statements: Vec<Statement>,
 }
 
+/// `domain/repository` with the domain lowercased (the repository is case-sensitive).
+fn fold_domain(scope: &str) -> String {
+    match scope.split_once('/') {
+        Some((domain, repository)) => format!("{}/{repository}", domain.to_ascii_lowercase()),
+        None => scope.to_owned(),
+    }
+}
+
 impl PolicyDocument {
     /// The document version (always `1.0`).
     pub fn version(&self) -> &'static str {
@@ -346,6 +354,16 @@ impl PolicyDocument {
             } else if statement.registry_scopes.iter().any(|s| s == scope) {
                 return Ok(statement);
             }
+        }
+        // A registry host name is case-insensitive: `REGISTRY.EXAMPLE/app` is the repository
+        // `registry.example/app` names, so the statement for the latter applies, never `*` (a
+        // bundle names its images; it must not escape a statement by the case of a host name).
+        // DIVERGENCE: notation compares the strings exactly.
+        let folded = fold_domain(scope);
+        if let Some(statement) = self.statements.iter().find(|st| {
+            !st.is_global() && st.registry_scopes.iter().any(|s| fold_domain(s) == folded)
+        }) {
+            return Ok(statement);
         }
         global.ok_or_else(|| PolicyError::NoApplicablePolicy {
             scope: scope.to_owned(),

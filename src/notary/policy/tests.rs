@@ -682,7 +682,7 @@ fn statement_selection() {
         );
     }
     skip["registryScopes"] = json!(["localhost:5000/invalid-test-repo"]);
-    let d = ok(&doc(vec![exact, skip]));
+    let d = ok(&doc(vec![exact.clone(), skip]));
     let e = d.statement_for("localhost:5000/e2e").unwrap_err();
     assert!(
         matches!(&e, PolicyError::NoApplicablePolicy { scope } if scope == "localhost:5000/e2e")
@@ -693,6 +693,21 @@ fn statement_selection() {
     );
     // No reference expansion, no prefix matching.
     assert!(d.statement_for("localhost:5000/test-repo9/sub").is_err());
+    // The registry host is case-insensitive (a name cannot leave its statement for `*` by the
+    // case of its host); the repository is not (uppercase is not a valid repository anyway).
+    let d = ok(&doc(vec![exact, global]));
+    assert_eq!(
+        d.statement_for("LOCALHOST:5000/test-repo9").unwrap().name(),
+        "exact"
+    );
+    assert_eq!(
+        d.statement_for("LocalHost:5000/other").unwrap().name(),
+        "exact"
+    );
+    assert_eq!(
+        d.statement_for("LOCALHOST:5000/test-repo4").unwrap().name(),
+        "global"
+    );
     // The scope itself is validated, "*" included.
     for scope in [
         "*",

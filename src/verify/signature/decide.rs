@@ -120,9 +120,34 @@ pub(super) fn name_of(
     image: &ImageInfo,
     entries: &[Descriptor],
     names: &Names,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, (Code, String)> {
     match names {
-        Names::Annotations => Ok(image.reference.clone()),
+        Names::Annotations => {
+            // The name judged is `io.containerd.image.name` (else the OCI ref.name). A ref.name
+            // that is a whole reference (not a bare tag, as `ctr export` writes it) and another
+            // name is what other tools read: the image would pass under one name and show
+            // another, so it is refused, as in pinned mode.
+            let entry = entries
+                .iter()
+                .find(|e| e.digest == image.digest && e.reference() == image.reference.as_deref());
+            if let (Some(e), Some(reference)) = (entry, image.reference.as_deref()) {
+                if let Some(other) = e
+                    .annotations
+                    .get(model::REF_NAME)
+                    .filter(|v| *v != reference && scope_of(v).is_some())
+                {
+                    return Err((
+                        Code::ScopeUnknown,
+                        format!(
+                            "image {reference} ({}) also carries the name {other:?} ({}): the two names disagree, so which repository it is for is unknown",
+                            image.digest,
+                            model::REF_NAME
+                        ),
+                    ));
+                }
+            }
+            Ok(image.reference.clone())
+        }
         Names::Record(sources) => {
             let found = sources.iter().find(|(reference, digest)| {
                 digest == &image.digest && image.reference.as_deref() == Some(reference.as_str())
@@ -135,9 +160,12 @@ pub(super) fn name_of(
             if let (Some((reference, _)), Some(e)) = (found, entry) {
                 for key in [model::REF_NAME, model::CONTAINERD_NAME] {
                     if let Some(other) = e.annotations.get(key).filter(|v| *v != reference) {
-                        return Err(format!(
-                            "image {reference} ({}) also carries the name {other:?} ({key}), which the pinned export record does not give it",
-                            image.digest
+                        return Err((
+                            Code::NotInExportRecord,
+                            format!(
+                                "image {reference} ({}) also carries the name {other:?} ({key}), which the pinned export record does not give it",
+                                image.digest
+                            ),
                         ));
                     }
                 }
@@ -150,15 +178,18 @@ pub(super) fn name_of(
                         .filter(|(_, d)| d == &image.digest)
                         .map(|(r, _)| r.as_str())
                         .collect();
-                    Err(format!(
-                        "image {} ({}) is not in the pinned export record{}",
-                        image.reference.as_deref().unwrap_or("(unnamed)"),
-                        image.digest,
-                        if known.is_empty() {
-                            ": no exported image has this digest".to_string()
-                        } else {
-                            format!(": this digest was exported as {}", known.join(", "))
-                        }
+                    Err((
+                        Code::NotInExportRecord,
+                        format!(
+                            "image {} ({}) is not in the pinned export record{}",
+                            image.reference.as_deref().unwrap_or("(unnamed)"),
+                            image.digest,
+                            if known.is_empty() {
+                                ": no exported image has this digest".to_string()
+                            } else {
+                                format!(": this digest was exported as {}", known.join(", "))
+                            }
+                        ),
                     ))
                 }
             }
@@ -184,11 +215,8 @@ pub(super) fn judge_image(
     };
     let name = match name_of(image, ctx.entries, &ctx.inputs.names) {
         Ok(n) => n,
-        Err(message) => {
-            res.failure = Some(SignatureFailure {
-                code: Code::NotInExportRecord,
-                message,
-            });
+        Err((code, message)) => {
+            res.failure = Some(SignatureFailure { code, message });
             return res;
         }
     };

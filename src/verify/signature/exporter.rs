@@ -49,18 +49,55 @@ impl ExportedBy {
     }
 }
 
-/// The export signatures of the trust artifact(s) `index.json` lists; `None` when no trust
-/// artifact is signed.
+/// No export signature at hand: a failure (`no_signature`) when the trust policy has a statement
+/// naming [`EXPORT_SCOPE`] itself (not `*`) at a level other than `skip`: whoever wrote it requires
+/// signed exports, and a carrier must not satisfy it by stripping the signature. Otherwise
+/// nothing to report.
+fn required_but_absent(inputs: &TrustInputs, artifact: Option<&str>) -> Option<ExportedBy> {
+    let statement = inputs.policy.statements().iter().find(|st| {
+        !st.is_global() && !st.is_skip() && st.registry_scopes().iter().any(|s| s == EXPORT_SCOPE)
+    })?;
+    let what = match artifact {
+        Some(a) => format!("trust artifact {a} carries no export signature"),
+        None => "the bundle carries no trust artifact, so no export signature".to_owned(),
+    };
+    Some(ExportedBy {
+        artifact: artifact.unwrap_or_default().to_owned(),
+        scope: EXPORT_SCOPE,
+        policy: Some(PolicyRef {
+            name: statement.name().to_owned(),
+            level: statement.level().as_str(),
+        }),
+        signatures: Vec::new(),
+        verdict: Verdict::Fail,
+        failure: Some(SignatureFailure {
+            code: Code::NoSignature,
+            message: format!(
+                "{what}, and the trust policy statement {:?} requires one for {EXPORT_SCOPE}",
+                statement.name()
+            ),
+        }),
+    })
+}
+
+/// The export signatures of the trust artifact(s) `index.json` lists (only of `artifact` when
+/// given: in pinned mode, the pinned one, so that another artifact's signature is never reported
+/// as the exporter's); `None` when no such trust artifact is signed.
 pub fn verify_export(
     cat: &Catalog,
     integrity: &Integrity,
     entries: &[Descriptor],
     inputs: &TrustInputs,
     stores: &mut StoreCache,
+    artifact: Option<&str>,
 ) -> Option<ExportedBy> {
-    let (target, sigs) = entries
+    let listed: Vec<&Descriptor> = entries
         .iter()
         .filter(|e| e.artifact_type.as_deref() == Some(AIRLOCK_TRUST))
+        .filter(|e| artifact.is_none_or(|a| e.digest == a))
+        .collect();
+    let found = listed
+        .iter()
         .map(|e| Target {
             media_type: e.media_type().to_owned(),
             digest: e.digest.clone(),
@@ -70,7 +107,13 @@ pub fn verify_export(
             let sigs = signatures_of(&t, entries, integrity);
             (t, sigs)
         })
-        .find(|(_, sigs)| !sigs.is_empty())?;
+        .find(|(_, sigs)| !sigs.is_empty());
+    let Some((target, sigs)) = found else {
+        return required_but_absent(
+            inputs,
+            artifact.or(listed.first().map(|e| e.digest.as_str())),
+        );
+    };
     let mut out = ExportedBy {
         artifact: target.digest.clone(),
         scope: EXPORT_SCOPE,

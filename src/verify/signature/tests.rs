@@ -305,16 +305,22 @@ fn the_export_record_names_an_image_only_under_the_name_it_gives_its_digest() {
 
     // A name the record does not give this digest.
     let im = image(Some("example.com/other:1"), "sha256:aa");
-    let e = name_of(&im, &entries, &names).expect_err("not in the record");
+    let e = name_of(&im, &entries, &names)
+        .expect_err("not in the record")
+        .1;
     assert!(e.contains("is not in the pinned export record: this digest was exported as example.com/app:1, example.com/app:2"), "{e}");
 
     // A digest the record does not have.
     let im = image(Some("example.com/app:1"), "sha256:bb");
-    let e = name_of(&im, &entries, &names).expect_err("not in the record");
+    let e = name_of(&im, &entries, &names)
+        .expect_err("not in the record")
+        .1;
     assert!(e.ends_with(": no exported image has this digest"), "{e}");
 
     // An unnamed image.
-    let e = name_of(&image(None, "sha256:aa"), &entries, &names).expect_err("unnamed");
+    let e = name_of(&image(None, "sha256:aa"), &entries, &names)
+        .expect_err("unnamed")
+        .1;
     assert!(
         e.starts_with("image (unnamed) (sha256:aa) is not in the pinned export record"),
         "{e}"
@@ -332,9 +338,95 @@ fn a_second_name_annotation_the_record_does_not_give_fails_the_image() {
         ],
     )];
     let im = image(Some("example.com/app:1"), "sha256:aa");
-    let e = name_of(&im, &entries, &names).expect_err("a second name");
+    let (code, e) = name_of(&im, &entries, &names).expect_err("a second name");
+    assert_eq!(code, Code::NotInExportRecord);
     assert!(
         e.contains(r#"also carries the name "latest" (org.opencontainers.image.ref.name)"#),
         "{e}"
     );
+}
+
+#[test]
+fn under_local_trust_a_full_second_name_that_disagrees_fails_a_bare_tag_does_not() {
+    let im = image(Some("example.com/prod/app:1"), "sha256:aa");
+    let with = |ref_name: &str| {
+        [entry(
+            "sha256:aa",
+            &[
+                (model::CONTAINERD_NAME, "example.com/prod/app:1"),
+                (model::REF_NAME, ref_name),
+            ],
+        )]
+    };
+    // `ctr export`'s form: the ref.name is the tag.
+    assert_eq!(
+        name_of(&im, &with("1"), &Names::Annotations),
+        Ok(Some("example.com/prod/app:1".to_owned()))
+    );
+    assert_eq!(
+        name_of(&im, &with("example.com/prod/app:1"), &Names::Annotations),
+        Ok(Some("example.com/prod/app:1".to_owned()))
+    );
+    // Another repository (or tag) other tools would read: refused.
+    for other in ["example.com/scratch:1", "example.com/prod/app:2"] {
+        let (code, e) =
+            name_of(&im, &with(other), &Names::Annotations).expect_err("two names disagree");
+        assert_eq!(code, Code::ScopeUnknown, "{other}");
+        assert!(e.contains("the two names disagree"), "{e}");
+    }
+}
+
+#[test]
+fn at_most_one_hundred_signatures_of_a_target_are_tried() {
+    // SPEC-NOTES erratum 18 (notation CLI's --max-signatures default): a carrier who adds
+    // signatures makes at most 100 evaluations per target, whatever the count.
+    let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let subject = descriptor(model::OCI_MANIFEST, image);
+    let signatures: Vec<Vec<u8>> = (0..=super::MAX_SIGNATURES_PER_TARGET)
+        .map(|i| {
+            serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": model::OCI_MANIFEST,
+                "artifactType": model::NOTARY_SIGNATURE,
+                "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                    "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+                "layers": [{"mediaType": "application/jose+json",
+                    "digest": Digest::sha256(b"e").to_string(), "size": 1}],
+                "subject": {"mediaType": model::OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+                "annotations": {"n": i.to_string()},
+            }))
+            .expect("json")
+        })
+        .collect();
+    assert_eq!(signatures.len(), 101);
+    let mut docs: Vec<&[u8]> = vec![image];
+    docs.extend(signatures.iter().map(Vec::as_slice));
+    let (cat, integrity) = bundle(&docs);
+    let mut entries = vec![subject.clone()];
+    entries.extend(
+        signatures
+            .iter()
+            .map(|s| descriptor(model::OCI_MANIFEST, s)),
+    );
+    let inputs = inputs(Names::Annotations);
+    let ctx = Ctx {
+        cat: &cat,
+        integrity: &integrity,
+        entries: &entries,
+        inputs: &inputs,
+    };
+    let statement = inputs
+        .policy
+        .statement_for("example.com/app")
+        .expect("a statement");
+    let mut stores = StoreCache::new(&inputs.store_root);
+    let mut reports = Vec::new();
+    let t = Target {
+        media_type: model::OCI_MANIFEST.to_owned(),
+        digest: subject.digest.clone(),
+        size: subject.size,
+    };
+    let o = verify_target(&t, &ctx, statement, &mut stores, &mut reports);
+    assert!(o.signed && !o.passed);
+    assert_eq!(reports.len(), 100, "at most 100 signatures are tried");
 }
