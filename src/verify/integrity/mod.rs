@@ -108,6 +108,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         // An image listed many times (index.json may repeat one digest under many names) is
         // summarised once: its closure and referrers depend on the digest alone.
         let mut summaries: HashMap<&str, ImageInfo> = HashMap::new();
+        let by_subject = images::referrers_by_subject(&roles);
         for (i, e) in entries.iter().enumerate() {
             if selected.get(i) != Some(&true) {
                 continue;
@@ -119,7 +120,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
                     ..known.clone()
                 },
                 None => {
-                    let info = images::image_info(e, &w, &entries, &roles);
+                    let info = images::image_info(e, &w, &entries, &roles, &by_subject);
                     summaries.insert(e.digest.as_str(), info.clone());
                     info
                 }
