@@ -311,6 +311,44 @@ fn hostile_entries_fail_and_write_nothing() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The same hostile archives on stdin (`verify -`): the same reasons, exit 1, nothing written.
+#[test]
+fn hostile_entries_on_stdin_fail_the_same_way() {
+    let mut problems = Vec::new();
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let cwd = t.path().join("cwd");
+    fs::create_dir(&cwd).unwrap();
+    for (name, build, want) in cases() {
+        let raw = build(&root);
+        let packed = t.path().join(format!("{name}.tar.zst"));
+        write_compressed(&packed, &raw, Form::TarZst);
+        let r = run_stdin(
+            &cwd,
+            &[
+                "verify",
+                "-",
+                "--integrity-only",
+                "--format",
+                "json",
+                "--no-progress",
+            ],
+            &fs::read(&packed).unwrap(),
+        );
+        if r.code != 1 {
+            problems.push(format!("{name}: exit {} (want 1): {}", r.code, r.stderr));
+            continue;
+        }
+        if !r.codes().iter().any(|c| c == want) {
+            problems.push(format!("{name}: want {want}, got {:?}", r.codes()));
+        }
+        if evil_written(t.path()) || fs::read_dir(&cwd).unwrap().next().is_some() {
+            problems.push(format!("{name}: something was written"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Data after the compressed stream (garbage, or zeros gzip would ignore with a warning) is
 /// refused; several gzip members, several zstd frames and skippable frames are one stream and
 /// pass; a zstd frame declaring a window over the bound is refused before it can take the memory.
