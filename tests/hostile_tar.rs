@@ -192,6 +192,84 @@ fn cases() -> Vec<Case> {
             "archive_corrupt",
         ),
         (
+            // An entry past the end-of-archive marker: GNU tar stops there, `tar -i` reads on.
+            "entry-after-end",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                raw_entry(&mut v, b"evil", b'0', b"x", None, b"");
+                v.extend(std::iter::repeat_n(0u8, 1024));
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
+            "trailing-garbage",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                v.extend_from_slice(b"trailing bytes that are not padding");
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
+            "lone-zero-block",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                v.truncate(v.len() - 512);
+                raw_entry(&mut v, b"oci-layout", b'0', b"{}", None, b"");
+                v.extend(std::iter::repeat_n(0u8, 1024));
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
+            // Cut at an entry boundary: every entry whole, the end-of-archive marker gone.
+            "no-end-marker",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                v.truncate(v.len() - 1024);
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
+            "directory-with-a-body",
+            with(|o| raw_entry(o, b"blobs/", b'5', &[b'x'; 1000], None, b"")),
+            "unexpected_entry",
+        ),
+        (
+            // PAX sparse 0.1: GNU tar would name this file `evil` and read its body as a map.
+            "pax-sparse",
+            with(move |o| {
+                let rec = b"27 GNU.sparse.name=../evil\n";
+                raw_entry(o, b"PaxHeaders/x", b'x', rec, None, b"");
+                raw_entry(
+                    o,
+                    format!("blobs/sha256/{hex}").as_bytes(),
+                    b'0',
+                    b"",
+                    None,
+                    b"",
+                );
+            }),
+            "special_file",
+        ),
+        (
+            // A global `path` renames every later entry for Python's tarfile, not for GNU tar.
+            "global-pax-path",
+            with(|o| {
+                raw_entry(
+                    o,
+                    b"pax_global_header",
+                    b'g',
+                    b"19 path=index.json\n",
+                    None,
+                    b"",
+                )
+            }),
+            "archive_corrupt",
+        ),
+        (
             "bad-checksum",
             Box::new(|root| {
                 let mut v = layout_with(root, &|_| {});
@@ -228,6 +306,117 @@ fn hostile_entries_fail_and_write_nothing() {
             if !codes.iter().any(|c| c == want) {
                 problems.push(format!("{name}/{form:?}: want {want}, got {codes:?}"));
             }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The same hostile archives on stdin (`verify -`): the same reasons, exit 1, nothing written.
+#[test]
+fn hostile_entries_on_stdin_fail_the_same_way() {
+    let mut problems = Vec::new();
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let cwd = t.path().join("cwd");
+    fs::create_dir(&cwd).unwrap();
+    for (name, build, want) in cases() {
+        let raw = build(&root);
+        let packed = t.path().join(format!("{name}.tar.zst"));
+        write_compressed(&packed, &raw, Form::TarZst);
+        let r = run_stdin(
+            &cwd,
+            &[
+                "verify",
+                "-",
+                "--integrity-only",
+                "--format",
+                "json",
+                "--no-progress",
+            ],
+            &fs::read(&packed).unwrap(),
+        );
+        if r.code != 1 {
+            problems.push(format!("{name}: exit {} (want 1): {}", r.code, r.stderr));
+            continue;
+        }
+        if !r.codes().iter().any(|c| c == want) {
+            problems.push(format!("{name}: want {want}, got {:?}", r.codes()));
+        }
+        if evil_written(t.path()) || fs::read_dir(&cwd).unwrap().next().is_some() {
+            problems.push(format!("{name}: something was written"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Data after the compressed stream (garbage, or zeros gzip would ignore with a warning) is
+/// refused; several gzip members, several zstd frames and skippable frames are one stream and
+/// pass; a zstd frame declaring a window over the bound is refused before it can take the memory.
+#[test]
+fn compressed_streams_are_read_whole_and_bounded() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let raw = layout_with(&root, &|_| {});
+    let (a, b) = raw.split_at(raw.len() / 2);
+    let gz = |x: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, x).unwrap();
+        e.finish().unwrap()
+    };
+    let zst = |x: &[u8]| zstd::encode_all(x, 3).unwrap();
+    let skippable = [
+        &0x184D_2A50u32.to_le_bytes()[..],
+        &4u32.to_le_bytes(),
+        b"skip",
+    ]
+    .concat();
+    let window = |log: u32| {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        e.set_parameter(zstd::stream::raw::CParameter::WindowLog(log))
+            .unwrap();
+        std::io::Write::write_all(&mut e, &raw).unwrap();
+        e.finish().unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, i32)> = vec![
+        ("gzip-members.tar.gz", [gz(a), gz(b)].concat(), 0),
+        ("zstd-frames.tar.zst", [zst(a), zst(b)].concat(), 0),
+        (
+            "zstd-skippable.tar.zst",
+            [zst(a), skippable, zst(b)].concat(),
+            0,
+        ),
+        ("zstd-window-25.tar.zst", window(25), 0),
+        (
+            "gzip-garbage.tar.gz",
+            [gz(&raw), b"garbage".to_vec()].concat(),
+            1,
+        ),
+        ("gzip-zeros.tar.gz", [gz(&raw), vec![0u8; 64]].concat(), 1),
+        (
+            "zstd-garbage.tar.zst",
+            [zst(&raw), b"garbage".to_vec()].concat(),
+            1,
+        ),
+        ("zstd-window-27.tar.zst", window(27), 1),
+        ("zstd-window-30.tar.zst", window(30), 1),
+    ];
+    let mut problems = Vec::new();
+    for (name, bytes, want) in cases {
+        let p = t.path().join(name);
+        fs::write(&p, bytes).unwrap();
+        let r = verify_json(&p, &[]);
+        if r.code != want {
+            problems.push(format!(
+                "{name}: exit {} (want {want}): {}",
+                r.code, r.stdout
+            ));
+        } else if want == 1 && !r.codes().iter().any(|c| c == "archive_corrupt") {
+            problems.push(format!("{name}: {:?}", r.codes()));
+        } else if want == 0 && r.json()["bundle"]["fileDigest"].is_null() {
+            problems.push(format!("{name}: passed without a file digest"));
+        }
+        if name.starts_with("zstd-window-3") && !r.stdout.contains("window") {
+            problems.push(format!("{name}: the reason does not name the window"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

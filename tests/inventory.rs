@@ -294,3 +294,61 @@ fn a_registry_is_walked_through_an_index_of_indexes_and_only_held_blobs_are_list
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// An inventory comes back from the far side: whoever carries it chooses its bytes. `export
+/// --since` refuses one over the size bound (24 MiB: what it parses to is held while the export
+/// runs; 200 MB took 814 MiB), malformed JSON, JSON nested past the parser's depth, and a digest
+/// listed twice (with two sizes), each as a usage error (exit 2) naming the file, writing nothing.
+#[test]
+fn hostile_inventories_are_refused_before_anything_is_written() {
+    let t = tempfile::tempdir().unwrap();
+    let lay = fixture(t.path());
+    let good = t.path().join("good.json");
+    let r = run_in(t.path(), &["inventory", &arg(&lay), "-o", &arg(&good)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut dup: Value = read_json(&good);
+    let mut twice = dup["blobs"][0].clone();
+    twice["size"] = Value::from(twice["size"].as_u64().unwrap() + 1);
+    dup["blobs"].as_array_mut().unwrap().push(twice);
+    let mut big = fs::read(&good).unwrap();
+    big.truncate(big.len() - 1); // an unclosed document: padding would not make it valid
+    big.resize(25 << 20, b' ');
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("big.json", big, "larger than"),
+        (
+            "broken.json",
+            b"{\"schemaVersion\":1,".to_vec(),
+            "broken.json",
+        ),
+        (
+            "deep.json",
+            [vec![b'['; 100_000], vec![b']'; 100_000]].concat(),
+            "deep.json",
+        ),
+        (
+            "dup.json",
+            serde_json::to_vec(&dup).unwrap(),
+            "listed twice",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let p = t.path().join(name);
+        fs::write(&p, bytes).unwrap();
+        let out = t.path().join(format!("{name}.tar"));
+        let r = run_in(
+            t.path(),
+            &[
+                "export",
+                "oci:fx:1.0",
+                "-o",
+                &arg(&out),
+                "--since",
+                &arg(&p),
+            ],
+        );
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{name}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+        assert!(!out.exists(), "{name}: a bundle was written");
+    }
+}

@@ -974,3 +974,79 @@ fn an_upload_longer_than_the_read_timeout_completes() {
         .expect("the blob was put");
     assert!(put.body == body, "the whole body arrived");
 }
+
+/// Probe: a registry answers the upload POST with a `Location` on another host. Whatever the
+/// client does with the bytes, the credentials for the registry must not go to that host.
+#[test]
+fn an_upload_location_on_another_host_gets_no_credentials() {
+    let body = data(3000);
+    let desc = blob_desc(&body);
+    let elsewhere = Hostile::start(|req, _| match req.method.as_str() {
+        "PUT" | "PATCH" => Reply::with(201, &[("Location", "/v2/app/blobs/x")], Vec::new()),
+        _ => Reply::status(404),
+    });
+    let upload = format!("{}/v2/app/blobs/uploads/u1", elsewhere.url());
+    let front = Hostile::start(move |req, _| match req.header("authorization") {
+        Some(a) if a.starts_with("Basic ") => match req.method.as_str() {
+            "POST" => Reply::with(202, &[("Location", &upload)], Vec::new()),
+            _ => Reply::status(404),
+        },
+        _ => Reply::with(
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"r\"")],
+            Vec::new(),
+        ),
+    });
+    let c = client_for(
+        &front.host,
+        Some(("alice", "s3cret")),
+        Duration::from_secs(5),
+        0,
+    )
+    .0;
+    let r = c.push_blob(&repo(&front), &desc, Box::new(std::io::Cursor::new(body)));
+    let seen = elsewhere.seen();
+    eprintln!("push: {r:?}; other host saw {} request(s)", seen.len());
+    for s in &seen {
+        assert_eq!(
+            s.header("authorization"),
+            None,
+            "credentials sent to another host: {} {}",
+            s.method,
+            s.path
+        );
+    }
+}
+
+/// A manifest PUT answered 201 whose `Location` names another digest (the registry recorded other
+/// bytes, or says so) is an error, not a success; one with no `Location` at all for a push by
+/// digest is an error too (oci-client 0.18 panicked on it, ending the import).
+#[test]
+fn a_manifest_push_answered_with_another_digest_is_refused() {
+    let bytes = manifest_bytes();
+    let other = Digest::sha256(b"something else").to_string();
+    let loc = format!("/v2/app/manifests/{other}");
+    let h = Hostile::start(move |req, _| match req.method.as_str() {
+        "PUT" => Reply::with(
+            201,
+            &[("Location", &loc), ("Docker-Content-Digest", &other)],
+            Vec::new(),
+        ),
+        _ => Reply::status(404),
+    });
+    let r = client(&h).push_manifest(&repo(&h), model::OCI_MANIFEST, &bytes);
+    let e = r.expect_err("a push the registry records under another digest passed");
+    assert!(e.to_string().contains("digest"), "{e}");
+
+    let h = Hostile::start(|req, _| match req.method.as_str() {
+        "PUT" => Reply::status(201),
+        _ => Reply::status(404),
+    });
+    let by_digest =
+        Reference::parse(&format!("{}/app@{}", h.host, Digest::sha256(&bytes))).unwrap();
+    let r = std::panic::catch_unwind(|| {
+        client(&h).push_manifest(&by_digest, model::OCI_MANIFEST, &bytes)
+    });
+    let r = r.expect("pushing by digest to a registry that gives no Location panicked");
+    assert!(r.is_err(), "a push with no Location passed");
+}

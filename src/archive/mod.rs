@@ -221,13 +221,44 @@ pub fn decompress(
             progress,
         };
         Ok(match format {
-            BundleFormat::TarZstd => Box::new(zstd::stream::read::Decoder::new(counted)?),
+            BundleFormat::TarZstd => {
+                let mut d = zstd::stream::read::Decoder::new(counted)?;
+                // The decoder keeps one window of output: a frame may declare up to 2^31 bytes.
+                d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+                Box::new(ZstdWindow(d))
+            }
             BundleFormat::TarGzip => Box::new(flate2::read::MultiGzDecoder::new(
                 io::BufReader::with_capacity(1 << 16, counted),
             )),
             _ => Box::new(counted),
         })
     })
+}
+
+/// The largest zstd window read (2^25 = 32 MiB: what `zstd -20` writes; levels up to 19 write at
+/// most 8 MiB, airlock's level 3 2 MiB): a frame declaring more (`zstd --long`, `--ultra -21`) is
+/// refused, so that memory stays bounded whatever the bundle says.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 25;
+
+/// The zstd decoder, whose "too much memory" error is given its cause.
+struct ZstdWindow<R>(R);
+
+impl<R: Read> Read for ZstdWindow<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.to_string().contains("too much memory") {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "zstd frame declares a window over the 2^{ZSTD_WINDOW_LOG_MAX} byte limit \
+                         (written with --long or --ultra?): recompress at level 19 or lower ({e})"
+                    ),
+                )
+            } else {
+                e
+            }
+        })
+    }
 }
 
 struct Counting {

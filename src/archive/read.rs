@@ -109,18 +109,27 @@ impl<R: Read> TarReader<R> {
         let mut long_name: Option<Vec<u8>> = None;
         let mut pax_path: Option<Vec<u8>> = None;
         let mut pax_size: Option<u64> = None;
+        let mut sparse = false;
         loop {
             let mut block = [0u8; BLOCK];
             if !read_block(&mut self.r, &mut block)? {
                 self.finished = true;
-                if long_name.is_some() || pax_path.is_some() || pax_size.is_some() {
+                if long_name.is_some() || pax_path.is_some() || pax_size.is_some() || sparse {
                     return Err(corrupt("archive ends after an extension header"));
                 }
-                return Ok(None);
+                // Every tar writer ends with zero blocks; a stream that stops at an entry boundary
+                // without them was cut short.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "archive ends without its end-of-archive marker (zero blocks)",
+                ));
             }
             if block.iter().all(|&b| b == 0) {
-                // End-of-archive marker (one or two zero blocks).
+                // End-of-archive marker (one or two zero blocks). What follows must be zeros
+                // (a writer's padding): entries or other data past the marker are content this
+                // reader would never judge but another one (`tar -i`) would read.
                 self.finished = true;
+                self.check_trailing()?;
                 return Ok(None);
             }
             let header = tar::Header::from_byte_slice(&block);
@@ -145,6 +154,9 @@ impl<R: Read> TarReader<R> {
                         let ext = ext.map_err(|_| corrupt("malformed PAX record"))?;
                         match ext.key_bytes() {
                             b"path" => pax_path = Some(ext.value_bytes().to_vec()),
+                            // A GNU sparse file (PAX formats 0.x and 1.0): its body is a map
+                            // plus data and `GNU.sparse.name` renames it; never a layout file.
+                            k if k.starts_with(b"GNU.sparse.") => sparse = true,
                             b"size" => {
                                 let v = std::str::from_utf8(ext.value_bytes())
                                     .ok()
@@ -158,12 +170,28 @@ impl<R: Read> TarReader<R> {
                     continue;
                 }
                 b'g' => {
-                    self.read_ext_body(declared)?;
+                    // Global records apply to every later entry in readers that honour them
+                    // (Python's tarfile does, GNU tar and this reader do not): one that names,
+                    // sizes or links entries would make readers disagree on what the archive holds.
+                    let body = self.read_ext_body(declared)?;
+                    for ext in tar::PaxExtensions::new(&body) {
+                        let ext = ext.map_err(|_| corrupt("malformed PAX record"))?;
+                        let key = ext.key_bytes();
+                        if matches!(key, b"path" | b"linkpath" | b"size")
+                            || key.starts_with(b"GNU.sparse.")
+                        {
+                            return Err(corrupt(format!(
+                                "global PAX header sets `{}` for every later entry: refused",
+                                String::from_utf8_lossy(key)
+                            )));
+                        }
+                    }
                     continue;
                 }
                 _ => {}
             }
             let kind = match flag {
+                _ if sparse => EntryKind::Special(b'S'),
                 b'0' | 0 | b'7' => EntryKind::File,
                 b'5' => EntryKind::Dir,
                 b'2' => EntryKind::Symlink,
@@ -188,6 +216,34 @@ impl<R: Read> TarReader<R> {
                 kind,
                 size,
             }));
+        }
+    }
+
+    /// Reads the rest of the stream after the end-of-archive marker: zeros only (padding to a
+    /// record size), else the archive is refused.
+    fn check_trailing(&mut self) -> io::Result<()> {
+        let mut buf = [0u8; 8192];
+        let mut past = 0u64;
+        loop {
+            let got = match self.r.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("data after the end-of-archive marker cannot be read: {e}"),
+                    ))
+                }
+            };
+            let chunk = buf.get(..got).unwrap_or_default();
+            if let Some(at) = chunk.iter().position(|&b| b != 0) {
+                let at = past.saturating_add(u64::try_from(at).unwrap_or(u64::MAX));
+                return Err(corrupt(format!(
+                    "non-zero data {at} bytes after the end-of-archive block: hidden content is refused"
+                )));
+            }
+            past = past.saturating_add(u64::try_from(got).unwrap_or(u64::MAX));
         }
     }
 

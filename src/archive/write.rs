@@ -66,6 +66,12 @@ pub fn zstd_encoder<W: Write>(
     let mut e = zstd::stream::write::Encoder::new(w, level)?;
     e.multithread(workers.max(1))?;
     e.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
+    if level > 19 {
+        // Levels 21 and 22 would declare a window that reading refuses (memory bound).
+        e.set_parameter(zstd::stream::raw::CParameter::WindowLog(
+            super::ZSTD_WINDOW_LOG_MAX,
+        ))?;
+    }
     Ok(e)
 }
 
@@ -219,6 +225,22 @@ mod tests {
         assert!(st.finish().unwrap() != one);
         assert!(zstd::stream::decode_all(&one[..]).unwrap() == data);
         assert!((1..=MAX_ZSTD_WORKERS).contains(&zstd_workers()));
+    }
+
+    #[test]
+    fn every_level_writes_a_window_that_reading_accepts() {
+        let data = sample();
+        let data = data.get(..1 << 20).unwrap();
+        for level in [3, 19, 22] {
+            let mut e = zstd_encoder(Vec::new(), level, 1).unwrap();
+            e.write_all(data).unwrap();
+            let packed = e.finish().unwrap();
+            let mut d = zstd::stream::read::Decoder::new(&packed[..]).unwrap();
+            d.window_log_max(super::super::ZSTD_WINDOW_LOG_MAX).unwrap();
+            let mut out = Vec::new();
+            io::Read::read_to_end(&mut d, &mut out).unwrap();
+            assert!(out == data, "level {level}");
+        }
     }
 
     #[test]

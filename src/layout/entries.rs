@@ -179,6 +179,15 @@ impl<R: Read> TarEntries<R> {
                     format!("special entry (type {:?}) refused", char::from(flag)),
                 )
             }
+            EntryKind::Dir if entry.size != 0 => {
+                return refuse(
+                    Code::UnexpectedEntry,
+                    format!(
+                        "directory entry carrying {} bytes of data: hidden content is refused",
+                        entry.size
+                    ),
+                )
+            }
             EntryKind::File | EntryKind::Dir => {}
         }
         if !is_dir && !self.seen.insert(name.trim_start_matches("./").to_string()) {

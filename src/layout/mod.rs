@@ -67,9 +67,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_manifest_bytes: 4 << 20,
-            max_retained_json: 256 << 20,
+            max_retained_json: 16 << 20,
             max_tar_ext_header: 64 << 10,
-            max_entries: 1_000_000,
+            max_entries: 50_000,
             max_depth: 16,
         }
     }

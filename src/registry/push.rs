@@ -1,5 +1,6 @@
 //! The push side (what `import` uses), through `oci-client`: one streamed monolithic upload per
-//! blob, the upload `Location` host check, cross-repository mounts. Credentials are the same docker-config
+//! blob (an upload `Location` on another host gets no credentials: tested, done by `oci-client`),
+//! a manifest `Location` checked against the digest of the bytes sent, cross-repository mounts. Credentials are the same docker-config
 //! ones the pull side uses; `oci-client` runs its own challenge flow with them. Each operation has
 //! the deadline the pull side has (`Options`): a blob its size at the minimum rate plus the retry
 //! budget, a manifest, a mount or the authentication the retry budget.
@@ -226,12 +227,42 @@ impl Registry {
             what: what.clone(),
             message: e.to_string(),
         })?;
-        self.push_within_budget(
-            &what,
-            self.pusher
-                .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
-        )?
-        .map_err(|e| push_error(what, e))?;
+        // oci-client 0.18 panics on a 201 without `Location` to a push by digest (it cuts the tag
+        // off the URL, and there is none): a registry's answer must not end the process.
+        let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.push_within_budget(
+                &what,
+                self.pusher
+                    .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
+            )
+        }));
+        let Ok(pushed) = pushed else {
+            return Err(RegistryError::Push {
+                what,
+                message: "the registry answered without the Location header the distribution \
+                          spec requires, and it cannot be told where the manifest went"
+                    .into(),
+            });
+        };
+        let location = pushed?.map_err(|e| push_error(what.clone(), e))?;
+        // The answer's `Location` names the manifest by digest: another digest means the registry
+        // recorded something other than the bytes sent (a conversion, or a lie), and the tag now
+        // points there.
+        if let Some(named) = location
+            .rsplit('/')
+            .next()
+            .and_then(|last| crate::digest::Digest::parse(last).ok())
+        {
+            let sent = crate::digest::Digest::of(named.algorithm(), bytes);
+            if named != sent {
+                return Err(RegistryError::Push {
+                    what,
+                    message: format!(
+                        "the registry answered with digest {named}, not {sent} (the digest of the bytes sent): it recorded another manifest"
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 }

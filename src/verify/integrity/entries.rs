@@ -1,7 +1,7 @@
 //! What each `index.json` entry is (an image, the trust artifact, a referrer, a `sha256-<hex>` tag
 //! index), which images a selection names, and which digests export left out on purpose.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::walk::Walker;
 use crate::digest::Digest;
@@ -35,6 +35,8 @@ impl Role {
 /// The role of each entry, in order; a referrer is known by the subject of the document its
 /// digest names in the catalog.
 pub(super) fn roles(entries: &[Descriptor], w: &Walker<'_>) -> Vec<Role> {
+    // Each document is parsed once, however often index.json lists its digest.
+    let mut subjects: HashMap<&str, Option<String>> = HashMap::new();
     entries
         .iter()
         .map(|e| {
@@ -59,12 +61,18 @@ pub(super) fn roles(entries: &[Descriptor], w: &Walker<'_>) -> Vec<Role> {
             {
                 return Role::Referrer(subject.to_string());
             }
-            let subject = Digest::parse(&e.digest)
-                .ok()
-                .and_then(|d| w.peek(&d))
-                .and_then(|doc| doc.subject);
+            let subject = subjects
+                .entry(e.digest.as_str())
+                .or_insert_with(|| {
+                    Digest::parse(&e.digest)
+                        .ok()
+                        .and_then(|d| w.peek(&d))
+                        .and_then(|doc| doc.subject)
+                        .map(|s| s.digest)
+                })
+                .clone();
             match subject {
-                Some(s) => Role::Referrer(s.digest),
+                Some(s) => Role::Referrer(s),
                 None => Role::Image,
             }
         })

@@ -2,7 +2,8 @@
 //! of every blob it reaches (each once, subjects not followed) and the referrers of it and of its
 //! child manifests.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use super::entries::Role;
 use super::walk::Walker;
@@ -17,6 +18,7 @@ pub(super) fn image_info(
     w: &Walker<'_>,
     entries: &[Descriptor],
     roles: &[Role],
+    by_subject: &HashMap<Digest, Vec<usize>>,
 ) -> ImageInfo {
     // Everything the image reaches, without following subjects (referrers are listed separately).
     let mut closure: BTreeSet<Digest> = BTreeSet::new();
@@ -59,53 +61,67 @@ pub(super) fn image_info(
         .map(|b| b.size)
         .sum();
     // Referrers of what the image reaches and, recursively, of those referrers (a signature of an
-    // attestation), each once, in index.json order round by round.
+    // attestation), each once, in index.json order pass by pass (a referrer whose subject was
+    // taken earlier in the same pass is taken in that pass). The referrers of each subject come
+    // from `by_subject`, built once: scanning every entry for every image was quadratic in the
+    // size of index.json.
     let mut referrers: Vec<ReferrerInfo> = Vec::new();
-    let mut subjects = closure.clone();
-    loop {
-        let mut progressed = false;
-        for (i, r) in entries.iter().enumerate() {
-            let Some(Role::Referrer(subject)) = roles.get(i) else {
-                continue;
+    let mut taken: BTreeSet<&str> = BTreeSet::new();
+    // (pass, entry index): the order the passes would take them in.
+    let mut queue: BinaryHeap<Reverse<(usize, usize)>> = BinaryHeap::new();
+    let offer = |queue: &mut BinaryHeap<Reverse<(usize, usize)>>,
+                 s: &Digest,
+                 at: Option<(usize, usize)>| {
+        for &j in by_subject.get(s).map(Vec::as_slice).unwrap_or_default() {
+            let pass = match at {
+                Some((p, i)) if j <= i => p + 1,
+                Some((p, _)) => p,
+                None => 0,
             };
-            if referrers.iter().any(|x| x.digest == r.digest)
-                || !Digest::parse(subject).is_ok_and(|s| subjects.contains(&s))
-            {
-                continue;
-            }
-            let doc = Digest::parse(&r.digest).ok().and_then(|d| w.docs.get(&d));
-            // cosign's tag-named artifacts carry no artifactType: their first layer's media type
-            // says what they are (as export's selection reads it).
-            let cosign = r
-                .annotations
-                .get(model::REF_NAME)
-                .is_some_and(|n| crate::layout::cosign_tag_subject(n).is_some());
-            let artifact_type = doc
-                .and_then(|doc| {
-                    if cosign && doc.artifact_type.is_none() {
-                        doc.layers
-                            .iter()
-                            .flatten()
-                            .next()
-                            .map(|l| l.media_type().to_owned())
-                    } else {
-                        doc.effective_artifact_type().map(str::to_owned)
-                    }
-                })
-                .or_else(|| r.artifact_type.clone());
-            if let Ok(d) = Digest::parse(&r.digest) {
-                subjects.insert(d);
-            }
-            referrers.push(ReferrerInfo {
-                digest: r.digest.clone(),
-                artifact_type,
-                subject: subject.clone(),
-            });
-            progressed = true;
+            queue.push(Reverse((pass, j)));
         }
-        if !progressed {
-            break;
+    };
+    for d in &closure {
+        offer(&mut queue, d, None);
+    }
+    while let Some(Reverse((pass, i))) = queue.pop() {
+        let Some(r) = entries.get(i) else { continue };
+        let Some(Role::Referrer(subject)) = roles.get(i) else {
+            continue;
+        };
+        if !taken.insert(r.digest.as_str()) {
+            continue;
         }
+        let doc = Digest::parse(&r.digest).ok().and_then(|d| w.docs.get(&d));
+        // cosign's tag-named artifacts carry no artifactType: their first layer's media type
+        // says what they are (as export's selection reads it).
+        let cosign = r
+            .annotations
+            .get(model::REF_NAME)
+            .is_some_and(|n| crate::layout::cosign_tag_subject(n).is_some());
+        let artifact_type = doc
+            .and_then(|doc| {
+                if cosign && doc.artifact_type.is_none() {
+                    doc.layers
+                        .iter()
+                        .flatten()
+                        .next()
+                        .map(|l| l.media_type().to_owned())
+                } else {
+                    doc.effective_artifact_type().map(str::to_owned)
+                }
+            })
+            .or_else(|| r.artifact_type.clone());
+        if let Ok(d) = Digest::parse(&r.digest) {
+            if !closure.contains(&d) {
+                offer(&mut queue, &d, Some((pass, i)));
+            }
+        }
+        referrers.push(ReferrerInfo {
+            digest: r.digest.clone(),
+            artifact_type,
+            subject: subject.clone(),
+        });
     }
     ImageInfo {
         reference: e.reference().map(str::to_owned),
@@ -115,4 +131,17 @@ pub(super) fn image_info(
         size,
         referrers,
     }
+}
+
+/// The referrer entries of each subject digest, in index.json order.
+pub(super) fn referrers_by_subject(roles: &[Role]) -> HashMap<Digest, Vec<usize>> {
+    let mut out: HashMap<Digest, Vec<usize>> = HashMap::new();
+    for (i, role) in roles.iter().enumerate() {
+        if let Role::Referrer(s) = role {
+            if let Ok(d) = Digest::parse(s) {
+                out.entry(d).or_default().push(i);
+            }
+        }
+    }
+    out
 }

@@ -105,10 +105,27 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         let roles = entries::roles(&entries, &w);
         let selected = entries::select(&entries, &roles, selection, &mut failures);
         walk_entries(&mut w, &entries, &roles, &selected, selection.is_empty());
+        // An image listed many times (index.json may repeat one digest under many names) is
+        // summarised once: its closure and referrers depend on the digest alone.
+        let mut summaries: HashMap<&str, ImageInfo> = HashMap::new();
+        let by_subject = images::referrers_by_subject(&roles);
         for (i, e) in entries.iter().enumerate() {
-            if selected.get(i) == Some(&true) {
-                out.images.push(images::image_info(e, &w, &entries, &roles));
+            if selected.get(i) != Some(&true) {
+                continue;
             }
+            let info = match summaries.get(e.digest.as_str()) {
+                Some(known) => ImageInfo {
+                    reference: e.reference().map(str::to_owned),
+                    media_type: e.media_type().to_owned(),
+                    ..known.clone()
+                },
+                None => {
+                    let info = images::image_info(e, &w, &entries, &roles, &by_subject);
+                    summaries.insert(e.digest.as_str(), info.clone());
+                    info
+                }
+            };
+            out.images.push(info);
         }
         warnings.extend(unreferenced(cat, &w.reached));
     }
@@ -189,22 +206,40 @@ fn walk_entries(
     w.record = true;
 }
 
-/// A warning for each blob of the bundle nothing in `index.json` reaches.
-fn unreferenced<'a>(
-    cat: &'a Catalog,
-    reached: &'a BTreeSet<Digest>,
-) -> impl Iterator<Item = Finding> + 'a {
-    cat.blobs
-        .iter()
-        .filter(|(d, _)| !reached.contains(*d))
-        .map(|(d, b)| {
-            Finding::new(
-                Code::UnreferencedBlob,
-                format!("{} bytes that nothing in index.json references", b.size),
-            )
-            .digest(d)
-            .path(blob_name(d))
-        })
+/// Unreferenced blobs listed one by one; the rest are counted in one more warning, so that a
+/// bundle of a million stray entries does not make a million findings (memory, report size).
+pub const MAX_LISTED_UNREFERENCED: usize = 1000;
+
+/// A warning for each blob of the bundle nothing in `index.json` reaches (the first
+/// [`MAX_LISTED_UNREFERENCED`], then one that counts the others).
+fn unreferenced(cat: &Catalog, reached: &BTreeSet<Digest>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let (mut more, mut more_bytes) = (0u64, 0u64);
+    for (d, b) in cat.blobs.iter().filter(|(d, _)| !reached.contains(*d)) {
+        if out.len() < MAX_LISTED_UNREFERENCED {
+            out.push(
+                Finding::new(
+                    Code::UnreferencedBlob,
+                    format!("{} bytes that nothing in index.json references", b.size),
+                )
+                .digest(d)
+                .path(blob_name(d)),
+            );
+        } else {
+            more += 1;
+            more_bytes = more_bytes.saturating_add(b.size);
+        }
+    }
+    if more > 0 {
+        out.push(Finding::new(
+            Code::UnreferencedBlob,
+            format!(
+                "{more} more blobs ({more_bytes} bytes) that nothing in index.json references, \
+                 not listed one by one"
+            ),
+        ));
+    }
+    out
 }
 
 /// Fails the blobs the walk did not judge: content that does not match its name, and a blob a

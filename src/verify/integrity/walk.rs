@@ -34,6 +34,8 @@ pub(super) struct Walker<'a> {
     /// Blobs whose digest mismatch was reported already.
     pub(super) mismatch_reported: HashSet<Digest>,
     walked_docs: HashSet<Digest>,
+    /// The shape of each document a descriptor without a media type named (parsed once).
+    shapes: HashMap<Digest, Kind>,
     /// Every manifest and index parsed.
     pub(super) docs: HashMap<Digest, Document>,
 }
@@ -55,6 +57,7 @@ impl<'a> Walker<'a> {
             external_seen: BTreeSet::new(),
             mismatch_reported: HashSet::new(),
             walked_docs: HashSet::new(),
+            shapes: HashMap::new(),
             docs: HashMap::new(),
         }
     }
@@ -128,7 +131,7 @@ impl<'a> Walker<'a> {
         }
         let mt = desc.media_type();
         let kind = match model::kind_of(mt) {
-            Kind::Blob if mt.is_empty() => self.peek(&d).map_or(Kind::Blob, |doc| doc.shape()),
+            Kind::Blob if mt.is_empty() => self.shape_of(&d),
             k => k,
         };
         match kind {
@@ -197,6 +200,17 @@ impl<'a> Walker<'a> {
             );
             self.fail_blob(d, Code::BlobMissing, msg);
         }
+    }
+
+    /// What the document `d` holds is shaped as (a blob when it is none), parsed once per digest:
+    /// a manifest may name one large document thousands of times.
+    fn shape_of(&mut self, d: &Digest) -> Kind {
+        if let Some(k) = self.shapes.get(d) {
+            return *k;
+        }
+        let k = self.peek(d).map_or(Kind::Blob, |doc| doc.shape());
+        self.shapes.insert(d.clone(), k);
+        k
     }
 
     /// The document `d` holds, if its content is JSON that parses as one.
