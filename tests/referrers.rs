@@ -621,17 +621,29 @@ fn a_referrer_added_after_the_export_is_reported_and_left_behind_under_the_pin()
         br#"{"spdxVersion":"SPDX-2.3","name":"nothing to see"}"#,
     );
     let forged = forged["digest"].as_str().unwrap().to_owned();
+    // And a notation signature of the image that no trusted signer made (its envelope is not
+    // even one): the image still passes on upstream's signature.
+    let forged_sig = add_referrer(
+        &bundle,
+        &subject,
+        NOTARY,
+        "application/jose+json",
+        b"{\"payload\":\"\",\"protected\":\"\",\"signature\":\"\"}",
+    );
+    let forged_sig = forged_sig["digest"].as_str().unwrap().to_owned();
     let v = verify_trust(&bundle, &["--pin", &pin]);
     assert_eq!(v.code, 0, "{}\n{}", v.stdout, v.stderr);
     let j = v.json();
-    assert!(
-        j["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w["code"] == "not_in_export_record" && w["digest"] == forged.as_str()),
-        "{j}"
-    );
+    for d in [&forged, &forged_sig] {
+        assert!(
+            j["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w["code"] == "not_in_export_record" && w["digest"] == d.as_str()),
+            "{d}: {j}"
+        );
+    }
     // Import with the pin pushes the image and every recorded referrer, not the forged one.
     let Some(b) = TestRegistry::start(None) else {
         return;
@@ -650,6 +662,7 @@ fn a_referrer_added_after_the_export_is_reported_and_left_behind_under_the_pin()
     export(t.path(), &b.host(), "e2e", &again, &[]);
     assert_eq!(referrers_in(&again), sorted(&all));
     assert!(!referrers_in(&again).contains(&forged));
+    assert!(!referrers_in(&again).contains(&forged_sig));
     // Local trust (no record to compare with): carried and pushed, integrity checked.
     let case = corpus_dir().join(E2E);
     let trust = [
@@ -670,6 +683,7 @@ fn a_referrer_added_after_the_export_is_reported_and_left_behind_under_the_pin()
     let local_again = t.path().join("local-again");
     export(t.path(), &b.host(), "local/e2e", &local_again, &[]);
     assert!(referrers_in(&local_again).contains(&forged));
+    assert!(referrers_in(&local_again).contains(&forged_sig));
 }
 
 fn s_(p: &Path) -> &str {

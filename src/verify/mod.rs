@@ -341,6 +341,27 @@ fn pinned(
         fingerprints: b.root_fingerprints,
     };
     extra.extend(nothing_verified(integrity));
+    // A notation signature the record does not list and that failed verification was added after
+    // the export by no signer the pinned policy trusts: reported the same way (the image's verdict
+    // stands on its other signatures), and `import --pin` leaves it behind instead of pushing it
+    // beside the upstream ones (with enough of them, the site's `notation verify` would stop at
+    // its signature cap before it reached a good one). A recorded signature that fails is
+    // upstream's and travels as it was.
+    for s in sigs.iter().flat_map(|im| &im.signatures) {
+        let listed = recorded.contains(&(s.manifest_digest.as_str(), s.subject_digest.as_str()));
+        if s.verdict != Verdict::Pass && !listed {
+            unrecorded.push(
+                Finding::new(
+                    Code::NotInExportRecord,
+                    format!(
+                        "notation signature of {} failed verification and is not in the pinned export record: added after the export, not imported",
+                        s.subject_digest
+                    ),
+                )
+                .digest(&s.manifest_digest),
+            );
+        }
+    }
     let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
         .with_export(exported_by);
     if let Some(l) = &mut report.left_out {
