@@ -689,3 +689,63 @@ fn a_referrer_added_after_the_export_is_reported_and_left_behind_under_the_pin()
 fn s_(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+#[test]
+fn a_referrer_whose_own_subject_is_another_manifest_is_refused() {
+    // The registry's referrers tag of the image lists an SBOM whose own `subject` is another
+    // manifest (the image's signature): a listing that is not the manifest's word. Export must
+    // not record and tag it under the image.
+    let t = tempfile::tempdir().unwrap();
+    let Some((a, layout)) = registry_and_layout(t.path()) else {
+        return;
+    };
+    let index = read_json(&layout.join("index.json"));
+    let other = index["manifests"][1].clone();
+    let other_digest = other["digest"].as_str().unwrap().to_owned();
+    let other_subject =
+        json!({"mediaType": MANIFEST, "digest": other["digest"], "size": other["size"]});
+    let sbom = add_referrer(
+        &layout,
+        &other_subject,
+        SPDX,
+        SPDX,
+        br#"{"spdxVersion":"SPDX-2.3"}"#,
+    );
+    a.push_layout(&layout, "v1", "e2e", "v1", None);
+    push_referrers(&a, &layout, &other_digest, "e2e", None);
+    let lying = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": MANIFEST, "digest": sbom["digest"], "size": sbom["size"], "artifactType": SPDX}],
+    });
+    let (client, _cfg) = client_for(&a.host(), None, std::time::Duration::from_secs(10), 1);
+    let tag = format!("sha256-{}", SUBJECT.trim_start_matches("sha256:"));
+    client
+        .push_manifest(
+            &airlock::registry::Registry::parse(&format!("{}/e2e:{tag}", a.host())).unwrap(),
+            "application/vnd.oci.image.index.v1+json",
+            &serde_json::to_vec(&lying).unwrap(),
+        )
+        .unwrap();
+    let out = t.path().join("bundle");
+    let r = run_pinned(
+        t.path(),
+        &[
+            "export",
+            &format!("{}/e2e:v1", a.host()),
+            "-o",
+            &arg(&out),
+            "--plain-http",
+            &a.host(),
+        ],
+    );
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "listed as a referrer of {SUBJECT}, but its subject is {other_digest}"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists(), "nothing is written");
+}

@@ -268,6 +268,15 @@ pub enum Mismatch {
     /// A signature's subject that is not a digest.
     #[error("a subject that is not a digest")]
     SubjectNotDigest,
+    /// A manifest the source listed as a referrer of one subject whose own `subject` names
+    /// another (or none): the listing is not the manifest's word.
+    #[error("listed as a referrer of {listed_for}, but its subject is {}", actual.as_deref().unwrap_or("absent"))]
+    NotItsSubject {
+        /// The subject it was listed for.
+        listed_for: String,
+        /// What its own `subject` names.
+        actual: Option<String>,
+    },
     /// The registry served other bytes than asked for.
     #[cfg(feature = "pull")]
     #[error("{0}")]

@@ -586,6 +586,19 @@ impl Plan {
                 digest: r.digest.clone(),
                 source,
             })?;
+            // A registry's referrers list (or a referrers tag a client wrote) is its word; the
+            // manifest's own `subject` is what verification and the site's registry go by. One
+            // that names another subject would be recorded and tagged under the wrong image.
+            let named = rdoc.subject.as_ref().map(|s| s.digest.as_str());
+            if named != Some(subject.digest.as_str()) {
+                return Err(mismatch(
+                    &r.digest,
+                    Mismatch::NotItsSubject {
+                        listed_for: subject.digest.clone(),
+                        actual: named.map(str::to_owned),
+                    },
+                ));
+            }
             let artifact_type = rdoc
                 .effective_artifact_type()
                 .map(str::to_owned)
