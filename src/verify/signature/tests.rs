@@ -176,21 +176,35 @@ fn inputs(names: Names) -> TrustInputs {
     }
 }
 
-#[test]
-fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read() {
-    let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
-    let subject = descriptor(model::OCI_MANIFEST, image);
+/// An image manifest with no layers (its config is the two bytes `{}`).
+const IMAGE: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+
+/// A notation signature manifest of `subject` whose layers are `layers` (JWS envelopes of one
+/// byte), with `annotations`.
+fn signature_manifest(
+    subject: &Descriptor,
+    layers: usize,
+    annotations: serde_json::Value,
+) -> Vec<u8> {
     let layer = serde_json::json!({"mediaType":"application/jose+json","digest":Digest::sha256(b"e").to_string(),"size":1});
-    let signature = serde_json::to_vec(&serde_json::json!({
+    serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "mediaType": model::OCI_MANIFEST,
         "artifactType": model::NOTARY_SIGNATURE,
         "config": {"mediaType": "application/vnd.oci.empty.v1+json",
             "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
-        "layers": [layer.clone(), layer],
+        "layers": vec![layer; layers],
         "subject": {"mediaType": model::OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
+        "annotations": annotations,
     }))
-    .expect("json");
+    .expect("json")
+}
+
+#[test]
+fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read() {
+    let image = IMAGE;
+    let subject = descriptor(model::OCI_MANIFEST, image);
+    let signature = signature_manifest(&subject, 2, serde_json::json!({}));
     let (cat, integrity) = bundle(&[image, &signature]);
     let entries = vec![subject.clone(), descriptor(model::OCI_MANIFEST, &signature)];
     let inputs = inputs(Names::Annotations);
@@ -380,23 +394,10 @@ fn under_local_trust_a_full_second_name_that_disagrees_fails_a_bare_tag_does_not
 fn at_most_one_hundred_signatures_of_a_target_are_tried() {
     // SPEC-NOTES erratum 18 (notation CLI's --max-signatures default): a carrier who adds
     // signatures makes at most 100 evaluations per target, whatever the count.
-    let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let image = IMAGE;
     let subject = descriptor(model::OCI_MANIFEST, image);
     let signatures: Vec<Vec<u8>> = (0..=super::MAX_SIGNATURES_PER_TARGET)
-        .map(|i| {
-            serde_json::to_vec(&serde_json::json!({
-                "schemaVersion": 2,
-                "mediaType": model::OCI_MANIFEST,
-                "artifactType": model::NOTARY_SIGNATURE,
-                "config": {"mediaType": "application/vnd.oci.empty.v1+json",
-                    "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
-                "layers": [{"mediaType": "application/jose+json",
-                    "digest": Digest::sha256(b"e").to_string(), "size": 1}],
-                "subject": {"mediaType": model::OCI_MANIFEST, "digest": subject.digest, "size": subject.size},
-                "annotations": {"n": i.to_string()},
-            }))
-            .expect("json")
-        })
+        .map(|i| signature_manifest(&subject, 1, serde_json::json!({"n": i.to_string()})))
         .collect();
     assert_eq!(signatures.len(), 101);
     let mut docs: Vec<&[u8]> = vec![image];
