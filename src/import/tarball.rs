@@ -2,14 +2,16 @@
 //! start to end; each blob the target lacks is spooled to a private folder under `$TMPDIR` for the
 //! upload workers while the bytes spooled and not yet uploaded stay within `--spool-limit`; a
 //! blob that does not fit goes up from the stream itself, in stream order, spooling nothing more
-//! until room frees. A spool file is removed as soon as its upload ends, and the folder with
-//! whatever is left on every exit path (`tempfile`'s RAII guards).
+//! until room frees. A worker starts a blob's upload as soon as its spool file is created and
+//! reads it as it grows ([`Follow`]), so the first upload does not wait for the whole blob to be
+//! decompressed. A spool file is removed as soon as its upload ends, and the folder with whatever
+//! is left on every exit path (`tempfile`'s RAII guards).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::upload::{Job, Shared};
 use super::{ImportError, ImportOptions};
@@ -44,10 +46,112 @@ impl SpoolDir {
     }
 }
 
-/// A spooled blob waiting for a worker; its file is removed when this is dropped.
+/// A spooled blob waiting for a worker (perhaps still being written: `growth` says how far);
+/// its file is removed when this is dropped.
 struct Spooled<'j> {
     job: &'j Job,
     file: tempfile::TempPath,
+    growth: Arc<Growth>,
+}
+
+/// How far a spool file has been written, for the upload that reads it while it grows.
+#[derive(Default)]
+struct Growth {
+    state: Mutex<Grown>,
+    cv: Condvar,
+}
+
+#[derive(Default)]
+struct Grown {
+    written: u64,
+    /// `Some(true)`: the whole body is in the file; `Some(false)`: the writer gave up.
+    end: Option<bool>,
+}
+
+impl Growth {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Grown> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn advance(&self, n: u64) {
+        let mut g = self.lock();
+        g.written = g.written.saturating_add(n);
+        self.cv.notify_all();
+    }
+
+    fn end(&self, complete: bool) {
+        let mut g = self.lock();
+        g.end.get_or_insert(complete);
+        self.cv.notify_all();
+    }
+
+    /// Waits until the file holds more than `pos` bytes, or is complete: the bytes readable at
+    /// `pos` (0 at the end of a complete file); an error when the writer gave up.
+    fn wait_past(&self, pos: u64) -> io::Result<u64> {
+        let mut g = self.lock();
+        loop {
+            if g.written > pos {
+                return Ok(g.written - pos);
+            }
+            match g.end {
+                Some(true) => return Ok(0),
+                Some(false) => {
+                    return Err(io::Error::other(
+                        "the bundle could not be read to the end of this blob",
+                    ))
+                }
+                None => g = self.cv.wait(g).unwrap_or_else(|p| p.into_inner()),
+            }
+        }
+    }
+}
+
+/// Ends a spool file's growth when dropped, as given up unless `complete` was set: a writer that
+/// returns early (an error, a panic) must not leave its upload waiting.
+struct Filling<'g> {
+    growth: &'g Growth,
+    complete: bool,
+}
+
+impl Drop for Filling<'_> {
+    fn drop(&mut self) {
+        self.growth.end(self.complete);
+    }
+}
+
+/// Reads a spool file while it is written: never past what `growth` says is there.
+struct Follow {
+    file: std::fs::File,
+    pos: u64,
+    growth: Arc<Growth>,
+}
+
+impl Follow {
+    fn open(path: &Path, growth: &Arc<Growth>) -> io::Result<Box<dyn Read + Send>> {
+        Ok(Box::new(Follow {
+            file: std::fs::File::open(path)?,
+            pos: 0,
+            growth: Arc::clone(growth),
+        }))
+    }
+}
+
+impl Read for Follow {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let ready = self.growth.wait_past(self.pos)?;
+        let want = usize::try_from(ready).unwrap_or(usize::MAX).min(buf.len());
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read(buf.get_mut(..want).unwrap_or_default())?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.pos = self
+            .pos
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        Ok(n)
+    }
 }
 
 /// Bytes spooled and not yet uploaded.
@@ -102,7 +206,8 @@ pub(super) fn from_tarball(
                     };
                     if !shared.failed() {
                         let _slot = shared.slots.take();
-                        if let Err(e) = shared.push_file(reg, sp.job, &sp.file) {
+                        let open = || Follow::open(&sp.file, &sp.growth);
+                        if let Err(e) = shared.push_each(reg, sp.job, &sp.file, open) {
                             shared.fail(e);
                         }
                     }
@@ -149,11 +254,15 @@ pub(super) fn from_tarball(
                     fits
                 };
                 if room {
-                    let file = spool(&mut entries.body(), dir.path(), size)?;
-                    spooled_total += size;
-                    if tx.send(Spooled { job, file }).is_err() {
+                    let (out, file) = start_spool(dir.path())?;
+                    let growth = Arc::new(Growth::default());
+                    let (at, g) = (file.to_path_buf(), Arc::clone(&growth));
+                    if tx.send(Spooled { job, file, growth }).is_err() {
                         return Err(ImportError::Worker);
                     }
+                    spooled_total += size;
+                    fill(&mut entries.body(), out, size, &g)
+                        .map_err(|source| ImportError::Io { path: at, source })?;
                 } else {
                     stream_upload(reader_client, job, &mut entries.body(), path, shared);
                 }
@@ -180,21 +289,45 @@ pub(super) fn from_tarball(
     Ok(spooled_total)
 }
 
-/// Copies a blob's body into a new file of `dir` (at most `size` + 1 bytes: more is a change the
-/// upload's hash reports).
-fn spool<R: Read>(body: &mut R, dir: &Path, size: u64) -> Result<tempfile::TempPath, ImportError> {
-    let io_err = |path: PathBuf| move |source| ImportError::Io { path, source };
-    let mut f = tempfile::Builder::new()
+/// A new spool file in `dir`: the handle to write it, and its path (the file goes with it).
+fn start_spool(dir: &Path) -> Result<(std::fs::File, tempfile::TempPath), ImportError> {
+    tempfile::Builder::new()
         .prefix("blob-")
         .tempfile_in(dir)
-        .map_err(io_err(dir.to_owned()))?;
-    let path = f.path().to_owned();
-    // 1 MiB writes: a few hundred system calls per 256 MiB layer instead of io::copy's 8 KiB.
-    let mut w = io::BufWriter::with_capacity(1 << 20, f.as_file_mut());
-    io::copy(&mut body.take(size.saturating_add(1)), &mut w).map_err(io_err(path.clone()))?;
-    w.flush().map_err(io_err(path))?;
-    drop(w);
-    Ok(f.into_temp_path())
+        .map(tempfile::NamedTempFile::into_parts)
+        .map_err(|source| ImportError::Io {
+            path: dir.to_owned(),
+            source,
+        })
+}
+
+/// Copies a blob's body into its spool file, 1 MiB at a time (a few hundred system calls per
+/// 256 MiB layer), telling `growth` after each write; at most `size` + 1 bytes: more is a change
+/// the upload's hash reports.
+fn fill<R: Read>(
+    body: &mut R,
+    mut out: std::fs::File,
+    size: u64,
+    growth: &Growth,
+) -> io::Result<()> {
+    let mut filling = Filling {
+        growth,
+        complete: false,
+    };
+    let mut body = body.take(size.saturating_add(1));
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        out.write_all(buf.get(..n).unwrap_or_default())?;
+        growth.advance(u64::try_from(n).unwrap_or(u64::MAX));
+    }
+    filling.complete = true;
+    Ok(())
 }
 
 /// Chunks handed from the tar reader to an upload running beside it.
@@ -344,18 +477,105 @@ mod tests {
         assert!(!send_while(&tx, vec![3], || true));
     }
 
+    /// Spools `data` (announced as `size` bytes) into a new file of `dir`.
+    fn spool(data: &[u8], dir: &Path, size: u64) -> tempfile::TempPath {
+        let (out, p) = start_spool(dir).unwrap();
+        let g = Growth::default();
+        fill(&mut &data[..], out, size, &g).unwrap();
+        assert_eq!(g.wait_past(u64::MAX).unwrap(), 0, "complete");
+        p
+    }
+
     #[test]
     fn a_spool_file_holds_the_blob_and_disappears_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let data = vec![3u8; 70_000];
-        let p = spool(&mut &data[..], dir.path(), 70_000).unwrap();
+        let p = spool(&data, dir.path(), 70_000);
         assert_eq!(std::fs::read(&p).unwrap(), data);
         let path = p.to_path_buf();
         drop(p);
         assert!(!path.exists());
         // At most one byte past the verified size is copied: enough for the hash to refuse it.
-        let p = spool(&mut &data[..], dir.path(), 100).unwrap();
+        let p = spool(&data, dir.path(), 100);
         assert_eq!(std::fs::metadata(&p).unwrap().len(), 101);
+    }
+
+    /// A body that yields `chunks` of `len` bytes (byte `i` in chunk `i`), each after `pause`,
+    /// then fails if `fail`.
+    struct Slow {
+        chunks: u8,
+        len: usize,
+        sent: u8,
+        pause: std::time::Duration,
+        fail: bool,
+    }
+
+    impl Read for Slow {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.sent == self.chunks {
+                return if self.fail {
+                    Err(io::Error::other("truncated"))
+                } else {
+                    Ok(0)
+                };
+            }
+            std::thread::sleep(self.pause);
+            let n = self.len.min(buf.len());
+            buf[..n].fill(self.sent);
+            self.sent += 1;
+            Ok(n)
+        }
+    }
+
+    fn follow_while_filling(fail: bool) -> (io::Result<Vec<u8>>, io::Result<()>) {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, p) = start_spool(dir.path()).unwrap();
+        let growth = Arc::new(Growth::default());
+        let mut reader = Follow::open(&p, &growth).unwrap();
+        let (chunks, len) = (8u8, 5000usize);
+        let size = u64::from(chunks) * len as u64;
+        std::thread::scope(|s| {
+            let r = s.spawn(move || {
+                let mut got = Vec::new();
+                reader.read_to_end(&mut got).map(|_| got)
+            });
+            let mut body = Slow {
+                chunks,
+                len,
+                sent: 0,
+                pause: std::time::Duration::from_millis(5),
+                fail,
+            };
+            let w = fill(&mut body, out, size, &growth);
+            (r.join().unwrap(), w)
+        })
+    }
+
+    #[test]
+    fn an_upload_reads_its_spool_file_while_it_grows() {
+        let (got, w) = follow_while_filling(false);
+        w.unwrap();
+        let got = got.unwrap();
+        assert_eq!(got.len(), 40_000);
+        assert!(got
+            .chunks(5000)
+            .enumerate()
+            .all(|(i, c)| c.iter().all(|b| usize::from(*b) == i)));
+    }
+
+    #[test]
+    fn a_spool_writer_that_fails_fails_its_upload_instead_of_leaving_it_waiting() {
+        let (got, w) = follow_while_filling(true);
+        assert!(w.is_err());
+        let e = got.unwrap_err();
+        assert!(e.to_string().contains("could not be read"), "{e}");
+        // A writer that never finished (dropped, as by a panic) ends its readers the same way.
+        let g = Growth::default();
+        drop(Filling {
+            growth: &g,
+            complete: false,
+        });
+        assert!(g.wait_past(0).is_err());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! From a directory the uploads read the blob files side by side, largest first. From a tarball
 //! the second pass reads the stream once, start to end: each blob the target lacks is spooled to
-//! a private folder under `$TMPDIR` (so that uploads overlap) while the bytes spooled and not yet
+//! a private folder under `$TMPDIR` (so that uploads overlap; each upload reads its spool file as
+//! it is written, see [`super::tarball`]) while the bytes spooled and not yet
 //! uploaded stay within `spool_limit`; a blob that does not fit is uploaded from the stream
 //! itself, in stream order, spooling nothing more until room frees. Spool files are removed as
 //! soon as their upload ends, and the folder with whatever is left on every exit path (RAII).
@@ -207,12 +208,27 @@ impl Shared<'_> {
         job: &Job,
         path: &Path,
     ) -> Result<(), ImportError> {
+        self.push_each(reg, job, path, || {
+            let f: Box<dyn Read + Send> = Box::new(std::fs::File::open(path)?);
+            Ok(f)
+        })
+    }
+
+    /// Uploads `job` to every repository, each from a fresh reader that `open` gives (`path`
+    /// names it in an error).
+    pub(super) fn push_each(
+        &self,
+        reg: &Registry,
+        job: &Job,
+        path: &Path,
+        open: impl Fn() -> io::Result<Box<dyn Read + Send>>,
+    ) -> Result<(), ImportError> {
         for repo in &job.repos {
-            let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
+            let data = open().map_err(|source| ImportError::Io {
                 path: path.to_owned(),
                 source,
             })?;
-            self.push(reg, job, repo, Box::new(f))?;
+            self.push(reg, job, repo, data)?;
         }
         Ok(())
     }
