@@ -893,6 +893,59 @@ fn local_trust_refuses_an_image_whose_two_names_disagree() {
 }
 
 #[test]
+fn local_trust_judges_another_spelling_of_a_protected_repository_by_its_statement() {
+    // The carrier's own unsigned image, named with another spelling of the repository the
+    // operator's strict statement protects (the HTTPS port written out, a port with leading
+    // zeros, the host in capitals): every one names the same repository to a registry client,
+    // so the strict statement judges it, never the lax `*` beside it.
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "anything else",
+        "registryScopes": ["*"],
+        "signatureVerification": {"level": "skip"},
+    }));
+    let local_policy = kit.dir().join("local-lax-policy-spelling.json");
+    write_json(&local_policy, &policy);
+    let policy = arg(&local_policy);
+    let store = arg(&kit.trust.store);
+    let local = [
+        "--trust-policy",
+        &policy,
+        "--trust-store",
+        &store,
+        "--at",
+        AT,
+    ];
+    let b = kit.copy("spelling");
+    let theirs = carrier_image(kit.dir(), &b, "12");
+    let without = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .collect::<Vec<_>>();
+    let name = |n: &str| {
+        let mut e = theirs.clone();
+        e["annotations"] = json!({ CONTAINERD_NAME: n, REF_NAME: n });
+        set_entries(&b, without.iter().cloned().chain([e]).collect());
+    };
+    for spelling in [
+        "registry.example:443/airlock/sample:1.0",
+        "registry.example:0443/airlock/sample:1.0",
+        "REGISTRY.Example:443/airlock/sample:1.0",
+    ] {
+        name(spelling);
+        let r = verify_trust(&b, &local);
+        assert_eq!(r.code, 1, "{spelling}: {}", show(&r));
+        let j = r.json();
+        assert_ne!(j["images"][0]["policy"]["level"], "skip", "{spelling}: {j}");
+    }
+    // Control: another repository (another port) is the `*` statement's, as the operator wrote.
+    name("registry.example:4443/airlock/sample:1.0");
+    let j = passes(&verify_trust(&b, &local));
+    assert_eq!(j["images"][0]["policy"]["level"], "skip", "{j}");
+}
+
+#[test]
 fn under_the_pin_only_the_pinned_artifacts_export_signature_is_reported() {
     // Two signed exports of the publisher. The carrier strips the export signature of the pinned
     // artifact and lists the other (signed) artifact with its signature first: exportedBy must

@@ -317,11 +317,32 @@ pub struct PolicyDocument {
     pub(super) statements: Vec<Statement>,
 }
 
-/// `domain/repository` with the domain lowercased (the repository is case-sensitive).
+/// The repository a scope (`domain/repository`) names, as a registry client reaches it: the host
+/// in lower case; the port as a number, HTTPS's 443 left out (`registry.example:443` and
+/// `registry.example:0443` are `registry.example`); Docker Hub's other host names
+/// (`index.docker.io`, `registry-1.docker.io`) as `docker.io`, whose one-component repositories
+/// are `library/NAME`. The repository itself is case-sensitive and kept as it is.
 fn fold_domain(scope: &str) -> String {
-    match scope.split_once('/') {
-        Some((domain, repository)) => format!("{}/{repository}", domain.to_ascii_lowercase()),
-        None => scope.to_owned(),
+    let Some((domain, repository)) = scope.split_once('/') else {
+        return scope.to_owned();
+    };
+    let domain = domain.to_ascii_lowercase();
+    let host = match domain.split_once(':') {
+        Some((host, port)) => match port.parse::<u32>() {
+            Ok(443) => host.to_owned(),
+            Ok(port) => format!("{host}:{port}"),
+            Err(_) => domain.clone(),
+        },
+        None => domain,
+    };
+    match host.as_str() {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" if !repository.contains('/') => {
+            format!("docker.io/library/{repository}")
+        }
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => {
+            format!("docker.io/{repository}")
+        }
+        _ => format!("{host}/{repository}"),
     }
 }
 
@@ -355,9 +376,10 @@ impl PolicyDocument {
                 return Ok(statement);
             }
         }
-        // A registry host name is case-insensitive: `REGISTRY.EXAMPLE/app` is the repository
-        // `registry.example/app` names, so the statement for the latter applies, never `*` (a
-        // bundle names its images; it must not escape a statement by the case of a host name).
+        // A name that reaches the repository a scope names is judged by that scope's statement,
+        // never by `*`: `REGISTRY.EXAMPLE/app`, `registry.example:443/app` and
+        // `registry.example/app` are one repository (a bundle names its images; it must not
+        // escape a statement by the spelling of a host name). See `fold_domain`.
         // DIVERGENCE: notation compares the strings exactly.
         let folded = fold_domain(scope);
         if let Some(statement) = self.statements.iter().find(|st| {

@@ -695,7 +695,7 @@ fn statement_selection() {
     assert!(d.statement_for("localhost:5000/test-repo9/sub").is_err());
     // The registry host is case-insensitive (a name cannot leave its statement for `*` by the
     // case of its host); the repository is not (uppercase is not a valid repository anyway).
-    let d = ok(&doc(vec![exact, global]));
+    let d = ok(&doc(vec![exact.clone(), global.clone()]));
     assert_eq!(
         d.statement_for("LOCALHOST:5000/test-repo9").unwrap().name(),
         "exact"
@@ -708,6 +708,37 @@ fn statement_selection() {
         d.statement_for("LOCALHOST:5000/test-repo4").unwrap().name(),
         "global"
     );
+    // Other spellings of the same repository: the port as a number, HTTPS's 443 left out, Docker
+    // Hub's host names and its `library/` namespace. Another port, host or path stays another
+    // repository.
+    let mut hub = exact.clone();
+    hub["name"] = json!("hub");
+    hub["registryScopes"] = json!([
+        "registry.example/app",
+        "docker.io/library/alpine",
+        "docker.io/team/app",
+        "localhost:05000/spelled"
+    ]);
+    let d = ok(&doc(vec![hub, global.clone()]));
+    for (scope, want) in [
+        ("registry.example:443/app", "hub"),
+        ("Registry.Example:0443/app", "hub"),
+        ("registry.example:00000443/app", "hub"),
+        ("registry.example:4443/app", "global"),
+        ("registry.example:80/app", "global"),
+        ("registry.example/app/sub", "global"),
+        ("docker.io/alpine", "hub"),
+        ("index.docker.io/library/alpine", "hub"),
+        ("registry-1.docker.io/alpine", "hub"),
+        ("index.docker.io:443/team/app", "hub"),
+        ("docker.io/library/team/app", "global"),
+        ("docker.io/other/alpine", "global"),
+        ("localhost:5000/spelled", "hub"),
+        ("localhost/spelled", "global"),
+        ("localhost:99999999999999999999/spelled", "global"),
+    ] {
+        assert_eq!(d.statement_for(scope).unwrap().name(), want, "{scope}");
+    }
     // The scope itself is validated, "*" included.
     for scope in [
         "*",
