@@ -1050,3 +1050,37 @@ fn a_manifest_push_answered_with_another_digest_is_refused() {
     let r = r.expect("pushing by digest to a registry that gives no Location panicked");
     assert!(r.is_err(), "a push with no Location passed");
 }
+
+/// The same registry answer (a 201 with no `Location` to a manifest pushed by digest) through the
+/// command: import fails with the reason, exit 2, and no panic report reaches stderr (oci-client
+/// 0.18 panics on it inside its own code; airlock catches it quietly).
+#[test]
+fn import_reports_a_manifest_push_without_location_as_an_error_not_a_panic() {
+    let t = tempfile::tempdir().unwrap();
+    let root = v1_layout(t.path());
+    let h = Hostile::start(|req, _| match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/v2/") => Reply::status(200),
+        ("HEAD" | "GET", _) => Reply::status(404),
+        ("POST", p) if p.contains("/blobs/uploads/") => {
+            Reply::with(202, &[("Location", "/v2/app/blobs/uploads/u1")], Vec::new())
+        }
+        ("PUT", p) if p.contains("/blobs/uploads/") => {
+            Reply::with(201, &[("Location", "/v2/app/blobs/x")], Vec::new())
+        }
+        ("PUT", p) if p.contains("/manifests/") => Reply::status(201),
+        _ => Reply::status(404),
+    });
+    let r = crate::common::run_in(
+        t.path(),
+        &[
+            "import",
+            root.to_str().unwrap(),
+            "--to",
+            &h.host,
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("Location"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}

@@ -229,13 +229,13 @@ impl Registry {
         })?;
         // oci-client 0.18 panics on a 201 without `Location` to a push by digest (it cuts the tag
         // off the URL, and there is none): a registry's answer must not end the process.
-        let pushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let pushed = catching_quietly(|| {
             self.push_within_budget(
                 &what,
                 self.pusher
                     .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
             )
-        }));
+        });
         let Ok(pushed) = pushed else {
             return Err(RegistryError::Push {
                 what,
@@ -265,4 +265,30 @@ impl Registry {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// Set while [`catching_quietly`] runs on this thread.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, a panic inside it caught and returned (the caller reports it as an error), its
+/// message not printed: a registry's answer that makes the HTTP client panic is an error with a
+/// reason, not a crash report on stderr. The process's panic hook is wrapped once (never swapped
+/// back and forth, which would race with other threads); the wrapper stays silent only on a
+/// thread inside this function and hands every other panic to the hook it wrapped.
+fn catching_quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static WRAP: std::sync::Once = std::sync::Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = CATCHING.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(was));
+    result
 }
