@@ -18,7 +18,8 @@ fn pushed(reg: &TestRegistry, dir: &Path) -> PathBuf {
         &root,
         &Spec {
             layers: 3,
-            layer_size: 300_000,
+            // Incompressible layers over 1 MiB: the .tar.zst stores segments (raw zstd frames).
+            layer_size: 1_200_000,
             ..Spec::default()
         },
     )
@@ -92,7 +93,14 @@ fn concurrent_exports_are_byte_identical_to_one_at_a_time() {
             staging_left(t.path())
         );
     }
-    // The multi-threaded zstd stream is one that the zstd command reads: the same tar.
+    // The multi-threaded zstd stream, with its stored segments (frames of raw blocks between the
+    // compressed ones), is one that the zstd command reads: the same tar.
+    let packed = fs::read(t.path().join("one.tar.zst")).unwrap();
+    let frames = packed
+        .windows(4)
+        .filter(|w| *w == [0x28, 0xb5, 0x2f, 0xfd])
+        .count();
+    assert!(frames >= 3, "{frames} zstd frames");
     if Path::new("/usr/bin/zstd").exists() {
         let o = std::process::Command::new("/usr/bin/zstd")
             .arg("-dc")

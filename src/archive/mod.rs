@@ -6,6 +6,7 @@ pub mod parts;
 mod pipe;
 mod progress;
 mod read;
+mod stored;
 mod write;
 
 use std::fs::File;

@@ -6,6 +6,8 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+use super::stored::{raw_encoder, ZstdSegments};
+
 /// Compression of a written tarball.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
@@ -56,23 +58,13 @@ pub fn zstd_workers() -> u32 {
         .clamp(1, MAX_ZSTD_WORKERS)
 }
 
-/// A multi-threaded zstd encoder at `level` with `workers` background threads (at least 1): one
-/// standard frame sequence, which `zstd -d` reads.
-pub fn zstd_encoder<W: Write>(
-    w: W,
-    level: i32,
-    workers: u32,
-) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
-    let mut e = zstd::stream::write::Encoder::new(w, level)?;
-    e.multithread(workers.max(1))?;
-    e.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
-    if level > 19 {
-        // Levels 21 and 22 would declare a window that reading refuses (memory bound).
-        e.set_parameter(zstd::stream::raw::CParameter::WindowLog(
-            super::ZSTD_WINDOW_LOG_MAX,
-        ))?;
-    }
-    Ok(e)
+/// A multi-threaded zstd encoder at `level` with `workers` background threads (at least 1) that
+/// stores what does not compress ([`ZstdSegments`]): one standard frame sequence, which `zstd -d`
+/// reads.
+pub fn zstd_encoder<W: Write>(w: W, level: i32, workers: u32) -> io::Result<ZstdSegments<W>> {
+    // Levels 21 and 22 would declare a window that reading refuses (memory bound).
+    let window = (level > 19).then_some(super::ZSTD_WINDOW_LOG_MAX);
+    ZstdSegments::new(w, raw_encoder(level, workers, ZSTD_JOB_SIZE, window)?)
 }
 
 /// A tarball's compressor over `W`: none, gzip (level 6) or multi-threaded zstd ([`zstd_encoder`]
@@ -84,7 +76,7 @@ pub enum Encoder<W: Write> {
     /// gzip.
     Gzip(flate2::write::GzEncoder<W>),
     /// zstd.
-    Zstd(zstd::stream::write::Encoder<'static, W>),
+    Zstd(ZstdSegments<W>),
 }
 
 impl<W: Write> Encoder<W> {
