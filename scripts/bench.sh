@@ -56,6 +56,33 @@ measure() {
   printf '%-34s %7.2f s  %8.1f MiB peak RSS\n' "$name" "$med" "$(echo "$rss / 1024" | bc -l)"
 }
 
+# interleave NAME PREP CMD [NAME PREP CMD ...]: as measure, for commands compared with each other;
+# they take turns, run by run (A B C, A B C, ...), so that the machine's drift (this disk's speed
+# changes from minute to minute) falls on all of them alike instead of on whichever ran last.
+interleave() {
+  local names=() preps=() cmds=() i r out rr med
+  while (($#)); do names+=("$1"); preps+=("$2"); cmds+=("$3"); shift 3; done
+  local -A walls_of rss_of
+  for r in $(seq "$runs"); do
+    for i in "${!names[@]}"; do
+      [ -z "${preps[$i]}" ] || bash -c "${preps[$i]}"
+      sync
+      /usr/bin/time -f '%e %M' -o "$work/.time" bash -c "${cmds[$i]}" >/dev/null 2>&1 || true
+      out=$(tail -1 "$work/.time")
+      walls_of[$i]+="${out% *} "
+      rr=${out#* }
+      ((rr > ${rss_of[$i]:-0})) && rss_of[$i]=$rr
+    done
+  done
+  for i in "${!names[@]}"; do
+    # shellcheck disable=SC2086 # one wall time per word
+    med=$(printf '%s\n' ${walls_of[$i]} | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    WALL[${names[$i]}]=$med
+    RSS[${names[$i]}]=${rss_of[$i]}
+    printf '%-34s %7.2f s  %8.1f MiB peak RSS\n' "${names[$i]}" "$med" "$(echo "${rss_of[$i]} / 1024" | bc -l)"
+  done
+}
+
 if [ "$only" != export ]; then
 for b in "$layout" "$work/bundle.tar" "$work/bundle.tar.zst"; do
   "$airlock" -q verify "$b" --integrity-only || { echo "airlock verify $b did not pass" >&2; exit 1; }
@@ -148,11 +175,12 @@ bench_import() {
   regb=127.0.0.1:$port2
   wipe="rm -rf $regdir/data2/docker"
   layers=$(ls -S "$layout"/blobs/sha256 | head -4 | sed "s|^|$layout/blobs/sha256/|" | tr '\n' ' ')
-  PREP="$wipe" measure "airlock import dir -> registry"      "$airlock -q import $layout --to $regb/imp --integrity-only"
-  PREP="$wipe" measure "airlock import .tar.zst -> registry" "$airlock -q import $work/bundle.tar.zst --to $regb/imp --integrity-only"
-  PREP="$wipe" measure "skopeo copy oci: -> docker:"         "skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0"
-  PREP="$wipe" measure "registry ingest: curl PUT x2"        "printf '%s\n' $layers | xargs -P 2 -I{} bash -c 'put_blob $regb {}'"
-  PREP="$wipe" measure "registry ingest: curl PUT x4"        "printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
+  interleave \
+    "airlock import dir -> registry"      "$wipe" "$airlock -q import $layout --to $regb/imp --integrity-only" \
+    "airlock import .tar.zst -> registry" "$wipe" "$airlock -q import $work/bundle.tar.zst --to $regb/imp --integrity-only" \
+    "skopeo copy oci: -> docker:"         "$wipe" "skopeo --insecure-policy copy -q --all --preserve-digests --dest-tls-verify=false oci:$layout:registry.example/airlock/sample:1.0 docker://$regb/imp/sample:1.0" \
+    "registry ingest: curl PUT x2"        "$wipe" "printf '%s\n' $layers | xargs -P 2 -I{} bash -c 'put_blob $regb {}'" \
+    "registry ingest: curl PUT x4"        "$wipe" "printf '%s\n' $layers | xargs -P 4 -I{} bash -c 'put_blob $regb {}'"
 }
 
 # One 4 GiB layer (issue 12, item 3): memory stays flat whatever the size of a layer. Export from
@@ -175,17 +203,20 @@ bench_big() {
 # measured in the same run: the layers fetched 2 at a time with curl to files (the network and disk
 # side), and `zstd -T0 -3` over the exported tar (the compression side).
 bench_registry_export() {
-  PREP="rm -rf $work/rx-dir" measure "airlock export registry -> dir"      "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir"
-  PREP="rm -f $work/rx.tar" measure "airlock export registry -> .tar"     "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar"
-  PREP="rm -f $work/rx.tar.zst" measure "airlock export registry -> .tar.zst" "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst"
-  PREP="rm -rf $work/sx-dir" measure "skopeo copy docker: -> oci:"         "skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x"
-  PREP="rm -f $work/sx.tar" measure "skopeo copy docker: -> oci-archive:" "skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x"
   local layers
   layers=$(find "$layout/blobs/sha256" -type f -size +1M -printf '%f\n' | tr '\n' ' ')
-  PREP="rm -rf $work/cf" measure "limit: curl layers 2 at a time"      "mkdir -p $work/cf && printf '%s\\n' $layers | xargs -P2 -I{} curl -sf -o $work/cf/{} http://$reg/v2/bench/sample/blobs/sha256:{}"
-  measure "limit: zstd -T0 -3 over the tar"     "zstd -q -T0 -3 -c $work/rx.tar >/dev/null"
-  # The disk: every export writes the whole image (and syncs each file before renaming it).
-  PREP="rm -f $work/dd" measure "limit: disk, dd 1 GiB conv=fsync" "dd if=/dev/zero of=$work/dd bs=1M count=1024 conv=fsync status=none"
+  # The limits run in the same turns: the layers fetched with curl, zstd over the tar the
+  # airlock row before it wrote, and the disk (every export writes the whole image and syncs
+  # each file before renaming it).
+  interleave \
+    "airlock export registry -> dir"      "rm -rf $work/rx-dir" "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx-dir" \
+    "airlock export registry -> .tar"     "rm -f $work/rx.tar" "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar" \
+    "airlock export registry -> .tar.zst" "rm -f $work/rx.tar.zst" "$airlock -q export $reg/bench/sample:1.0 --plain-http $reg -o $work/rx.tar.zst" \
+    "skopeo copy docker: -> oci:"         "rm -rf $work/sx-dir" "skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci:$work/sx-dir:x" \
+    "skopeo copy docker: -> oci-archive:" "rm -f $work/sx.tar" "skopeo --insecure-policy copy -q --all --preserve-digests --src-tls-verify=false docker://$reg/bench/sample:1.0 oci-archive:$work/sx.tar:x" \
+    "limit: curl layers 2 at a time"      "rm -rf $work/cf" "mkdir -p $work/cf && printf '%s\\n' $layers | xargs -P2 -I{} curl -sf -o $work/cf/{} http://$reg/v2/bench/sample/blobs/sha256:{}" \
+    "limit: zstd -T0 -3 over the tar"     "" "zstd -q -T0 -3 -c $work/rx.tar >/dev/null" \
+    "limit: disk, dd 1 GiB conv=fsync"    "rm -f $work/dd" "dd if=/dev/zero of=$work/dd bs=1M count=1024 conv=fsync status=none"
 }
 
 # report_registry_export: the export rows of the ratios (peer or limit time / airlock time).
