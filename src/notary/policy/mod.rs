@@ -303,6 +303,20 @@ pub enum PolicyError {
         /// The scope (`*` for two global statements).
         scope: String,
     },
+    /// Two statements list scopes that name one repository spelled two ways (host case, port 443,
+    /// Docker Hub's host names): which statement judges it would depend on how a bundle spells
+    /// the name. notation compares scopes exactly and accepts this.
+    #[error("registry scopes {scope:?} (statement {statement:?}) and {other:?} (statement {other_statement:?}) name the same repository; list it in one statement")]
+    AliasedScope {
+        /// The first scope, in document order.
+        scope: String,
+        /// Its statement.
+        statement: String,
+        /// The scope naming the same repository.
+        other: String,
+        /// Its statement.
+        other_statement: String,
+    },
     /// No statement lists the scope and there is no `*` statement.
     #[error("registry scope {scope:?} has no applicable trust policy statement")]
     NoApplicablePolicy {

@@ -322,7 +322,7 @@ pub struct PolicyDocument {
 /// `registry.example:0443` are `registry.example`); Docker Hub's other host names
 /// (`index.docker.io`, `registry-1.docker.io`) as `docker.io`, whose one-component repositories
 /// are `library/NAME`. The repository itself is case-sensitive and kept as it is.
-fn fold_domain(scope: &str) -> String {
+pub(super) fn fold_domain(scope: &str) -> String {
     let Some((domain, repository)) = scope.split_once('/') else {
         return scope.to_owned();
     };

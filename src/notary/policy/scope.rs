@@ -43,6 +43,28 @@ pub(super) fn validate_scopes(statements: &[Statement]) -> Result<(), PolicyErro
             scope: scope.to_owned(),
         });
     }
+    // One repository spelled two ways in two statements: `statement_for` would pick by the
+    // spelling a bundle chose.
+    let mut repository: HashMap<String, (&str, &str)> = HashMap::new();
+    for statement in statements.iter().filter(|s| !s.is_global()) {
+        for scope in &statement.registry_scopes {
+            let folded = super::model::fold_domain(scope);
+            match repository.get(&folded) {
+                Some((first, name)) if *name != statement.name => {
+                    return Err(PolicyError::AliasedScope {
+                        scope: (*first).to_owned(),
+                        statement: (*name).to_owned(),
+                        other: scope.clone(),
+                        other_statement: statement.name.clone(),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    repository.insert(folded, (scope.as_str(), statement.name.as_str()));
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -642,6 +642,34 @@ fn registry_scope_rules() {
     assert!(
         matches!(bad(&doc(vec![a, second])), PolicyError::DuplicateScope { scope } if scope == "*")
     );
+    // One repository spelled two ways in two statements is refused (which statement judged it
+    // would depend on the bundle's spelling); in one statement it is harmless.
+    let mut one = json!({
+        "name": "one",
+        "registryScopes": ["registry.example/app"],
+        "signatureVerification": {"level": "skip"},
+    });
+    let mut two = json!({
+        "name": "two",
+        "registryScopes": ["Registry.Example:443/app"],
+        "signatureVerification": {"level": "skip"},
+    });
+    let e = bad(&doc(vec![one.clone(), two.clone()]));
+    assert!(
+        matches!(&e, PolicyError::AliasedScope { scope, other, .. }
+            if scope == "registry.example/app" && other == "Registry.Example:443/app"),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), "policy_invalid");
+    two["registryScopes"] = json!(["index.docker.io/alpine"]);
+    one["registryScopes"] = json!(["docker.io/library/alpine"]);
+    assert!(matches!(
+        bad(&doc(vec![one.clone(), two.clone()])),
+        PolicyError::AliasedScope { .. }
+    ));
+    one["registryScopes"] = json!(["docker.io/library/alpine", "docker.io/alpine"]);
+    two["registryScopes"] = json!(["registry.example/other"]);
+    ok(&doc(vec![one, two]));
 }
 
 #[test]
