@@ -3,7 +3,8 @@
 #
 # Fixture (deterministic): a 1 GiB layout of 4 incompressible 256 MiB layers under a 2-platform
 # index, as a directory, a .tar and a .tar.zst. Each command runs RUNS times (default 3) with a warm
-# page cache; the median wall time and the largest peak RSS are reported.
+# page cache; the median wall time and the largest peak RSS are reported. Commands compared with
+# each other take turns run by run (interleave), so that the machine's drift falls on all alike.
 #
 #   scripts/bench.sh [WORKDIR]      (default target/bench; needs ~4 GiB of disk, ~17 GiB while the 4 GiB-layer rows run)
 #
@@ -93,12 +94,13 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "fixture: $(du -sh "$layout" | cut -f1) layout; median of $runs runs"
 echo
 if [ "$only" != export ]; then
-measure "airlock verify (directory)"   "$airlock -q verify $layout --integrity-only"
-measure "airlock verify (.tar)"        "$airlock -q verify $work/bundle.tar --integrity-only"
-measure "airlock verify (.tar.zst)"    "$airlock -q verify $work/bundle.tar.zst --integrity-only"
-measure "openssl dgst -sha256 (blobs)" "openssl dgst -sha256 $layout/blobs/sha256/*"
-measure "sha256sum (blobs)"            "sha256sum $layout/blobs/sha256/*"
-measure "zstd -dc | openssl dgst"      "zstd -dc $work/bundle.tar.zst | openssl dgst -sha256"
+interleave \
+  "airlock verify (directory)"   "" "$airlock -q verify $layout --integrity-only" \
+  "airlock verify (.tar)"        "" "$airlock -q verify $work/bundle.tar --integrity-only" \
+  "airlock verify (.tar.zst)"    "" "$airlock -q verify $work/bundle.tar.zst --integrity-only" \
+  "openssl dgst -sha256 (blobs)" "" "openssl dgst -sha256 $layout/blobs/sha256/*" \
+  "sha256sum (blobs)"            "" "sha256sum $layout/blobs/sha256/*" \
+  "zstd -dc | openssl dgst"      "" "zstd -dc $work/bundle.tar.zst | openssl dgst -sha256"
 # PARTS (issue 13): the .tar.zst bundle split into 100 MiB parts and into 1 MiB parts (about a
 # thousand), verified from its parts against the single file in the same run: one streaming pass
 # over the parts, each part hashed on the way. Target: within 5% of the single file, flat memory.
@@ -112,10 +114,11 @@ bench_parts() {
     cat "$parts-$size"/bundle.tar.zst.* >/dev/null # warm the page cache
     "$airlock" -q verify "$parts-$size" --integrity-only || { echo "verify from parts ($size) did not pass" >&2; exit 1; }
   done
-  measure "airlock verify (.tar.zst, again)"   "$airlock -q verify $work/bundle.tar.zst --integrity-only"
-  measure "airlock verify (100M parts)"        "$airlock -q verify $parts-100M --integrity-only"
-  measure "airlock verify (1M parts)"          "$airlock -q verify $parts-1M --integrity-only"
-  measure "airlock verify --parts-only (100M)" "$airlock -q verify --parts-only $parts-100M"
+  interleave \
+    "airlock verify (.tar.zst, again)"   "" "$airlock -q verify $work/bundle.tar.zst --integrity-only" \
+    "airlock verify (100M parts)"        "" "$airlock -q verify $parts-100M --integrity-only" \
+    "airlock verify (1M parts)"          "" "$airlock -q verify $parts-1M --integrity-only" \
+    "airlock verify --parts-only (100M)" "" "$airlock -q verify --parts-only $parts-100M"
   local one=${WALL['airlock verify (.tar.zst, again)']}
   printf '  parts: 100M parts %+.1f%%, 1M parts %+.1f%% vs the single .tar.zst (target within 5%%); peak RSS %.1f MiB\n' \
     "$(echo "(${WALL['airlock verify (100M parts)']} - $one) * 100 / $one" | bc -l)" \
@@ -138,17 +141,19 @@ if command -v openssl >/dev/null; then
       --signing-time 2025-06-01T00:00:00Z >/dev/null
   fi
   trust="--trust-policy target/sample/trustpolicy.json --trust-store target/sample/truststore"
-  measure "verify dir, integrity only"   "$airlock -q verify $layout --integrity-only"
-  measure "verify dir, with signatures"  "$airlock -q verify $layout $trust"
+  interleave \
+    "verify dir, integrity only"  "" "$airlock -q verify $layout --integrity-only" \
+    "verify dir, with signatures" "" "$airlock -q verify $layout $trust"
 fi
 
 # Export from the local layout (the registry source comes with the registry client).
 if command -v skopeo >/dev/null; then
   ref="registry.example/airlock/sample:1.0"
-  PREP="rm -rf $work/exp-dir" measure "airlock export -> dir"        "$airlock -q export oci:$layout:$ref -o $work/exp-dir"
-  PREP="rm -f $work/exp.tar.zst" measure "airlock export -> .tar.zst"   "$airlock -q export oci:$layout:$ref -o $work/exp.tar.zst"
-  PREP="rm -rf $work/sk-dir" measure "skopeo copy oci: -> oci:"     "skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci:$work/sk-dir:x"
-  PREP="rm -f $work/sk.tar" measure "skopeo copy oci: -> oci-archive:" "skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
+  interleave \
+    "airlock export -> dir"            "rm -rf $work/exp-dir" "$airlock -q export oci:$layout:$ref -o $work/exp-dir" \
+    "airlock export -> .tar.zst"       "rm -f $work/exp.tar.zst" "$airlock -q export oci:$layout:$ref -o $work/exp.tar.zst" \
+    "skopeo copy oci: -> oci:"         "rm -rf $work/sk-dir" "skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci:$work/sk-dir:x" \
+    "skopeo copy oci: -> oci-archive:" "rm -f $work/sk.tar" "skopeo --insecure-policy copy -q --preserve-digests --all oci:$layout:$ref oci-archive:$work/sk.tar:x"
 fi
 fi # BENCH_ONLY
 
