@@ -773,6 +773,20 @@ fn v1_layout(dir: &std::path::Path) -> std::path::PathBuf {
     root
 }
 
+/// `airlock import ROOT --to HOST --integrity-only`, run in `dir`.
+fn import_into(dir: &std::path::Path, root: &std::path::Path, host: &str) -> crate::common::Run {
+    crate::common::run_in(
+        dir,
+        &[
+            "import",
+            root.to_str().unwrap(),
+            "--to",
+            host,
+            "--integrity-only",
+        ],
+    )
+}
+
 #[test]
 fn a_refused_push_names_the_tag_asked_for_once() {
     let t = tempfile::tempdir().unwrap();
@@ -796,16 +810,7 @@ fn a_refused_push_names_the_tag_asked_for_once() {
                 _ => denied(),
             }
         });
-        let r = crate::common::run_in(
-            t.path(),
-            &[
-                "import",
-                root.to_str().unwrap(),
-                "--to",
-                &h.host,
-                "--integrity-only",
-            ],
-        );
+        let r = import_into(t.path(), &root, &h.host);
         assert_eq!(r.code, 2, "{refused}: {}", r.stderr);
         let err = r
             .stderr
@@ -1070,16 +1075,7 @@ fn import_reports_a_manifest_push_without_location_as_an_error_not_a_panic() {
         ("PUT", p) if p.contains("/manifests/") => Reply::status(201),
         _ => Reply::status(404),
     });
-    let r = crate::common::run_in(
-        t.path(),
-        &[
-            "import",
-            root.to_str().unwrap(),
-            "--to",
-            &h.host,
-            "--integrity-only",
-        ],
-    );
+    let r = import_into(t.path(), &root, &h.host);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("Location"), "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);

@@ -892,6 +892,19 @@ fn local_trust_refuses_an_image_whose_two_names_disagree() {
     }
 }
 
+/// The operator's policy of the kit with a lax `*` statement (level skip) beside its strict one.
+fn lax_local_policy(kit: &Kit) -> PathBuf {
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "anything else",
+        "registryScopes": ["*"],
+        "signatureVerification": {"level": "skip"},
+    }));
+    let path = kit.dir().join("local-lax-policy.json");
+    write_json(&path, &policy);
+    path
+}
+
 #[test]
 fn local_trust_judges_another_spelling_of_a_protected_repository_by_its_statement() {
     // The carrier's own unsigned image, named with another spelling of the repository the
@@ -899,15 +912,7 @@ fn local_trust_judges_another_spelling_of_a_protected_repository_by_its_statemen
     // zeros, the host in capitals): every one names the same repository to a registry client,
     // so the strict statement judges it, never the lax `*` beside it.
     let kit = Kit::new();
-    let mut policy = read_json(&kit.trust.policy);
-    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
-        "name": "anything else",
-        "registryScopes": ["*"],
-        "signatureVerification": {"level": "skip"},
-    }));
-    let local_policy = kit.dir().join("local-lax-policy-spelling.json");
-    write_json(&local_policy, &policy);
-    let policy = arg(&local_policy);
+    let policy = arg(&lax_local_policy(&kit));
     let store = arg(&kit.trust.store);
     let local = [
         "--trust-policy",
@@ -1140,15 +1145,7 @@ fn import_under_local_trust_refuses_a_registry_rename_onto_a_protected_repositor
         return;
     };
     let kit = Kit::new();
-    let mut policy = read_json(&kit.trust.policy);
-    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
-        "name": "anything else",
-        "registryScopes": ["*"],
-        "signatureVerification": {"level": "skip"},
-    }));
-    let local_policy = kit.dir().join("local-lax-policy.json");
-    write_json(&local_policy, &policy);
-    let policy = arg(&local_policy);
+    let policy = arg(&lax_local_policy(&kit));
     let store = arg(&kit.trust.store);
     let import = |bundle: &Path, prefix: &str| {
         let b = arg(bundle);
