@@ -221,8 +221,9 @@ mod tests {
 
     #[test]
     fn every_level_writes_a_window_that_reading_accepts() {
+        // Text, so that the compressor runs (incompressible segments are stored).
         let data = sample();
-        let data = data.get(..1 << 20).unwrap();
+        let data = data.get(12 << 20..13 << 20).unwrap();
         for level in [3, 19, 22] {
             let mut e = zstd_encoder(Vec::new(), level, 1).unwrap();
             e.write_all(data).unwrap();
