@@ -236,13 +236,23 @@ impl Registry {
                     .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
             )
         });
-        let Ok(pushed) = pushed else {
-            return Err(RegistryError::Push {
-                what,
-                message: "the registry answered without the Location header the distribution \
-                          spec requires, and it cannot be told where the manifest went"
-                    .into(),
-            });
+        let pushed = match pushed {
+            Ok(pushed) => pushed,
+            Err(payload) => {
+                let said = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Err(RegistryError::Push {
+                    what,
+                    message: format!(
+                        "the HTTP client stopped on the registry's answer ({said}): a 201 without \
+                         the Location header the distribution spec requires does this, and then \
+                         it cannot be told where the manifest went"
+                    ),
+                });
+            }
         };
         let location = pushed?.map_err(|e| push_error(what.clone(), e))?;
         // The answer's `Location` names the manifest by digest: another digest means the registry
