@@ -499,13 +499,65 @@ fn a_tarball_imported_with_four_jobs_round_trips_and_reports_its_spool() {
 }
 
 #[test]
+fn a_plain_tar_in_one_file_is_uploaded_from_where_its_blobs_lie() {
+    // No spool: the workers read each blob at its offset in the bundle, side by side, hashed again
+    // on the way; a parts set of the same tar (offsets across files) still spools.
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let root = layered(t.path(), "layout", 3, 2 << 20, 21);
+    let tarball = pack(&root, Form::Tar);
+    let tmp = t.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    let import = |bundle: &Path, prefix: &str| {
+        let o = bin()
+            .current_dir(t.path())
+            .env("TMPDIR", &tmp)
+            .args([
+                "import",
+                &arg(bundle),
+                "--to",
+                &format!("{}/{prefix}", b.host()),
+                "--integrity-only",
+                "--jobs",
+                "4",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (j, stderr)
+    };
+    let (j, stderr) = import(&tarball, "whole");
+    assert_eq!(j["blobsUploaded"], 8, "{j}");
+    assert_eq!(j["bytesSpooled"], 0, "{j}");
+    assert!(!stderr.contains("spooled"), "{stderr}");
+    assert_eq!(files_in(&tmp), 0);
+    pulled_back_equals(t.path(), &b, "whole/airlock/sample:1.0", &root);
+    let parts = t.path().join("parts");
+    let r = run_in(
+        t.path(),
+        &["split", &arg(&tarball), "--size", "1M", "-o", &arg(&parts)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (j, _) = import(&parts, "parts");
+    assert_eq!(j["bytesSpooled"], j["bytesUploaded"], "{j}");
+    pulled_back_equals(t.path(), &b, "parts/airlock/sample:1.0", &root);
+}
+
+#[test]
 fn a_spool_limit_smaller_than_a_blob_still_imports_everything() {
     let t = tempfile::tempdir().unwrap();
     let Some(b) = TestRegistry::start(None) else {
         return;
     };
     let root = layered(t.path(), "layout", 2, 2 << 20, 9);
-    let tarball = pack(&root, Form::Tar);
+    // Compressed: a plain tar in one file is read in place, never spooled.
+    let tarball = pack(&root, Form::TarZst);
     let tmp = t.path().join("tmp");
     fs::create_dir(&tmp).unwrap();
     let o = bin()
@@ -669,7 +721,8 @@ fn an_interrupted_tarball_import_leaves_no_spool_and_no_manifest_and_a_rerun_com
         return;
     }
     let root = layered(t.path(), "layout", 4, 8 << 20, 13);
-    let tarball = pack(&root, Form::Tar);
+    // Compressed, so that it spools (a plain tar in one file is read in place).
+    let tarball = pack(&root, Form::TarZst);
     let tmp = t.path().join("tmp");
     fs::create_dir(&tmp).unwrap();
     // After verification, a watcher waits for the first spool file and interrupts airlock (the

@@ -40,9 +40,23 @@ pub struct TarEntry {
     pub size: u64,
 }
 
+/// Counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n = self.n.saturating_add(u64::try_from(k).unwrap_or(u64::MAX));
+        Ok(k)
+    }
+}
+
 /// Reads entries one after the other.
 pub struct TarReader<R> {
-    r: R,
+    r: Counted<R>,
     remaining: u64,
     pad: u64,
     max_ext: u64,
@@ -57,7 +71,7 @@ impl<R: Read> TarReader<R> {
     /// Wraps a tar stream. Extension headers larger than `max_ext` bytes are refused.
     pub fn new(r: R, max_ext: u64) -> Self {
         TarReader {
-            r,
+            r: Counted { inner: r, n: 0 },
             remaining: 0,
             pad: 0,
             max_ext,
@@ -247,6 +261,12 @@ impl<R: Read> TarReader<R> {
         }
     }
 
+    /// Bytes read from the stream so far: right after [`Self::next_entry`] returned an entry,
+    /// the offset of its body in the (decompressed) tar stream.
+    pub fn position(&self) -> u64 {
+        self.r.n
+    }
+
     /// A reader over the current entry's body.
     pub fn body(&mut self) -> Body<'_, R> {
         Body { t: self }
@@ -393,5 +413,29 @@ mod tests {
             let err = r.next_entry().unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
         }
+    }
+
+    #[test]
+    fn the_position_after_a_header_is_where_the_body_lies() {
+        // A plain entry, one behind a PAX path record, one whose body is left unread.
+        let long = format!("blobs/sha256/{}", "a".repeat(120));
+        let mut t = header(tar::EntryType::Regular, "oci-layout", 5, false);
+        t.extend(b"hello");
+        t.resize(2 * BLOCK, 0);
+        t.extend(pax(&format!("path={long}")));
+        t.extend(header(tar::EntryType::Regular, "x", 700, false));
+        let second = t.len();
+        t.extend(vec![7u8; 700]);
+        t.resize(second + 2 * BLOCK, 0);
+        t.extend([0u8; 2 * BLOCK]);
+        let mut r = TarReader::new(io::Cursor::new(t.as_slice()), 64 << 10);
+        r.next_entry().unwrap().unwrap();
+        assert_eq!(r.position(), 512);
+        let e = r.next_entry().unwrap().unwrap();
+        assert_eq!(e.name, long);
+        let at = usize::try_from(r.position()).unwrap();
+        assert_eq!(at, second);
+        assert!(t[at..at + 700].iter().all(|b| *b == 7));
+        assert!(r.next_entry().unwrap().is_none());
     }
 }

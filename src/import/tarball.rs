@@ -46,12 +46,29 @@ impl SpoolDir {
     }
 }
 
-/// A spooled blob waiting for a worker (perhaps still being written: `growth` says how far);
-/// its file is removed when this is dropped.
+/// A blob waiting for a worker, and where the worker reads it.
 struct Spooled<'j> {
     job: &'j Job,
-    file: tempfile::TempPath,
-    growth: Arc<Growth>,
+    from: Place,
+}
+
+/// Where a worker reads a blob.
+enum Place {
+    /// A spool file, perhaps still being written (`growth` says how far); removed when dropped.
+    Spool {
+        file: tempfile::TempPath,
+        growth: Arc<Growth>,
+    },
+    /// The bundle itself, a plain tar in one file: `len` bytes at `offset`.
+    Bundle { offset: u64, len: u64 },
+}
+
+/// `len` bytes of `path` from `offset`.
+fn at_offset(path: &Path, offset: u64, len: u64) -> io::Result<Box<dyn Read + Send>> {
+    use std::io::Seek;
+    let mut f = std::fs::File::open(path)?;
+    f.seek(io::SeekFrom::Start(offset))?;
+    Ok(Box::new(f.take(len)))
 }
 
 /// How far a spool file has been written, for the upload that reads it while it grows.
@@ -160,7 +177,8 @@ struct Budget {
 }
 
 /// Reads `path` once more, start to end, uploading the blobs of `todo` (spooled for `jobs`
-/// workers while the spool has room, else from the stream); returns the bytes spooled.
+/// workers while the spool has room, else from the stream); returns the bytes spooled. A plain
+/// tar in one file is not spooled: the workers read each blob where it lies, at its offset.
 pub(super) fn from_tarball(
     path: &Path,
     todo: &[Job],
@@ -176,6 +194,11 @@ pub(super) fn from_tarball(
             path: path.to_owned(),
         });
     };
+    // A plain tar in one regular file (not a parts set, not a pipe): the offsets in the stream
+    // are offsets in the file.
+    let in_place = format == crate::archive::BundleFormat::Tar
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && matches!(crate::archive::parts::locate(path, None), Ok(None));
     let stream = crate::archive::decompress(reader, format, Arc::new(crate::layout::NoProgress));
     let mut entries = crate::layout::TarEntries::new(stream, &crate::layout::Limits::default());
     // The system's temporary folder (the bundle may sit on read-only media); removed on drop, or
@@ -206,15 +229,25 @@ pub(super) fn from_tarball(
                     };
                     if !shared.failed() {
                         let _slot = shared.slots.take();
-                        let open = || Follow::open(&sp.file, &sp.growth);
-                        if let Err(e) = shared.push_each(reg, sp.job, &sp.file, open) {
+                        let pushed = match &sp.from {
+                            Place::Spool { file, growth } => {
+                                shared.push_each(reg, sp.job, file, || Follow::open(file, growth))
+                            }
+                            Place::Bundle { offset, len } => {
+                                shared
+                                    .push_each(reg, sp.job, path, || at_offset(path, *offset, *len))
+                            }
+                        };
+                        if let Err(e) = pushed {
                             shared.fail(e);
                         }
                     }
-                    let size = sp.job.desc.size;
-                    drop(sp); // removes the spool file
-                    let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                    *used = used.saturating_sub(size);
+                    if matches!(sp.from, Place::Spool { .. }) {
+                        let size = sp.job.desc.size;
+                        drop(sp); // removes the spool file
+                        let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                        *used = used.saturating_sub(size);
+                    }
                 })
             })
             .collect();
@@ -233,6 +266,7 @@ pub(super) fn from_tarball(
                 // is skipped.
                 let crate::layout::Entry::Accepted {
                     class: crate::layout::Name::Blob(d),
+                    size: entry_size,
                     ..
                 } = e
                 else {
@@ -245,6 +279,18 @@ pub(super) fn from_tarball(
                     continue;
                 }
                 let size = job.desc.size;
+                if in_place && !workers.is_empty() {
+                    // At most one byte past the verified size: enough for the hash to refuse it.
+                    let len = entry_size.min(size.saturating_add(1));
+                    let from = Place::Bundle {
+                        offset: entries.position(),
+                        len,
+                    };
+                    if tx.send(Spooled { job, from }).is_err() {
+                        return Err(ImportError::Worker);
+                    }
+                    continue;
+                }
                 let room = !workers.is_empty() && {
                     let mut used = budget.in_flight.lock().unwrap_or_else(|p| p.into_inner());
                     let fits = used.saturating_add(size) <= opts.spool_limit;
@@ -257,7 +303,8 @@ pub(super) fn from_tarball(
                     let (out, file) = start_spool(dir.path())?;
                     let growth = Arc::new(Growth::default());
                     let (at, g) = (file.to_path_buf(), Arc::clone(&growth));
-                    if tx.send(Spooled { job, file, growth }).is_err() {
+                    let from = Place::Spool { file, growth };
+                    if tx.send(Spooled { job, from }).is_err() {
                         return Err(ImportError::Worker);
                     }
                     spooled_total += size;

@@ -219,6 +219,12 @@ impl<R: Read> TarEntries<R> {
         self.tar.body()
     }
 
+    /// Bytes of the tar stream read so far: right after [`Self::next_entry`], where the body of
+    /// the entry it returned starts.
+    pub fn position(&self) -> u64 {
+        self.tar.position()
+    }
+
     /// The body of the entry last returned as a small file (`oci-layout`, `index.json`): its bytes,
     /// or [`Small::TooLarge`] over the manifest limit (the rest is skipped, never kept).
     pub fn read_small(&mut self) -> io::Result<Small> {
