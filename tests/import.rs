@@ -460,6 +460,35 @@ fn files_in(dir: &Path) -> usize {
         .count()
 }
 
+/// `airlock import BUNDLE --to TO --integrity-only --format json EXTRA...` in `dir` with `$TMPDIR`
+/// set to `tmp`; it must pass: its JSON summary and its stderr.
+fn import_with_tmp(
+    dir: &Path,
+    tmp: &Path,
+    bundle: &Path,
+    to: &str,
+    extra: &[&str],
+) -> (serde_json::Value, String) {
+    let o = bin()
+        .current_dir(dir)
+        .env("TMPDIR", tmp)
+        .args([
+            "import",
+            &arg(bundle),
+            "--to",
+            to,
+            "--integrity-only",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    (serde_json::from_slice(&o.stdout).unwrap(), stderr)
+}
+
 #[test]
 fn a_tarball_imported_with_four_jobs_round_trips_and_reports_its_spool() {
     let t = tempfile::tempdir().unwrap();
@@ -470,25 +499,7 @@ fn a_tarball_imported_with_four_jobs_round_trips_and_reports_its_spool() {
     let tarball = pack(&root, Form::TarZst);
     let tmp = t.path().join("tmp");
     fs::create_dir(&tmp).unwrap();
-    let o = bin()
-        .current_dir(t.path())
-        .env("TMPDIR", &tmp)
-        .args([
-            "import",
-            &arg(&tarball),
-            "--to",
-            &b.host(),
-            "--integrity-only",
-            "--jobs",
-            "4",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (j, stderr) = import_with_tmp(t.path(), &tmp, &tarball, &b.host(), &["--jobs", "4"]);
     // Six layers and two configs, all spooled (the default limit holds them) and uploaded.
     assert_eq!(j["blobsUploaded"], 8, "{j}");
     assert!(j["bytesUploaded"].as_u64().unwrap() > 6 * (3 << 20), "{j}");
@@ -511,26 +522,8 @@ fn a_plain_tar_in_one_file_is_uploaded_from_where_its_blobs_lie() {
     let tmp = t.path().join("tmp");
     fs::create_dir(&tmp).unwrap();
     let import = |bundle: &Path, prefix: &str| {
-        let o = bin()
-            .current_dir(t.path())
-            .env("TMPDIR", &tmp)
-            .args([
-                "import",
-                &arg(bundle),
-                "--to",
-                &format!("{}/{prefix}", b.host()),
-                "--integrity-only",
-                "--jobs",
-                "4",
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(0), "{stderr}");
-        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        (j, stderr)
+        let to = format!("{}/{prefix}", b.host());
+        import_with_tmp(t.path(), &tmp, bundle, &to, &["--jobs", "4"])
     };
     let (j, stderr) = import(&tarball, "whole");
     assert_eq!(j["blobsUploaded"], 8, "{j}");
@@ -560,27 +553,8 @@ fn a_spool_limit_smaller_than_a_blob_still_imports_everything() {
     let tarball = pack(&root, Form::TarZst);
     let tmp = t.path().join("tmp");
     fs::create_dir(&tmp).unwrap();
-    let o = bin()
-        .current_dir(t.path())
-        .env("TMPDIR", &tmp)
-        .args([
-            "import",
-            &arg(&tarball),
-            "--to",
-            &b.host(),
-            "--integrity-only",
-            "--jobs",
-            "3",
-            "--spool-limit",
-            "1M",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let extra = ["--jobs", "3", "--spool-limit", "1M"];
+    let (j, _) = import_with_tmp(t.path(), &tmp, &tarball, &b.host(), &extra);
     assert_eq!(j["blobsUploaded"], 6, "{j}");
     // The layers (2 MiB each) never fit: they went up from the stream; only the configs spooled.
     let spooled = j["bytesSpooled"].as_u64().unwrap();
