@@ -866,14 +866,7 @@ fn local_trust_refuses_an_image_whose_two_names_disagree() {
     set_entries(&b, list);
     let policy = arg(&kit.trust.policy);
     let store = arg(&kit.trust.store);
-    let local = [
-        "--trust-policy",
-        &policy,
-        "--trust-store",
-        &store,
-        "--at",
-        AT,
-    ];
+    let local = local_trust(&policy, &store);
     let r = verify_trust(&b, &local);
     fails_with(&r, &["scope_unknown"]);
     // Control: one name (or a bare tag as ref.name, as `ctr export` writes it) in the skipped
@@ -890,6 +883,11 @@ fn local_trust_refuses_an_image_whose_two_names_disagree() {
         let j = passes(&verify_trust(&b, &local));
         assert_eq!(j["images"][0]["policy"]["level"], "skip", "{j}");
     }
+}
+
+/// The arguments of local trust: the operator's policy and store, at the kit's time.
+fn local_trust<'a>(policy: &'a str, store: &'a str) -> [&'a str; 6] {
+    ["--trust-policy", policy, "--trust-store", store, "--at", AT]
 }
 
 /// The operator's policy of the kit with a lax `*` statement (level skip) beside its strict one.
@@ -914,14 +912,7 @@ fn local_trust_judges_another_spelling_of_a_protected_repository_by_its_statemen
     let kit = Kit::new();
     let policy = arg(&lax_local_policy(&kit));
     let store = arg(&kit.trust.store);
-    let local = [
-        "--trust-policy",
-        &policy,
-        "--trust-store",
-        &store,
-        "--at",
-        AT,
-    ];
+    let local = local_trust(&policy, &store);
     let b = kit.copy("spelling");
     let theirs = carrier_image(kit.dir(), &b, "12");
     let without = entries(&b)
@@ -1183,17 +1174,7 @@ fn import_under_local_trust_refuses_a_registry_rename_onto_a_protected_repositor
         .collect();
     set_entries(&b, list);
     // verify judges the name it is given (by design): `*` skips it.
-    let v = verify_trust(
-        &b,
-        &[
-            "--trust-policy",
-            &policy,
-            "--trust-store",
-            &store,
-            "--at",
-            AT,
-        ],
-    );
+    let v = verify_trust(&b, &local_trust(&policy, &store));
     assert_eq!(v.code, 0, "{}", show(&v));
     let r = import(&b, "site");
     assert_eq!(r.code, 1, "{}", show(&r));
@@ -1453,14 +1434,7 @@ fn a_bundle_whose_images_were_removed_or_relabelled_verifies_nothing_and_fails()
     let kit = Kit::new();
     let policy = arg(&kit.trust.policy);
     let store = arg(&kit.trust.store);
-    let local = [
-        "--trust-policy",
-        &policy,
-        "--trust-store",
-        &store,
-        "--at",
-        AT,
-    ];
+    let local = local_trust(&policy, &store);
     let dropped = kit.copy("no-image");
     let list = entries(&dropped)
         .into_iter()
