@@ -319,4 +319,137 @@ mod tests {
             crate::notary::reason::Validation::AuthenticTimestamp
         );
     }
+
+    /// A TSA of our own: an EC P-256 root and a timestamping leaf (serial [`TSA_SERIAL`], critical
+    /// EKU timeStamping, a CRL distribution point), minted with the `openssl` command line, which
+    /// also answers the timestamp query over `data` (`openssl ts -reply`): a real RFC 3161 token
+    /// from a real TSA implementation, whose root key is at hand to sign CRLs. `None` without
+    /// openssl outside CI (in CI a missing openssl fails the test).
+    struct MintedTsa {
+        token: Vec<u8>,
+        root_der: Vec<u8>,
+        root_key_pkcs8: Vec<u8>,
+        root_name: x509_cert::name::Name,
+    }
+
+    const TSA_SERIAL: u64 = 4242;
+
+    fn mint_tsa(data: &[u8]) -> Option<MintedTsa> {
+        use der::DecodePem;
+        use std::process::Command;
+        let have = Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !have {
+            assert!(std::env::var_os("CI").is_none(), "openssl is needed in CI");
+            return None;
+        }
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        std::fs::write(
+            d.join("ca.cnf"),
+            "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = airlock test TSA root\n\
+             O = airlock tests\n[v3_ca]\nbasicConstraints = critical,CA:TRUE\n\
+             keyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n[v3_tsa]\n\
+             basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+             extendedKeyUsage = critical,timeStamping\n\
+             crlDistributionPoints = URI:http://crl.example/tsa-root.crl\n\
+             authorityKeyIdentifier = keyid\nsubjectKeyIdentifier = hash\n[tsa]\n\
+             default_tsa = tsa_config\n[tsa_config]\nserial = ./serial\nsigner_digest = sha256\n\
+             default_policy = 1.2.3.4.1\nother_policies = 1.2.3.4.2\ndigests = sha256\n\
+             accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\n\
+             ess_cert_id_alg = sha256\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("serial"), "01\n").unwrap();
+        std::fs::write(d.join("data"), data).unwrap();
+        let ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+        for cmd in [
+            format!("req -x509 {ec} -keyout root.key -out root.pem -days 3650 -config ca.cnf -extensions v3_ca"),
+            format!("req {ec} -keyout tsa.key -out tsa.csr -subj /CN=airlock_test_TSA/O=airlock_tests"),
+            format!("x509 -req -in tsa.csr -CA root.pem -CAkey root.key -set_serial {TSA_SERIAL} -out tsa.pem -days 3000 -extfile ca.cnf -extensions v3_tsa"),
+            "ts -query -data data -sha256 -cert -no_nonce -out q".to_string(),
+            "ts -reply -queryfile q -signer tsa.pem -inkey tsa.key -chain root.pem -config ca.cnf -token_out -out token".to_string(),
+        ] {
+            let out = Command::new("openssl")
+                .args(cmd.split(' '))
+                .current_dir(d)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {cmd}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let root =
+            x509_cert::Certificate::from_pem(std::fs::read(d.join("root.pem")).unwrap()).unwrap();
+        let (_, key) = der::SecretDocument::read_pem_file(d.join("root.key")).unwrap();
+        Some(MintedTsa {
+            token: std::fs::read(d.join("token")).unwrap(),
+            root_der: der::Encode::to_der(&root).unwrap(),
+            root_key_pkcs8: key.as_bytes().to_vec(),
+            root_name: root.tbs_certificate.subject,
+        })
+    }
+
+    /// The TSA leaf revoked by its root's CRL: the timestamp fails as revoked (any entry revokes a
+    /// TSA certificate). The same token with a CRL that revokes nothing, or another serial,
+    /// passes; with no CRL its status is unknown and it fails; a CRL naming another issuer decides
+    /// nothing.
+    #[test]
+    fn a_revoked_tsa_certificate_fails_the_timestamp() {
+        use crate::notary::revocation::Crl;
+        use crate::testkit::crl::{CrlSpec, Entry, DAY, T0};
+        let data = b"the envelope's signature bytes";
+        let Some(tsa) = mint_tsa(data) else {
+            eprintln!("openssl not found; skipped");
+            return;
+        };
+        let roots = [tsa.root_der.clone()];
+        let ts = timestamp::verify(&tsa.token, data, &roots, &Limits::default()).unwrap();
+        assert_eq!(ts.tsa_path().certificates().len(), 2);
+        // Current at the token's time (CRL windows are days from T0).
+        let day = (ts.gen_time - T0).div_euclid(DAY);
+        let crl = |entries: &[u64], issuer: x509_cert::name::Name| {
+            let mut spec =
+                CrlSpec::new(issuer, tsa.root_key_pkcs8.clone()).window(day - 1, Some(day + 5));
+            for &serial in entries {
+                spec = spec.entry(Entry::new(serial));
+            }
+            CrlInput::new(Crl::from_der(&spec.der()).unwrap())
+        };
+        let name = || tsa.root_name.clone();
+        let at = ts.gen_time;
+
+        let (status, result) = enforce_tsa_revocation(&ts, &[crl(&[TSA_SERIAL], name())], at);
+        assert!(
+            matches!(&result, Err(TimeError::TsaRevoked(m)) if m.contains("airlock_test_TSA")),
+            "{result:?}"
+        );
+        assert!(matches!(status.overall(), Overall::Revoked(_)));
+        assert_eq!(
+            result.unwrap_err().category(),
+            crate::notary::reason::Validation::AuthenticTimestamp
+        );
+
+        let (_, result) = enforce_tsa_revocation(&ts, &[crl(&[], name())], at);
+        assert_eq!(result, Ok(()));
+        let (_, result) = enforce_tsa_revocation(&ts, &[crl(&[TSA_SERIAL + 1], name())], at);
+        assert_eq!(result, Ok(()));
+
+        let (_, result) = enforce_tsa_revocation(&ts, &[], at);
+        assert!(
+            matches!(&result, Err(TimeError::TsaRevocationUnknown(_))),
+            "{result:?}"
+        );
+        // Signed with the root's key but naming another issuer: not the leaf's CRL.
+        let other: x509_cert::name::Name = "CN=someone else".parse().unwrap();
+        let (_, result) = enforce_tsa_revocation(&ts, &[crl(&[TSA_SERIAL], other)], at);
+        assert!(
+            matches!(&result, Err(TimeError::TsaRevocationUnknown(_))),
+            "{result:?}"
+        );
+    }
 }
