@@ -1460,3 +1460,261 @@ fn a_bundle_whose_images_were_removed_or_relabelled_verifies_nothing_and_fails()
     let r = verify_json(&dropped, &[]);
     assert_eq!(r.code, 0, "{}", show(&r));
 }
+
+// --- 12. What a carrier's labels and annotations cannot decide (red team, seventh session) ------
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const EXCLUDED: &str = "io.airlock.export.excluded";
+
+/// The descriptor of a blob of `bundle`, with its media type.
+fn desc_of(media_type: &str, digest: &str, size: usize) -> Value {
+    json!({"mediaType": media_type, "digest": digest, "size": size})
+}
+
+/// Points the index.json entry named `name` at `digest` (an index), with `annotations` added.
+fn repoint(bundle: &Path, name: &str, digest: &str, size: usize, annotations: &[(&str, &str)]) {
+    let list = entries(bundle)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(name) {
+                e["digest"] = json!(digest);
+                e["size"] = json!(size);
+                e["mediaType"] = json!(OCI_INDEX);
+                for (k, v) in annotations {
+                    e["annotations"][*k] = json!(v);
+                }
+            }
+            e
+        })
+        .collect();
+    set_entries(bundle, list);
+}
+
+/// Adds `annotation` to the index.json entry named `name`.
+fn annotate(bundle: &Path, name: &str, key: &str, value: &str) {
+    let list = entries(bundle)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(name) {
+                e["annotations"][key] = json!(value);
+            }
+            e
+        })
+        .collect();
+    set_entries(bundle, list);
+}
+
+/// The platform manifests of the image named [`REF`] (its index's `manifests`).
+fn platforms_of(bundle: &Path) -> Vec<Value> {
+    let image = image_entry(bundle, REF);
+    read_json(&blob(bundle, image["digest"].as_str().unwrap()))["manifests"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn local_trust_fails_an_unsigned_index_that_leaves_a_platform_out() {
+    // Under local trust nothing vouches for an index without signatures: the carrier wrote it,
+    // and which platform manifests it lists. One it lists but leaves out of the bundle (the
+    // `--platform` annotation set by the carrier) is judged by nothing, and would be pushed by
+    // the index's digest onto whatever the site registry holds under it.
+    let kit = Kit::new();
+    let (policy, store) = (arg(&kit.trust.policy), arg(&kit.trust.store));
+    let local = local_trust(&policy, &store);
+    let b = kit.copy("unsigned-index");
+    drop_signatures(&b, &signatures(&b));
+    let amd64 = platforms_of(&b)[0].clone();
+    // The publisher signed the amd64 manifest itself (a per-platform signature upstream).
+    let target = format!("{}@{}", arg(&b), amd64["digest"].as_str().unwrap());
+    let (key, chain) = (
+        arg(&kit.publisher.signer.key),
+        arg(&kit.publisher.signer.chain),
+    );
+    let r = run_in(
+        kit.dir(),
+        &[
+            "sign",
+            &target,
+            "--key",
+            &key,
+            "--cert",
+            &chain,
+            "--signing-time",
+            SIGNED,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let carrier_platform = json!({
+        "mediaType": OCI_MANIFEST,
+        "digest": sha(b"the carrier's arm64 image manifest"),
+        "size": 34,
+        "platform": {"architecture": "arm64", "os": "linux"},
+    });
+    let index = |children: Vec<Value>| {
+        put(
+            &b,
+            &serde_json::to_vec(&json!({
+                "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children,
+            }))
+            .unwrap(),
+        )
+    };
+    // Control: the carrier's index of the signed amd64 manifest alone passes (erratum 18: an
+    // index without signatures is judged by every platform manifest it lists).
+    let (d, size) = index(vec![amd64.clone()]);
+    repoint(&b, REF, &d, size, &[]);
+    passes(&verify_trust(&b, &local));
+    // With a platform the bundle does not carry, said to be left out by `--platform`: judged by
+    // nothing, so the image fails.
+    let (d, size) = index(vec![amd64.clone(), carrier_platform.clone()]);
+    let left_out = carrier_platform["digest"].as_str().unwrap();
+    repoint(&b, REF, &d, size, &[(EXCLUDED, left_out)]);
+    let r = verify_trust(&b, &local);
+    fails_with(&r, &["no_signature"]);
+    let j = r.json();
+    assert!(
+        j["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "no_signature"
+                && f["message"].as_str().unwrap().contains(left_out)),
+        "{j}"
+    );
+    // The signed index of the honest bundle may leave a platform out: its signature commits to
+    // every child by digest.
+    let b = kit.copy("signed-index-left-out");
+    let arm64 = platforms_of(&b)[1]["digest"].as_str().unwrap().to_owned();
+    fs::remove_file(blob(&b, &arm64)).unwrap();
+    annotate(&b, REF, EXCLUDED, &arm64);
+    let j = passes(&verify_trust(&b, &local));
+    assert!(
+        codes_of(&j, "warnings").contains(&"excluded_by_export".to_owned()),
+        "{j}"
+    );
+    // But `--platform` leaves out platform manifests only: never a layer.
+    let b = kit.copy("layer-left-out");
+    let amd64 = platforms_of(&b)[0]["digest"].as_str().unwrap().to_owned();
+    let layer = read_json(&blob(&b, &amd64))["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fs::remove_file(blob(&b, &layer)).unwrap();
+    annotate(&b, REF, EXCLUDED, &layer);
+    fails_with(&verify_trust(&b, &local), &["blob_missing"]);
+}
+
+#[test]
+fn under_the_pin_an_exclusion_annotation_excuses_no_layer_and_no_unrecorded_platform() {
+    // The `--platform` annotation is the carrier's word; the pinned record says which platform
+    // manifests the export left out, and `--platform` never leaves out a layer.
+    let kit = Kit::new();
+    let b = kit.copy("layer-excluded");
+    let platform = platforms_of(&b)[0]["digest"].as_str().unwrap().to_owned();
+    let manifest = read_json(&blob(&b, &platform));
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    fs::remove_file(blob(&b, layer)).unwrap();
+    annotate(&b, REF, EXCLUDED, layer);
+    fails_with(&kit.verify(&b, &kit.pin), &["blob_missing"]);
+    let b = kit.copy("platform-excluded");
+    fs::remove_file(blob(&b, &platform)).unwrap();
+    annotate(&b, REF, EXCLUDED, &platform);
+    fails_with(&kit.verify(&b, &kit.pin), &["blob_missing"]);
+    // Control: exported with `--platform`, the record lists what was left out.
+    let (one, r) = kit.export("one-platform", &["--platform", "linux/amd64"]);
+    let j = passes(&kit.verify(&one, &pin_of(&r)));
+    assert!(
+        codes_of(&j, "warnings").contains(&"excluded_by_export".to_owned()),
+        "{j}"
+    );
+}
+
+#[test]
+fn under_the_pin_an_unrecorded_artifact_of_the_image_is_reported_whatever_its_labels() {
+    // Whatever a carrier's entry calls itself (a notation signature that is no signature manifest,
+    // a trust artifact with a subject, a referrers tag index with a subject, a cosign tag name),
+    // an artifact of the image that the pinned record does not list is reported, and so left
+    // behind by `import --pin` (whose plan leaves every reported digest out).
+    let kit = Kit::new();
+    let b = kit.copy("labelled");
+    let image = image_entry(&b, REF);
+    let subject = desc_of(
+        OCI_INDEX,
+        image["digest"].as_str().unwrap(),
+        usize::try_from(image["size"].as_u64().unwrap()).unwrap(),
+    );
+    let hex = image["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_owned();
+    // A runnable image manifest of the carrier's (config and one layer), with extra fields.
+    let runnable = |extra: Value, n: u8| -> Value {
+        let (cd, cs) = put(
+            &b,
+            format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"n":{n}}}"#).as_bytes(),
+        );
+        let (ld, ls) = put(&b, format!("carrier layer {n}").as_bytes());
+        let mut m = json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": desc_of("application/vnd.oci.image.config.v1+json", &cd, cs),
+            "layers": [desc_of("application/vnd.oci.image.layer.v1.tar", &ld, ls)],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            m[k] = v.clone();
+        }
+        m
+    };
+    let mut list = entries(&b);
+    let mut added = Vec::new();
+    let mut add = |doc: Value, entry: Value| {
+        let (d, size) = put(&b, &serde_json::to_vec(&doc).unwrap());
+        let mut e = entry;
+        e["digest"] = json!(d);
+        e["size"] = json!(size);
+        list.push(e);
+        added.push(d);
+    };
+    add(
+        runnable(json!({"artifactType": NOTARY, "subject": subject}), 1),
+        json!({"mediaType": OCI_MANIFEST, "artifactType": NOTARY}),
+    );
+    add(
+        runnable(json!({"artifactType": TRUST, "subject": subject}), 2),
+        json!({"mediaType": OCI_MANIFEST, "artifactType": TRUST}),
+    );
+    let inner = runnable(json!({}), 3);
+    let (id, is) = put(&b, &serde_json::to_vec(&inner).unwrap());
+    add(
+        json!({"schemaVersion": 2, "mediaType": OCI_INDEX,
+               "manifests": [desc_of(OCI_MANIFEST, &id, is)], "subject": subject}),
+        json!({"mediaType": OCI_INDEX, "annotations": {REF_NAME: format!("sha256-{hex}")}}),
+    );
+    add(
+        runnable(json!({}), 4),
+        json!({"mediaType": OCI_MANIFEST, "annotations": {REF_NAME: format!("sha256-{hex}.sig")}}),
+    );
+    set_entries(&b, list);
+    let r = kit.verify(&b, &kit.pin);
+    let j = passes(&r);
+    for d in &added {
+        assert!(
+            j["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w["code"] == "not_in_export_record" && w["digest"] == d.as_str()),
+            "{d} is not reported: {}",
+            show(&r)
+        );
+    }
+    // The honest bundle reports nothing of the kind.
+    let honest = kit.verify(&kit.honest, &kit.pin);
+    assert!(
+        !codes_of(&passes(&honest), "warnings").contains(&"not_in_export_record".to_owned()),
+        "{}",
+        show(&honest)
+    );
+}

@@ -267,35 +267,31 @@ fn pinned(
             }
         }
     }
-    // The referrers the bundle carries for an image that the pinned record does not list (by
-    // digest and subject) were added after the export. A notation signature is judged by the
-    // pinned policy on its own; an SBOM, an attestation or a cosign artifact is vouched for by
-    // nothing but the record: such a one is reported (a warning: it changes no verdict, being
-    // judged by nothing) and `import --pin` leaves it behind rather than push it beside the image
-    // as if it came from upstream.
-    let mut unrecorded = Vec::new();
     let recorded: std::collections::BTreeSet<(&str, &str)> = record
         .sources
         .iter()
         .flat_map(|s| s.referrers.iter())
         .map(|r| (r.digest.as_str(), r.subject.as_str()))
         .collect();
-    for im in &integrity.images {
-        for r in &im.referrers {
-            let signature = r.artifact_type.as_deref() == Some(layout::model::NOTARY_SIGNATURE);
-            if !signature && !recorded.contains(&(r.digest.as_str(), r.subject.as_str())) {
-                unrecorded.push(
-                    Finding::new(
-                        Code::NotInExportRecord,
-                        format!(
-                            "referrer of {} ({}) is not in the pinned export record: added after the export, not imported",
-                            r.subject,
-                            r.artifact_type.as_deref().unwrap_or("no artifact type")
-                        ),
-                    )
-                    .digest(&r.digest),
-                );
-            }
+    // Platform manifests absent as left out by `export --platform` must be listed in the pinned
+    // record: the annotation that says so is the carrier's word.
+    let left_out: std::collections::BTreeSet<&str> = record
+        .sources
+        .iter()
+        .flat_map(|s| s.excluded.iter().map(String::as_str))
+        .collect();
+    for w in &integrity.warnings {
+        let Some(d) = w.digest.as_deref() else {
+            continue;
+        };
+        if w.code == Code::ExcludedByExport && !left_out.contains(d) {
+            extra.push(
+                Finding::new(
+                    Code::BlobMissing,
+                    "platform manifest is not in the bundle, and the pinned export record does not list it as left out by `--platform`",
+                )
+                .digest(d),
+            );
         }
     }
     // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
@@ -341,27 +337,13 @@ fn pinned(
         fingerprints: b.root_fingerprints,
     };
     extra.extend(nothing_verified(integrity));
-    // A notation signature the record does not list and that failed verification was added after
-    // the export by no signer the pinned policy trusts: reported the same way (the image's verdict
-    // stands on its other signatures), and `import --pin` leaves it behind instead of pushing it
-    // beside the upstream ones (with enough of them, the site's `notation verify` would stop at
-    // its signature cap before it reached a good one). A recorded signature that fails is
-    // upstream's and travels as it was.
-    for s in sigs.iter().flat_map(|im| &im.signatures) {
-        let listed = recorded.contains(&(s.manifest_digest.as_str(), s.subject_digest.as_str()));
-        if s.verdict != Verdict::Pass && !listed {
-            unrecorded.push(
-                Finding::new(
-                    Code::NotInExportRecord,
-                    format!(
-                        "notation signature of {} failed verification and is not in the pinned export record: added after the export, not imported",
-                        s.subject_digest
-                    ),
-                )
-                .digest(&s.manifest_digest),
-            );
-        }
-    }
+    let passed: std::collections::BTreeSet<(&str, &str)> = sigs
+        .iter()
+        .flat_map(|im| &im.signatures)
+        .filter(|s| s.verdict == Verdict::Pass)
+        .map(|s| (s.manifest_digest.as_str(), s.subject_digest.as_str()))
+        .collect();
+    let unrecorded = unrecorded_referrers(cat, &desc.digest, &recorded, &passed);
     let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
         .with_export(exported_by);
     if let Some(l) = &mut report.left_out {
@@ -369,6 +351,84 @@ fn pinned(
     }
     report.warnings.extend(unrecorded);
     report
+}
+
+/// Every `index.json` entry that `import` would push as an artifact of an image (a document with a
+/// `subject`, a cosign tag-named artifact), whatever role its labels give it, that the pinned
+/// record does not list (by digest and subject) and that is no notation signature which verified
+/// under the pinned policy: added after the export, and vouched for by nothing. Each is reported
+/// (`not_in_export_record`, a warning: it changes no verdict, being judged by nothing) and
+/// `import --pin` leaves it behind rather than push it beside the image as if it came from
+/// upstream (a carrier's failing signatures, enough of them, would stop the site's `notation
+/// verify` at its signature cap before it reached a good one). A recorded referrer travels as it
+/// was (a recorded signature that fails is upstream's); a new signature that verifies is judged by
+/// the pinned policy on its own.
+fn unrecorded_referrers(
+    cat: &crate::layout::Catalog,
+    pinned: &str,
+    recorded: &std::collections::BTreeSet<(&str, &str)>,
+    passed: &std::collections::BTreeSet<(&str, &str)>,
+) -> Vec<Finding> {
+    let entries = cat
+        .index_json
+        .as_ref()
+        .and_then(|s| s.bytes())
+        .and_then(|b| layout::model::Document::parse(b).ok())
+        .and_then(|d| d.manifests)
+        .unwrap_or_default();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for e in &entries {
+        if e.digest == pinned || !seen.insert(e.digest.clone()) {
+            continue;
+        }
+        let doc = crate::digest::Digest::parse(&e.digest)
+            .ok()
+            .and_then(|d| cat.blobs.get(&d))
+            .and_then(|b| match &b.content {
+                layout::Content::Json(b) | layout::Content::Bytes(b) => {
+                    layout::model::Document::parse(b).ok()
+                }
+                _ => None,
+            });
+        let of_doc = doc
+            .as_ref()
+            .and_then(|d| d.subject.as_ref())
+            .map(|s| s.digest.clone());
+        let of_tag = e
+            .annotations
+            .get(layout::model::REF_NAME)
+            .and_then(|n| layout::cosign_tag_subject(n))
+            .map(|d| d.to_string());
+        let subjects: Vec<&String> = of_doc.iter().chain(of_tag.iter()).collect();
+        let Some(&shown) = subjects.first() else {
+            continue;
+        };
+        let vouched = subjects.iter().any(|s| {
+            let pair = (e.digest.as_str(), s.as_str());
+            recorded.contains(&pair) || passed.contains(&pair)
+        });
+        if !vouched {
+            let kind = e
+                .artifact_type
+                .clone()
+                .or_else(|| {
+                    doc.as_ref()
+                        .and_then(|d| d.effective_artifact_type().map(str::to_owned))
+                })
+                .unwrap_or_else(|| "no artifact type".to_owned());
+            out.push(
+                Finding::new(
+                    Code::NotInExportRecord,
+                    format!(
+                        "referrer of {shown} ({kind}) is not in the pinned export record and is no signature that verified: added after the export, not imported"
+                    ),
+                )
+                .digest(&e.digest),
+            );
+        }
+    }
+    out
 }
 
 /// The signature stage's inputs from a bundle's trust artifact and this machine's options (local

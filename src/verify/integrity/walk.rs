@@ -153,10 +153,15 @@ impl<'a> Walker<'a> {
     }
 
     /// A descriptor whose blob the bundle does not hold: a warning when export left it out on
-    /// purpose (`--platform`, non-distributable layers), else `blob_missing`.
+    /// purpose (`--platform`, non-distributable layers), else `blob_missing`. `--platform` leaves
+    /// out platform manifests only: the annotation never excuses a missing layer or config.
     fn absent(&mut self, desc: &Descriptor, d: &Digest) {
         let path = blob_name(d);
-        if self.excluded.contains(&desc.digest) {
+        let a_manifest = matches!(
+            model::kind_of(desc.media_type()),
+            Kind::Manifest | Kind::Index
+        );
+        if a_manifest && self.excluded.contains(&desc.digest) {
             self.warn(
                 Finding::new(
                     Code::ExcludedByExport,

@@ -262,23 +262,32 @@ pub(super) fn judge_image(
         digest: top.digest.clone(),
         size: top.size,
     };
-    // Platform manifests the bundle carries (those `--platform` left out are not judged).
-    let children: Vec<Target> = Digest::parse(&top.digest)
+    // Platform manifests the bundle carries (those left out are not judged), and those it does
+    // not carry.
+    let listed: Vec<&Descriptor> = Digest::parse(&top.digest)
         .ok()
         .and_then(|d| ctx.integrity.documents.get(&d))
-        .map(|doc| {
-            doc.manifests
-                .iter()
-                .flatten()
-                .filter(|m| Digest::parse(&m.digest).is_ok_and(|d| ctx.cat.blobs.contains_key(&d)))
-                .map(|m| Target {
-                    media_type: m.media_type().to_owned(),
-                    digest: m.digest.clone(),
-                    size: m.size,
-                })
-                .collect()
-        })
+        .map(|doc| doc.manifests.iter().flatten().collect())
         .unwrap_or_default();
+    let (carried, absent): (Vec<&Descriptor>, Vec<&Descriptor>) = listed
+        .into_iter()
+        .partition(|m| Digest::parse(&m.digest).is_ok_and(|d| ctx.cat.blobs.contains_key(&d)));
+    let children: Vec<Target> = carried
+        .into_iter()
+        .map(|m| Target {
+            media_type: m.media_type().to_owned(),
+            digest: m.digest.clone(),
+            size: m.size,
+        })
+        .collect();
+    // A platform left out of an index without a signature is judged by nothing: only the pinned
+    // export record vouches for the index's bytes (the image passes under a name the record
+    // gives its digest), so only then may the bundle leave platforms out. Otherwise the index,
+    // and which children it lists, is the carrier's word.
+    let unjudged = match &ctx.inputs.names {
+        Names::Record(_) => None,
+        Names::Annotations => absent.first().map(|m| m.digest.clone()),
+    };
     let top_outcome = verify_target(&top_target, ctx, statement, stores, &mut res.signatures);
     // Every platform manifest is judged (and reported), whatever the index's own outcome.
     let children: Vec<(Target, TargetOutcome)> = children
@@ -288,7 +297,7 @@ pub(super) fn judge_image(
             (child, o)
         })
         .collect();
-    let decision = decide(&top.digest, top_outcome, children);
+    let decision = decide(&top.digest, top_outcome, children, unjudged.as_deref());
     res.verdict = decision.verdict;
     res.failure = decision.failure;
     res.warnings = decision.warnings;
@@ -306,16 +315,27 @@ pub(super) struct Decision {
 /// SPEC-NOTES erratum 18, from the outcome of the image's top manifest or index and of each
 /// platform manifest it carries: a signed top decides alone, and a failing signature of a platform
 /// manifest is a warning (the index digest commits to its children); an index without signatures
-/// passes only when every platform manifest passes by its own signatures.
+/// passes only when every platform manifest passes by its own signatures, and when no platform
+/// manifest it lists is `unjudged` (left out of the bundle, and nothing vouches for the index).
 pub(super) fn decide(
     top_digest: &str,
     top: TargetOutcome,
     children: Vec<(Target, TargetOutcome)>,
+    unjudged: Option<&str>,
 ) -> Decision {
     let has_children = !children.is_empty();
     let mut warnings = Vec::new();
     let mut failure = None;
-    if top.signed {
+    if let (false, Some(child)) = (top.signed, unjudged) {
+        failure = Some(SignatureFailure {
+            code: Code::NoSignature,
+            message: format!(
+                "index {top_digest} has no signature, and its platform manifest {child} is not in \
+                 the bundle: judged by nothing (an index without signatures passes only when \
+                 every platform manifest it lists is carried and passes)"
+            ),
+        });
+    } else if top.signed {
         failure = top.failure;
         for (child, o) in children {
             if o.signed && !o.passed {

@@ -61,6 +61,7 @@ fn a_signed_index_passes_and_a_failing_platform_manifest_is_a_warning() {
         "sha256:top",
         passed(),
         vec![(target(1), passed()), (target(2), failed(Code::Revoked))],
+        None,
     );
     assert_eq!(d.verdict, Verdict::Pass);
     assert!(d.failure.is_none());
@@ -76,7 +77,7 @@ fn a_signed_index_passes_and_a_failing_platform_manifest_is_a_warning() {
         )
     );
     // An unsigned platform manifest of a signed index is no warning.
-    let d = decide("sha256:top", passed(), vec![(target(1), unsigned())]);
+    let d = decide("sha256:top", passed(), vec![(target(1), unsigned())], None);
     assert_eq!(d.verdict, Verdict::Pass);
     assert!(d.warnings.is_empty());
 }
@@ -87,6 +88,7 @@ fn a_signed_index_whose_signatures_fail_fails_whatever_its_children() {
         "sha256:top",
         failed(Code::UntrustedSigner),
         vec![(target(1), passed())],
+        None,
     );
     assert_eq!(d.verdict, Verdict::Fail);
     assert_eq!(d.failure.map(|f| f.code), Some(Code::UntrustedSigner));
@@ -98,6 +100,7 @@ fn an_unsigned_index_is_judged_by_its_platform_manifests() {
         "sha256:top",
         unsigned(),
         vec![(target(1), passed()), (target(2), passed())],
+        None,
     );
     assert_eq!(d.verdict, Verdict::Pass);
     assert!(d.failure.is_none() && d.warnings.is_empty());
@@ -110,6 +113,7 @@ fn an_unsigned_index_is_judged_by_its_platform_manifests() {
             (target(2), unsigned()),
             (target(3), failed(Code::Revoked)),
         ],
+        None,
     );
     assert_eq!(d.verdict, Verdict::Fail);
     let f = d.failure.expect("a failure");
@@ -125,9 +129,38 @@ fn an_unsigned_index_is_judged_by_its_platform_manifests() {
     assert!(d.warnings.is_empty());
 }
 
+/// A platform manifest left out of an unsigned index is judged by nothing: the image fails, even
+/// when every platform manifest carried passes (the carrier wrote the index, and which children it
+/// lists). A signed index vouches for its children by digest: leaving one out changes nothing.
+#[test]
+fn an_unsigned_index_with_a_platform_left_out_fails_unless_vouched_for() {
+    let left_out = target(9).digest;
+    let d = decide(
+        "sha256:top",
+        unsigned(),
+        vec![(target(1), passed())],
+        Some(&left_out),
+    );
+    assert_eq!(d.verdict, Verdict::Fail);
+    let f = d.failure.expect("a failure");
+    assert_eq!(f.code, Code::NoSignature);
+    assert!(
+        f.message.contains(&left_out) && f.message.contains("not in the bundle"),
+        "{}",
+        f.message
+    );
+    let d = decide(
+        "sha256:top",
+        passed(),
+        vec![(target(1), passed())],
+        Some(&left_out),
+    );
+    assert_eq!(d.verdict, Verdict::Pass);
+}
+
 #[test]
 fn an_unsigned_manifest_fails_with_no_signature() {
-    let d = decide("sha256:top", unsigned(), Vec::new());
+    let d = decide("sha256:top", unsigned(), Vec::new(), None);
     assert_eq!(d.verdict, Verdict::Fail);
     assert_eq!(d.failure.map(|f| f.code), Some(Code::NoSignature));
 }
