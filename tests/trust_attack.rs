@@ -1718,3 +1718,46 @@ fn under_the_pin_an_unrecorded_artifact_of_the_image_is_reported_whatever_its_la
         show(&honest)
     );
 }
+
+#[test]
+fn a_signed_export_record_vouches_only_for_the_images_it_lists() {
+    // Under local trust the operator requires signed exports (a statement for airlock/export).
+    // The carrier replays a genuinely signed trust artifact beside an image its record does not
+    // list (here the exported image under another tag): the export signature verifies, but it
+    // vouches for nothing the bundle now carries under that name.
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "exporters",
+        "registryScopes": ["airlock/export"],
+        "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:tests"],
+        "trustedIdentities": [identity("attack publisher")],
+    }));
+    let p = kit.dir().join("exporters-policy.json");
+    write_json(&p, &policy);
+    let (key, chain) = (
+        arg(&kit.publisher.signer.key),
+        arg(&kit.publisher.signer.chain),
+    );
+    let (signed, _) = kit.export(
+        "signed-export",
+        &["--sign-key", &key, "--sign-cert", &chain],
+    );
+    let (p, st) = (arg(&p), arg(&kit.trust.store));
+    let local = local_trust(&p, &st);
+    let e = passes(&verify_trust(&signed, &local))["exportedBy"].clone();
+    assert_eq!(e["verdict"], "pass", "{e}");
+    let renamed = "registry.example/airlock/sample:2.0";
+    set_name(&signed, REF, renamed);
+    let r = verify_trust(&signed, &local);
+    fails_with(&r, &["not_in_export_record"]);
+    let e = r.json()["exportedBy"].clone();
+    assert_eq!(e["verdict"], "fail", "{e}");
+    assert!(
+        e["failure"]["message"].as_str().unwrap().contains(renamed),
+        "{e}"
+    );
+    // The image itself still passes on its own signature: only the export's claim is refused.
+    assert_eq!(r.json()["images"][0]["verdict"], "pass", "{}", show(&r));
+}

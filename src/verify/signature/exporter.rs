@@ -152,7 +152,15 @@ pub fn verify_export(
     };
     let outcome = verify_target(&target, &ctx, statement, stores, &mut out.signatures);
     if outcome.passed {
-        out.verdict = Verdict::Pass;
+        match uncovered(cat, &target, integrity) {
+            None => out.verdict = Verdict::Pass,
+            Some(message) => {
+                out.failure = Some(SignatureFailure {
+                    code: Code::NotInExportRecord,
+                    message,
+                })
+            }
+        }
     } else {
         out.failure = outcome.failure.map(|f| SignatureFailure {
             code: f.code,
@@ -160,4 +168,36 @@ pub fn verify_export(
         });
     }
     Some(out)
+}
+
+/// Why the export signature of `artifact` does not vouch for the bundle: an image the bundle
+/// carries (under the name it carries) that the signed export record does not list. A signed
+/// record says what was exported; replayed beside other images, it says nothing about them.
+/// `None` when the record lists every image.
+fn uncovered(cat: &Catalog, artifact: &Target, integrity: &Integrity) -> Option<String> {
+    let record = match crate::trust_artifact::read_artifact(
+        cat,
+        &artifact.digest,
+        Some(artifact.size),
+        true,
+    ) {
+        Ok(b) => b.record?,
+        Err(e) => return Some(format!("the signed trust artifact cannot be read: {e}")),
+    };
+    integrity
+        .images
+        .iter()
+        .find(|im| {
+            !record.sources.iter().any(|s| {
+                s.digest == im.digest && im.reference.as_deref() == Some(s.reference.as_str())
+            })
+        })
+        .map(|im| {
+            format!(
+                "the signed export record of trust artifact {} does not list image {} ({}): the export signature does not vouch for it",
+                artifact.digest,
+                im.reference.as_deref().unwrap_or("(unnamed)"),
+                im.digest
+            )
+        })
 }
