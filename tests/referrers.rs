@@ -268,8 +268,9 @@ fn every_referrer_travels_by_default_only_the_chosen_by_type_and_none_with_none(
         let want = if r["subject"] == SUBJECT && r["artifactType"] == NOTARY {
             "signature"
         } else if r["artifactType"] == NOTARY {
-            // A notation signature of the attestation: integrity and listing only.
-            "signature"
+            // A notation signature of the attestation: no image's target is its subject, so it is
+            // never evaluated as a signature: integrity and listing only.
+            "integrity"
         } else {
             "integrity"
         };
@@ -282,7 +283,7 @@ fn every_referrer_travels_by_default_only_the_chosen_by_type_and_none_with_none(
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(
         text.stderr.contains(&format!(
-            "carried, integrity checked, not signature-verified: 1 {SPDX}, 1 {COSIGN_SIG}, 1 {INTOTO}"
+            "carried, integrity checked, not signature-verified: 1 {SPDX}, 1 {NOTARY}, 1 {COSIGN_SIG}, 1 {INTOTO}"
         )),
         "{}",
         text.stderr

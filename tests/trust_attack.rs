@@ -1710,6 +1710,14 @@ fn under_the_pin_an_unrecorded_artifact_of_the_image_is_reported_whatever_its_la
             show(&r)
         );
     }
+    // The "signature" that is no signature manifest was never evaluated as one: the report says
+    // it was integrity checked only.
+    let listed = j["images"][0]["referrers"].as_array().unwrap();
+    let fake = listed
+        .iter()
+        .find(|r| r["digest"] == added[0].as_str())
+        .unwrap_or_else(|| panic!("listed: {j}"));
+    assert_eq!(fake["checked"], "integrity", "{j}");
     // The honest bundle reports nothing of the kind.
     let honest = kit.verify(&kit.honest, &kit.pin);
     assert!(

@@ -114,9 +114,10 @@ pub struct ReferrerReport {
     pub artifact_type: Option<String>,
     /// Subject digest.
     pub subject: String,
-    /// What verification checks of it: `signature` (a notation signature: its integrity, and the
-    /// signature stage judges it when its subject is an image's target), or `integrity` (any other
-    /// artifact: carried, integrity checked, not signature-verified).
+    /// What verification checks of it: `signature` (a notation signature: its integrity, and, when
+    /// signatures are verified, only one the signature stage evaluated), or `integrity` (any other
+    /// artifact, or one labelled a signature that was not evaluated as one: carried, integrity
+    /// checked, not signature-verified).
     pub checked: &'static str,
 }
 
@@ -299,6 +300,15 @@ impl Report {
                 img.policy = s.policy.clone();
                 img.signatures = Some(s.signatures.clone());
                 img.verdict = Some(s.verdict);
+                // Labelled a notation signature but never evaluated as one (not a signature
+                // manifest, or its subject judged by nothing): integrity checked only.
+                for r in &mut img.referrers {
+                    if r.checked == "signature"
+                        && !s.signatures.iter().any(|x| x.manifest_digest == r.digest)
+                    {
+                        r.checked = "integrity";
+                    }
+                }
                 for sig in &s.signatures {
                     for w in &sig.warnings {
                         warnings.push(
