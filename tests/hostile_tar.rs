@@ -212,6 +212,17 @@ fn cases() -> Vec<Case> {
             "archive_corrupt",
         ),
         (
+            // Zeros past the end-of-archive marker are record padding, up to a point: a stream of
+            // them (a zstd frame of zeros expands a thousandfold) is refused, not read for hours.
+            "zero-bomb",
+            Box::new(|root| {
+                let mut v = layout_with(root, &|_| {});
+                v.extend(std::iter::repeat_n(0u8, 17 << 20));
+                v
+            }),
+            "archive_corrupt",
+        ),
+        (
             "lone-zero-block",
             Box::new(|root| {
                 let mut v = layout_with(root, &|_| {});
@@ -485,4 +496,18 @@ fn corrupt_compression_is_a_failure() {
             "{form:?}: {codes:?}"
         );
     }
+}
+
+/// Record padding after the end-of-archive marker (GNU tar `-b 2048` pads to 1 MiB records) is
+/// not refused: the zero-bomb limit sits well above any tar writer's padding.
+#[test]
+fn padding_after_the_end_marker_is_accepted() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let mut v = layout_with(&root, &|_| {});
+    v.extend(std::iter::repeat_n(0u8, 1 << 20));
+    let out = t.path().join("padded.tar.zst");
+    write_compressed(&out, &v, Form::TarZst);
+    let r = verify_json(&out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -54,6 +54,10 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// Zeros accepted after the end-of-archive marker: padding to a record size (GNU tar's default
+/// record is 10 KiB, `-b 2048` makes 1 MiB), with room to spare.
+pub const MAX_TRAILING_ZEROS: u64 = 16 << 20;
+
 /// Reads entries one after the other.
 pub struct TarReader<R> {
     r: Counted<R>,
@@ -234,11 +238,20 @@ impl<R: Read> TarReader<R> {
     }
 
     /// Reads the rest of the stream after the end-of-archive marker: zeros only (padding to a
-    /// record size), else the archive is refused.
+    /// record size), at most [`MAX_TRAILING_ZEROS`] of them, else the archive is refused (a
+    /// compressed stream of zeros, or a parts set listing a huge missing part, would otherwise be
+    /// read for hours).
     fn check_trailing(&mut self) -> io::Result<()> {
         let mut buf = [0u8; 8192];
         let mut past = 0u64;
         loop {
+            if past > MAX_TRAILING_ZEROS {
+                return Err(corrupt(format!(
+                    "more than {} MiB of zeros after the end-of-archive block: no tar writer pads \
+                     that much (a zero bomb, or a part missing from a parts set)",
+                    MAX_TRAILING_ZEROS >> 20
+                )));
+            }
             let got = match self.r.read(&mut buf) {
                 Ok(0) => return Ok(()),
                 Ok(n) => n,
