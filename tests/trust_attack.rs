@@ -1184,6 +1184,101 @@ fn import_under_local_trust_refuses_a_registry_rename_onto_a_protected_repositor
     assert_eq!(status, 404, "nothing pushed over the protected repository");
 }
 
+/// [`lax_local_policy`] with the publisher's statement protecting `scope` instead of [`SCOPE`].
+fn lax_local_policy_for(kit: &Kit, scope: &str) -> PathBuf {
+    let mut policy = read_json(&lax_local_policy(kit));
+    policy["trustPolicies"][0]["registryScopes"] = json!([scope]);
+    let path = kit
+        .dir()
+        .join(format!("local-lax-policy-{}.json", sha(scope.as_bytes())));
+    write_json(&path, &policy);
+    path
+}
+
+/// A copy of the honest bundle whose image is the carrier's own, named `name`.
+fn carrier_bundle_named(kit: &Kit, copy: &str, name: &str) -> PathBuf {
+    let b = kit.copy(copy);
+    let mut theirs = carrier_image(kit.dir(), &b, "13");
+    theirs["annotations"] = json!({ CONTAINERD_NAME: name, REF_NAME: name });
+    let list = entries(&b)
+        .into_iter()
+        .filter(|e| name_of(e) != Some(REF))
+        .chain([theirs])
+        .collect();
+    set_entries(&b, list);
+    b
+}
+
+#[test]
+fn import_under_local_trust_refuses_a_rename_onto_a_docker_hub_repository_however_spelled() {
+    // The policy folds Docker Hub's names: a statement written `docker.io/alpine` judges
+    // `docker.io/library/alpine:3`, which the push sends to PREFIX/library/alpine (and the reverse
+    // for a statement written long). A carrier image under another registry's name reaching either
+    // target, judged by the lax `*`, must be refused whichever way the operator spelled the scope.
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let store = arg(&kit.trust.store);
+    let import = |bundle: &Path, policy: &Path, prefix: &str| {
+        let (b, policy) = (arg(bundle), arg(policy));
+        let to = format!("{}/{prefix}", reg.host());
+        run_in(
+            kit.dir(),
+            &[
+                "import",
+                &b,
+                "--to",
+                &to,
+                "--trust-policy",
+                &policy,
+                "--trust-store",
+                &store,
+                "--at",
+                AT,
+            ],
+        )
+    };
+    let short = lax_local_policy_for(&kit, "docker.io/alpine");
+    let long = lax_local_policy_for(&kit, "docker.io/library/alpine");
+    // Control: the publisher's image under the Docker Hub name, judged by its own statement.
+    let genuine = kit.copy("docker-hub-genuine");
+    set_name(&genuine, REF, "docker.io/library/alpine:3");
+    let r = import(&genuine, &short, "control");
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/control/library/alpine/manifests/3");
+    assert_eq!(status, 200, "the genuine image went in");
+    for (n, (policy, evil, repository)) in [
+        (&short, "evil.example/library/alpine:3", "library/alpine"),
+        (&long, "evil.example/alpine:3", "alpine"),
+        (&short, "evil.example/alpine:3", "alpine"),
+        (&long, "evil.example/library/alpine:3", "library/alpine"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let b = carrier_bundle_named(&kit, &format!("docker-hub-evil-{n}"), evil);
+        let prefix = format!("site{n}");
+        let r = import(&b, policy, &prefix);
+        assert_eq!(r.code, 1, "{evil}: {}", show(&r));
+        assert!(r.stderr.contains("scope_unknown"), "{evil}: {}", show(&r));
+        assert!(
+            r.stderr.contains("nothing was pushed"),
+            "{evil}: {}",
+            show(&r)
+        );
+        let (status, _) = http_get(
+            &reg.host(),
+            &format!("/v2/{prefix}/{repository}/manifests/3"),
+        );
+        assert_eq!(
+            status, 404,
+            "{evil}: nothing pushed over the protected repository"
+        );
+    }
+}
+
 #[test]
 fn verify_with_trust_bundled_always_warns_and_is_never_pinned() {
     // Whatever the output options, a pass anchored in the bundle itself says so on stderr, and the

@@ -2,7 +2,7 @@
 //! with `--map OLD=NEW` repository rewrites.
 
 use super::{ImportError, ImportPlan};
-use crate::notary::policy::PolicyDocument;
+use crate::notary::policy::{fold_domain, PolicyDocument};
 
 /// Maps a bundle image name to its target repository and tag.
 pub fn target_of(
@@ -73,6 +73,28 @@ pub fn target_of(
     Ok((format!("{}/{full}", plan.host), tag))
 }
 
+/// The names of one repository, as [`fold_domain`] folds them, that the push sends to different
+/// target repositories: the scope as written, its folded form, and for a Docker Hub
+/// `docker.io/library/NAME` also the short `docker.io/NAME` (the push keeps the path as the image
+/// names it, `library/` or not). Host case, port and Docker Hub's host names need no entry of
+/// their own: the push drops the host.
+fn spellings(scope: &str) -> Vec<String> {
+    let folded = fold_domain(scope);
+    let short = folded
+        .strip_prefix("docker.io/library/")
+        .map(|name| format!("docker.io/{name}"));
+    let mut names: Vec<String> = Vec::new();
+    for name in [Some(scope.to_owned()), Some(folded.clone()), short]
+        .into_iter()
+        .flatten()
+    {
+        if fold_domain(&name) == folded && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// Another statement of `policy` that names a scope whose images would be pushed to the same
 /// target repository as `reference` (judged under the statement `judged_by`): `(scope, statement)`.
 ///
@@ -80,6 +102,9 @@ pub fn target_of(
 /// repository while a trust policy may judge them under different statements. Under local trust
 /// the bundle chooses the name: a carrier could rename an image to another registry to have it
 /// judged by a laxer statement (or `*`) and pushed over the repository a stricter one protects.
+/// A scope protects the target of every spelling of its repository (see [`spellings`]): the
+/// policy judges `docker.io/library/alpine` by a statement written `docker.io/alpine`, so both
+/// `PREFIX/alpine` and `PREFIX/library/alpine` are that statement's.
 /// The global `*` statement names no repository and is not compared.
 pub fn conflicting_statement(
     reference: &str,
@@ -95,7 +120,9 @@ pub fn conflicting_statement(
         .flat_map(|st| st.registry_scopes().iter().map(move |s| (s, st)))
         .filter(|(scope, _)| scope.as_str() != "*" && scope.contains('/'))
         .find(|(scope, _)| {
-            target_of(&format!("{scope}:t"), plan).is_ok_and(|(other, _)| other == target)
+            spellings(scope).iter().any(|name| {
+                target_of(&format!("{name}:t"), plan).is_ok_and(|(other, _)| other == target)
+            })
         })
         .map(|(scope, st)| (scope.clone(), st.name().to_owned()))
 }
@@ -173,6 +200,98 @@ mod tests {
         assert_eq!(
             conflicting_statement("evil.example/other/app:1", "lax", &policy, &onto),
             Some(("registry.example/team/app".into(), "prod".into()))
+        );
+    }
+
+    #[test]
+    fn spellings_of_a_repository_are_the_folded_ones() {
+        assert_eq!(
+            spellings("docker.io/alpine"),
+            ["docker.io/alpine", "docker.io/library/alpine"]
+        );
+        assert_eq!(
+            spellings("docker.io/library/alpine"),
+            ["docker.io/library/alpine", "docker.io/alpine"]
+        );
+        assert_eq!(
+            spellings("Index.Docker.IO:443/alpine"),
+            [
+                "Index.Docker.IO:443/alpine",
+                "docker.io/library/alpine",
+                "docker.io/alpine"
+            ]
+        );
+        assert_eq!(spellings("docker.io/org/app"), ["docker.io/org/app"]);
+        assert_eq!(
+            spellings("LOCALHOST/app"),
+            ["LOCALHOST/app", "localhost/app"]
+        );
+        // Not Docker Hub: `library/` is a path like any other.
+        assert_eq!(
+            spellings("registry.example/library/app"),
+            ["registry.example/library/app"]
+        );
+    }
+
+    fn policy_protecting(scope: &str) -> PolicyDocument {
+        crate::notary::policy::parse(
+            format!(
+                r#"{{"version":"1.0","trustPolicies":[
+                {{"name":"prod","registryScopes":["{scope}"],
+                 "signatureVerification":{{"level":"strict"}},"trustStores":["ca:x"],
+                 "trustedIdentities":["*"]}},
+                {{"name":"lax","registryScopes":["*"],"signatureVerification":{{"level":"skip"}}}}]}}"#
+            )
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn docker_hub_library_folding_does_not_hide_a_conflict() {
+        let plan = to("site", &[]);
+        // The statement written short protects `library/alpine` too (the policy judges
+        // `docker.io/library/alpine` by it), and the statement written long the short target.
+        for (scope, evil) in [
+            ("docker.io/alpine", "evil.example/library/alpine:3"),
+            ("docker.io/alpine", "evil.example/alpine:3"),
+            ("docker.io/library/alpine", "evil.example/alpine:3"),
+            ("docker.io/library/alpine", "evil.example/library/alpine:3"),
+            (
+                "index.docker.io:443/alpine",
+                "evil.example/library/alpine:3",
+            ),
+            (
+                "registry-1.docker.io/library/alpine",
+                "evil.example/alpine:3",
+            ),
+        ] {
+            assert_eq!(
+                conflicting_statement(evil, "lax", &policy_protecting(scope), &plan),
+                Some((scope.to_owned(), "prod".to_owned())),
+                "{scope} vs {evil}"
+            );
+        }
+        // The genuine image in either spelling, judged by its own statement: no conflict.
+        let policy = policy_protecting("docker.io/alpine");
+        for genuine in ["docker.io/library/alpine:3", "docker.io/alpine:3"] {
+            assert_eq!(
+                conflicting_statement(genuine, "prod", &policy, &plan),
+                None,
+                "{genuine}"
+            );
+        }
+        // Another repository stays the `*` statement's.
+        assert_eq!(
+            conflicting_statement("evil.example/library/busybox:3", "lax", &policy, &plan),
+            None
+        );
+        // Outside Docker Hub `library/` is not folded: a statement for
+        // `registry.example/library/app` does not protect `PREFIX/app`.
+        let policy = policy_protecting("registry.example/library/app");
+        assert_eq!(
+            conflicting_statement("evil.example/app:3", "lax", &policy, &plan),
+            None
         );
     }
 }

@@ -43,7 +43,7 @@ mod scope;
 mod tests;
 
 pub use model::{
-    Action, Check, Level, PolicyDocument, Statement, TrustStoreRef, TrustedIdentities,
+    fold_domain, Action, Check, Level, PolicyDocument, Statement, TrustStoreRef, TrustedIdentities,
     TrustedIdentity, VerifyTimestamp,
 };
 pub use parse::parse;

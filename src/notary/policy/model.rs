@@ -321,8 +321,9 @@ pub struct PolicyDocument {
 /// in lower case; the port as a number, HTTPS's 443 left out (`registry.example:443` and
 /// `registry.example:0443` are `registry.example`); Docker Hub's other host names
 /// (`index.docker.io`, `registry-1.docker.io`) as `docker.io`, whose one-component repositories
-/// are `library/NAME`. The repository itself is case-sensitive and kept as it is.
-pub(super) fn fold_domain(scope: &str) -> String {
+/// are `library/NAME`. The repository itself is case-sensitive and kept as it is. Also used by
+/// import, which compares the target repositories of names by this folded form.
+pub fn fold_domain(scope: &str) -> String {
     let Some((domain, repository)) = scope.split_once('/') else {
         return scope.to_owned();
     };
