@@ -739,3 +739,122 @@ fn an_interrupted_tarball_import_leaves_no_spool_and_no_manifest_and_a_rerun_com
     assert_eq!(r.code, 0, "{}", r.stderr);
     pulled_back_equals(t.path(), &b, "airlock/sample:1.0", &root);
 }
+
+/// Runs `airlock import` with the after-verification hook `hook`; panics if it is still running
+/// after a minute (a hang is the failure this guards against, not a wait).
+fn import_with_hook_promptly(dir: &Path, hook: &str, args: &[&str]) -> Run {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = bin()
+        .current_dir(dir)
+        .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", hook)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("import {args:?} still running after 60 s (hook {hook:?}): it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_special_file_swapped_in_after_verification_fails_the_import_at_once() {
+    // Swapped in before verification, a FIFO is a `special_file` finding; swapped in after it (the
+    // hook), every file import reads again must be opened the same way: a FIFO, a device or a link
+    // fails the import with exit 1 and nothing tagged, never blocks it in open(2).
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let root = small_layout(t.path());
+    let layer = {
+        let top = read_json(&root.join("index.json"))["manifests"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let child = read_json(&blob(&root, &top))["manifests"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        blob(
+            &root,
+            read_json(&blob(&root, &child))["layers"][0]["digest"]
+                .as_str()
+                .unwrap(),
+        )
+    };
+    let saved = t.path().join("saved-layer");
+    fs::copy(&layer, &saved).unwrap();
+    let tar = pack(&root, Form::Tar);
+    let zst = pack(&root, Form::TarZst);
+    let keep = |p: &Path| {
+        let copy = t.path().join(format!(
+            "saved-{}",
+            p.file_name().unwrap().to_str().unwrap()
+        ));
+        fs::copy(p, &copy).unwrap();
+        (copy, p.to_path_buf())
+    };
+    let originals = [(saved.clone(), layer.clone()), keep(&tar), keep(&zst)];
+    let fifo = |p: &Path| format!("rm -f {0} && mkfifo {0}", arg(p));
+    let cases = [
+        (root.clone(), fifo(&layer), "dir-fifo", "a FIFO"),
+        (
+            root.clone(),
+            format!("rm -f {0} && ln -s /dev/zero {0}", arg(&layer)),
+            "dir-device-link",
+            "symbolic link",
+        ),
+        (
+            root.clone(),
+            format!("rm -f {0} && ln -s {1} {0}", arg(&layer), arg(&saved)),
+            "dir-link",
+            "symbolic link",
+        ),
+        (tar.clone(), fifo(&tar), "tar-fifo", "a FIFO"),
+        (
+            zst.clone(),
+            format!("rm -f {0} && ln -s /dev/zero {0}", arg(&zst)),
+            "zst-device",
+            "character device",
+        ),
+        (zst.clone(), fifo(&zst), "zst-fifo", "a FIFO"),
+    ];
+    for (bundle, hook, prefix, why) in cases {
+        let r = import_with_hook_promptly(
+            t.path(),
+            &hook,
+            &[
+                "import",
+                &arg(&bundle),
+                "--to",
+                &format!("{}/{prefix}", b.host()),
+                "--integrity-only",
+            ],
+        );
+        assert_eq!(r.code, 1, "{prefix}: {}", r.stderr);
+        assert!(r.stderr.contains(why), "{prefix}: {}", r.stderr);
+        assert!(
+            !manifest_exists(&b, &format!("{prefix}/airlock/sample:1.0")),
+            "{prefix}: the image was tagged"
+        );
+        // Put the files back for the next case.
+        for (copy, path) in &originals {
+            let _ = fs::remove_file(path);
+            fs::copy(copy, path).unwrap();
+        }
+    }
+}

@@ -179,7 +179,14 @@ fn open_single(path: &Path, hash: bool) -> Result<Source, OpenError> {
     if meta.is_dir() {
         return Ok(Source::Dir(path.to_path_buf()));
     }
-    let f = File::open(path).map_err(ioe)?;
+    // The second pass (`!hash`) reads a file verification already read: it must still be a regular
+    // file (the operator's path may be a link to one), opened without blocking, so that a FIFO or
+    // device swapped in after verification fails at once instead of hanging the import.
+    let f = if hash {
+        File::open(path).map_err(ioe)?
+    } else {
+        crate::fsutil::open_regular_file(path, true).map_err(ioe)?
+    };
     from_stream(Box::new(f), Some(meta.len()), &shown, hash)
 }
 

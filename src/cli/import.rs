@@ -262,7 +262,10 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     for line in identity_lines(identity.digest.as_deref(), identity.file_digest.as_deref()) {
         p.important(&line);
     }
-    // Test hook: lets the tests change the bundle between verification and push.
+    // Test hook: lets the tests change the bundle between verification and push. Debug builds
+    // only (the integration tests run the debug binary): a release binary never runs a shell
+    // command from its environment (ARCHITECTURE.md, "Test hooks").
+    #[cfg(debug_assertions)]
     if let Ok(hook) = std::env::var("AIRLOCK_TEST_HOOK_AFTER_VERIFY") {
         let _ = std::process::Command::new("sh")
             .args(["-c", &hook])

@@ -71,6 +71,94 @@ pub fn same_file(_: &Metadata, _: &Metadata) -> bool {
     true
 }
 
+/// A file [`open_regular_file`] refused: what it is instead of a regular file (carried inside the
+/// `io::Error` it returns; [`NotRegular::of`] finds it).
+#[derive(Debug)]
+pub struct NotRegular {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What it is (`a FIFO`, `a symbolic link`, ...).
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for NotRegular {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is {}, not a regular file",
+            self.path.display(),
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for NotRegular {}
+
+impl NotRegular {
+    /// The refusal an error of [`open_regular_file`] carries, if it is one.
+    pub fn of(e: &io::Error) -> Option<&NotRegular> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<NotRegular>())
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file, without ever blocking in open(2):
+/// `O_NONBLOCK` (a FIFO swapped in opens at once instead of waiting for a writer), then the open
+/// file's own `fstat` must say regular file (a FIFO, socket, device or directory is refused).
+/// `follow_links: false` also refuses a symbolic link (`O_NOFOLLOW`, after an `lstat` that names
+/// it); `true` is for the operator's own argument, which may be a link to a regular file. The
+/// error says what the file is instead, as `InvalidInput`.
+pub fn open_regular_file(path: &Path, follow_links: bool) -> io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let not_regular = |what: &'static str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NotRegular {
+                path: path.to_path_buf(),
+                what,
+            },
+        )
+    };
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if !follow_links {
+        if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+            return Err(not_regular("a symbolic link"));
+        }
+        flags |= OFlags::NOFOLLOW;
+    }
+    let file = std::fs::File::from(rustix::fs::open(path, flags, Mode::empty())?);
+    let ft = file.metadata()?.file_type();
+    if !ft.is_file() {
+        return Err(not_regular(kind_of(&ft)));
+    }
+    Ok(file)
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() {
+            return "a block device";
+        }
+        if ft.is_char_device() {
+            return "a character device";
+        }
+    }
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +187,48 @@ mod tests {
         std::fs::rename(&b, &a).unwrap();
         let after = std::fs::symlink_metadata(&a).unwrap();
         assert!(!same_file(&before, &after));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn opens_only_regular_files_and_never_blocks_on_a_fifo() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        std::fs::write(&a, b"one").unwrap();
+        let mut text = String::new();
+        open_regular_file(&a, false)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "one");
+        let link = t.path().join("link");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        assert!(
+            open_regular_file(&link, true).is_ok(),
+            "a link when allowed"
+        );
+        let e = open_regular_file(&link, false).unwrap_err();
+        assert_eq!(NotRegular::of(&e).unwrap().what, "a symbolic link");
+        // A FIFO with no writer: refused at once (a blocking open would wait forever).
+        let fifo = t.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        for follow in [true, false] {
+            let e = open_regular_file(&fifo, follow).unwrap_err();
+            assert!(
+                e.to_string().contains("is a FIFO, not a regular file"),
+                "{e}"
+            );
+        }
+        let e = open_regular_file(Path::new("/dev/null"), true).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        let e = open_regular_file(t.path(), true).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        let e = open_regular_file(&t.path().join("none"), false).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(NotRegular::of(&e).is_none());
     }
 }

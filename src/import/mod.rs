@@ -30,7 +30,7 @@ mod upload;
 
 use std::collections::BTreeSet;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -77,6 +77,16 @@ pub enum ImportError {
         /// The blob.
         digest: Digest,
     },
+    /// A file import reads again (a blob of the directory, the tarball, a part) is no longer a
+    /// regular file reached through no link: a FIFO, a device or a link was swapped in after
+    /// verification.
+    #[error("{why}: the bundle changed since verification: push aborted")]
+    NotRegular {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead (the path included).
+        why: String,
+    },
     /// A blob verification saw is no longer in the tarball.
     #[error("{digest} changed since verification (no longer in the tarball): push aborted")]
     Vanished {
@@ -122,7 +132,7 @@ pub enum ImportError {
     },
     /// The tarball could not be opened again.
     #[error(transparent)]
-    Open(#[from] crate::archive::OpenError),
+    Open(crate::archive::OpenError),
     /// A referrers tag index could not be serialised.
     #[error("writing the referrers tag index: {0}")]
     Json(#[from] serde_json::Error),
@@ -158,10 +168,41 @@ impl ImportError {
         matches!(
             self,
             ImportError::Changed { .. }
+                | ImportError::NotRegular { .. }
                 | ImportError::Vanished { .. }
                 | ImportError::NotVerified { .. }
                 | ImportError::ExternalAbsent { .. }
         )
+    }
+
+    /// An error reading `path` again: [`ImportError::NotRegular`] when the file was refused as
+    /// no longer a regular file ([`crate::fsutil::NotRegular`]), else [`ImportError::Io`].
+    pub(crate) fn reading(path: &Path, source: io::Error) -> ImportError {
+        match crate::fsutil::NotRegular::of(&source) {
+            Some(refused) => ImportError::NotRegular {
+                path: path.to_owned(),
+                why: refused.to_string(),
+            },
+            None => ImportError::Io {
+                path: path.to_owned(),
+                source,
+            },
+        }
+    }
+}
+
+/// The second pass could not open the tarball (or a part): a file that is no longer regular is
+/// [`ImportError::NotRegular`], like a blob of a directory.
+impl From<crate::archive::OpenError> for ImportError {
+    fn from(e: crate::archive::OpenError) -> Self {
+        match e {
+            crate::archive::OpenError::Io { path, source }
+                if crate::fsutil::NotRegular::of(&source).is_some() =>
+            {
+                ImportError::reading(Path::new(&path), source)
+            }
+            other => ImportError::Open(other),
+        }
     }
 }
 

@@ -63,10 +63,11 @@ enum Place {
     Bundle { offset: u64, len: u64 },
 }
 
-/// `len` bytes of `path` from `offset`.
+/// `len` bytes of `path` from `offset` (a regular file, opened without blocking:
+/// [`crate::fsutil::open_regular_file`]).
 fn at_offset(path: &Path, offset: u64, len: u64) -> io::Result<Box<dyn Read + Send>> {
     use std::io::Seek;
-    let mut f = std::fs::File::open(path)?;
+    let mut f = crate::fsutil::open_regular_file(path, true)?;
     f.seek(io::SeekFrom::Start(offset))?;
     Ok(Box::new(f.take(len)))
 }
@@ -146,7 +147,7 @@ struct Follow {
 impl Follow {
     fn open(path: &Path, growth: &Arc<Growth>) -> io::Result<Box<dyn Read + Send>> {
         Ok(Box::new(Follow {
-            file: std::fs::File::open(path)?,
+            file: crate::fsutil::open_regular_file(path, false)?,
             pos: 0,
             growth: Arc::clone(growth),
         }))
@@ -230,13 +231,14 @@ pub(super) fn from_tarball(
                     if !shared.failed() {
                         let _slot = shared.slots.take();
                         let pushed = match &sp.from {
-                            Place::Spool { file, growth } => {
-                                shared.push_each(reg, sp.job, file, || Follow::open(file, growth))
-                            }
-                            Place::Bundle { offset, len } => {
-                                shared
-                                    .push_each(reg, sp.job, path, || at_offset(path, *offset, *len))
-                            }
+                            Place::Spool { file, growth } => shared.push_each(reg, sp.job, || {
+                                Follow::open(file, growth)
+                                    .map_err(|e| ImportError::reading(file, e))
+                            }),
+                            Place::Bundle { offset, len } => shared.push_each(reg, sp.job, || {
+                                at_offset(path, *offset, *len)
+                                    .map_err(|e| ImportError::reading(path, e))
+                            }),
                         };
                         if let Err(e) = pushed {
                             shared.fail(e);

@@ -201,33 +201,40 @@ impl Shared<'_> {
         Ok(())
     }
 
-    /// Uploads `job` to every repository, each from a fresh reader of `path`.
+    /// Uploads `job` to every repository, each from a fresh reader of the layout file `root/rel`,
+    /// opened as verification opened it ([`crate::layout::open_regular`]: a regular file reached
+    /// through no link, never blocking), so that a FIFO, device or link swapped in after
+    /// verification fails the import at once.
     pub(super) fn push_file(
         &self,
         reg: &Registry,
         job: &Job,
-        path: &Path,
+        root: &Path,
+        rel: &Path,
     ) -> Result<(), ImportError> {
-        self.push_each(reg, job, path, || {
-            let f: Box<dyn Read + Send> = Box::new(std::fs::File::open(path)?);
+        let path = root.join(rel);
+        self.push_each(reg, job, || {
+            let (f, _) = crate::layout::open_regular(root, rel).map_err(|e| match e {
+                crate::layout::OpenError::Io { source, .. } => ImportError::reading(&path, source),
+                refused => ImportError::NotRegular {
+                    path: path.clone(),
+                    why: refused.to_string(),
+                },
+            })?;
+            let f: Box<dyn Read + Send> = Box::new(f);
             Ok(f)
         })
     }
 
-    /// Uploads `job` to every repository, each from a fresh reader that `open` gives (`path`
-    /// names it in an error).
+    /// Uploads `job` to every repository, each from a fresh reader that `open` gives.
     pub(super) fn push_each(
         &self,
         reg: &Registry,
         job: &Job,
-        path: &Path,
-        open: impl Fn() -> io::Result<Box<dyn Read + Send>>,
+        open: impl Fn() -> Result<Box<dyn Read + Send>, ImportError>,
     ) -> Result<(), ImportError> {
         for repo in &job.repos {
-            let data = open().map_err(|source| ImportError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
+            let data = open()?;
             self.push(reg, job, repo, data)?;
         }
         Ok(())
@@ -444,8 +451,8 @@ fn from_dir(root: &Path, todo: &[Job], clients: &[Registry], jobs: usize, shared
                         return;
                     };
                     let _slot = shared.slots.take();
-                    let path = root.join(blob_path(&job.digest));
-                    if let Err(e) = shared.push_file(reg, job, &path) {
+                    let rel = blob_path(&job.digest);
+                    if let Err(e) = shared.push_file(reg, job, root, &rel) {
                         shared.fail(e);
                     }
                 })

@@ -173,29 +173,9 @@ fn lock(s: &Arc<Mutex<Inner>>) -> io::Result<MutexGuard<'_, Inner>> {
 }
 
 /// Opens a part file for reading: a regular file reached through no symbolic link, opened without
-/// blocking (a FIFO put in its place cannot hang the reader).
+/// blocking (a FIFO put in its place cannot hang the reader): [`crate::fsutil::open_regular_file`].
 pub fn open_part(path: &Path) -> io::Result<File> {
-    use rustix::fs::{Mode, OFlags};
-    let md = std::fs::symlink_metadata(path)?;
-    if !md.file_type().is_file() {
-        return Err(io::Error::other(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    let fd = rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    let f = File::from(fd);
-    if !f.metadata()?.file_type().is_file() {
-        return Err(io::Error::other(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    Ok(f)
+    crate::fsutil::open_regular_file(path, false)
 }
 
 /// Reads the manifest at `path` (an I/O or format problem as a sentence).
