@@ -1196,3 +1196,57 @@ fn signed_export_at_a_then_import_at_b_leaves_a_receipt_an_auditor_can_check() {
     let r = audit(&other_policy, &other_store);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn a_receipt_claims_signatures_only_when_authenticity_was_enforced() {
+    // A strict statement whose `override` logs authenticity, trusting another CA than the one that
+    // signed: verification passes (the untrusted signer is only logged), and the receipt must not
+    // say the signatures were verified. Logged but authentic: no claim either.
+    let x = site();
+    let levels_under = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut doc = read_json(&x.policy);
+        let images = doc["trustPolicies"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["name"] == "images")
+            .unwrap();
+        images["signatureVerification"]["override"] = serde_json::json!({"authenticity": "log"});
+        edit(images);
+        let policy = x.dir().join(format!("{name}.json"));
+        write_json(&policy, &doc);
+        let out = x.dir().join(format!("{name}-receipt.json"));
+        let r = run_in(
+            x.dir(),
+            &[
+                "verify",
+                s(&x.layout),
+                "--trust-policy",
+                s(&policy),
+                "--trust-store",
+                s(&x.store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+                "--receipt",
+                s(&out),
+            ],
+        );
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let v: Value = read_json(&out);
+        assert_eq!(v["predicate"]["verificationResult"], "PASSED", "{name}");
+        v["predicate"]["verifiedLevels"].clone()
+    };
+    let integrity = serde_json::json!(["AIRLOCK_INTEGRITY_VERIFIED"]);
+    let untrusted = levels_under("untrusted", &|st| {
+        st["trustStores"] = serde_json::json!(["ca:receipts"]);
+        st["trustedIdentities"] = serde_json::json!(["*"]);
+    });
+    assert_eq!(untrusted, integrity, "an untrusted signer, logged");
+    let logged = levels_under("logged", &|_| {});
+    assert_eq!(
+        logged, integrity,
+        "a trusted signer, authenticity only logged"
+    );
+}

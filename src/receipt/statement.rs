@@ -43,8 +43,9 @@ pub const DETAIL_VERSION: u32 = 1;
 
 /// `verifiedLevels` of a passing integrity-only verification.
 pub const LEVEL_INTEGRITY: &str = "AIRLOCK_INTEGRITY_VERIFIED";
-/// `verifiedLevels` entry added when every subject passed on a Notary signature whose
-/// authenticity the trust policy enforced (level `strict` or `permissive`).
+/// `verifiedLevels` entry added when every subject passed on a Notary signature whose integrity
+/// and authenticity were verified with the trust policy enforcing both (its validations say
+/// `pass` and `enforce`).
 pub const LEVEL_SIGNATURES: &str = "AIRLOCK_NOTARY_SIGNATURES_VERIFIED";
 /// `verifiedLevels` of a failed verification (the VSA's own value).
 pub const LEVEL_FAILED: &str = "FAILED";
@@ -286,20 +287,22 @@ fn policy_of(report: &Report, ctx: &ReceiptContext, images: &[&ImageReport]) -> 
     }
 }
 
-/// True when `im` passed on a signature whose authenticity was enforced: a passing signature under
-/// a `strict` or `permissive` statement. Under `audit` (authenticity only logged) or `skip`
-/// (nothing verified) an image passes without that, and the receipt does not claim it.
+/// True when `im` passed on a signature whose integrity and authenticity were both verified and
+/// enforced: a passing signature whose report says `pass` under the action `enforce` for each of
+/// the two. Read from the signature's own validations, not the statement's level name: an
+/// `override` can log authenticity under `strict` (an untrusted signer then passes), and under
+/// `audit` (authenticity only logged) or `skip` (nothing verified) an image passes without it; the
+/// receipt then does not claim signatures.
 fn signatures_verified(im: &ImageReport) -> bool {
-    let enforced = im
-        .policy
-        .as_ref()
-        .is_some_and(|p| p.level == "strict" || p.level == "permissive");
-    enforced
-        && im
-            .signatures
-            .iter()
-            .flatten()
-            .any(|s| s.verdict == Verdict::Pass)
+    let verified = |v: &crate::verify::signature::Validation| {
+        v.result == crate::verify::signature::Outcome::Pass
+            && v.action == crate::notary::policy::Action::Enforce
+    };
+    im.signatures.iter().flatten().any(|s| {
+        s.verdict == Verdict::Pass
+            && verified(&s.validations.integrity)
+            && verified(&s.validations.authenticity)
+    })
 }
 
 /// True when the report's trust anchor is one the bundle cannot choose: local trust material, or

@@ -676,14 +676,29 @@ fn signatures_are_claimed_only_when_authenticity_was_enforced() {
     let both = serde_json::json!([statement::LEVEL_INTEGRITY, statement::LEVEL_SIGNATURES]);
     let integrity = serde_json::json!([statement::LEVEL_INTEGRITY]);
     assert_eq!(levels(&report(Verdict::Pass)), both);
-    for level in ["audit", "skip"] {
+    // audit: authenticity logged, whether the signer was trusted or not.
+    for outcome in [Outcome::Pass, Outcome::Fail] {
         let mut r = report(Verdict::Pass);
         r.images[0].policy = Some(PolicyRef {
             name: "tests".into(),
-            level,
+            level: "audit",
         });
-        assert_eq!(levels(&r), integrity, "{level}");
+        let sig = &mut r.images[0].signatures.as_mut().unwrap()[0];
+        sig.validations.authenticity = Validation {
+            result: outcome,
+            action: Action::Log,
+            reason: None,
+        };
+        assert_eq!(levels(&r), integrity, "audit, authenticity {outcome:?}");
     }
+    // skip: nothing verified.
+    let mut r = report(Verdict::Pass);
+    r.images[0].policy = Some(PolicyRef {
+        name: "tests".into(),
+        level: "skip",
+    });
+    r.images[0].signatures = None;
+    assert_eq!(levels(&r), integrity, "skip");
     let mut r = report(Verdict::Pass);
     r.images[0].signatures = Some(Vec::new());
     assert_eq!(levels(&r), integrity);
@@ -710,4 +725,73 @@ fn signatures_are_claimed_only_when_authenticity_was_enforced() {
         fingerprints: vec![SIG.into()],
     });
     assert_eq!(levels(&r), both, "pinned");
+}
+
+#[test]
+fn signatures_are_claimed_from_the_validations_not_the_level_name() {
+    // A `strict` statement whose `override` logs authenticity (the red team's F5): an untrusted
+    // signer passes, and the level name still says strict. The claim follows the signature's own
+    // validations: integrity and authenticity each `pass` under `enforce`.
+    let levels = |r: &Report| json(&build(r, &ctx()))["predicate"]["verifiedLevels"].clone();
+    let both = serde_json::json!([statement::LEVEL_INTEGRITY, statement::LEVEL_SIGNATURES]);
+    let integrity = serde_json::json!([statement::LEVEL_INTEGRITY]);
+    let with = |edit: &dyn Fn(&mut Validations)| {
+        let mut r = report(Verdict::Pass);
+        edit(&mut r.images[0].signatures.as_mut().unwrap()[0].validations);
+        levels(&r)
+    };
+    let logged = |result| Validation {
+        result,
+        action: Action::Log,
+        reason: None,
+    };
+    assert_eq!(
+        with(&|v| v.authenticity = logged(Outcome::Fail)),
+        integrity,
+        "authenticity failed, logged"
+    );
+    assert_eq!(
+        with(&|v| v.authenticity = logged(Outcome::Pass)),
+        integrity,
+        "authenticity passed, logged"
+    );
+    assert_eq!(
+        with(&|v| {
+            v.authenticity = Validation {
+                result: Outcome::Skipped,
+                action: Action::Skip,
+                reason: None,
+            }
+        }),
+        integrity,
+        "authenticity skipped"
+    );
+    assert_eq!(
+        with(&|v| v.integrity = logged(Outcome::Pass)),
+        integrity,
+        "integrity logged"
+    );
+    // The other validations (timestamp, expiry, revocation) logged: signatures still verified.
+    assert_eq!(
+        with(&|v| {
+            v.expiry = logged(Outcome::Fail);
+            v.revocation = logged(Outcome::Unknown);
+        }),
+        both
+    );
+    // Two images: every one must pass on such a signature.
+    let mut r = report(Verdict::Pass);
+    let mut second = r.images[0].clone();
+    second.digest = INDEX.into();
+    second.signatures.as_mut().unwrap()[0]
+        .validations
+        .authenticity = logged(Outcome::Fail);
+    r.images.push(second.clone());
+    assert_eq!(levels(&r), integrity, "one image of two on a logged signer");
+    // ... and one such signature beside a logged one is enough for its image.
+    let mut good = signature();
+    good.subject_digest = INDEX.into();
+    second.signatures.as_mut().unwrap().push(good);
+    r.images[1] = second;
+    assert_eq!(levels(&r), both, "a verified signature beside a logged one");
 }
