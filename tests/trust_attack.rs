@@ -1280,6 +1280,87 @@ fn import_under_local_trust_refuses_a_rename_onto_a_docker_hub_repository_howeve
 }
 
 #[test]
+fn import_with_a_scope_refuses_an_image_whose_own_repository_another_statement_protects() {
+    // --scope judges every image by the scope's statement, but import pushes each under its own
+    // name. A carrier's unsigned image named as the publisher's, imported with the scope of the
+    // lax statement (`skip`), would pass and land in the repository the strict statement
+    // protects: it must be refused. The legitimate use stays: a tag-only layout (`v1`, pushed to
+    // the --to prefix) judged by the scope the operator names.
+    let Some(reg) = TestRegistry::start(None) else {
+        eprintln!("skipping: no docker-registry");
+        return;
+    };
+    let kit = Kit::new();
+    let policy = arg(&kit.trust.policy);
+    let store = arg(&kit.trust.store);
+    let import = |bundle: &Path, prefix: &str, scope: &str| {
+        let b = arg(bundle);
+        let to = format!("{}/{prefix}", reg.host());
+        run_in(
+            kit.dir(),
+            &[
+                "import",
+                &b,
+                "--to",
+                &to,
+                "--scope",
+                scope,
+                "--trust-policy",
+                &policy,
+                "--trust-store",
+                &store,
+                "--at",
+                AT,
+            ],
+        )
+    };
+    // The carrier's image under the publisher's name, judged by the scratch (skip) statement.
+    let b = carrier_bundle_named(&kit, "scope-carried", REF);
+    let v = verify_trust(
+        &b,
+        &[
+            "--scope",
+            SCRATCH,
+            "--trust-policy",
+            &policy,
+            "--trust-store",
+            &store,
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(v.code, 0, "verify judges by the scope given: {}", show(&v));
+    let r = import(&b, "site", SCRATCH);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.stderr.contains("scope_unknown"), "{}", show(&r));
+    assert!(r.stderr.contains("--scope"), "{}", show(&r));
+    assert!(r.stderr.contains("nothing was pushed"), "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/site/airlock/sample/manifests/1.0");
+    assert_eq!(status, 404, "nothing pushed over the protected repository");
+    // The same image under its own statement's scope: judged strictly, refused as unsigned.
+    let r = import(&b, "site", SCOPE);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    // Control: the honest image with the scope of its own statement goes in.
+    let r = import(&kit.honest, "honest", SCOPE);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/honest/airlock/sample/manifests/1.0");
+    assert_eq!(status, 200);
+    // The legitimate use: tag-only names, the prefix as repository, judged by the scope named
+    // (the publisher's image by its strict statement, the carrier's by the scratch one).
+    let tagged = kit.copy("scope-tag-only");
+    set_name(&tagged, REF, "v1");
+    let r = import(&tagged, "tools/app", SCOPE);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/tools/app/manifests/v1");
+    assert_eq!(status, 200, "the tag-only image went to the prefix");
+    let scratch = carrier_bundle_named(&kit, "scope-tag-only-scratch", "v2");
+    let r = import(&scratch, "tools/scratch", SCRATCH);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    let (status, _) = http_get(&reg.host(), "/v2/tools/scratch/manifests/v2");
+    assert_eq!(status, 200, "the tag-only image went to the prefix");
+}
+
+#[test]
 fn verify_with_trust_bundled_always_warns_and_is_never_pinned() {
     // Whatever the output options, a pass anchored in the bundle itself says so on stderr, and the
     // report says bundled-unpinned with no pin.

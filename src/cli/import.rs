@@ -151,31 +151,46 @@ struct ImportOutput<'a> {
 /// reaches (`evil.example/app` under `*`, over `registry.example/app` under a strict statement) is
 /// refused (`scope_unknown`), and with it the whole import
 /// ([`import::conflicting_statement`]).
+///
+/// With `--scope` every image is judged by the scope's statement, but pushed under its own name:
+/// an image whose target repository another statement protects (the statement its own name
+/// selects reaches it, as does any whose scope lands there) is refused the same way, so that
+/// `--scope` cannot carry an image past the statement that protects where it lands. A tag-only
+/// name (`v1`, pushed to the `--to` prefix) names no repository of its own and is judged by the
+/// scope alone.
 fn refuse_shared_targets(
     report: &mut verify::Report,
     policy: &crate::notary::policy::PolicyDocument,
     plan: &ImportPlan,
+    scope: Option<&str>,
 ) {
     for im in &mut report.images {
         let (Some(reference), Some(judged)) = (&im.reference, &im.policy) else {
             continue;
         };
-        let Some((scope, statement)) =
+        let Some((protected, statement)) =
             import::conflicting_statement(reference, &judged.name, policy, plan)
         else {
             continue;
         };
-        report.failures.push(
-            crate::finding::Finding::new(
-                crate::finding::Code::ScopeUnknown,
-                format!(
-                    "{reference} was judged under the trust policy statement {:?}, but its target \
-repository is also where {scope} goes, which statement {statement:?} covers: the source registry is \
+        let message = match scope {
+            None => format!(
+                "{reference} was judged under the trust policy statement {:?}, but its target \
+repository is also where {protected} goes, which statement {statement:?} covers: the source registry is \
 dropped on push, so which statement protects that repository is ambiguous (--scope names the one to apply)",
-                    judged.name
-                ),
-            )
-            .digest(&im.digest),
+                judged.name
+            ),
+            Some(scope) => format!(
+                "{reference} was judged under the trust policy statement {:?} (--scope {scope}), but \
+import pushes it under its own name, to the repository of {protected}, which statement {statement:?} \
+protects: --scope does not carry an image past the statement that protects where it lands (import it \
+without --scope, or with the --scope of that statement)",
+                judged.name
+            ),
+        };
+        report.failures.push(
+            crate::finding::Finding::new(crate::finding::Code::ScopeUnknown, message)
+                .digest(&im.digest),
         );
         im.verdict = Some(Verdict::Fail);
         report.verdict = Verdict::Fail;
@@ -228,8 +243,8 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         verified: Vec::new(),
         unrecorded: Default::default(),
     };
-    if let (Some(verify::Anchor::Local(t)), None) = (&req.trust, &a.trust.scope) {
-        refuse_shared_targets(&mut report, &t.policy, &plan);
+    if let Some(verify::Anchor::Local(t)) = &req.trust {
+        refuse_shared_targets(&mut report, &t.policy, &plan, a.trust.scope.as_deref());
     }
     let unpinned = report
         .trust_anchor
