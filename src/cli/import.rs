@@ -279,7 +279,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     }
     // Test hook: lets the tests change the bundle between verification and push. Debug builds
     // only (the integration tests run the debug binary): a release binary never runs a shell
-    // command from its environment (ARCHITECTURE.md, "Test hooks").
+    // command from its environment (ARCHITECTURE.md, "Invariants").
     #[cfg(debug_assertions)]
     if let Ok(hook) = std::env::var("AIRLOCK_TEST_HOOK_AFTER_VERIFY") {
         let _ = std::process::Command::new("sh")
