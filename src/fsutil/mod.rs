@@ -217,7 +217,16 @@ mod tests {
             .unwrap()
             .success());
         for follow in [true, false] {
-            let e = open_regular_file(&fifo, follow).unwrap_err();
+            // In a thread, so that a regression fails the test instead of hanging it.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let path = fifo.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(open_regular_file(&path, follow).map(|_| ()));
+            });
+            let e = rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("opening a FIFO blocked")
+                .unwrap_err();
             assert!(
                 e.to_string().contains("is a FIFO, not a regular file"),
                 "{e}"
