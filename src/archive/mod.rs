@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 pub use pipe::ChannelReader;
 pub use progress::{BundleFormat, NoProgress, Progress};
-pub use read::{Body, EntryKind, TarEntry, TarReader};
+pub use read::{Body, EntryKind, TarEntry, TarReader, MAX_TRAILING_ZEROS};
 pub use write::{
     tar_header, write_tar_atomic, zstd_encoder, zstd_workers, Compression, Encoder,
     MAX_ZSTD_WORKERS,
@@ -42,7 +42,7 @@ pub enum Source {
 /// The sha256 of a bundle file's own bytes (the tarball as stored, or a parts set's bytes in
 /// order: the file that was split), computed by whichever thread reads the raw stream
 /// (decompression's own), with no second read. Known once that reader reached the end of the
-/// stream ([`ChannelReader::drain`] gets there after the consumer stops).
+/// stream ([`ChannelReader::drain_at_most`] gets there after the consumer stops).
 #[derive(Clone, Default)]
 pub struct FileDigest(Arc<Mutex<FileHash>>);
 

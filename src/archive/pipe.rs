@@ -21,9 +21,16 @@ pub struct ChannelReader {
 impl ChannelReader {
     /// Reads what is left of the stream and drops it, so that the producer reaches the end of its
     /// input (a tar's trailing padding, the end of a compressed frame): what hashes the raw bytes
-    /// on the way ([`super::FileDigest`]) then has them all. Returns the bytes dropped.
-    pub fn drain(&mut self) -> io::Result<u64> {
-        io::copy(self, &mut io::sink())
+    /// on the way ([`super::FileDigest`]) then has them all. At most `limit` bytes: `true` when
+    /// the stream ended within them. A stream with more left (a tar refused for what follows its
+    /// end, a parts set listing a huge missing part) is not read on: it has no file digest.
+    pub fn drain_at_most(&mut self, limit: u64) -> io::Result<bool> {
+        let n = io::copy(&mut (&mut *self).take(limit), &mut io::sink())?;
+        if n < limit {
+            return Ok(true);
+        }
+        let mut one = [0u8; 1];
+        Ok(self.read(&mut one)? == 0)
     }
 }
 

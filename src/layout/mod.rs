@@ -156,8 +156,12 @@ pub fn scan(source: crate::archive::Source, opts: &ScanOptions) -> Result<Catalo
             let mut stream = crate::archive::decompress(reader, format, opts.progress.clone());
             let mut cat = scan_stream(&mut stream, format, opts);
             // The rest (padding past the tar's end) is read too, so that the file's own digest
-            // covers every byte; a stream that fails here simply has none.
-            if stream.drain().is_ok() {
+            // covers every byte; a stream that fails here, or goes on past what any padding
+            // could be (the scan refused it already), simply has none.
+            if stream
+                .drain_at_most(crate::archive::MAX_TRAILING_ZEROS)
+                .unwrap_or(false)
+            {
                 cat.file_digest = file_digest.get();
             }
             Ok(cat)
