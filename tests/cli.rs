@@ -116,6 +116,55 @@ fn report_file_is_written_and_matches_stdout() {
     assert_eq!(j["schemaVersion"], 1);
 }
 
+/// A report (or receipt, inventory, lockfile: one writer for all) is written by rename, which
+/// would replace whatever is at the path with a regular file: a FIFO, a symbolic link or a
+/// directory there is refused (exit 2) and left as it was.
+#[test]
+fn a_report_path_that_is_no_regular_file_is_refused_and_left_alone() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let fifo = t.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let target = t.path().join("elsewhere.json");
+    std::fs::write(&target, b"kept").unwrap();
+    let link = t.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let dir = t.path().join("a-directory");
+    std::fs::create_dir(&dir).unwrap();
+    for (path, what) in [
+        (&fifo, "a FIFO"),
+        (&link, "a symbolic link"),
+        (&dir, "a directory"),
+    ] {
+        let r = run_in(
+            t.path(),
+            &[
+                "verify",
+                root.to_str().unwrap(),
+                "--integrity-only",
+                "--report",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(what), "{what}: {}", r.stderr);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), b"kept");
+}
+
 #[test]
 fn images_are_selected_by_name_tag_or_digest() {
     let t = tempfile::tempdir().unwrap();

@@ -176,6 +176,13 @@ pub(super) fn write(
         image: None,
     };
     let (bytes, envelope) = make(report, &ctx, signer)?;
+    // Both destinations are checked before either is written: never a receipt without its
+    // signature because the signature's path was refused.
+    if envelope.is_some() {
+        let sig = signature_path(path);
+        crate::fsutil::replaceable(&sig)
+            .with_context(|| format!("writing receipt signature {}", sig.display()))?;
+    }
     write_atomic(path, &bytes).with_context(|| format!("writing receipt {}", path.display()))?;
     let result = if report.verdict == Verdict::Pass {
         "PASSED"

@@ -134,6 +134,29 @@ pub fn open_regular_file(path: &Path, follow_links: bool) -> io::Result<std::fs:
     Ok(file)
 }
 
+/// Refuses `path` as the destination of a file written by rename ([`crate::layout::write_atomic`])
+/// unless nothing or a regular file is there: the rename would replace a device, a FIFO or a
+/// symbolic link with a regular file (`--report /dev/null` run as root would replace the system's
+/// node), and a directory cannot be replaced. The error says what is there, as `InvalidInput`.
+pub fn replaceable(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(m) if m.file_type().is_file() => Ok(()),
+        Ok(m) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NotRegular {
+                path: path.to_path_buf(),
+                what: if m.file_type().is_symlink() {
+                    "a symbolic link"
+                } else {
+                    kind_of(&m.file_type())
+                },
+            },
+        )),
+    }
+}
+
 /// What a file that is not a regular file is, in words.
 fn kind_of(ft: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]

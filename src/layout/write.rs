@@ -16,8 +16,11 @@ pub struct LayoutWriter {
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory, renamed into place
-/// when complete and synced (the blob writer's commit path, [`super::blob`]).
+/// when complete and synced (the blob writer's commit path, [`super::blob`]). Only nothing or a
+/// regular file at `path` is replaced: a device, a FIFO, a symbolic link or a directory there is
+/// refused ([`crate::fsutil::replaceable`]).
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    crate::fsutil::replaceable(path)?;
     let (dir, name) = parent_and_name(path)?;
     write_file_at(File::open(dir)?, Path::new(name), data)
 }
