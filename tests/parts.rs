@@ -1018,3 +1018,38 @@ fn a_huge_missing_part_ends_the_read_instead_of_padding_forever() {
         assert!(codes.contains(&want.to_owned()), "{codes:?}");
     }
 }
+
+/// Splitting again over an earlier set removes the earlier set's own parts that the new set does
+/// not have, and nothing else: the earlier manifest is a file in the folder like any other, so a
+/// name it lists that is no part of this set's name (`victim.txt`, another set's part) stays.
+#[test]
+fn splitting_again_removes_only_the_earlier_sets_own_parts() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let mut m = read_json(&manifest);
+    let stale = format!("b.tar.{:03}", count + 5);
+    for name in ["victim.txt", "other.tar.001", stale.as_str()] {
+        fs::write(out.join(name), b"precious").unwrap();
+        let end = m["size"].as_u64().unwrap();
+        m["parts"].as_array_mut().unwrap().push(serde_json::json!({
+            "name": name, "offset": end, "size": 8,
+            "sha256": format!("sha256:{}", "0".repeat(64))}));
+        m["size"] = serde_json::json!(end + 8);
+    }
+    write_json(&manifest, &m);
+    let r = split(&bundle, "8K", &out, &["--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        out.join("victim.txt").exists(),
+        "a file no split wrote was removed"
+    );
+    assert!(
+        out.join("other.tar.001").exists(),
+        "another set's part was removed"
+    );
+    assert!(
+        !out.join(&stale).exists(),
+        "the earlier set's own stale part stays"
+    );
+}

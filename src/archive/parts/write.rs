@@ -342,8 +342,14 @@ fn finish_locked(s: &mut State, identity: Identity) -> io::Result<PartsManifest>
     bytes.push(b'\n');
     write_file_atomic(&s.dir, &mname, &bytes)?;
     if let Some(old) = old {
+        // Only the old set's own parts (`NAME.NNN`, of this set's name) go: the old manifest is
+        // a file in the folder like any other, and could name the bundle being split, or
+        // anything else beside it.
         let now: BTreeSet<&str> = m.parts.iter().map(|p| p.name.as_str()).collect();
-        for p in old.parts.iter().filter(|p| !now.contains(p.name.as_str())) {
+        for p in old.parts.iter().filter(|p| {
+            !now.contains(p.name.as_str())
+                && super::manifest::part_number(&s.name, &p.name).is_some()
+        }) {
             let path = s.dir.join(&p.name);
             if fs::symlink_metadata(&path).is_ok_and(|md| md.file_type().is_file()) {
                 let _ = fs::remove_file(path);
