@@ -58,6 +58,19 @@ pub enum ImportError {
         /// The image's name in the bundle.
         image: String,
     },
+    /// An image whose tag is one registries and tools reserve for the artifacts of another image:
+    /// the referrers tag schema's `sha256-<hex>` or cosign's `sha256-<hex>.sig` (`.att`, `.sbom`).
+    /// Pushed, it would replace that image's list of signatures and referrers.
+    #[error(
+        "image {image:?} is tagged {tag:?}, the tag that lists the referrers (signatures, SBOMs) \
+         of the image with that digest: pushing it would replace that list, so it is refused"
+    )]
+    ReservedTag {
+        /// The image's name in the bundle.
+        image: String,
+        /// The tag.
+        tag: String,
+    },
     /// A signature whose subject is not a digest (no referrers tag can name it).
     #[error("{subject}: a subject that is not a digest")]
     BadSubject {
@@ -171,6 +184,7 @@ impl ImportError {
                 | ImportError::NotRegular { .. }
                 | ImportError::Vanished { .. }
                 | ImportError::NotVerified { .. }
+                | ImportError::ReservedTag { .. }
                 | ImportError::ExternalAbsent { .. }
         )
     }

@@ -65,6 +65,14 @@ pub fn target_of(
             break;
         }
     }
+    if let Some(t) = tag.as_deref().filter(|t| {
+        crate::layout::is_referrers_tag(t) || crate::layout::cosign_tag_subject(t).is_some()
+    }) {
+        return Err(ImportError::ReservedTag {
+            image: reference.to_owned(),
+            tag: t.to_owned(),
+        });
+    }
     let full = if plan.prefix.is_empty() {
         repo
     } else {
@@ -164,6 +172,34 @@ mod tests {
             target_of("v1", &to("", &[])),
             Err(ImportError::NoRepository { image }) if image == "v1"
         ));
+    }
+
+    /// A tag that names another image's referrers (`sha256-<hex>`) or cosign artifacts
+    /// (`sha256-<hex>.sig`) is never an image's push target: it would replace that list.
+    #[test]
+    fn a_tag_reserved_for_an_images_artifacts_is_refused() {
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        for tag in [
+            format!("sha256-{hex}"),
+            format!("sha256-{hex}.sig"),
+            format!("sha256-{hex}.att"),
+        ] {
+            let name = format!("registry.example/app:{tag}");
+            assert!(
+                matches!(
+                    target_of(&name, &to("site", &[])),
+                    Err(ImportError::ReservedTag { tag: t, .. }) if t == tag
+                ),
+                "{name}"
+            );
+        }
+        // A tag merely starting so is an ordinary tag.
+        assert!(target_of("registry.example/app:sha256-beta", &to("site", &[])).is_ok());
+        assert!(ImportError::ReservedTag {
+            image: String::new(),
+            tag: String::new()
+        }
+        .is_content_failure());
     }
 
     #[test]
