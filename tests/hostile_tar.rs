@@ -511,3 +511,27 @@ fn padding_after_the_end_marker_is_accepted() {
     let r = verify_json(&out, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// An entry named with terminal control sequences (a carriage return, an erase-line and a colour
+/// that draw a green PASS over the FAIL line): the text summary writes them as escapes, so the
+/// terminal shows the name, not what it would draw.
+#[test]
+fn control_characters_in_a_name_reach_the_terminal_escaped() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let name = b"\r\x1b[2K\x1b[32mPASS: 0 failure(s)\x1b[8m";
+    let raw = layout_with(&root, &|o| raw_entry(o, name, b'0', b"x", None, b""));
+    let out = t.path().join("spoof.tar");
+    write_compressed(&out, &raw, Form::Tar);
+    let r = run_in(
+        t.path(),
+        &["verify", out.to_str().unwrap(), "--integrity-only"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\x1b') && !r.stderr.contains('\r'),
+        "raw control characters reached stderr: {:?}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("\\u{1b}[32mPASS"), "{:?}", r.stderr);
+}

@@ -38,21 +38,21 @@ impl Printer {
     /// A normal line (hidden by -q).
     pub fn info(&self, line: &str) {
         if self.quiet == 0 {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_safe(line));
         }
     }
 
     /// A detail line (only with -v).
     pub fn detail(&self, line: &str) {
         if self.verbose > 0 && self.quiet == 0 {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_safe(line));
         }
     }
 
     /// An important line (hidden only by -qq).
     pub fn important(&self, line: &str) {
         if self.quiet < 2 {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_safe(line));
         }
     }
 
@@ -95,6 +95,29 @@ impl Printer {
             self.info(&line);
         }
     }
+}
+
+/// `line` as it may reach a terminal: every control character but the tab (an escape sequence, a
+/// carriage return, a newline, a backspace) and every bidirectional override is written as its
+/// escape (`\u{1b}`). Names and messages come from bundles and registries: an entry named
+/// `\r\e[2K\e[32mPASS...` would otherwise erase the FAIL line before it and draw a pass.
+pub fn terminal_safe(line: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    };
+    if !line.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A progress sink the CLI can finish.
