@@ -858,3 +858,50 @@ fn a_special_file_swapped_in_after_verification_fails_the_import_at_once() {
         }
     }
 }
+
+/// The summary counts notation signatures as signatures and every other referrer (the fixture's
+/// SBOM-like artifact) as a referrer: an unsigned image is never reported as pushed with a
+/// signature.
+#[test]
+fn an_sbom_is_counted_as_a_referrer_not_a_signature() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(reg) = TestRegistry::start(None) else {
+        return;
+    };
+    let root = small_layout(t.path());
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&root),
+            "--to",
+            &format!("{}/site", reg.host()),
+            "--integrity-only",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["signaturesPushed"], 0, "{j}");
+    assert_eq!(j["referrersPushed"], 1, "{j}");
+    assert_eq!(j["images"][0]["signatures"], 0, "{j}");
+    assert_eq!(j["images"][0]["referrers"], 1, "{j}");
+    let text = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&root),
+            "--to",
+            &format!("{}/again", reg.host()),
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stderr
+            .contains("(0 signature(s), 1 other referrer(s))"),
+        "{}",
+        text.stderr
+    );
+}

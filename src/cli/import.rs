@@ -363,8 +363,13 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         p.important(l);
     }
     for im in &summary.images {
+        let others = if im.referrers > 0 {
+            format!(", {} other referrer(s)", im.referrers)
+        } else {
+            String::new()
+        };
         p.info(&format!(
-            "{} {} -> {} ({} signature(s))",
+            "{} {} -> {} ({} signature(s){others})",
             if a.dry_run { "would push" } else { "pushed" },
             im.source,
             im.target,

@@ -302,8 +302,11 @@ pub struct PushedImage {
     pub target: String,
     /// Its digest.
     pub digest: String,
-    /// Signatures pushed for it.
+    /// Notation signatures pushed for it (of the image and of its platform manifests).
     pub signatures: u64,
+    /// Its other referrers pushed (SBOMs, attestations, cosign artifacts, referrers of
+    /// referrers).
+    pub referrers: u64,
 }
 
 /// The outcome.
@@ -326,8 +329,10 @@ pub struct ImportSummary {
     pub manifests_pushed: u64,
     /// Manifests the target already had.
     pub manifests_skipped: u64,
-    /// Signature manifests pushed.
+    /// Notation signature manifests pushed.
     pub signatures_pushed: u64,
+    /// Other referrer manifests pushed (SBOMs, attestations, cosign artifacts).
+    pub referrers_pushed: u64,
     /// How referrers were made visible.
     pub referrers_mode: Option<ReferrersMode>,
     /// True for `--dry-run`.

@@ -31,7 +31,11 @@ pub(super) fn publish(
             Step::Signature { repo, desc } => {
                 if let Some(bytes) = json_bytes(cat, &desc.digest) {
                     push_manifest(reg, dry, sum, lines, repo, None, desc, bytes)?;
-                    sum.signatures_pushed += 1;
+                    if is_signature(desc) {
+                        sum.signatures_pushed += 1;
+                    } else {
+                        sum.referrers_pushed += 1;
+                    }
                     any_sig = true;
                 }
             }
@@ -47,7 +51,8 @@ pub(super) fn publish(
             source: job.top.reference().unwrap_or(&job.top.digest).to_owned(),
             target: job.target(),
             digest: job.top.digest.clone(),
-            signatures: u64::try_from(job.signatures.len()).unwrap_or(u64::MAX),
+            signatures: count(job.signatures.iter().filter(|(d, _)| is_signature(d))),
+            referrers: count(job.signatures.iter().filter(|(d, _)| !is_signature(d))),
         });
     }
     if any_sig {
@@ -57,6 +62,16 @@ pub(super) fn publish(
         });
     }
     Ok(())
+}
+
+/// A notation signature manifest (its descriptor's artifact type, filled in from the manifest by
+/// the plan).
+fn is_signature(d: &crate::layout::model::Descriptor) -> bool {
+    d.artifact_type.as_deref() == Some(crate::layout::model::NOTARY_SIGNATURE)
+}
+
+fn count<T>(it: impl Iterator<Item = T>) -> u64 {
+    u64::try_from(it.count()).unwrap_or(u64::MAX)
 }
 
 /// No manifest goes out once a signal asked the run to stop: what is uploaded by then is blobs
