@@ -84,8 +84,9 @@ pub struct ExportArgs {
     /// (each job buffers 1 MiB). Default 4.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
     pub jobs: Option<u16>,
-    /// zstd compression level for .tar.zst output. Default 3.
-    #[arg(long, value_name = "N")]
+    /// zstd compression level for .tar.zst output, 1 to 22. Default 3. Levels above 19 need
+    /// hundreds of MiB for zstd's own tables (per worker); their window is capped at 32 MiB.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=22))]
     pub zstd_level: Option<i32>,
     /// Differential export: leave out every layer these inventories (written by `airlock
     /// inventory` on the far side) list with the same digest and size; repeatable. Manifests,

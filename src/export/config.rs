@@ -265,6 +265,11 @@ impl Config {
                 return Err(invalid(format!("jobs = {j}: between 1 and 32")));
             }
         }
+        if let Some(l) = c.zstd_level {
+            if !(1..=22).contains(&l) {
+                return Err(invalid(format!("zstd-level = {l}: between 1 and 22")));
+            }
+        }
         if c.registry.network_timeout == Some(0) {
             return Err(invalid("[registry] network-timeout: at least 1".into()));
         }
@@ -448,6 +453,7 @@ require-signature = false
         for (text, words) in [
             ("referrers = \"some\"\n", "referrers = \"some\""),
             ("jobs = 0\n", "jobs = 0"),
+            ("zstd-level = 99\n", "zstd-level = 99"),
             ("[trust]\npolicy = \"p.json\"\n", "policy and store"),
             (
                 "[[image]]\nreference = \"a/b:1\"\nidentity = \"CN=x\"\n",
