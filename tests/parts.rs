@@ -1053,3 +1053,18 @@ fn splitting_again_removes_only_the_earlier_sets_own_parts() {
         "the earlier set's own stale part stays"
     );
 }
+
+/// A part size that would make more parts than a set may have is refused before any is written
+/// (the file's size says how many it makes).
+#[test]
+fn too_many_parts_are_refused_before_any_is_written() {
+    let t = tempfile::tempdir().unwrap();
+    let bundle = fixture(t.path(), "b.tar", 200_000);
+    let out = t.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let r = split(&bundle, "1", &out, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // Refused from the size up front ("would make"), not after writing 100,000 parts.
+    assert!(r.stderr.contains("would make"), "{}", r.stderr);
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing is written");
+}

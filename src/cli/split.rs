@@ -81,6 +81,17 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    // The file's size says how many parts it makes: too many is refused before any is written.
+    let count = md.len().div_ceil(a.size.max(1));
+    if count > u64::try_from(parts::MAX_PARTS).unwrap_or(u64::MAX) {
+        return Err(UsageError::BadOption(format!(
+            "{} would make {count} parts of {} bytes (at most {}): choose a larger --size",
+            a.bundle.display(),
+            a.size,
+            parts::MAX_PARTS
+        ))
+        .into());
+    }
     let name = a
         .bundle
         .file_name()

@@ -15,13 +15,30 @@ use std::time::Duration;
 
 /// The signal that interrupted the run (0: none).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
-/// Paths to remove if the process must exit from the signal thread.
-static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Paths to remove if the process must exit from the signal thread, each with the order it was
+/// registered in (removed newest first: files before the folders that hold them). A map, so that
+/// taking one off is not a scan of the list (`split` registers one path per part, up to 100,000).
+static REGISTERED: Mutex<Registered> = Mutex::new(Registered {
+    next: 0,
+    paths: std::collections::BTreeMap::new(),
+});
+
+struct Registered {
+    next: u64,
+    paths: std::collections::BTreeMap<PathBuf, u64>,
+}
+
+#[cfg(test)]
+impl Registered {
+    fn contains(&self, p: &Path) -> bool {
+        self.paths.contains_key(p)
+    }
+}
 
 /// How long the main thread has to unwind by itself after a signal.
 const GRACE: Duration = Duration::from_secs(2);
 
-fn registered() -> MutexGuard<'static, Vec<PathBuf>> {
+fn registered() -> MutexGuard<'static, Registered> {
     REGISTERED.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -70,17 +87,24 @@ pub fn check_interrupted() -> io::Result<()> {
 /// Adds `path` to what the signal thread removes (a lock file, say, whose owner removes it
 /// itself when done: then [`unregister`] it).
 pub fn register(path: &Path) {
-    registered().push(path.to_owned());
+    let mut r = registered();
+    let seq = r.next;
+    r.next += 1;
+    r.paths.insert(path.to_owned(), seq);
 }
 
 /// Takes `path` off the list (it was removed, renamed into place or handed over).
 pub fn unregister(path: &Path) {
-    registered().retain(|x| x != path);
+    registered().paths.remove(path);
 }
 
 fn remove_registered() {
-    let paths: Vec<PathBuf> = registered().drain(..).collect();
-    for p in paths.iter().rev() {
+    let mut paths: Vec<(u64, PathBuf)> = std::mem::take(&mut registered().paths)
+        .into_iter()
+        .map(|(p, seq)| (seq, p))
+        .collect();
+    paths.sort();
+    for (_, p) in paths.iter().rev() {
         remove_any(p);
     }
 }

@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use manifest::{Identity, PartEntry, PartsManifest};
+pub use manifest::{Identity, PartEntry, PartsManifest, MAX_PARTS};
 pub use read::{check_only, PartsCheck, PartsOutcome, PartsReader};
 pub use size::parse_size;
 pub use write::{create, manifest_name, reissue, split_reader, PartsFinish, PartsStream};
