@@ -447,3 +447,27 @@ fn a_tar_can_go_to_stdout() {
     );
     assert_eq!(fs::read(&f).unwrap(), o.stdout);
 }
+
+/// An export whose index.json would exceed what `verify` reads (here one source listed 14,000
+/// times) is refused before anything is written: export never writes a bundle its own verify
+/// refuses.
+#[test]
+fn an_index_too_large_to_verify_is_refused_before_writing() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let line = format!("oci:{}:registry.example/airlock/sample:1.0\n", arg(&root));
+    let list = t.path().join("list.txt");
+    fs::write(&list, line.repeat(14_000)).unwrap();
+    let out = t.path().join("out.tar");
+    let r = run_in(t.path(), &["export", "-f", &arg(&list), "-o", &arg(&out)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("index.json would be"), "{}", r.stderr);
+    assert!(!out.exists());
+    let leftovers: Vec<_> = fs::read_dir(t.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("out.tar"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

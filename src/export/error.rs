@@ -86,6 +86,15 @@ pub enum Usage {
     #[cfg(feature = "pull")]
     #[error("{0}")]
     Reference(crate::registry::RegistryError),
+    /// The bundle's `index.json` would be larger than `verify` reads (too many images, or one
+    /// source listed many times).
+    #[error("index.json would be {size} bytes, more than the {limit} bytes verify reads: export fewer images per bundle")]
+    IndexTooLarge {
+        /// Its size.
+        size: usize,
+        /// What verify reads.
+        limit: u64,
+    },
     /// A registry source in a build without the network side.
     #[error("{reference}: this airlock was built without the `pull` feature (no network code); use oci:PATH sources")]
     NoPull {

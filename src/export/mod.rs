@@ -1029,6 +1029,15 @@ pub fn export(
         what: "index.json",
         source,
     })?;
+    // Never a bundle its own verify refuses: index.json within what the scan reads.
+    let limit = crate::layout::Limits::default().max_manifest_bytes;
+    if u64::try_from(index_bytes.len()).unwrap_or(u64::MAX) > limit {
+        return Err(Usage::IndexTooLarge {
+            size: index_bytes.len(),
+            limit,
+        }
+        .into());
+    }
     let mut out = sink::open(&opts.output, target)?;
     let (cat, blobs, bytes_total) = write::write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
     let signatures_verified = match verify_captured(&cat, &crls, opts) {
