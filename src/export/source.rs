@@ -128,6 +128,10 @@ pub struct LayoutFetch {
     name: String,
     entries: Vec<Descriptor>,
     limits: Limits,
+    /// What [`Fetch::referrers`] learnt of each candidate document, by digest: its subject's
+    /// digest and its artifact type (`None`: not a document, or no subject). Each is read once,
+    /// however many subjects ask (else N referrers, each a subject in turn, read N^2 documents).
+    subjects: std::collections::HashMap<String, Option<(String, Option<String>)>>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
@@ -158,6 +162,7 @@ impl LayoutFetch {
             selector,
             entries: doc.manifests.unwrap_or_default(),
             limits,
+            subjects: std::collections::HashMap::new(),
         })
     }
 
@@ -366,15 +371,22 @@ impl Fetch for LayoutFetch {
             if out.iter().any(|o| o.digest == c.digest) {
                 continue;
             }
-            if let Some(doc) = self.doc(&c)? {
-                if doc
-                    .subject
-                    .as_ref()
-                    .is_some_and(|s| s.digest == subject.digest)
-                {
+            let known = match self.subjects.get(&c.digest) {
+                Some(k) => k.clone(),
+                None => {
+                    let k = self.doc(&c)?.and_then(|doc| {
+                        let t = doc.effective_artifact_type().map(str::to_owned);
+                        doc.subject.map(|s| (s.digest, t))
+                    });
+                    self.subjects.insert(c.digest.clone(), k.clone());
+                    k
+                }
+            };
+            if let Some((of, artifact_type)) = known {
+                if of == subject.digest {
                     let mut c = c.clone();
                     if c.artifact_type.is_none() {
-                        c.artifact_type = doc.effective_artifact_type().map(str::to_owned);
+                        c.artifact_type = artifact_type;
                     }
                     out.push(c);
                 }
