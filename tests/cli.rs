@@ -491,3 +491,45 @@ fn notation_config_directory_is_read_as_notation_reads_it() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["images"][0]["verdict"], "pass");
 }
+
+/// `--at` is read with the RFC 3339 grammar notation uses: an offset past 23:59, a lower-case
+/// separator or a missing offset is a usage error (exit 2), never a silently shifted time.
+#[test]
+fn a_verification_time_outside_rfc_3339_is_a_usage_error() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    for bad in [
+        "2026-01-01T00:00:00+25:00",
+        "2026-01-01t00:00:00Z",
+        "2026-01-01T00:00:00",
+        "2026-01-01 00:00:00Z",
+    ] {
+        let r = run_in(
+            t.path(),
+            &[
+                "verify",
+                root.to_str().unwrap(),
+                "--integrity-only",
+                "--at",
+                bad,
+            ],
+        );
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not an RFC 3339 time"),
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+    let r = run_in(
+        t.path(),
+        &[
+            "verify",
+            root.to_str().unwrap(),
+            "--integrity-only",
+            "--at",
+            "2026-01-01T01:30:00.5+01:30",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

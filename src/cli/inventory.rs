@@ -52,9 +52,7 @@ pub struct InventoryArgs {
 
 pub(super) fn run(a: &InventoryArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let created_at = match &a.at {
-        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-            UsageError::BadOption(format!("--at {s:?} is not an RFC 3339 time: {e}"))
-        })?,
+        Some(s) => super::rfc3339_arg("--at", s)?,
         None => jiff::Timestamp::now(),
     }
     .round(jiff::Unit::Second)

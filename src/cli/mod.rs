@@ -476,6 +476,20 @@ pub enum UsageError {
     PinIsCertificate(String),
 }
 
+/// A time given on the command line (`--at`, `--signing-time`), with the RFC 3339 grammar
+/// notation's Go reads (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, offsets within
+/// 23:59, fractions truncated to the second): `jiff` alone would also take `+25:00` and other
+/// forms, shifting the verification time without a word.
+pub(crate) fn rfc3339_arg(flag: &str, s: &str) -> Result<jiff::Timestamp, UsageError> {
+    crate::notary::time::parse_rfc3339(s)
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .ok_or_else(|| {
+            UsageError::BadOption(format!(
+                "{flag} {s:?} is not an RFC 3339 time (YYYY-MM-DDTHH:MM:SS[.fraction] then Z or +HH:MM)"
+            ))
+        })
+}
+
 /// The exit status of an error: 1 when it is a verification outcome (an export that refused a
 /// failing or missing signature), 2 otherwise.
 pub fn exit_code(err: &anyhow::Error) -> u8 {

@@ -310,9 +310,7 @@ fn trust_inputs(a: &ReceiptVerifyArgs) -> anyhow::Result<TrustInputs> {
         );
     }
     let at = match &a.at {
-        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-            UsageError::BadOption(format!("--at {s:?} is not an RFC 3339 time: {e}"))
-        })?,
+        Some(s) => super::rfc3339_arg("--at", s)?,
         None => jiff::Timestamp::now(),
     };
     Ok(TrustInputs {

@@ -105,9 +105,7 @@ fn read_capped(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
 
 pub(super) fn run(a: &SignArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let signing_time = match &a.signing_time {
-        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-            UsageError::BadOption(format!("--signing-time {s:?} is not an RFC 3339 time: {e}"))
-        })?,
+        Some(s) => super::rfc3339_arg("--signing-time", s)?,
         None => jiff::Timestamp::now(),
     }
     .as_second();

@@ -124,9 +124,7 @@ pub(super) fn refuse_certificate_pin(report: &Report) -> anyhow::Result<()> {
 
 pub(super) fn verification_time(a: &TrustArgs) -> anyhow::Result<jiff::Timestamp> {
     match &a.at {
-        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-            UsageError::BadOption(format!("--at {s:?} is not an RFC 3339 time: {e}")).into()
-        }),
+        Some(s) => Ok(super::rfc3339_arg("--at", s)?),
         None => Ok(jiff::Timestamp::now()),
     }
 }
