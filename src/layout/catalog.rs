@@ -163,6 +163,43 @@ impl Catalog {
     }
 }
 
+/// The retention budget shared by the threads of a directory scan: content is charged as each
+/// blob is read, so that what a scan holds never exceeds [`Limits::max_retained_json`] (plus the
+/// blobs being read), whatever the bundle holds. Content charged here is charged again, within the
+/// same total, by [`Catalog::insert`].
+pub(crate) struct Retention {
+    used: std::sync::atomic::AtomicU64,
+    max: u64,
+}
+
+impl Retention {
+    /// A budget of `limits.max_retained_json` bytes.
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Retention {
+            used: std::sync::atomic::AtomicU64::new(0),
+            max: limits.max_retained_json,
+        }
+    }
+
+    /// Keeps the content of `e` when the budget allows, else drops it ([`Content::NotRetained`]).
+    pub(crate) fn charge(&self, e: &mut BlobEntry) {
+        use std::sync::atomic::Ordering;
+        let kept = match &e.content {
+            Content::Json(b) | Content::Bytes(b) => u64::try_from(b.len()).unwrap_or(u64::MAX),
+            _ => return,
+        };
+        let granted = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(kept).filter(|total| *total <= self.max)
+            })
+            .is_ok();
+        if !granted {
+            e.content = Content::NotRetained;
+        }
+    }
+}
+
 /// Largest non-JSON blob kept in memory (signature envelopes are a few KiB).
 const KEEP_BYTES: usize = 64 << 10;
 

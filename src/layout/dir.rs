@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::catalog::{read_blob, BlobEntry, BundleFormat, Catalog, Content, ScanOptions, Small};
+use super::catalog::{
+    read_blob, BlobEntry, BundleFormat, Catalog, Content, Retention, ScanOptions, Small,
+};
 use super::entries::{scan_entries, DirEntries, Stop};
 use super::model::{self, Descriptor, Document, Kind};
 use super::regular::{open_regular, OpenError};
@@ -185,10 +187,13 @@ impl Expectations {
 type Outcome = Result<BlobEntry, Finding>;
 
 /// Reads blobs on all cores, largest first; each is read once, at most its size plus one byte.
+/// Content is charged to `budget` as soon as a blob is read (dropped once the budget is spent), so
+/// that the results held together never exceed it.
 fn read_blobs(
     root: &Path,
     mut jobs: Vec<Job>,
     opts: &ScanOptions,
+    budget: &Retention,
 ) -> Result<Vec<(Digest, Outcome)>, ScanError> {
     // Largest first, so that the big blobs start early and the cores finish together.
     jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.digest.cmp(&b.digest)));
@@ -205,7 +210,7 @@ fn read_blobs(
                 }
             };
             let progress = opts.progress.clone();
-            let e = read_blob(
+            let mut e = read_blob(
                 &job.digest,
                 job.size,
                 &mut f.take(job.size.saturating_add(1)),
@@ -214,6 +219,7 @@ fn read_blobs(
                 &mut |n| progress.advance(n),
             )
             .map_err(io_err(&path))?;
+            budget.charge(&mut e);
             Ok((job.digest, Ok(e)))
         })
         .collect()
@@ -264,7 +270,7 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
     // for the rounds below.
     let mut found = BTreeMap::new();
     scan_entries(
-        &mut DirEntries::new(root),
+        &mut DirEntries::limited(root, &opts.limits),
         &mut cat,
         |_, cat, _name, class, size| {
             match class {
@@ -296,6 +302,9 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
     }
 
     let cap = opts.limits.max_manifest_bytes;
+    // Kept content is charged as it is read: the documents first, then the blobs they name, then
+    // the ones nothing names, so that junk cannot spend the budget the documents need.
+    let budget = Retention::new(&opts.limits);
     let mut done: BTreeMap<Digest, Outcome> = BTreeMap::new();
     let mut read_bytes = 0u64;
     // The documents, round by round: a round's documents name the next round's. Only digests
@@ -322,7 +331,7 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
             }
         }
         read_bytes += round.iter().map(|j| j.size).sum::<u64>();
-        for (d, r) in read_blobs(root, round, opts)? {
+        for (d, r) in read_blobs(root, round, opts, &budget)? {
             if let Ok(e) = &r {
                 expect.expand(&d, &e.content);
             }
@@ -330,8 +339,9 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
         }
     }
 
-    // Everything else.
+    // Everything else: the blobs a document names first, then the ones nothing names.
     let mut rest = Vec::new();
+    let mut unnamed = Vec::new();
     for (d, size) in &found {
         if done.contains_key(d) {
             continue;
@@ -350,15 +360,21 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
             };
             done.insert(d.clone(), Ok(entry));
         } else {
-            rest.push(Job {
+            let job = Job {
                 digest: d.clone(),
                 size: *size,
-            });
+            };
+            if expect.by_digest.contains_key(d) {
+                rest.push(job);
+            } else {
+                unnamed.push(job);
+            }
         }
     }
-    read_bytes += rest.iter().map(|j| j.size).sum::<u64>();
+    read_bytes += rest.iter().chain(&unnamed).map(|j| j.size).sum::<u64>();
     opts.progress.set_total(Some(read_bytes));
-    done.extend(read_blobs(root, rest, opts)?);
+    done.extend(read_blobs(root, rest, opts, &budget)?);
+    done.extend(read_blobs(root, unnamed, opts, &budget)?);
 
     for (d, r) in done {
         match r {
@@ -367,4 +383,112 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
         }
     }
     Ok(cat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Limits;
+
+    /// Writes `bytes` as a blob of the layout at `root`; returns its digest.
+    fn blob(root: &Path, bytes: &[u8]) -> Digest {
+        let d = Digest::sha256(bytes);
+        let p = root.join(blob_path(&d));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+        d
+    }
+
+    /// A layout whose `index.json` names one manifest (config and layer), plus `junk`
+    /// unreferenced blobs of 4 KiB that may be COSE envelopes (first byte 0x84: kept whole).
+    fn layout(root: &Path, junk: u32) -> (Digest, Digest, Digest) {
+        std::fs::write(root.join(OCI_LAYOUT), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        let config = blob(root, b"{}");
+        let layer = blob(root, b"layer");
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config}","size":2}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{layer}","size":5}}]}}"#
+        );
+        let m = blob(root, manifest.as_bytes());
+        let index = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{m}","size":{}}}]}}"#,
+            manifest.len()
+        );
+        std::fs::write(root.join(INDEX_JSON), index).unwrap();
+        for i in 0..junk {
+            let mut b = vec![0u8; 4096];
+            b[0] = 0x84;
+            b[1..5].copy_from_slice(&i.to_be_bytes());
+            blob(root, &b);
+        }
+        (m, config, layer)
+    }
+
+    fn opts(limits: Limits) -> ScanOptions {
+        ScanOptions {
+            limits,
+            ..ScanOptions::default()
+        }
+    }
+
+    fn kept(cat: &Catalog) -> u64 {
+        cat.blobs
+            .values()
+            .map(|e| match &e.content {
+                Content::Json(b) | Content::Bytes(b) => u64::try_from(b.len()).unwrap(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    #[test]
+    fn unreferenced_blobs_cannot_spend_the_documents_retention_budget() {
+        let t = tempfile::tempdir().unwrap();
+        let (manifest, config, layer) = layout(t.path(), 64);
+        let manifest_len =
+            scan_dir(t.path(), &ScanOptions::default()).unwrap().blobs[&manifest].size;
+        // Room for the documents, the blobs they name (7 bytes) and not one more junk blob of
+        // 4 KiB besides; one junk blob read first would leave too little for the named blobs.
+        let budget = manifest_len + 4096 + 4;
+        let limits = Limits {
+            max_retained_json: budget,
+            ..Limits::default()
+        };
+        let cat = scan_dir(t.path(), &opts(limits)).unwrap();
+        assert!(kept(&cat) <= budget, "kept {} bytes", kept(&cat));
+        assert!(matches!(cat.blobs[&manifest].content, Content::Json(_)));
+        assert!(matches!(cat.blobs[&config].content, Content::Json(_)));
+        assert!(matches!(cat.blobs[&layer].content, Content::Bytes(_)));
+        let dropped = cat
+            .blobs
+            .values()
+            .filter(|e| matches!(e.content, Content::NotRetained))
+            .count();
+        assert_eq!(dropped, 64, "every junk blob dropped");
+        // Every blob is still hashed and listed.
+        assert_eq!(cat.blobs.len(), 67);
+        assert!(cat.blobs.values().all(|e| e.actual.is_some()));
+    }
+
+    #[test]
+    fn a_directory_past_the_entry_limit_stops_with_limit_exceeded() {
+        let t = tempfile::tempdir().unwrap();
+        layout(t.path(), 40);
+        let limits = Limits {
+            max_entries: 20,
+            ..Limits::default()
+        };
+        let cat = scan_dir(t.path(), &opts(limits)).unwrap();
+        let over: Vec<_> = cat
+            .failures
+            .iter()
+            .filter(|f| f.code == crate::finding::Code::LimitExceeded)
+            .collect();
+        assert_eq!(over.len(), 1, "{:?}", cat.failures);
+        assert!(over[0].message.contains("more than 20 entries"));
+        assert!(cat.blobs.len() < 20, "{} blobs", cat.blobs.len());
+        // Under the limit, the same directory passes the scan.
+        let cat = scan_dir(t.path(), &opts(Limits::default())).unwrap();
+        assert!(cat.failures.is_empty(), "{:?}", cat.failures);
+        assert_eq!(cat.blobs.len(), 43);
+    }
 }

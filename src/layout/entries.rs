@@ -251,17 +251,44 @@ pub struct DirEntries {
     next_small: usize,
     walk: Option<walkdir::IntoIter>,
     walk_started: bool,
+    count: u64,
+    max_entries: u64,
 }
 
 impl DirEntries {
-    /// Reads the layout directory `root`.
+    /// Reads the layout directory `root` under the default entry-count limit.
     pub fn new(root: &Path) -> Self {
+        Self::limited(root, &Limits::default())
+    }
+
+    /// Reads the layout directory `root`, stopping with `limit_exceeded` past
+    /// `limits.max_entries` entries (every file, and every directory under `blobs/`, counts, as
+    /// every tar entry does), so that a directory of a million files costs no more than a tarball
+    /// of them.
+    pub fn limited(root: &Path, limits: &Limits) -> Self {
         DirEntries {
             root: root.to_path_buf(),
             next_small: 0,
             walk: None,
             walk_started: false,
+            count: 0,
+            max_entries: limits.max_entries,
         }
+    }
+
+    /// Counts one entry; past the limit, the walk stops.
+    fn count(&mut self) -> Result<(), Stop> {
+        self.count = self.count.saturating_add(1);
+        if self.count > self.max_entries {
+            return Err(Stop::Bundle(Finding::new(
+                Code::LimitExceeded,
+                format!(
+                    "more than {} entries in the layout directory: not read further",
+                    self.max_entries
+                ),
+            )));
+        }
+        Ok(())
     }
 
     /// The layout root.
@@ -333,10 +360,7 @@ impl DirEntries {
 
     /// The next file of the walk of `blobs/`, classified.
     fn next_walked(&mut self) -> Result<Option<Item>, Stop> {
-        let Some(walk) = self.walk.as_mut() else {
-            return Ok(None);
-        };
-        for entry in walk.by_ref() {
+        while let Some(entry) = self.walk.as_mut().and_then(Iterator::next) {
             let entry = entry.map_err(|e| {
                 let path = e.path().unwrap_or(&self.root).to_path_buf();
                 let source = e
@@ -344,6 +368,9 @@ impl DirEntries {
                     .unwrap_or_else(|| io::Error::other("walk error"));
                 Stop::Io(ScanError { path, source })
             })?;
+            // Every file and directory counts, as every tar entry does (`blobs/` itself is the
+            // walk's root and a tarball's entry too: it counts as well).
+            self.count()?;
             let rel = entry
                 .path()
                 .strip_prefix(&self.root)
@@ -402,6 +429,7 @@ impl DirEntries {
 impl EntrySource for DirEntries {
     fn next_classified(&mut self) -> Result<Option<Item>, Stop> {
         if let Some(e) = self.next_small()? {
+            self.count()?;
             return Ok(Some(e));
         }
         if !self.walk_started {
