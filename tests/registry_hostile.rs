@@ -1080,3 +1080,209 @@ fn import_reports_a_manifest_push_without_location_as_an_error_not_a_panic() {
     assert!(r.stderr.contains("Location"), "{}", r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
+
+/// Tag pages of `per_page` tags each, every page pointing at one more, for ever.
+fn endless_tags(per_page: usize, tag_len: usize) -> Hostile {
+    Hostile::start(move |req, n| {
+        assert!(req.path.starts_with("/v2/app/tags/list"), "{}", req.path);
+        let tags: Vec<String> = (0..per_page)
+            .map(|i| {
+                let t = format!("t{n}-{i}-");
+                format!("{t}{}", "x".repeat(tag_len.saturating_sub(t.len())))
+            })
+            .collect();
+        let body = serde_json::to_vec(&serde_json::json!({"name": "app", "tags": tags})).unwrap();
+        let next = format!("</v2/app/tags/list?n=1000&last=p{n}>; rel=\"next\"");
+        Reply::with(
+            200,
+            &[("Content-Type", "application/json"), ("Link", &next)],
+            body,
+        )
+    })
+}
+
+#[test]
+fn a_tag_list_is_cut_while_its_pages_are_read() {
+    // The caller's cap: the first tags, then no further page.
+    let h = endless_tags(1000, 4);
+    let listed = client(&h).tags_upto(&repo(&h), 5).unwrap();
+    assert_eq!(listed.tags.len(), 5);
+    assert!(listed.more);
+    assert_eq!(h.seen().len(), 1);
+
+    // The whole list: refused once the pages hold more than MAX_TAGS, before the page limit.
+    let h = endless_tags(5000, 4);
+    let e = client(&h).tags(&repo(&h)).unwrap_err();
+    assert!(e.to_string().contains("more than 64000 tags"), "{e}");
+    assert_eq!(h.seen().len(), 13, "64,000 tags at 5,000 a page");
+
+    // Long tag names: refused by their bytes (8000 KiB), not after 64 pages of them.
+    let h = endless_tags(1, 3 << 20);
+    let e = client(&h).tags(&repo(&h)).unwrap_err();
+    assert!(e.to_string().contains("more than 64000 tags"), "{e}");
+    assert_eq!(h.seen().len(), 3);
+}
+
+#[test]
+fn a_referrers_list_is_refused_past_1024_while_its_pages_are_read() {
+    let subject = Digest::sha256(b"subject");
+    let h = Hostile::start(move |req, n| {
+        assert!(req.path.contains("/referrers/"), "{}", req.path);
+        let entries: Vec<_> = (0..600u32)
+            .map(|i| {
+                serde_json::json!({
+                    "mediaType": model::OCI_MANIFEST,
+                    "digest": Digest::sha256(format!("{n}-{i}").as_bytes()).to_string(),
+                    "size": 100,
+                    "artifactType": model::NOTARY_SIGNATURE,
+                })
+            })
+            .collect();
+        let next = format!("</v2/app/referrers/x?page={}>; rel=\"next\"", n + 1);
+        Reply::with(
+            200,
+            &[("Content-Type", INDEX), ("Link", &next)],
+            index_of(&entries),
+        )
+    });
+    let e = client(&h).referrers(&repo(&h), &subject, None).unwrap_err();
+    assert!(e.to_string().contains("more than 1024 referrers"), "{e}");
+    assert_eq!(h.seen().len(), 2, "the second page of 600 passes 1024");
+}
+
+/// A receipt manifest (its in-toto layer `statement`), distinct by `n`.
+fn receipt_manifest(n: usize, statement: &[u8]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+        "artifactType": airlock::receipt::MEDIA_TYPE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                   "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                   "size": 2},
+        "layers": [{"mediaType": airlock::receipt::MEDIA_TYPE,
+                    "digest": Digest::sha256(statement).to_string(), "size": statement.len()}],
+        "annotations": {"n": n.to_string()},
+    }))
+    .unwrap()
+}
+
+/// A registry whose Referrers API lists `listed` (indexes into `manifests`) for the image and
+/// nothing for the receipts; it serves the manifests and the one statement.
+fn receipts_registry(
+    image: &Digest,
+    manifests: Vec<Vec<u8>>,
+    listed: Vec<usize>,
+    statement: Vec<u8>,
+) -> Hostile {
+    let image_path = format!("/v2/app/referrers/{image}");
+    Hostile::start(move |req, _| {
+        if req.path.starts_with(&image_path) {
+            let entries: Vec<_> = listed
+                .iter()
+                .map(|&i| {
+                    serde_json::json!({
+                        "mediaType": model::OCI_MANIFEST,
+                        "digest": Digest::sha256(&manifests[i]).to_string(),
+                        "size": manifests[i].len(),
+                        "artifactType": airlock::receipt::MEDIA_TYPE,
+                    })
+                })
+                .collect();
+            return Reply::with(200, &[("Content-Type", INDEX)], index_of(&entries));
+        }
+        if req.path.contains("/referrers/") {
+            return Reply::with(200, &[("Content-Type", INDEX)], index_of(&[]));
+        }
+        if req.path.contains("/blobs/") {
+            return Reply::ok(statement.clone());
+        }
+        for m in &manifests {
+            let d = Digest::sha256(m).to_string();
+            if req.path.ends_with(&d) {
+                return Reply::with(
+                    200,
+                    &[
+                        ("Content-Type", model::OCI_MANIFEST),
+                        ("Docker-Content-Digest", &d),
+                    ],
+                    m.clone(),
+                );
+            }
+        }
+        Reply::status(404)
+    })
+}
+
+#[test]
+fn receipts_are_pulled_once_each_and_at_most_64() {
+    let image = Digest::sha256(b"image");
+    let statement = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+    // The same receipt listed 400 times: pulled once.
+    let h = receipts_registry(
+        &image,
+        vec![receipt_manifest(0, statement)],
+        vec![0; 400],
+        statement.to_vec(),
+    );
+    let pulled = airlock::receipt::pull::pull(&client(&h), &repo(&h), &image).unwrap();
+    assert_eq!(pulled.len(), 1);
+    assert!(pulled[0].statement.is_ok());
+    let manifest_gets = h
+        .seen()
+        .iter()
+        .filter(|r| r.path.contains("/manifests/"))
+        .count();
+    assert_eq!(manifest_gets, 1);
+
+    // 100 distinct receipts: refused at the 65th, before it is read.
+    let manifests: Vec<_> = (0..100).map(|n| receipt_manifest(n, statement)).collect();
+    let h = receipts_registry(&image, manifests, (0..100).collect(), statement.to_vec());
+    let e = airlock::receipt::pull::pull(&client(&h), &repo(&h), &image).unwrap_err();
+    assert!(e.to_string().contains("more than 64 receipts"), "{e}");
+    let manifest_gets = h
+        .seen()
+        .iter()
+        .filter(|r| r.path.contains("/manifests/"))
+        .count();
+    assert_eq!(manifest_gets, 64);
+}
+
+#[test]
+fn receipts_of_one_image_are_refused_past_64_mib() {
+    let image = Digest::sha256(b"image");
+    // 3 MiB statements: the 22nd receipt passes 64 MiB.
+    let mut statement = br#"{"_type":"https://in-toto.io/Statement/v1","pad":""#.to_vec();
+    statement.resize(3 << 20, b'x');
+    statement.extend_from_slice(b"\"}");
+    let manifests: Vec<_> = (0..40).map(|n| receipt_manifest(n, &statement)).collect();
+    let h = receipts_registry(&image, manifests, (0..40).collect(), statement);
+    let e = airlock::receipt::pull::pull(&client(&h), &repo(&h), &image).unwrap_err();
+    assert!(e.to_string().contains("more than 67108864 bytes"), "{e}");
+    let blob_gets = h
+        .seen()
+        .iter()
+        .filter(|r| r.path.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_gets, 22);
+}
+
+#[test]
+fn referrers_pages_are_refused_past_16_mib() {
+    let subject = Digest::sha256(b"subject");
+    let h = Hostile::start(move |_, n| {
+        let fat = serde_json::json!({
+            "mediaType": model::OCI_MANIFEST,
+            "digest": Digest::sha256(n.to_string().as_bytes()).to_string(),
+            "size": 100,
+            "annotations": {"pad": "x".repeat(3 << 20)},
+        });
+        let next = format!("</v2/app/referrers/x?page={}>; rel=\"next\"", n + 1);
+        Reply::with(
+            200,
+            &[("Content-Type", INDEX), ("Link", &next)],
+            index_of(&[fat]),
+        )
+    });
+    let e = client(&h).referrers(&repo(&h), &subject, None).unwrap_err();
+    assert!(e.to_string().contains("16777216 bytes"), "{e}");
+    assert_eq!(h.seen().len(), 6, "six pages of 3 MiB pass 16 MiB");
+}

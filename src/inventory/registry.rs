@@ -31,9 +31,12 @@ fn held(e: RegistryError) -> HolderError {
 }
 
 impl Holder for RegistryHolder<'_> {
-    fn tags(&self, repo: &str) -> Result<Vec<String>, HolderError> {
+    fn tags(&self, repo: &str, max: usize) -> Result<Vec<String>, HolderError> {
         let r = self.reference(repo, "")?;
-        self.registry.tags(&r).map_err(held)
+        self.registry
+            .tags_upto(&r, max.saturating_add(1))
+            .map(|t| t.tags)
+            .map_err(held)
     }
 
     fn manifest(

@@ -12,8 +12,9 @@ use crate::layout::model::{kind_of, Document, Kind};
 /// What the walk needs of a registry. The registry client implements it (`cli` wires it); unit
 /// tests implement it over a map.
 pub trait Holder {
-    /// The tags of `repo`.
-    fn tags(&self, repo: &str) -> Result<Vec<String>, HolderError>;
+    /// The first tags of `repo`, at most `max + 1` (one more than `max` tells that there are
+    /// more), read no further than that.
+    fn tags(&self, repo: &str, max: usize) -> Result<Vec<String>, HolderError>;
     /// The manifest or index `reference` (a tag or a digest) names in `repo`: its digest (the
     /// bytes' own), its media type and its bytes.
     fn manifest(
@@ -73,7 +74,7 @@ pub fn walk(
             repository: repo.clone(),
             reason: e.message,
         };
-        let tags = match h.tags(repo) {
+        let tags = match h.tags(repo, limits.max_tags) {
             Ok(t) => t,
             Err(e) if e.fatal => return Err(fatal(e)),
             Err(e) => {
@@ -83,9 +84,8 @@ pub fn walk(
         };
         if tags.len() > limits.max_tags {
             note(format!(
-                "{location}/{repo}: {} tags, only the first {} walked",
-                tags.len(),
-                limits.max_tags
+                "{location}/{repo}: more than {} tags, only the first {} walked",
+                limits.max_tags, limits.max_tags
             ));
         }
         let name = format!("{location}/{repo}");
@@ -215,17 +215,18 @@ mod tests {
     }
 
     impl Holder for Fake {
-        fn tags(&self, repo: &str) -> Result<Vec<String>, HolderError> {
+        fn tags(&self, repo: &str, max: usize) -> Result<Vec<String>, HolderError> {
             if self.down {
                 return Err(HolderError {
                     fatal: true,
                     message: "connection refused".into(),
                 });
             }
-            self.tags.get(repo).cloned().ok_or(HolderError {
+            let all = self.tags.get(repo).ok_or(HolderError {
                 fatal: false,
                 message: "NAME_UNKNOWN".into(),
-            })
+            })?;
+            Ok(all.iter().take(max.saturating_add(1)).cloned().collect())
         }
         fn manifest(&self, _: &str, r: &str) -> Result<(Digest, String, Vec<u8>), HolderError> {
             let (mt, b) = self.manifests.get(r).ok_or(HolderError {

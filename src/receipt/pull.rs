@@ -5,6 +5,8 @@
 //! and blob is bounded ([`super::MAX_RECEIPT_BYTES`]) and hashed by the registry client; nothing is
 //! judged here ([`super::check`] does that, from these bytes).
 
+use std::collections::BTreeSet;
+
 use crate::digest::Digest;
 use crate::layout::model::{self, Descriptor, Document};
 use crate::registry::{Reference, Registry, RegistryError};
@@ -52,31 +54,96 @@ fn layer_of(manifest: &[u8], media_type: &str) -> Result<Descriptor, String> {
     }
 }
 
-/// The receipts attached to `image` (a manifest or index digest) in `repo`'s repository.
+/// Most receipts pulled for one image.
+pub const MAX_RECEIPTS: usize = 64;
+
+/// Most bytes pulled for the receipts of one image (manifests, statements, signature manifests
+/// and envelopes together): 16 of the largest statements.
+pub const MAX_PULLED_BYTES: u64 = 16 * MAX_RECEIPT_BYTES;
+
+/// The bytes pulled so far for one image, refused past [`MAX_PULLED_BYTES`].
+struct Spent<'a> {
+    bytes: u64,
+    repo: &'a Reference,
+    image: &'a Digest,
+}
+
+impl Spent<'_> {
+    fn add(&mut self, n: usize) -> Result<(), RegistryError> {
+        self.bytes = self
+            .bytes
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        if self.bytes > MAX_PULLED_BYTES {
+            return Err(too_much(
+                self.repo,
+                self.image,
+                format!("more than {MAX_PULLED_BYTES} bytes of receipts and their signatures"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_much(repo: &Reference, image: &Digest, what: String) -> RegistryError {
+    RegistryError::Protocol {
+        url: format!("{}@{image}", repo.repo_name()),
+        reason: format!("{what} attached to the image: not read further"),
+    }
+}
+
+/// The receipts attached to `image` (a manifest or index digest) in `repo`'s repository, each
+/// manifest once however often the registry lists it, at most [`MAX_RECEIPTS`] of them and
+/// [`MAX_PULLED_BYTES`] in all (an error beyond, raised before more is read).
 pub fn pull(
     reg: &Registry,
     repo: &Reference,
     image: &Digest,
 ) -> Result<Vec<Pulled>, RegistryError> {
     let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut spent = Spent {
+        bytes: 0,
+        repo,
+        image,
+    };
     for r in reg.referrers(repo, image, Some(MEDIA_TYPE))? {
         let Ok(d) = Digest::parse(&r.digest) else {
             continue;
         };
+        if !seen.insert(d.clone()) {
+            continue;
+        }
+        if out.len() >= MAX_RECEIPTS {
+            return Err(too_much(
+                repo,
+                image,
+                format!("more than {MAX_RECEIPTS} receipts"),
+            ));
+        }
         let (_, manifest) = reg.manifest(repo, &d)?;
+        spent.add(manifest.len())?;
         let statement = layer_of(&manifest, MEDIA_TYPE).and_then(|l| small_blob(reg, repo, &l));
+        if let Ok(s) = &statement {
+            spent.add(s.len())?;
+        }
         let mut envelopes = Vec::new();
+        let mut sigs_seen = BTreeSet::new();
         for s in reg.referrers(repo, &d, Some(model::NOTARY_SIGNATURE))? {
             let Ok(sd) = Digest::parse(&s.digest) else {
                 continue;
             };
+            if !sigs_seen.insert(sd.clone()) {
+                continue;
+            }
             let (_, sig_manifest) = reg.manifest(repo, &sd)?;
+            spent.add(sig_manifest.len())?;
             let envelope = ["application/jose+json", "application/cose"]
                 .iter()
                 .find_map(|mt| layer_of(&sig_manifest, mt).ok())
                 .ok_or(())
                 .and_then(|l| small_blob(reg, repo, &l).map_err(|_| ()));
             if let Ok(e) = envelope {
+                spent.add(e.len())?;
                 envelopes.push(e);
             }
         }

@@ -41,6 +41,7 @@ mod pull;
 mod push;
 mod reference;
 mod tags;
+pub use tags::{Tags, MAX_TAGS};
 mod transport;
 
 use std::collections::HashMap;

@@ -13,6 +13,24 @@ use crate::layout::model::{self, Descriptor, Document, Kind};
 /// Most pages of a paginated Referrers API answer followed.
 const MAX_REFERRER_PAGES: usize = 64;
 
+/// Most referrers listed for one subject (export takes at most as many per image,
+/// `export::MAX_REFERRERS`): a registry that lists more is refused while the pages are read, before
+/// they pile up.
+const MAX_LISTED_REFERRERS: usize = 1024;
+
+/// Most bytes of Referrers API pages read for one subject: four full pages of the manifest limit.
+const MAX_REFERRER_BYTES: u64 = 4 * MAX_MANIFEST;
+
+fn too_many(url: String) -> RegistryError {
+    RegistryError::Protocol {
+        url,
+        reason: format!(
+            "more than {MAX_LISTED_REFERRERS} referrers (or {MAX_REFERRER_BYTES} bytes of \
+             Referrers API pages) for one subject: not read further"
+        ),
+    }
+}
+
 impl Registry {
     /// The manifests whose `subject` is `digest` in `repo`'s repository, as descriptors (with
     /// `artifactType`), optionally only those of `artifact_type`.
@@ -52,10 +70,14 @@ impl Registry {
                                 ),
                             });
                         }
-                        Document::parse(&bytes)
+                        let listed = Document::parse(&bytes)
                             .ok()
                             .and_then(|d| d.manifests)
-                            .unwrap_or_default()
+                            .unwrap_or_default();
+                        if listed.len() > MAX_LISTED_REFERRERS {
+                            return Err(too_many(url));
+                        }
+                        listed
                     }
                     Err(RegistryError::NotFound { .. }) => Vec::new(),
                     Err(e) => return Err(e),
@@ -85,6 +107,7 @@ impl Registry {
         }
         let origin = url.origin();
         let mut out = Vec::new();
+        let mut read = 0u64;
         for _ in 0..MAX_REFERRER_PAGES {
             let u = url.to_string();
             let resp = self
@@ -97,6 +120,10 @@ impl Registry {
             }
             let next = next_link(resp.headers());
             let bytes = read_capped(resp, MAX_MANIFEST, &u).await?;
+            read = read.saturating_add(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+            if read > MAX_REFERRER_BYTES {
+                return Err(Fail::Fatal(too_many(u)));
+            }
             let doc = Document::parse(&bytes).map_err(|e| RegistryError::Protocol {
                 url: u.clone(),
                 reason: format!("the Referrers API answered something that is not an index: {e}"),
@@ -107,6 +134,9 @@ impl Registry {
                     reason: "the Referrers API answered something that is not an index".into(),
                 }));
             };
+            if out.len().saturating_add(list.len()) > MAX_LISTED_REFERRERS {
+                return Err(Fail::Fatal(too_many(u)));
+            }
             out.extend(list);
             let Some(next) = next else {
                 return Ok(out);
