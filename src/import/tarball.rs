@@ -34,8 +34,11 @@ impl SpoolDir {
         // Without the handler (it could not be installed) a signal ends the process as it would
         // anyway, leaving the spool folder in $TMPDIR: not a reason to refuse the import.
         let _ = cleanup::install_signal_handler();
+        // A run killed outright (SIGKILL, a power cut) ran no handler: its folder, named with its
+        // process id, is removed by the next import once that process is gone.
+        remove_stale_spools(&std::env::temp_dir());
         let dir = tempfile::Builder::new()
-            .prefix(".airlock-import-")
+            .prefix(&format!("{SPOOL_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(io_err)?;
         Ok(SpoolDir(Guard::new(dir.keep())))
@@ -43,6 +46,49 @@ impl SpoolDir {
 
     fn path(&self) -> &Path {
         self.0.path()
+    }
+}
+
+/// The spool folder's name: `.airlock-import-PID-RANDOM`.
+const SPOOL_PREFIX: &str = ".airlock-import-";
+
+/// Removes the spool folders under `tmp` that an import killed outright left: named
+/// `.airlock-import-PID-...` for a process that no longer runs (Linux: no `/proc/PID`; where that
+/// cannot be told, nothing is removed), folders of this user only, never through a link. A live
+/// import's folder, and one of an older release (no process id in its name), are left alone.
+fn remove_stale_spools(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let me = rustix::process::geteuid().as_raw();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(SPOOL_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || proc.join(pid.to_string()).exists() {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        #[cfg(unix)]
+        let mine = std::os::unix::fs::MetadataExt::uid(&meta) == me;
+        #[cfg(not(unix))]
+        let mine = true;
+        if mine && meta.file_type().is_dir() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -513,6 +559,50 @@ fn stream_upload<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spool_folders_of_dead_imports_are_removed_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A process that ran and is gone.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        // Another import that still runs.
+        let mut running = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let stale = tmp.path().join(format!("{SPOOL_PREFIX}{dead}-abc123"));
+        let live = tmp
+            .path()
+            .join(format!("{SPOOL_PREFIX}{}-def456", running.id()));
+        let old_style = tmp.path().join(format!("{SPOOL_PREFIX}Xy12Zq"));
+        // A link named like a dead import's spool: never followed nor removed.
+        let link = tmp.path().join(format!("{SPOOL_PREFIX}{dead}-link"));
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("keep"), b"x").unwrap();
+        for d in [&stale, &live, &old_style] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("blob"), b"spooled").unwrap();
+        }
+        std::os::unix::fs::symlink(elsewhere.path(), &link).unwrap();
+        remove_stale_spools(tmp.path());
+        running.kill().unwrap();
+        running.wait().unwrap();
+        assert!(!stale.exists(), "a dead import's spool is removed");
+        assert!(live.exists() && old_style.exists());
+        assert!(link.symlink_metadata().is_ok() && elsewhere.path().join("keep").exists());
+    }
+
+    #[test]
+    fn the_spool_folder_names_its_process() {
+        let d = SpoolDir::create().unwrap();
+        let name = d.path().file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(
+            name.starts_with(&format!("{SPOOL_PREFIX}{}-", std::process::id())),
+            "{name}"
+        );
+    }
 
     #[test]
     fn a_send_to_an_upload_that_ended_does_not_wait_forever() {
