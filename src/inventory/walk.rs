@@ -91,10 +91,12 @@ pub fn walk(
         let name = format!("{location}/{repo}");
         let mut seen: BTreeSet<Digest> = BTreeSet::new();
         let mut blobs_seen: BTreeSet<Digest> = BTreeSet::new();
-        // (reference, depth)
+        // (reference, depth); a tag the registry lists twice is fetched once.
+        let mut listed = BTreeSet::new();
         let mut queue: Vec<(String, usize)> = tags
             .into_iter()
             .take(limits.max_tags)
+            .filter(|t| listed.insert(t.clone()))
             .map(|t| (t, 0))
             .collect();
         queue.reverse();
@@ -192,6 +194,9 @@ mod tests {
         manifests: BTreeMap<String, (String, Vec<u8>)>,
         blobs: BTreeSet<Digest>,
         down: bool,
+        fetches: std::cell::Cell<usize>,
+        /// The most tags the walk asked for.
+        asked: std::cell::Cell<usize>,
     }
 
     impl Fake {
@@ -216,6 +221,7 @@ mod tests {
 
     impl Holder for Fake {
         fn tags(&self, repo: &str, max: usize) -> Result<Vec<String>, HolderError> {
+            self.asked.set(max);
             if self.down {
                 return Err(HolderError {
                     fatal: true,
@@ -229,6 +235,7 @@ mod tests {
             Ok(all.iter().take(max.saturating_add(1)).cloned().collect())
         }
         fn manifest(&self, _: &str, r: &str) -> Result<(Digest, String, Vec<u8>), HolderError> {
+            self.fetches.set(self.fetches.get() + 1);
             let (mt, b) = self.manifests.get(r).ok_or(HolderError {
                 fatal: false,
                 message: "MANIFEST_UNKNOWN".into(),
@@ -297,6 +304,44 @@ mod tests {
         );
         assert_eq!(inv.blobs[0].repositories, vec!["reg:5000/app"]);
         assert!(notes.iter().any(|n| n.contains("gone")), "{notes:?}");
+    }
+
+    #[test]
+    fn tags_past_the_limit_are_not_walked_and_a_repeated_tag_is_fetched_once() {
+        let mut f = Fake::default();
+        f.put(
+            Some("v1"),
+            "r",
+            OCI_MANIFEST,
+            serde_json::json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "layers": []}),
+        );
+        let mut tags = vec!["v1".to_string(); 50];
+        tags.extend((0..50).map(|i| format!("gone{i}")));
+        f.tags.insert("r".into(), tags);
+        let mut notes = Vec::new();
+        let limits = WalkLimits {
+            max_tags: 60,
+            ..WalkLimits::default()
+        };
+        let walked = |n: &mut Vec<String>| {
+            walk(
+                &f,
+                "h",
+                &["r".into()],
+                limits,
+                &mut Builder::new(),
+                &mut |x| n.push(x),
+            )
+        };
+        walked(&mut notes).unwrap();
+        assert!(
+            notes.iter().any(|n| n.contains("more than 60 tags")),
+            "{notes:?}"
+        );
+        // "v1" once, then "gone0".."gone9": the first 60 tags, each name once; no more than 61
+        // were asked of the registry.
+        assert_eq!(f.fetches.get(), 11);
+        assert_eq!(f.asked.get(), 60);
     }
 
     #[test]
