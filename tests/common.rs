@@ -322,3 +322,29 @@ pub fn blob(root: &Path, digest: &str) -> PathBuf {
     let (alg, hex) = digest.split_once(':').unwrap();
     root.join("blobs").join(alg).join(hex)
 }
+
+/// Runs `cmd` (output captured); panics, naming `what`, if it is still running after 60 s: for
+/// tests whose failure would be a hang, so that a regression fails instead of waiting forever.
+pub fn run_within_a_minute(mut cmd: Command, what: &str) -> Run {
+    use std::time::{Duration, Instant};
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after 60 s: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}

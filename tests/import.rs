@@ -743,31 +743,11 @@ fn an_interrupted_tarball_import_leaves_no_spool_and_no_manifest_and_a_rerun_com
 /// Runs `airlock import` with the after-verification hook `hook`; panics if it is still running
 /// after a minute (a hang is the failure this guards against, not a wait).
 fn import_with_hook_promptly(dir: &Path, hook: &str, args: &[&str]) -> Run {
-    use std::process::Stdio;
-    use std::time::{Duration, Instant};
-    let mut child = bin()
-        .current_dir(dir)
+    let mut cmd = bin();
+    cmd.current_dir(dir)
         .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", hook)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("import {args:?} still running after 60 s (hook {hook:?}): it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let o = child.wait_with_output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+        .args(args);
+    run_within_a_minute(cmd, &format!("import {args:?} (hook {hook:?})"))
 }
 
 #[test]

@@ -158,7 +158,7 @@ pub fn replaceable(path: &Path) -> io::Result<()> {
 }
 
 /// What a file that is not a regular file is, in words.
-fn kind_of(ft: &std::fs::FileType) -> &'static str {
+pub(crate) fn kind_of(ft: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

@@ -7,7 +7,7 @@
 //! resolving paths against a tree an attacker may be changing), as is anything but a regular file
 //! (FIFOs, sockets, devices). The layout root itself is the operator's argument and may be a link.
 
-use std::fs::{self, File, FileType};
+use std::fs::{self, File};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -78,30 +78,6 @@ const O_NONBLOCK: i32 = if cfg!(all(
     0
 };
 
-fn kind_of(ft: &FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a FIFO";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-        if ft.is_block_device() {
-            return "a block device";
-        }
-        if ft.is_char_device() {
-            return "a character device";
-        }
-    }
-    if ft.is_dir() {
-        "a directory"
-    } else {
-        "a special file"
-    }
-}
-
 /// Opens `root/rel` for reading, where `rel` is a relative path of plain names (`index.json`,
 /// `blobs/sha256/<hex>`). Every directory below `root` on the way must be a real directory and the
 /// file a regular file, none of them a symbolic link; the file opened must be the one checked
@@ -136,7 +112,7 @@ pub fn open_regular(root: &Path, rel: &Path) -> Result<(File, u64), OpenError> {
         if last {
             if !ft.is_file() {
                 return Err(OpenError::Special {
-                    kind: kind_of(&ft),
+                    kind: crate::fsutil::kind_of(&ft),
                     path,
                 });
             }
@@ -144,7 +120,7 @@ pub fn open_regular(root: &Path, rel: &Path) -> Result<(File, u64), OpenError> {
             let opened = file.metadata().map_err(|e| io_err(&path, e))?;
             if !opened.is_file() {
                 return Err(OpenError::Special {
-                    kind: kind_of(&opened.file_type()),
+                    kind: crate::fsutil::kind_of(&opened.file_type()),
                     path,
                 });
             }
