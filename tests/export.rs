@@ -471,3 +471,46 @@ fn an_index_too_large_to_verify_is_refused_before_writing() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A source whose image has more referrer documents than one export holds in memory (here 17 of
+/// almost 4 MiB each, 68 MiB against the 64 MiB kept at most) is refused with a reason, exit 2,
+/// instead of growing the export's memory with every document.
+#[test]
+fn documents_past_what_an_export_holds_are_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let mut index = read_json(&root.join("index.json"));
+    let image = index["manifests"][0].clone();
+    let subject = serde_json::json!({
+        "mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]});
+    let empty = airlock::digest::Digest::sha256(b"{}").to_string();
+    fs::write(blob(&root, &empty), b"{}").unwrap();
+    for i in 0..17 {
+        let doc = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/x-airlock-test",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+            "layers": [],
+            "subject": subject,
+            "annotations": {"n": i.to_string(), "pad": "a".repeat((4 << 20) - 1024)},
+        });
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let d = airlock::digest::Digest::sha256(&bytes).to_string();
+        fs::write(blob(&root, &d), &bytes).unwrap();
+        index["manifests"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/x-airlock-test",
+            "digest": d, "size": bytes.len()}));
+    }
+    write_json(&root.join("index.json"), &index);
+    let out = t.path().join("out");
+    let src = format!("oci:{}:registry.example/airlock/sample:1.0", arg(&root));
+    let r = run_in(t.path(), &["export", &src, "-o", &arg(&out)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("add up to more than"), "{}", r.stderr);
+    assert!(!out.exists());
+}

@@ -154,6 +154,13 @@ pub enum SourceError {
         /// Which limit.
         what: &'static str,
     },
+    /// The documents of the export (manifests, indexes, referrers, envelopes) add up to more than
+    /// one export holds in memory.
+    #[error("the images' manifests, indexes, referrers and envelopes add up to more than {limit} bytes: more than one bundle carries (verify keeps at most a quarter of that); export fewer images or referrers")]
+    TooMuchToKeep {
+        /// The limit.
+        limit: u64,
+    },
     /// A document that should be a manifest or index and does not parse as one.
     #[error("{digest}: not a manifest: {source}")]
     NotAManifest {

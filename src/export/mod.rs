@@ -286,6 +286,31 @@ struct Plan {
     images: Vec<ExportedImage>,
     /// Blobs `--since` left out (phase [`leave_out`]).
     left_out: Vec<ta::LeftOut>,
+    /// Bytes held in `small` (at most [`MAX_KEPT`]).
+    kept: u64,
+}
+
+/// The most document bytes (manifests, indexes, referrers, envelopes) one export holds in memory:
+/// four times what `verify` keeps of a bundle (`Limits::max_retained_json`), so no bundle verify
+/// reads is refused, while a source listing hundreds of 4 MiB manifests cannot grow the export's
+/// memory without bound.
+const MAX_KEPT: u64 = 64 << 20;
+
+impl Plan {
+    /// Keeps a document's bytes for the rest of the export, within [`MAX_KEPT`].
+    fn keep(&mut self, d: Digest, bytes: Vec<u8>) -> Result<(), ExportError> {
+        if self.small.contains_key(&d) {
+            return Ok(());
+        }
+        self.kept = self
+            .kept
+            .saturating_add(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+        if self.kept > MAX_KEPT {
+            return Err(SourceError::TooMuchToKeep { limit: MAX_KEPT }.into());
+        }
+        self.small.insert(d, bytes);
+        Ok(())
+    }
 }
 
 /// Signatures by subject digest: (subject descriptor, signature descriptors).
@@ -402,7 +427,7 @@ impl Plan {
             digest: desc.digest.clone(),
             source,
         })?;
-        self.small.insert(d, bytes);
+        self.keep(d, bytes)?;
         let kind = match model::kind_of(desc.media_type()) {
             Kind::Blob => doc.shape(),
             k => k,
@@ -485,7 +510,7 @@ impl Plan {
             }
             let mut budget = MAX_REFERRERS;
             self.add_index_children(f, &d, &doc, walk.src, &rec.reference, 0, &mut budget)?;
-            self.small.insert(digest, bytes);
+            self.keep(digest, bytes)?;
             if !rec.referrers.iter().any(|r| r.digest == d.digest) {
                 rec.referrers.push(ta::ReferrerRecord {
                     digest: d.digest.clone(),
@@ -549,7 +574,7 @@ impl Plan {
                 }
             }
             self.add_index_children(f, referrer, &cdoc, src, image, depth + 1, budget)?;
-            self.small.insert(cd, cb);
+            self.keep(cd, cb)?;
         }
         Ok(())
     }
@@ -622,7 +647,7 @@ impl Plan {
                     let mut buf = Vec::new();
                     f.blob(c, &mut buf)?;
                     check_bytes(c, &buf)?;
-                    self.small.insert(cd, buf);
+                    self.keep(cd, buf)?;
                 } else if !self.small.contains_key(&cd) {
                     // Never left out by `--since`: verification of the referrer needs them.
                     self.plan_blob(cd, c, src, false, &rec.reference);
@@ -630,7 +655,7 @@ impl Plan {
             }
             let mut budget = MAX_REFERRERS;
             self.add_index_children(f, &r, &rdoc, src, &rec.reference, 0, &mut budget)?;
-            self.small.insert(rd, rb);
+            self.keep(rd, rb)?;
             let mut rdesc = r.clone();
             rdesc.artifact_type = artifact_type;
             let entry = self
@@ -737,7 +762,7 @@ fn plan(
             "size": bytes.len(),
             "annotations": {model::REF_NAME: tag},
         }));
-        plan.small.insert(d, bytes);
+        plan.keep(d, bytes)?;
     }
     Ok((plan, referrers))
 }
@@ -858,7 +883,7 @@ fn trust_artifact(
         if let Some(signer) = &opts.signer {
             sign_trust_artifact(plan, &mut record_blobs, signer, &md, &manifest, opts)?;
         }
-        plan.small.insert(md, manifest);
+        plan.keep(md, manifest)?;
         (fingerprints, pin)
     };
     for (d, b) in record_blobs {
@@ -894,7 +919,7 @@ fn sign_trust_artifact(
     }));
     blobs.push((Digest::sha256(&envelope), envelope));
     blobs.push((Digest::sha256(b"{}"), b"{}".to_vec()));
-    plan.small.insert(sig.digest.clone(), sig.bytes);
+    plan.keep(sig.digest.clone(), sig.bytes)?;
     Ok(())
 }
 
