@@ -38,6 +38,13 @@ impl Run {
     }
 }
 
+/// Whether the report's `key` list (`failures`, `warnings`) holds a finding `code` naming `digest`.
+pub fn has_finding(report: &Value, key: &str, code: &str, digest: &str) -> bool {
+    report[key]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|f| f["code"] == code && f["digest"] == digest))
+}
+
 pub fn codes_of(report: &Value, key: &str) -> Vec<String> {
     report[key]
         .as_array()

@@ -637,11 +637,7 @@ fn a_referrer_added_after_the_export_is_reported_and_left_behind_under_the_pin()
     let j = v.json();
     for d in [&forged, &forged_sig] {
         assert!(
-            j["warnings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|w| w["code"] == "not_in_export_record" && w["digest"] == d.as_str()),
+            has_finding(&j, "warnings", "not_in_export_record", d),
             "{d}: {j}"
         );
     }

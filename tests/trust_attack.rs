@@ -1877,11 +1877,7 @@ fn under_the_pin_an_unrecorded_artifact_of_the_image_is_reported_whatever_its_la
     let j = passes(&r);
     for d in &added {
         assert!(
-            j["warnings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|w| w["code"] == "not_in_export_record" && w["digest"] == d.as_str()),
+            has_finding(&j, "warnings", "not_in_export_record", d),
             "{d} is not reported: {}",
             show(&r)
         );
