@@ -344,6 +344,15 @@ pub struct Bundled {
     pub cert_fingerprints: Vec<String>,
 }
 
+/// Largest CRL a bundle carries: what `verify` keeps in memory of one blob of the trust artifact
+/// ([`crate::layout::Limits::max_manifest_bytes`]). Larger CRLs (up to
+/// [`crate::notary::revocation::MAX_CRL_BYTES`]) go to `verify --crl` on the far side.
+pub const MAX_CARRIED_CRL_BYTES: usize = 4 << 20;
+
+/// Largest total of the CRLs one bundle carries: half of what `verify` keeps of all documents
+/// ([`crate::layout::Limits::max_retained_json`]), the rest being the manifests' share.
+pub const MAX_CARRIED_CRLS_BYTES: usize = 8 << 20;
+
 /// Annotation on a CRL layer: the URI the exporter fetched it from.
 pub const CRL_URL_ANNOTATION: &str = "io.airlock.crl.url";
 
@@ -543,4 +552,19 @@ pub fn unauthenticated_crls(cat: &Catalog) -> Vec<Crl> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_bundle_carries_of_crls_is_what_verify_keeps() {
+        let limits = crate::layout::Limits::default();
+        let one = u64::try_from(MAX_CARRIED_CRL_BYTES).unwrap();
+        let all = u64::try_from(MAX_CARRIED_CRLS_BYTES).unwrap();
+        assert_eq!(one, limits.max_manifest_bytes);
+        assert!(all <= limits.max_retained_json / 2);
+        const { assert!(MAX_CARRIED_CRL_BYTES <= crate::notary::revocation::MAX_CRL_BYTES) };
+    }
 }

@@ -95,6 +95,21 @@ pub enum Usage {
         /// What verify reads.
         limit: u64,
     },
+    /// A CRL given with `--crl` is larger than a bundle carries (what `verify` holds in memory
+    /// for a trust-artifact part), or the CRLs together are.
+    #[error("{what} is {size} bytes; a bundle carries CRLs of at most {limit} bytes each and {total_limit} bytes together (what verify holds in memory): give the far side this CRL with `verify --crl` instead (up to {crl_limit} bytes)")]
+    CrlTooLargeToCarry {
+        /// Which CRL (its digest), or "the CRLs together".
+        what: String,
+        /// Its size (or the total).
+        size: usize,
+        /// The per-CRL limit.
+        limit: usize,
+        /// The limit on all carried CRLs.
+        total_limit: usize,
+        /// What `--crl` accepts.
+        crl_limit: usize,
+    },
     /// A registry source in a build without the network side.
     #[error("{reference}: this airlock was built without the `pull` feature (no network code); use oci:PATH sources")]
     NoPull {
@@ -335,9 +350,10 @@ pub enum Stdout {
     Write(io::Error),
 }
 
-/// The captured signatures (and integrity findings) that failed verification.
+/// The captured signatures (and integrity findings) that failed verification, and the capture's
+/// warnings (what was left behind may be why).
 #[derive(Debug)]
-pub struct Failures(pub Vec<Failed>);
+pub struct Failures(pub Vec<Failed>, pub Vec<String>);
 
 /// One failure of [`Failures`].
 #[derive(Debug)]
@@ -381,6 +397,9 @@ impl fmt::Display for Failures {
                 f.write_str("; ")?;
             }
             write!(f, "{x}")?;
+        }
+        for note in &self.1 {
+            write!(f, " (note: {note})")?;
         }
         Ok(())
     }

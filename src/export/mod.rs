@@ -798,27 +798,71 @@ fn leave_out(plan: &mut Plan, since: &BTreeMap<Digest, (u64, Vec<String>)>) -> u
     bytes
 }
 
+/// The CRLs a bundle carries, each with the URL it was fetched from.
+type CarriedCrls = Vec<(Crl, Option<String>)>;
+
 /// Phase `capture_crls`: the CRLs given with `--crl`, and (with a fetcher) those the captured
 /// signing chains name, fetched now; returns them with the capture's warnings.
+///
+/// Never a bundle its own verify refuses: a CRL larger than [`ta::MAX_CARRIED_CRL_BYTES`], or
+/// CRLs together larger than [`ta::MAX_CARRIED_CRLS_BYTES`], cannot be read back as parts of the
+/// trust artifact. Given with `--crl`, that is a usage error; fetched, the CRL is left behind with
+/// a warning (the far side can give it to `verify --crl`).
 fn capture_crls(
     plan: &Plan,
     referrers: &Referrers,
     opts: &ExportOptions,
     crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
-) -> (Vec<(Crl, Option<String>)>, Vec<String>) {
+) -> Result<(CarriedCrls, Vec<String>), ExportError> {
+    let too_large = |what: String, size: usize| Usage::CrlTooLargeToCarry {
+        what,
+        size,
+        limit: ta::MAX_CARRIED_CRL_BYTES,
+        total_limit: ta::MAX_CARRIED_CRLS_BYTES,
+        crl_limit: crate::notary::revocation::MAX_CRL_BYTES,
+    };
     let mut crls = opts.crls.clone();
+    let mut total = 0usize;
+    for (c, _) in &crls {
+        let size = c.der().len();
+        total = total.saturating_add(size);
+        if size > ta::MAX_CARRIED_CRL_BYTES {
+            return Err(too_large(format!("--crl {}", c.digest()), size).into());
+        }
+    }
+    if total > ta::MAX_CARRIED_CRLS_BYTES {
+        return Err(too_large("the CRLs given with --crl, together,".into(), total).into());
+    }
     let mut warnings = Vec::new();
     if let Some(fetcher) = crl_fetcher {
         let chains = envelope_chains(plan, referrers, opts.trust.as_ref());
         let captured = crl::capture(&chains, opts.exported_at.1, fetcher);
-        for (c, url) in captured.crls {
-            if !crls.iter().any(|(x, _)| x.der() == c.der()) {
-                crls.push((c, url));
-            }
-        }
         warnings = captured.warnings;
+        for (c, url) in captured.crls {
+            if crls.iter().any(|(x, _)| x.der() == c.der()) {
+                continue;
+            }
+            let size = c.der().len();
+            let from = url.as_deref().unwrap_or("a distribution point");
+            if size > ta::MAX_CARRIED_CRL_BYTES
+                || total.saturating_add(size) > ta::MAX_CARRIED_CRLS_BYTES
+            {
+                warnings.push(format!(
+                    "the CRL fetched from {from} ({} bytes, issuer {}) is not carried: a bundle \
+                     carries CRLs of at most {} bytes each and {} bytes together; give it to \
+                     `verify --crl` on the far side",
+                    size,
+                    c.issuer(),
+                    ta::MAX_CARRIED_CRL_BYTES,
+                    ta::MAX_CARRIED_CRLS_BYTES
+                ));
+                continue;
+            }
+            total += size;
+            crls.push((c, url));
+        }
     }
-    (crls, warnings)
+    Ok((crls, warnings))
 }
 
 /// Phase `trust_artifact`: the trust artifact, always (its export record is how a later export
@@ -972,7 +1016,7 @@ fn verify_captured(
             .collect();
         signatures_verified = Some(failed.is_empty());
         if !failed.is_empty() && !opts.allow_failed_signatures {
-            return Err(ExportError::Signatures(Failures(failed)));
+            return Err(ExportError::Signatures(Failures(failed, Vec::new())));
         }
     }
     Ok(signatures_verified)
@@ -1046,7 +1090,7 @@ pub fn export(
 ) -> Result<ExportSummary, ExportError> {
     let (mut plan, referrers) = plan(sources, opts)?;
     let left_out_bytes = leave_out(&mut plan, &opts.since);
-    let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher);
+    let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher)?;
     let (fingerprints, pin) = trust_artifact(&mut plan, opts, &crls)?;
     let index =
         json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": plan.entries});
@@ -1067,8 +1111,12 @@ pub fn export(
     let (cat, blobs, bytes_total) = write::write(&plan, sources, opts, out.as_mut(), &index_bytes)?;
     let signatures_verified = match verify_captured(&cat, &crls, opts) {
         Ok(v) => v,
-        Err(e) => {
+        Err(mut e) => {
             out.abort();
+            // What the capture left behind may be why (a CRL too large to carry).
+            if let ExportError::Signatures(f) = &mut e {
+                f.1.extend(warnings);
+            }
             return Err(e);
         }
     };

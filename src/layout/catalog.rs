@@ -238,6 +238,29 @@ pub(crate) fn read_blob<R: Read + ?Sized>(
     })
 }
 
+/// True when `buf` is exactly one DER `SEQUENCE` (its header's length spans the rest): the shape
+/// of a CRL or a certificate. Random or compressed layer content has this shape by chance
+/// with negligible probability, so such blobs are not kept by mistake.
+fn is_der_sequence(buf: &[u8]) -> bool {
+    let Some((&0x30, rest)) = buf.split_first() else {
+        return false;
+    };
+    let Some((&first, rest)) = rest.split_first() else {
+        return false;
+    };
+    if first < 0x80 {
+        return usize::from(first) == rest.len();
+    }
+    let n = usize::from(first & 0x7f);
+    // Long form: 1 to 4 length octets, minimal (DER), the first not zero.
+    if !(1..=4).contains(&n) || rest.len() < n || rest.first() == Some(&0) {
+        return false;
+    }
+    let (len, body) = rest.split_at(n);
+    let len = len.iter().fold(0usize, |v, b| (v << 8) | usize::from(*b));
+    len >= 0x80 && len == body.len()
+}
+
 fn probe(buf: Vec<u8>) -> Content {
     let first = buf.iter().find(|b| !b.is_ascii_whitespace());
     if matches!(first, Some(b'{') | Some(b'[')) {
@@ -245,9 +268,13 @@ fn probe(buf: Vec<u8>) -> Content {
             Ok(_) => Content::Json(buf.into()),
             Err(e) => Content::NotJson(e.to_string()),
         }
-    } else if buf.len() <= KEEP_BYTES || matches!(buf.first(), Some(0xd2) | Some(0x84)) {
-        // Small content, or what may be a COSE_Sign1 envelope (CBOR tag 18 or a bare 4-array):
-        // kept so that signatures verify in the same single pass.
+    } else if buf.len() <= KEEP_BYTES
+        || matches!(buf.first(), Some(0xd2) | Some(0x84))
+        || is_der_sequence(&buf)
+    {
+        // Small content, what may be a COSE_Sign1 envelope (CBOR tag 18 or a bare 4-array), or
+        // one DER SEQUENCE (a CRL or certificate of the trust artifact): kept so that signatures
+        // verify, and the trust artifact is read, in the same single pass.
         Content::Bytes(buf.into())
     } else {
         Content::NotJson("content is not JSON".into())
@@ -262,5 +289,52 @@ pub(crate) fn read_small<R: Read + ?Sized>(r: &mut R, cap: u64) -> io::Result<Sm
             let rest = io::copy(r, &mut io::sink())?;
             Ok(Small::TooLarge(cap.saturating_add(1).saturating_add(rest)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn der_of(len: usize) -> Vec<u8> {
+        let mut v = vec![0x30];
+        if len < 0x80 {
+            v.push(u8::try_from(len).unwrap());
+        } else {
+            let bytes = u32::try_from(len).unwrap().to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            v.push(0x80 | u8::try_from(4 - skip).unwrap());
+            v.extend_from_slice(&bytes[skip..]);
+        }
+        v.resize(v.len() + len, 0x5a);
+        v
+    }
+
+    #[test]
+    fn a_large_der_sequence_is_kept_and_other_large_binary_content_is_not() {
+        for len in [0, 5, 0x7f, 0x80, 0xff, 0x100, 70 << 10, 460_146, 3 << 20] {
+            let der = der_of(len);
+            assert!(is_der_sequence(&der), "{len}");
+            if der.len() > KEEP_BYTES {
+                assert!(matches!(probe(der.clone()), Content::Bytes(_)), "{len}");
+                // One byte more or less than the header says: not one DER value, not kept.
+                let mut longer = der.clone();
+                longer.push(0);
+                assert!(!is_der_sequence(&longer));
+                assert!(matches!(probe(longer), Content::NotJson(_)));
+                let shorter = &der[..der.len() - 1];
+                assert!(!is_der_sequence(shorter));
+            }
+        }
+        // Non-minimal long form, indefinite length, another tag, too many length octets.
+        assert!(!is_der_sequence(&[0x30, 0x81, 0x05, 1, 2, 3, 4, 5]));
+        assert!(!is_der_sequence(&[0x30, 0x80, 0, 0]));
+        assert!(!is_der_sequence(&[0x31, 0x01, 0]));
+        assert!(!is_der_sequence(&[0x30, 0x85, 0, 0, 0, 0, 1, 0]));
+        assert!(!is_der_sequence(&[0x30, 0x82, 0x00, 0x80]));
+        assert!(!is_der_sequence(&[]));
+        assert!(!is_der_sequence(&[0x30]));
+        let junk = vec![0x1f; 100 << 10];
+        assert!(matches!(probe(junk), Content::NotJson(_)));
     }
 }

@@ -51,12 +51,17 @@
 //! Time is always an input. Nothing here reaches for the network.
 
 use const_oid::ObjectIdentifier;
-use der::asn1::{AnyRef, BitStringRef};
-use der::{Decode, Encode, Sequence};
-use x509_cert::crl::{CertificateList, RevokedCert};
+use der::asn1::BitStringRef;
+use der::{Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence};
+use der::{SliceReader, Tag, Writer};
+use x509_cert::crl::RevokedCert;
 use x509_cert::ext::pkix::crl::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::CrlDistributionPoints;
+use x509_cert::ext::Extensions;
+use x509_cert::name::Name;
+use x509_cert::spki::AlgorithmIdentifierRef;
+use x509_cert::time::Time;
 
 use super::crypto;
 use super::time;
@@ -113,16 +118,18 @@ impl CrlError {
 
 /// A CRL as received: parsed, with its exact DER kept.
 ///
+/// The revoked entries are not held decoded: a CRL of a few million entries would take an order
+/// of magnitude more memory decoded than its DER does. They are all decoded once when the CRL is
+/// parsed (a malformed entry fails parsing, as before) and decoded again, one at a time, whenever
+/// a serial number is looked up ([`Crl::entries`]).
+///
 /// Malformed scope extensions (IssuingDistributionPoint, FreshestCRL) do not fail parsing: they
 /// make the CRL unusable when it is judged, with the reason in the verdict.
 #[derive(Clone, Debug)]
 pub struct Crl {
     der: Vec<u8>,
     digest: String,
-    list: CertificateList,
-    tbs: Vec<u8>,
-    alg: Vec<u8>,
-    sig: Vec<u8>,
+    issuer: Name,
     issuer_der: Vec<u8>,
     this_update: i64,
     next_update: Option<i64>,
@@ -133,12 +140,99 @@ pub struct Crl {
     unknown_critical: Option<ObjectIdentifier>,
 }
 
-/// The outer shape of any signed X.509 structure, keeping the exact TBS bytes.
+/// The parts of a signed X.509 structure, borrowed from its DER: the TBS and the algorithm as
+/// whole TLVs (the TBS is what the signature covers), the signature's bits.
+struct Signed<'a> {
+    tbs: &'a [u8],
+    alg: &'a [u8],
+    sig: &'a [u8],
+}
+
+impl<'a> Signed<'a> {
+    fn split(der: &'a [u8]) -> Result<Self, CrlError> {
+        let bad = |e: der::Error| CrlError::Malformed(e.to_string());
+        let mut reader = SliceReader::new(der).map_err(bad)?;
+        let (tbs, alg, sig) = reader
+            .sequence(|r| {
+                let tbs = r.tlv_bytes()?;
+                let alg = r.tlv_bytes()?;
+                let sig = BitStringRef::decode(r)?;
+                Ok((tbs, alg, sig))
+            })
+            .map_err(bad)?;
+        let (tbs, alg, sig) = reader.finish((tbs, alg, sig)).map_err(bad)?;
+        AlgorithmIdentifierRef::from_der(alg).map_err(bad)?;
+        let sig = sig
+            .as_bytes()
+            .ok_or_else(|| CrlError::Malformed("signature has unused bits".into()))?;
+        Ok(Signed { tbs, alg, sig })
+    }
+}
+
+/// `TBSCertList` (RFC 5280 section 5.1) with the revoked entries left as the raw content of their
+/// `SEQUENCE OF`; otherwise as `x509_cert::crl::TbsCertList` decodes it.
 #[derive(Sequence)]
-struct RawSigned<'a> {
-    tbs: AnyRef<'a>,
-    alg: AnyRef<'a>,
-    sig: BitStringRef<'a>,
+struct LazyTbsCertList<'a> {
+    version: x509_cert::Version,
+    signature: AlgorithmIdentifierRef<'a>,
+    issuer: Name,
+    this_update: Time,
+    next_update: Option<Time>,
+    revoked_certificates: Option<RawSequence<'a>>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    crl_extensions: Option<Extensions>,
+}
+
+/// The content octets of a `SEQUENCE` (or `SEQUENCE OF`), not decoded.
+struct RawSequence<'a>(&'a [u8]);
+
+impl<'a> DecodeValue<'a> for RawSequence<'a> {
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        reader.read_slice(header.length).map(RawSequence)
+    }
+}
+
+impl EncodeValue for RawSequence<'_> {
+    fn value_len(&self) -> der::Result<Length> {
+        Length::try_from(self.0.len())
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write(self.0)
+    }
+}
+
+impl FixedTag for RawSequence<'_> {
+    const TAG: Tag = Tag::Sequence;
+}
+
+/// The revoked entries of a CRL, decoded one at a time from the raw `SEQUENCE OF` content.
+struct Entries<'a> {
+    reader: Option<SliceReader<'a>>,
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<RevokedCert, der::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = self.reader.as_mut()?;
+        if reader.is_finished() {
+            return None;
+        }
+        let entry = RevokedCert::decode(reader);
+        if entry.is_err() {
+            // The reader's position is meaningless after an error: end here.
+            self.reader = None;
+        }
+        Some(entry)
+    }
+}
+
+impl<'a> Entries<'a> {
+    fn of(raw: Option<RawSequence<'a>>) -> Result<Self, der::Error> {
+        let reader = raw.map(|r| SliceReader::new(r.0)).transpose()?;
+        Ok(Entries { reader })
+    }
 }
 
 fn unix(t: &x509_cert::time::Time) -> i64 {
@@ -205,22 +299,19 @@ impl Crl {
             return Err(CrlError::TooLarge(der.len()));
         }
         let bad = |e: der::Error| CrlError::Malformed(e.to_string());
-        let raw = RawSigned::from_der(der).map_err(bad)?;
-        let tbs = raw.tbs.to_der().map_err(bad)?;
-        let alg = raw.alg.to_der().map_err(bad)?;
-        let sig = raw
-            .sig
-            .as_bytes()
-            .ok_or_else(|| CrlError::Malformed("signature has unused bits".into()))?
-            .to_vec();
-        let list = CertificateList::from_der(der).map_err(bad)?;
-        let issuer_der = list.tbs_cert_list.issuer.to_der().map_err(bad)?;
+        let signed = Signed::split(der)?;
+        let tbs = LazyTbsCertList::from_der(signed.tbs).map_err(bad)?;
+        // Every entry must decode, as when the whole list was decoded at once; none is kept.
+        for entry in Entries::of(tbs.revoked_certificates).map_err(bad)? {
+            entry.map_err(bad)?;
+        }
+        let issuer_der = tbs.issuer.to_der().map_err(bad)?;
         let mut number = None;
         let mut delta_of = None;
         let mut idp = None;
         let mut freshest = None;
         let mut unknown_critical = None;
-        for ext in list.tbs_cert_list.crl_extensions.iter().flatten() {
+        for ext in tbs.crl_extensions.iter().flatten() {
             let value = ext.extn_value.as_bytes();
             if ext.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT {
                 idp = Some(IssuingDistributionPoint::from_der(value).map_err(|e| e.to_string()));
@@ -245,14 +336,11 @@ impl Crl {
             }
         }
         Ok(Crl {
-            this_update: unix(&list.tbs_cert_list.this_update),
-            next_update: list.tbs_cert_list.next_update.as_ref().map(unix),
+            this_update: unix(&tbs.this_update),
+            next_update: tbs.next_update.as_ref().map(unix),
             digest: crate::digest::Digest::sha256(der).to_string(),
             der: der.to_vec(),
-            list,
-            tbs,
-            alg,
-            sig,
+            issuer: tbs.issuer,
             issuer_der,
             number,
             delta_of,
@@ -295,7 +383,7 @@ impl Crl {
 
     /// The issuer's distinguished name, RFC 4514 form.
     pub fn issuer(&self) -> String {
-        self.list.tbs_cert_list.issuer.to_string()
+        self.issuer.to_string()
     }
 
     /// `thisUpdate`, Unix seconds.
@@ -373,7 +461,8 @@ impl Crl {
             return Err("CRL issuer name differs from the certificate issuer".into());
         }
         rules::check(issuer, Role::CrlIssuer).map_err(|v| v.detail)?;
-        crypto::verify_certificate_signature(issuer.spki_der(), &self.alg, &self.tbs, &self.sig)
+        let signed = Signed::split(&self.der).map_err(|e| e.to_string())?;
+        crypto::verify_certificate_signature(issuer.spki_der(), signed.alg, signed.tbs, signed.sig)
             .map_err(|e| e.to_string())
     }
 
@@ -381,12 +470,23 @@ impl Crl {
         &self.issuer_der
     }
 
-    fn entries(&self) -> impl Iterator<Item = &RevokedCert> {
-        self.list
-            .tbs_cert_list
-            .revoked_certificates
-            .iter()
-            .flatten()
+    /// The revoked entries, decoded one at a time from the DER. Parsing checked that each
+    /// decodes; an error here is returned, never skipped.
+    fn entries(&self) -> impl Iterator<Item = Result<RevokedCert, String>> + '_ {
+        let entries = Signed::split(&self.der)
+            .map_err(|e| e.to_string())
+            .and_then(|s| LazyTbsCertList::from_der(s.tbs).map_err(|e| e.to_string()))
+            .and_then(|t| Entries::of(t.revoked_certificates).map_err(|e| e.to_string()));
+        let (entries, failed) = match entries {
+            Ok(e) => (Some(e), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        failed.into_iter().chain(
+            entries
+                .into_iter()
+                .flatten()
+                .map(|e| e.map_err(|e| e.to_string())),
+        )
     }
 }
 

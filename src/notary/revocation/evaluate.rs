@@ -114,6 +114,11 @@ fn crl_view(crl: &Crl, serial: &[u8], signing_time: Option<i64>) -> View {
     let mut indirect = false;
     let mut worst = View::NotListed;
     for e in crl.entries() {
+        let e = match e {
+            Ok(e) => e,
+            // Cannot happen for a CRL that parsed; never read as "not listed".
+            Err(why) => return View::Unknown(format!("an entry cannot be decoded: {why}")),
+        };
         indirect |= e
             .crl_entry_extensions
             .iter()
@@ -125,7 +130,7 @@ fn crl_view(crl: &Crl, serial: &[u8], signing_time: Option<i64>) -> View {
         let v = if indirect {
             View::Unknown("an entry names a certificateIssuer (indirect CRL): not supported".into())
         } else {
-            entry_view(e, signing_time)
+            entry_view(&e, signing_time)
         };
         if v.rank() > worst.rank() {
             worst = v;

@@ -337,3 +337,42 @@ fn revoked(st: &ChainStatus) -> String {
 fn ok(st: &ChainStatus) {
     assert_eq!(st.overall(), Overall::Ok, "{st:?}");
 }
+
+#[test]
+fn a_crl_whose_entry_does_not_decode_is_malformed_and_one_that_does_is_read_lazily() {
+    let pki = ca("lazy entries");
+    let p = CertificateRevocationListParams {
+        this_update: at(-1),
+        next_update: at(5),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![
+            revoke(0x7171, Some(RevocationReason::KeyCompromise), None),
+            revoke(0x7272, None, None),
+        ],
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    let der = p.signed_by(&pki.issuer).unwrap().der().to_vec();
+    let good = Crl::from_der(&der).unwrap();
+    let serials: Vec<Vec<u8>> = good
+        .entries()
+        .map(|e| e.unwrap().serial_number.as_bytes().to_vec())
+        .collect();
+    assert_eq!(serials, vec![vec![0x71, 0x71], vec![0x72, 0x72]]);
+    // The second entry's serial INTEGER re-tagged as an OCTET STRING: every length still holds,
+    // only that entry fails to decode. Parsing refuses the CRL, as decoding it whole did.
+    let at_serial = der
+        .windows(4)
+        .position(|w| w == [0x02, 0x02, 0x72, 0x72])
+        .unwrap();
+    let mut bad = der.clone();
+    bad[at_serial] = 0x04;
+    assert!(matches!(Crl::from_der(&bad), Err(CrlError::Malformed(_))));
+    // Bytes after the CRL: refused too.
+    let mut trailing = der.clone();
+    trailing.push(0);
+    assert!(matches!(
+        Crl::from_der(&trailing),
+        Err(CrlError::Malformed(_))
+    ));
+}
