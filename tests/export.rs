@@ -472,6 +472,26 @@ fn an_index_too_large_to_verify_is_refused_before_writing() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A source list with a line no source can be (300 KB) is refused by the line's number, without
+/// echoing it; one larger than a list is read at all is refused before it is read whole.
+#[test]
+fn a_source_list_with_an_absurd_line_or_size_is_refused_without_echoing_it() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out.tar");
+    let list = t.path().join("list.txt");
+    fs::write(&list, format!("# images\n\n{}\n", "x".repeat(300_000))).unwrap();
+    let r = run_in(t.path(), &["export", "-f", &arg(&list), "-o", &arg(&out)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("line 3: 300000 bytes"), "{}", r.stderr);
+    assert!(r.stderr.len() < 2048, "{} bytes of stderr", r.stderr.len());
+    fs::write(&list, "#".repeat(17 << 20)).unwrap();
+    let r = run_in(t.path(), &["export", "-f", &arg(&list), "-o", &arg(&out)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is larger than"), "{}", r.stderr);
+    assert!(r.stderr.len() < 2048, "{} bytes of stderr", r.stderr.len());
+    assert!(!out.exists());
+}
+
 /// A source whose image has more referrer documents than one export holds in memory (here 17 of
 /// almost 4 MiB each, 68 MiB against the 64 MiB kept at most) is refused with a reason, exit 2,
 /// instead of growing the export's memory with every document.

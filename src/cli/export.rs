@@ -156,15 +156,36 @@ struct Settings {
     since: Vec<PathBuf>,
 }
 
-/// Sources listed in FILE, one per line (`#` starts a comment).
+/// Largest source list read (`-f`, `images-file`): a million references of 16 bytes.
+const MAX_LIST_BYTES: u64 = 16 << 20;
+
+/// Longest line of a source list: a reference is a registry name, a repository path of at most
+/// 255 characters, and a tag or digest.
+const MAX_LIST_LINE: usize = 4096;
+
+/// Sources listed in FILE, one per line (`#` starts a comment). A line too long to be a source is
+/// refused by its number, not echoed.
 fn source_lines(f: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-    Ok(text
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or("").trim())
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
-        .collect())
+    let bytes = super::read_file_capped("source list", f, MAX_LIST_BYTES)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| UsageError::BadOption(format!("{}: not UTF-8: {e}", f.display())))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.len() > MAX_LIST_LINE {
+            return Err(UsageError::BadOption(format!(
+                "{} line {}: {} bytes, longer than a source can be ({MAX_LIST_LINE})",
+                f.display(),
+                n + 1,
+                line.len()
+            ))
+            .into());
+        }
+        let line = line.split('#').next().unwrap_or("").trim();
+        if !line.is_empty() {
+            out.push(line.to_owned());
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(feature = "pull")]

@@ -504,6 +504,27 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// The content of the operator's file `path` (`what` names it in errors), refused past `cap` bytes
+/// (a usage error) rather than read whole.
+pub(super) fn read_file_capped(
+    what: &str,
+    path: &std::path::Path,
+    cap: u64,
+) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context as _;
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("cannot open {what} {}", path.display()))?;
+    crate::layout::read_capped(f, cap)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?
+        .ok_or_else(|| {
+            UsageError::BadOption(format!(
+                "{what} {} is larger than {cap} bytes",
+                path.display()
+            ))
+            .into()
+        })
+}
+
 #[cfg(feature = "pull")]
 fn import_exit(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<crate::import::ImportError>() {

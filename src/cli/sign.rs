@@ -1,7 +1,6 @@
 //! `airlock sign`: reads the key, the chain and the clock, then signs through [`crate::sign`].
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -89,20 +88,6 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(total)
 }
 
-fn read_capped(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {what} {}", path.display()))?;
-    let buf = crate::layout::read_capped(f, MAX_PEM_BYTES)
-        .with_context(|| format!("cannot read {what} {}", path.display()))?
-        .ok_or_else(|| {
-            UsageError::BadOption(format!(
-                "{what} {} is larger than {MAX_PEM_BYTES} bytes",
-                path.display()
-            ))
-        })?;
-    Ok(buf)
-}
-
 pub(super) fn run(a: &SignArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let signing_time = match &a.signing_time {
         Some(s) => super::rfc3339_arg("--signing-time", s)?,
@@ -117,10 +102,14 @@ pub(super) fn run(a: &SignArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| UsageError::BadOption(format!("--expiry {d}s is out of range")))
         })
         .transpose()?;
-    let key = read_private_key_pem(&read_capped(&a.key, "key")?)
+    let key = read_private_key_pem(&super::read_file_capped("key", &a.key, MAX_PEM_BYTES)?)
         .with_context(|| format!("--key {}", a.key.display()))?;
-    let chain = read_certificate_chain_pem(&read_capped(&a.cert, "certificate chain")?)
-        .with_context(|| format!("--cert {}", a.cert.display()))?;
+    let chain = read_certificate_chain_pem(&super::read_file_capped(
+        "certificate chain",
+        &a.cert,
+        MAX_PEM_BYTES,
+    )?)
+    .with_context(|| format!("--cert {}", a.cert.display()))?;
     let (dir, reference) = split_reference(&a.target);
     let format = match a.envelope {
         EnvelopeArg::Jws => EnvelopeFormat::Jws,

@@ -15,19 +15,11 @@ use crate::verify::{self, Anchor, AnchorMode, BundledInputs, Report, Verdict};
 /// Largest trust policy read.
 const MAX_POLICY_BYTES: u64 = 1 << 20;
 
-fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Vec<u8>> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    crate::layout::read_capped(f, cap)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .ok_or_else(|| {
-            UsageError::BadOption(format!("{} is larger than {cap} bytes", path.display())).into()
-        })
-}
-
 fn read_crls(a: &TrustArgs) -> anyhow::Result<Vec<crate::notary::revocation::Crl>> {
     let mut crls = Vec::new();
     for path in &a.crl {
-        let bytes = read_capped(
+        let bytes = super::read_file_capped(
+            "--crl",
             path,
             u64::try_from(crate::notary::revocation::MAX_CRL_BYTES).unwrap_or(u64::MAX),
         )?;
@@ -73,7 +65,7 @@ pub(super) fn trust_inputs(a: &TrustArgs, at: i64) -> anyhow::Result<Option<Anch
         _ if a.integrity_only => return Ok(None),
         _ => return Err(UsageError::NoTrustAnchor.into()),
     };
-    let bytes = read_capped(&policy_path, MAX_POLICY_BYTES)?;
+    let bytes = super::read_file_capped("trust policy", &policy_path, MAX_POLICY_BYTES)?;
     let policy = crate::notary::policy::parse(&bytes).map_err(|e| UsageError::PolicyInvalid {
         path: policy_path.display().to_string(),
         code: e.code(),
