@@ -278,6 +278,43 @@ fn unreferenced_blobs_and_stray_files_are_warnings() {
     assert!(warns.contains(&"unexpected_file".to_string()), "{warns:?}");
 }
 
+/// A folder under `blobs/sha256/` holds no blob: it is reported, not entered, however deep it
+/// goes (here 1600 folders deep, past the longest path the system opens, which used to end the scan with exit 2).
+#[test]
+fn a_folder_among_the_blobs_is_a_warning_and_is_not_entered_however_deep() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let deep = root.join("blobs/sha256/deep");
+    fs::create_dir(&deep).unwrap();
+    let made = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            "p=$(printf 'aaaa/%.0s' $(seq 200)); \
+             for i in $(seq 8); do mkdir -p \"$p\" && cd -P \"$p\" || exit 1; done; echo x > f",
+        )
+        .current_dir(&deep)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    let stray = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "unexpected_file")
+        .unwrap_or_else(|| panic!("{j}"));
+    assert_eq!(stray["path"], "blobs/sha256/deep", "{stray}");
+    // The tree is removed from inside, as it was made.
+    let removed = std::process::Command::new("rm")
+        .args(["-rf", "deep"])
+        .current_dir(root.join("blobs/sha256"))
+        .status()
+        .unwrap();
+    assert!(removed.success());
+}
+
 #[test]
 fn an_unreferenced_blob_with_wrong_content_fails() {
     let t = tempfile::tempdir().unwrap();

@@ -350,6 +350,10 @@ impl DirEntries {
                 self.walk = Some(
                     walkdir::WalkDir::new(&blobs_dir)
                         .follow_links(false)
+                        // `blobs/<alg>/<hex>`: nothing deeper can be a blob. A folder at that
+                        // depth is reported, not entered (a carrier's 3000-deep folder would
+                        // otherwise end the scan on a path too long to open).
+                        .max_depth(2)
                         .sort_by_file_name()
                         .into_iter(),
                 );
@@ -382,8 +386,17 @@ impl DirEntries {
                 )));
             };
             let ft = entry.file_type();
-            if ft.is_dir() {
+            if ft.is_dir() && entry.depth() < 2 {
                 continue;
+            }
+            if ft.is_dir() {
+                return Ok(Some(Item::Stray(
+                    Finding::new(
+                        Code::UnexpectedFile,
+                        "folder under blobs/<algorithm>/: no blob is there, it is not entered",
+                    )
+                    .path(rel_str),
+                )));
             }
             if ft.is_symlink() {
                 return Ok(Some(Item::Entry(Entry::Refused(
