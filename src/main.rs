@@ -16,9 +16,9 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", airlock::cli::terminal_safe(&error_line(&err)));
+            airlock::cli::say(&format!("error: {}", error_line(&err)));
             if let Some(h) = airlock::cli::hint(&err) {
-                eprintln!("hint: {}", airlock::cli::terminal_safe(h));
+                airlock::cli::say(&format!("hint: {h}"));
             }
             ExitCode::from(airlock::cli::exit_code(&err))
         }

@@ -269,6 +269,55 @@ fn inspect_lists_images_and_referrers() {
     assert!(text.stdout.contains("application/spdx+json"));
 }
 
+/// A stream nobody reads any more (`airlock ... 2>&1 | grep -m1 FAIL`) or a full device loses
+/// the text, never the outcome: the exit status is the verdict, not a panic (101).
+#[test]
+fn a_closed_or_full_output_keeps_the_exit_status() {
+    use std::process::Stdio;
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let other = t.path().join("other");
+    fs::create_dir(&other).unwrap();
+    let missing = small_layout(&other);
+    let p = parts(&missing);
+    fs::remove_file(blob(&missing, &p.layer)).unwrap();
+    let gone = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Stdio::from(writer)
+    };
+    let status = |args: &[&std::ffi::OsStr], out: Stdio, err: Stdio| {
+        let code = bin()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .status()
+            .unwrap()
+            .code();
+        code.unwrap_or(-1)
+    };
+    for (bundle, expected) in [(&root, 0), (&missing, 1)] {
+        let args = [
+            "verify".as_ref(),
+            bundle.as_os_str(),
+            "--integrity-only".as_ref(),
+        ];
+        assert_eq!(status(&args, Stdio::null(), gone()), expected, "{bundle:?}");
+        // The report on a stdout nobody reads: a broken pipe ends the run (exit 0) or the verdict.
+        let code = status(&args, gone(), Stdio::null());
+        assert!(code == 0 || code == expected, "{bundle:?}: {code}");
+    }
+    let inspect = ["inspect".as_ref(), root.as_os_str()];
+    assert_eq!(status(&inspect, Stdio::null(), gone()), 0);
+    assert_eq!(status(&inspect, gone(), Stdio::null()), 0);
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    assert_eq!(status(&inspect, Stdio::from(full), Stdio::null()), 2);
+}
+
 #[test]
 fn quiet_and_usage_errors() {
     let t = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! `airlock inspect`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -115,20 +116,28 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     match a.format {
         Format::Json => print_json(&out)?,
         Format::Text => {
-            println!("bundle  {} ({})", a.bundle.display(), out.bundle.format);
+            let mut text = String::new();
+            let _ = writeln!(
+                text,
+                "bundle  {} ({})",
+                a.bundle.display(),
+                out.bundle.format
+            );
             for line in super::output::identity_lines(
                 out.bundle.identity.digest.as_deref(),
                 out.bundle.identity.file_digest.as_deref(),
             ) {
-                println!("{line}");
+                let _ = writeln!(text, "{line}");
             }
-            println!(
+            let _ = writeln!(
+                text,
                 "blobs   {} ({})",
                 out.blobs.count,
                 human_bytes(out.blobs.bytes)
             );
             if let Some(o) = &out.parts {
-                println!(
+                let _ = writeln!(
+                    text,
                     "parts   {} of {} ({}), manifest {} (unauthenticated)",
                     o.parts.len(),
                     o.name,
@@ -136,7 +145,8 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                     o.manifest
                 );
                 for part in &o.parts {
-                    println!(
+                    let _ = writeln!(
+                        text,
                         "  {:>4}  {}  {}  {}  {}",
                         part.number,
                         part.name,
@@ -146,15 +156,20 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                     );
                 }
                 for f in &o.unexpected {
-                    println!("  unexpected  {f}");
+                    let _ = writeln!(text, "  unexpected  {f}");
                 }
             }
             for im in &out.images {
-                println!();
-                println!("image   {}", im.reference.as_deref().unwrap_or("(unnamed)"));
-                println!("  digest     {}", im.digest);
-                println!("  mediaType  {}", im.media_type);
-                println!(
+                text.push('\n');
+                let _ = writeln!(
+                    text,
+                    "image   {}",
+                    im.reference.as_deref().unwrap_or("(unnamed)")
+                );
+                let _ = writeln!(text, "  digest     {}", im.digest);
+                let _ = writeln!(text, "  mediaType  {}", im.media_type);
+                let _ = writeln!(
+                    text,
                     "  platforms  {}",
                     if im.platforms.is_empty() {
                         "-".into()
@@ -162,9 +177,10 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                         im.platforms.join(", ")
                     }
                 );
-                println!("  size       {}", human_bytes(im.size));
+                let _ = writeln!(text, "  size       {}", human_bytes(im.size));
                 for r in &im.referrers {
-                    println!(
+                    let _ = writeln!(
+                        text,
                         "  referrer   {}  {}",
                         r.digest,
                         r.artifact_type.as_deref().unwrap_or("-")
@@ -172,18 +188,24 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 }
             }
             if let Some(t) = &out.trust_artifact {
-                println!();
-                println!(
+                text.push('\n');
+                let _ = writeln!(
+                    text,
                     "trust artifact  {} (not verified: inspect trusts nothing)",
                     t.digest
                 );
                 for f in &t.root_fingerprints {
-                    println!("  root      {f}");
+                    let _ = writeln!(text, "  root      {f}");
                 }
                 if let Some(r) = &t.record {
-                    println!("  exported  {} by {} {}", r.exported_at, r.tool, r.version);
+                    let _ = writeln!(
+                        text,
+                        "  exported  {} by {} {}",
+                        r.exported_at, r.tool, r.version
+                    );
                     for c in &r.crls {
-                        println!(
+                        let _ = writeln!(
+                            text,
                             "  crl       {}  thisUpdate {}  nextUpdate {}",
                             c.issuer,
                             c.this_update,
@@ -193,12 +215,13 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 }
             }
             if !out.referrers_by_artifact_type.is_empty() {
-                println!();
-                println!("referrers by artifactType");
+                text.push('\n');
+                let _ = writeln!(text, "referrers by artifactType");
                 for (t, n) in &out.referrers_by_artifact_type {
-                    println!("  {n:>4}  {t}");
+                    let _ = writeln!(text, "  {n:>4}  {t}");
                 }
             }
+            super::output::print_text(&text)?;
         }
     }
     if !i.failures.is_empty() {

@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[cfg(feature = "pull")]
 pub use net::{parse_map, RegistryArgs};
-pub use output::{terminal_safe, Printer};
+pub use output::{say, terminal_safe, Printer};
 
 /// Exit status: verified / success.
 pub const EXIT_OK: u8 = 0;

@@ -38,21 +38,21 @@ impl Printer {
     /// A normal line (hidden by -q).
     pub fn info(&self, line: &str) {
         if self.quiet == 0 {
-            eprintln!("{}", terminal_safe(line));
+            say(line);
         }
     }
 
     /// A detail line (only with -v).
     pub fn detail(&self, line: &str) {
         if self.verbose > 0 && self.quiet == 0 {
-            eprintln!("{}", terminal_safe(line));
+            say(line);
         }
     }
 
     /// An important line (hidden only by -qq).
     pub fn important(&self, line: &str) {
         if self.quiet < 2 {
-            eprintln!("{}", terminal_safe(line));
+            say(line);
         }
     }
 
@@ -118,6 +118,24 @@ pub fn terminal_safe(line: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// One line on stderr, made [`terminal_safe`]. A stderr that cannot be written (a closed pipe, a
+/// full disk) loses the line: the outcome is the exit status, never a panic (`eprintln!` panics).
+pub fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", terminal_safe(line));
+}
+
+/// Text for people on stdout, made [`terminal_safe`] line by line (a bundle's names may hold
+/// escape sequences). A closed stdout is an error the caller returns (`main` maps a broken pipe to
+/// exit 0), never a panic.
+pub fn print_text(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for line in text.lines() {
+        writeln!(out, "{}", terminal_safe(line))?;
+    }
+    out.flush()
 }
 
 /// A progress sink the CLI can finish.

@@ -39,7 +39,7 @@ or with a local trust store";
 /// warning is the only sign that the bundle chose its own trust, so no exit status 0 goes without
 /// it.
 pub(super) fn warn_unpinned() {
-    eprintln!("{UNPINNED_WARNING}");
+    super::output::say(UNPINNED_WARNING);
 }
 
 /// Resolves the trust options into the signature stage's anchor; `None` for --integrity-only.
