@@ -310,6 +310,54 @@ fn an_unexpected_part_is_named() {
     assert_eq!(v.json()["parts"]["unexpected"].as_array().unwrap().len(), 1);
 }
 
+/// A parts manifest on the carrier's medium that is a FIFO, or a link to one, used to hang
+/// `verify`, `inspect` and `import` forever; it is refused at once, as a part would be.
+#[test]
+fn a_parts_manifest_that_is_a_fifo_or_a_link_is_refused_at_once() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, _) = set_of(t.path(), "b.tar.zst", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let fifo = t.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let part = part_file(&out, &bundle, 1);
+    let replace = |how: &dyn Fn(&Path)| {
+        fs::remove_file(&manifest).unwrap();
+        how(&manifest);
+    };
+    replace(&|m| std::os::unix::fs::symlink(&fifo, m).unwrap());
+    // (Named directly, a FIFO is the operator's stream, `verify <(cat b.tar.zst)`: read as one.)
+    for target in [out.clone(), part.clone()] {
+        for cmd in ["verify", "inspect"] {
+            let mut c = bin();
+            c.args([cmd, target.to_str().unwrap(), "--no-progress"]);
+            if cmd == "verify" {
+                c.arg("--integrity-only");
+            }
+            let r = run_within_a_minute(c, cmd);
+            assert!(r.code == 1 || r.code == 2, "{cmd} {target:?}: {}", r.stderr);
+        }
+    }
+    // The FIFO itself in the manifest's place.
+    replace(&|m| {
+        fs::remove_file(m).ok();
+        assert!(std::process::Command::new("mkfifo")
+            .arg(m)
+            .status()
+            .unwrap()
+            .success());
+    });
+    for target in [out.clone(), part] {
+        let mut c = bin();
+        c.args(["verify", target.to_str().unwrap(), "--integrity-only"]);
+        let r = run_within_a_minute(c, "verify");
+        assert!(r.code == 1 || r.code == 2, "{target:?}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn one_part_is_checked_on_arrival() {
     let t = tempfile::tempdir().unwrap();

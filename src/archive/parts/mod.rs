@@ -14,7 +14,6 @@ pub mod read;
 pub mod size;
 pub mod write;
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -44,9 +43,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OpenError + '_ {
     }
 }
 
-/// Reads the manifest at `path`.
+/// Reads the manifest at `path`: a regular file reached through no symbolic link, opened without
+/// blocking, as a part is ([`read::open_part`]): a FIFO on the carrier's medium cannot hang us.
 pub fn read_manifest(path: &Path) -> Result<PartsManifest, OpenError> {
-    let f = File::open(path).map_err(io_err(path))?;
+    let f = read::open_part(path).map_err(io_err(path))?;
     manifest::parse(f).map_err(|why| OpenError::PartsManifest {
         path: path.display().to_string(),
         why,
@@ -149,7 +149,7 @@ pub fn locate(path: &Path, manifest: Option<&Path>) -> Result<Option<PartsSet>, 
         return Ok(None);
     }
     let mut prefix = Vec::with_capacity(64);
-    File::open(path)
+    crate::fsutil::open_regular_file(path, true)
         .map_err(io_err(path))?
         .take(64)
         .read_to_end(&mut prefix)

@@ -178,9 +178,9 @@ pub fn open_part(path: &Path) -> io::Result<File> {
     crate::fsutil::open_regular_file(path, false)
 }
 
-/// Reads the manifest at `path` (an I/O or format problem as a sentence).
+/// Reads the manifest at `path` (an I/O or format problem as a sentence), opened as a part is.
 pub fn manifest_at(path: &Path) -> Result<PartsManifest, String> {
-    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let f = open_part(path).map_err(|e| format!("{}: {e}", path.display()))?;
     super::manifest::parse(f).map_err(|e| format!("{}: {e}", path.display()))
 }
 

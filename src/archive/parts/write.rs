@@ -329,7 +329,7 @@ fn finish_locked(s: &mut State, identity: Identity) -> io::Result<PartsManifest>
         let d = File::open(&s.dir)?;
         rustix::fs::syncfs(&d)?;
     }
-    let old: Option<PartsManifest> = File::open(s.dir.join(&mname))
+    let old: Option<PartsManifest> = super::read::open_part(&s.dir.join(&mname))
         .ok()
         .and_then(|f| manifest::parse(f).ok())
         .filter(|o| o.name == s.name);
