@@ -233,6 +233,65 @@ fn a_signed_receipt_verifies_with_the_site_store_and_not_with_another() {
     }
 }
 
+/// A statement that only logs authenticity (`audit`, or `strict` with an override) would let a
+/// receipt signed by anyone pass: it is refused as `skip` is, whoever signed.
+#[test]
+fn a_statement_that_only_logs_authenticity_authenticates_no_receipt() {
+    let x = site();
+    let out = x.dir().join("receipt.json");
+    let r = x.verify(&x.layout, &out, true, &[]);
+    assert_eq!(r.code, 0, "verify: {}\n{}", r.stdout, r.stderr);
+    let other = chain(Alg::P256, &[], Alg::P256, 540);
+    let cases: [(&str, &[u8], &str, serde_json::Value); 4] = [
+        (
+            "audit-untrusted",
+            other.root(),
+            &other.leaf_cn,
+            serde_json::json!({"level": "audit"}),
+        ),
+        (
+            "audit-trusted",
+            x.receipts.root(),
+            &x.receipts.leaf_cn,
+            serde_json::json!({"level": "audit"}),
+        ),
+        (
+            "override-untrusted",
+            other.root(),
+            &other.leaf_cn,
+            serde_json::json!({"level": "strict", "override": {"authenticity": "log"}}),
+        ),
+        (
+            "permissive-trusted",
+            x.receipts.root(),
+            &x.receipts.leaf_cn,
+            serde_json::json!({"level": "permissive"}),
+        ),
+    ];
+    for (name, root, cn, verification) in cases {
+        let (policy, store) = write_policy(&x.dir().join(name), &x.image, root, cn);
+        let mut doc = read_json(&policy);
+        for st in doc["trustPolicies"].as_array_mut().unwrap() {
+            if st["name"] == "receipts" {
+                st["signatureVerification"] = verification.clone();
+            }
+        }
+        write_json(&policy, &doc);
+        let r = x.check(&out, &policy, &store, &["--subject", &x.image_digest]);
+        if name == "permissive-trusted" {
+            // permissive enforces authenticity: the site's own verifier is authenticated.
+            assert_eq!(r.code, 0, "{name}: {}\n{}", r.stdout, r.stderr);
+            continue;
+        }
+        assert_eq!(r.code, 1, "{name}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.codes().contains(&"authenticity_not_enforced".to_string()),
+            "{name}: {}",
+            r.stdout
+        );
+    }
+}
+
 #[test]
 fn an_altered_statement_fails_and_an_unsigned_one_proves_nothing() {
     let x = site();

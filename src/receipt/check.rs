@@ -46,6 +46,10 @@ pub enum CheckCode {
     /// The trust-policy statement for the receipt's scope has level `skip`: nothing would be
     /// verified, so nothing is proven.
     SkippedByPolicy,
+    /// The statement for the receipt's scope does not enforce authenticity (`audit`, or an
+    /// `override` that logs it): a signer no trust store vouches for would pass, so the receipt
+    /// proves nothing about who wrote it, as under `skip`.
+    AuthenticityNotEnforced,
     /// The signature failed, with the signature stage's code (`payload_mismatch`,
     /// `signature_integrity`, `untrusted_identity`, ...), or no trust-policy statement applies.
     Signature(Code),
@@ -61,6 +65,7 @@ impl CheckCode {
             Self::ManifestInvalid => "receipt_manifest_invalid",
             Self::RecordedFailed => "recorded_failed",
             Self::SkippedByPolicy => "skipped_by_policy",
+            Self::AuthenticityNotEnforced => "authenticity_not_enforced",
             Self::Signature(c) => c.as_str(),
         }
     }
@@ -204,6 +209,16 @@ it cannot authenticate a receipt",
                 failures.push(CheckFailure {
                     code: CheckCode::Signature(f.code),
                     message: f.message.clone(),
+                });
+            } else if !r.authentic() {
+                failures.push(CheckFailure {
+                    code: CheckCode::AuthenticityNotEnforced,
+                    message: format!(
+                        "trust-policy statement {:?} (scope {scope}, level {}) does not enforce \
+authenticity, so a receipt signed by anyone would pass: it cannot authenticate a receipt",
+                        st.name(),
+                        st.level().as_str()
+                    ),
                 });
             }
             signature = Some(r);

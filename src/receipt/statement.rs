@@ -294,15 +294,7 @@ fn policy_of(report: &Report, ctx: &ReceiptContext, images: &[&ImageReport]) -> 
 /// `audit` (authenticity only logged) or `skip` (nothing verified) an image passes without it; the
 /// receipt then does not claim signatures.
 fn signatures_verified(im: &ImageReport) -> bool {
-    let verified = |v: &crate::verify::signature::Validation| {
-        v.result == crate::verify::signature::Outcome::Pass
-            && v.action == crate::notary::policy::Action::Enforce
-    };
-    im.signatures.iter().flatten().any(|s| {
-        s.verdict == Verdict::Pass
-            && verified(&s.validations.integrity)
-            && verified(&s.validations.authenticity)
-    })
+    im.signatures.iter().flatten().any(|s| s.authentic())
 }
 
 /// True when the report's trust anchor is one the bundle cannot choose: local trust material, or

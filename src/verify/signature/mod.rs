@@ -243,6 +243,21 @@ pub struct SignatureReport {
     pub warnings: Vec<SignatureFailure>,
 }
 
+impl SignatureReport {
+    /// True when this signature passed with its integrity and its authenticity both verified
+    /// and enforced: the signer is one the trust policy's stores vouch for. A pass at `audit`
+    /// (authenticity only logged), or under an override that logs authenticity, proves nothing
+    /// about who signed: anyone can mint such a signature.
+    pub fn authentic(&self) -> bool {
+        let verified = |v: &Validation| {
+            v.result == Outcome::Pass && v.action == crate::notary::policy::Action::Enforce
+        };
+        self.verdict == Verdict::Pass
+            && verified(&self.validations.integrity)
+            && verified(&self.validations.authenticity)
+    }
+}
+
 /// The descriptor a signature must sign.
 #[derive(Clone, Debug)]
 pub struct Target {
