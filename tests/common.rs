@@ -355,3 +355,47 @@ pub fn run_within_a_minute(mut cmd: Command, what: &str) -> Run {
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
 }
+
+/// The carrier's move against a differential-bundle rule: deletes `layers` (digest, size) from the
+/// layout directory `dir` and lists, first in its `index.json`, a trust artifact of its own (a
+/// copy of the bundle's, whose export record says those layers were left out). Returns that
+/// artifact's manifest digest.
+pub fn plant_left_out_record(dir: &Path, layers: &[(&str, u64)]) -> String {
+    for (d, _) in layers {
+        fs::remove_file(blob(dir, d)).unwrap();
+    }
+    let mut index = read_json(&dir.join("index.json"));
+    let real = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap()
+        .clone();
+    let mut manifest = read_json(&blob(dir, real["digest"].as_str().unwrap()));
+    let mut record = read_json(&blob(dir, manifest["config"]["digest"].as_str().unwrap()));
+    record["leftOut"] = layers
+        .iter()
+        .map(|(d, size)| {
+            serde_json::json!({
+                "digest": d, "size": size, "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "images": ["x"]
+            })
+        })
+        .collect();
+    let put = |bytes: Vec<u8>| -> (String, usize) {
+        let d = airlock::digest::Digest::sha256(&bytes).to_string();
+        fs::write(blob(dir, &d), &bytes).unwrap();
+        (d, bytes.len())
+    };
+    let (cd, cs) = put(serde_json::to_vec(&record).unwrap());
+    manifest["config"]["digest"] = cd.into();
+    manifest["config"]["size"] = cs.into();
+    let (md, ms) = put(serde_json::to_vec(&manifest).unwrap());
+    let mut fake = real.clone();
+    fake["digest"] = md.clone().into();
+    fake["size"] = ms.into();
+    index["manifests"].as_array_mut().unwrap().insert(0, fake);
+    write_json(&dir.join("index.json"), &index);
+    md
+}

@@ -151,8 +151,10 @@ fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
     );
     assert_eq!(full["images"][0]["digest"], diff["images"][0]["digest"]);
 
-    // Verify: the left-out blobs are reported, not failed; the record is not authenticated here.
-    let r = ok(run_in(
+    // Verify without an anchor: the record that lists the left-out blobs is the carrier's word,
+    // so each is `blob_missing` (a carrier who deleted layers and listed them would otherwise
+    // pass). The report still says which were listed, and that nothing vouched for the list.
+    let r = run_in(
         tp,
         &[
             "verify",
@@ -161,21 +163,22 @@ fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
             "--format",
             "json",
         ],
-    ));
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
     let rep = r.json();
-    assert_eq!(rep["verdict"], "pass");
     assert_eq!(rep["leftOut"]["blobs"], 4);
     assert_eq!(rep["leftOut"]["authenticated"], false);
-    let external: Vec<&Value> = rep["warnings"]
+    let missing: Vec<&Value> = rep["failures"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|w| w["code"] == "blob_external")
+        .filter(|w| w["code"] == "blob_missing")
         .collect();
-    assert_eq!(external.len(), 4);
-    for w in &external {
+    assert_eq!(missing.len(), 4, "{rep}");
+    for w in &missing {
         assert!(held.contains(w["digest"].as_str().unwrap()));
     }
+    assert!(!rep.to_string().contains("blob_external"), "{rep}");
     // With the previous bundle as base, every blob is checked and nothing is left out.
     let r = ok(run_in(
         tp,
@@ -429,54 +432,105 @@ fn only_the_pinned_record_can_excuse_an_absent_blob() {
     assert_eq!(rep["leftOut"]["record"], pin.as_str());
 
     // A full export; the carrier deletes the layer and lists, first in index.json, a trust
-    // artifact of their own whose record says the layer was left out. Unpinned, that list is
-    // believed (and reported as unauthenticated); pinned, the layer is missing.
+    // artifact of their own whose record says the layer was left out. Under every anchor the
+    // layer is missing: integrity only, the operator's own policy and store, the pin.
     let Some(pin) = signed_export(tp, &a, "full", &[]) else {
         return;
     };
     let full = tp.join("full");
-    std::fs::remove_file(blob(&full, LAYER)).unwrap();
-    let mut index = read_json(&full.join("index.json"));
-    let real = index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
-        .unwrap()
-        .clone();
-    let mut manifest = read_json(&blob(&full, real["digest"].as_str().unwrap()));
-    let mut record = read_json(&blob(&full, manifest["config"]["digest"].as_str().unwrap()));
-    record["leftOut"] = serde_json::json!([{
-        "digest": LAYER, "size": 17, "mediaType": "application/vnd.oci.image.layer.v1.tar",
-        "images": ["x"]
-    }]);
-    let put = |bytes: Vec<u8>| -> (String, usize) {
-        let d = airlock::digest::Digest::sha256(&bytes).to_string();
-        std::fs::write(blob(&full, &d), &bytes).unwrap();
-        (d, bytes.len())
-    };
-    let (cd, cs) = put(serde_json::to_vec(&record).unwrap());
-    manifest["config"]["digest"] = cd.into();
-    manifest["config"]["size"] = cs.into();
-    let (md, ms) = put(serde_json::to_vec(&manifest).unwrap());
-    let mut fake = real.clone();
-    fake["digest"] = md.clone().into();
-    fake["size"] = ms.into();
-    index["manifests"].as_array_mut().unwrap().insert(0, fake);
-    write_json(&full.join("index.json"), &index);
+    let md = plant_left_out_record(&full, &[(LAYER, 17)]);
 
     let r = run_in(
         tp,
         &["verify", "full", "--integrity-only", "--format", "json"],
     );
+    assert_eq!(r.code, 1, "{}", r.stdout);
     let rep = r.json();
     assert_eq!(rep["leftOut"]["authenticated"], false, "{rep}");
     assert_eq!(rep["leftOut"]["record"], md.as_str());
+    assert!(
+        has_finding(&rep, "failures", "blob_missing", LAYER),
+        "{rep}"
+    );
+    let local = [
+        "verify",
+        "full",
+        "--trust-policy",
+        &arg(&case.join("trustpolicy.json")),
+        "--trust-store",
+        &arg(&case.join("truststore")),
+        "--format",
+        "json",
+    ];
+    let r = run_pinned(tp, &local);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        has_finding(&r.json(), "failures", "blob_missing", LAYER),
+        "{}",
+        r.stdout
+    );
     let r = run_pinned(tp, &["verify", "full", "--pin", &pin, "--format", "json"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.codes().contains(&"blob_missing".to_string()),
         "{:?}",
         r.codes()
+    );
+}
+
+/// `export --since` leaves out layers only. A left-out list that names a platform manifest (here
+/// the carrier's, which `import` may accept for layers because the target registry must then hold
+/// each) never excuses it: verify and import fail it as `blob_missing`, and import pushes nothing
+/// (it used to push the other platform, then fail on the index).
+#[test]
+fn a_left_out_list_never_excuses_a_manifest() {
+    let t = tempfile::tempdir().unwrap();
+    let tp = t.path();
+    let Some(reg) = TestRegistry::start(None) else {
+        return;
+    };
+    let layout = small_layout(tp);
+    let dir = tp.join("bundle");
+    ok(run_in(
+        tp,
+        &["export", &format!("oci:{}", arg(&layout)), "-o", &arg(&dir)],
+    ));
+    let index = read_json(&dir.join("index.json"));
+    let image = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mediaType"] == "application/vnd.oci.image.index.v1+json")
+        .unwrap()
+        .clone();
+    let children = read_json(&blob(&dir, image["digest"].as_str().unwrap()));
+    let platform = children["manifests"][1].clone();
+    let digest = platform["digest"].as_str().unwrap().to_owned();
+    plant_left_out_record(&dir, &[(&digest, platform["size"].as_u64().unwrap())]);
+    let r = run_in(
+        tp,
+        &["verify", &arg(&dir), "--integrity-only", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        has_finding(&r.json(), "failures", "blob_missing", &digest),
+        "{}",
+        r.stdout
+    );
+    let r = run_in(
+        tp,
+        &[
+            "import",
+            &arg(&dir),
+            "--to",
+            &format!("{}/site", reg.host()),
+            "--integrity-only",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("blob_missing"), "{}", r.stderr);
+    assert!(
+        tags(&reg, "site/airlock/sample").is_empty(),
+        "nothing pushed"
     );
 }

@@ -1089,6 +1089,144 @@ fn export_sign_key_signs_the_trust_artifact_and_verify_reports_the_exporter() {
     assert!(!out.exists());
 }
 
+/// The image layers of a layout (blobs of the fixture's layer size), with their sizes.
+fn layers_of(layout: &Path, size: u64) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.metadata().unwrap().len() == size)
+        .map(|e| (format!("sha256:{}", e.file_name().to_string_lossy()), size))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Under the operator's own trust material, a differential bundle's left-out list stands only
+/// when an export signature the policy authenticates signs the very record that lists it; a
+/// carrier who deletes layers and lists them in an artifact of its own, beside a genuinely
+/// signed one, gets `blob_missing`, as does a signature only logged at `audit`.
+#[test]
+fn under_local_trust_only_an_authenticated_export_record_excuses_left_out_layers() {
+    let x = site();
+    let exporter = chain(Alg::P384, &[Alg::P256], Alg::P256, 590);
+    let files = write_signer(x.dir(), "exporter", &exporter.key_pem, &exporter.certs);
+    let layers = layers_of(&x.layout, 4096);
+    assert!(layers.len() >= 2, "{layers:?}");
+    let inv = serde_json::json!({
+        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
+        "sources": [],
+        "blobs": layers.iter().map(|(d, n)| serde_json::json!({"digest": d, "size": n})).collect::<Vec<_>>()
+    });
+    write_json(&x.dir().join("inv.json"), &inv);
+    let export = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "export".to_owned(),
+            format!("oci:{}", s(&x.layout)),
+            "-o".into(),
+            s(out).into(),
+            "--trust-policy".into(),
+            s(&x.policy).into(),
+            "--trust-store".into(),
+            s(&x.store).into(),
+            "--sign-key".into(),
+            s(&files.key).into(),
+            "--sign-cert".into(),
+            s(&files.chain).into(),
+            "--no-progress".into(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_pinned(x.dir(), &refs);
+        assert_eq!(r.code, 0, "export: {}", r.stderr);
+    };
+    let (signed, signed_store) = export_policy(
+        &x.dir().join("signed"),
+        &x.image,
+        Some((exporter.root(), &exporter.leaf_cn)),
+    );
+    let verify = |bundle: &Path, policy: &Path, store: &Path| {
+        run_in(
+            x.dir(),
+            &[
+                "verify",
+                s(bundle),
+                "--trust-policy",
+                s(policy),
+                "--trust-store",
+                s(store),
+                "--at",
+                AT,
+                "--format",
+                "json",
+                "--no-progress",
+            ],
+        )
+    };
+    // A signed differential export: the signed record's list stands.
+    let diff = x.dir().join("diff");
+    export(&diff, &["--since", s(&x.dir().join("inv.json"))]);
+    let r = verify(&diff, &signed, &signed_store);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["leftOut"]["blobs"], layers.len(), "{j}");
+    assert_eq!(j["leftOut"]["authenticated"], true, "{j}");
+    assert_eq!(
+        codes_of(&j, "warnings")
+            .iter()
+            .filter(|c| *c == "blob_external")
+            .count(),
+        layers.len()
+    );
+    // The same bundle under a policy that does not authenticate exporters: nothing vouches.
+    let r = verify(&diff, &x.policy, &x.store);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.json()["leftOut"]["authenticated"], false);
+    for (d, _) in &layers {
+        assert!(
+            has_finding(&r.json(), "failures", "blob_missing", d),
+            "{}",
+            r.stdout
+        );
+    }
+    // An exporter statement at `audit` trusting another CA: the signature is only logged.
+    let other = chain(Alg::P256, &[], Alg::P256, 600);
+    let (audit, audit_store) = export_policy(
+        &x.dir().join("audit"),
+        &x.image,
+        Some((other.root(), &other.leaf_cn)),
+    );
+    let mut doc = read_json(&audit);
+    for st in doc["trustPolicies"].as_array_mut().unwrap() {
+        if st["name"] == "exporters" {
+            st["signatureVerification"] = serde_json::json!({"level": "audit"});
+        }
+    }
+    write_json(&audit, &doc);
+    let r = verify(&diff, &audit, &audit_store);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.codes().contains(&"blob_missing".to_string()),
+        "{}",
+        r.stdout
+    );
+    // A full, signed export; the carrier deletes the layers and lists them as left out in an
+    // artifact of its own, listed first. The genuine export signature still passes, on a record
+    // that left nothing out: the layers are missing.
+    let full = x.dir().join("full");
+    export(&full, &[]);
+    let refs: Vec<(&str, u64)> = layers.iter().map(|(d, n)| (d.as_str(), *n)).collect();
+    let planted = plant_left_out_record(&full, &refs);
+    let r = verify(&full, &signed, &signed_store);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["exportedBy"]["verdict"], "pass", "{j}");
+    assert_eq!(j["leftOut"]["record"], planted.as_str());
+    assert_eq!(j["leftOut"]["authenticated"], false);
+    for (d, _) in &layers {
+        assert!(has_finding(&j, "failures", "blob_missing", d), "{j}");
+    }
+}
+
 /// The site's full policy: images under any name (`*`: the round trip renames them by registry),
 /// exports by `exporter`, receipts by the site's receipt signer.
 fn round_trip_policy(

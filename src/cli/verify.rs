@@ -140,6 +140,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         images: a.images.clone(),
         verified_at: at.to_string(),
         trust,
+        left_out_checked_by_caller: false,
     };
     let result = if a.base.is_empty() {
         verify::verify(source, &req, &opts).map_err(anyhow::Error::from)

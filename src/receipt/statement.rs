@@ -43,6 +43,10 @@ pub const DETAIL_VERSION: u32 = 1;
 
 /// `verifiedLevels` of a passing integrity-only verification.
 pub const LEVEL_INTEGRITY: &str = "AIRLOCK_INTEGRITY_VERIFIED";
+/// `verifiedLevels` of a passing verification of a differential bundle, in place of
+/// [`LEVEL_INTEGRITY`]: every blob in hand was verified, but the blobs `export --since` left out
+/// (`detail.leftOut` counts them) were not in hand and were not checked here.
+pub const LEVEL_INTEGRITY_PARTIAL: &str = "AIRLOCK_INTEGRITY_VERIFIED_EXCEPT_LEFT_OUT";
 /// `verifiedLevels` entry added when every subject passed on a Notary signature whose integrity
 /// and authenticity were verified with the trust policy enforcing both (its validations say
 /// `pass` and `enforce`).
@@ -330,13 +334,18 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
         && images
             .iter()
             .all(|im| im.verdict.is_none_or(|v| v == Verdict::Pass));
+    let integrity = if report.left_out.as_ref().is_some_and(|l| l.blobs > 0) {
+        LEVEL_INTEGRITY_PARTIAL
+    } else {
+        LEVEL_INTEGRITY
+    };
     let levels = if !passed {
         vec![LEVEL_FAILED]
     } else if anchored_outside_the_bundle(report) && images.iter().all(|im| signatures_verified(im))
     {
-        vec![LEVEL_INTEGRITY, LEVEL_SIGNATURES]
+        vec![integrity, LEVEL_SIGNATURES]
     } else {
-        vec![LEVEL_INTEGRITY]
+        vec![integrity]
     };
     Statement {
         type_: STATEMENT_TYPE,

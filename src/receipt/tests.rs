@@ -671,6 +671,33 @@ fn the_receipt_manifest_follows_the_oci_artifact_guidance_and_its_signature_subj
 }
 
 #[test]
+fn a_verification_that_left_blobs_out_claims_integrity_except_them() {
+    let levels = |r: &Report| json(&build(r, &ctx()))["predicate"]["verifiedLevels"].clone();
+    let mut r = report(Verdict::Pass);
+    r.left_out = Some(crate::verify::report::LeftOutReport {
+        blobs: 4,
+        record: Some(POLICY.into()),
+        authenticated: true,
+    });
+    assert_eq!(
+        levels(&r),
+        serde_json::json!([
+            statement::LEVEL_INTEGRITY_PARTIAL,
+            statement::LEVEL_SIGNATURES
+        ])
+    );
+    r.left_out = Some(crate::verify::report::LeftOutReport {
+        blobs: 0,
+        record: None,
+        authenticated: false,
+    });
+    assert_eq!(
+        levels(&r),
+        serde_json::json!([statement::LEVEL_INTEGRITY, statement::LEVEL_SIGNATURES])
+    );
+}
+
+#[test]
 fn signatures_are_claimed_only_when_authenticity_was_enforced() {
     let levels = |r: &Report| json(&build(r, &ctx()))["predicate"]["verifiedLevels"].clone();
     let both = serde_json::json!([statement::LEVEL_INTEGRITY, statement::LEVEL_SIGNATURES]);

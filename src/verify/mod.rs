@@ -25,6 +25,12 @@ pub struct Request {
     pub verified_at: String,
     /// The trust anchor for the signature stage; `None` verifies integrity only.
     pub trust: Option<Anchor>,
+    /// The caller checks every blob the bundle lacks against a store of its own before it uses
+    /// the bundle (`import`: the target registry must hold each left-out blob, or nothing is
+    /// pushed). Then a left-out list no anchor vouches for may stand: the blobs it names are
+    /// still judged, by digest, where they are. Without it, such a list is the carrier's word
+    /// and every blob it excuses is `blob_missing`.
+    pub left_out_checked_by_caller: bool,
 }
 
 /// Where the trust anchor comes from (DESIGN.md section 4): exactly one of these.
@@ -76,8 +82,17 @@ pub fn verify_catalog(
     limits: &crate::layout::Limits,
 ) -> Report {
     let integrity = check(cat, &req.images, limits);
+    let by_caller = req.left_out_checked_by_caller;
     match &req.trust {
-        None => Report::integrity_only(cat, &integrity, &req.verified_at),
+        None => {
+            let mut report = Report::integrity_only(cat, &integrity, &req.verified_at);
+            report.refuse_left_out(unvouched_left_out(
+                &integrity,
+                by_caller,
+                "no trust anchor vouches for the record that lists it as left out (integrity only)",
+            ));
+            report
+        }
         Some(Anchor::Local(trust)) => {
             // CRLs prove themselves (the issuer's signature), so those the bundle carries are used
             // beside the ones given locally; nothing else of the bundle's trust material is read.
@@ -96,20 +111,61 @@ pub fn verify_catalog(
                 artifact: None,
                 fingerprints: stores.fingerprints(),
             };
-            Report::build(
+            // Under local trust, the left-out list is vouched for only by an export signature the
+            // operator's policy authenticates, on the very artifact whose record lists it.
+            let vouched = exported_by.as_ref().is_some_and(|e| {
+                e.verdict == Verdict::Pass
+                    && e.signatures
+                        .iter()
+                        .any(signature::SignatureReport::authentic)
+                    && integrity.external_record.as_deref() == Some(e.artifact.as_str())
+            });
+            let mut report = Report::build(
                 cat,
                 &integrity,
                 Some((&sigs, anchor)),
                 nothing_verified(&integrity).into_iter().collect(),
                 &req.verified_at,
             )
-            .with_export(exported_by)
+            .with_export(exported_by);
+            report.refuse_left_out(unvouched_left_out(
+                &integrity,
+                vouched || by_caller,
+                "the record that lists it as left out is not one an export signature the trust policy authenticates vouches for",
+            ));
+            if let Some(l) = &mut report.left_out {
+                l.authenticated = vouched;
+            }
+            report
         }
         Some(Anchor::Pinned { pins, rest }) => {
             pinned(cat, &integrity, pins, rest, &req.images, &req.verified_at)
         }
-        Some(Anchor::Unpinned { rest }) => unpinned(cat, &integrity, rest, &req.verified_at),
+        Some(Anchor::Unpinned { rest }) => {
+            unpinned(cat, &integrity, rest, by_caller, &req.verified_at)
+        }
     }
+}
+
+/// The blobs the integrity stage found absent and excused as left out by `export --since`, as
+/// `blob_missing` failures unless `vouched`: the list of what was left out is the carrier's word
+/// until an anchor vouches for the record that holds it (`why` says what is missing).
+fn unvouched_left_out(integrity: &Integrity, vouched: bool, why: &str) -> Vec<Finding> {
+    if vouched {
+        return Vec::new();
+    }
+    integrity
+        .external
+        .iter()
+        .map(|d| {
+            Finding::new(
+                Code::BlobMissing,
+                format!("blob is not in the bundle, and {why}"),
+            )
+            .digest(d)
+            .path(crate::layout::blob_name(d))
+        })
+        .collect()
 }
 
 /// With a trust anchor, a bundle that carries no image verified nothing: it fails
@@ -297,19 +353,7 @@ fn pinned(
     // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
     // from any other trust artifact of the bundle is the carrier's word.
     let external_ok = integrity.external_record.as_deref() == Some(desc.digest.as_str());
-    for d in &integrity.external {
-        let listed = external_ok && record.left_out.iter().any(|l| l.digest == d.to_string());
-        if !listed {
-            extra.push(
-                Finding::new(
-                    Code::BlobMissing,
-                    "blob is not in the bundle, and the pinned export record does not list it as left out",
-                )
-                .digest(d)
-                .path(crate::layout::blob_name(d)),
-            );
-        }
-    }
+
     // The pin authenticates each CRL layer's capture URI (its annotation is in the manifest).
     let crls: Vec<CrlInput> = b
         .crls
@@ -346,6 +390,11 @@ fn pinned(
     let unrecorded = unrecorded_referrers(cat, &desc.digest, &recorded, &passed);
     let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
         .with_export(exported_by);
+    report.refuse_left_out(unvouched_left_out(
+        integrity,
+        external_ok,
+        "the pinned export record does not list it as left out",
+    ));
     if let Some(l) = &mut report.left_out {
         l.authenticated = external_ok;
     }
@@ -460,6 +509,7 @@ fn unpinned(
     cat: &crate::layout::Catalog,
     integrity: &Integrity,
     rest: &BundledInputs,
+    by_caller: bool,
     verified_at: &str,
 ) -> Report {
     let fail = |code, msg: String| refused(cat, integrity, code, msg, verified_at);
@@ -486,20 +536,30 @@ fn unpinned(
     let mut stores = signature::StoreCache::preloaded(b.stores);
     let sigs = signature::verify_images(cat, integrity, &inputs, &mut stores);
     let exported_by = export_signature(cat, integrity, &inputs, &mut stores, Some(&b.digest));
+    // `--trust-bundled` takes the bundle's own trust artifact for the anchor: its record's list
+    // stands as the rest of it does (the report says the anchor is the bundle), another
+    // artifact's does not.
+    let own = integrity.external_record.as_deref() == Some(b.digest.as_str());
     let anchor = TrustAnchor {
         mode: AnchorMode::BundledUnpinned,
         pin: None,
         artifact: Some(b.digest),
         fingerprints: b.root_fingerprints,
     };
-    Report::build(
+    let mut report = Report::build(
         cat,
         integrity,
         Some((&sigs, anchor)),
         nothing_verified(integrity).into_iter().collect(),
         verified_at,
     )
-    .with_export(exported_by)
+    .with_export(exported_by);
+    report.refuse_left_out(unvouched_left_out(
+        integrity,
+        own || by_caller,
+        "the record that lists it as left out is not the trust artifact verification used",
+    ));
+    report
 }
 
 /// The export signature of the bundle's trust artifact (`export --sign-key`), evaluated under the

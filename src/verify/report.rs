@@ -402,6 +402,21 @@ impl Report {
         self
     }
 
+    /// Fails the blobs the bundle lacks whose left-out record no anchor vouches for
+    /// (`blob_missing` findings): each replaces that blob's `blob_external` warning, and the
+    /// verdict cannot pass with one.
+    pub fn refuse_left_out(&mut self, failures: Vec<Finding>) {
+        if failures.is_empty() {
+            return;
+        }
+        let refused: std::collections::BTreeSet<Option<String>> =
+            failures.iter().map(|f| f.digest.clone()).collect();
+        self.warnings
+            .retain(|w| !(w.code == Code::BlobExternal && refused.contains(&w.digest)));
+        self.failures.extend(failures);
+        self.verdict = Verdict::Fail;
+    }
+
     /// True when a failure carries `code`.
     pub fn has_failure(&self, code: Code) -> bool {
         self.failures.iter().any(|f| f.code == code)

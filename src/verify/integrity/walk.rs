@@ -31,6 +31,10 @@ pub(super) struct Walker<'a> {
     pub(super) external: HashMap<String, u64>,
     /// Those found absent, as reported.
     pub(super) external_seen: BTreeSet<Digest>,
+    /// Set by a manifest's walk for the descriptor it is about to check when that descriptor is
+    /// one of its layers (or artifact blobs): the only kind `export --since` leaves out. Taken
+    /// (reset) by [`Self::descriptor`].
+    as_layer: bool,
     /// Blobs whose digest mismatch was reported already.
     pub(super) mismatch_reported: HashSet<Digest>,
     walked_docs: HashSet<Digest>,
@@ -55,6 +59,7 @@ impl<'a> Walker<'a> {
             excluded: HashSet::new(),
             external: HashMap::new(),
             external_seen: BTreeSet::new(),
+            as_layer: false,
             mismatch_reported: HashSet::new(),
             walked_docs: HashSet::new(),
             shapes: HashMap::new(),
@@ -88,6 +93,7 @@ impl<'a> Walker<'a> {
 
     /// Checks one descriptor and walks into it. Returns its digest when valid and present.
     pub(super) fn descriptor(&mut self, desc: &Descriptor, depth: usize) -> Option<Digest> {
+        let as_layer = std::mem::take(&mut self.as_layer);
         let d = match Digest::parse(&desc.digest) {
             Ok(d) => d,
             Err(e) => {
@@ -100,7 +106,7 @@ impl<'a> Walker<'a> {
             }
         };
         let Some(entry) = self.cat.blobs.get(&d) else {
-            self.absent(desc, &d);
+            self.absent(desc, &d, as_layer);
             return None;
         };
         self.reached.insert(d.clone());
@@ -153,9 +159,11 @@ impl<'a> Walker<'a> {
     }
 
     /// A descriptor whose blob the bundle does not hold: a warning when export left it out on
-    /// purpose (`--platform`, non-distributable layers), else `blob_missing`. `--platform` leaves
-    /// out platform manifests only: the annotation never excuses a missing layer or config.
-    fn absent(&mut self, desc: &Descriptor, d: &Digest) {
+    /// purpose (`--platform`, `--since`, non-distributable layers), else `blob_missing`.
+    /// `--platform` leaves out platform manifests only: the annotation never excuses a missing
+    /// layer or config. `--since` leaves out layers only (`as_layer`): the record's list never
+    /// excuses a missing manifest, index, config or subject.
+    fn absent(&mut self, desc: &Descriptor, d: &Digest, as_layer: bool) {
         let path = blob_name(d);
         let a_manifest = matches!(
             model::kind_of(desc.media_type()),
@@ -170,7 +178,7 @@ impl<'a> Walker<'a> {
                 .digest(d)
                 .path(path),
             );
-        } else if self.external.get(&desc.digest) == Some(&desc.size) {
+        } else if as_layer && !a_manifest && self.external.get(&desc.digest) == Some(&desc.size) {
             if self.record {
                 self.external_seen.insert(d.clone());
             }
@@ -284,8 +292,22 @@ impl<'a> Walker<'a> {
         }
         let children: Vec<Descriptor> = doc.children().cloned().collect();
         let subject = doc.subject.clone();
+        // The layers (and artifact blobs) of a manifest: what `export --since` may leave out.
+        let config = doc.config.as_ref().map(|c| c.digest.clone());
+        let layers: HashSet<String> = if doc.manifests.is_none() {
+            doc.layers
+                .iter()
+                .flatten()
+                .chain(doc.blobs.iter().flatten())
+                .map(|l| l.digest.clone())
+                .filter(|l| Some(l) != config.as_ref())
+                .collect()
+        } else {
+            HashSet::new()
+        };
         self.docs.insert(d.clone(), doc);
         for c in &children {
+            self.as_layer = layers.contains(&c.digest);
             self.descriptor(c, depth + 1);
         }
         if let Some(s) = subject {
