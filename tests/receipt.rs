@@ -292,6 +292,65 @@ fn a_statement_that_only_logs_authenticity_authenticates_no_receipt() {
     }
 }
 
+/// A gate can require the levels a receipt claims: an authentic PASSED receipt of an
+/// integrity-only verification does not pass a gate that requires verified signatures.
+#[test]
+fn receipt_verify_shows_the_levels_and_can_require_them() {
+    let x = site();
+    let signed = x.dir().join("signed.json");
+    let r = x.verify(&x.layout, &signed, true, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plain = x.dir().join("plain.json");
+    let r = run_in(
+        x.dir(),
+        &[
+            "verify",
+            s(&x.layout),
+            "--integrity-only",
+            "--at",
+            AT,
+            "--receipt",
+            s(&plain),
+            "--receipt-key",
+            s(&x.receipt_signer.key),
+            "--receipt-cert",
+            s(&x.receipt_signer.chain),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let gate = [
+        "--require-level",
+        "AIRLOCK_INTEGRITY_VERIFIED",
+        "--require-level",
+        "AIRLOCK_NOTARY_SIGNATURES_VERIFIED",
+    ];
+    let r = x.check(&signed, &x.policy, &x.store, &gate);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = x.check(&plain, &x.policy, &x.store, &gate);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.codes(), ["level_not_verified"], "{}", r.stdout);
+    // Without the gate the integrity-only receipt passes, and says what it claims.
+    let mut c = bin();
+    c.current_dir(x.dir()).args([
+        "receipt",
+        "verify",
+        s(&plain),
+        "--trust-policy",
+        s(&x.policy),
+        "--trust-store",
+        s(&x.store),
+        "--at",
+        AT,
+    ]);
+    let r = run_within_a_minute(c, "receipt verify");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("levels AIRLOCK_INTEGRITY_VERIFIED\n"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn an_altered_statement_fails_and_an_unsigned_one_proves_nothing() {
     let x = site();

@@ -280,6 +280,11 @@ pub struct ReceiptVerifyArgs {
     /// Also require the statement to name this image digest among its subjects.
     #[arg(long, value_name = "sha256:DIGEST")]
     pub subject: Option<String>,
+    /// Also require the statement to claim this verified level; repeatable. For a gate that
+    /// admits only images whose signatures were verified:
+    /// `--require-level AIRLOCK_INTEGRITY_VERIFIED --require-level AIRLOCK_NOTARY_SIGNATURES_VERIFIED`.
+    #[arg(long, value_name = "LEVEL")]
+    pub require_level: Vec<String>,
     /// Output format: a human summary on stderr, or the JSON result on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -355,7 +360,7 @@ fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Some(m) => Some(read_file(m, MAX_RECEIPT_BYTES)?),
         None => None,
     };
-    let c = receipt::check(
+    let mut c = receipt::check(
         &receipt::Receipt {
             statement: &statement,
             envelope: envelope.as_deref(),
@@ -365,6 +370,7 @@ fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Some(&a.scope),
         a.subject.as_deref(),
     );
+    c.require_levels(&a.require_level);
     if a.format == Format::Json {
         print_json(&c)?;
     }
@@ -439,10 +445,10 @@ fn summarise(c: &receipt::Check, file: &str, p: &Printer) {
                 .map(|pin| format!(" (pin {pin})"))
                 .unwrap_or_default()
         ));
+        p.info(&format!("  levels {}", st.verified_levels.join(", ")));
         p.detail(&format!(
-            "  {} input attestation(s); levels {}",
-            st.input_attestations.len(),
-            st.verified_levels.join(", ")
+            "  {} input attestation(s)",
+            st.input_attestations.len()
         ));
     }
     for f in &c.failures {
@@ -511,7 +517,7 @@ fn verify_attached(
             }
         };
         let one = |envelope: Option<&[u8]>| {
-            receipt::check(
+            let mut c = receipt::check(
                 &receipt::Receipt {
                     statement,
                     envelope,
@@ -520,7 +526,9 @@ fn verify_attached(
                 trust,
                 Some(&a.scope),
                 Some(&subject),
-            )
+            );
+            c.require_levels(&a.require_level);
+            c
         };
         let mut checks: Vec<receipt::Check> = pr.envelopes.iter().map(|e| one(Some(e))).collect();
         if checks.is_empty() {

@@ -46,6 +46,9 @@ pub enum CheckCode {
     /// The trust-policy statement for the receipt's scope has level `skip`: nothing would be
     /// verified, so nothing is proven.
     SkippedByPolicy,
+    /// The receipt passes but does not claim a level the caller requires
+    /// (`receipt verify --require-level`).
+    LevelNotVerified,
     /// The statement for the receipt's scope does not enforce authenticity (`audit`, or an
     /// `override` that logs it): a signer no trust store vouches for would pass, so the receipt
     /// proves nothing about who wrote it, as under `skip`.
@@ -66,6 +69,7 @@ impl CheckCode {
             Self::RecordedFailed => "recorded_failed",
             Self::SkippedByPolicy => "skipped_by_policy",
             Self::AuthenticityNotEnforced => "authenticity_not_enforced",
+            Self::LevelNotVerified => "level_not_verified",
             Self::Signature(c) => c.as_str(),
         }
     }
@@ -115,6 +119,29 @@ pub struct Check {
     pub statement: Option<Summary>,
     /// Every failure.
     pub failures: Vec<CheckFailure>,
+}
+
+impl Check {
+    /// Requires the statement's `verifiedLevels` to hold each of `levels` (an authentic `PASSED`
+    /// receipt of an integrity-only verification does not say any signature was verified): each
+    /// one absent is a failure (`level_not_verified`).
+    pub fn require_levels(&mut self, levels: &[String]) {
+        let Some(summary) = &self.statement else {
+            return;
+        };
+        for level in levels {
+            if !summary.verified_levels.contains(level) {
+                self.failures.push(CheckFailure {
+                    code: CheckCode::LevelNotVerified,
+                    message: format!(
+                        "the statement does not claim {level} (it claims {})",
+                        summary.verified_levels.join(", ")
+                    ),
+                });
+                self.verdict = Verdict::Fail;
+            }
+        }
+    }
 }
 
 /// A receipt's parts.
