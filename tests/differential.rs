@@ -151,6 +151,20 @@ fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
     );
     assert_eq!(full["images"][0]["digest"], diff["images"][0]["digest"]);
 
+    // Inspect says what the bundle lacks, and how much.
+    let i = ok(run_in(
+        tp,
+        &["inspect", "diff2.tar.zst", "--format", "json"],
+    ))
+    .json();
+    assert_eq!(i["leftOut"]["blobs"], 4, "{i}");
+    assert_eq!(i["leftOut"]["bytes"], 4 * 65536, "{i}");
+    let i = ok(run_in(tp, &["inspect", "diff2.tar.zst"]));
+    assert!(
+        i.stdout.contains("left out 4 blob(s), 256.0 KiB"),
+        "{}",
+        i.stdout
+    );
     // Verify without an anchor: the record that lists the left-out blobs is the carrier's word,
     // so each is `blob_missing` (a carrier who deleted layers and listed them would otherwise
     // pass). The report still says which were listed, and that nothing vouched for the list.
@@ -195,6 +209,11 @@ fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
     let rep = r.json();
     assert!(rep.get("leftOut").is_none(), "{rep}");
     assert!(rep["baseBlobs"].as_u64().unwrap() >= 4);
+    // The base's own documents (v1's manifests and configs) are no strays of this bundle.
+    assert!(
+        !codes_of(&rep, "warnings").contains(&"unreferenced_blob".to_string()),
+        "{rep}"
+    );
     assert_eq!(
         rep["blobs"]["checked"],
         ok(run_in(

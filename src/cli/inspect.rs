@@ -25,9 +25,22 @@ struct Inspection {
     images: Vec<ImageReport>,
     referrers_by_artifact_type: BTreeMap<String, u64>,
     blobs: Blobs,
+    /// Blobs a descriptor names that the bundle lacks and an export record lists as left out by
+    /// `export --since` (a differential bundle): unverified, for information only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<LeftOut>,
     /// The trust artifact the bundle carries, if any: unverified, for information only.
     trust_artifact: Option<TrustInfo>,
     problems: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeftOut {
+    blobs: u64,
+    bytes: u64,
+    /// The trust artifact whose export record lists them.
+    record: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +116,21 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             count: u64::try_from(cat.blobs.len()).unwrap_or(u64::MAX),
             bytes: cat.total_bytes(),
         },
+        left_out: (!i.external.is_empty()).then(|| {
+            let listed = crate::trust_artifact::recorded_left_out(&cat)
+                .map(|(_, l)| l)
+                .unwrap_or_default();
+            LeftOut {
+                blobs: u64::try_from(i.external.len()).unwrap_or(u64::MAX),
+                bytes: i
+                    .external
+                    .iter()
+                    .filter_map(|d| listed.iter().find(|l| l.digest == d.to_string()))
+                    .map(|l| l.size)
+                    .fold(0u64, u64::saturating_add),
+                record: i.external_record.clone(),
+            }
+        }),
         trust_artifact: match crate::trust_artifact::read_bundled(&cat) {
             Ok(Some(b)) => Some(TrustInfo {
                 digest: b.digest,
@@ -135,6 +163,15 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 out.blobs.count,
                 human_bytes(out.blobs.bytes)
             );
+            if let Some(l) = &out.left_out {
+                let _ = writeln!(
+                    text,
+                    "left out {} blob(s), {} not in this bundle: export record {} says the far side holds them (not verified: `verify` decides)",
+                    l.blobs,
+                    human_bytes(l.bytes),
+                    l.record.as_deref().unwrap_or("-")
+                );
+            }
             if let Some(o) = &out.parts {
                 let _ = writeln!(
                     text,
@@ -177,7 +214,7 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                         im.platforms.join(", ")
                     }
                 );
-                let _ = writeln!(text, "  size       {}", human_bytes(im.size));
+                let _ = writeln!(text, "  size       {} in this bundle", human_bytes(im.size));
                 for r in &im.referrers {
                     let _ = writeln!(
                         text,

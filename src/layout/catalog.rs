@@ -107,6 +107,9 @@ pub struct Catalog {
     pub hashed: bool,
     /// The sha256 of the bundle file's own bytes (tarballs read whole; `None` for a directory).
     pub file_digest: Option<Digest>,
+    /// The blobs [`Catalog::fill_from`] took from a base (`verify --base`): not the bundle's
+    /// own, so one nothing references is no stray of the bundle.
+    pub from_base: std::collections::BTreeSet<Digest>,
     retained: u64,
 }
 
@@ -121,6 +124,7 @@ impl Catalog {
                 continue;
             }
             self.blobs.insert(d.clone(), entry.clone());
+            self.from_base.insert(d.clone());
             added += 1;
         }
         added
@@ -137,6 +141,7 @@ impl Catalog {
             warnings: Vec::new(),
             hashed,
             file_digest: None,
+            from_base: std::collections::BTreeSet::new(),
             retained: 0,
         }
     }

@@ -215,7 +215,12 @@ pub const MAX_LISTED_UNREFERENCED: usize = 1000;
 fn unreferenced(cat: &Catalog, reached: &BTreeSet<Digest>) -> Vec<Finding> {
     let mut out = Vec::new();
     let (mut more, mut more_bytes) = (0u64, 0u64);
-    for (d, b) in cat.blobs.iter().filter(|(d, _)| !reached.contains(*d)) {
+    // A base's blob (`verify --base`) the bundle does not reference is simply not needed.
+    let strays = cat
+        .blobs
+        .iter()
+        .filter(|(d, _)| !reached.contains(*d) && !cat.from_base.contains(*d));
+    for (d, b) in strays {
         if out.len() < MAX_LISTED_UNREFERENCED {
             out.push(
                 Finding::new(
