@@ -304,13 +304,19 @@ fn a_closed_or_full_output_keeps_the_exit_status() {
             "--integrity-only".as_ref(),
         ];
         assert_eq!(status(&args, Stdio::null(), gone()), expected, "{bundle:?}");
-        // The report on a stdout nobody reads: a broken pipe ends the run (exit 0) or the verdict.
-        let code = status(&args, gone(), Stdio::null());
-        assert!(code == 0 || code == expected, "{bundle:?}: {code}");
+        // The report on a stdout nobody reads (`| head`): the verdict still decides the status
+        // (a failed verification used to exit 0 there).
+        let json = [&args[..], &["--format".as_ref(), "json".as_ref()]].concat();
+        assert_eq!(status(&json, gone(), Stdio::null()), expected, "{bundle:?}");
     }
     let inspect = ["inspect".as_ref(), root.as_os_str()];
     assert_eq!(status(&inspect, Stdio::null(), gone()), 0);
     assert_eq!(status(&inspect, gone(), Stdio::null()), 0);
+    let broken = ["inspect".as_ref(), missing.as_os_str()];
+    assert_eq!(status(&broken, gone(), Stdio::null()), 1);
+    // An inventory is the product on stdout: delivered to nobody is a failure.
+    let inventory = ["inventory".as_ref(), root.as_os_str()];
+    assert_eq!(status(&inventory, gone(), Stdio::null()), 2);
     let full = fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")

@@ -96,10 +96,13 @@ pub(super) fn run(a: &InventoryArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Some(path) => layout::write_atomic(path, &bytes)
             .map_err(|e| anyhow::anyhow!("writing inventory {}: {e}", path.display()))?,
         None => {
+            // The inventory is the product: a stdout closed before it was all written is a
+            // failure (exit 2), never the success a closed pipe is for text.
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)?;
-            out.flush()?;
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| anyhow::anyhow!("writing the inventory to stdout: {e}"))?;
         }
     }
     summarise(&inv, a, p)?;

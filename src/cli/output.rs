@@ -128,14 +128,15 @@ pub fn say(line: &str) {
 }
 
 /// Text for people on stdout, made [`terminal_safe`] line by line (a bundle's names may hold
-/// escape sequences). A closed stdout is an error the caller returns (`main` maps a broken pipe to
-/// exit 0), never a panic.
+/// escape sequences). A closed pipe loses the text, as in [`print_json`]; any other write error
+/// is returned, never a panic.
 pub fn print_text(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    for line in text.lines() {
-        writeln!(out, "{}", terminal_safe(line))?;
-    }
-    out.flush()
+    let written = text
+        .lines()
+        .try_for_each(|line| writeln!(out, "{}", terminal_safe(line)))
+        .and_then(|()| out.flush());
+    unless_closed(written)
 }
 
 /// A progress sink the CLI can finish.
@@ -244,13 +245,25 @@ pub struct BundleIdentity {
     pub file_digest: Option<String>,
 }
 
-/// Writes JSON to stdout with a trailing newline.
+/// Writes JSON to stdout with a trailing newline. A stdout nobody reads any more (a closed pipe)
+/// loses the text, not the outcome: the command goes on to its own exit status (a failed
+/// verification must not exit 0 because `| head` stopped reading). Any other write error (a full
+/// disk) is an error.
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(())
+    let written = serde_json::to_writer_pretty(&mut out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    Ok(unless_closed(written)?)
+}
+
+/// `Ok` for a closed pipe (the reader is gone), the error otherwise.
+fn unless_closed(r: std::io::Result<()>) -> std::io::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// `1.5 GiB`-style sizes.
