@@ -365,13 +365,7 @@ pub fn plant_left_out_record(dir: &Path, layers: &[(&str, u64)]) -> String {
         fs::remove_file(blob(dir, d)).unwrap();
     }
     let mut index = read_json(&dir.join("index.json"));
-    let real = index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
-        .unwrap()
-        .clone();
+    let real = trust_artifact_entry(&index);
     let mut manifest = read_json(&blob(dir, real["digest"].as_str().unwrap()));
     let mut record = read_json(&blob(dir, manifest["config"]["digest"].as_str().unwrap()));
     record["leftOut"] = layers
@@ -398,4 +392,15 @@ pub fn plant_left_out_record(dir: &Path, layers: &[(&str, u64)]) -> String {
     index["manifests"].as_array_mut().unwrap().insert(0, fake);
     write_json(&dir.join("index.json"), &index);
     md
+}
+
+/// The trust artifact's entry in a bundle's `index.json`.
+pub fn trust_artifact_entry(index: &Value) -> Value {
+    index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap()
+        .clone()
 }

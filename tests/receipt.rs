@@ -786,13 +786,7 @@ fn an_export_signature_on_the_trust_artifact_is_reported_as_exported_by() {
     // The exporter's signature over the trust artifact, stored as airlock sign stores one.
     let exporter = chain(Alg::P256, &[], Alg::P256, 550);
     let index = read_json(&bundle.join("index.json"));
-    let ta = index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
-        .unwrap()
-        .clone();
+    let ta = trust_artifact_entry(&index);
     let target = airlock::notary::sign::TargetDescriptor {
         media_type: ta["mediaType"].as_str().unwrap().to_owned(),
         digest: airlock::digest::Digest::parse(ta["digest"].as_str().unwrap()).unwrap(),
