@@ -352,8 +352,8 @@ fn pinned(
     }
     // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
     // from any other trust artifact of the bundle is the carrier's word.
+    // (Each blob in that list came from the record `external_record` names: see `unvouched_left_out`.)
     let external_ok = integrity.external_record.as_deref() == Some(desc.digest.as_str());
-
     // The pin authenticates each CRL layer's capture URI (its annotation is in the manifest).
     let crls: Vec<CrlInput> = b
         .crls
