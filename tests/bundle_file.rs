@@ -477,3 +477,228 @@ fn an_identity_on_a_signature_that_does_not_verify_is_refused() {
     assert!(r.stderr.contains(&wanted), "{}", r.stderr);
     assert!(!t.path().join("out.tar").exists(), "nothing is written");
 }
+
+/// A read-only proxy in front of the real test registry (an in-process [`Hostile`] server that
+/// forwards every request): a manifest request for `path` is answered, once [`Moving::arm`]ed,
+/// with `early` for the first `hits` requests and with `late` for every later one. A tag moved
+/// (or a referrers tag index rewritten) upstream between two reads of one export.
+struct Moving {
+    proxy: Hostile,
+    script: std::sync::Arc<std::sync::Mutex<Option<(usize, String, String)>>>,
+}
+
+impl Moving {
+    fn start(upstream: String, path: String) -> Self {
+        let script: std::sync::Arc<std::sync::Mutex<Option<(usize, String, String)>>> =
+            std::sync::Arc::default();
+        let s = script.clone();
+        let proxy = Hostile::start(move |req, _| {
+            let mut asked = req.path.clone();
+            if asked == path {
+                if let Some((hits, early, late)) = s.lock().unwrap().as_mut() {
+                    if *hits > 0 {
+                        *hits -= 1;
+                        asked = early.clone();
+                    } else {
+                        asked = late.clone();
+                    }
+                }
+            }
+            forward(&upstream, &asked, req.header("Accept"))
+        });
+        Moving { proxy, script }
+    }
+
+    fn arm(&self, hits: usize, early: &str, late: &str) {
+        *self.script.lock().unwrap() = Some((hits, early.to_owned(), late.to_owned()));
+    }
+}
+
+/// One GET to the registry (HTTP/1.0: answered with a length or by closing, never chunked; a
+/// HEAD goes up as a GET, and the proxy answers it with the headers of the GET).
+fn forward(upstream: &str, path: &str, accept: Option<&str>) -> Reply {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(upstream).unwrap();
+    let mut req = format!("GET {path} HTTP/1.0\r\nHost: {upstream}\r\n");
+    if let Some(a) = accept {
+        req.push_str(&format!("Accept: {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    c.write_all(req.as_bytes()).unwrap();
+    let mut all = Vec::new();
+    c.read_to_end(&mut all).unwrap();
+    let end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&all[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let keep = [
+        "content-type",
+        "docker-content-digest",
+        "docker-distribution-api-version",
+    ];
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| keep.iter().any(|h| k.eq_ignore_ascii_case(h)))
+        .collect();
+    Reply::Full {
+        status,
+        headers,
+        body: all[end + 4..].to_vec(),
+    }
+}
+
+#[test]
+fn a_tag_moved_after_the_lock_check_is_refused_and_the_previous_output_kept() {
+    let Some((reg, _)) = signed_registry() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    reg.push_layout(
+        &root,
+        "registry.example/airlock/sample:1.0",
+        "e2e",
+        "v2",
+        None,
+    );
+    let moved = read_json(&root.join("index.json"))["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let m = Moving::start(reg.host(), "/v2/e2e/manifests/v1".into());
+    let src = format!("{}/e2e:v1", m.proxy.host);
+    let out = t.path().join("app.tar");
+    let lock = t.path().join("app.lock");
+    let r = export(t.path(), &[&src, "-o", &arg(&out), "--lock", &arg(&lock)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (before, locked) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
+    let listing = |dir: &Path| {
+        let mut v: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let files = listing(t.path());
+
+    // The lock check reads v1; the export's own resolution reads what v1 names by then (v2).
+    for locked_run in [true, false] {
+        m.arm(1, "/v2/e2e/manifests/v1", "/v2/e2e/manifests/v2");
+        let mut args = vec![src.as_str(), "-o", out.to_str().unwrap()];
+        args.extend(["--lock", lock.to_str().unwrap()]);
+        if locked_run {
+            args.push("--locked");
+        }
+        let r = export(t.path(), &args);
+        assert_eq!(r.code, 1, "--locked {locked_run}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("a source changed while it was exported")
+                && r.stderr.contains(&format!(
+                    "{src}: locked at {SUBJECT}, now resolves to {moved}"
+                )),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(
+            fs::read(&out).unwrap(),
+            before,
+            "the previous output is kept"
+        );
+        assert_eq!(
+            fs::read(&lock).unwrap(),
+            locked,
+            "the lock is not rewritten"
+        );
+        assert_eq!(listing(t.path()), files, "nothing is left beside them");
+    }
+}
+
+#[test]
+fn a_referrer_pushed_after_the_lock_check_is_refused_and_the_previous_output_kept() {
+    let Some((reg, _)) = signed_registry() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let tag = format!("sha256-{}", SUBJECT.trim_start_matches("sha256:"));
+    let m = Moving::start(reg.host(), format!("/v2/e2e/manifests/{tag}"));
+    let src = format!("{}/e2e:v1", m.proxy.host);
+    let out = t.path().join("app.tar");
+    let lock = t.path().join("app.lock");
+    let r = export(t.path(), &[&src, "-o", &arg(&out), "--lock", &arg(&lock)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (before, locked) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
+
+    // The referrers tag index as the lock saw it, kept under another tag; then a referrer pushed.
+    let (client, _dir) = client_for(&reg.host(), None, std::time::Duration::from_secs(10), 1);
+    let repo = airlock::registry::Reference::parse(&format!("{}/e2e:v1", reg.host())).unwrap();
+    let (top, _) = client.resolve(&repo).unwrap();
+    let (_, listed) = client.resolve(&repo.with_tag(&tag)).unwrap();
+    client
+        .push_manifest(
+            &repo.with_tag("was"),
+            "application/vnd.oci.image.index.v1+json",
+            &listed,
+        )
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed).unwrap();
+    let subject = serde_json::json!({
+        "mediaType": top.media_type(),
+        "digest": top.digest,
+        "size": top.size,
+    });
+    let late = push_signature(
+        &client,
+        &repo,
+        &subject,
+        listed["manifests"].as_array().unwrap(),
+    );
+    let late = late["digest"].as_str().unwrap();
+
+    // The lock check reads the index as it was; the export's own walk reads it with the new one.
+    m.arm(
+        1,
+        "/v2/e2e/manifests/was",
+        &format!("/v2/e2e/manifests/{tag}"),
+    );
+    let r = export(
+        t.path(),
+        &[&src, "-o", &arg(&out), "--lock", &arg(&lock), "--locked"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a source changed while it was exported")
+            && r.stderr.contains(&format!("referrer {late}"))
+            && r.stderr.contains("is new"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("matched the lock"), "{}", r.stderr);
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        before,
+        "the previous output is kept"
+    );
+    assert_eq!(fs::read(&lock).unwrap(), locked);
+
+    // With nothing moving, the lock (which never listed it) still refuses it: named the same way.
+    let r = export(
+        t.path(),
+        &[&src, "-o", &arg(&out), "--lock", &arg(&lock), "--locked"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("referrer {late}")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read(&out).unwrap(), before);
+}

@@ -409,7 +409,13 @@ fn check_sources(
     locked: Option<&Lock>,
     opened: &mut [(String, Box<dyn export::Fetch>)],
 ) -> anyhow::Result<Checked> {
-    let all = Referrers::Word("all".into());
+    // The export's own selection (`--referrers`): a bundle file's per-image selection has
+    // already filtered the source (`lock::Selected`), so the pass sees what the export will.
+    let selected = match &a.referrers {
+        export::ReferrerSelection::All => Referrers::Word("all".into()),
+        export::ReferrerSelection::None => Referrers::Word("none".into()),
+        export::ReferrerSelection::Types(t) => Referrers::Types(t.clone()),
+    };
     let none = Referrers::Word("none".into());
     let mut images = Vec::new();
     let mut findings = Vec::new();
@@ -417,11 +423,7 @@ fn check_sources(
     for ((given, f), src) in opened.iter_mut().zip(&s.sources) {
         let want = Wanted {
             platforms: src.platforms.as_deref().unwrap_or(&s.platforms),
-            referrers: match &src.referrers {
-                _ if s.no_referrers => &none,
-                Some(r) => r,
-                None => &all,
-            },
+            referrers: if s.no_referrers { &none } else { &selected },
             require_signature: src.require_signature || s.require_signature,
             identity: src.identity.as_ref().map(|(t, dn)| (t.as_str(), dn)),
         };
@@ -538,6 +540,8 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             },
+            // What the export carries must be what was just checked (and matched the lock).
+            checked: checked.then(|| resolved.clone()),
         };
         // CRLs are fetched over the network: only with the `pull` feature.
         #[cfg(feature = "pull")]
@@ -553,7 +557,10 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             let _ = s.no_fetch_crls;
             None
         };
-        Ok(export::export(&mut opened, &opts, target, fetcher)?)
+        export::export(&mut opened, &opts, target, fetcher).map_err(|e| match e {
+            export::ExportError::Raced(d) => Refused::Raced(d).into(),
+            e => e.into(),
+        })
     })();
     bar.finish();
     if let Some(code) = super::interrupted(
@@ -566,20 +573,6 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         Ok(summary) => summary,
         Err(e) => return refused(e, p),
     };
-    // What was exported is what was checked: a tag moved in between is caught here.
-    for (r, im) in resolved.iter().zip(&summary.images) {
-        if r.digest != im.digest {
-            return refused(
-                Refused::Raced(lock::Difference::Moved {
-                    source: r.source.clone(),
-                    locked: r.digest.clone(),
-                    now: im.digest.clone(),
-                })
-                .into(),
-                p,
-            );
-        }
-    }
     if let Some(path) = a.lock.as_ref().filter(|_| !a.locked) {
         Lock::new(resolved)
             .write(path)

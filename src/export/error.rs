@@ -61,6 +61,10 @@ pub enum ExportError {
     /// stdout is closed or its reader went away.
     #[error("{0}")]
     StdoutClosed(Stdout),
+    /// What the export read is not what was checked before it ([`super::ExportOptions::checked`]):
+    /// each difference. Nothing was written.
+    #[error("a source changed while it was exported: {} difference(s) from what was checked", .0.len())]
+    Raced(Vec<super::lock::Difference>),
 }
 
 /// A bad argument or a source that cannot be opened as asked.

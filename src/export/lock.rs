@@ -194,8 +194,7 @@ impl fmt::Display for LockedReferrer {
 }
 
 /// The export refused by the bundle file or the lock (exit 1: a policy outcome, not an
-/// operational error). Nothing was written, except after [`Refused::Raced`]: the bundle then holds
-/// what the export read, and the lock is not written.
+/// operational error). Nothing was written: the previous output and lock are left as they were.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
     /// `--locked`, and the sources differ from the lock.
@@ -209,9 +208,12 @@ pub enum Refused {
     /// Images that do not meet the bundle file's demands (signature, identity).
     #[error("{} image(s) do not meet the bundle file's demands", .0.len())]
     Demands(Vec<Finding>),
-    /// A source changed between the check and the export (the export read another digest).
-    #[error("a source changed while it was exported: {0}")]
-    Raced(Difference),
+    /// A source changed between the check and the export: what the export itself read (the
+    /// digest a tag names, its platform manifests, its referrers) is not what was checked (and,
+    /// with `--locked`, what the lock lists). Found before the output is written
+    /// ([`carried_differences`]).
+    #[error("a source changed while it was exported: {} difference(s) from what was checked", .0.len())]
+    Raced(Vec<Difference>),
 }
 
 impl Refused {
@@ -222,7 +224,7 @@ impl Refused {
                 differences.iter().map(ToString::to_string).collect()
             }
             Refused::Demands(f) => f.iter().map(ToString::to_string).collect(),
-            Refused::Raced(_) => Vec::new(),
+            Refused::Raced(d) => d.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -246,27 +248,40 @@ pub fn resolve(
 ) -> Result<Resolution, ExportError> {
     let (top, bytes) = f.resolve()?;
     let doc = parse_doc(&top, &bytes)?;
-    let mut subjects = vec![top.clone()];
-    let mut manifests = Vec::new();
-    let kind = match model::kind_of(top.media_type()) {
-        Kind::Blob => doc.shape(),
-        k => k,
-    };
-    if kind == Kind::Index {
-        for child in doc.manifests.iter().flatten() {
-            if let Some(p) = &child.platform {
-                if !want.platforms.is_empty() && !super::platform_matches(p, want.platforms) {
-                    continue;
-                }
-            }
-            manifests.push(child.digest.clone());
-            subjects.push(child.clone());
-        }
-    }
+    let children = platform_manifests(&top, &doc, want.platforms);
+    let mut manifests: Vec<String> = children.iter().map(|c| c.digest.clone()).collect();
     manifests.sort();
+    let mut subjects = vec![top.clone()];
+    subjects.extend(children);
     let mut referrers = BTreeSet::new();
     let mut signatures = Vec::new();
     if !want.referrers.is_none() {
+        // cosign's tag-named artifacts of the image and its platform manifests, typed as export
+        // types them (their `artifactType`, else their first layer's media type).
+        for subject in &subjects {
+            for (_, d) in f.cosign_tagged(subject)? {
+                let bytes = f.manifest(&d)?;
+                let doc = parse_doc(&d, &bytes)?;
+                let t = doc
+                    .artifact_type
+                    .clone()
+                    .or_else(|| {
+                        doc.layers
+                            .iter()
+                            .flatten()
+                            .next()
+                            .map(|l| l.media_type().to_owned())
+                    })
+                    .unwrap_or_default();
+                if want.referrers.selects(&t) {
+                    referrers.insert(LockedReferrer {
+                        subject: subject.digest.clone(),
+                        digest: d.digest.clone(),
+                        artifact_type: t,
+                    });
+                }
+            }
+        }
         let mut seen = BTreeSet::new();
         let mut queue: Vec<(Descriptor, usize)> = subjects.into_iter().map(|s| (s, 0)).collect();
         while let Some((subject, depth)) = queue.pop() {
@@ -276,10 +291,11 @@ pub fn resolve(
             for r in f.referrers(&subject)? {
                 let rb = f.manifest(&r)?;
                 let rdoc = parse_doc(&r, &rb)?;
-                let t = r
-                    .artifact_type
-                    .clone()
-                    .or_else(|| rdoc.effective_artifact_type().map(str::to_owned))
+                // Typed as export types it: the manifest's own word first.
+                let t = rdoc
+                    .effective_artifact_type()
+                    .map(str::to_owned)
+                    .or_else(|| r.artifact_type.clone())
                     .unwrap_or_default();
                 if !want.referrers.selects(&t) {
                     continue;
@@ -334,6 +350,103 @@ pub fn resolve(
         findings,
         matching,
     })
+}
+
+/// The platform manifests of `top` that travel: every child of an index whose platform is one of
+/// `platforms` (all when empty; a child without a platform always), in the index's order. The
+/// export and the lock select them with this one function.
+pub fn platform_manifests(
+    top: &Descriptor,
+    doc: &Document,
+    platforms: &[String],
+) -> Vec<Descriptor> {
+    let kind = match model::kind_of(top.media_type()) {
+        Kind::Blob => doc.shape(),
+        k => k,
+    };
+    if kind != Kind::Index {
+        return Vec::new();
+    }
+    doc.manifests
+        .iter()
+        .flatten()
+        .filter(|c| {
+            platforms.is_empty()
+                || c.platform
+                    .as_ref()
+                    .is_none_or(|p| super::platform_matches(p, platforms))
+        })
+        .cloned()
+        .collect()
+}
+
+/// What an export carries of one image, as the lock records it: its digest, the platform
+/// manifests kept (`manifests`), and the referrers its record lists.
+pub fn carried(rec: &super::ExportedImage, mut manifests: Vec<String>) -> LockedImage {
+    manifests.sort();
+    let mut referrers: Vec<LockedReferrer> = rec
+        .referrers
+        .iter()
+        .map(|r| LockedReferrer {
+            subject: r.subject.clone(),
+            digest: r.digest.clone(),
+            artifact_type: r.artifact_type.clone().unwrap_or_default(),
+        })
+        .collect();
+    referrers.sort();
+    referrers.dedup();
+    LockedImage {
+        source: rec.source.clone(),
+        reference: rec.reference.clone(),
+        digest: rec.digest.clone(),
+        manifests,
+        referrers,
+    }
+}
+
+/// Every difference between what was checked before the export (`checked`: the resolution pass,
+/// which under `--locked` matched the lock) and what the export itself read and would carry
+/// (`carried`): an image's digest or platform manifests, per source; a referrer, over the whole
+/// export (an image given twice, or a platform manifest two images share, has its referrers
+/// walked, and carried, once). Empty: the bundle is exactly what was checked.
+pub fn carried_differences(checked: &[LockedImage], carried: &[LockedImage]) -> Vec<Difference> {
+    let bare = |v: &[LockedImage]| -> Vec<LockedImage> {
+        v.iter()
+            .map(|i| LockedImage {
+                referrers: Vec::new(),
+                ..i.clone()
+            })
+            .collect()
+    };
+    let out = Lock::new(bare(checked)).differences(&bare(carried));
+    if !out.is_empty() {
+        // A moved digest says everything below it differs too.
+        return out;
+    }
+    let mut out = out;
+    let all = |v: &[LockedImage]| -> std::collections::BTreeMap<LockedReferrer, String> {
+        let mut m = std::collections::BTreeMap::new();
+        for i in v {
+            for r in &i.referrers {
+                m.entry(r.clone()).or_insert_with(|| i.source.clone());
+            }
+        }
+        m
+    };
+    let (was, now) = (all(checked), all(carried));
+    for (r, source) in now.iter().filter(|(r, _)| !was.contains_key(*r)) {
+        out.push(Difference::Added {
+            source: source.clone(),
+            what: r.to_string(),
+        });
+    }
+    for (r, source) in was.iter().filter(|(r, _)| !now.contains_key(*r)) {
+        out.push(Difference::Removed {
+            source: source.clone(),
+            what: r.to_string(),
+        });
+    }
+    out
 }
 
 /// What [`resolve`] found of one image.

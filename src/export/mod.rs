@@ -79,6 +79,12 @@ pub struct ExportOptions {
     pub since: BTreeMap<Digest, (u64, Vec<String>)>,
     /// `--sign-key`/`--sign-cert`: who signs the trust artifact (the export signature).
     pub signer: Option<crate::sign::Signer>,
+    /// What a resolution pass checked before the export (a bundle file's demands, `--lock`; under
+    /// `--locked`, what matched the lock): the export must carry exactly these images, platform
+    /// manifests and referrers. Compared right after [`plan`], with what the export itself read,
+    /// before anything is written: a difference (a tag moved, a referrer pushed in between) is
+    /// [`ExportError::Raced`] and the previous output is left as it was.
+    pub checked: Option<Vec<lock::LockedImage>>,
 }
 
 pub use crate::layout::MAX_REFERRER_DEPTH;
@@ -288,6 +294,9 @@ struct Plan {
     left_out: Vec<ta::LeftOut>,
     /// Bytes held in `small` (at most [`MAX_KEPT`]).
     kept: u64,
+    /// Each image as the lock records it ([`lock::carried`]): what [`ExportOptions::checked`] is
+    /// compared with.
+    carried: Vec<lock::LockedImage>,
 }
 
 /// The most document bytes (manifests, indexes, referrers, envelopes) one export holds in memory:
@@ -738,6 +747,18 @@ fn plan(
             annotations.insert(model::EXCLUDED.to_owned(), rec.excluded.join(","));
         }
         plan.entries.push(desc_json(&top, &annotations));
+        let manifests = match plan
+            .small
+            .get(&Digest::parse(&top.digest).map_err(SourceError::Digest)?)
+            .and_then(|b| Document::parse(b).ok())
+        {
+            Some(doc) => lock::platform_manifests(&top, &doc, walk.platforms)
+                .into_iter()
+                .map(|c| c.digest)
+                .collect(),
+            None => Vec::new(),
+        };
+        plan.carried.push(lock::carried(&rec, manifests));
         plan.images.push(rec);
     }
     // Signatures: listed untagged, and in the referrers tag index of their subject.
@@ -1080,8 +1101,9 @@ fn finish(
     })
 }
 /// Runs an export of `sources` (already opened) into `opts.output`, through `target` (from
-/// [`prepare`], which locked it; `None` for stdout). The phases, in order: [`plan`],
-/// [`capture_crls`], [`trust_artifact`], [`write`], [`verify_captured`], [`finish`].
+/// [`prepare`], which locked it; `None` for stdout). The phases, in order: [`plan`] (then what
+/// it read compared with [`ExportOptions::checked`]), [`leave_out`], [`capture_crls`],
+/// [`trust_artifact`], [`write`], [`verify_captured`], [`finish`].
 pub fn export(
     sources: &mut [(String, Box<dyn Fetch>)],
     opts: &ExportOptions,
@@ -1089,6 +1111,12 @@ pub fn export(
     crl_fetcher: Option<&mut dyn crl::CrlFetcher>,
 ) -> Result<ExportSummary, ExportError> {
     let (mut plan, referrers) = plan(sources, opts)?;
+    if let Some(checked) = &opts.checked {
+        let differences = lock::carried_differences(checked, &plan.carried);
+        if !differences.is_empty() {
+            return Err(ExportError::Raced(differences));
+        }
+    }
     let left_out_bytes = leave_out(&mut plan, &opts.since);
     let (crls, warnings) = capture_crls(&plan, &referrers, opts, crl_fetcher)?;
     let (fingerprints, pin) = trust_artifact(&mut plan, opts, &crls)?;

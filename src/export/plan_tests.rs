@@ -22,6 +22,7 @@ fn options(out: &Path, platforms: &[&str], require_signature: bool) -> ExportOpt
         identities: BTreeMap::new(),
         since: BTreeMap::new(),
         signer: None,
+        checked: None,
     }
 }
 
@@ -261,6 +262,21 @@ fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
         image.signatures.is_empty(),
         "a cosign signature is no notation signature"
     );
+    // The lock records it too: what `--locked` compares is what travels.
+    let all = super::config::Referrers::Word("all".into());
+    let want = lock::Wanted {
+        platforms: &[],
+        referrers: &all,
+        require_signature: false,
+        identity: None,
+    };
+    let (given, mut f) = sources(&root).remove(0);
+    let resolved = lock::resolve(&given, f.as_mut(), &want).unwrap().image;
+    assert!(resolved
+        .referrers
+        .iter()
+        .any(|r| r.digest == md.to_string()));
+    assert_eq!(plan.carried, vec![resolved]);
     assert!(plan
         .entries
         .iter()
@@ -275,4 +291,61 @@ fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
         .iter()
         .all(|r| r.digest != md.to_string()));
     assert!(!plan.entries.iter().any(|e| e["digest"] == md.to_string()));
+}
+
+#[test]
+fn the_export_carries_what_the_lock_resolves_and_refuses_a_difference_before_writing() {
+    use super::config::Referrers;
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    let all = Referrers::Word("all".into());
+    for platforms in [&[][..], &["linux/arm64"][..]] {
+        let platforms: Vec<String> = platforms.iter().map(|p| (*p).to_owned()).collect();
+        let want = lock::Wanted {
+            platforms: &platforms,
+            referrers: &all,
+            require_signature: false,
+            identity: None,
+        };
+        let (given, mut f) = sources(&root).remove(0);
+        let resolved = lock::resolve(&given, f.as_mut(), &want).unwrap();
+        let mut opts = options(&t.path().join("out"), &[], false);
+        opts.platforms = platforms.clone();
+        let (plan, _) = plan(&mut sources(&root), &opts).unwrap();
+        assert_eq!(plan.carried, vec![resolved.image.clone()], "{platforms:?}");
+        assert!(!plan.carried[0].referrers.is_empty());
+    }
+    // A first bundle; then an export that must carry a lock without the fixture's referrer.
+    let out = t.path().join("out.tar");
+    run_export(&root, &out, 1).unwrap();
+    let before = std::fs::read(&out).unwrap();
+    let want = lock::Wanted {
+        platforms: &[],
+        referrers: &all,
+        require_signature: false,
+        identity: None,
+    };
+    let (given, mut f) = sources(&root).remove(0);
+    let mut checked = lock::resolve(&given, f.as_mut(), &want).unwrap().image;
+    let gone = checked.referrers.pop().unwrap();
+    let mut opts = options(&out, &[], false);
+    opts.checked = Some(vec![checked]);
+    let target = prepare(&opts.output, false).unwrap();
+    match export(&mut sources(&root), &opts, target, None) {
+        Err(ExportError::Raced(d)) => {
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert!(
+                matches!(&d[0], lock::Difference::Added { what, .. } if what.contains(&gone.digest)),
+                "{d:?}"
+            );
+        }
+        Err(e) => panic!("expected Raced, got {e}"),
+        Ok(_) => panic!("expected Raced, got a bundle"),
+    }
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the previous output is kept"
+    );
+    assert!(staging_left(t.path()).is_empty());
 }
