@@ -553,3 +553,78 @@ fn a_left_out_list_never_excuses_a_manifest() {
         "nothing pushed"
     );
 }
+
+#[test]
+fn an_inventory_listing_200000_repositories_for_a_layer_still_makes_a_bundle_that_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    let tp = t.path();
+    let Some(a) = TestRegistry::start(None) else {
+        return;
+    };
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
+    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
+    // Within the 24 MiB an inventory may be: one layer held in 200,000 repositories (6 MB).
+    let names: Vec<String> = (0..200_000)
+        .map(|i| format!("registry.site:5000/r{i:07}"))
+        .collect();
+    let inv = serde_json::json!({
+        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
+        "sources": [], "blobs": [{"digest": LAYER, "size": 17, "repositories": names}]
+    });
+    write_json(&tp.join("inv.json"), &inv);
+    let Some(pin) = signed_export(tp, &a, "diff", &["--since", "inv.json"]) else {
+        return;
+    };
+    // The far side's verify reads the record: the layer is left out, authenticated.
+    let r = ok(run_pinned(
+        tp,
+        &["verify", "diff", "--pin", &pin, "--format", "json"],
+    ));
+    let rep = r.json();
+    assert_eq!(rep["verdict"], "pass");
+    assert_eq!(rep["leftOut"]["blobs"], 1);
+    assert_eq!(rep["leftOut"]["authenticated"], true);
+    let index = read_json(&tp.join("diff/index.json"));
+    let ta = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifactType"] == "application/vnd.airlock.trust.v1+json")
+        .unwrap();
+    let manifest = read_json(&blob(&tp.join("diff"), ta["digest"].as_str().unwrap()));
+    let record = read_json(&blob(
+        &tp.join("diff"),
+        manifest["config"]["digest"].as_str().unwrap(),
+    ));
+    let kept = record["leftOut"][0]["repositories"].as_array().unwrap();
+    assert_eq!(kept.len(), 64, "the first 64 kept");
+    assert_eq!(kept[0], "registry.site:5000/r0000000");
+
+    // A name no registry has is refused by the inventory's path, before anything is written.
+    let mut bad = inv.clone();
+    bad["blobs"][0]["repositories"] = serde_json::json!(["registry.site:5000/ok", "not a name"]);
+    write_json(&tp.join("bad.json"), &bad);
+    let r = run_in(
+        tp,
+        &[
+            "export",
+            &format!("{}/e2e:v1", a.host()),
+            "-o",
+            "bad",
+            "--since",
+            "bad.json",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bad.json") && r.stderr.contains("\"not a name\""),
+        "{}",
+        r.stderr
+    );
+    assert!(!tp.join("bad").exists());
+}

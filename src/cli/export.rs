@@ -706,8 +706,11 @@ fn since(
                     conflicting.insert(d);
                 }
                 Some((_, repos)) => {
+                    // Joined, within what one inventory may list for a blob.
                     for r in &b.repositories {
-                        if !repos.contains(r) {
+                        if repos.len() < crate::inventory::MAX_REPOSITORIES_PER_BLOB
+                            && !repos.contains(r)
+                        {
                             repos.push(r.clone());
                         }
                     }

@@ -99,6 +99,26 @@ pub enum Usage {
         /// What verify reads.
         limit: u64,
     },
+    /// The trust artifact's export record (or its manifest) would be larger than `verify` reads
+    /// ([`crate::layout::Limits::max_manifest_bytes`]): a bundle its own verify refuses is not
+    /// written.
+    #[error("the {what} would be {size} bytes, more than the {limit} bytes verify reads: it lists {images} image(s) with {referrers} referrer(s), and {left_out} blob(s) left out by --since with {repositories} repository name(s) from the inventories; export fewer images per bundle, or give inventories that list fewer repositories")]
+    RecordTooLarge {
+        /// "export record" or "trust artifact manifest".
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// What verify reads.
+        limit: u64,
+        /// Images recorded.
+        images: usize,
+        /// Referrers recorded, over every image.
+        referrers: usize,
+        /// Blobs recorded as left out.
+        left_out: usize,
+        /// Repository names recorded with them.
+        repositories: usize,
+    },
     /// A CRL given with `--crl` is larger than a bundle carries (what `verify` holds in memory
     /// for a trust-artifact part), or the CRLs together are.
     #[error("{what} is {size} bytes; a bundle carries CRLs of at most {limit} bytes each and {total_limit} bytes together (what verify holds in memory): give the far side this CRL with `verify --crl` instead (up to {crl_limit} bytes)")]

@@ -932,6 +932,26 @@ fn trust_artifact(
             source,
         })?;
         let manifest = ta::manifest(&config, &layers);
+        // Never a bundle its own verify refuses: the record and its manifest within what the
+        // scan reads of a document (the left-out blobs' repositories come from inventories).
+        let limit = Limits::default().max_manifest_bytes;
+        for (what, size) in [
+            ("export record", config.len()),
+            ("trust artifact manifest", manifest.len()),
+        ] {
+            if u64::try_from(size).unwrap_or(u64::MAX) > limit {
+                return Err(Usage::RecordTooLarge {
+                    what,
+                    size,
+                    limit,
+                    images: record.sources.len(),
+                    referrers: record.sources.iter().map(|s| s.referrers.len()).sum(),
+                    left_out: record.left_out.len(),
+                    repositories: record.left_out.iter().map(|l| l.repositories.len()).sum(),
+                }
+                .into());
+            }
+        }
         let md = Digest::sha256(&manifest);
         // Only an artifact with trust material can anchor a verification.
         let pin = opts.trust.is_some().then(|| md.to_string());

@@ -349,3 +349,42 @@ fn the_export_carries_what_the_lock_resolves_and_refuses_a_difference_before_wri
     );
     assert!(staging_left(t.path()).is_empty());
 }
+
+#[test]
+fn a_record_larger_than_verify_reads_is_refused_before_anything_is_written() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    let (planned, _) = plan(
+        &mut sources(&root),
+        &options(&t.path().join("out"), &[], false),
+    )
+    .unwrap();
+    let (layer, p) = planned.blobs.iter().find(|(_, p)| p.leavable).unwrap();
+    // One layer the far side holds, listed with 5 MiB of repository names.
+    let names: Vec<String> = (0..100_000)
+        .map(|i| format!("registry.site:5000/team/r{i:07}-padding-padding"))
+        .collect();
+    let out = t.path().join("out.tar");
+    let mut opts = options(&out, &[], false);
+    opts.since.insert(layer.clone(), (p.desc.size, names));
+    let target = prepare(&opts.output, false).unwrap();
+    match export(&mut sources(&root), &opts, target, None) {
+        Err(ExportError::Usage(Usage::RecordTooLarge {
+            what,
+            size,
+            limit,
+            left_out,
+            repositories,
+            ..
+        })) => {
+            assert_eq!(what, "export record");
+            assert_eq!(limit, Limits::default().max_manifest_bytes);
+            assert!(u64::try_from(size).unwrap() > limit);
+            assert_eq!((left_out, repositories), (1, 100_000));
+        }
+        Err(e) => panic!("expected RecordTooLarge, got {e}"),
+        Ok(_) => panic!("expected RecordTooLarge, got a bundle"),
+    }
+    assert!(!out.exists(), "nothing is written");
+    assert!(staging_left(t.path()).is_empty());
+}

@@ -45,6 +45,44 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// inventory took 814 MiB of memory, over export's 128 MiB bound).
 pub const MAX_INVENTORY_BYTES: u64 = 24 << 20;
 
+/// The most repositories kept for one blob (`blobs[].repositories`), distinct, in the order
+/// listed. They only tell import where it can mount a left-out blob from (one that holds it is
+/// enough), and they are copied into the export record, which `verify` reads within 4 MiB: an
+/// inventory listing 200,000 names for a layer made a bundle whose record its own verify refused.
+pub const MAX_REPOSITORIES_PER_BLOB: usize = 64;
+
+/// The longest repository name (`HOST[:PORT]/PATH`) read: the distribution spec's limit on a
+/// name.
+pub const MAX_REPOSITORY_NAME: usize = 255;
+
+/// Why `name` is not a repository as an inventory lists it (`HOST[:PORT]/PATH`, as the walk of
+/// a registry writes it): at most [`MAX_REPOSITORY_NAME`] bytes; a host of letters, digits, `.`,
+/// `-`, `:` and `[]`; path components of lowercase letters, digits, `.`, `_` and `-`.
+fn repository_problem(name: &str) -> Option<&'static str> {
+    if name.len() > MAX_REPOSITORY_NAME {
+        return Some("longer than a repository name can be");
+    }
+    let Some((host, path)) = name.split_once('/') else {
+        return Some("not HOST/REPOSITORY");
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !host_ok {
+        return Some("not a registry host before the first /");
+    }
+    let path_ok = path.split('/').all(|c| {
+        !c.is_empty()
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    });
+    if !path_ok {
+        return Some("not a repository path after the host");
+    }
+    None
+}
+
 /// Why an inventory could not be built or read.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -175,9 +213,12 @@ impl Inventory {
         Inventory::parse(&bytes).map_err(|reason| InventoryError::Malformed { path: name, reason })
     }
 
-    /// Parses and checks an inventory document.
+    /// Parses and checks an inventory document: every digest well formed and listed once, every
+    /// repository a well-formed `HOST/PATH` name (else the inventory is refused, naming the blob
+    /// and the name), each blob's repositories deduplicated and at most
+    /// [`MAX_REPOSITORIES_PER_BLOB`] kept (the first listed).
     pub fn parse(bytes: &[u8]) -> Result<Inventory, String> {
-        let inv: Inventory = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let mut inv: Inventory = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if inv.schema_version != SCHEMA_VERSION {
             return Err(format!(
                 "schemaVersion {} (this build reads {SCHEMA_VERSION})",
@@ -190,6 +231,20 @@ impl Inventory {
             if !seen.insert(d) {
                 return Err(format!("blob {} is listed twice", b.digest));
             }
+        }
+        for b in &mut inv.blobs {
+            let mut kept: Vec<String> = Vec::new();
+            let mut names = BTreeSet::new();
+            for r in std::mem::take(&mut b.repositories) {
+                if let Some(why) = repository_problem(&r) {
+                    let shown: String = r.chars().take(80).collect();
+                    return Err(format!("blob {}: repository {shown:?}: {why}", b.digest));
+                }
+                if kept.len() < MAX_REPOSITORIES_PER_BLOB && names.insert(r.clone()) {
+                    kept.push(r);
+                }
+            }
+            b.repositories = kept;
         }
         Ok(inv)
     }
@@ -269,7 +324,8 @@ impl Builder {
                 .map(|(d, (size, repos))| Blob {
                     digest: d.to_string(),
                     size,
-                    repositories: repos.into_iter().collect(),
+                    // What `parse` keeps: more would be dropped on the connected side.
+                    repositories: repos.into_iter().take(MAX_REPOSITORIES_PER_BLOB).collect(),
                 })
                 .collect(),
         }
@@ -296,6 +352,59 @@ mod tests {
         assert_eq!(inv.blobs.len(), 1);
         assert_eq!(inv.blobs[0].digest, d(1).to_string());
         assert_eq!(inv.blobs[0].repositories, vec!["r/a", "r/b"]);
+    }
+
+    #[test]
+    fn repositories_are_checked_deduplicated_and_bounded_when_read() {
+        let names: Vec<String> = (0..20_000)
+            .map(|i| format!("registry.site:5000/r{:07}", i % 10_000))
+            .collect();
+        let doc = serde_json::json!({
+            "schemaVersion": 1, "tool": {"name": "airlock", "version": "t"},
+            "createdAt": "2026-12-05T00:00:00Z", "sources": [],
+            "blobs": [
+                {"digest": d(1).to_string(), "size": 1, "repositories": names},
+                {"digest": d(2).to_string(), "size": 2,
+                 "repositories": ["h:5000/a", "[::1]:5000/b/c", "h:5000/a"]},
+            ]
+        });
+        let inv = Inventory::parse(doc.to_string().as_bytes()).unwrap();
+        let kept = &inv.blobs[0].repositories;
+        assert_eq!(kept.len(), MAX_REPOSITORIES_PER_BLOB);
+        assert_eq!(kept[0], "registry.site:5000/r0000000");
+        assert_eq!(kept[63], "registry.site:5000/r0000063");
+        assert_eq!(
+            inv.blobs[1].repositories,
+            vec!["h:5000/a", "[::1]:5000/b/c"]
+        );
+        for (bad, why) in [
+            ("no-slash", "not HOST/REPOSITORY"),
+            ("h:5000/Upper", "repository path"),
+            ("h:5000/a//b", "repository path"),
+            ("h 1/a", "registry host"),
+            ("/a", "registry host"),
+            ("h:5000/a\nb", "repository path"),
+        ] {
+            let mut v = doc.clone();
+            v["blobs"][1]["repositories"] = serde_json::json!(["h:5000/ok", bad]);
+            let e = Inventory::parse(v.to_string().as_bytes()).unwrap_err();
+            assert!(
+                e.contains(why) && e.contains(&d(2).to_string()),
+                "{bad}: {e}"
+            );
+        }
+        let mut v = doc.clone();
+        v["blobs"][1]["repositories"] = serde_json::json!([format!("h/{}", "a".repeat(254))]);
+        assert!(Inventory::parse(v.to_string().as_bytes())
+            .unwrap_err()
+            .contains("longer than"));
+        // The writer keeps what the reader would.
+        let mut b = Builder::new();
+        for i in 0..100 {
+            b.add(d(5), 5, Some(&format!("h/r{i:03}")));
+        }
+        let inv = b.finish("2026-12-05T00:00:00Z".into());
+        assert_eq!(inv.blobs[0].repositories.len(), MAX_REPOSITORIES_PER_BLOB);
     }
 
     #[test]
