@@ -252,7 +252,30 @@ pub fn resolve(
     let mut manifests: Vec<String> = children.iter().map(|c| c.digest.clone()).collect();
     manifests.sort();
     let mut subjects = vec![top.clone()];
+    // An index among them (an index of indexes) is walked as export walks it: its platform
+    // manifests are subjects too.
+    let mut nested: Vec<(Descriptor, usize)> = children
+        .iter()
+        .filter(|c| model::kind_of(c.media_type()) == Kind::Index)
+        .map(|c| (c.clone(), 1))
+        .collect();
     subjects.extend(children);
+    while let Some((index, depth)) = nested.pop() {
+        if depth >= MAX_DEPTH {
+            continue;
+        }
+        let bytes = f.manifest(&index)?;
+        let doc = parse_doc(&index, &bytes)?;
+        for c in platform_manifests(&index, &doc, want.platforms) {
+            if subjects.iter().any(|s| s.digest == c.digest) {
+                continue;
+            }
+            if model::kind_of(c.media_type()) == Kind::Index {
+                nested.push((c.clone(), depth + 1));
+            }
+            subjects.push(c);
+        }
+    }
     let mut referrers = BTreeSet::new();
     let mut signatures = Vec::new();
     if !want.referrers.is_none() {

@@ -388,3 +388,47 @@ fn a_record_larger_than_verify_reads_is_refused_before_anything_is_written() {
     assert!(!out.exists(), "nothing is written");
     assert!(staging_left(t.path()).is_empty());
 }
+
+#[test]
+fn an_index_of_indexes_is_resolved_for_the_lock_as_the_export_walks_it() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, top) = layout(t.path());
+    let index_path = root.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    // The image's index, wrapped twice: the referrer's subject is a grandchild of the top.
+    let mut inner = index["manifests"][0].clone();
+    inner.as_object_mut().unwrap().remove("annotations");
+    for _ in 0..2 {
+        let wrapper = serde_json::to_vec(
+            &json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": [inner]}),
+        )
+        .unwrap();
+        let d = Digest::sha256(&wrapper);
+        std::fs::write(root.join(crate::layout::blob_path(&d)), &wrapper).unwrap();
+        inner =
+            json!({"mediaType": model::OCI_INDEX, "digest": d.to_string(), "size": wrapper.len()});
+    }
+    let mut entry = inner.clone();
+    entry["annotations"] = index["manifests"][0]["annotations"].clone();
+    index["manifests"][0] = entry;
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let all = super::config::Referrers::Word("all".into());
+    let want = lock::Wanted {
+        platforms: &[],
+        referrers: &all,
+        require_signature: false,
+        identity: None,
+    };
+    let (given, mut f) = sources(&root).remove(0);
+    let resolved = lock::resolve(&given, f.as_mut(), &want).unwrap().image;
+    let (plan, _) = plan(
+        &mut sources(&root),
+        &options(&t.path().join("out"), &[], false),
+    )
+    .unwrap();
+    assert!(resolved
+        .referrers
+        .iter()
+        .any(|r| r.subject == top.to_string()));
+    assert_eq!(plan.carried, vec![resolved]);
+}
