@@ -598,6 +598,36 @@ impl Fetch for Selected {
         Ok(out)
     }
 
+    fn cosign_tagged(
+        &mut self,
+        subject: &Descriptor,
+    ) -> Result<Vec<(String, Descriptor)>, ExportError> {
+        if self.referrers.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for (tag, d) in self.inner.cosign_tagged(subject)? {
+            // Typed as export types them: `artifactType`, else the first layer's media type.
+            let bytes = self.inner.manifest(&d)?;
+            let doc = parse_doc(&d, &bytes)?;
+            let t = doc
+                .artifact_type
+                .clone()
+                .or_else(|| {
+                    doc.layers
+                        .iter()
+                        .flatten()
+                        .next()
+                        .map(|l| l.media_type().to_owned())
+                })
+                .unwrap_or_default();
+            if self.referrers.selects(&t) {
+                out.push((tag, d));
+            }
+        }
+        Ok(out)
+    }
+
     fn shared(&self) -> Option<std::sync::Arc<dyn super::SharedBlobs>> {
         self.inner.shared()
     }

@@ -277,6 +277,25 @@ fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
         .iter()
         .any(|r| r.digest == md.to_string()));
     assert_eq!(plan.carried, vec![resolved]);
+    // A bundle file's per-image selection filters it by that type too.
+    for (types, travels) in [
+        (
+            vec!["application/vnd.dev.cosign.simplesigning.v1+json"],
+            true,
+        ),
+        (vec![NOTARY_SIGNATURE], false),
+    ] {
+        let sel = super::config::Referrers::Types(types.iter().map(|t| (*t).to_owned()).collect());
+        let (given, f) = sources(&root).remove(0);
+        let mut selected: Vec<(String, Box<dyn Fetch>)> =
+            vec![(given, Box::new(lock::Selected::new(f, sel)))];
+        let (p, _) = super::plan(&mut selected, &opts).unwrap();
+        let carried = p.images[0]
+            .referrers
+            .iter()
+            .any(|r| r.digest == md.to_string());
+        assert_eq!(carried, travels, "{types:?}");
+    }
     assert!(plan
         .entries
         .iter()
