@@ -1095,3 +1095,100 @@ fn too_many_parts_are_refused_before_any_is_written() {
     assert!(r.stderr.contains("would make"), "{}", r.stderr);
     assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing is written");
 }
+
+/// A manifest whose part digests are wrong while its whole-stream digest is right: each part is
+/// judged by its own digest, on every path. `verify` fails with `part_digest_mismatch` for each
+/// part, as `verify --parts-only` does, and `import` refuses before pushing anything (red team C,
+/// F3). One wrong part digest is named alone.
+#[test]
+fn each_part_is_judged_by_its_own_digest_even_when_the_whole_stream_matches() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar.zst", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let good = read_json(&manifest);
+    let zeros = Value::String(format!("sha256:{}", "0".repeat(64)));
+    // Only part 3's listed digest wrong.
+    let mut m = good.clone();
+    m["parts"][2]["sha256"] = zeros.clone();
+    write_json(&manifest, &m);
+    let v = verify_json(&manifest, &[]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    let j = v.json();
+    let name3 = part_file(&out, &bundle, 3)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        found(&j),
+        vec![("part_digest_mismatch".to_owned(), name3)],
+        "{j}"
+    );
+    assert_eq!(j["parts"]["parts"][2]["result"], "digest_mismatch");
+    assert_eq!(
+        j["parts"]["parts"][2]["actualSha256"],
+        good["parts"][2]["sha256"]
+    );
+    // Every part's listed digest wrong.
+    for i in 0..count {
+        m["parts"][i]["sha256"] = zeros.clone();
+    }
+    write_json(&manifest, &m);
+    let v = verify_json(&out, &[]);
+    assert_eq!(v.code, 1, "{}", v.stderr);
+    let j = v.json();
+    assert_eq!(j["parts"]["verdict"], "fail");
+    assert!(
+        results(&j).iter().all(|r| r == "digest_mismatch"),
+        "{:?}",
+        results(&j)
+    );
+    let f = found(&j);
+    assert_eq!(
+        f.iter()
+            .filter(|(c, _)| c == "part_digest_mismatch")
+            .count(),
+        count,
+        "{f:?}"
+    );
+    // The same verdict as the check on arrival.
+    let p = run_in(
+        t.path(),
+        &["verify", "--parts-only", &arg(&out), "--format", "json"],
+    );
+    assert_eq!(p.code, 1, "{}", p.stderr);
+    assert_eq!(
+        found(&p.json())
+            .iter()
+            .filter(|(c, _)| c == "part_digest_mismatch")
+            .count(),
+        count
+    );
+    // inspect says so too.
+    let i = run_in(t.path(), &["inspect", &arg(&out)]);
+    assert_eq!(i.code, 1, "{}", i.stderr);
+    // import refuses in its verification pass: nothing reaches the registry.
+    use crate::registry_util::TestRegistry;
+    let Some(reg) = TestRegistry::start(None) else {
+        return;
+    };
+    let r = run_in(
+        t.path(),
+        &[
+            "import",
+            &arg(&out),
+            "--to",
+            &format!("{}/f3", reg.host()),
+            "--integrity-only",
+            "--no-progress",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("part_digest_mismatch"), "{}", r.stderr);
+    let repos = reg.storage.join("docker/registry/v2/repositories");
+    assert!(
+        !repos.join("f3").exists(),
+        "import pushed before refusing: {:?}",
+        fs::read_dir(&repos).map(|d| d.count())
+    );
+}

@@ -197,8 +197,9 @@ pub fn open_set(set: PartsSet, strict: bool) -> Result<(super::Source, PartsChec
     };
     let file_digest = super::FileDigest::default();
     let reader = file_digest.wrap(Box::new(std::io::Cursor::new(prefix).chain(r)));
-    // One hash pass over a good set, as over the single file (read.rs, "Digests").
-    check.judge_by_whole(file_digest.clone());
+    // Each part is judged by its own digest; the whole stream's is compared with the manifest's
+    // (read.rs, "Digests").
+    check.compare_whole(file_digest.clone());
     Ok((
         super::Source::Stream {
             format,

@@ -1,15 +1,16 @@
 //! Reading a parts set as one stream: [`PartsReader`] chains the part files in manifest order,
 //! checking each part's size at its end. Nothing is joined on disk.
 //!
-//! Digests: a strict reader (import's second pass) and a check-only read hash each part as it
-//! passes and judge it at its end. A full read (verify, inspect, import's first pass) hashes the
-//! stream once, as for a single file: the whole-stream digest the consumer computes anyway (the
-//! bundle's `file sha256`, [`crate::archive::FileDigest`]). When it equals the manifest's and
-//! every part had its listed size, every part holds its listed bytes; otherwise each part not
-//! judged yet is re-hashed from its file at the end, so each damage is still named by part. So a
-//! good set costs one hash pass, the same as the single file, and only a damaged one two. A missing or short part is replaced by zeros of its listed length, so the stream keeps
-//! its offsets and the content checks downstream name what the damage touches; an overlong part
-//! gives only its listed length. [`PartsCheck::finish`] reads whatever the consumer left unread
+//! Digests: every read hashes each part as it passes and judges it at its end by its own sha256
+//! against the one the manifest lists for it: a part is `pass` only when its own bytes hash to its
+//! listed digest. The whole stream's digest, which the consumer computes anyway (the bundle's
+//! `file sha256`, [`crate::archive::FileDigest`]), is never taken for the parts' (a manifest
+//! whose part digests are wrong and whose whole-stream digest is right is not a good set: red team
+//! C, F3); it is compared with the manifest's whole-stream `sha256` at the end, and a difference
+//! when every part passed names the manifest. The part hash runs on the thread that reads the
+//! stream (decompression's), beside the blob hashing. A missing or short part is replaced by
+//! zeros of its listed length, so the stream keeps its offsets and the content checks downstream
+//! name what the damage touches; an overlong part gives only its listed length. [`PartsCheck::finish`] reads whatever the consumer left unread
 //! (each part is checked whole, whatever stopped the consumer) and returns every part's result.
 
 use std::collections::BTreeSet;
@@ -124,8 +125,6 @@ impl PartsOutcome {
 struct Current {
     file: Option<File>,
     hasher: Hasher,
-    /// Every byte given so far went through `hasher` (not so in a full read's stream).
-    hashed: bool,
     /// Bytes of this part given to the stream so far (real or zeros).
     emitted: u64,
     /// Bytes actually read from the file.
@@ -147,10 +146,6 @@ struct Inner {
     strict: bool,
     /// The buffer of a check-only read (allocated once, on first use).
     scratch: Vec<u8>,
-    /// A full read: the stream's bytes are not hashed per part (module docs).
-    lazy: bool,
-    /// Parts whose size was right and whose digest is judged at the end ([`Inner::settle`]).
-    pending: Vec<bool>,
     /// The whole stream's sha256 when it differs from the manifest's although every part passed.
     whole_mismatch: Option<String>,
 }
@@ -202,8 +197,6 @@ pub fn reader(
         results: vec![None; n],
         strict,
         scratch: Vec::new(),
-        lazy: false,
-        pending: vec![false; n],
         whole_mismatch: None,
     }));
     (
@@ -215,12 +208,10 @@ pub fn reader(
 }
 
 impl PartsCheck {
-    /// A full read: the stream is not hashed per part; `whole`, the digest the consumer computes
-    /// over every byte it reads, judges the parts at the end (module docs).
-    pub(super) fn judge_by_whole(&mut self, whole: crate::archive::FileDigest) {
-        if let Ok(mut s) = lock(&self.inner) {
-            s.lazy = !s.strict && s.only.is_none();
-        }
+    /// A full read: `whole`, the digest the consumer computes over every byte it reads, is
+    /// compared with the manifest's whole-stream digest at the end (module docs). It judges no
+    /// part: each is judged by its own digest.
+    pub(super) fn compare_whole(&mut self, whole: crate::archive::FileDigest) {
         self.whole = Some(whole);
     }
 }
@@ -283,7 +274,6 @@ impl Inner {
         self.cur = Some(Current {
             file,
             hasher: Hasher::new(Algorithm::Sha256),
-            hashed: true,
             emitted: 0,
             real: 0,
             result,
@@ -316,13 +306,6 @@ impl Inner {
                     Ok(Some(actual)) => PartResult::SizeMismatch {
                         actual: actual.max(p.size + 1),
                     },
-                    Ok(None) if !c.hashed => {
-                        // Judged at the end, by the whole stream's digest or its own.
-                        if let Some(slot) = self.pending.get_mut(self.idx) {
-                            *slot = true;
-                        }
-                        PartResult::Pass
-                    }
                     Ok(None) => self.judge_digest(&digest.to_string()),
                 }
             }
@@ -359,64 +342,16 @@ impl Inner {
         }
     }
 
-    /// Judges the parts a full read left pending: all of them at once when the stream the
-    /// consumer read (`whole`, `None` when it did not read to the end) is the manifest's and no
-    /// part failed; else each from its file, one more read of it. When every part then passes
-    /// but the stream is not the manifest's, the manifest's whole-stream digest is wrong.
+    /// After every part was judged by its own digest: when all passed but the stream the
+    /// consumer read (`whole`, `None` when it did not read to the end) is not the manifest's, the
+    /// manifest's whole-stream digest is wrong (named as the manifest's finding).
     fn settle(&mut self, whole: Option<String>) {
-        let none_bad = !self.results.iter().flatten().any(PartResult::is_bad);
-        let whole_matches = whole.as_deref() == Some(self.manifest.sha256.as_str());
-        if none_bad && whole_matches {
-            self.pending.iter_mut().for_each(|p| *p = false);
-            return;
-        }
-        for i in 0..self.manifest.parts.len() {
-            if !self.pending.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let r = self.rehash(i);
-            if let Some(slot) = self.results.get_mut(i) {
-                *slot = Some(r);
-            }
-            if let Some(p) = self.pending.get_mut(i) {
-                *p = false;
-            }
-        }
         let all_pass = !self.results.iter().flatten().any(PartResult::is_bad);
         if let (true, Some(w)) = (all_pass, whole) {
             if w != self.manifest.sha256 {
                 self.whole_mismatch = Some(w);
             }
         }
-    }
-
-    /// Part `i` read again from its file and judged on its own.
-    fn rehash(&mut self, i: usize) -> PartResult {
-        let Some(p) = self.entry(i).cloned() else {
-            return PartResult::NotChecked;
-        };
-        let mut f = match open_part(&self.dir.join(&p.name)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return PartResult::Missing,
-            Err(e) => return PartResult::Unreadable(e.to_string()),
-        };
-        let mut h = Hasher::new(Algorithm::Sha256);
-        let mut buf = vec![0u8; crate::digest::CHUNK];
-        let read =
-            crate::digest::read_chunks(&mut (&mut f).take(p.size + 1), &mut buf, |b| h.update(b));
-        if let Err(e) = read {
-            return PartResult::Unreadable(e.to_string());
-        }
-        let (digest, size) = h.finish();
-        if size != p.size {
-            // Changed since it was streamed: the stream's bytes were not these.
-            return PartResult::SizeMismatch { actual: size };
-        }
-        let saved = self.idx;
-        self.idx = i;
-        let r = self.judge_digest(&digest.to_string());
-        self.idx = saved;
-        r
     }
 
     fn message(&self, i: usize, r: &PartResult) -> String {
@@ -532,11 +467,7 @@ impl Inner {
                         }
                         continue;
                     }
-                    if self.lazy {
-                        c.hashed = false;
-                    } else {
-                        c.hasher.update(dst.get(..got).unwrap_or_default());
-                    }
+                    c.hasher.update(dst.get(..got).unwrap_or_default());
                     let g = u64::try_from(got).unwrap_or(u64::MAX);
                     c.real += g;
                     c.emitted += g;
