@@ -1096,6 +1096,101 @@ fn too_many_parts_are_refused_before_any_is_written() {
     assert_eq!(fs::read_dir(&out).unwrap().count(), 0, "nothing is written");
 }
 
+/// `split --parts N -o DIR` into a set's folder compares every re-issued part with the set's
+/// manifest before any is renamed over the part it lists: the wrong bundle file (an export of
+/// the same name from another run) or the wrong --size exits 1 and leaves every file in the
+/// folder as it was, byte for byte, with no temporary file behind (red team C, F5). A good part
+/// re-issued beside a bad one is not written either: all or nothing.
+#[test]
+fn a_reissue_that_differs_from_the_manifest_leaves_the_set_as_it_was() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar.zst", "set");
+    // Another bundle of the same name: the same file with one byte changed inside part 3.
+    let other_dir = t.path().join("other");
+    fs::create_dir(&other_dir).unwrap();
+    let other = other_dir.join(bundle.file_name().unwrap());
+    let mut bytes = fs::read(&bundle).unwrap();
+    bytes[2 * 8192 + 100] ^= 0x01;
+    fs::write(&other, &bytes).unwrap();
+    // Part 2 was lost; 2 (which the other file gives right) and 3 (which it gives wrong) are
+    // re-issued together.
+    fs::remove_file(part_file(&out, &bundle, 2)).unwrap();
+    let before = files_of(&out);
+    let r = split(&other, "8K", &out, &["--parts", "2,3"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("differs"), "{}", r.stderr);
+    assert!(r.stderr.contains("b.tar.zst.003"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+    assert!(
+        files_of(&out) == before,
+        "the set was changed by a refused re-issue"
+    );
+    // The other file for part 3 alone: refused, the good part 3 kept.
+    let r = split(&other, "8K", &out, &["--parts", "3"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(files_of(&out) == before, "the good part 3 was replaced");
+    // The wrong size: refused before anything is written.
+    let r = split(&bundle, "9K", &out, &["--parts", "3"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        files_of(&out) == before,
+        "a part was replaced with another size's"
+    );
+    // The right file: every part written, the set whole again.
+    let r = split(&bundle, "8K", &out, &["--parts", &format!("2,3,{count}")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("matches"), "{}", r.stderr);
+    let p = run_in(t.path(), &["verify", "--parts-only", &arg(&out)]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    // A manifest that cannot be read is not written past: refused, nothing written.
+    let manifest = manifest_of(&out, &bundle);
+    fs::write(&manifest, b"{ not a manifest").unwrap();
+    let before = files_of(&out);
+    let r = split(&other, "8K", &out, &["--parts", "3"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        files_of(&out) == before,
+        "a part was written past an unreadable manifest"
+    );
+}
+
+/// `split` cuts only a bundle tarball, recognised by its magic bytes as everywhere else: a parts
+/// manifest (easy to take for the bundle), or any other file, is refused with exit 2 and nothing
+/// written, with `--parts` too. The identity stamped on a set is read from the file cut, never
+/// through a parts set its name points to: the first part of a set is no bundle (red team C, F13).
+#[test]
+fn split_refuses_what_is_not_a_bundle_tarball() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, _) = set_of(t.path(), "b.tar.zst", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let junk = t.path().join("notes.txt");
+    fs::write(&junk, b"not a bundle at all\n".repeat(100)).unwrap();
+    let first = part_file(&out, &bundle, 1);
+    for (input, extra) in [
+        (&manifest, &[][..]),
+        (&manifest, &["--parts", "1"][..]),
+        (&junk, &[][..]),
+        (&first, &[][..]),
+    ] {
+        let media = t.path().join("media");
+        fs::create_dir_all(&media).unwrap();
+        let r = split(input, "1K", &media, extra);
+        assert_eq!(r.code, 2, "{} {extra:?}: {}", input.display(), r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert_eq!(
+            files_of(&media).len(),
+            0,
+            "{} {extra:?}: something was written",
+            input.display()
+        );
+        fs::remove_dir(&media).unwrap();
+    }
+    let r = split(&manifest, "1K", &out, &[]);
+    assert!(r.stderr.contains("not a bundle"), "{}", r.stderr);
+    let r = split(&first, "1K", &out, &[]);
+    assert!(r.stderr.contains("not a whole bundle"), "{}", r.stderr);
+}
+
 /// A manifest whose part digests are wrong while its whole-stream digest is right: each part is
 /// judged by its own digest, on every path. `verify` fails with `part_digest_mismatch` for each
 /// part, as `verify --parts-only` does, and `import` refuses before pushing anything (red team C,

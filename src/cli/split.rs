@@ -2,6 +2,9 @@
 //! `--parts 5,7` re-issues chosen parts, byte-identical to the first split.
 
 use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -11,6 +14,7 @@ use clap::Args;
 use super::output::{human_bytes, print_json};
 use super::{Format, Printer, UsageError, EXIT_FAIL, EXIT_OK};
 use crate::archive::parts::{self, Identity, PartEntry};
+use crate::archive::{BundleFormat, FileDigest, Source};
 use crate::layout::{self, ScanOptions};
 
 /// Arguments of `airlock split`.
@@ -38,16 +42,100 @@ pub struct SplitArgs {
     pub format: Format,
 }
 
-/// The bundle's identity, read from the bundle itself: the `index.json` digest, and the trust
-/// artifact digest (the pin) when it lists exactly one that carries trust material.
-fn identity(bundle: &Path) -> anyhow::Result<Identity> {
-    let source = crate::archive::open(bundle)?;
+/// Reads an open file from a given offset with `pread`, leaving the file's own offset alone: the
+/// identity is read from the very file that is then cut (the same open file, not the path again),
+/// while a decompression thread may still be reading ahead.
+struct At {
+    file: File,
+    pos: u64,
+}
+
+impl Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.file.read_at(buf, self.pos) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+                Ok(n) => {
+                    self.pos += u64::try_from(n).unwrap_or(u64::MAX);
+                    return Ok(n);
+                }
+            }
+        }
+    }
+}
+
+/// The bundle's format, from the first bytes of the open file `f` (the magic bytes the rest of
+/// airlock recognises a tarball by): anything else, a parts manifest included, is refused, for its
+/// bytes cut into parts would be no bundle (red team C, F13).
+fn tarball_format(f: &File, bundle: &Path) -> anyhow::Result<BundleFormat> {
+    let mut prefix = Vec::with_capacity(512);
+    At {
+        file: f.try_clone()?,
+        pos: 0,
+    }
+    .take(512)
+    .read_to_end(&mut prefix)
+    .with_context(|| format!("cannot read {}", bundle.display()))?;
+    crate::archive::sniff(&prefix).ok_or_else(|| {
+        let what = if prefix
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{')
+        {
+            "JSON (a parts manifest?), not a bundle: split the bundle file itself (a set is re-issued with --parts from the bundle it was cut from)"
+        } else {
+            "not a bundle: its first bytes are no tar, tar.gz or tar.zst"
+        };
+        UsageError::BadOption(format!(
+            "{} is {what}; split cuts a .tar, .tar.gz or .tar.zst bundle",
+            bundle.display()
+        ))
+        .into()
+    })
+}
+
+/// The bundle's identity, read from the open file `f` itself (never through a parts set its path
+/// might name): the `index.json` digest, and the trust artifact digest (the pin) when it lists
+/// exactly one that carries trust material.
+fn identity(f: &File, format: BundleFormat, bundle: &Path) -> anyhow::Result<Identity> {
+    let source = Source::Stream {
+        format,
+        reader: Box::new(At {
+            file: f.try_clone()?,
+            pos: 0,
+        }),
+        len: Some(f.metadata()?.len()),
+        file_digest: FileDigest::default(),
+    };
     let opts = ScanOptions {
         hash: false,
         ..ScanOptions::default()
     };
     let cat = layout::scan(source, &opts)
         .with_context(|| format!("reading bundle {}", bundle.display()))?;
+    // A tarball that is no whole bundle (the first part of a set, a cut or damaged file, a tar of
+    // something else) would be stamped with no identity, or the wrong one: refused.
+    let broken = cat
+        .failures
+        .iter()
+        .find(|f| f.code == crate::finding::Code::ArchiveCorrupt);
+    if let Some(f) = broken {
+        return Err(UsageError::BadOption(format!(
+            "{} is not a whole bundle ({}: {}); split cuts a .tar, .tar.gz or .tar.zst bundle",
+            bundle.display(),
+            f.code.as_str(),
+            f.message
+        ))
+        .into());
+    }
+    if cat.index_json.is_none() {
+        return Err(UsageError::BadOption(format!(
+            "{} is not a bundle: a tarball without index.json; split cuts a .tar, .tar.gz or .tar.zst bundle",
+            bundle.display()
+        ))
+        .into());
+    }
     let index_digest = cat
         .index_json
         .as_ref()
@@ -81,6 +169,13 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
+    // Everything below reads this one open file: the format, the identity and the bytes cut.
+    let mut f = crate::fsutil::open_regular_file(&a.bundle, true)
+        .with_context(|| format!("cannot open {}", a.bundle.display()))?;
+    let md = f
+        .metadata()
+        .with_context(|| format!("cannot open {}", a.bundle.display()))?;
+    let format = tarball_format(&f, &a.bundle)?;
     // The file's size says how many parts it makes: too many is refused before any is written.
     let count = md.len().div_ceil(a.size.max(1));
     if count > u64::try_from(parts::MAX_PARTS).unwrap_or(u64::MAX) {
@@ -114,50 +209,65 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .iter()
             .filter_map(|n| usize::try_from(*n).ok())
             .collect();
+        // The set's manifest, when there, is what each re-issued part must match before any is
+        // renamed over the part it lists.
+        let listed = if std::fs::symlink_metadata(&manifest_path).is_ok() {
+            Some(parts::read::manifest_at(&manifest_path).map_err(|why| {
+                UsageError::BadOption(format!(
+                    "{why}: the parts re-issued into {} are compared with it before any is written; re-issue into another folder (-o)",
+                    out_dir.display()
+                ))
+            })?)
+        } else {
+            None
+        };
+        if let Some(m) = listed.as_ref().filter(|m| m.part_size != a.size) {
+            p.important(&format!(
+                "  FAIL {} was cut every {} bytes, not {}: nothing was written, the set is as it was",
+                manifest_path.display(),
+                m.part_size,
+                a.size
+            ));
+            return Ok(ExitCode::from(EXIT_FAIL));
+        }
         crate::fsutil::cleanup::install_signal_handler()
             .context("installing the signal handler")?;
-        let mut f = std::fs::File::open(&a.bundle)
-            .with_context(|| format!("cannot open {}", a.bundle.display()))?;
-        let written = parts::reissue(&mut f, &out_dir, &name, a.size, &numbers);
-        if let Some(code) = super::interrupted(
-            p,
-            "the part being written is removed; parts re-issued before it are whole",
-        ) {
-            return Ok(code);
+        let r = parts::reissue(&mut f, &out_dir, &name, a.size, &numbers, listed.as_ref());
+        if r.is_err() {
+            if let Some(code) = super::interrupted(
+                p,
+                "no part was renamed into place, the temporary files are removed, the set is as it was",
+            ) {
+                return Ok(code);
+            }
         }
-        let written =
-            written.with_context(|| format!("re-issuing parts of {}", a.bundle.display()))?;
+        let r = r.with_context(|| format!("re-issuing parts of {}", a.bundle.display()))?;
+        if !r.differ.is_empty() {
+            for d in &r.differ {
+                p.important(&format!(
+                    "  FAIL {} ({}) differs from what {} lists: this bundle file is not the one that was split",
+                    d.name,
+                    d.sha256,
+                    manifest_path.display()
+                ));
+            }
+            p.important(&format!(
+                "nothing was written: every part in {} is as it was",
+                out_dir.display()
+            ));
+            return Ok(ExitCode::from(EXIT_FAIL));
+        }
         if a.format == Format::Json {
-            print_json(&written)?;
+            print_json(&r.parts)?;
         }
         p.info(&format!(
             "re-issued {} part(s) of {} into {}:",
-            written.len(),
+            r.parts.len(),
             name,
             out_dir.display()
         ));
-        print_parts(&written, p);
-        // The set's manifest, when there, says whether these are the parts it lists.
-        if let Ok(m) = parts::read::manifest_at(&manifest_path) {
-            let differ: Vec<&PartEntry> = written.iter().filter(|w| !m.parts.contains(w)).collect();
-            if !differ.is_empty() || m.part_size != a.size {
-                for d in &differ {
-                    p.important(&format!(
-                        "  FAIL {} differs from what {} lists: this bundle file or --size is not the one that was split",
-                        d.name,
-                        manifest_path.display()
-                    ));
-                }
-                if m.part_size != a.size {
-                    p.important(&format!(
-                        "  FAIL {} was cut every {} bytes, not {}",
-                        manifest_path.display(),
-                        m.part_size,
-                        a.size
-                    ));
-                }
-                return Ok(ExitCode::from(EXIT_FAIL));
-            }
+        print_parts(&r.parts, p);
+        if listed.is_some() {
             p.important(&format!(
                 "each re-issued part matches {}",
                 manifest_path.display()
@@ -179,9 +289,7 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         }
     }
     crate::fsutil::cleanup::install_signal_handler().context("installing the signal handler")?;
-    let identity = identity(&a.bundle)?;
-    let mut f = std::fs::File::open(&a.bundle)
-        .with_context(|| format!("cannot open {}", a.bundle.display()))?;
+    let identity = identity(&f, format, &a.bundle)?;
     let bar = p.progress("split");
     bar.set_total(Some(md.len()));
     let m = parts::split_reader(&mut f, &out_dir, &name, a.size, identity, &mut |n| {

@@ -385,19 +385,40 @@ pub fn split_reader<R: Read>(
     fin.finish(identity)
 }
 
+/// What a re-issue made of the chosen parts.
+#[derive(Debug)]
+pub struct Reissue {
+    /// Each chosen part as cut from the file, in order.
+    pub parts: Vec<PartEntry>,
+    /// Those that differ from what the set's manifest lists: when there is one, no part was
+    /// renamed into place (the set is as it was).
+    pub differ: Vec<PartEntry>,
+}
+
 /// Re-issues parts `numbers` (1-based) of the file `src` cut every `part_size` bytes, each into
-/// `dir` under its part name (temporary name, synced, renamed), byte-identical to those the first
-/// split wrote. Only the chosen byte ranges are read. Returns the entries written, in order.
+/// `dir` under its part name, byte-identical to those the first split wrote. Only the chosen byte
+/// ranges are read. Every part is written to a temporary name (synced) and hashed first; with
+/// `listed` (the set's manifest in `dir`), each is compared with the entry it lists (name, offset,
+/// size, sha256), and only when all of them match is any renamed into place: one that differs (another
+/// bundle file, another size) leaves every part in `dir` as it was, its temporary files removed.
+/// Without `listed`, all are renamed. An error or a signal removes the temporary files; nothing is
+/// renamed then.
 pub fn reissue(
     src: &mut File,
     dir: &Path,
     name: &str,
     part_size: u64,
     numbers: &BTreeSet<usize>,
-) -> io::Result<Vec<PartEntry>> {
+    listed: Option<&PartsManifest>,
+) -> io::Result<Reissue> {
+    if part_size == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a part must hold at least one byte",
+        ));
+    }
     let len = src.metadata()?.len();
     let count = usize::try_from(len.div_ceil(part_size)).unwrap_or(usize::MAX);
-    let mut out = Vec::new();
     for &n in numbers {
         if n == 0 || n > count {
             return Err(io::Error::new(
@@ -406,45 +427,89 @@ pub fn reissue(
             ));
         }
     }
+    let mut staged: Vec<(PathBuf, PartEntry)> = Vec::new();
+    let r = stage_and_install(src, dir, name, part_size, len, numbers, listed, &mut staged);
+    // Whatever was not renamed into place is removed (an error, a signal, a difference).
+    for (tmp, _) in &staged {
+        discard(tmp);
+    }
+    r
+}
+
+/// [`reissue`]'s body: every chosen part staged in `staged` (temporary name, entry), then all
+/// renamed when none differs from `listed`; what was renamed is taken out of `staged`.
+#[allow(clippy::too_many_arguments)]
+fn stage_and_install(
+    src: &mut File,
+    dir: &Path,
+    name: &str,
+    part_size: u64,
+    len: u64,
+    numbers: &BTreeSet<usize>,
+    listed: Option<&PartsManifest>,
+    staged: &mut Vec<(PathBuf, PartEntry)>,
+) -> io::Result<Reissue> {
     for &n in numbers {
         let offset = u64::try_from(n - 1)
             .unwrap_or(u64::MAX)
             .saturating_mul(part_size);
-        let size = part_size.min(len - offset);
+        let size = part_size.min(len.saturating_sub(offset));
         src.seek(SeekFrom::Start(offset))?;
         let final_name = part_name(name, n);
         let tmp = temp_name(dir, &final_name);
-        let r = (|| {
-            let mut f = create_exclusive(&tmp)?;
-            let mut h = crate::digest::HashingWriter::new(&mut f, Algorithm::Sha256);
-            let copied = copy_until_signal(&mut (&mut *src).take(size), &mut h)?;
-            let (_, digest, _) = h.finish();
-            if copied != size {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("{name} ended while part {n} was read"),
-                ));
-            }
-            f.sync_all()?;
-            fs::rename(&tmp, dir.join(&final_name))?;
-            kept(&tmp);
-            Ok(PartEntry {
-                name: final_name.clone(),
-                offset,
-                size,
-                sha256: digest.to_string(),
-            })
-        })();
-        match r {
-            Ok(p) => out.push(p),
+        let mut f = match create_exclusive(&tmp) {
+            Ok(f) => f,
             Err(e) => {
                 discard(&tmp);
                 return Err(e);
             }
+        };
+        staged.push((
+            tmp,
+            PartEntry {
+                name: final_name,
+                offset,
+                size,
+                sha256: String::new(),
+            },
+        ));
+        let mut h = crate::digest::HashingWriter::new(&mut f, Algorithm::Sha256);
+        let copied = copy_until_signal(&mut (&mut *src).take(size), &mut h)?;
+        let (_, digest, _) = h.finish();
+        if copied != size {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{name} ended while part {n} was read"),
+            ));
+        }
+        f.sync_all()?;
+        if let Some((_, entry)) = staged.last_mut() {
+            entry.sha256 = digest.to_string();
         }
     }
+    let parts: Vec<PartEntry> = staged.iter().map(|(_, p)| p.clone()).collect();
+    let differ: Vec<PartEntry> = match listed {
+        Some(m) => parts
+            .iter()
+            .filter(|p| !m.parts.contains(p))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    if !differ.is_empty() {
+        return Ok(Reissue { parts, differ });
+    }
+    cleanup::check_interrupted()?;
+    while !staged.is_empty() {
+        let (tmp, p) = staged.remove(0);
+        if let Err(e) = fs::rename(&tmp, dir.join(&p.name)) {
+            discard(&tmp);
+            return Err(e);
+        }
+        kept(&tmp);
+    }
     sync_dir(dir);
-    Ok(out)
+    Ok(Reissue { parts, differ })
 }
 
 /// `io::copy` in 1 MiB steps that stops at a signal ([`cleanup::check_interrupted`]): a re-issue
@@ -528,9 +593,11 @@ mod tests {
             "b.tar",
             1000,
             &BTreeSet::from([3]),
+            None,
         )
         .unwrap();
-        assert_eq!(again, vec![m.parts[2].clone()]);
+        assert_eq!(again.parts, vec![m.parts[2].clone()]);
+        assert!(again.differ.is_empty());
         assert_eq!(
             fs::read(out.path().join("b.tar.003")).unwrap(),
             fs::read(dir.path().join("b.tar.003")).unwrap()
