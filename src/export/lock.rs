@@ -285,17 +285,7 @@ pub fn resolve(
             for (_, d) in f.cosign_tagged(subject)? {
                 let bytes = f.manifest(&d)?;
                 let doc = parse_doc(&d, &bytes)?;
-                let t = doc
-                    .artifact_type
-                    .clone()
-                    .or_else(|| {
-                        doc.layers
-                            .iter()
-                            .flatten()
-                            .next()
-                            .map(|l| l.media_type().to_owned())
-                    })
-                    .unwrap_or_default();
+                let t = doc.cosign_type().unwrap_or_default().to_owned();
                 if want.referrers.selects(&t) {
                     referrers.insert(LockedReferrer {
                         subject: subject.digest.clone(),
@@ -610,17 +600,7 @@ impl Fetch for Selected {
             // Typed as export types them: `artifactType`, else the first layer's media type.
             let bytes = self.inner.manifest(&d)?;
             let doc = parse_doc(&d, &bytes)?;
-            let t = doc
-                .artifact_type
-                .clone()
-                .or_else(|| {
-                    doc.layers
-                        .iter()
-                        .flatten()
-                        .next()
-                        .map(|l| l.media_type().to_owned())
-                })
-                .unwrap_or_default();
+            let t = doc.cosign_type().unwrap_or_default().to_owned();
             if self.referrers.selects(&t) {
                 out.push((tag, d));
             }

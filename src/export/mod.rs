@@ -499,13 +499,7 @@ impl Plan {
                 digest: d.digest.clone(),
                 source,
             })?;
-            let artifact_type = doc.artifact_type.clone().or_else(|| {
-                doc.layers
-                    .iter()
-                    .flatten()
-                    .next()
-                    .map(|l| l.media_type().to_owned())
-            });
+            let artifact_type = doc.cosign_type().map(str::to_owned);
             if !admit(walk, rec, artifact_type.as_deref())? {
                 continue;
             }

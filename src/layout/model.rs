@@ -185,6 +185,15 @@ impl Document {
             .or_else(|| self.config.as_ref().and_then(|c| c.media_type.as_deref()))
     }
 
+    /// The type of a cosign tag-named artifact (`sha256-<hex>.sig`, `.att`, `.sbom`), as export
+    /// and the lock read it: `artifactType`, or else its first layer's media type (cosign's
+    /// config is the generic one).
+    pub fn cosign_type(&self) -> Option<&str> {
+        self.artifact_type
+            .as_deref()
+            .or_else(|| self.layers.iter().flatten().next().map(|l| l.media_type()))
+    }
+
     /// Every child descriptor: config, layers, blobs, manifests (not the subject).
     pub fn children(&self) -> impl Iterator<Item = &Descriptor> {
         self.blob_children().chain(self.manifests.iter().flatten())
