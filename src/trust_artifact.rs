@@ -349,8 +349,8 @@ pub struct Bundled {
 /// [`crate::notary::revocation::MAX_CRL_BYTES`]) go to `verify --crl` on the far side.
 pub const MAX_CARRIED_CRL_BYTES: usize = 4 << 20;
 
-/// Largest total of the CRLs one bundle carries: half of what `verify` keeps of all documents
-/// ([`crate::layout::Limits::max_retained_json`]), the rest being the manifests' share.
+/// Largest total of the CRLs one bundle carries: what `verify` keeps of DER parts
+/// ([`crate::layout::Limits::max_retained_der`], a budget apart from the documents').
 pub const MAX_CARRIED_CRLS_BYTES: usize = 8 << 20;
 
 /// Annotation on a CRL layer: the URI the exporter fetched it from.
@@ -564,7 +564,7 @@ mod tests {
         let one = u64::try_from(MAX_CARRIED_CRL_BYTES).unwrap();
         let all = u64::try_from(MAX_CARRIED_CRLS_BYTES).unwrap();
         assert_eq!(one, limits.max_manifest_bytes);
-        assert!(all <= limits.max_retained_json / 2);
+        assert!(all <= limits.max_retained_der);
         const { assert!(MAX_CARRIED_CRL_BYTES <= crate::notary::revocation::MAX_CRL_BYTES) };
     }
 }

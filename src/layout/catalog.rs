@@ -111,6 +111,7 @@ pub struct Catalog {
     /// own, so one nothing references is no stray of the bundle.
     pub from_base: std::collections::BTreeSet<Digest>,
     retained: u64,
+    retained_der: u64,
 }
 
 impl Catalog {
@@ -143,20 +144,21 @@ impl Catalog {
             file_digest: None,
             from_base: std::collections::BTreeSet::new(),
             retained: 0,
+            retained_der: 0,
         }
     }
 
-    /// Adds a blob, charging kept content to the retention budget.
+    /// Adds a blob, charging kept content to its retention budget ([`share_of`]).
     pub(crate) fn insert(&mut self, d: Digest, mut e: BlobEntry, limits: &Limits) {
-        let kept = match &e.content {
-            Content::Json(b) | Content::Bytes(b) => u64::try_from(b.len()).unwrap_or(u64::MAX),
-            _ => 0,
-        };
-        if kept > 0 {
-            if self.retained.saturating_add(kept) > limits.max_retained_json {
+        if let Some((share, kept)) = share_of(&e.content) {
+            let (used, max) = match share {
+                Share::Documents => (&mut self.retained, limits.max_retained_json),
+                Share::Der => (&mut self.retained_der, limits.max_retained_der),
+            };
+            if used.saturating_add(kept) > max {
                 e.content = Content::NotRetained;
             } else {
-                self.retained += kept;
+                *used += kept;
             }
         }
         self.blobs.insert(d, e);
@@ -168,35 +170,61 @@ impl Catalog {
     }
 }
 
-/// The retention budget shared by the threads of a directory scan: content is charged as each
-/// blob is read, so that what a scan holds never exceeds [`Limits::max_retained_json`] (plus the
-/// blobs being read), whatever the bundle holds. Content charged here is charged again, within the
-/// same total, by [`Catalog::insert`].
+/// Which retention budget kept content is charged to.
+#[derive(Clone, Copy)]
+enum Share {
+    /// JSON documents, envelopes and small binaries: [`Limits::max_retained_json`].
+    Documents,
+    /// A DER part over [`KEEP_BYTES`] (a CRL): [`Limits::max_retained_der`], so that DER-shaped
+    /// blobs (a carrier's, or an artifact's layers) never take the documents' share.
+    Der,
+}
+
+/// The budget `content` is charged to and its size; `None` when nothing is kept.
+fn share_of(content: &Content) -> Option<(Share, u64)> {
+    let (Content::Json(b) | Content::Bytes(b)) = content else {
+        return None;
+    };
+    let kept = u64::try_from(b.len()).unwrap_or(u64::MAX);
+    let der = matches!(content, Content::Bytes(_)) && b.len() > KEEP_BYTES && is_der_sequence(b);
+    Some((if der { Share::Der } else { Share::Documents }, kept))
+}
+
+/// The retention budgets shared by the threads of a directory scan: content is charged as each
+/// blob is read, so that what a scan holds never exceeds [`Limits::max_retained_json`] and
+/// [`Limits::max_retained_der`] (plus the blobs being read), whatever the bundle holds. Content
+/// charged here is charged again, within the same totals, by [`Catalog::insert`].
 pub(crate) struct Retention {
     used: std::sync::atomic::AtomicU64,
     max: u64,
+    used_der: std::sync::atomic::AtomicU64,
+    max_der: u64,
 }
 
 impl Retention {
-    /// A budget of `limits.max_retained_json` bytes.
+    /// Budgets of `limits.max_retained_json` and `limits.max_retained_der` bytes.
     pub(crate) fn new(limits: &Limits) -> Self {
         Retention {
             used: std::sync::atomic::AtomicU64::new(0),
             max: limits.max_retained_json,
+            used_der: std::sync::atomic::AtomicU64::new(0),
+            max_der: limits.max_retained_der,
         }
     }
 
-    /// Keeps the content of `e` when the budget allows, else drops it ([`Content::NotRetained`]).
+    /// Keeps the content of `e` when its budget allows, else drops it ([`Content::NotRetained`]).
     pub(crate) fn charge(&self, e: &mut BlobEntry) {
         use std::sync::atomic::Ordering;
-        let kept = match &e.content {
-            Content::Json(b) | Content::Bytes(b) => u64::try_from(b.len()).unwrap_or(u64::MAX),
-            _ => return,
+        let Some((share, kept)) = share_of(&e.content) else {
+            return;
         };
-        let granted = self
-            .used
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                used.checked_add(kept).filter(|total| *total <= self.max)
+        let (used, max) = match share {
+            Share::Documents => (&self.used, self.max),
+            Share::Der => (&self.used_der, self.max_der),
+        };
+        let granted = used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                u.checked_add(kept).filter(|total| *total <= max)
             })
             .is_ok();
         if !granted {
@@ -341,5 +369,58 @@ mod tests {
         assert!(!is_der_sequence(&[0x30]));
         let junk = vec![0x1f; 100 << 10];
         assert!(matches!(probe(junk), Content::NotJson(_)));
+    }
+
+    fn entry(content: Vec<u8>) -> BlobEntry {
+        BlobEntry {
+            size: u64::try_from(content.len()).unwrap(),
+            actual: None,
+            content: probe(content),
+        }
+    }
+
+    #[test]
+    fn der_parts_have_a_budget_of_their_own_and_never_take_the_documents_share() {
+        let limits = Limits::default();
+        let json = |n: usize| {
+            let mut v = b"[".to_vec();
+            v.resize(n - 1, b' ');
+            v.push(b']');
+            v
+        };
+        let der = |seed: u8| {
+            let mut v = der_of(3 << 20);
+            v[10] = seed;
+            v
+        };
+        // In a tarball's single pass (Catalog::insert) ...
+        let mut cat = Catalog::new(BundleFormat::Tar, true);
+        for i in 0..4u8 {
+            let d = Digest::sha256(&[i]);
+            cat.insert(d, entry(der(i)), &limits);
+        }
+        let kept_der = cat
+            .blobs
+            .values()
+            .filter(|b| matches!(b.content, Content::Bytes(_)))
+            .count();
+        assert_eq!(kept_der, 2, "8 MiB of 3 MiB DER parts");
+        for i in 10..13u8 {
+            let d = Digest::sha256(&[i]);
+            cat.insert(d.clone(), entry(json(4 << 20)), &limits);
+            assert!(matches!(cat.blobs[&d].content, Content::Json(_)), "{i}");
+        }
+        // ... and in a directory scan's shared budget (Retention::charge).
+        let budget = Retention::new(&limits);
+        let mut kept = 0;
+        for i in 0..4u8 {
+            let mut e = entry(der(i));
+            budget.charge(&mut e);
+            kept += usize::from(matches!(e.content, Content::Bytes(_)));
+        }
+        assert_eq!(kept, 2);
+        let mut e = entry(json(4 << 20));
+        budget.charge(&mut e);
+        assert!(matches!(e.content, Content::Json(_)));
     }
 }

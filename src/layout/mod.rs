@@ -55,6 +55,9 @@ pub struct Limits {
     pub max_manifest_bytes: u64,
     /// Total bytes of small JSON blobs kept in memory while a tarball streams by.
     pub max_retained_json: u64,
+    /// Total bytes of DER parts over 64 KiB kept (the trust artifact's CRLs), a budget of their
+    /// own: DER-shaped blobs never take the documents' share.
+    pub max_retained_der: u64,
     /// Largest GNU long-name or PAX header body accepted in a tarball.
     pub max_tar_ext_header: u64,
     /// Largest number of tar entries.
@@ -68,6 +71,7 @@ impl Default for Limits {
         Limits {
             max_manifest_bytes: 4 << 20,
             max_retained_json: 16 << 20,
+            max_retained_der: 8 << 20,
             max_tar_ext_header: 64 << 10,
             max_entries: 50_000,
             max_depth: 16,
