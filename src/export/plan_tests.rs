@@ -263,15 +263,7 @@ fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
         "a cosign signature is no notation signature"
     );
     // The lock records it too: what `--locked` compares is what travels.
-    let all = super::config::Referrers::Word("all".into());
-    let want = lock::Wanted {
-        platforms: &[],
-        referrers: &all,
-        require_signature: false,
-        identity: None,
-    };
-    let (given, mut f) = sources(&root).remove(0);
-    let resolved = lock::resolve(&given, f.as_mut(), &want).unwrap().image;
+    let resolved = lock_all(&root, &[]);
     assert!(resolved
         .referrers
         .iter()
@@ -314,38 +306,22 @@ fn a_layouts_cosign_tag_travels_under_its_tag_and_is_no_image() {
 
 #[test]
 fn the_export_carries_what_the_lock_resolves_and_refuses_a_difference_before_writing() {
-    use super::config::Referrers;
     let t = tempfile::tempdir().unwrap();
     let (root, _) = layout(t.path());
-    let all = Referrers::Word("all".into());
     for platforms in [&[][..], &["linux/arm64"][..]] {
         let platforms: Vec<String> = platforms.iter().map(|p| (*p).to_owned()).collect();
-        let want = lock::Wanted {
-            platforms: &platforms,
-            referrers: &all,
-            require_signature: false,
-            identity: None,
-        };
-        let (given, mut f) = sources(&root).remove(0);
-        let resolved = lock::resolve(&given, f.as_mut(), &want).unwrap();
+        let resolved = lock_all(&root, &platforms);
         let mut opts = options(&t.path().join("out"), &[], false);
         opts.platforms = platforms.clone();
         let (plan, _) = plan(&mut sources(&root), &opts).unwrap();
-        assert_eq!(plan.carried, vec![resolved.image.clone()], "{platforms:?}");
+        assert_eq!(plan.carried, vec![resolved], "{platforms:?}");
         assert!(!plan.carried[0].referrers.is_empty());
     }
     // A first bundle; then an export that must carry a lock without the fixture's referrer.
     let out = t.path().join("out.tar");
     run_export(&root, &out, 1).unwrap();
     let before = std::fs::read(&out).unwrap();
-    let want = lock::Wanted {
-        platforms: &[],
-        referrers: &all,
-        require_signature: false,
-        identity: None,
-    };
-    let (given, mut f) = sources(&root).remove(0);
-    let mut checked = lock::resolve(&given, f.as_mut(), &want).unwrap().image;
+    let mut checked = lock_all(&root, &[]);
     let gone = checked.referrers.pop().unwrap();
     let mut opts = options(&out, &[], false);
     opts.checked = Some(vec![checked]);
@@ -431,15 +407,7 @@ fn an_index_of_indexes_is_resolved_for_the_lock_as_the_export_walks_it() {
     entry["annotations"] = index["manifests"][0]["annotations"].clone();
     index["manifests"][0] = entry;
     std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
-    let all = super::config::Referrers::Word("all".into());
-    let want = lock::Wanted {
-        platforms: &[],
-        referrers: &all,
-        require_signature: false,
-        identity: None,
-    };
-    let (given, mut f) = sources(&root).remove(0);
-    let resolved = lock::resolve(&given, f.as_mut(), &want).unwrap().image;
+    let resolved = lock_all(&root, &[]);
     let (plan, _) = plan(
         &mut sources(&root),
         &options(&t.path().join("out"), &[], false),
@@ -450,4 +418,18 @@ fn an_index_of_indexes_is_resolved_for_the_lock_as_the_export_walks_it() {
         .iter()
         .any(|r| r.subject == top.to_string()));
     assert_eq!(plan.carried, vec![resolved]);
+}
+
+/// What the lock check resolves for the layout at `root` (its first source), with every referrer
+/// and the given platforms: what `--lock` records and `--locked` compares.
+fn lock_all(root: &std::path::Path, platforms: &[String]) -> lock::LockedImage {
+    let all = super::config::Referrers::Word("all".into());
+    let want = lock::Wanted {
+        platforms,
+        referrers: &all,
+        require_signature: false,
+        identity: None,
+    };
+    let (given, mut f) = sources(root).remove(0);
+    lock::resolve(&given, f.as_mut(), &want).unwrap().image
 }
