@@ -329,3 +329,42 @@ fn local_inspect_exits_1_when_it_prints_failures() {
     assert_eq!(r.code, 1, "missing blob: {}", r.stderr);
     assert!(r.stderr.contains("blob_missing"), "{}", r.stderr);
 }
+
+/// A local source whose image index nests 20,000 indexes deep (each listing the one below) used to
+/// overflow export's stack (abort, exit 134); 17 deep wrote a bundle its own verify refuses. Export
+/// refuses past what verification accepts, before reading further: exit 2, nothing written.
+#[test]
+fn local_indexes_nested_without_end_are_refused_not_followed() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let index_path = root.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    let mut inner = index["manifests"][0].clone();
+    inner.as_object_mut().unwrap().remove("annotations");
+    for _ in 0..20_000 {
+        let wrapper = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [inner],
+        }))
+        .unwrap();
+        let d = airlock::digest::Digest::sha256(&wrapper);
+        fs::write(root.join(airlock::layout::blob_path(&d)), &wrapper).unwrap();
+        inner = serde_json::json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": d.to_string(),
+            "size": wrapper.len(),
+        });
+    }
+    inner["annotations"] = index["manifests"][0]["annotations"].clone();
+    index["manifests"][0] = inner;
+    fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    for r in export_each_form(&root, 2) {
+        assert!(
+            r.stderr.contains("indexes nested deeper than 16"),
+            "{}",
+            r.stderr
+        );
+    }
+}

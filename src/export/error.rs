@@ -184,6 +184,16 @@ pub enum SourceError {
         /// The layout.
         root: PathBuf,
     },
+    /// An image's indexes nest deeper than verification accepts ([`crate::layout::MAX_INDEX_DEPTH`]
+    /// below `index.json`): the bundle would fail its own verify (`nesting_too_deep`), and a source
+    /// could otherwise make the export follow a chain of indexes without end.
+    #[error("{digest}: indexes nested deeper than {limit} (verification refuses such a bundle)")]
+    NestedTooDeep {
+        /// The index or manifest past the limit.
+        digest: String,
+        /// The limit.
+        limit: usize,
+    },
     /// An image's referrers go deeper or are more than export follows (a referrer of a referrer
     /// ... past [`super::MAX_REFERRER_DEPTH`], or over [`super::MAX_REFERRERS`] of one image).
     #[error("{subject}: referrers past the limit ({what})")]

@@ -17,15 +17,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::config::Referrers;
-use super::{ExportError, Fetch, SourceError};
+use super::{ExportError, Fetch, SourceError, MAX_REFERRER_DEPTH};
 use crate::layout::model::{self, Descriptor, Document, Kind, NOTARY_SIGNATURE};
 use crate::notary::dn::DistinguishedName;
 
 /// The lockfile's format version.
 pub const LOCK_VERSION: u32 = 1;
-
-/// Referrers of referrers are followed this deep.
-const MAX_DEPTH: usize = 8;
 
 /// The largest signature envelope read for the identity check.
 const MAX_ENVELOPE: u64 = 4 << 20;
@@ -261,14 +258,19 @@ pub fn resolve(
         .collect();
     subjects.extend(children);
     while let Some((index, depth)) = nested.pop() {
-        if depth >= MAX_DEPTH {
-            continue;
-        }
         let bytes = f.manifest(&index)?;
         let doc = parse_doc(&index, &bytes)?;
         for c in platform_manifests(&index, &doc, want.platforms) {
             if subjects.iter().any(|s| s.digest == c.digest) {
                 continue;
+            }
+            // Export refuses what nests deeper than verification accepts; so does the check.
+            if depth >= crate::layout::MAX_INDEX_DEPTH {
+                return Err(SourceError::NestedTooDeep {
+                    digest: c.digest.clone(),
+                    limit: crate::layout::MAX_INDEX_DEPTH,
+                }
+                .into());
             }
             if model::kind_of(c.media_type()) == Kind::Index {
                 nested.push((c.clone(), depth + 1));
@@ -298,10 +300,19 @@ pub fn resolve(
         let mut seen = BTreeSet::new();
         let mut queue: Vec<(Descriptor, usize)> = subjects.into_iter().map(|s| (s, 0)).collect();
         while let Some((subject, depth)) = queue.pop() {
-            if depth >= MAX_DEPTH || !seen.insert(subject.digest.clone()) {
+            if !seen.insert(subject.digest.clone()) {
                 continue;
             }
-            for r in f.referrers(&subject)? {
+            let found = f.referrers(&subject)?;
+            // As export: referrers of referrers past the limit are refused, not left unchecked.
+            if !found.is_empty() && depth >= MAX_REFERRER_DEPTH {
+                return Err(SourceError::TooManyReferrers {
+                    subject: subject.digest.clone(),
+                    what: "referrers of referrers nested deeper than 8",
+                }
+                .into());
+            }
+            for r in found {
                 let rb = f.manifest(&r)?;
                 let rdoc = parse_doc(&r, &rb)?;
                 // Typed as export types it: the manifest's own word first.

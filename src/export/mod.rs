@@ -419,6 +419,9 @@ impl Plan {
         p.images.insert(image.to_owned());
     }
 
+    /// Plans the image document `desc` (`bytes`, already fetched) at `depth` below `index.json`
+    /// (the image itself is at 0), and, for an index, its platform manifests at `depth + 1`: never
+    /// deeper than verification accepts ([`crate::layout::MAX_INDEX_DEPTH`]).
     fn add_manifest(
         &mut self,
         f: &mut dyn Fetch,
@@ -426,6 +429,7 @@ impl Plan {
         bytes: Vec<u8>,
         walk: &Walk<'_>,
         rec: &mut ExportedImage,
+        depth: usize,
     ) -> Result<(), ExportError> {
         let (src, platforms) = (walk.src, walk.platforms);
         let d = check_bytes(desc, &bytes)?;
@@ -457,8 +461,17 @@ impl Plan {
                         rec.platforms.push(r);
                     }
                 }
+                if depth >= crate::layout::MAX_INDEX_DEPTH {
+                    // Refused before it is fetched: a source cannot make the export follow a
+                    // chain of indexes without end (nor overflow its stack).
+                    return Err(SourceError::NestedTooDeep {
+                        digest: child.digest.clone(),
+                        limit: crate::layout::MAX_INDEX_DEPTH,
+                    }
+                    .into());
+                }
                 let cb = f.manifest(child)?;
-                self.add_manifest(f, child, cb, walk, rec)?;
+                self.add_manifest(f, child, cb, walk, rec, depth + 1)?;
             }
         } else {
             let config = doc.config.iter().map(|c| (c, false));
@@ -705,7 +718,7 @@ fn plan(
                 .unwrap_or(&opts.platforms),
             referrers: &opts.referrers,
         };
-        plan.add_manifest(f.as_mut(), &top, bytes, &walk, &mut rec)?;
+        plan.add_manifest(f.as_mut(), &top, bytes, &walk, &mut rec, 0)?;
         if rec.platforms.is_empty() {
             // A single-platform image: its platform is in its config.
             if let Some(cfg) = plan

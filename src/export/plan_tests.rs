@@ -388,12 +388,29 @@ fn a_record_larger_than_verify_reads_is_refused_before_anything_is_written() {
 fn an_index_of_indexes_is_resolved_for_the_lock_as_the_export_walks_it() {
     let t = tempfile::tempdir().unwrap();
     let (root, top) = layout(t.path());
+    // The image's index, wrapped twice: the referrer's subject is a grandchild of the top.
+    wrap_image(&root, 2);
+    let resolved = lock_all(&root, &[]);
+    let (plan, _) = plan(
+        &mut sources(&root),
+        &options(&t.path().join("out"), &[], false),
+    )
+    .unwrap();
+    assert!(resolved
+        .referrers
+        .iter()
+        .any(|r| r.subject == top.to_string()));
+    assert_eq!(plan.carried, vec![resolved]);
+}
+
+/// Wraps the first image of the layout at `root` in `times` indexes, each listing the one below:
+/// its own index ends up `times` deep, its platform manifests `times + 1`.
+fn wrap_image(root: &Path, times: usize) {
     let index_path = root.join("index.json");
     let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
-    // The image's index, wrapped twice: the referrer's subject is a grandchild of the top.
     let mut inner = index["manifests"][0].clone();
     inner.as_object_mut().unwrap().remove("annotations");
-    for _ in 0..2 {
+    for _ in 0..times {
         let wrapper = serde_json::to_vec(
             &json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": [inner]}),
         )
@@ -407,17 +424,70 @@ fn an_index_of_indexes_is_resolved_for_the_lock_as_the_export_walks_it() {
     entry["annotations"] = index["manifests"][0]["annotations"].clone();
     index["manifests"][0] = entry;
     std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
-    let resolved = lock_all(&root, &[]);
-    let (plan, _) = plan(
+}
+
+#[test]
+fn indexes_nested_deeper_than_verification_accepts_are_refused_by_export_and_the_lock_check() {
+    // 15 wrappers: platform manifests 16 deep, what verification accepts. The export carries it,
+    // and its own verification passes.
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    wrap_image(&root, 15);
+    lock_all(&root, &[]);
+    let out = t.path().join("out");
+    run_export(&root, &out, 1).unwrap();
+    let scanned = crate::layout::scan_dir(&out, &crate::layout::ScanOptions::default()).unwrap();
+    let req = crate::verify::Request {
+        images: Vec::new(),
+        verified_at: "2026-01-01T00:00:00Z".into(),
+        trust: None,
+        left_out_checked_by_caller: false,
+    };
+    let report = crate::verify::verify_catalog(&scanned, &req, &crate::layout::Limits::default());
+    assert_eq!(
+        report.verdict,
+        crate::verify::Verdict::Pass,
+        "{:?}",
+        report.failures
+    );
+    // One more: 17 deep, which verification refuses (nesting_too_deep). Export refuses it before
+    // fetching past the limit, and so does the lock check, with the same error (it used to stop
+    // at 8 without a word, and export followed any depth: 100,000 overflowed its stack).
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    wrap_image(&root, 16);
+    let Err(e) = plan(
         &mut sources(&root),
         &options(&t.path().join("out"), &[], false),
-    )
-    .unwrap();
-    assert!(resolved
-        .referrers
-        .iter()
-        .any(|r| r.subject == top.to_string()));
-    assert_eq!(plan.carried, vec![resolved]);
+    ) else {
+        panic!("a 17-deep platform manifest was planned");
+    };
+    assert!(
+        matches!(
+            &e,
+            ExportError::Source(SourceError::NestedTooDeep { limit: 16, .. })
+        ),
+        "{e}"
+    );
+    let all = super::config::Referrers::Word("all".into());
+    let want = lock::Wanted {
+        platforms: &[],
+        referrers: &all,
+        require_signature: false,
+        identity: None,
+    };
+    let (given, mut f) = sources(&root).remove(0);
+    let Err(e) = lock::resolve(&given, f.as_mut(), &want) else {
+        panic!("the lock check resolved a 17-deep platform manifest");
+    };
+    assert!(
+        matches!(
+            &e,
+            ExportError::Source(SourceError::NestedTooDeep { limit: 16, .. })
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nested deeper than 16"), "{e}");
 }
 
 /// What the lock check resolves for the layout at `root` (its first source), with every referrer

@@ -66,6 +66,10 @@ pub struct Limits {
     pub max_depth: usize,
 }
 
+/// The deepest a document may sit below `index.json` (its entries are at depth 0): verification
+/// refuses deeper ones (`nesting_too_deep`), and export and its lock check never follow past it.
+pub const MAX_INDEX_DEPTH: usize = 16;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -74,7 +78,7 @@ impl Default for Limits {
             max_retained_der: 8 << 20,
             max_tar_ext_header: 64 << 10,
             max_entries: 50_000,
-            max_depth: 16,
+            max_depth: MAX_INDEX_DEPTH,
         }
     }
 }
