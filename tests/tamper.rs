@@ -148,6 +148,46 @@ fn cases() -> Vec<(&'static str, Mutation, &'static [&'static str], i32)> {
             &["media_type_mismatch"],
             1,
         ),
+        // Go's JSON decoders (registries, containerd, skopeo, notation) match keys to fields
+        // ignoring case, Unicode-wide, and the last match wins: a key airlock would ignore must
+        // not name, for every other tool, another digest than the one airlock judged (red team D,
+        // D-03 and D-04).
+        (
+            "case-variant-key-in-index-json",
+            |r, p| {
+                let mut i = p.index.clone();
+                i["manifests"][0]["Digest"] = json!(p.manifest);
+                write_json(&r.join("index.json"), &i);
+            },
+            &["index_malformed"],
+            1,
+        ),
+        (
+            "long-s-key-in-index-json",
+            |r, p| {
+                let mut i = p.index.clone();
+                i["manifests"][0]["\u{17f}ize"] = json!(1);
+                write_json(&r.join("index.json"), &i);
+            },
+            &["index_malformed"],
+            1,
+        ),
+        (
+            "case-variant-key-in-an-index",
+            |r, p| {
+                let mut top: serde_json::Value =
+                    serde_json::from_slice(&fs::read(blob(r, &p.top)).unwrap()).unwrap();
+                top["manifests"][0]["Platform"] = json!({"os": "linux", "architecture": "s390x"});
+                let bytes = serde_json::to_vec(&top).unwrap();
+                let d = put(r, &bytes);
+                let mut i = p.index.clone();
+                i["manifests"][0]["digest"] = json!(d);
+                i["manifests"][0]["size"] = json!(bytes.len());
+                write_json(&r.join("index.json"), &i);
+            },
+            &["malformed_manifest"],
+            1,
+        ),
         (
             "manifest-too-large",
             |r, p| {

@@ -162,9 +162,16 @@ pub struct Document {
 }
 
 impl Document {
-    /// Parses a document.
+    /// Parses a document: a JSON object whose structure (the document, its descriptors, their
+    /// platforms) holds no key that Go's JSON decoders would read as another field than airlock
+    /// does ([`go_confusable_key`]).
     pub fn parse(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        let doc = serde_json::from_slice(bytes)?;
+        let value: serde_json::Value = serde_json::from_slice(bytes)?;
+        match go_confusable_key(&value) {
+            None => Ok(doc),
+            Some(why) => Err(<serde_json::Error as serde::de::Error>::custom(why)),
+        }
     }
 
     /// The kind this document has by its shape, when its media type does not say.
@@ -208,6 +215,117 @@ impl Document {
     }
 }
 
+/// The fields of an image-spec document (manifest, index, `index.json`, Docker's forms).
+const DOCUMENT_FIELDS: &[&str] = &[
+    "schemaVersion",
+    "mediaType",
+    "artifactType",
+    "config",
+    "layers",
+    "blobs",
+    "manifests",
+    "subject",
+    "annotations",
+];
+
+/// The fields of a descriptor.
+const DESCRIPTOR_FIELDS: &[&str] = &[
+    "mediaType",
+    "digest",
+    "size",
+    "artifactType",
+    "annotations",
+    "platform",
+    "urls",
+    "data",
+];
+
+/// The fields of a platform.
+const PLATFORM_FIELDS: &[&str] = &[
+    "architecture",
+    "os",
+    "os.version",
+    "os.features",
+    "variant",
+    "features",
+];
+
+/// Why a document's JSON would be read differently by Go's `encoding/json` (the registries,
+/// containerd, skopeo, notation) than by airlock, if it would: a shape that is not an object
+/// where the image spec has one, or a key that is not a field's exact name but that Go matches to
+/// that field. Go matches keys to fields ignoring case (Unicode simple folding: `"Digest"`,
+/// `"DIGEST"`, `"dige\u{17f}t"` are all `digest`) and the last match wins, where airlock (serde)
+/// takes the exact name and ignores the rest. A carrier could then have airlock judge one digest
+/// (or name, or platform) while every other tool reads another from the same bytes. Checked in
+/// the document, its descriptors and their platforms: a key there that differs from a field only
+/// in ASCII case, or that is not ASCII at all (no image-spec field is), is refused. Annotations
+/// are maps with exact keys in Go too, and are not checked.
+pub fn go_confusable_key(doc: &serde_json::Value) -> Option<String> {
+    let top = match doc.as_object() {
+        Some(o) => o,
+        None => return Some("the document is not a JSON object".into()),
+    };
+    if let Some(why) = confusable_in(top, DOCUMENT_FIELDS, "the document") {
+        return Some(why);
+    }
+    for key in ["config", "subject"] {
+        if let Some(d) = top.get(key).filter(|d| !d.is_null()) {
+            if let Some(why) = confusable_descriptor(d, key) {
+                return Some(why);
+            }
+        }
+    }
+    for key in ["layers", "blobs", "manifests"] {
+        if let Some(list) = top.get(key).and_then(|v| v.as_array()) {
+            for (i, d) in list.iter().enumerate() {
+                if let Some(why) = confusable_descriptor(d, &format!("{key}[{i}]")) {
+                    return Some(why);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn confusable_descriptor(d: &serde_json::Value, at: &str) -> Option<String> {
+    let Some(o) = d.as_object() else {
+        return Some(format!("{at} is not a JSON object"));
+    };
+    if let Some(why) = confusable_in(o, DESCRIPTOR_FIELDS, at) {
+        return Some(why);
+    }
+    match o.get("platform") {
+        Some(serde_json::Value::Object(p)) => {
+            confusable_in(p, PLATFORM_FIELDS, &format!("{at}.platform"))
+        }
+        Some(serde_json::Value::Null) | None => None,
+        Some(_) => Some(format!("{at}.platform is not a JSON object")),
+    }
+}
+
+fn confusable_in(
+    o: &serde_json::Map<String, serde_json::Value>,
+    fields: &[&str],
+    at: &str,
+) -> Option<String> {
+    for key in o.keys() {
+        if fields.contains(&key.as_str()) {
+            continue;
+        }
+        if !key.is_ascii() {
+            return Some(format!(
+                "{at} has the key {key:?}: not ASCII, and Go's JSON decoders may read it as a field of the image spec (they match keys ignoring case, Unicode-wide)"
+            ));
+        }
+        if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+            return Some(format!(
+                "{at} has the key {key:?} besides or instead of {field:?}: Go's JSON decoders read it as {field:?} (they match keys ignoring case), airlock would not"
+            ));
+        }
+    }
+    None
+}
+
 /// The `oci-layout` file.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -227,4 +345,87 @@ pub fn config_platform(config: &[u8]) -> Option<String> {
         .ok()
         .filter(|p| !p.os.is_empty())
         .map(|p| p.render())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn index_with(entry: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [entry],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_go_reads_as_another_field_are_refused_and_exact_ones_pass() {
+        let good = serde_json::json!({
+            "mediaType": OCI_MANIFEST, "digest": D, "size": 2,
+            "platform": {"os": "linux", "architecture": "amd64", "os.version": "1", "variant": "v8"},
+            "annotations": {"Digest": "an annotation key is a map key, exact in Go too", "\u{17f}": "x"},
+            "io.example.vendor": {"Digest": 1},
+        });
+        assert!(Document::parse(&index_with(good.clone())).is_ok());
+        // Besides the field, or instead of it; ASCII case, or Unicode folding (long s, Kelvin).
+        for (key, at) in [
+            ("Digest", "manifests[0]"),
+            ("SIZE", "manifests[0]"),
+            ("MediaType", "manifests[0]"),
+            ("Annotations", "manifests[0]"),
+            ("dige\u{17f}t", "manifests[0]"),
+            ("\u{212a}ey", "manifests[0]"),
+        ] {
+            let mut e = good.clone();
+            e[key] = serde_json::json!(D);
+            let err = Document::parse(&index_with(e)).unwrap_err().to_string();
+            assert!(err.contains(at) && err.contains(key), "{key}: {err}");
+        }
+        let mut e = good.clone();
+        e["platform"]["OS"] = serde_json::json!("windows");
+        let err = Document::parse(&index_with(e)).unwrap_err().to_string();
+        assert!(
+            err.contains("manifests[0].platform") && err.contains("\"OS\""),
+            "{err}"
+        );
+        // The document's own fields, and those of its config, layers and subject.
+        let manifest = |extra: &str, at: &str| {
+            let mut m = serde_json::json!({
+                "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": D, "size": 2},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": D, "size": 2}],
+                "subject": {"mediaType": OCI_MANIFEST, "digest": D, "size": 2},
+            });
+            if !extra.is_empty() {
+                let target = match at {
+                    "" => &mut m,
+                    "layers" => &mut m["layers"][0],
+                    other => &mut m[other],
+                };
+                target[extra] = serde_json::json!([]);
+            }
+            Document::parse(&serde_json::to_vec(&m).unwrap())
+        };
+        assert!(manifest("", "").is_ok());
+        for (extra, at) in [
+            ("Layers", ""),
+            ("Manifests", ""),
+            ("Subject", ""),
+            ("Digest", "config"),
+            ("Size", "layers"),
+            ("URLS", "subject"),
+        ] {
+            assert!(manifest(extra, at).is_err(), "{extra} in {at:?}");
+        }
+        // Not an object where the spec has one (serde would read an array as a struct).
+        assert!(Document::parse(b"[2, null, null]").is_err());
+        assert!(Document::parse(&index_with(serde_json::json!([OCI_MANIFEST, D, 2]))).is_err());
+        // A null subject is no subject, for Go and for airlock.
+        assert!(Document::parse(br#"{"schemaVersion":2,"layers":[],"subject":null}"#).is_ok());
+    }
 }
