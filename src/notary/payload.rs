@@ -147,7 +147,22 @@ impl Payload {
     /// notation).
     pub fn from_slice(bytes: &[u8]) -> Result<Self, PayloadError> {
         // serde's derive rejects duplicate known fields; annotations use `UniqueMap`.
-        serde_json::from_slice(bytes).map_err(|e| PayloadError::Malformed(e.to_string()))
+        let payload =
+            serde_json::from_slice(bytes).map_err(|e| PayloadError::Malformed(e.to_string()))?;
+        // serde's derive also reads a struct from a JSON array (fields in order); notation's
+        // `json.Unmarshal` into its `Payload` refuses one, and so does airlock.
+        let shape: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| PayloadError::Malformed(e.to_string()))?;
+        if !shape.is_object()
+            || !shape
+                .get("targetArtifact")
+                .is_some_and(serde_json::Value::is_object)
+        {
+            return Err(PayloadError::Malformed(
+                "the payload and its targetArtifact must be JSON objects".into(),
+            ));
+        }
+        Ok(payload)
     }
 
     /// `true` when the signed media type, digest and size all equal the given ones.
@@ -264,6 +279,8 @@ mod tests {
             "[]",
             "{}",
             r#"{"targetArtifact":{"mediaType":"a","digest":"b"}}"#,
+            r#"[["a","b",1]]"#,
+            r#"{"targetArtifact":["a","b",1]}"#,
             r#"{"targetArtifact":{"mediaType":"a","digest":"b","size":-1}}"#,
             r#"{"targetArtifact":{"mediaType":"a","digest":"b","size":"1"}}"#,
             r#"{"targetArtifact":{"mediaType":"a","digest":"b","size":1,"annotations":{"k":1}}}"#,

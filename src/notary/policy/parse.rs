@@ -30,7 +30,43 @@ pub fn parse(bytes: &[u8]) -> Result<PolicyDocument, PolicyError> {
     let raw: RawDocument = serde_json::from_slice(bytes).map_err(|e| PolicyError::Malformed {
         reason: e.to_string(),
     })?;
+    if let Some(reason) = not_objects(bytes) {
+        return Err(PolicyError::Malformed { reason });
+    }
     validate(raw)
+}
+
+/// serde's derive also reads a struct from a JSON array (fields in order): a policy notation
+/// calls malformed would parse. The document, each statement and each `signatureVerification`
+/// must be objects.
+fn not_objects(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return Some(e.to_string()),
+    };
+    if !v.is_object() {
+        return Some("the trust policy document is not a JSON object".into());
+    }
+    for (i, st) in v
+        .get("trustPolicies")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if !st.is_object() {
+            return Some(format!("trustPolicies[{i}] is not a JSON object"));
+        }
+        if st
+            .get("signatureVerification")
+            .is_some_and(|sv| !sv.is_object() && !sv.is_null())
+        {
+            return Some(format!(
+                "trustPolicies[{i}].signatureVerification is not a JSON object"
+            ));
+        }
+    }
+    None
 }
 
 #[derive(Deserialize)]

@@ -812,3 +812,19 @@ fn messages_name_the_offender() {
         ));
     assert!(e.to_string().contains("integrity"), "{e}");
 }
+
+#[test]
+fn a_policy_written_as_arrays_is_malformed_as_notation_reads_it() {
+    // serde's derive reads a struct from an array (fields in order); notation's json.Unmarshal
+    // does not (red team D, D-01).
+    let arrays = json!(["1.0", [["app", ["*"], {"level": "strict"}, ["ca:main"], ["*"]]]]);
+    bad(&arrays);
+    bad(
+        &json!({"version": "1.0", "trustPolicies": [["app", ["*"], {"level": "strict"}, ["ca:main"], ["*"]]]}),
+    );
+    bad(&with(|s| s["signatureVerification"] = json!(["strict"])));
+    // The same statement as objects is valid.
+    ok(
+        &json!({"version": "1.0", "trustPolicies": [{"name": "app", "registryScopes": ["*"], "signatureVerification": {"level": "strict"}, "trustStores": ["ca:main"], "trustedIdentities": ["*"]}]}),
+    );
+}
