@@ -121,6 +121,21 @@ pub(super) fn name_of(
     entries: &[Descriptor],
     names: &Names,
 ) -> Result<Option<String>, (Code, String)> {
+    // A name that pins a digest names that digest: under any other, it is not this image's name
+    // (notation refuses such a reference: "user input digest ... does not match the resolved
+    // digest"), and the report would list the image under a reference it does not answer to.
+    if let Some((_, pinned)) = image.reference.as_deref().and_then(|r| r.rsplit_once('@')) {
+        if pinned != image.digest {
+            return Err((
+                Code::ScopeUnknown,
+                format!(
+                    "image {} is named by the digest {pinned}, but its digest is {}: the name is not this image's",
+                    image.reference.as_deref().unwrap_or_default(),
+                    image.digest
+                ),
+            ));
+        }
+    }
     match names {
         Names::Annotations => {
             // The name judged is `io.containerd.image.name` (else the OCI ref.name). A ref.name

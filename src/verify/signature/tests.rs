@@ -332,6 +332,33 @@ fn annotations_name_an_image_by_its_reference() {
         name_of(&image(None, "sha256:aa"), &[], &Names::Annotations),
         Ok(None)
     );
+    // A name that pins a digest is this image's only when it pins this image's digest (red team
+    // D, D-02), under annotations and under the record alike.
+    for reference in ["example.com/app@sha256:aa", "example.com/app:1@sha256:aa"] {
+        assert_eq!(
+            name_of(
+                &image(Some(reference), "sha256:aa"),
+                &[],
+                &Names::Annotations
+            ),
+            Ok(Some(reference.to_owned()))
+        );
+    }
+    for reference in ["example.com/app@sha256:bb", "example.com/app:1@sha256:bb"] {
+        let (code, why) = name_of(
+            &image(Some(reference), "sha256:aa"),
+            &[],
+            &Names::Annotations,
+        )
+        .expect_err("a name pinning another digest");
+        assert_eq!(code, Code::ScopeUnknown);
+        assert!(
+            why.contains("sha256:bb") && why.contains("sha256:aa"),
+            "{why}"
+        );
+        let names = record(&[(reference, "sha256:aa")]);
+        assert!(name_of(&image(Some(reference), "sha256:aa"), &[], &names).is_err());
+    }
 }
 
 #[test]
