@@ -2,7 +2,7 @@
 //! order, their signatures, and which blobs each target repository needs. Only the `(name,
 //! digest)` pairs verification judged are planned; anything else is refused before a byte moves.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::{target_of, ImportError, ImportPlan, ReferrersMode};
 use crate::digest::Digest;
@@ -179,16 +179,41 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
         .filter(|e| images.is_empty() || images.iter().any(|s| crate::layout::selects(s, e)))
         .collect();
     // Push only what verification judged, under the name it judged.
-    if let Some(e) = image_entries.iter().find(|e| {
-        !to.verified
-            .iter()
-            .any(|(name, digest)| digest == &e.digest && name.as_deref() == e.reference())
-    }) {
+    let verified: HashSet<(Option<&str>, &str)> = to
+        .verified
+        .iter()
+        .map(|(name, digest)| (name.as_deref(), digest.as_str()))
+        .collect();
+    if let Some(e) = image_entries
+        .iter()
+        .find(|e| !verified.contains(&(e.reference(), e.digest.as_str())))
+    {
         return Err(ImportError::NotVerified {
             name: e.reference().map(str::to_owned),
             digest: e.digest.clone(),
         });
     }
+    // Each entry's document parsed once (not once per image and per round: thousands of tags or
+    // a long referrer chain made planning quadratic and worse; red team E, E4).
+    let entry_docs: Vec<Option<Document>> = entries.iter().map(|s| doc(cat, &s.digest)).collect();
+    let mut by_subject: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, d) in entry_docs.iter().enumerate() {
+        if let Some(subject) = d.as_ref().and_then(|d| d.subject.as_ref()) {
+            by_subject
+                .entry(subject.digest.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
+    // cosign's tag-named artifacts (`sha256-<hex>.sig`, ...), with the subject their tag names.
+    let cosign_tagged: Vec<(&Descriptor, &String, String)> = entries
+        .iter()
+        .filter_map(|c| {
+            let name = c.annotations.get(model::REF_NAME)?;
+            let subject = crate::layout::cosign_tag_subject(name)?.to_string();
+            Some((c, name, subject))
+        })
+        .collect();
     let mut out = PushPlan::default();
     for e in image_entries {
         let name = e.reference().unwrap_or(&e.digest).to_owned();
@@ -207,51 +232,61 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                 }
             }
         };
-        // The manifests, parents found first; pushed in reverse, children first.
+        // The manifests, children first (a post-order walk): each once, however many indexes
+        // list it (a verified bundle of indexes each listing its child 200 times made a path-by-
+        // path walk enumerate millions of paths; red team E, E3).
         let mut found = Vec::new();
-        let mut stack = vec![e.clone()];
+        let mut stack = vec![(e.clone(), false)];
+        let mut walked: HashSet<String> = HashSet::new();
         let mut subjects = Vec::new();
-        while let Some(m) = stack.pop() {
+        while let Some((m, children_done)) = stack.pop() {
+            if children_done {
+                found.push(m);
+                continue;
+            }
+            if !walked.insert(m.digest.clone()) {
+                continue;
+            }
             let Some(d) = doc(cat, &m.digest) else {
                 continue;
             };
             subjects.push(m.digest.clone());
-            for c in d.manifests.iter().flatten() {
-                if json_bytes(cat, &c.digest).is_some() {
-                    stack.push(c.clone());
-                }
-            }
             for b in d.blob_children() {
                 need(b, true);
             }
-            found.push(m);
+            stack.push((m, true));
+            for c in d.manifests.iter().flatten().rev() {
+                if !walked.contains(&c.digest) && json_bytes(cat, &c.digest).is_some() {
+                    stack.push((c.clone(), false));
+                }
+            }
         }
-        found.reverse();
         // Every referrer of the image and of its children (signatures, SBOMs, attestations) and,
         // recursively, of those referrers: round by round, so each comes after its subject. A
         // referrer that is an index has its manifests (`under_referrers`) pushed before it, with
         // the image's own.
+        // Breadth first from the image's manifests, each referrer found by its subject.
         let mut signatures: Vec<(Descriptor, String)> = Vec::new();
+        let mut taken: HashSet<&str> = HashSet::new();
+        let mut known: HashSet<String> = subjects.iter().cloned().collect();
         let mut under_referrers: Vec<Descriptor> = Vec::new();
-        loop {
-            let mut progressed = false;
-            for s in &entries {
-                if signatures.iter().any(|(d, _)| d.digest == s.digest) {
-                    continue;
-                }
-                let Some(sig) = doc(cat, &s.digest) else {
+        let mut queue: std::collections::VecDeque<String> = subjects.iter().cloned().collect();
+        while let Some(next) = queue.pop_front() {
+            for &i in by_subject.get(next.as_str()).into_iter().flatten() {
+                let (Some(s), Some(Some(sig))) = (entries.get(i), entry_docs.get(i)) else {
                     continue;
                 };
                 let Some(subject) = &sig.subject else {
                     continue;
                 };
-                if !subjects.contains(&subject.digest) || to.unrecorded.contains(&s.digest) {
+                if taken.contains(s.digest.as_str()) || to.unrecorded.contains(&s.digest) {
                     continue;
                 }
+                taken.insert(s.digest.as_str());
                 for b in sig.blob_children() {
                     need(b, false);
                 }
-                referrer_children(cat, &sig, &mut under_referrers, 0);
+                referrer_children(cat, sig, &mut under_referrers, 0);
                 let mut sd = s.clone();
                 if sd.artifact_type.is_none() {
                     sd.artifact_type = sig.effective_artifact_type().map(str::to_owned);
@@ -259,22 +294,14 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                 sd.annotations = sig.annotations.clone();
                 signatures.push((sd, subject.digest.clone()));
                 subjects.push(s.digest.clone());
-                progressed = true;
-            }
-            if !progressed {
-                break;
+                known.insert(s.digest.clone());
+                queue.push_back(s.digest.clone());
             }
         }
         // cosign's tag-named artifacts of the image and its children, pushed under their tags.
         let mut tagged = Vec::new();
-        for c in &entries {
-            let Some(name) = c.annotations.get(model::REF_NAME) else {
-                continue;
-            };
-            let Some(subject) = crate::layout::cosign_tag_subject(name) else {
-                continue;
-            };
-            if !subjects.contains(&subject.to_string()) || to.unrecorded.contains(&c.digest) {
+        for &(c, name, ref subject) in &cosign_tagged {
+            if !known.contains(subject) || to.unrecorded.contains(&c.digest) {
                 continue;
             }
             let Some(d) = doc(cat, &c.digest) else {
@@ -284,7 +311,7 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                 need(b, false);
             }
             referrer_children(cat, &d, &mut under_referrers, 0);
-            let mut cd = c.clone();
+            let mut cd: Descriptor = c.clone();
             cd.annotations.clear();
             tagged.push((cd, name.clone()));
         }
@@ -554,5 +581,99 @@ mod tests {
             plan(&cat, &[], &to(&[])),
             Err(ImportError::NoIndex)
         ));
+    }
+}
+
+#[cfg(test)]
+mod dag_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::layout::{BlobEntry, BundleFormat, Small};
+
+    fn put(cat: &mut Catalog, v: &serde_json::Value) -> serde_json::Value {
+        let b = serde_json::to_vec(v).unwrap();
+        let d = Digest::sha256(&b);
+        cat.blobs.insert(
+            d.clone(),
+            BlobEntry {
+                size: b.len() as u64,
+                actual: Some(d.clone()),
+                content: Content::Json(Arc::from(b.as_slice())),
+            },
+        );
+        let mt = v["mediaType"].as_str().unwrap_or(model::OCI_MANIFEST);
+        serde_json::json!({"mediaType": mt, "digest": d.to_string(), "size": b.len()})
+    }
+
+    /// Indexes that list their child 200 times, three deep, above a manifest: 8 million paths
+    /// from the top, four documents. Each is planned once, children first (red team E, E3: the
+    /// path-by-path walk ran out of memory on a bundle verify passes). Then a referrer chain
+    /// listed tip first is planned whole, each referrer after its subject (E4).
+    #[test]
+    fn each_manifest_is_planned_once_however_many_paths_reach_it() {
+        let mut cat = Catalog::new(BundleFormat::Directory, true);
+        let m = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": Digest::sha256(b"{}").to_string(), "size": 2},
+            "layers": []});
+        let mut child = put(&mut cat, &m);
+        let mut chain = vec![child.clone()];
+        for _ in 0..3 {
+            let list: Vec<serde_json::Value> = (0..200).map(|_| child.clone()).collect();
+            child = put(
+                &mut cat,
+                &serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": list}),
+            );
+            chain.push(child.clone());
+        }
+        let top = child.clone();
+        // Referrers of the top, each the subject of the next, listed tip first.
+        let mut refs = Vec::new();
+        let mut subject = top.clone();
+        for i in 0..50 {
+            let r = put(
+                &mut cat,
+                &serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+                    "artifactType": format!("application/vnd.example.{i}"),
+                    "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": Digest::sha256(b"{}").to_string(), "size": 2},
+                    "layers": [], "subject": subject}),
+            );
+            subject = r.clone();
+            refs.push(r);
+        }
+        let mut entry = top.clone();
+        entry["annotations"] = serde_json::json!({ model::REF_NAME: "ghcr.io/org/app:1.0" });
+        let mut listed = vec![entry];
+        listed.extend(refs.iter().rev().cloned());
+        cat.index_json = Some(Small::Bytes(
+            serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": listed}))
+                .unwrap(),
+        ));
+        let to = ImportPlan {
+            host: "registry.site".into(),
+            prefix: String::new(),
+            maps: Vec::new(),
+            referrers: ReferrersMode::Tag,
+            verified: vec![(
+                Some("ghcr.io/org/app:1.0".into()),
+                top["digest"].as_str().unwrap().to_owned(),
+            )],
+            unrecorded: BTreeSet::new(),
+        };
+        let p = plan(&cat, &[], &to).unwrap();
+        let job = &p.jobs[0];
+        let order: Vec<&str> = job.manifests.iter().map(|m| m.digest.as_str()).collect();
+        let want: Vec<&str> = chain
+            .iter()
+            .map(|c| c["digest"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, want, "each once, children first");
+        let sigs: Vec<&str> = job
+            .signatures
+            .iter()
+            .map(|(d, _)| d.digest.as_str())
+            .collect();
+        let want: Vec<&str> = refs.iter().map(|r| r["digest"].as_str().unwrap()).collect();
+        assert_eq!(sigs, want, "each referrer after its subject");
     }
 }

@@ -181,20 +181,38 @@ fn walk_entries(
             walk(w, &mut walked, i, e);
         }
     }
-    loop {
-        let mut progressed = false;
-        for (i, e) in entries.iter().enumerate() {
-            let Some(subject) = roles.get(i).and_then(Role::subject) else {
-                continue;
-            };
-            let reached = Digest::parse(subject).is_ok_and(|s| w.reached.contains(&s));
-            if reached && walked.get(i) == Some(&false) {
-                walk(w, &mut walked, i, e);
-                progressed = true;
-            }
+    // Referrers, round by round, each once its subject is reached: looked up by subject as the
+    // digests are reached (not every entry checked again each round: a chain of thousands of
+    // referrers listed tip first took one round per link, quadratic; red team E, E4).
+    let mut by_subject: HashMap<Digest, Vec<usize>> = HashMap::new();
+    for (i, _) in entries.iter().enumerate() {
+        if walked.get(i) == Some(&true) {
+            continue;
         }
-        if !progressed {
-            break;
+        let Some(subject) = roles.get(i).and_then(Role::subject) else {
+            continue;
+        };
+        if let Ok(s) = Digest::parse(subject) {
+            by_subject.entry(s).or_default().push(i);
+        }
+    }
+    let mut cursor = 0;
+    while cursor < w.reached_log.len() {
+        let end = w.reached_log.len();
+        let mut round: Vec<usize> = w
+            .reached_log
+            .get(cursor..end)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|d| by_subject.remove(d))
+            .flatten()
+            .collect();
+        cursor = end;
+        round.sort_unstable();
+        for i in round {
+            if let (Some(e), Some(false)) = (entries.get(i), walked.get(i).copied()) {
+                walk(w, &mut walked, i, e);
+            }
         }
     }
     w.record = record_rest;

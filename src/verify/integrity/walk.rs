@@ -19,6 +19,8 @@ pub(super) struct Walker<'a> {
     pub(super) record: bool,
     /// Every blob a descriptor reached.
     pub(super) reached: BTreeSet<Digest>,
+    /// The same, in the order they were first reached (what made an entry's subject reached).
+    pub(super) reached_log: Vec<Digest>,
     /// Blobs reached while recording.
     pub(super) checked: BTreeSet<Digest>,
     /// Blobs with a failure.
@@ -52,6 +54,7 @@ impl<'a> Walker<'a> {
             limits,
             record: true,
             reached: BTreeSet::new(),
+            reached_log: Vec::new(),
             checked: BTreeSet::new(),
             failed: BTreeSet::new(),
             failures: Vec::new(),
@@ -109,7 +112,9 @@ impl<'a> Walker<'a> {
             self.absent(desc, &d, as_layer);
             return None;
         };
-        self.reached.insert(d.clone());
+        if self.reached.insert(d.clone()) {
+            self.reached_log.push(d.clone());
+        }
         if self.record {
             self.checked.insert(d.clone());
         }
