@@ -597,3 +597,55 @@ fn thousands_of_images_with_referrers_verify_in_linear_time() {
         .iter()
         .all(|i| i["referrers"].as_array().unwrap().len() == 1));
 }
+
+/// One image under many names, with many referrers: each name lists the referrers again (and the
+/// signature stage judges each name). The summaries have a budget (20,000 records): 300 names of
+/// an image with 100 referrers is `limit_exceeded`, not gigabytes (red team E, E7: 3,000 x 3,000
+/// aborted at 2.5 GB); 150 names pass.
+#[test]
+fn names_times_referrers_of_one_image_have_a_budget() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("index.json")).unwrap()).unwrap();
+    let image = index["manifests"][0].clone();
+    let subject =
+        json!({"mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]});
+    let mut referrers = Vec::new();
+    for i in 0..100 {
+        let m = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": format!("application/vnd.example.note.{i}"),
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": put(&root, b"{}"), "size": 2},
+            "layers": [],
+            "subject": subject,
+        }))
+        .unwrap();
+        let d = put(&root, &m);
+        referrers.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": m.len()}));
+    }
+    for (names, want) in [(150, 0), (300, 1)] {
+        let mut manifests: Vec<serde_json::Value> = (0..names)
+            .map(|n| {
+                let mut e = subject.clone();
+                e["annotations"] = json!({"org.opencontainers.image.ref.name": format!("registry.example/app:{n}")});
+                e
+            })
+            .collect();
+        manifests.extend(referrers.iter().cloned());
+        write_json(
+            &root.join("index.json"),
+            &json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}),
+        );
+        let r = verify_json(&root, &[]);
+        assert_eq!(r.code, want, "{names} names: {}", r.stderr);
+        if want == 1 {
+            assert!(
+                r.codes().contains(&"limit_exceeded".to_string()),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+}

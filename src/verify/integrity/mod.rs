@@ -109,6 +109,10 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         // summarised once: its closure and referrers depend on the digest alone.
         let mut summaries: HashMap<&str, ImageInfo> = HashMap::new();
         let by_subject = images::referrers_by_subject(&roles);
+        // Each name of an image lists the image's referrers again, and the signature stage judges
+        // each name: a budget on what the summaries hold (thousands of names on one image with
+        // thousands of referrers took gigabytes; red team E, E7).
+        let mut records = 0usize;
         for (i, e) in entries.iter().enumerate() {
             if selected.get(i) != Some(&true) {
                 continue;
@@ -125,6 +129,16 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
                     info
                 }
             };
+            records = records.saturating_add(1 + info.referrers.len());
+            if records > MAX_SUMMARY_RECORDS {
+                failures.push(Finding::new(
+                    Code::LimitExceeded,
+                    format!(
+                        "the images index.json names, with the referrers listed under each name, come to more than {MAX_SUMMARY_RECORDS} records (an image listed under many names repeats its referrers under each): not summarised or judged further; split the bundle"
+                    ),
+                ));
+                break;
+            }
             out.images.push(info);
         }
         warnings.extend(unreferenced(cat, &w.reached));
@@ -223,6 +237,10 @@ fn walk_entries(
     }
     w.record = true;
 }
+
+/// The most image summaries and referrers listed under them that one verification holds (each
+/// name of an image counts its referrers again).
+pub const MAX_SUMMARY_RECORDS: usize = 20_000;
 
 /// Unreferenced blobs listed one by one; the rest are counted in one more warning, so that a
 /// bundle of a million stray entries does not make a million findings (memory, report size).

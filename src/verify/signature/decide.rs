@@ -33,7 +33,16 @@ pub(super) struct Ctx<'a> {
     pub(super) integrity: &'a Integrity,
     pub(super) entries: &'a [Descriptor],
     pub(super) inputs: &'a TrustInputs,
+    /// Each signature's evaluation for a target under a statement, made once: an image listed
+    /// under many names is judged under each, mostly by the same statement (hundreds of names
+    /// of an image with a hundred signatures verified each signature again per name; red team
+    /// E, E7).
+    pub(super) evaluated: std::cell::RefCell<std::collections::HashMap<EvalKey, SignatureReport>>,
 }
+
+/// What one evaluation depends on besides the run's trust inputs: the signature manifest, the
+/// target (media type, digest, size) and the statement's name (unique in a policy).
+pub(super) type EvalKey = (String, String, String, u64, String);
 
 /// The outcome of one target (a manifest or index) under its own signatures.
 pub(super) struct TargetOutcome {
@@ -72,15 +81,19 @@ pub(super) fn verify_target(
     let mut passed = false;
     let mut best: Option<SignatureFailure> = None;
     for sig in tried {
-        let mut r = match envelope_of(sig, ctx.cat, ctx.integrity) {
-            Ok((mt, bytes)) => evaluate(&mt, bytes, target, statement, stores, ctx.inputs),
-            Err(msg) => {
-                let mut r = evaluate("", b"", target, statement, stores, ctx.inputs);
-                r.validations.integrity.reason = Some(msg.clone());
-                r.failure = Some(SignatureFailure {
-                    code: Code::SignatureIntegrity,
-                    message: msg,
-                });
+        let key: EvalKey = (
+            sig.to_string(),
+            target.media_type.clone(),
+            target.digest.clone(),
+            target.size,
+            statement.name().to_owned(),
+        );
+        let cached = ctx.evaluated.borrow().get(&key).cloned();
+        let mut r = match cached {
+            Some(r) => r,
+            None => {
+                let r = evaluate_one(sig, target, ctx, statement, stores);
+                ctx.evaluated.borrow_mut().insert(key, r.clone());
                 r
             }
         };
@@ -111,6 +124,28 @@ pub(super) fn verify_target(
         signed: !sigs.is_empty(),
         passed,
         failure,
+    }
+}
+
+/// One signature's evaluation for `target` under `statement`.
+fn evaluate_one(
+    sig: &Digest,
+    target: &Target,
+    ctx: &Ctx<'_>,
+    statement: &Statement,
+    stores: &mut StoreCache,
+) -> SignatureReport {
+    match envelope_of(sig, ctx.cat, ctx.integrity) {
+        Ok((mt, bytes)) => evaluate(&mt, bytes, target, statement, stores, ctx.inputs),
+        Err(msg) => {
+            let mut r = evaluate("", b"", target, statement, stores, ctx.inputs);
+            r.validations.integrity.reason = Some(msg.clone());
+            r.failure = Some(SignatureFailure {
+                code: Code::SignatureIntegrity,
+                message: msg,
+            });
+            r
+        }
     }
 }
 

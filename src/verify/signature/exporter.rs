@@ -149,6 +149,7 @@ pub fn verify_export(
         integrity,
         entries,
         inputs,
+        evaluated: Default::default(),
     };
     let outcome = verify_target(&target, &ctx, statement, stores, &mut out.signatures);
     if outcome.passed {

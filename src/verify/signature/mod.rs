@@ -392,6 +392,7 @@ pub fn verify_images(
         integrity,
         entries: &entries,
         inputs,
+        evaluated: Default::default(),
     };
     integrity
         .images

@@ -246,6 +246,7 @@ fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read
         integrity: &integrity,
         entries: &entries,
         inputs: &inputs,
+        evaluated: Default::default(),
     };
     let statement = inputs
         .policy
@@ -475,6 +476,7 @@ fn at_most_one_hundred_signatures_of_a_target_are_tried() {
         integrity: &integrity,
         entries: &entries,
         inputs: &inputs,
+        evaluated: Default::default(),
     };
     let statement = inputs
         .policy
