@@ -193,3 +193,43 @@ fn crls_are_fetched_checked_and_carried() {
         .crls
         .is_empty());
 }
+
+/// A distribution point that trickles one byte every 300 ms of a "1 MB" CRL: the fetch ends at
+/// its deadline with a warning, never waiting for the rest; once the fetches' shared budget is
+/// spent, the next fails at once (red team E, E1: the export waited days).
+#[test]
+fn a_trickling_distribution_point_meets_the_fetch_deadline_and_the_budget() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+                for _ in 0..1000 {
+                    if c.write_all(b"0").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+            });
+        }
+    });
+    let mut f = HttpFetcher {
+        timeout: std::time::Duration::from_secs(5),
+        per_fetch: std::time::Duration::from_secs(2),
+        budget: std::time::Duration::from_secs(3),
+    };
+    use airlock::export::crl::CrlFetcher as _;
+    let url = format!("http://127.0.0.1:{port}/slow.crl");
+    let e = f.get(&url).unwrap_err();
+    assert!(e.contains("deadline"), "{e}");
+    // About 2 s spent: 1 s of budget left, the next fetch gets that much.
+    let e = f.get(&url).unwrap_err();
+    assert!(e.contains("deadline"), "{e}");
+    let e = f.get(&url).unwrap_err();
+    assert!(e.contains("used up their time"), "{e}");
+}

@@ -11,7 +11,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 #[cfg(feature = "pull")]
 use std::net::{TcpStream, ToSocketAddrs};
 #[cfg(feature = "pull")]
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use der::Decode;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
@@ -34,10 +34,19 @@ pub trait CrlFetcher {
 }
 
 /// Plain HTTP/1.1 GET with timeouts, a size cap and at most three redirects (to `http://` only).
+/// Nothing waits without end: each fetch has a deadline (`per_fetch`, redirects included), and all
+/// the fetches of one export share a budget (`budget`), past which the rest fail at once. The URLs
+/// come from the certificates of any signature attached to the image, whoever attached it: a
+/// server trickling one byte every few seconds, or hundreds of distribution points that never
+/// answer, used to hold the export for days (red team E, E1).
 #[cfg(feature = "pull")]
 pub struct HttpFetcher {
     /// Connect, read and write timeout.
     pub timeout: Duration,
+    /// The longest one fetch may take, redirects included.
+    pub per_fetch: Duration,
+    /// What all the fetches together may still take.
+    pub budget: Duration,
 }
 
 #[cfg(feature = "pull")]
@@ -45,6 +54,8 @@ impl Default for HttpFetcher {
     fn default() -> Self {
         HttpFetcher {
             timeout: Duration::from_secs(10),
+            per_fetch: Duration::from_secs(30),
+            budget: Duration::from_secs(120),
         }
     }
 }
@@ -52,7 +63,54 @@ impl Default for HttpFetcher {
 #[cfg(feature = "pull")]
 impl CrlFetcher for HttpFetcher {
     fn get(&mut self, url: &str) -> Result<Vec<u8>, String> {
-        http_get(url, self.timeout, 3)
+        if self.budget.is_zero() {
+            return Err(format!(
+                "{url}: not fetched: the CRL fetches of this export used up their time"
+            ));
+        }
+        let start = Instant::now();
+        let allowed = self.per_fetch.min(self.budget);
+        let deadline = start.checked_add(allowed).unwrap_or(start);
+        let r = http_get(url, self.timeout, deadline, 3);
+        self.budget = self.budget.saturating_sub(start.elapsed());
+        r
+    }
+}
+
+/// A socket read that ends at `deadline`: each read waits at most the per-read timeout and never
+/// past the deadline.
+#[cfg(feature = "pull")]
+struct Bounded {
+    stream: TcpStream,
+    timeout: Duration,
+    deadline: Instant,
+}
+
+#[cfg(feature = "pull")]
+impl Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "deadline passed before the CRL was read",
+            ));
+        }
+        self.stream.set_read_timeout(Some(self.timeout.min(left)))?;
+        match self.stream.read(buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) && Instant::now() >= self.deadline =>
+            {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "deadline passed before the CRL was read",
+                ))
+            }
+            other => other,
+        }
     }
 }
 
@@ -85,7 +143,12 @@ fn split_url(url: &str) -> Result<(String, u16, String), String> {
 }
 
 #[cfg(feature = "pull")]
-fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, String> {
+fn http_get(
+    url: &str,
+    timeout: Duration,
+    deadline: Instant,
+    redirects: u8,
+) -> Result<Vec<u8>, String> {
     let (host, port, path) = split_url(url)?;
     let addrs: Vec<_> = (host.as_str(), port)
         .to_socket_addrs()
@@ -94,7 +157,11 @@ fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, Stri
     let mut last = format!("{url}: no address");
     let mut stream = None;
     for a in addrs {
-        match TcpStream::connect_timeout(&a, timeout) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(&a, timeout.min(left)) {
             Ok(s) => {
                 stream = Some(s);
                 break;
@@ -113,8 +180,13 @@ fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, Stri
         env!("CARGO_PKG_VERSION")
     )
     .map_err(e)?;
+    let bounded = Bounded {
+        stream,
+        timeout,
+        deadline,
+    };
     let mut r =
-        BufReader::new(stream.take(u64::try_from(MAX_CRL_BYTES).unwrap_or(u64::MAX) + (64 << 10)));
+        BufReader::new(bounded.take(u64::try_from(MAX_CRL_BYTES).unwrap_or(u64::MAX) + (64 << 10)));
     let mut status = String::new();
     r.read_line(&mut status).map_err(e)?;
     let code: u16 = status
@@ -152,7 +224,7 @@ fn http_get(url: &str, timeout: Duration, redirects: u8) -> Result<Vec<u8>, Stri
         if redirects == 0 {
             return Err(format!("{url}: too many redirects"));
         }
-        return http_get(&next, timeout, redirects - 1);
+        return http_get(&next, timeout, deadline, redirects - 1);
     }
     if code != 200 {
         return Err(format!("{url}: HTTP {code}"));
