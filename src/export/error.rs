@@ -184,6 +184,16 @@ pub enum SourceError {
         /// The layout.
         root: PathBuf,
     },
+    /// A descriptor claims a blob larger than an export fetches ([`super::MAX_BLOB_BYTES`]).
+    #[error("{digest}: the source claims {size} bytes, more than the {limit} an export fetches")]
+    BlobTooLarge {
+        /// The blob.
+        digest: String,
+        /// Its claimed size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// An image's indexes nest deeper than verification accepts ([`crate::layout::MAX_INDEX_DEPTH`]
     /// below `index.json`): the bundle would fail its own verify (`nesting_too_deep`), and a source
     /// could otherwise make the export follow a chain of indexes without end.

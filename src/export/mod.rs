@@ -88,6 +88,10 @@ pub struct ExportOptions {
 }
 
 pub use crate::layout::MAX_REFERRER_DEPTH;
+
+/// The largest blob an export fetches (1 TiB): a descriptor claiming more is refused before
+/// anything is fetched.
+pub const MAX_BLOB_BYTES: u64 = 1 << 40;
 /// The most referrers export carries for one image (its platform manifests' and the referrers'
 /// own included).
 pub const MAX_REFERRERS: usize = 1024;
@@ -408,7 +412,17 @@ impl Plan {
         source: usize,
         leavable: bool,
         image: &str,
-    ) {
+    ) -> Result<(), ExportError> {
+        // The size is the source's word, and the fetch's deadline grows with it: a registry
+        // claiming a petabyte layer would choose its own deadline (red team E, E6).
+        if desc.size > MAX_BLOB_BYTES {
+            return Err(SourceError::BlobTooLarge {
+                digest: desc.digest.clone(),
+                size: desc.size,
+                limit: MAX_BLOB_BYTES,
+            }
+            .into());
+        }
         let p = self.blobs.entry(d).or_insert_with(|| Planned {
             desc: desc.clone(),
             source,
@@ -417,6 +431,7 @@ impl Plan {
         });
         p.leavable &= leavable;
         p.images.insert(image.to_owned());
+        Ok(())
     }
 
     /// Plans the image document `desc` (`bytes`, already fetched) at `depth` below `index.json`
@@ -483,7 +498,7 @@ impl Plan {
                 .map(|c| (c, true));
             for (c, leavable) in config.chain(layers) {
                 let cd = Digest::parse(&c.digest).map_err(SourceError::Digest)?;
-                self.plan_blob(cd, c, src, leavable, &rec.reference);
+                self.plan_blob(cd, c, src, leavable, &rec.reference)?;
             }
         }
         if walk.referrers != &ReferrerSelection::None {
@@ -521,7 +536,7 @@ impl Plan {
                 if !self.small.contains_key(&cd) {
                     // A referrer's blobs are never left out: they are not in any inventory's
                     // image, and verification of the referrer needs them.
-                    self.plan_blob(cd, c, walk.src, false, &rec.reference);
+                    self.plan_blob(cd, c, walk.src, false, &rec.reference)?;
                 }
             }
             let mut budget = MAX_REFERRERS;
@@ -586,7 +601,7 @@ impl Plan {
             for b in cdoc.blob_children() {
                 let bd = Digest::parse(&b.digest).map_err(SourceError::Digest)?;
                 if !self.small.contains_key(&bd) {
-                    self.plan_blob(bd, b, src, false, image);
+                    self.plan_blob(bd, b, src, false, image)?;
                 }
             }
             self.add_index_children(f, referrer, &cdoc, src, image, depth + 1, budget)?;
@@ -666,7 +681,7 @@ impl Plan {
                     self.keep(cd, buf)?;
                 } else if !self.small.contains_key(&cd) {
                     // Never left out by `--since`: verification of the referrer needs them.
-                    self.plan_blob(cd, c, src, false, &rec.reference);
+                    self.plan_blob(cd, c, src, false, &rec.reference)?;
                 }
             }
             let mut budget = MAX_REFERRERS;

@@ -503,3 +503,38 @@ fn lock_all(root: &std::path::Path, platforms: &[String]) -> lock::LockedImage {
     let (given, mut f) = sources(root).remove(0);
     lock::resolve(&given, f.as_mut(), &want).unwrap().image
 }
+
+#[test]
+fn a_blob_claimed_larger_than_an_export_fetches_is_refused_before_fetching() {
+    // The size is the source's word and sets the fetch's deadline: a registry claiming a
+    // petabyte layer (sent at a trickle) would choose its own deadline (red team E, E6).
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let cd = Digest::sha256(config);
+    std::fs::write(root.join(crate::layout::blob_path(&cd)), config).unwrap();
+    let huge = MAX_BLOB_BYTES + 1;
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": model::OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": cd.to_string(), "size": huge}],
+    }))
+    .unwrap();
+    let md = Digest::sha256(&manifest);
+    std::fs::write(root.join(crate::layout::blob_path(&md)), &manifest).unwrap();
+    let index = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": model::OCI_MANIFEST, "digest": md.to_string(), "size": manifest.len(),
+        "annotations": {model::REF_NAME: "1.0"}}]});
+    std::fs::write(root.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let Err(e) = plan(
+        &mut sources(&root),
+        &options(&t.path().join("out"), &[], false),
+    ) else {
+        panic!("a layer of {huge} bytes was planned");
+    };
+    assert!(
+        matches!(&e, ExportError::Source(SourceError::BlobTooLarge { size, .. }) if *size == huge),
+        "{e}"
+    );
+}
