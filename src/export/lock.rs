@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::config::Referrers;
-use super::{ExportError, Fetch, SourceError, MAX_REFERRER_DEPTH};
+use super::{ExportError, Fetch, SourceError};
 use crate::layout::model::{self, Descriptor, Document, Kind, NOTARY_SIGNATURE};
 use crate::notary::dn::DistinguishedName;
 
@@ -303,16 +303,8 @@ pub fn resolve(
             if !seen.insert(subject.digest.clone()) {
                 continue;
             }
-            let found = f.referrers(&subject)?;
             // As export: referrers of referrers past the limit are refused, not left unchecked.
-            if !found.is_empty() && depth >= MAX_REFERRER_DEPTH {
-                return Err(SourceError::TooManyReferrers {
-                    subject: subject.digest.clone(),
-                    what: "referrers of referrers nested deeper than 8",
-                }
-                .into());
-            }
-            for r in found {
+            for r in super::referrers_at(f, &subject, depth)? {
                 let rb = f.manifest(&r)?;
                 let rdoc = parse_doc(&r, &rb)?;
                 // Typed as export types it: the manifest's own word first.

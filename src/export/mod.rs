@@ -624,15 +624,7 @@ impl Plan {
         depth: usize,
     ) -> Result<(), ExportError> {
         let src = walk.src;
-        let found = f.referrers(subject)?;
-        if !found.is_empty() && depth >= MAX_REFERRER_DEPTH {
-            return Err(SourceError::TooManyReferrers {
-                subject: subject.digest.clone(),
-                what: "referrers of referrers nested deeper than 8",
-            }
-            .into());
-        }
-        for r in found {
+        for r in referrers_at(f, subject, depth)? {
             if rec.referrers.iter().any(|x| x.digest == r.digest) {
                 continue;
             }
@@ -700,6 +692,25 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// The referrers the source lists for `subject`, `depth` referrers below the image or its
+/// platform manifests (0: their own): refused past [`MAX_REFERRER_DEPTH`], by export and by its
+/// lock check alike.
+pub(super) fn referrers_at(
+    f: &mut dyn Fetch,
+    subject: &Descriptor,
+    depth: usize,
+) -> Result<Vec<Descriptor>, ExportError> {
+    let found = f.referrers(subject)?;
+    if !found.is_empty() && depth >= MAX_REFERRER_DEPTH {
+        return Err(SourceError::TooManyReferrers {
+            subject: subject.digest.clone(),
+            what: "referrers of referrers nested deeper than 8",
+        }
+        .into());
+    }
+    Ok(found)
 }
 
 /// Phase `plan`: resolves every source, fetches and checks its manifests and indexes (bytes
