@@ -262,15 +262,14 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
             }
         }
         // Every referrer of the image and of its children (signatures, SBOMs, attestations) and,
-        // recursively, of those referrers: round by round, so each comes after its subject. A
-        // referrer that is an index has its manifests (`under_referrers`) pushed before it, with
-        // the image's own.
-        // Breadth first from the image's manifests, each referrer found by its subject.
+        // recursively, of those referrers: breadth first from the image's manifests, each
+        // referrer found by its subject, so each comes after its subject. A referrer that is an
+        // index has its manifests (`under_referrers`) pushed before it, with the image's own.
         let mut signatures: Vec<(Descriptor, String)> = Vec::new();
         let mut taken: HashSet<&str> = HashSet::new();
-        let mut known: HashSet<String> = subjects.iter().cloned().collect();
         let mut under_referrers: Vec<Descriptor> = Vec::new();
         let mut queue: std::collections::VecDeque<String> = subjects.iter().cloned().collect();
+        let mut known: HashSet<String> = subjects.into_iter().collect();
         while let Some(next) = queue.pop_front() {
             for &i in by_subject.get(next.as_str()).into_iter().flatten() {
                 let (Some(s), Some(Some(sig))) = (entries.get(i), entry_docs.get(i)) else {
@@ -293,7 +292,6 @@ pub fn plan(cat: &Catalog, images: &[String], to: &ImportPlan) -> Result<PushPla
                 }
                 sd.annotations = sig.annotations.clone();
                 signatures.push((sd, subject.digest.clone()));
-                subjects.push(s.digest.clone());
                 known.insert(s.digest.clone());
                 queue.push_back(s.digest.clone());
             }
