@@ -456,43 +456,38 @@ fn indexes_nested_deeper_than_verification_accepts_are_refused_by_export_and_the
     let t = tempfile::tempdir().unwrap();
     let (root, _) = layout(t.path());
     wrap_image(&root, 16);
-    let Err(e) = plan(
+    let planned = plan(
         &mut sources(&root),
         &options(&t.path().join("out"), &[], false),
-    ) else {
-        panic!("a 17-deep platform manifest was planned");
-    };
-    assert!(
-        matches!(
-            &e,
-            ExportError::Source(SourceError::NestedTooDeep { limit: 16, .. })
-        ),
-        "{e}"
-    );
-    let all = super::config::Referrers::Word("all".into());
-    let want = lock::Wanted {
-        platforms: &[],
-        referrers: &all,
-        require_signature: false,
-        identity: None,
-    };
-    let (given, mut f) = sources(&root).remove(0);
-    let Err(e) = lock::resolve(&given, f.as_mut(), &want) else {
-        panic!("the lock check resolved a 17-deep platform manifest");
-    };
-    assert!(
-        matches!(
-            &e,
-            ExportError::Source(SourceError::NestedTooDeep { limit: 16, .. })
-        ),
-        "{e}"
-    );
-    assert!(e.to_string().contains("nested deeper than 16"), "{e}");
+    )
+    .err();
+    let locked = lock_resolve(&root, &[]).err();
+    for (who, e) in [("export", planned), ("the lock check", locked)] {
+        let Some(e) = e else {
+            panic!("{who} took a 17-deep platform manifest");
+        };
+        assert!(
+            matches!(
+                &e,
+                ExportError::Source(SourceError::NestedTooDeep { limit: 16, .. })
+            ),
+            "{who}: {e}"
+        );
+        assert!(e.to_string().contains("nested deeper than 16"), "{e}");
+    }
 }
 
 /// What the lock check resolves for the layout at `root` (its first source), with every referrer
 /// and the given platforms: what `--lock` records and `--locked` compares.
 fn lock_all(root: &std::path::Path, platforms: &[String]) -> lock::LockedImage {
+    lock_resolve(root, platforms).unwrap().image
+}
+
+/// The lock check's resolution of the layout at `root` (its first source), every referrer wanted.
+fn lock_resolve(
+    root: &std::path::Path,
+    platforms: &[String],
+) -> Result<lock::Resolution, ExportError> {
     let all = super::config::Referrers::Word("all".into());
     let want = lock::Wanted {
         platforms,
@@ -501,7 +496,7 @@ fn lock_all(root: &std::path::Path, platforms: &[String]) -> lock::LockedImage {
         identity: None,
     };
     let (given, mut f) = sources(root).remove(0);
-    lock::resolve(&given, f.as_mut(), &want).unwrap().image
+    lock::resolve(&given, f.as_mut(), &want)
 }
 
 #[test]
