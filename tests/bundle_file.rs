@@ -4,7 +4,7 @@
 //! an unknown field refused (exit 2, with its line); a required identity matched and mismatched.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use crate::registry_util::*;
@@ -555,6 +555,35 @@ fn forward(upstream: &str, path: &str, accept: Option<&str>) -> Reply {
     }
 }
 
+/// An export of `e2e:v1` through a [`Moving`] proxy (not yet armed) for `path`, into `dir`, that
+/// wrote its output and its lock: both as they were, to compare with after a refused rerun.
+struct Locked {
+    m: Moving,
+    src: String,
+    out: PathBuf,
+    lock: PathBuf,
+    before: Vec<u8>,
+    locked: Vec<u8>,
+}
+
+fn locked_through(reg: &TestRegistry, path: String, dir: &Path) -> Locked {
+    let m = Moving::start(reg.host(), path);
+    let src = format!("{}/e2e:v1", m.proxy.host);
+    let out = dir.join("app.tar");
+    let lock = dir.join("app.lock");
+    let r = export(dir, &[&src, "-o", &arg(&out), "--lock", &arg(&lock)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (before, locked) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
+    Locked {
+        m,
+        src,
+        out,
+        lock,
+        before,
+        locked,
+    }
+}
+
 #[test]
 fn a_tag_moved_after_the_lock_check_is_refused_and_the_previous_output_kept() {
     let Some((reg, _)) = signed_registry() else {
@@ -573,13 +602,14 @@ fn a_tag_moved_after_the_lock_check_is_refused_and_the_previous_output_kept() {
         .as_str()
         .unwrap()
         .to_owned();
-    let m = Moving::start(reg.host(), "/v2/e2e/manifests/v1".into());
-    let src = format!("{}/e2e:v1", m.proxy.host);
-    let out = t.path().join("app.tar");
-    let lock = t.path().join("app.lock");
-    let r = export(t.path(), &[&src, "-o", &arg(&out), "--lock", &arg(&lock)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let (before, locked) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
+    let Locked {
+        m,
+        src,
+        out,
+        lock,
+        before,
+        locked,
+    } = locked_through(&reg, "/v2/e2e/manifests/v1".into(), t.path());
     let listing = |dir: &Path| {
         let mut v: Vec<_> = fs::read_dir(dir)
             .unwrap()
@@ -629,13 +659,14 @@ fn a_referrer_pushed_after_the_lock_check_is_refused_and_the_previous_output_kep
     };
     let t = tempfile::tempdir().unwrap();
     let tag = format!("sha256-{}", SUBJECT.trim_start_matches("sha256:"));
-    let m = Moving::start(reg.host(), format!("/v2/e2e/manifests/{tag}"));
-    let src = format!("{}/e2e:v1", m.proxy.host);
-    let out = t.path().join("app.tar");
-    let lock = t.path().join("app.lock");
-    let r = export(t.path(), &[&src, "-o", &arg(&out), "--lock", &arg(&lock)]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let (before, locked) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
+    let Locked {
+        m,
+        src,
+        out,
+        lock,
+        before,
+        locked,
+    } = locked_through(&reg, format!("/v2/e2e/manifests/{tag}"), t.path());
 
     // The referrers tag index as the lock saw it, kept under another tag; then a referrer pushed.
     let (client, _dir) = client_for(&reg.host(), None, std::time::Duration::from_secs(10), 1);
