@@ -556,15 +556,9 @@ fn forward(upstream: &str, path: &str, accept: Option<&str>) -> Reply {
 }
 
 /// An export of `e2e:v1` through a [`Moving`] proxy (not yet armed) for `path`, into `dir`, that
-/// wrote its output and its lock: both as they were, to compare with after a refused rerun.
-struct Locked {
-    m: Moving,
-    src: String,
-    out: PathBuf,
-    lock: PathBuf,
-    before: Vec<u8>,
-    locked: Vec<u8>,
-}
+/// wrote its output and its lock: the proxy, the source, the output and lock paths, and both files
+/// as they were, to compare with after a refused rerun.
+type Locked = (Moving, String, PathBuf, PathBuf, Vec<u8>, Vec<u8>);
 
 fn locked_through(reg: &TestRegistry, path: String, dir: &Path) -> Locked {
     let m = Moving::start(reg.host(), path);
@@ -574,14 +568,7 @@ fn locked_through(reg: &TestRegistry, path: String, dir: &Path) -> Locked {
     let r = export(dir, &[&src, "-o", &arg(&out), "--lock", &arg(&lock)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (before, locked) = (fs::read(&out).unwrap(), fs::read(&lock).unwrap());
-    Locked {
-        m,
-        src,
-        out,
-        lock,
-        before,
-        locked,
-    }
+    (m, src, out, lock, before, locked)
 }
 
 #[test]
@@ -602,14 +589,8 @@ fn a_tag_moved_after_the_lock_check_is_refused_and_the_previous_output_kept() {
         .as_str()
         .unwrap()
         .to_owned();
-    let Locked {
-        m,
-        src,
-        out,
-        lock,
-        before,
-        locked,
-    } = locked_through(&reg, "/v2/e2e/manifests/v1".into(), t.path());
+    let (m, src, out, lock, before, locked) =
+        locked_through(&reg, "/v2/e2e/manifests/v1".into(), t.path());
     let listing = |dir: &Path| {
         let mut v: Vec<_> = fs::read_dir(dir)
             .unwrap()
@@ -659,14 +640,8 @@ fn a_referrer_pushed_after_the_lock_check_is_refused_and_the_previous_output_kep
     };
     let t = tempfile::tempdir().unwrap();
     let tag = format!("sha256-{}", SUBJECT.trim_start_matches("sha256:"));
-    let Locked {
-        m,
-        src,
-        out,
-        lock,
-        before,
-        locked,
-    } = locked_through(&reg, format!("/v2/e2e/manifests/{tag}"), t.path());
+    let (m, src, out, lock, before, locked) =
+        locked_through(&reg, format!("/v2/e2e/manifests/{tag}"), t.path());
 
     // The referrers tag index as the lock saw it, kept under another tag; then a referrer pushed.
     let (client, _dir) = client_for(&reg.host(), None, std::time::Duration::from_secs(10), 1);
