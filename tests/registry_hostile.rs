@@ -163,7 +163,10 @@ fn oversized_manifests_are_refused_while_they_arrive() {
             Reply::ok(vec![b' '; (4 << 20) + 1])
         } else {
             // No Content-Length: 1 GiB delimited by the connection's end.
-            Reply::Endless { total: 1 << 30 }
+            Reply::Endless {
+                status: 200,
+                total: 1 << 30,
+            }
         }
     });
     let c = client(&h);
@@ -723,12 +726,13 @@ fn stalled_manifests_and_tokens_fail_within_the_budget() {
 
 #[test]
 fn a_trickled_upload_answer_fails_by_the_budget() {
-    // The registry refuses the manifest, and sends its 10 MB error body 100 bytes at a time.
+    // The registry refuses the manifest, and sends its 60 KB error body (under the 64 KiB cap: a
+    // larger one announced is refused at once) 100 bytes at a time.
     let h = Hostile::start(|req, _| {
         if req.method == "PUT" {
             Reply::Trickle {
                 status: 400,
-                body: vec![b'x'; 10 << 20],
+                body: vec![b'x'; 60_000],
                 chunk: 100,
                 every: Duration::from_millis(50),
             }
@@ -751,7 +755,7 @@ fn a_trickled_upload_answer_fails_by_the_budget() {
     let took = t.elapsed();
     let msg = timed_out(&e);
     assert!(
-        msg.starts_with(&format!("pushing manifest {}/app:v1: deadline", h.host)),
+        msg.starts_with(&format!("pushing manifest {}/app:v1: stalled", h.host)),
         "{msg}"
     );
     assert!(took < Duration::from_secs(6), "{took:?}");
@@ -980,8 +984,31 @@ fn an_upload_longer_than_the_read_timeout_completes() {
     assert!(put.body == body, "the whole body arrived");
 }
 
-/// Probe: a registry answers the upload POST with a `Location` on another host. Whatever the
-/// client does with the bytes, the credentials for the registry must not go to that host.
+/// A client with `alice`'s credentials for `front`, speaking plain HTTP to `plain` (`127.0.0.1`:
+/// every port, so to another origin on the same machine too).
+fn client_with_credentials(front: &str, plain: &str) -> (Registry, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!(r#"{{"auths":{{"{front}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#),
+    )
+    .unwrap();
+    let reg = Registry::new(airlock::registry::Options {
+        plain_http: vec![plain.to_owned()],
+        registry_config: Some(config),
+        timeout: Some(Duration::from_secs(5)),
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    (reg, dir)
+}
+
+/// A registry answers the upload POST with a `Location` on another origin (here another port):
+/// the bytes go there, the credentials for the registry do not. The same `Location` on plain
+/// HTTP, when only the registry itself was named in `--plain-http`, is refused before any byte
+/// is sent.
 #[test]
 fn an_upload_location_on_another_host_gets_no_credentials() {
     let body = data(3000);
@@ -990,9 +1017,9 @@ fn an_upload_location_on_another_host_gets_no_credentials() {
         "PUT" | "PATCH" => Reply::with(201, &[("Location", "/v2/app/blobs/x")], Vec::new()),
         _ => Reply::status(404),
     });
-    let upload = format!("{}/v2/app/blobs/uploads/u1", elsewhere.url());
+    let upload = format!("{}/v2/app/blobs/uploads/u1?_state=abc", elsewhere.url());
     let front = Hostile::start(move |req, _| match req.header("authorization") {
-        Some(a) if a.starts_with("Basic ") => match req.method.as_str() {
+        Some("Basic YWxpY2U6czNjcmV0") => match req.method.as_str() {
             "POST" => Reply::with(202, &[("Location", &upload)], Vec::new()),
             _ => Reply::status(404),
         },
@@ -1002,16 +1029,28 @@ fn an_upload_location_on_another_host_gets_no_credentials() {
             Vec::new(),
         ),
     });
-    let c = client_for(
-        &front.host,
-        Some(("alice", "s3cret")),
-        Duration::from_secs(5),
-        0,
-    )
-    .0;
-    let r = c.push_blob(&repo(&front), &desc, Box::new(std::io::Cursor::new(body)));
+    let (c, _cfg) = client_with_credentials(&front.host, "127.0.0.1");
+    let pushed = c
+        .push_blob(
+            &repo(&front),
+            &desc,
+            Box::new(std::io::Cursor::new(body.clone())),
+        )
+        .unwrap();
+    assert!(pushed);
     let seen = elsewhere.seen();
-    eprintln!("push: {r:?}; other host saw {} request(s)", seen.len());
+    let put = seen
+        .iter()
+        .find(|s| s.method == "PUT")
+        .expect("the bytes went to the Location");
+    assert_eq!(put.body, body);
+    assert!(put.path.contains("_state=abc"), "{}", put.path);
+    assert!(
+        put.path
+            .contains(&format!("digest={}", desc.digest.replace(':', "%3A"))),
+        "{}",
+        put.path
+    );
     for s in &seen {
         assert_eq!(
             s.header("authorization"),
@@ -1020,6 +1059,98 @@ fn an_upload_location_on_another_host_gets_no_credentials() {
             s.method,
             s.path
         );
+    }
+
+    // Plain HTTP to a host not named: refused, nothing sent there.
+    let before = elsewhere.seen().len();
+    let (c, _cfg) = client_with_credentials(&front.host, &front.host);
+    let e = c
+        .push_blob(&repo(&front), &desc, Box::new(std::io::Cursor::new(body)))
+        .unwrap_err();
+    assert!(e.to_string().contains("plain HTTP"), "{e}");
+    assert_eq!(elsewhere.seen().len(), before);
+}
+
+/// Every answer a registry gives to an upload is read through the cap of the pull side (64 KiB
+/// for an error body or a token): a registry, or a token realm, that answers with an endless body
+/// gets an error with its status, not an import that reads until memory runs out (red team E2:
+/// `oci-client` read these whole).
+#[test]
+fn endless_answers_to_uploads_are_read_through_the_cap() {
+    const ENDLESS: u64 = 64 << 30;
+    let body = data(3000);
+    let desc = blob_desc(&body);
+    for step in ["post", "put", "manifest", "mount", "token"] {
+        let h = Hostile::start(move |req, _| {
+            let endless = Reply::Endless {
+                status: 400,
+                total: ENDLESS,
+            };
+            match (step, req.method.as_str(), req.path.as_str()) {
+                ("token", _, p) if p.starts_with("/token") => Reply::Endless {
+                    status: 200,
+                    total: ENDLESS,
+                },
+                ("token", _, _) => {
+                    // Two repositories, as a mount's challenge names them.
+                    let challenge = format!(
+                        "Bearer realm=\"http://{}/token\",service=\"s\",scope=\"repository:app:pull,push repository:other:pull\"",
+                        req.header("host").unwrap_or_default()
+                    );
+                    Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
+                }
+                (_, "HEAD", _) => Reply::status(404),
+                ("post" | "mount", "POST", _) => endless,
+                (_, "POST", _) => {
+                    Reply::with(202, &[("Location", "/v2/app/blobs/uploads/u1")], Vec::new())
+                }
+                ("put" | "manifest", "PUT", _) => endless,
+                _ => Reply::status(404),
+            }
+        });
+        let c = client(&h);
+        let t = Instant::now();
+        let r = match step {
+            "manifest" => c.push_manifest(&repo(&h), model::OCI_MANIFEST, &manifest_bytes()),
+            "mount" => c.mount(
+                &repo(&h),
+                &Reference::parse(&format!("{}/other:1", h.host)).unwrap(),
+                &desc.digest,
+            ),
+            _ => c
+                .push_blob(
+                    &repo(&h),
+                    &desc,
+                    Box::new(std::io::Cursor::new(body.clone())),
+                )
+                .map(|_| ()),
+        };
+        let e = r.expect_err(step);
+        eprintln!("{step}: {e} ({:?})", t.elapsed());
+        // 64 GiB at loopback speed is tens of seconds; the cap stops after 64 KiB.
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{step}: {:?}",
+            t.elapsed()
+        );
+        if step == "token" {
+            assert!(e.to_string().contains("exceeds 65536 bytes"), "{step}: {e}");
+            // One `scope` parameter for each repository the challenge names.
+            let asked = h
+                .seen()
+                .into_iter()
+                .find(|r| r.path.starts_with("/token"))
+                .unwrap();
+            assert!(
+                asked.path.contains(
+                    "scope=repository%3Aapp%3Apull%2Cpush&scope=repository%3Aother%3Apull"
+                ),
+                "{}",
+                asked.path
+            );
+        } else {
+            assert!(e.to_string().contains("HTTP 400"), "{step}: {e}");
+        }
     }
 }
 

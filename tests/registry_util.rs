@@ -398,8 +398,9 @@ pub enum Reply {
         body: Vec<u8>,
         send: usize,
     },
-    /// 200 without `Content-Length`: `total` bytes of spaces, delimited by closing the connection.
-    Endless { total: u64 },
+    /// `status` without `Content-Length`: `total` bytes of spaces, delimited by closing the
+    /// connection.
+    Endless { status: u16, total: u64 },
     /// Reads the request and never answers.
     Stall,
     /// Sends the status line and headers (`Content-Length` of `len`), then stalls.
@@ -586,9 +587,9 @@ fn serve(
             out.extend_from_slice(&body[..send]);
             conn.write_all(&out)
         }
-        Reply::Endless { total } => {
+        Reply::Endless { status, total } => {
             let chunk = vec![b' '; 64 << 10];
-            let mut r = conn.write_all(&head(200, &[], None));
+            let mut r = conn.write_all(&head(status, &[], None));
             let mut sent = 0u64;
             while r.is_ok() && sent < total {
                 r = conn.write_all(&chunk);

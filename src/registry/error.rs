@@ -148,7 +148,8 @@ pub enum RegistryError {
         /// The registry's message for it, clipped.
         message: String,
     },
-    /// An upload (through `oci-client`) failed.
+    /// An upload failed (an answer without an error code, a `Location` that cannot be used, a
+    /// digest that is not the one sent).
     #[error("{what}: {message}")]
     Push {
         /// The operation and reference.

@@ -5,8 +5,8 @@
 //!
 //! **Pulling** (what `export` uses: [`Registry::resolve`], [`Registry::manifest`],
 //! [`Registry::blob_to`] (or [`Registry::blob_to_unhashed`] when the caller hashes),
-//! [`Registry::referrers`]) is written here on `reqwest`, the HTTP client
-//! `oci-client` itself uses, because every property airlock needs from it sits in code `oci-client`
+//! [`Registry::referrers`]) is written here on `reqwest` (the HTTP client `oci-client` uses; airlock
+//! once used `oci-client` itself), because every property airlock needs sits in code `oci-client`
 //! does not let a caller reach (ARCHITECTURE.md, "Choices on the network side"):
 //!
 //! - every response body is read through a cap *while it arrives* (4 MiB for manifests, indexes
@@ -32,8 +32,9 @@
 //! - the Referrers API (`GET /v2/<name>/referrers/<digest>`, following `Link` pages), and on 404
 //!   the referrers tag schema (`sha256-<hex>`).
 //!
-//! **Pushing** (what `import` uses) goes through `oci-client` (chunked and monolithic uploads,
-//! cross-repository mounts, the upload `Location` host check).
+//! **Pushing** (what `import` uses: [`Registry::push_blob`], [`Registry::push_manifest`],
+//! [`Registry::mount`]) runs on the same client and the same rules: every answer read through the
+//! cap, the same challenge flow and deadlines; see `push.rs`.
 
 pub mod auth;
 mod error;
@@ -173,7 +174,8 @@ pub(crate) fn rate_text(bytes_per_sec: u64) -> String {
 pub struct Registry {
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
-    pusher: oci_client::Client,
+    /// The client for blob bodies going up: no per-read timeout, no redirects.
+    upload_http: reqwest::Client,
     plain_http: Vec<String>,
     /// Idle (per read) and connect timeout.
     timeout: Duration,
@@ -218,13 +220,15 @@ impl Registry {
             })?),
             None => None,
         };
-        let http = transport::build_client(timeout, opts.ca_file.as_deref(), ca_pem.as_deref())?;
-        let pusher = push::build_client(&opts, timeout, ca_pem)?;
+        let http =
+            transport::build_client(timeout, opts.ca_file.as_deref(), ca_pem.as_deref(), false)?;
+        let upload_http =
+            transport::build_client(timeout, opts.ca_file.as_deref(), ca_pem.as_deref(), true)?;
         let docker_config = auth::DockerConfig::load(opts.registry_config.as_deref())?;
         Ok(Registry {
             rt,
             http,
-            pusher,
+            upload_http,
             plain_http: opts.plain_http,
             timeout,
             retries: opts.retries,

@@ -1,101 +1,90 @@
-//! The push side (what `import` uses), through `oci-client`: one streamed monolithic upload per
-//! blob (an upload `Location` on another host gets no credentials: tested, done by `oci-client`),
-//! a manifest `Location` checked against the digest of the bytes sent, cross-repository mounts. Credentials are the same docker-config
-//! ones the pull side uses; `oci-client` runs its own challenge flow with them. Each operation has
-//! the deadline the pull side has (`Options`): a blob its size at the minimum rate plus the retry
-//! budget, a manifest, a mount or the authentication the retry budget.
+//! The push side (what `import` uses), on the same reqwest transport as the pull side, so every
+//! answer a registry gives to an upload is read as the pull side reads it: error bodies and token
+//! answers through the 64 KiB cap ([`super::transport::MAX_SMALL`]), the registry's own
+//! `WWW-Authenticate` challenge answered with the docker-config credentials, and no panic on any
+//! answer.
+//!
+//! - **Blobs**: `HEAD` (already there: nothing sent), then `POST /v2/<name>/blobs/uploads/` and
+//!   one streamed monolithic `PUT <Location>?digest=...` with `Content-Length` (the distribution
+//!   specification's "monolithic upload", two requests per blob). An upload `Location` on another
+//!   origin (scheme, host, port) gets no credentials; one on plain HTTP is refused unless its host
+//!   is named in `--plain-http`. The streamed `PUT` is sent once (its body is the caller's reader,
+//!   hashed again on the way); the `POST` is retried like any pull request.
+//! - **Manifests**: `PUT /v2/<name>/manifests/<tag or digest>` with the exact bytes and media
+//!   type, retried on transient failures (the same bytes again). The answer must say where the
+//!   manifest went (`Location`, which the specification requires, or `Docker-Content-Digest`), and
+//!   the digest it names must be the digest of the bytes sent.
+//! - **Mounts**: `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<repo>`; only a 201 is a mount.
+//!
+//! Deadlines are the pull side's ([`super::Options`]): a blob's upload its size at the minimum rate
+//! plus the retry budget (the upload client has no per-read timeout: while a body goes up, the
+//! answer is read only at its end), everything else the retry budget.
 
 use std::future::Future;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::secrets::RegistryAuth;
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION,
+};
+use reqwest::{Response, StatusCode, Url};
 
 use super::error::clip;
-use super::transport::{secs, within};
-use super::{Credential, Options, Reference, Registry, RegistryError, RegistryErrorCode};
+use super::pull::header_digest;
+use super::transport::{read_capped, retry_after, secs, transport_fail, within, Fail, MAX_SMALL};
+use super::{Reference, Registry, RegistryError, RegistryErrorCode};
+use crate::digest::Digest;
 use crate::layout::model::Descriptor;
 
-/// The `oci-client` client for uploads, configured like the pull side.
-pub(crate) fn build_client(
-    opts: &Options,
-    connect: Duration,
-    ca_pem: Option<Vec<u8>>,
-) -> Result<oci_client::Client, RegistryError> {
-    let mut config = ClientConfig {
-        protocol: if opts.plain_http.is_empty() {
-            ClientProtocol::Https
-        } else {
-            ClientProtocol::HttpsExcept(opts.plain_http.clone())
-        },
-        // No read timeout: while a blob's body goes up, the response is read only at its end, so
-        // a per-read timeout would cut every upload longer than it (a 4 GiB layer at 70 MB/s
-        // takes a minute). Every upload is bounded by its own allowance instead (push_within:
-        // the retry budget plus the blob's size at --min-rate), manifests by the retry budget.
-        // One streamed PUT per blob: chunked uploads cost one request per stream item.
-        use_monolithic_push: true,
-        connect_timeout: Some(connect.min(Duration::from_secs(30))),
-        user_agent: concat!("airlock/", env!("CARGO_PKG_VERSION")),
-        ..ClientConfig::default()
-    };
-    if let Some(pem) = ca_pem {
-        config
-            .extra_root_certificates
-            .push(oci_client::client::Certificate {
-                encoding: oci_client::client::CertificateEncoding::Pem,
-                data: pem,
+/// The final error of a [`Fail`].
+fn final_error(f: Fail) -> RegistryError {
+    match f {
+        Fail::Retry { err, .. } | Fail::Fatal(err) => err,
+    }
+}
+
+/// `scheme`, host and port of a URL, for comparing origins.
+fn origin(u: &Url) -> (String, Option<String>, Option<u16>) {
+    (
+        u.scheme().to_owned(),
+        u.host_str().map(str::to_ascii_lowercase),
+        u.port_or_known_default(),
+    )
+}
+
+/// Checks the answer to a manifest `PUT`: it must name where the manifest went (`Location` or
+/// `Docker-Content-Digest`), and a digest it names must be the digest of `bytes`: another digest
+/// means the registry recorded something other than the bytes sent (a conversion, or a lie), and
+/// the tag now points there.
+fn check_recorded(what: &str, headers: &HeaderMap, bytes: &[u8]) -> Result<(), RegistryError> {
+    let location = headers.get(LOCATION).and_then(|v| v.to_str().ok());
+    let named = header_digest(headers);
+    if location.is_none() && named.is_none() {
+        return Err(RegistryError::Push {
+            what: what.to_owned(),
+            message: "the registry answered without the Location header the distribution \
+                      specification requires (and without Docker-Content-Digest): it cannot be \
+                      told which manifest it recorded"
+                .into(),
+        });
+    }
+    let in_location = location.and_then(|l| {
+        let path = l.split(['?', '#']).next().unwrap_or(l);
+        Digest::parse(path.rsplit('/').next()?).ok()
+    });
+    for named in [in_location, named].into_iter().flatten() {
+        let sent = Digest::of(named.algorithm(), bytes);
+        if named != sent {
+            return Err(RegistryError::Push {
+                what: what.to_owned(),
+                message: format!(
+                    "the registry answered with digest {named}, not {sent} (the digest of the \
+                     bytes sent): it recorded another manifest"
+                ),
             });
-    }
-    oci_client::Client::try_from(config).map_err(|e| RegistryError::Setup(e.to_string()))
-}
-
-/// `oci-client`'s form of a reference.
-fn oci_ref(r: &Reference) -> oci_client::Reference {
-    match (r.digest(), r.tag()) {
-        (Some(d), _) => oci_client::Reference::with_digest(
-            r.registry().to_owned(),
-            r.repository().to_owned(),
-            d.to_string(),
-        ),
-        (None, t) => oci_client::Reference::with_tag(
-            r.registry().to_owned(),
-            r.repository().to_owned(),
-            t.unwrap_or("latest").to_owned(),
-        ),
-    }
-}
-
-/// Types an `oci-client` failure: a response whose body carries a distribution error code becomes
-/// [`RegistryError::Refused`] with that code; anything else [`RegistryError::Push`].
-fn push_error(what: String, e: oci_client::errors::OciDistributionError) -> RegistryError {
-    use oci_client::errors::OciDistributionError as E;
-    let refused = match &e {
-        E::ServerError { code, message, .. } => {
-            RegistryErrorCode::from_body(message).map(|(c, m)| (Some(*code), c, m))
         }
-        E::RegistryError { envelope, .. } => envelope.errors.first().and_then(|first| {
-            let code = serde_json::to_value(&first.code).ok()?;
-            Some((
-                None,
-                RegistryErrorCode::parse(code.as_str()?),
-                clip(&first.message, 200),
-            ))
-        }),
-        _ => None,
-    };
-    match refused {
-        Some((status, code, message)) => RegistryError::Refused {
-            what,
-            status,
-            code,
-            message,
-        },
-        None => RegistryError::Push {
-            what,
-            message: super::error::chain(&e),
-        },
     }
+    Ok(())
 }
 
 impl Registry {
@@ -121,42 +110,58 @@ impl Registry {
             })
     }
 
-    /// [`Registry::push_within`] with the retry budget as the deadline.
-    fn push_within_budget<T>(
-        &self,
-        what: &str,
-        fut: impl Future<Output = T>,
-    ) -> Result<T, RegistryError> {
-        let how = format!("the retry budget of {}", secs(self.budget));
-        self.push_within(what, Some(self.budget), &how, fut)
-    }
-
-    /// Credentials for uploads, handed to `oci-client`.
-    fn push_auth(&self, r: &Reference, what: &str) -> Result<RegistryAuth, RegistryError> {
-        match self.credential(r)? {
-            Some(Credential::Basic { username, password }) => Ok(RegistryAuth::Basic(
-                username,
-                password.expose().to_owned(),
-            )),
-            Some(Credential::IdentityToken(_)) => Err(RegistryError::Push {
+    /// Maps an unsuccessful answer to an upload step to a [`Fail`], reading at most
+    /// [`MAX_SMALL`] of its body: a distribution error code in it makes
+    /// [`RegistryError::Refused`] (callers match on the code), anything else
+    /// [`RegistryError::Push`] with the status. 408, 429 and 5xx are worth another try.
+    async fn push_fail(&self, r: &Reference, what: &str, url: &str, resp: Response) -> Fail {
+        let status = resp.status().as_u16();
+        let after = retry_after(resp.headers());
+        if matches!(status, 401 | 403) {
+            return Fail::Fatal(RegistryError::Denied {
+                url: url.to_owned(),
+                status,
+                anonymous: matches!(self.credential(r), Ok(None)),
+            });
+        }
+        let body = read_capped(resp, MAX_SMALL, url).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        let err = match RegistryErrorCode::from_body(&text) {
+            Some((code, message)) => RegistryError::Refused {
                 what: what.to_owned(),
-                message: "uploads with an identity token from the docker config are not supported; log in with a username and password".into(),
-            }),
-            None => Ok(RegistryAuth::Anonymous),
+                status: Some(status),
+                code,
+                message,
+            },
+            None => RegistryError::Push {
+                what: what.to_owned(),
+                message: format!(
+                    "{url}: HTTP {status}{}",
+                    match clip(&text, 200) {
+                        m if m.is_empty() => String::new(),
+                        m => format!(": {m}"),
+                    }
+                ),
+            },
+        };
+        if matches!(status, 408 | 429 | 500 | 502 | 503 | 504) {
+            Fail::Retry { err, after }
+        } else {
+            Fail::Fatal(err)
         }
     }
 
-    fn store_push_auth(&self, r: &Reference, what: &str) -> Result<(), RegistryError> {
-        let auth = self.push_auth(r, what)?;
-        let target = oci_ref(r);
-        self.push_within_budget(
-            what,
-            self.pusher
-                .store_auth_if_needed(target.resolve_registry(), &auth),
-        )
+    /// The `Authorization` value that worked for `r`'s repository, if any.
+    fn cached_authorization(&self, r: &Reference) -> Option<HeaderValue> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(r.api_host().to_owned(), r.repository().to_owned()))
+            .cloned()
     }
 
-    /// Mounts a blob from another repository of the same registry (no bytes move).
+    /// Mounts a blob from another repository of the same registry (no bytes move). Only a 201 is a
+    /// mount: a registry that opens an upload instead (202) has not mounted it.
     pub fn mount(
         &self,
         repo: &Reference,
@@ -168,17 +173,103 @@ impl Registry {
             from.repository(),
             repo.repository()
         );
-        self.store_push_auth(repo, &what)?;
-        self.push_within_budget(
-            &what,
-            self.pusher
-                .mount_blob(&oci_ref(repo), &oci_ref(from), digest),
-        )?
-        .map_err(|e| push_error(what, e))
+        let d = Digest::parse(digest).map_err(|e| RegistryError::Descriptor {
+            digest: digest.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let mut url = self.uploads_url(repo)?;
+        url.query_pairs_mut()
+            .append_pair("mount", &d.to_string())
+            .append_pair("from", from.repository());
+        let url = url.to_string();
+        self.retrying(&what, || async {
+            let resp = self
+                .send(repo, &url, |c| c.post(&url).header(CONTENT_LENGTH, 0))
+                .await?;
+            match resp.status() {
+                StatusCode::CREATED => Ok(()),
+                s if s.is_success() => Err(Fail::Fatal(RegistryError::Push {
+                    what: what.clone(),
+                    message: format!(
+                        "the registry did not mount the blob (HTTP {}: it opened an upload instead)",
+                        s.as_u16()
+                    ),
+                })),
+                _ => Err(self.push_fail(repo, &what, &url, resp).await),
+            }
+        })
     }
 
-    /// Uploads a blob (streamed from `data`) unless the registry already has it; `true` when it
-    /// was uploaded.
+    /// `POST /v2/<name>/blobs/uploads/` of `repo`.
+    fn uploads_url(&self, repo: &Reference) -> Result<Url, RegistryError> {
+        let url = format!(
+            "{}/v2/{}/blobs/uploads/",
+            self.base(repo),
+            repo.repository()
+        );
+        Url::parse(&url).map_err(|e| RegistryError::Protocol {
+            url,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Where the registry said to send a blob's bytes (the `Location` of the `POST`, resolved
+    /// against the request's URL), with `digest=` added; and whether it is on the registry's own
+    /// origin (only then does it get the credentials).
+    fn upload_location(
+        &self,
+        start: &Url,
+        headers: &HeaderMap,
+        digest: &Digest,
+    ) -> Result<(Url, bool), Fail> {
+        let proto = |reason: String| {
+            Fail::Fatal(RegistryError::Protocol {
+                url: start.to_string(),
+                reason,
+            })
+        };
+        let given = headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                proto("the upload was opened without a Location to send it to".into())
+            })?;
+        let mut url = start.join(given).map_err(|_| {
+            proto(format!(
+                "the upload Location {:?} is not a URL",
+                clip(given, 200)
+            ))
+        })?;
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                let host = match (url.host_str(), url.port()) {
+                    (Some(h), Some(p)) => format!("{h}:{p}"),
+                    (Some(h), None) => h.to_owned(),
+                    _ => String::new(),
+                };
+                if !self.is_plain(&host) {
+                    return Err(proto(format!(
+                        "the upload Location {} is plain HTTP (name its host in --plain-http to allow it)",
+                        clip(url.as_str(), 200)
+                    )));
+                }
+            }
+            _ => {
+                return Err(proto(format!(
+                    "the upload Location {} is not HTTP",
+                    clip(url.as_str(), 200)
+                )))
+            }
+        }
+        let same = origin(&url) == origin(start);
+        url.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
+        Ok((url, same))
+    }
+
+    /// Uploads a blob (streamed from `data`, exactly `desc.size` bytes) unless the registry
+    /// already has it; `true` when it was uploaded.
     pub fn push_blob(
         &self,
         repo: &Reference,
@@ -190,7 +281,28 @@ impl Registry {
         if self.blob_exists(repo, &desc.digest)? {
             return Ok(false);
         }
-        self.store_push_auth(repo, &what)?;
+        let digest = Digest::parse(&desc.digest).map_err(|e| RegistryError::Descriptor {
+            digest: desc.digest.clone(),
+            reason: e.to_string(),
+        })?;
+        let start = self.uploads_url(repo)?;
+        let start_text = start.to_string();
+        let (put, same_origin) = self.retrying(&what, || async {
+            let resp = self
+                .send(repo, &start_text, |c| {
+                    c.post(&start_text).header(CONTENT_LENGTH, 0)
+                })
+                .await?;
+            if !resp.status().is_success() {
+                return Err(self.push_fail(repo, &what, &start_text, resp).await);
+            }
+            self.upload_location(&start, resp.headers(), &digest)
+        })?;
+        let auth = if same_origin {
+            self.cached_authorization(repo)
+        } else {
+            None
+        };
         let stream = futures_util::stream::unfold(data, |mut r| async move {
             let mut buf = vec![0u8; 1 << 20];
             match r.read(&mut buf) {
@@ -199,18 +311,42 @@ impl Registry {
                     buf.truncate(n);
                     Some((Ok(bytes::Bytes::from(buf)), r))
                 }
-                Err(e) => Some((Err(oci_client::errors::OciDistributionError::IoError(e)), r)),
+                Err(e) => Some((Err(e), r)),
             }
         });
+        let put_text = put.to_string();
         let how = self.allowance_text(desc.size);
-        self.push_within(
-            &what,
-            self.blob_allowance(desc.size),
-            &how,
-            self.pusher
-                .push_blob_stream(&oci_ref(repo), stream, &desc.digest, Some(desc.size)),
-        )?
-        .map_err(|e| push_error(what, e))?;
+        let done = self.push_within(&what, self.blob_allowance(desc.size), &how, async {
+            let mut req = self
+                .upload_http
+                .put(put)
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header(CONTENT_LENGTH, desc.size)
+                .body(reqwest::Body::wrap_stream(stream));
+            if let Some(h) = auth {
+                req = req.header(AUTHORIZATION, h);
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| final_error(transport_fail(&put_text, &e)))?;
+            if !resp.status().is_success() {
+                return Err(final_error(
+                    self.push_fail(repo, &what, &put_text, resp).await,
+                ));
+            }
+            match header_digest(resp.headers()) {
+                Some(named) if named != digest => Err(RegistryError::Push {
+                    what: what.clone(),
+                    message: format!(
+                        "the registry answered with digest {named}, not {digest}: it recorded \
+                         other bytes"
+                    ),
+                }),
+                _ => Ok(()),
+            }
+        })?;
+        done?;
         Ok(true)
     }
 
@@ -222,83 +358,72 @@ impl Registry {
         bytes: &[u8],
     ) -> Result<(), RegistryError> {
         let what = format!("pushing manifest {}", reference.whole());
-        self.store_push_auth(reference, &what)?;
-        let ct = http::HeaderValue::from_str(media_type).map_err(|e| RegistryError::Push {
+        let ct = HeaderValue::from_str(media_type).map_err(|e| RegistryError::Push {
             what: what.clone(),
-            message: e.to_string(),
+            message: format!("media type {:?}: {e}", clip(media_type, 200)),
         })?;
-        // oci-client 0.18 panics on a 201 without `Location` to a push by digest (it cuts the tag
-        // off the URL, and there is none): a registry's answer must not end the process.
-        let pushed = catching_quietly(|| {
-            self.push_within_budget(
-                &what,
-                self.pusher
-                    .push_manifest_raw(&oci_ref(reference), bytes.to_vec(), ct),
-            )
-        });
-        let pushed = match pushed {
-            Ok(pushed) => pushed,
-            Err(payload) => {
-                let said = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                return Err(RegistryError::Push {
-                    what,
-                    message: format!(
-                        "the HTTP client stopped on the registry's answer ({said}): a 201 without \
-                         the Location header the distribution spec requires does this, and then \
-                         it cannot be told where the manifest went"
-                    ),
-                });
-            }
+        let target = match (reference.digest(), reference.tag()) {
+            (Some(d), _) => d.to_string(),
+            (None, t) => t.unwrap_or("latest").to_owned(),
         };
-        let location = pushed?.map_err(|e| push_error(what.clone(), e))?;
-        // The answer's `Location` names the manifest by digest: another digest means the registry
-        // recorded something other than the bytes sent (a conversion, or a lie), and the tag now
-        // points there.
-        if let Some(named) = location
-            .rsplit('/')
-            .next()
-            .and_then(|last| crate::digest::Digest::parse(last).ok())
-        {
-            let sent = crate::digest::Digest::of(named.algorithm(), bytes);
-            if named != sent {
-                return Err(RegistryError::Push {
-                    what,
-                    message: format!(
-                        "the registry answered with digest {named}, not {sent} (the digest of the bytes sent): it recorded another manifest"
-                    ),
-                });
+        let url = format!(
+            "{}/v2/{}/manifests/{target}",
+            self.base(reference),
+            reference.repository()
+        );
+        let body = bytes::Bytes::copy_from_slice(bytes);
+        self.retrying(&what, || async {
+            let resp = self
+                .send(reference, &url, |c| {
+                    c.put(&url)
+                        .header(CONTENT_TYPE, ct.clone())
+                        .body(body.clone())
+                })
+                .await?;
+            if !resp.status().is_success() {
+                return Err(self.push_fail(reference, &what, &url, resp).await);
             }
-        }
-        Ok(())
+            check_recorded(&what, resp.headers(), bytes).map_err(Fail::Fatal)
+        })
     }
 }
 
-thread_local! {
-    /// Set while [`catching_quietly`] runs on this thread.
-    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Runs `f`, a panic inside it caught and returned (the caller reports it as an error), its
-/// message not printed: a registry's answer that makes the HTTP client panic is an error with a
-/// reason, not a crash report on stderr. The process's panic hook is wrapped once (never swapped
-/// back and forth, which would race with other threads); the wrapper stays silent only on a
-/// thread inside this function and hands every other panic to the hook it wrapped.
-fn catching_quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
-    static WRAP: std::sync::Once = std::sync::Once::new();
-    WRAP.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !CATCHING.with(std::cell::Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    let was = CATCHING.with(|c| c.replace(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(was));
-    result
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn a_manifest_answer_must_name_the_bytes_sent() {
+        let bytes = b"{}";
+        let sent = Digest::sha256(bytes).to_string();
+        let other = Digest::sha256(b"other").to_string();
+        let at = |d: &str| format!("/v2/app/manifests/{d}");
+        for ok in [
+            headers(&[("location", &at(&sent))]),
+            headers(&[("location", "/v2/app/manifests/v1")]),
+            headers(&[("docker-content-digest", &sent)]),
+            headers(&[("location", &format!("{}?x=1", at(&sent)))]),
+        ] {
+            check_recorded("w", &ok, bytes).unwrap();
+        }
+        for bad in [
+            headers(&[]),
+            headers(&[("location", &at(&other))]),
+            headers(&[("docker-content-digest", &other)]),
+            headers(&[("location", &at(&sent)), ("docker-content-digest", &other)]),
+        ] {
+            assert!(check_recorded("w", &bad, bytes).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -42,17 +42,26 @@ impl Fail {
     }
 }
 
-/// The reqwest client for the pull side.
+/// The reqwest client: with `timeout` as the longest silence while reading a response, and
+/// redirects followed (at most 10); or, `for_uploads`, with neither. While a blob's body goes up,
+/// the answer is read only at its end, so a per-read timeout would cut every upload longer than
+/// it (a 4 GiB layer at 70 MB/s takes a minute): each upload is bounded by its own allowance
+/// instead. And a streamed body cannot be sent again to a redirect's target.
 pub(crate) fn build_client(
     timeout: Duration,
     ca_path: Option<&Path>,
     ca_pem: Option<&[u8]>,
+    for_uploads: bool,
 ) -> Result<reqwest::Client, RegistryError> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("airlock/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(timeout.min(Duration::from_secs(30)))
-        .read_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(10));
+        .connect_timeout(timeout.min(Duration::from_secs(30)));
+    b = if for_uploads {
+        b.redirect(reqwest::redirect::Policy::none())
+    } else {
+        b.read_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::limited(10))
+    };
     if let (Some(path), Some(pem)) = (ca_path, ca_pem) {
         let certs =
             reqwest::Certificate::from_pem_bundle(pem).map_err(|e| RegistryError::Config {
@@ -92,7 +101,7 @@ pub(crate) fn transport_fail(url: &str, e: &reqwest::Error) -> Fail {
     }
 }
 
-fn retry_after(h: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(h: &HeaderMap) -> Option<Duration> {
     h.get(RETRY_AFTER)?
         .to_str()
         .ok()?
@@ -451,7 +460,11 @@ impl Registry {
                 self.http.post(realm_url).form(&form)
             }
             _ => {
-                let mut q = vec![("scope", scope)];
+                // A challenge for a mount asks for two repositories ("repository:a:pull,push
+                // repository:b:pull"): the token endpoint takes one `scope` parameter for each
+                // (the OAuth2 form above takes them space-separated in one).
+                let mut q: Vec<(&str, &str)> =
+                    scope.split_whitespace().map(|s| ("scope", s)).collect();
                 if let Some(s) = service {
                     q.push(("service", s));
                 }
