@@ -243,12 +243,7 @@ impl Registry {
         match url.scheme() {
             "https" => {}
             "http" => {
-                let host = match (url.host_str(), url.port()) {
-                    (Some(h), Some(p)) => format!("{h}:{p}"),
-                    (Some(h), None) => h.to_owned(),
-                    _ => String::new(),
-                };
-                if !self.is_plain(&host) {
+                if !self.is_plain_url(&url) {
                     return Err(proto(format!(
                         "the upload Location {} is plain HTTP (name its host in --plain-http to allow it)",
                         clip(url.as_str(), 200)

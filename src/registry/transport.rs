@@ -206,6 +206,17 @@ impl Registry {
             .any(|p| p == host || (p == bare && !p.is_empty()))
     }
 
+    /// True when `url`'s host and port (`HOST:PORT`, or `HOST` when the URL names no port) are
+    /// spoken to over plain HTTP.
+    pub(crate) fn is_plain_url(&self, url: &reqwest::Url) -> bool {
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => return false,
+        };
+        self.is_plain(&host)
+    }
+
     /// `scheme://host` of a reference's registry API.
     pub(crate) fn base(&self, r: &Reference) -> String {
         let host = r.api_host();
@@ -429,12 +440,7 @@ impl Registry {
         match realm_url.scheme() {
             "https" => {}
             "http" => {
-                let host = match (realm_url.host_str(), realm_url.port()) {
-                    (Some(h), Some(p)) => format!("{h}:{p}"),
-                    (Some(h), None) => h.to_owned(),
-                    _ => String::new(),
-                };
-                if cred.is_some() && !self.is_plain(&host) {
+                if cred.is_some() && !self.is_plain_url(&realm_url) {
                     return Err(proto(format!(
                         "token realm {realm_url} is plain HTTP and would expose the credentials (name its host in --plain-http to allow it)"
                     )));
