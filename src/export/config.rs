@@ -197,6 +197,18 @@ pub struct ImageSettings {
     pub identity: Option<(String, DistinguishedName)>,
 }
 
+/// `text` with each line cut to `max` characters (`toml` quotes the offending line whole: one
+/// line of 200 KB made a 200 KB error message).
+fn clip_lines(text: &str, max: usize) -> String {
+    text.lines()
+        .map(|l| match l.char_indices().nth(max) {
+            Some((i, _)) => format!("{}…", &l[..i]),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Config {
     /// Reads and checks `path`; relative paths in it are made relative to its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -212,7 +224,7 @@ impl Config {
     pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Self, ConfigError> {
         let mut c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_owned(),
+            message: clip_lines(e.to_string().trim_end(), 200),
         })?;
         let invalid = |what: String| ConfigError::Invalid {
             path: path.to_path_buf(),
@@ -446,6 +458,15 @@ require-signature = false
         assert!(matches!(e, ConfigError::Parse { .. }), "{text}");
         assert!(text.contains("line 5"), "{text}");
         assert!(text.contains("platform"), "{text}");
+    }
+
+    #[test]
+    fn a_parse_error_quotes_a_long_line_cut() {
+        let e = parse(&format!("output = \"{}\" x\n", "a".repeat(200_000))).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, ConfigError::Parse { .. }), "{text}");
+        assert!(text.len() < 2_000, "{} bytes", text.len());
+        assert!(text.contains("line 1"), "{text}");
     }
 
     #[test]
