@@ -680,6 +680,30 @@ fn the_manifest_records_the_pin_and_a_pinned_verify_reads_the_parts() {
     assert_eq!(from_parts.code, 0, "{}", from_parts.stderr);
     assert_eq!(comparable(from_parts.json()), comparable(from_file.json()));
     assert_eq!(m["bundle"]["indexDigest"], from_file.json()["bundleDigest"]);
+
+    // The identity the manifest records is what the operator matches against the ticket: a
+    // carrier's manifest naming another bundle, or another pin, fails the set, naming the
+    // manifest (red team F, F4).
+    let manifest = manifest_of(&out, &bundle);
+    let other = format!("sha256:{}", "1".repeat(64));
+    for field in ["indexDigest", "pin"] {
+        let mut edited = m.clone();
+        edited["bundle"][field] = Value::String(other.clone());
+        write_json(&manifest, &edited);
+        let v = verify_trust(&out, &args);
+        assert_eq!(v.code, 1, "{field}: {}", v.stderr);
+        assert!(
+            found(&v.json()).contains(&(
+                "part_digest_mismatch".to_owned(),
+                manifest.file_name().unwrap().to_string_lossy().into_owned()
+            )),
+            "{field}: {:?}",
+            found(&v.json())
+        );
+        assert!(v.stderr.contains(&other), "{field}: {}", v.stderr);
+    }
+    write_json(&manifest, &m);
+    assert_eq!(verify_trust(&out, &args).code, 0);
 }
 
 /// `export --split` into `dir` (a folder of its own), `--jobs jobs`; the run.

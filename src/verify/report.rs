@@ -391,8 +391,39 @@ impl Report {
 
     /// Adds the parts section of a bundle read from a parts set: each bad part becomes a failure
     /// (before the content failures it causes), and the verdict cannot pass with a bad part.
+    /// The bundle identity the parts manifest records (what an operator matches against a transfer
+    /// ticket) must be the bundle's read from the parts: its `index.json` digest, and its trust
+    /// artifact's digest when the verification used the artifact (pinned or bundled); otherwise
+    /// the manifest is not this set's (`part_digest_mismatch`, naming the manifest).
     pub fn with_parts(mut self, parts: PartsOutcome) -> Self {
         let mut failures = parts.findings.clone();
+        let artifact = self.trust_anchor.as_ref().and_then(|t| t.artifact.as_ref());
+        let manifest_name = std::path::Path::new(&parts.manifest)
+            .file_name()
+            .map_or_else(|| parts.manifest.clone(), |n| n.to_string_lossy().into_owned());
+        for (what, claimed, actual) in [
+            (
+                "bundle",
+                parts.bundle.index_digest.as_ref(),
+                self.bundle.digest.as_ref(),
+            ),
+            ("pin", parts.bundle.pin.as_ref(), artifact),
+        ] {
+            if let (Some(claimed), Some(actual)) = (claimed, actual) {
+                if claimed != actual {
+                    failures.push(
+                        Finding::new(
+                            Code::PartDigestMismatch,
+                            format!(
+                                "{manifest_name} names {what} {claimed}, but the parts hold {what} {actual}: the manifest is not this set's"
+                            ),
+                        )
+                        .digest(claimed)
+                        .path(&manifest_name),
+                    );
+                }
+            }
+        }
         failures.append(&mut self.failures);
         self.failures = failures;
         if !self.failures.is_empty() {
