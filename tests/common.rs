@@ -361,6 +361,16 @@ pub fn run_within_a_minute(mut cmd: Command, what: &str) -> Run {
 /// copy of the bundle's, whose export record says those layers were left out). Returns that
 /// artifact's manifest digest.
 pub fn plant_left_out_record(dir: &Path, layers: &[(&str, u64)]) -> String {
+    plant_left_out_record_naming(dir, layers, &[])
+}
+
+/// [`plant_left_out_record`], the record naming `repositories` as holding each layer (where
+/// import would mount it from).
+pub fn plant_left_out_record_naming(
+    dir: &Path,
+    layers: &[(&str, u64)],
+    repositories: &[&str],
+) -> String {
     for (d, _) in layers {
         fs::remove_file(blob(dir, d)).unwrap();
     }
@@ -373,7 +383,7 @@ pub fn plant_left_out_record(dir: &Path, layers: &[(&str, u64)]) -> String {
         .map(|(d, size)| {
             serde_json::json!({
                 "digest": d, "size": size, "mediaType": "application/vnd.oci.image.layer.v1.tar",
-                "images": ["x"]
+                "images": ["x"], "repositories": repositories
             })
         })
         .collect();

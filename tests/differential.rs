@@ -289,8 +289,11 @@ fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
             "--integrity-only",
         ],
     ));
-    // And into another repository of B: the left-out blobs are mounted from site/app.
-    let r = ok(run_in(
+    // Into another repository of B, integrity only: the record naming site/app is the carrier's
+    // word here, so nothing is mounted from it and the import refuses, pushing nothing. (With an
+    // authenticated record the blobs are mounted:
+    // `a_mount_source_comes_only_from_an_authenticated_record`.)
+    let r = run_in(
         tp,
         &[
             "import",
@@ -298,17 +301,13 @@ fn the_weekly_workflow_carries_only_what_the_far_side_lacks() {
             "--to",
             &format!("{}/other", b.host()),
             "--integrity-only",
-            "--format",
-            "json",
         ],
-    ));
-    assert!(
-        r.json()["blobsMounted"].as_u64().unwrap() >= 4,
-        "{}",
-        r.stdout
     );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("blob_external_absent"), "{}", r.stderr);
+    assert!(tags(&b, "other/app").is_empty(), "nothing pushed");
     // Pulled back from B, the image is whole and equals the full export.
-    for prefix in ["site", "other"] {
+    for prefix in ["site"] {
         let again = export_from(
             tp,
             &b,
@@ -495,6 +494,87 @@ fn only_the_pinned_record_can_excuse_an_absent_blob() {
         "{:?}",
         r.codes()
     );
+}
+
+/// A left-out blob is mounted from another repository of the target only when the record naming
+/// that repository is authenticated (here by the pin). A carrier's record naming a private
+/// repository of the site makes no copy under local trust or integrity only: the blob must
+/// already be in the target repository, or nothing is pushed (red team F, F1: the importer's
+/// credentials copied a blob the carrier chose out of a repository the carrier chose).
+#[test]
+fn a_mount_source_comes_only_from_an_authenticated_record() {
+    let t = tempfile::tempdir().unwrap();
+    let tp = t.path();
+    let Some(a) = TestRegistry::start(None) else {
+        return;
+    };
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
+    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
+    let holder = format!("{}/e2e", a.host());
+    let (client, _cfg) = client_for(&a.host(), None, std::time::Duration::from_secs(10), 0);
+    let has_layer = |repo: &str| {
+        let r = airlock::registry::Reference::parse(&format!("{}/{repo}:x", a.host())).unwrap();
+        client.blob_exists(&r, LAYER).unwrap()
+    };
+
+    // Pinned: the record (from an inventory naming e2e) is authenticated; the layer is mounted.
+    let inv = serde_json::json!({
+        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
+        "sources": [], "blobs": [{"digest": LAYER, "size": 17, "repositories": [holder]}]
+    });
+    write_json(&tp.join("inv.json"), &inv);
+    let Some(pin) = signed_export(tp, &a, "diff", &["--since", "inv.json"]) else {
+        return;
+    };
+    let r = ok(run_pinned(
+        tp,
+        &[
+            "import",
+            "diff",
+            "--to",
+            &format!("{}/pinned", a.host()),
+            "--pin",
+            &pin,
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(r.json()["blobsMounted"], 1, "{}", r.stdout);
+    assert!(has_layer("pinned/e2e"));
+
+    // The carrier's record, first in index.json, naming the same repository.
+    let Some(_) = signed_export(tp, &a, "full", &[]) else {
+        return;
+    };
+    plant_left_out_record_naming(&tp.join("full"), &[(LAYER, 17)], &[&holder]);
+    let local = [
+        "--trust-policy",
+        &arg(&case.join("trustpolicy.json")),
+        "--trust-store",
+        &arg(&case.join("truststore")),
+    ];
+    for (target, anchor) in [("local", &local[..]), ("bare", &["--integrity-only"][..])] {
+        let to = format!("{}/{target}", a.host());
+        let mut args = vec!["import", "full", "--to", &to];
+        args.extend_from_slice(anchor);
+        let r = run_pinned(tp, &args);
+        assert_eq!(r.code, 1, "{target}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("blob_external_absent"),
+            "{target}: {}",
+            r.stderr
+        );
+        assert!(
+            !has_layer(&format!("{target}/e2e")),
+            "{target}: the layer was copied"
+        );
+        assert!(tags(&a, &format!("{target}/e2e")).is_empty(), "{target}");
+    }
 }
 
 /// `export --since` leaves out layers only. A left-out list that names a platform manifest (here

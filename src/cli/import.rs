@@ -245,6 +245,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         referrers: a.referrers.into(),
         verified: Vec::new(),
         unrecorded: Default::default(),
+        authenticated_record: None,
     };
     if let Some(verify::Anchor::Local(t)) = &req.trust {
         refuse_shared_targets(&mut report, &t.policy, &plan, a.trust.scope.as_deref());
@@ -311,6 +312,13 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
             .map(|i| (i.reference.clone(), i.digest.clone()))
             .collect(),
         unrecorded: unrecorded.iter().filter_map(|w| w.digest.clone()).collect(),
+        // Pinned, or signed under the operator's policy; never `--trust-bundled`, whose record
+        // the bundle chose: mounting decides what the importer's credentials copy.
+        authenticated_record: report
+            .left_out
+            .as_ref()
+            .filter(|l| l.authenticated && !unpinned)
+            .and_then(|l| l.record.clone()),
         ..plan
     };
     let bars = p.bars().then(|| {

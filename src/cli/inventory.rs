@@ -225,6 +225,7 @@ fn repos_of_bundle(
         referrers: crate::import::ReferrersMode::Auto,
         verified: Vec::new(),
         unrecorded: Default::default(),
+        authenticated_record: None,
     };
     let mut out = Vec::new();
     for desc in doc.manifests.iter().flatten() {

@@ -1,6 +1,7 @@
 //! Phase 2a, differential bundles: the blobs `export --since` left out are not in the bundle, so
 //! the target must already hold them (in the target repository, or in a repository the far side's
-//! inventory named, mounted from there). Checked before anything is pushed: one absent blob and
+//! inventory named, mounted from there: only when verification authenticated the export record
+//! that names it, and at most 64 such repositories per blob). Checked before anything is pushed: one absent blob and
 //! nothing is pushed (`blob_external_absent`, exit 1).
 
 use crate::digest::Digest;
@@ -39,11 +40,21 @@ pub(super) fn settle(
             carried.push(job);
             continue;
         }
-        let sources: Vec<&String> = left_out
+        // At most MAX_REPOSITORIES_PER_BLOB distinct sources, as an inventory keeps (each is a
+        // HEAD per target repository before anything moves).
+        let mut sources: Vec<&String> = Vec::new();
+        for r in left_out
             .iter()
             .filter(|l| l.digest == job.digest.to_string())
             .flat_map(|l| l.repositories.iter())
-            .collect();
+        {
+            if sources.len() >= crate::inventory::MAX_REPOSITORIES_PER_BLOB {
+                break;
+            }
+            if !sources.contains(&r) {
+                sources.push(r);
+            }
+        }
         for repo in &job.repos {
             if mount_from(reg, repo, &sources, &job.digest, dry_run)? {
                 sum.blobs_mounted += 1;

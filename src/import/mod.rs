@@ -251,6 +251,13 @@ pub struct ImportPlan {
     /// verification reported as added after the export (`not_in_export_record` warnings). Their
     /// own referrers stay behind with them.
     pub unrecorded: BTreeSet<String>,
+    /// The trust artifact (digest) whose export record verification authenticated (pinned, or
+    /// signed under the operator's policy: the report's `leftOut.authenticated`). Only that record
+    /// may name repositories of the target to mount left-out blobs from; without it, a blob the
+    /// bundle leaves out must already be in the target repository. A record no anchor vouches for
+    /// is the carrier's word, and must not choose what the importer's credentials copy between
+    /// repositories (red team F, F1).
+    pub authenticated_record: Option<String>,
 }
 
 /// Receives per-blob progress of the uploads (the CLI's bars on a terminal).
@@ -371,9 +378,10 @@ pub fn import(
     let mut up = upload::Uploads::new(reg, &planned, opts);
     let todo = up.missing(&planned, &mut sum)?;
     // 2a. Blobs a differential bundle left out: the target must hold them before anything moves.
-    let left_out = crate::trust_artifact::recorded_left_out(cat)
-        .map(|(_, l)| l)
-        .unwrap_or_default();
+    let left_out = match crate::trust_artifact::recorded_left_out(cat) {
+        Some((record, l)) if plan_in.authenticated_record.as_ref() == Some(&record) => l,
+        _ => Vec::new(),
+    };
     let todo = external::settle(reg, cat, todo, &left_out, opts.dry_run, &mut sum)?;
     up.run(source, &todo, clients, &mut sum, &mut lines)?;
     // 3. Manifests children first, signatures after subjects, referrers tags merged.

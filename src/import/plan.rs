@@ -464,6 +464,7 @@ mod tests {
                 .map(|(n, v)| (Some((*n).to_owned()), digest_of(v)))
                 .collect(),
             unrecorded: Default::default(),
+            authenticated_record: None,
         }
     }
 
@@ -657,6 +658,7 @@ mod dag_tests {
                 top["digest"].as_str().unwrap().to_owned(),
             )],
             unrecorded: BTreeSet::new(),
+            authenticated_record: None,
         };
         let p = plan(&cat, &[], &to).unwrap();
         let job = &p.jobs[0];

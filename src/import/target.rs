@@ -151,6 +151,7 @@ mod tests {
             referrers: ReferrersMode::Auto,
             verified: Vec::new(),
             unrecorded: Default::default(),
+            authenticated_record: None,
         }
     }
 

@@ -400,7 +400,10 @@ impl Report {
         let artifact = self.trust_anchor.as_ref().and_then(|t| t.artifact.as_ref());
         let manifest_name = std::path::Path::new(&parts.manifest)
             .file_name()
-            .map_or_else(|| parts.manifest.clone(), |n| n.to_string_lossy().into_owned());
+            .map_or_else(
+                || parts.manifest.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            );
         for (what, claimed, actual) in [
             (
                 "bundle",
