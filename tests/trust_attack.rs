@@ -1948,3 +1948,99 @@ fn a_signed_export_record_vouches_only_for_the_images_it_lists() {
     // The image itself still passes on its own signature: only the export's claim is refused.
     assert_eq!(r.json()["images"][0]["verdict"], "pass", "{}", show(&r));
 }
+
+#[test]
+fn under_local_trust_a_signed_export_record_reports_what_it_does_not_list() {
+    // The operator requires signed exports; the export signature passes. A carrier adds an
+    // attestation beside the image, or drops a platform and says `--platform` left it out: the
+    // signed record lists neither, so the attestation is reported (and left behind by import, as
+    // under `--pin`) and the platform is missing (red team F, F3: both passed silently under local
+    // trust, with `exportedBy: pass`).
+    let kit = Kit::new();
+    let mut policy = read_json(&kit.trust.policy);
+    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+        "name": "exporters",
+        "registryScopes": ["airlock/export"],
+        "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:tests"],
+        "trustedIdentities": [identity("attack publisher")],
+    }));
+    let p = kit.dir().join("exporters-policy.json");
+    write_json(&p, &policy);
+    let (key, chain) = (
+        arg(&kit.publisher.signer.key),
+        arg(&kit.publisher.signer.chain),
+    );
+    let (signed, _) = kit.export(
+        "signed-export",
+        &["--sign-key", &key, "--sign-cert", &chain],
+    );
+    let (p, st) = (arg(&p), arg(&kit.trust.store));
+    let local = local_trust(&p, &st);
+    let honest = passes(&verify_trust(&signed, &local));
+    assert_eq!(honest["exportedBy"]["verdict"], "pass", "{honest}");
+    assert!(
+        !codes_of(&honest, "warnings").contains(&"not_in_export_record".to_owned()),
+        "{honest}"
+    );
+
+    // An attestation of the carrier's, as a referrer of the image.
+    // A platform dropped, "left out by --platform" in the carrier's annotation (on a copy).
+    let dropped = kit.dir().join("signed-dropped");
+    for f in files_of(&signed) {
+        let dest = dropped.join(&f);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(signed.join(&f), dest).unwrap();
+    }
+    let platform = platforms_of(&dropped)[0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fs::remove_file(blob(&dropped, &platform)).unwrap();
+    annotate(&dropped, REF, EXCLUDED, &platform);
+    let r = verify_trust(&dropped, &local);
+    fails_with(&r, &["blob_missing"]);
+    assert_eq!(r.json()["exportedBy"]["verdict"], "pass", "{}", show(&r));
+
+    let b = signed;
+    let image = image_entry(&b, REF);
+    let subject = desc_of(
+        OCI_INDEX,
+        image["digest"].as_str().unwrap(),
+        usize::try_from(image["size"].as_u64().unwrap()).unwrap(),
+    );
+    let (cd, cs) = put(&b, b"{}");
+    let (ld, ls) = put(&b, br#"{"verdict":"CLEAN"}"#);
+    let doc = json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.in-toto+json",
+        "config": desc_of("application/vnd.oci.empty.v1+json", &cd, cs),
+        "layers": [desc_of("application/vnd.in-toto+json", &ld, ls)],
+        "subject": subject,
+    });
+    let (d, size) = put(&b, &serde_json::to_vec(&doc).unwrap());
+    let mut list = entries(&b);
+    list.push(
+        json!({"mediaType": OCI_MANIFEST, "artifactType": "application/vnd.in-toto+json",
+                     "digest": d, "size": size}),
+    );
+    set_entries(&b, list);
+    let r = verify_trust(&b, &local);
+    let j = passes(&r);
+    assert!(
+        has_finding(&j, "warnings", "not_in_export_record", &d),
+        "{}",
+        show(&r)
+    );
+    assert!(
+        j["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["message"]
+                .as_str()
+                .unwrap()
+                .contains("not in the signed export record")),
+        "{j}"
+    );
+}

@@ -113,21 +113,40 @@ pub fn verify_catalog(
             };
             // Under local trust, the left-out list is vouched for only by an export signature the
             // operator's policy authenticates, on the very artifact whose record lists it.
-            let vouched = exported_by.as_ref().is_some_and(|e| {
-                e.verdict == Verdict::Pass
-                    && e.signatures
-                        .iter()
-                        .any(signature::SignatureReport::authentic)
-                    && integrity.external_record.as_deref() == Some(e.artifact.as_str())
+            let signed = exported_by
+                .as_ref()
+                .filter(|e| {
+                    e.verdict == Verdict::Pass
+                        && e.signatures
+                            .iter()
+                            .any(signature::SignatureReport::authentic)
+                })
+                .map(|e| e.artifact.clone());
+            let vouched = signed.is_some() && integrity.external_record == signed;
+            // The signed record is then authenticated as a pinned one is: what it does not list
+            // (referrers added beside an image, platforms said to be left out) is the carrier's,
+            // reported and left behind by import as under `--pin` (red team F, F3).
+            let record = signed.as_deref().and_then(|a| {
+                crate::trust_artifact::read_artifact(cat, a, None, true)
+                    .ok()
+                    .and_then(|b| b.record)
+                    .map(|r| (a, r))
             });
+            let mut extra: Vec<Finding> = nothing_verified(&integrity).into_iter().collect();
+            let mut unrecorded = Vec::new();
+            if let Some((artifact, record)) = &record {
+                extra.extend(unrecorded_exclusions(&integrity, record, "signed"));
+                unrecorded = unrecorded_referrers(cat, artifact, record, &sigs, "signed");
+            }
             let mut report = Report::build(
                 cat,
                 &integrity,
                 Some((&sigs, anchor)),
-                nothing_verified(&integrity).into_iter().collect(),
+                extra,
                 &req.verified_at,
             )
             .with_export(exported_by);
+            report.warnings.extend(unrecorded);
             report.refuse_left_out(unvouched_left_out(
                 &integrity,
                 vouched || by_caller,
@@ -323,33 +342,7 @@ fn pinned(
             }
         }
     }
-    let recorded: std::collections::BTreeSet<(&str, &str)> = record
-        .sources
-        .iter()
-        .flat_map(|s| s.referrers.iter())
-        .map(|r| (r.digest.as_str(), r.subject.as_str()))
-        .collect();
-    // Platform manifests absent as left out by `export --platform` must be listed in the pinned
-    // record: the annotation that says so is the carrier's word.
-    let left_out: std::collections::BTreeSet<&str> = record
-        .sources
-        .iter()
-        .flat_map(|s| s.excluded.iter().map(String::as_str))
-        .collect();
-    for w in &integrity.warnings {
-        let Some(d) = w.digest.as_deref() else {
-            continue;
-        };
-        if w.code == Code::ExcludedByExport && !left_out.contains(d) {
-            extra.push(
-                Finding::new(
-                    Code::BlobMissing,
-                    "platform manifest is not in the bundle, and the pinned export record does not list it as left out by `--platform`",
-                )
-                .digest(d),
-            );
-        }
-    }
+    extra.extend(unrecorded_exclusions(integrity, &record, "pinned"));
     // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
     // from any other trust artifact of the bundle is the carrier's word.
     // (Each blob in that list came from the record `external_record` names: see `unvouched_left_out`.)
@@ -381,13 +374,7 @@ fn pinned(
         fingerprints: b.root_fingerprints,
     };
     extra.extend(nothing_verified(integrity));
-    let passed: std::collections::BTreeSet<(&str, &str)> = sigs
-        .iter()
-        .flat_map(|im| &im.signatures)
-        .filter(|s| s.verdict == Verdict::Pass)
-        .map(|s| (s.manifest_digest.as_str(), s.subject_digest.as_str()))
-        .collect();
-    let unrecorded = unrecorded_referrers(cat, &desc.digest, &recorded, &passed);
+    let unrecorded = unrecorded_referrers(cat, &desc.digest, &record, &sigs, "pinned");
     let mut report = Report::build(cat, integrity, Some((&sigs, anchor)), extra, verified_at)
         .with_export(exported_by);
     report.refuse_left_out(unvouched_left_out(
@@ -400,6 +387,37 @@ fn pinned(
     }
     report.warnings.extend(unrecorded);
     report
+}
+
+/// Platform manifests absent as left out by `export --platform` must be listed in the
+/// authenticated record (`whose`: "pinned", "signed"): the annotation that says so is the
+/// carrier's word. Each one the record does not list is `blob_missing`.
+fn unrecorded_exclusions(
+    integrity: &Integrity,
+    record: &crate::trust_artifact::ExportRecord,
+    whose: &str,
+) -> Vec<Finding> {
+    let left_out: std::collections::BTreeSet<&str> = record
+        .sources
+        .iter()
+        .flat_map(|s| s.excluded.iter().map(String::as_str))
+        .collect();
+    integrity
+        .warnings
+        .iter()
+        .filter(|w| w.code == Code::ExcludedByExport)
+        .filter_map(|w| w.digest.as_deref())
+        .filter(|d| !left_out.contains(d))
+        .map(|d| {
+            Finding::new(
+                Code::BlobMissing,
+                format!(
+                    "platform manifest is not in the bundle, and the {whose} export record does not list it as left out by `--platform`"
+                ),
+            )
+            .digest(d)
+        })
+        .collect()
 }
 
 /// Every `index.json` entry that `import` would push as an artifact of an image (a document with a
@@ -415,9 +433,22 @@ fn pinned(
 fn unrecorded_referrers(
     cat: &crate::layout::Catalog,
     pinned: &str,
-    recorded: &std::collections::BTreeSet<(&str, &str)>,
-    passed: &std::collections::BTreeSet<(&str, &str)>,
+    record: &crate::trust_artifact::ExportRecord,
+    sigs: &[signature::ImageSignatures],
+    whose: &str,
 ) -> Vec<Finding> {
+    let recorded: std::collections::BTreeSet<(&str, &str)> = record
+        .sources
+        .iter()
+        .flat_map(|s| s.referrers.iter())
+        .map(|r| (r.digest.as_str(), r.subject.as_str()))
+        .collect();
+    let passed: std::collections::BTreeSet<(&str, &str)> = sigs
+        .iter()
+        .flat_map(|im| &im.signatures)
+        .filter(|s| s.verdict == Verdict::Pass)
+        .map(|s| (s.manifest_digest.as_str(), s.subject_digest.as_str()))
+        .collect();
     let entries = cat
         .index_json
         .as_ref()
@@ -475,7 +506,7 @@ fn unrecorded_referrers(
                 Finding::new(
                     Code::NotInExportRecord,
                     format!(
-                        "referrer of {shown} ({kind}) is not in the pinned export record and is no signature that verified: added after the export, not imported"
+                        "referrer of {shown} ({kind}) is not in the {whose} export record and is no signature that verified: added after the export, not imported"
                     ),
                 )
                 .digest(&e.digest),
