@@ -588,3 +588,74 @@ fn a_verification_time_outside_rfc_3339_is_a_usage_error() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// A FIFO nobody writes to, left on a carried medium in place of a file the operator names (a
+/// receipt, the signature found beside it, its manifest, an inventory, a lockfile, a bundle
+/// file), ends the command with an error at once instead of blocking it for ever (red team F, F2);
+/// a pipe the shell gives (`<(...)`) is still read as usual.
+#[test]
+fn a_fifo_in_place_of_a_named_file_never_blocks() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let fifo = d.join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let f = arg(&fifo);
+    let layout = small_layout(d);
+    let src = format!("oci:{}", arg(&layout));
+    fs::write(d.join("r.json"), b"{}").unwrap();
+    std::os::unix::fs::symlink(&fifo, d.join("r.json.sig")).unwrap();
+    let receipt = arg(&d.join("r.json"));
+    let out = arg(&d.join("out.tar"));
+    // `receipt verify` reads the receipt after the trust policy and store.
+    let case = corpus_dir().join("valid-sig.strict.by-tag");
+    if !case.exists() {
+        assert!(!strict());
+        return;
+    }
+    let (policy, store) = (
+        arg(&case.join("trustpolicy.json")),
+        arg(&case.join("truststore")),
+    );
+    let trust = format!("--trust-policy {policy} --trust-store {store}");
+    for line in [
+        format!("receipt verify {f} {trust}"),
+        format!("receipt verify {receipt} {trust}"),
+        format!("receipt verify {receipt} --manifest {f} {trust}"),
+        format!("export {src} -o {out} --since {f}"),
+        format!("export {src} -o {out} --lock {f} --locked"),
+        format!("export --config {f}"),
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        let mut c = bin();
+        c.current_dir(d).args(&args);
+        let r = run_within_a_minute(c, &line);
+        assert!(
+            r.code == 1 || r.code == 2,
+            "{line}: {} {}",
+            r.code,
+            r.stderr
+        );
+        // Refused for what the file holds (nothing), not for a usage mistake.
+        assert!(!r.stderr.contains("Usage:"), "{line}: {}", r.stderr);
+    }
+    // A pipe with a writer is read to its end: the lockfile written, then given through `cat`.
+    let lock = d.join("a.lock");
+    let r = run_in(d, &["export", &src, "-o", &out, "--lock", &arg(&lock)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    fs::remove_file(d.join("out.tar")).unwrap();
+    let mut c = std::process::Command::new("bash");
+    c.current_dir(d).args([
+        "-c",
+        &format!(
+            "{} export {src} -o {out} --lock <(cat {}) --locked",
+            bin().get_program().to_string_lossy(),
+            arg(&lock)
+        ),
+    ]);
+    let r = run_within_a_minute(c, "export --locked <(cat a.lock)");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -361,11 +361,16 @@ fn export_time() -> anyhow::Result<(String, i64)> {
     Ok((t.to_string(), t.as_second()))
 }
 
+/// Largest trust policy read (notation's own are kilobytes).
+const MAX_POLICY_BYTES: u64 = 16 << 20;
+/// Largest `--crl` file read (the CRLs of a large CA reach tens of megabytes).
+const MAX_CRL_FILE_BYTES: u64 = 1 << 30;
+
 fn trust(s: &Settings) -> anyhow::Result<Option<TrustMaterial>> {
     let Some((policy, store)) = &s.trust else {
         return Ok(None);
     };
-    let bytes = std::fs::read(policy).with_context(|| format!("reading {}", policy.display()))?;
+    let bytes = super::read_file_capped("trust policy", policy, MAX_POLICY_BYTES)?;
     let m = TrustMaterial::load(policy, store, bytes).map_err(UsageError::BadOption)?;
     Ok(Some(m))
 }
@@ -470,7 +475,7 @@ pub(super) fn run(a: &ExportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let trust = trust(&s)?;
     let mut crls = Vec::new();
     for path in &s.crls {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = super::read_file_capped("--crl", path, MAX_CRL_FILE_BYTES)?;
         for c in crate::notary::revocation::Crl::parse_file(&bytes)
             .map_err(|e| UsageError::BadOption(format!("--crl {}: {e}", path.display())))?
         {

@@ -512,9 +512,7 @@ pub(super) fn read_file_capped(
     cap: u64,
 ) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context as _;
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open {what} {}", path.display()))?;
-    crate::layout::read_capped(f, cap)
+    crate::fsutil::read_named_file(path, cap)
         .with_context(|| format!("cannot read {what} {}", path.display()))?
         .ok_or_else(|| {
             UsageError::BadOption(format!(

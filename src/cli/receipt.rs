@@ -43,8 +43,7 @@ pub struct ReceiptOutArgs {
 }
 
 fn read_file(path: &Path, cap: u64) -> anyhow::Result<Vec<u8>> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    crate::layout::read_capped(f, cap)
+    crate::fsutil::read_named_file(path, cap)
         .with_context(|| format!("cannot read {}", path.display()))?
         .ok_or_else(|| {
             UsageError::BadOption(format!("{} is larger than {cap} bytes", path.display())).into()

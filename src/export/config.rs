@@ -197,6 +197,9 @@ pub struct ImageSettings {
     pub identity: Option<(String, DistinguishedName)>,
 }
 
+/// Largest `--config` file read.
+const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 /// `text` with each line cut to `max` characters (`toml` quotes the offending line whole: one
 /// line of 200 KB made a 200 KB error message).
 fn clip_lines(text: &str, max: usize) -> String {
@@ -212,9 +215,23 @@ fn clip_lines(text: &str, max: usize) -> String {
 impl Config {
     /// Reads and checks `path`; relative paths in it are made relative to its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let read_err = |source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
+        };
+        let bytes = crate::fsutil::read_named_file(path, MAX_CONFIG_BYTES)
+            .map_err(read_err)?
+            .ok_or_else(|| {
+                read_err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("larger than {MAX_CONFIG_BYTES} bytes"),
+                ))
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            read_err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not UTF-8 text",
+            ))
         })?;
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
         Self::parse(&text, path, &base)

@@ -24,6 +24,9 @@ use crate::notary::dn::DistinguishedName;
 /// The lockfile's format version.
 pub const LOCK_VERSION: u32 = 1;
 
+/// Largest lockfile read (a lock names each image, platform and referrer once: megabytes at most).
+pub const MAX_LOCK_BYTES: u64 = 64 << 20;
+
 /// The largest signature envelope read for the identity check.
 const MAX_ENVELOPE: u64 = 4 << 20;
 
@@ -627,7 +630,9 @@ impl Lock {
 
     /// Reads a lockfile (strict: unknown fields and other versions are refused).
     pub fn read(path: &Path) -> Result<Self, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let bytes = crate::fsutil::read_named_file(path, MAX_LOCK_BYTES)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?
+            .ok_or_else(|| format!("{}: larger than {MAX_LOCK_BYTES} bytes", path.display()))?;
         let lock: Lock = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{}: not an airlock lock: {e}", path.display()))?;
         if lock.lock_version != LOCK_VERSION {

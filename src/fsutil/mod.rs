@@ -134,6 +134,30 @@ pub fn open_regular_file(path: &Path, follow_links: bool) -> io::Result<std::fs:
     Ok(file)
 }
 
+/// Reads a file the operator named (`--since`, `--lock`, `--config`, a receipt and its
+/// `--signature` or `--manifest`, a policy, a CRL), at most `cap` bytes (`None` past it), without
+/// ever waiting for a writer: it is opened with `O_NONBLOCK` (links followed: it is the operator's
+/// argument), which then is cleared, so that a pipe (`<(...)`) is read to its end as usual, while
+/// a FIFO nobody writes to (left on a carried medium in place of a file) reads as empty and fails
+/// to parse, instead of blocking the command for ever (red team F, F2).
+pub fn read_named_file(path: &Path, cap: u64) -> io::Result<Option<Vec<u8>>> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, flags - OFlags::NONBLOCK)?;
+    let mut buf = Vec::new();
+    std::fs::File::from(fd)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut buf)?;
+    Ok(u64::try_from(buf.len())
+        .is_ok_and(|n| n <= cap)
+        .then_some(buf))
+}
+
 /// Refuses `path` as the destination of a file written by rename ([`crate::layout::write_atomic`])
 /// unless nothing or a regular file is there: the rename would replace a device, a FIFO or a
 /// symbolic link with a regular file (`--report /dev/null` run as root would replace the system's

@@ -25,7 +25,6 @@ mod registry;
 mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -202,14 +201,10 @@ impl Inventory {
             path: name.clone(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_INVENTORY_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_INVENTORY_BYTES {
+        let Some(bytes) = crate::fsutil::read_named_file(path, MAX_INVENTORY_BYTES).map_err(io)?
+        else {
             return Err(InventoryError::TooLarge { path: name });
-        }
+        };
         Inventory::parse(&bytes).map_err(|reason| InventoryError::Malformed { path: name, reason })
     }
 
