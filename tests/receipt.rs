@@ -1500,3 +1500,69 @@ fn a_receipt_claims_signatures_only_when_authenticity_was_enforced() {
         "a trusted signer, authenticity only logged"
     );
 }
+
+/// Under local trust, import publishes the referrers a bundle carries: a carrier adds 70 in-toto
+/// attestations beside the image (receipts' own artifact type). The site's receipt, attached after
+/// them, is still found and checked by `receipt verify --image` (red team F, F7: a cap of 64 on
+/// all in-toto referrers refused to read any).
+#[test]
+fn a_carriers_attestations_cannot_hide_the_sites_receipt() {
+    let x = site();
+    let Some(registry) = TestRegistry::start(None) else {
+        return;
+    };
+    let index_path = x.layout.join("index.json");
+    let mut index = read_json(&index_path);
+    let image = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["digest"] == x.image_digest.as_str())
+        .unwrap()
+        .clone();
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let d = airlock::digest::Digest::sha256(bytes).to_string();
+        fs::write(blob(&x.layout, &d), bytes).unwrap();
+        (d, bytes.len())
+    };
+    let (cd, cs) = put(b"{}");
+    for n in 0..70 {
+        let (ld, ls) = put(format!(r#"{{"junk":{n}}}"#).as_bytes());
+        let doc = serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.in-toto+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": cd, "size": cs},
+            "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": ld, "size": ls}],
+            "subject": {"mediaType": image["mediaType"], "digest": image["digest"], "size": image["size"]},
+        });
+        let (d, size) = put(&serde_json::to_vec(&doc).unwrap());
+        index["manifests"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "artifactType": "application/vnd.in-toto+json", "digest": d, "size": size,
+            }));
+    }
+    write_json(&index_path, &index);
+    let to = format!("{}/site", registry.host());
+    let r = x.import(&x.layout, &to, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let target = r.json()["images"][0]["target"].as_str().unwrap().to_owned();
+    let r = run_in(
+        x.dir(),
+        &[
+            "receipt",
+            "verify",
+            "--image",
+            &target,
+            "--trust-policy",
+            s(&x.policy),
+            "--trust-store",
+            s(&x.store),
+            "--at",
+            AT,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

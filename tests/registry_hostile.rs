@@ -1344,7 +1344,7 @@ fn receipts_registry(
 }
 
 #[test]
-fn receipts_are_pulled_once_each_and_at_most_64() {
+fn receipts_are_pulled_once_each_and_at_most_1024() {
     let image = Digest::sha256(b"image");
     let statement = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
     // The same receipt listed 400 times: pulled once.
@@ -1364,36 +1364,49 @@ fn receipts_are_pulled_once_each_and_at_most_64() {
         .count();
     assert_eq!(manifest_gets, 1);
 
-    // 100 distinct receipts: refused at the 65th, before it is read.
-    let manifests: Vec<_> = (0..100).map(|n| receipt_manifest(n, statement)).collect();
-    let h = receipts_registry(&image, manifests, (0..100).collect(), statement.to_vec());
+    // 1,100 distinct receipts: refused by the listing's own bound (1,024 referrers of one
+    // subject), before any is read.
+    let manifests: Vec<_> = (0..1100).map(|n| receipt_manifest(n, statement)).collect();
+    let h = receipts_registry(&image, manifests, (0..1100).collect(), statement.to_vec());
     let e = airlock::receipt::pull::pull(&client(&h), &repo(&h), &image).unwrap_err();
-    assert!(e.to_string().contains("more than 64 receipts"), "{e}");
+    assert!(e.to_string().contains("more than 1024"), "{e}");
     let manifest_gets = h
         .seen()
         .iter()
         .filter(|r| r.path.contains("/manifests/"))
         .count();
-    assert_eq!(manifest_gets, 64);
+    assert_eq!(manifest_gets, 0);
+
+    // Newest (listed last) first, and the search stops where the visitor says.
+    let manifests: Vec<_> = (0..10).map(|n| receipt_manifest(n, statement)).collect();
+    let newest = Digest::sha256(&manifests[9]);
+    let h = receipts_registry(&image, manifests, (0..10).collect(), statement.to_vec());
+    let mut first = None;
+    let examined = airlock::receipt::pull::pull_each(&client(&h), &repo(&h), &image, |p| {
+        first.get_or_insert(p.manifest_digest);
+        std::ops::ControlFlow::Break(())
+    })
+    .unwrap();
+    assert_eq!(examined, 1);
+    assert_eq!(first, Some(newest));
 }
 
 #[test]
-fn receipts_of_one_image_are_refused_past_64_mib() {
+fn receipts_of_one_image_are_refused_past_1_gib() {
     let image = Digest::sha256(b"image");
-    // 3 MiB statements: the 22nd receipt passes 64 MiB.
+    // 4 MiB statements: the 257th receipt passes 1 GiB.
     let mut statement = br#"{"_type":"https://in-toto.io/Statement/v1","pad":""#.to_vec();
-    statement.resize(3 << 20, b'x');
-    statement.extend_from_slice(b"\"}");
-    let manifests: Vec<_> = (0..40).map(|n| receipt_manifest(n, &statement)).collect();
-    let h = receipts_registry(&image, manifests, (0..40).collect(), statement);
-    let e = airlock::receipt::pull::pull(&client(&h), &repo(&h), &image).unwrap_err();
-    assert!(e.to_string().contains("more than 67108864 bytes"), "{e}");
-    let blob_gets = h
-        .seen()
-        .iter()
-        .filter(|r| r.path.contains("/blobs/"))
-        .count();
-    assert_eq!(blob_gets, 22);
+    statement.resize(4 << 20, b'x');
+    let manifests: Vec<_> = (0..300).map(|n| receipt_manifest(n, &statement)).collect();
+    let h = receipts_registry(&image, manifests, (0..300).collect(), statement);
+    let mut examined = 0;
+    let e = airlock::receipt::pull::pull_each(&client(&h), &repo(&h), &image, |_| {
+        examined += 1;
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("more than 1073741824 bytes"), "{e}");
+    assert_eq!(examined, 255);
 }
 
 #[test]

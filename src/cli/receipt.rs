@@ -501,10 +501,11 @@ fn verify_attached(
     let (desc, _) = reg.resolve(&r)?;
     let digest =
         Digest::parse(&desc.digest).map_err(|e| UsageError::BadOption(format!("{image}: {e}")))?;
-    let pulled = receipt::pull::pull(&reg, &r, &digest)?;
     let subject = digest.to_string();
     let mut receipts = Vec::new();
-    for pr in &pulled {
+    // Newest first, judged one by one; the first authentic PASSED receipt ends the search (the
+    // image may carry attestations of anyone's beside the site's receipts).
+    receipt::pull::pull_each(&reg, &r, &digest, |pr| {
         let reference = format!("{}@{}", r.repo_name(), pr.manifest_digest);
         let statement = match &pr.statement {
             Ok(s) => s.as_slice(),
@@ -512,7 +513,7 @@ fn verify_attached(
                 p.important(&format!(
                     "FAIL {reference}: its statement cannot be read: {e}"
                 ));
-                continue;
+                return std::ops::ControlFlow::Continue(());
             }
         };
         let one = |envelope: Option<&[u8]>| {
@@ -537,11 +538,17 @@ fn verify_attached(
             Some(i) => checks.swap_remove(i),
             None => checks.swap_remove(0),
         };
+        let passed = best.verdict == Verdict::Pass;
         receipts.push(AttachedReceipt {
             reference,
             check: best,
         });
-    }
+        if passed {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    })?;
     let verdict = if receipts.iter().any(|x| x.check.verdict == Verdict::Pass) {
         Verdict::Pass
     } else {
@@ -565,7 +572,7 @@ fn verify_attached(
         ));
     }
     p.important(&format!(
-        "{}: {} receipt(s) attached to {image} ({subject}), {} authentic and PASSED",
+        "{}: {} receipt(s) attached to {image} ({subject}) read (newest first, up to the first authentic PASSED one), {} authentic and PASSED",
         match verdict {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",

@@ -54,30 +54,46 @@ fn layer_of(manifest: &[u8], media_type: &str) -> Result<Descriptor, String> {
     }
 }
 
-/// Most receipts pulled for one image.
-pub const MAX_RECEIPTS: usize = 64;
+/// Most receipts examined for one image. The receipts attached to an image are not all the
+/// site's: under local trust, `import` publishes the referrers a bundle carries, and a carrier can
+/// add in-toto attestations beside the image (red team F, F7). So the count is generous, each
+/// receipt is judged as it arrives and then dropped, and the search stops at the first authentic
+/// one that passes ([`pull_each`]).
+pub const MAX_RECEIPTS: usize = 1024;
 
-/// Most bytes pulled for the receipts of one image (manifests, statements, signature manifests
-/// and envelopes together): 16 of the largest statements.
-pub const MAX_PULLED_BYTES: u64 = 16 * MAX_RECEIPT_BYTES;
+/// Most bytes pulled for one receipt (its manifest, statement, signature manifests and envelopes
+/// together): 4 of the largest statements.
+pub const MAX_PULLED_BYTES: u64 = 4 * MAX_RECEIPT_BYTES;
 
-/// The bytes pulled so far for one image, refused past [`MAX_PULLED_BYTES`].
+/// Most bytes pulled for the receipts of one image in all.
+pub const MAX_TOTAL_BYTES: u64 = 1 << 30;
+
+/// The bytes pulled so far, for one receipt and for the image, refused past [`MAX_PULLED_BYTES`]
+/// and [`MAX_TOTAL_BYTES`].
 struct Spent<'a> {
     bytes: u64,
+    total: u64,
     repo: &'a Reference,
     image: &'a Digest,
 }
 
 impl Spent<'_> {
     fn add(&mut self, n: usize) -> Result<(), RegistryError> {
-        self.bytes = self
-            .bytes
-            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        let n = u64::try_from(n).unwrap_or(u64::MAX);
+        self.bytes = self.bytes.saturating_add(n);
+        self.total = self.total.saturating_add(n);
         if self.bytes > MAX_PULLED_BYTES {
             return Err(too_much(
                 self.repo,
                 self.image,
-                format!("more than {MAX_PULLED_BYTES} bytes of receipts and their signatures"),
+                format!("a receipt of more than {MAX_PULLED_BYTES} bytes with its signatures"),
+            ));
+        }
+        if self.total > MAX_TOTAL_BYTES {
+            return Err(too_much(
+                self.repo,
+                self.image,
+                format!("more than {MAX_TOTAL_BYTES} bytes of receipts and their signatures"),
             ));
         }
         Ok(())
@@ -91,35 +107,42 @@ fn too_much(repo: &Reference, image: &Digest, what: String) -> RegistryError {
     }
 }
 
-/// The receipts attached to `image` (a manifest or index digest) in `repo`'s repository, each
-/// manifest once however often the registry lists it, at most [`MAX_RECEIPTS`] of them and
-/// [`MAX_PULLED_BYTES`] in all (an error beyond, raised before more is read).
-pub fn pull(
+/// The receipts attached to `image` (a manifest or index digest) in `repo`'s repository, newest
+/// listed first (a referrers tag index lists in the order receipts were attached), each manifest
+/// once however often the registry lists it, handed to `visit` one by one, until `visit` breaks
+/// (it found what it looked for), or all were seen. At most [`MAX_RECEIPTS`] are examined, each
+/// of at most [`MAX_PULLED_BYTES`], [`MAX_TOTAL_BYTES`] in all (an error beyond, raised before more
+/// is read). Returns how many were examined.
+pub fn pull_each(
     reg: &Registry,
     repo: &Reference,
     image: &Digest,
-) -> Result<Vec<Pulled>, RegistryError> {
-    let mut out = Vec::new();
+    mut visit: impl FnMut(Pulled) -> std::ops::ControlFlow<()>,
+) -> Result<usize, RegistryError> {
     let mut seen = BTreeSet::new();
     let mut spent = Spent {
         bytes: 0,
+        total: 0,
         repo,
         image,
     };
-    for r in reg.referrers(repo, image, Some(MEDIA_TYPE))? {
+    let mut listed = reg.referrers(repo, image, Some(MEDIA_TYPE))?;
+    listed.reverse();
+    for r in listed {
         let Ok(d) = Digest::parse(&r.digest) else {
             continue;
         };
         if !seen.insert(d.clone()) {
             continue;
         }
-        if out.len() >= MAX_RECEIPTS {
+        if seen.len() > MAX_RECEIPTS {
             return Err(too_much(
                 repo,
                 image,
                 format!("more than {MAX_RECEIPTS} receipts"),
             ));
         }
+        spent.bytes = 0;
         let (_, manifest) = reg.manifest(repo, &d)?;
         spent.add(manifest.len())?;
         let statement = layer_of(&manifest, MEDIA_TYPE).and_then(|l| small_blob(reg, repo, &l));
@@ -147,12 +170,29 @@ pub fn pull(
                 envelopes.push(e);
             }
         }
-        out.push(Pulled {
+        let pulled = Pulled {
             manifest_digest: d,
             manifest,
             statement,
             envelopes,
-        });
+        };
+        if visit(pulled).is_break() {
+            break;
+        }
     }
+    Ok(seen.len().min(MAX_RECEIPTS))
+}
+
+/// Every receipt attached to `image` ([`pull_each`] without stopping), kept.
+pub fn pull(
+    reg: &Registry,
+    repo: &Reference,
+    image: &Digest,
+) -> Result<Vec<Pulled>, RegistryError> {
+    let mut out = Vec::new();
+    pull_each(reg, repo, image, |p| {
+        out.push(p);
+        std::ops::ControlFlow::Continue(())
+    })?;
     Ok(out)
 }
