@@ -123,6 +123,10 @@ pub struct ExportRecord {
     pub left_out: Vec<LeftOut>,
 }
 
+/// Most repositories kept for one left-out blob: an inventory keeps that many per blob
+/// (`inventory::MAX_REPOSITORIES_PER_BLOB` is this), and import tries no more as mount sources.
+pub const MAX_LEFT_OUT_SOURCES: usize = 64;
+
 /// A blob `export --since` left out of the bundle.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

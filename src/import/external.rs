@@ -40,15 +40,15 @@ pub(super) fn settle(
             carried.push(job);
             continue;
         }
-        // At most MAX_REPOSITORIES_PER_BLOB distinct sources, as an inventory keeps (each is a
-        // HEAD per target repository before anything moves).
+        // At most MAX_LEFT_OUT_SOURCES distinct sources, as an inventory keeps (each is a HEAD
+        // per target repository before anything moves).
         let mut sources: Vec<&String> = Vec::new();
         for r in left_out
             .iter()
             .filter(|l| l.digest == job.digest.to_string())
             .flat_map(|l| l.repositories.iter())
         {
-            if sources.len() >= crate::inventory::MAX_REPOSITORIES_PER_BLOB {
+            if sources.len() >= crate::trust_artifact::MAX_LEFT_OUT_SOURCES {
                 break;
             }
             if !sources.contains(&r) {

@@ -48,7 +48,7 @@ pub const MAX_INVENTORY_BYTES: u64 = 24 << 20;
 /// listed. They only tell import where it can mount a left-out blob from (one that holds it is
 /// enough), and they are copied into the export record, which `verify` reads within 4 MiB: an
 /// inventory listing 200,000 names for a layer made a bundle whose record its own verify refused.
-pub const MAX_REPOSITORIES_PER_BLOB: usize = 64;
+pub const MAX_REPOSITORIES_PER_BLOB: usize = crate::trust_artifact::MAX_LEFT_OUT_SOURCES;
 
 /// The longest repository name (`HOST[:PORT]/PATH`) read: the distribution spec's limit on a
 /// name.
