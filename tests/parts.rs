@@ -1070,6 +1070,51 @@ fn a_huge_missing_part_ends_the_read_instead_of_padding_forever() {
     }
 }
 
+/// A part a carrier lists after the bundle's end, a sparse file of 1 TiB that costs no disk:
+/// once the archive has ended, what follows is not hashed to its listed end (red team F, F6: 2 GiB
+/// took 6 s, 16 TiB would take hours). The set fails, the part is not checked, and a
+/// `part_unexpected` finding says where the bundle ended.
+#[test]
+fn a_sparse_part_after_the_end_of_the_bundle_is_not_read_through() {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let mut m = read_json(&manifest);
+    let big: u64 = 1 << 40;
+    let end = m["size"].as_u64().unwrap();
+    let name = format!("b.tar.{:03}", count + 1);
+    let f = fs::File::create(out.join(&name)).unwrap();
+    f.set_len(big).unwrap();
+    m["parts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": name, "offset": end, "size": big,
+            "sha256": format!("sha256:{}", "0".repeat(64))}));
+    m["size"] = serde_json::json!(end + big);
+    m["partSize"] = serde_json::json!(big);
+    write_json(&manifest, &m);
+    let mut cmd = bin();
+    cmd.current_dir(&out).args([
+        "verify",
+        &arg(&manifest),
+        "--integrity-only",
+        "--format",
+        "json",
+    ]);
+    let r = run_within_a_minute(cmd, "verify of a set with a sparse part after the end");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = r.json();
+    let codes = codes_of(&report, "failures");
+    for want in ["part_unexpected", "archive_corrupt"] {
+        assert!(codes.contains(&want.to_owned()), "{codes:?}");
+    }
+    assert_eq!(
+        results(&report).last().map(String::as_str),
+        Some("not_checked"),
+        "{report}"
+    );
+}
+
 /// Splitting again over an earlier set removes the earlier set's own parts that the new set does
 /// not have, and nothing else: the earlier manifest is a file in the folder like any other, so a
 /// name it lists that is no part of this set's name (`victim.txt`, another set's part) stays.

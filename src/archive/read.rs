@@ -274,6 +274,11 @@ impl<R: Read> TarReader<R> {
         }
     }
 
+    /// True once the end-of-archive marker was read (whatever came after it).
+    pub fn ended(&self) -> bool {
+        self.finished
+    }
+
     /// Bytes read from the stream so far: right after [`Self::next_entry`] returned an entry,
     /// the offset of its body in the (decompressed) tar stream.
     pub fn position(&self) -> u64 {

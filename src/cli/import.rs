@@ -233,7 +233,10 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     };
     let report = verify::verify_catalog(&cat, &req, &opts.limits);
     let mut report = match parts {
-        Some(check) => report.with_parts(check.finish()),
+        Some(check) => {
+            let ended = report.archive_ended;
+            report.with_parts(check.finish_after(ended))
+        }
         None => report,
     };
     super::verify::refuse_certificate_pin(&report)?;

@@ -150,7 +150,10 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     bar.finish();
     let report = result.with_context(|| format!("reading bundle {}", a.bundle.display()))?;
     let report = match parts {
-        Some(check) => report.with_parts(check.finish()),
+        Some(check) => {
+            let ended = report.archive_ended;
+            report.with_parts(check.finish_after(ended))
+        }
         None => report,
     };
     refuse_certificate_pin(&report)?;

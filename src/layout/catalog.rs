@@ -103,6 +103,9 @@ pub struct Catalog {
     pub failures: Vec<Finding>,
     /// Warnings found while scanning (stray files).
     pub warnings: Vec<Finding>,
+    /// A tarball: its end-of-archive marker was read (what follows in the stream is no content of
+    /// the bundle). Always false for a directory.
+    pub archive_ended: bool,
     /// Whether blob digests were recomputed.
     pub hashed: bool,
     /// The sha256 of the bundle file's own bytes (tarballs read whole; `None` for a directory).
@@ -140,6 +143,7 @@ impl Catalog {
             blobs: BTreeMap::new(),
             failures: Vec::new(),
             warnings: Vec::new(),
+            archive_ended: false,
             hashed,
             file_digest: None,
             from_base: std::collections::BTreeSet::new(),

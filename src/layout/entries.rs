@@ -280,6 +280,11 @@ impl<R: Read> TarEntries<R> {
         self.tar.body()
     }
 
+    /// True once the archive's end-of-archive marker was read.
+    pub fn ended(&self) -> bool {
+        self.tar.ended()
+    }
+
     /// Bytes of the tar stream read so far: right after [`Self::next_entry`], where the body of
     /// the entry it returned starts.
     pub fn position(&self) -> u64 {

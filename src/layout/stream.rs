@@ -47,5 +47,6 @@ pub fn scan_stream<R: Read>(tar_stream: R, format: BundleFormat, opts: &ScanOpti
         cat.failures
             .push(Finding::new(Code::ArchiveCorrupt, e.to_string()));
     }
+    cat.archive_ended = entries.ended();
     cat
 }

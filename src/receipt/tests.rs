@@ -115,6 +115,7 @@ fn report(verdict: Verdict) -> Report {
             verdict: Some(verdict),
         }],
         exported_by: None,
+        archive_ended: false,
         parts: None,
         left_out: None,
         base_blobs: None,

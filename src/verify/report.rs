@@ -256,6 +256,11 @@ pub struct Report {
     /// statement for `airlock/export` (absent when the bundle carries none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exported_by: Option<ExportedBy>,
+    /// A tarball whose end-of-archive marker was read (not in the JSON): a parts set's bytes after
+    /// that point are no content of the bundle, and are not read through
+    /// ([`crate::archive::parts::PartsCheck::finish_after`]).
+    #[serde(skip)]
+    pub archive_ended: bool,
 }
 
 /// The blobs a differential bundle does not carry.
@@ -365,6 +370,7 @@ impl Report {
             warnings,
             images,
             exported_by: None,
+            archive_ended: cat.archive_ended,
         }
     }
 
