@@ -1071,6 +1071,53 @@ fn an_upload_location_on_another_host_gets_no_credentials() {
     assert_eq!(elsewhere.seen().len(), before);
 }
 
+/// The upload `POST` redirected to another origin, whose answer names the upload by a relative
+/// `Location`: the bytes go to where the redirect led (the `Location` is resolved against the URL
+/// that answered), without the registry's credentials, and nothing goes back to the first host.
+#[test]
+fn an_upload_location_is_resolved_against_the_answering_host() {
+    let body = data(2000);
+    let desc = blob_desc(&body);
+    let elsewhere = Hostile::start(|req, _| match req.method.as_str() {
+        "POST" => Reply::with(202, &[("Location", "/v2/app/blobs/uploads/u9")], Vec::new()),
+        "PUT" => Reply::with(201, &[("Location", "/v2/app/blobs/x")], Vec::new()),
+        _ => Reply::status(404),
+    });
+    let to = format!("{}/v2/app/blobs/uploads/", elsewhere.url());
+    let front = Hostile::start(move |req, _| match req.header("authorization") {
+        Some("Basic YWxpY2U6czNjcmV0") => match req.method.as_str() {
+            "POST" => Reply::with(307, &[("Location", &to)], Vec::new()),
+            _ => Reply::status(404),
+        },
+        _ => Reply::with(
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"r\"")],
+            Vec::new(),
+        ),
+    });
+    let (c, _cfg) = client_with_credentials(&front.host, "127.0.0.1");
+    assert!(c
+        .push_blob(
+            &repo(&front),
+            &desc,
+            Box::new(std::io::Cursor::new(body.clone()))
+        )
+        .unwrap());
+    let seen = elsewhere.seen();
+    let put = seen
+        .iter()
+        .find(|s| s.method == "PUT")
+        .expect("the PUT went where the redirect led");
+    assert!(
+        put.path.starts_with("/v2/app/blobs/uploads/u9"),
+        "{}",
+        put.path
+    );
+    assert_eq!(put.body, body);
+    assert!(seen.iter().all(|s| s.header("authorization").is_none()));
+    assert!(front.seen().iter().all(|s| s.method != "PUT"));
+}
+
 /// Every answer a registry gives to an upload is read through the cap of the pull side (64 KiB
 /// for an error body or a token): a registry, or a token realm, that answers with an endless body
 /// gets an error with its status, not an import that reads until memory runs out (red team E2:

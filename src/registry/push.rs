@@ -214,11 +214,13 @@ impl Registry {
     }
 
     /// Where the registry said to send a blob's bytes (the `Location` of the `POST`, resolved
-    /// against the request's URL), with `digest=` added; and whether it is on the registry's own
-    /// origin (only then does it get the credentials).
+    /// against the URL that answered, `answered`: the request's, or where a redirect led), with
+    /// `digest=` added; and whether it is on the registry's own origin (`start`'s: only then does
+    /// it get the credentials).
     fn upload_location(
         &self,
         start: &Url,
+        answered: &Url,
         headers: &HeaderMap,
         digest: &Digest,
     ) -> Result<(Url, bool), Fail> {
@@ -234,7 +236,7 @@ impl Registry {
             .ok_or_else(|| {
                 proto("the upload was opened without a Location to send it to".into())
             })?;
-        let mut url = start.join(given).map_err(|_| {
+        let mut url = answered.join(given).map_err(|_| {
             proto(format!(
                 "the upload Location {:?} is not a URL",
                 clip(given, 200)
@@ -291,7 +293,7 @@ impl Registry {
             if !resp.status().is_success() {
                 return Err(self.push_fail(repo, &what, &start_text, resp).await);
             }
-            self.upload_location(&start, resp.headers(), &digest)
+            self.upload_location(&start, resp.url(), resp.headers(), &digest)
         })?;
         let auth = if same_origin {
             self.cached_authorization(repo)
