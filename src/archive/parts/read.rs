@@ -731,8 +731,8 @@ impl Inner {
                 Finding::new(
                     Code::PartUnexpected,
                     format!(
-                        "the bundle's archive ended before the end of {name}: the {} part(s) from there on ({after} bytes listed) were not read, as no bundle content lies past its end",
-                        self.manifest.parts.len() - i
+                        "the bundle's archive ends before the parts do: {name} and the {} part(s) after it ({after} bytes listed from there) were not read through, as no bundle content lies past the archive's end",
+                        self.manifest.parts.len() - i - 1
                     ),
                 )
                 .path(&name),
