@@ -402,29 +402,42 @@ fn signed_export(t: &Path, a: &TestRegistry, out: &str, extra: &[&str]) -> Optio
     )
 }
 
+/// Registry A holding the signed corpus image `e2e:v1` with its signature; and the corpus case.
+/// `None` when there is no registry or no corpus (CI has both).
+fn e2e_registry() -> Option<(TestRegistry, std::path::PathBuf)> {
+    let a = TestRegistry::start(None)?;
+    let case = corpus_dir().join(E2E);
+    if !case.exists() {
+        assert!(!strict());
+        return None;
+    }
+    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
+    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
+    Some((a, case))
+}
+
+/// The signed differential export `diff` of A's `e2e:v1`, from an inventory that lists its one
+/// layer (held in `repositories`); returns the pin.
+fn differential_export(t: &Path, a: &TestRegistry, repositories: &[&str]) -> Option<String> {
+    let inv = serde_json::json!({
+        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
+        "sources": [], "blobs": [{"digest": LAYER, "size": 17, "repositories": repositories}]
+    });
+    write_json(&t.join("inv.json"), &inv);
+    signed_export(t, a, "diff", &["--since", "inv.json"])
+}
+
 #[test]
 fn only_the_pinned_record_can_excuse_an_absent_blob() {
     let t = tempfile::tempdir().unwrap();
     let tp = t.path();
-    let Some(a) = TestRegistry::start(None) else {
+    let Some((a, case)) = e2e_registry() else {
         return;
     };
-    let case = corpus_dir().join(E2E);
-    if !case.exists() {
-        assert!(!strict());
-        return;
-    }
-    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
-    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
 
     // A differential export whose inventory lists the image's one layer: the pinned record lists
     // it as left out, and a pinned verify passes, saying the list is authenticated.
-    let inv = serde_json::json!({
-        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
-        "sources": [], "blobs": [{"digest": LAYER, "size": 17}]
-    });
-    write_json(&tp.join("inv.json"), &inv);
-    let Some(pin) = signed_export(tp, &a, "diff", &["--since", "inv.json"]) else {
+    let Some(pin) = differential_export(tp, &a, &[]) else {
         return;
     };
     assert!(!tp
@@ -498,16 +511,9 @@ fn only_the_pinned_record_can_excuse_an_absent_blob() {
 fn a_mount_source_comes_only_from_an_authenticated_record() {
     let t = tempfile::tempdir().unwrap();
     let tp = t.path();
-    let Some(a) = TestRegistry::start(None) else {
+    let Some((a, case)) = e2e_registry() else {
         return;
     };
-    let case = corpus_dir().join(E2E);
-    if !case.exists() {
-        assert!(!strict());
-        return;
-    }
-    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
-    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
     let holder = format!("{}/e2e", a.host());
     let (client, _cfg) = client_for(&a.host(), None, std::time::Duration::from_secs(10), 0);
     let has_layer = |repo: &str| {
@@ -516,12 +522,7 @@ fn a_mount_source_comes_only_from_an_authenticated_record() {
     };
 
     // Pinned: the record (from an inventory naming e2e) is authenticated; the layer is mounted.
-    let inv = serde_json::json!({
-        "schemaVersion": 1, "tool": {"name": "airlock", "version": "test"}, "createdAt": AT,
-        "sources": [], "blobs": [{"digest": LAYER, "size": 17, "repositories": [holder]}]
-    });
-    write_json(&tp.join("inv.json"), &inv);
-    let Some(pin) = signed_export(tp, &a, "diff", &["--since", "inv.json"]) else {
+    let Some(pin) = differential_export(tp, &a, &[&holder]) else {
         return;
     };
     let r = ok(run_pinned(
@@ -631,16 +632,9 @@ fn a_left_out_list_never_excuses_a_manifest() {
 fn an_inventory_listing_200000_repositories_for_a_layer_still_makes_a_bundle_that_verifies() {
     let t = tempfile::tempdir().unwrap();
     let tp = t.path();
-    let Some(a) = TestRegistry::start(None) else {
+    let Some((a, _)) = e2e_registry() else {
         return;
     };
-    let case = corpus_dir().join(E2E);
-    if !case.exists() {
-        assert!(!strict());
-        return;
-    }
-    a.push_layout(&case.join("layout"), "v1", "e2e", "v1", None);
-    push_referrers(&a, &case.join("layout"), SUBJECT, "e2e", None);
     // Within the 24 MiB an inventory may be: one layer held in 200,000 repositories (6 MB).
     let names: Vec<String> = (0..200_000)
         .map(|i| format!("registry.site:5000/r{i:07}"))

@@ -1038,32 +1038,7 @@ fn a_split_stopped_by_a_signal_leaves_no_temporary_file_and_the_old_set_whole() 
 /// that long; verify ends with both failures instead of reading zeros for years.
 #[test]
 fn a_huge_missing_part_ends_the_read_instead_of_padding_forever() {
-    let t = tempfile::tempdir().unwrap();
-    let (bundle, out, count) = set_of(t.path(), "b.tar", "set");
-    let manifest = manifest_of(&out, &bundle);
-    let mut m = read_json(&manifest);
-    let big: u64 = 1 << 62;
-    let end = m["size"].as_u64().unwrap();
-    let name = format!("b.tar.{:03}", count + 1);
-    m["parts"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({"name": name, "offset": end, "size": big,
-            "sha256": format!("sha256:{}", "0".repeat(64))}));
-    m["size"] = serde_json::json!(end + big);
-    m["partSize"] = serde_json::json!(big);
-    write_json(&manifest, &m);
-    let mut cmd = bin();
-    cmd.current_dir(&out).args([
-        "verify",
-        &arg(&manifest),
-        "--integrity-only",
-        "--format",
-        "json",
-    ]);
-    let r = run_within_a_minute(cmd, "verify of a set with a huge missing part");
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let report = r.json();
+    let report = with_a_part_after_the_end(1 << 62, false);
     let codes = codes_of(&report, "failures");
     for want in ["part_missing", "archive_corrupt"] {
         assert!(codes.contains(&want.to_owned()), "{codes:?}");
@@ -1076,34 +1051,7 @@ fn a_huge_missing_part_ends_the_read_instead_of_padding_forever() {
 /// `part_unexpected` finding says where the bundle ended.
 #[test]
 fn a_sparse_part_after_the_end_of_the_bundle_is_not_read_through() {
-    let t = tempfile::tempdir().unwrap();
-    let (bundle, out, count) = set_of(t.path(), "b.tar", "set");
-    let manifest = manifest_of(&out, &bundle);
-    let mut m = read_json(&manifest);
-    let big: u64 = 1 << 40;
-    let end = m["size"].as_u64().unwrap();
-    let name = format!("b.tar.{:03}", count + 1);
-    let f = fs::File::create(out.join(&name)).unwrap();
-    f.set_len(big).unwrap();
-    m["parts"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({"name": name, "offset": end, "size": big,
-            "sha256": format!("sha256:{}", "0".repeat(64))}));
-    m["size"] = serde_json::json!(end + big);
-    m["partSize"] = serde_json::json!(big);
-    write_json(&manifest, &m);
-    let mut cmd = bin();
-    cmd.current_dir(&out).args([
-        "verify",
-        &arg(&manifest),
-        "--integrity-only",
-        "--format",
-        "json",
-    ]);
-    let r = run_within_a_minute(cmd, "verify of a set with a sparse part after the end");
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let report = r.json();
+    let report = with_a_part_after_the_end(1 << 40, true);
     let codes = codes_of(&report, "failures");
     for want in ["part_unexpected", "archive_corrupt"] {
         assert!(codes.contains(&want.to_owned()), "{codes:?}");
@@ -1113,6 +1061,42 @@ fn a_sparse_part_after_the_end_of_the_bundle_is_not_read_through() {
         Some("not_checked"),
         "{report}"
     );
+}
+
+/// A set whose manifest lists one more part of `size` bytes after the bundle's end: absent, or
+/// (`sparse`) a sparse file of that size. Verified (within a minute: it must not be read through);
+/// the JSON report of the failure.
+fn with_a_part_after_the_end(size: u64, sparse: bool) -> serde_json::Value {
+    let t = tempfile::tempdir().unwrap();
+    let (bundle, out, count) = set_of(t.path(), "b.tar", "set");
+    let manifest = manifest_of(&out, &bundle);
+    let mut m = read_json(&manifest);
+    let end = m["size"].as_u64().unwrap();
+    let name = format!("b.tar.{:03}", count + 1);
+    if sparse {
+        fs::File::create(out.join(&name))
+            .unwrap()
+            .set_len(size)
+            .unwrap();
+    }
+    m["parts"].as_array_mut().unwrap().push(
+        serde_json::json!({"name": name, "offset": end, "size": size,
+            "sha256": format!("sha256:{}", "0".repeat(64))}),
+    );
+    m["size"] = serde_json::json!(end + size);
+    m["partSize"] = serde_json::json!(size);
+    write_json(&manifest, &m);
+    let mut cmd = bin();
+    cmd.current_dir(&out).args([
+        "verify",
+        &arg(&manifest),
+        "--integrity-only",
+        "--format",
+        "json",
+    ]);
+    let r = run_within_a_minute(cmd, "verify of a set with a part after the end");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.json()
 }
 
 /// Splitting again over an earlier set removes the earlier set's own parts that the new set does

@@ -169,10 +169,14 @@ impl Site {
 
     /// `receipt verify FILE --trust-policy --trust-store --at AT --format json EXTRA...`
     fn check(&self, file: &Path, policy: &Path, store: &Path, extra: &[&str]) -> Run {
-        let mut args = vec![
-            "receipt",
-            "verify",
-            s(file),
+        self.receipt_verify(&[s(file)], policy, store, extra)
+    }
+
+    /// `receipt verify WHAT... --trust-policy --trust-store --at AT --format json EXTRA...`
+    fn receipt_verify(&self, what: &[&str], policy: &Path, store: &Path, extra: &[&str]) -> Run {
+        let mut args = vec!["receipt", "verify"];
+        args.extend_from_slice(what);
+        args.extend([
             "--trust-policy",
             s(policy),
             "--trust-store",
@@ -181,7 +185,7 @@ impl Site {
             AT,
             "--format",
             "json",
-        ];
+        ]);
         args.extend_from_slice(extra);
         run_in(self.dir(), &args)
     }
@@ -703,25 +707,7 @@ fn a_receipt_pushed_beside_its_image_is_found_by_the_referrers_tag_and_verifies(
     assert_eq!(r.codes(), ["payload_mismatch"], "{}", r.stdout);
 
     // Straight from the registry, by tag: the receipts attached to the image.
-    let by_image = |policy: &Path, store: &Path, image: &str| {
-        run_in(
-            x.dir(),
-            &[
-                "receipt",
-                "verify",
-                "--image",
-                image,
-                "--trust-policy",
-                s(policy),
-                "--trust-store",
-                s(store),
-                "--at",
-                AT,
-                "--format",
-                "json",
-            ],
-        )
-    };
+    let by_image = |policy: &Path, store: &Path, image: &str| x.attached(image, policy, store);
     let r = by_image(&x.policy, &x.store, &format!("{repo}:1.0"));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let j = r.json();
@@ -894,6 +880,12 @@ fn an_export_signature_on_the_trust_artifact_is_reported_as_exported_by() {
 // --- import --receipt-key: a signed receipt attached to every image admitted --------------
 
 impl Site {
+    /// `receipt verify --image IMAGE` with `policy` and `store`, as JSON: the receipts attached to
+    /// the image in its registry.
+    fn attached(&self, image: &str, policy: &Path, store: &Path) -> Run {
+        self.receipt_verify(&["--image", image], policy, store, &[])
+    }
+
     /// `import BUNDLE --to HOST/site --trust-policy --trust-store --at AT --receipt-key --receipt-cert
     /// --format json EXTRA...`
     fn import(&self, bundle: &Path, to: &str, extra: &[&str]) -> Run {
@@ -952,21 +944,7 @@ fn import_attaches_a_signed_receipt_to_each_image_it_admits() {
         &["--manifest", s(&manifest), "--signature", s(&sig)],
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let r = run_in(
-        x.dir(),
-        &[
-            "receipt",
-            "verify",
-            "--image",
-            &target,
-            "--trust-policy",
-            s(&x.policy),
-            "--trust-store",
-            s(&x.store),
-            "--at",
-            AT,
-        ],
-    );
+    let r = x.attached(&target, &x.policy, &x.store);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     // A second import attaches nothing new to the tag index (same statement, same receipt).
@@ -1409,25 +1387,7 @@ fn signed_export_at_a_then_import_at_b_leaves_a_receipt_an_auditor_can_check() {
     let _listed = receipt_listed_at(&b.host(), &at_b, &x.image_digest);
 
     // The auditor, later and offline from A: the receipt at B checks with the site's store...
-    let audit = |policy: &Path, store: &Path| {
-        run_in(
-            x.dir(),
-            &[
-                "receipt",
-                "verify",
-                "--image",
-                &at_b,
-                "--trust-policy",
-                s(policy),
-                "--trust-store",
-                s(store),
-                "--at",
-                AT,
-                "--format",
-                "json",
-            ],
-        )
-    };
+    let audit = |policy: &Path, store: &Path| x.attached(&at_b, policy, store);
     let r = audit(&policy, &store);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
@@ -1549,20 +1509,6 @@ fn a_carriers_attestations_cannot_hide_the_sites_receipt() {
     let r = x.import(&x.layout, &to, &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let target = r.json()["images"][0]["target"].as_str().unwrap().to_owned();
-    let r = run_in(
-        x.dir(),
-        &[
-            "receipt",
-            "verify",
-            "--image",
-            &target,
-            "--trust-policy",
-            s(&x.policy),
-            "--trust-store",
-            s(&x.store),
-            "--at",
-            AT,
-        ],
-    );
+    let r = x.attached(&target, &x.policy, &x.store);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }

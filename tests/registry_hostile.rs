@@ -1005,6 +1005,20 @@ fn client_with_credentials(front: &str, plain: &str) -> (Registry, tempfile::Tem
     (reg, dir)
 }
 
+/// A registry that asks for basic credentials (alice's) and answers an authenticated upload
+/// `POST` with `post()`, and anything else with 404.
+fn alices_registry(post: impl Fn() -> Reply + Send + Sync + 'static) -> Hostile {
+    Hostile::start(move |req, _| match req.header("authorization") {
+        Some("Basic YWxpY2U6czNjcmV0") if req.method == "POST" => post(),
+        Some("Basic YWxpY2U6czNjcmV0") => Reply::status(404),
+        _ => Reply::with(
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"r\"")],
+            Vec::new(),
+        ),
+    })
+}
+
 /// A registry answers the upload POST with a `Location` on another origin (here another port):
 /// the bytes go there, the credentials for the registry do not. The same `Location` on plain
 /// HTTP, when only the registry itself was named in `--plain-http`, is refused before any byte
@@ -1018,17 +1032,7 @@ fn an_upload_location_on_another_host_gets_no_credentials() {
         _ => Reply::status(404),
     });
     let upload = format!("{}/v2/app/blobs/uploads/u1?_state=abc", elsewhere.url());
-    let front = Hostile::start(move |req, _| match req.header("authorization") {
-        Some("Basic YWxpY2U6czNjcmV0") => match req.method.as_str() {
-            "POST" => Reply::with(202, &[("Location", &upload)], Vec::new()),
-            _ => Reply::status(404),
-        },
-        _ => Reply::with(
-            401,
-            &[("WWW-Authenticate", "Basic realm=\"r\"")],
-            Vec::new(),
-        ),
-    });
+    let front = alices_registry(move || Reply::with(202, &[("Location", &upload)], Vec::new()));
     let (c, _cfg) = client_with_credentials(&front.host, "127.0.0.1");
     let pushed = c
         .push_blob(
@@ -1084,17 +1088,7 @@ fn an_upload_location_is_resolved_against_the_answering_host() {
         _ => Reply::status(404),
     });
     let to = format!("{}/v2/app/blobs/uploads/", elsewhere.url());
-    let front = Hostile::start(move |req, _| match req.header("authorization") {
-        Some("Basic YWxpY2U6czNjcmV0") => match req.method.as_str() {
-            "POST" => Reply::with(307, &[("Location", &to)], Vec::new()),
-            _ => Reply::status(404),
-        },
-        _ => Reply::with(
-            401,
-            &[("WWW-Authenticate", "Basic realm=\"r\"")],
-            Vec::new(),
-        ),
-    });
+    let front = alices_registry(move || Reply::with(307, &[("Location", &to)], Vec::new()));
     let (c, _cfg) = client_with_credentials(&front.host, "127.0.0.1");
     assert!(c
         .push_blob(

@@ -235,6 +235,36 @@ impl Kit {
         (out, r)
     }
 
+    /// The operator's policy with a statement for `airlock/export` (strict) trusting the
+    /// publisher: signed exports required.
+    fn policy_with_exporters(&self) -> Value {
+        let mut policy = read_json(&self.trust.policy);
+        policy["trustPolicies"].as_array_mut().unwrap().push(json!({
+            "name": "exporters",
+            "registryScopes": ["airlock/export"],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:tests"],
+            "trustedIdentities": [identity("attack publisher")],
+        }));
+        policy
+    }
+
+    /// The operator requires signed exports (a statement for `airlock/export` trusting the
+    /// publisher): the export `signed-export`, signed by the publisher, its run, and that policy.
+    fn signed_export(&self) -> (PathBuf, Run, PathBuf) {
+        let p = self.dir().join("exporters-policy.json");
+        write_json(&p, &self.policy_with_exporters());
+        let (key, chain) = (
+            arg(&self.publisher.signer.key),
+            arg(&self.publisher.signer.chain),
+        );
+        let (signed, r) = self.export(
+            "signed-export",
+            &["--sign-key", &key, "--sign-cert", &chain],
+        );
+        (signed, r, p)
+    }
+
     /// A copy of the honest directory bundle for the carrier to work on.
     fn copy(&self, name: &str) -> PathBuf {
         let to = self.dir().join(name);
@@ -947,14 +977,7 @@ fn under_the_pin_only_the_pinned_artifacts_export_signature_is_reported() {
     // artifact and lists the other (signed) artifact with its signature first: exportedBy must
     // speak of the pinned artifact only, never report another artifact's signature as a pass.
     let kit = Kit::new();
-    let mut policy = read_json(&kit.trust.policy);
-    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
-        "name": "exporters",
-        "registryScopes": ["airlock/export"],
-        "signatureVerification": {"level": "strict"},
-        "trustStores": ["ca:tests"],
-        "trustedIdentities": [identity("attack publisher")],
-    }));
+    let mut policy = kit.policy_with_exporters();
     let export = |name: &str, policy: &Value| {
         let p = kit.dir().join(format!("{name}-policy.json"));
         write_json(&p, policy);
@@ -1906,24 +1929,7 @@ fn a_signed_export_record_vouches_only_for_the_images_it_lists() {
     // list (here the exported image under another tag): the export signature verifies, but it
     // vouches for nothing the bundle now carries under that name.
     let kit = Kit::new();
-    let mut policy = read_json(&kit.trust.policy);
-    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
-        "name": "exporters",
-        "registryScopes": ["airlock/export"],
-        "signatureVerification": {"level": "strict"},
-        "trustStores": ["ca:tests"],
-        "trustedIdentities": [identity("attack publisher")],
-    }));
-    let p = kit.dir().join("exporters-policy.json");
-    write_json(&p, &policy);
-    let (key, chain) = (
-        arg(&kit.publisher.signer.key),
-        arg(&kit.publisher.signer.chain),
-    );
-    let (signed, r) = kit.export(
-        "signed-export",
-        &["--sign-key", &key, "--sign-cert", &chain],
-    );
+    let (signed, r, p) = kit.signed_export();
     // Under its pin, the honest signed export reports nothing unrecorded: its export signature
     // is judged by exportedBy, not taken for an artifact added after the export.
     let j = passes(&kit.verify(&signed, &pin_of(&r)));
@@ -1957,24 +1963,7 @@ fn under_local_trust_a_signed_export_record_reports_what_it_does_not_list() {
     // under `--pin`) and the platform is missing (red team F, F3: both passed silently under local
     // trust, with `exportedBy: pass`).
     let kit = Kit::new();
-    let mut policy = read_json(&kit.trust.policy);
-    policy["trustPolicies"].as_array_mut().unwrap().push(json!({
-        "name": "exporters",
-        "registryScopes": ["airlock/export"],
-        "signatureVerification": {"level": "strict"},
-        "trustStores": ["ca:tests"],
-        "trustedIdentities": [identity("attack publisher")],
-    }));
-    let p = kit.dir().join("exporters-policy.json");
-    write_json(&p, &policy);
-    let (key, chain) = (
-        arg(&kit.publisher.signer.key),
-        arg(&kit.publisher.signer.chain),
-    );
-    let (signed, _) = kit.export(
-        "signed-export",
-        &["--sign-key", &key, "--sign-cert", &chain],
-    );
+    let (signed, _, p) = kit.signed_export();
     let (p, st) = (arg(&p), arg(&kit.trust.store));
     let local = local_trust(&p, &st);
     let honest = passes(&verify_trust(&signed, &local));
