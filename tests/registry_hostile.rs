@@ -1226,6 +1226,94 @@ fn a_manifest_push_answered_with_another_digest_is_refused() {
     });
     let r = r.expect("pushing by digest to a registry that gives no Location panicked");
     assert!(r.is_err(), "a push with no Location passed");
+
+    // A Location elsewhere (another repository's tag) and no digest says nothing of what was
+    // recorded here (red team G, G4); the very reference pushed, or a digest, does.
+    for (location, ok) in [
+        ("/v2/other/manifests/latest", false),
+        ("/v2/app/manifests/2", false),
+        ("/v2/app/manifests/1", true),
+    ] {
+        let h = Hostile::start(move |req, _| match req.method.as_str() {
+            "PUT" => Reply::with(201, &[("Location", location)], Vec::new()),
+            _ => Reply::status(404),
+        });
+        let r = client(&h).push_manifest(&repo(&h), model::OCI_MANIFEST, &bytes);
+        assert_eq!(r.is_ok(), ok, "{location}: {r:?}");
+    }
+}
+
+/// A registry that takes a blob's whole body and never answers: the upload fails one retry
+/// budget after its last progress, even with `--min-rate 0`, which turns off only the size
+/// deadline (red team G, G2: it waited for ever).
+#[test]
+fn an_upload_nobody_answers_is_stalled_after_the_budget_even_without_a_minimum_rate() {
+    let h = Hostile::start(|req, _| match req.method.as_str() {
+        "POST" => Reply::with(202, &[("Location", "/v2/app/blobs/uploads/u1")], Vec::new()),
+        "PUT" => Reply::Stall,
+        _ => Reply::status(404),
+    });
+    let (c, _cfg) = client_clocked(
+        &h.host,
+        Duration::from_secs(1),
+        0,
+        Duration::from_secs(2),
+        Some(0),
+    );
+    let body = data(100_000);
+    let desc = blob_desc(&body);
+    let t = Instant::now();
+    let e = c
+        .push_blob(&repo(&h), &desc, Box::new(std::io::Cursor::new(body)))
+        .unwrap_err();
+    let msg = timed_out(&e);
+    assert!(msg.contains("stalled"), "{msg}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+/// A token realm that redirects: the token request is not sent again to where it points (it
+/// carries the credentials: an identity token in a POST body went along a 307 to another host,
+/// red team G, G1). The realm's answer is an error.
+#[test]
+fn a_token_realm_that_redirects_is_not_followed() {
+    let elsewhere = Hostile::start(|_, _| Reply::ok(r#"{"access_token":"x"}"#));
+    let away = format!("{}/token", elsewhere.url());
+    let h = Hostile::start(move |req, _| {
+        if req.path.starts_with("/token") {
+            return Reply::with(307, &[("Location", &away)], Vec::new());
+        }
+        let challenge = format!(
+            "Bearer realm=\"http://{}/token\",service=\"hostile\"",
+            req.header("host").unwrap_or_default()
+        );
+        Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!(
+            "{{\"auths\":{{\"{}\":{{\"identitytoken\":\"r3fresh\"}}}}}}",
+            h.host
+        ),
+    )
+    .unwrap();
+    let c = Registry::new(airlock::registry::Options {
+        plain_http: vec!["127.0.0.1".into()],
+        registry_config: Some(config),
+        timeout: Some(Duration::from_secs(5)),
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let body = data(700);
+    let desc = blob_desc(&body);
+    let e = c.blob_to(&repo(&h), &desc, &mut Vec::new()).unwrap_err();
+    eprintln!("{e}");
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the token request followed the redirect"
+    );
 }
 
 /// The same registry answer (a 201 with no `Location` to a manifest pushed by digest) through the

@@ -27,8 +27,9 @@
 //!   or manifest and the reason);
 //! - authentication answers the registry's own `WWW-Authenticate` challenge (basic, or a bearer
 //!   token from the challenge's realm, scoped to the repository); credentials come from the docker
-//!   `config.json` ([`auth`]) and are never printed; redirects are followed (at most 10) and drop
-//!   the `Authorization` header across hosts (reqwest's policy);
+//!   `config.json` ([`auth`]) and are never printed; redirects are followed (at most 10, never
+//!   from HTTPS down to plain HTTP) and drop the `Authorization` header across hosts (reqwest's
+//!   policy); a token request follows none (it carries the credentials);
 //! - the Referrers API (`GET /v2/<name>/referrers/<digest>`, following `Link` pages), and on 404
 //!   the referrers tag schema (`sha256-<hex>`).
 //!
@@ -174,8 +175,10 @@ pub(crate) fn rate_text(bytes_per_sec: u64) -> String {
 pub struct Registry {
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
-    /// The client for blob bodies going up: no per-read timeout, no redirects.
-    upload_http: reqwest::Client,
+    /// The client for blob bodies going up and for token requests: no per-read timeout (the
+    /// callers bound each request), and no redirect followed (a streamed body cannot be sent
+    /// again, and a token request carries the credentials: red team G, G1).
+    direct_http: reqwest::Client,
     plain_http: Vec<String>,
     /// Idle (per read) and connect timeout.
     timeout: Duration,
@@ -222,13 +225,13 @@ impl Registry {
         };
         let http =
             transport::build_client(timeout, opts.ca_file.as_deref(), ca_pem.as_deref(), false)?;
-        let upload_http =
+        let direct_http =
             transport::build_client(timeout, opts.ca_file.as_deref(), ca_pem.as_deref(), true)?;
         let docker_config = auth::DockerConfig::load(opts.registry_config.as_deref())?;
         Ok(Registry {
             rt,
             http,
-            upload_http,
+            direct_http,
             plain_http: opts.plain_http,
             timeout,
             retries: opts.retries,

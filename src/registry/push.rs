@@ -22,6 +22,8 @@
 
 use std::future::Future;
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{
@@ -35,6 +37,11 @@ use super::transport::{read_capped, retry_after, secs, transport_fail, within, F
 use super::{Reference, Registry, RegistryError, RegistryErrorCode};
 use crate::digest::Digest;
 use crate::layout::model::Descriptor;
+
+/// Whole milliseconds of `d`.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// The final error of a [`Fail`].
 fn final_error(f: Fail) -> RegistryError {
@@ -52,36 +59,56 @@ fn origin(u: &Url) -> (String, Option<String>, Option<u16>) {
     )
 }
 
-/// Checks the answer to a manifest `PUT`: it must name where the manifest went (`Location` or
-/// `Docker-Content-Digest`), and a digest it names must be the digest of `bytes`: another digest
-/// means the registry recorded something other than the bytes sent (a conversion, or a lie), and
-/// the tag now points there.
-fn check_recorded(what: &str, headers: &HeaderMap, bytes: &[u8]) -> Result<(), RegistryError> {
+/// Checks the answer to a manifest `PUT` of `bytes` to `pushed` (the URL's path,
+/// `/v2/<name>/manifests/<tag or digest>`): it must name the manifest it recorded, by digest
+/// (`Docker-Content-Digest`, or the last segment of `Location`), and every digest it names must
+/// be the digest of `bytes` (another one means the registry recorded something other than the
+/// bytes sent, a conversion or a lie, and the tag now points there). An answer naming no digest
+/// passes only when its `Location` is the very reference pushed: a `Location` elsewhere (another
+/// repository, another tag) says nothing of what was recorded here.
+fn check_recorded(
+    what: &str,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    pushed: &str,
+) -> Result<(), RegistryError> {
+    let refused = |message: String| RegistryError::Push {
+        what: what.to_owned(),
+        message,
+    };
     let location = headers.get(LOCATION).and_then(|v| v.to_str().ok());
     let named = header_digest(headers);
     if location.is_none() && named.is_none() {
-        return Err(RegistryError::Push {
-            what: what.to_owned(),
-            message: "the registry answered without the Location header the distribution \
-                      specification requires (and without Docker-Content-Digest): it cannot be \
-                      told which manifest it recorded"
+        return Err(refused(
+            "the registry answered without the Location header the distribution specification \
+             requires (and without Docker-Content-Digest): it cannot be told which manifest it \
+             recorded"
                 .into(),
-        });
+        ));
     }
-    let in_location = location.and_then(|l| {
-        let path = l.split(['?', '#']).next().unwrap_or(l);
-        Digest::parse(path.rsplit('/').next()?).ok()
+    // The path of the Location (absolute URL or not), without query or fragment.
+    let location_path = location.map(|l| {
+        let l = l.split(['?', '#']).next().unwrap_or(l);
+        match l.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+            None => l,
+        }
     });
+    let in_location = location_path.and_then(|p| Digest::parse(p.rsplit('/').next()?).ok());
+    if in_location.is_none() && named.is_none() && location_path != Some(pushed) {
+        return Err(refused(format!(
+            "the registry answered with Location {:?} and no digest: neither the manifest pushed \
+             ({pushed}) nor a digest, so it cannot be told which manifest it recorded",
+            clip(location.unwrap_or_default(), 200)
+        )));
+    }
     for named in [in_location, named].into_iter().flatten() {
         let sent = Digest::of(named.algorithm(), bytes);
         if named != sent {
-            return Err(RegistryError::Push {
-                what: what.to_owned(),
-                message: format!(
-                    "the registry answered with digest {named}, not {sent} (the digest of the \
-                     bytes sent): it recorded another manifest"
-                ),
-            });
+            return Err(refused(format!(
+                "the registry answered with digest {named}, not {sent} (the digest of the bytes \
+                 sent): it recorded another manifest"
+            )));
         }
     }
     Ok(())
@@ -300,22 +327,46 @@ impl Registry {
         } else {
             None
         };
-        let stream = futures_util::stream::unfold(data, |mut r| async move {
-            let mut buf = vec![0u8; 1 << 20];
-            match r.read(&mut buf) {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok(bytes::Bytes::from(buf)), r))
+        // Progress: when the body last moved (milliseconds after `started`), its end included. A
+        // registry that stops taking the body, or takes it all and never answers, fails one retry
+        // budget after the last progress, whatever --min-rate says (red team G, G2: with
+        // --min-rate 0 such an upload waited for ever).
+        let started = Instant::now();
+        let last = Arc::new(AtomicU64::new(0));
+        let moved = Arc::clone(&last);
+        let stream = futures_util::stream::unfold(data, move |mut r| {
+            let moved = Arc::clone(&moved);
+            async move {
+                let mut buf = vec![0u8; 1 << 20];
+                let read = r.read(&mut buf);
+                moved.store(millis(started.elapsed()), Ordering::Relaxed);
+                match read {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(bytes::Bytes::from(buf)), r))
+                    }
+                    Err(e) => Some((Err(e), r)),
                 }
-                Err(e) => Some((Err(e), r)),
             }
         });
+        let budget = self.budget;
+        let watchdog = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let since = started
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
+                if since > budget {
+                    return since;
+                }
+            }
+        };
         let put_text = put.to_string();
         let how = self.allowance_text(desc.size);
-        let done = self.push_within(&what, self.blob_allowance(desc.size), &how, async {
+        let send = async {
             let mut req = self
-                .upload_http
+                .direct_http
                 .put(put)
                 .header(CONTENT_TYPE, "application/octet-stream")
                 .header(CONTENT_LENGTH, desc.size)
@@ -341,6 +392,21 @@ impl Registry {
                     ),
                 }),
                 _ => Ok(()),
+            }
+        };
+        let done = self.push_within(&what, self.blob_allowance(desc.size), &how, async {
+            match futures_util::future::select(Box::pin(send), Box::pin(watchdog)).await {
+                futures_util::future::Either::Left((done, _)) => done,
+                futures_util::future::Either::Right((since, _)) => Err(RegistryError::TimedOut {
+                    what: what.clone(),
+                    reason: format!(
+                        "stalled: the upload made no progress for {} (the retry budget of {}) after \
+                         {} in all",
+                        secs(since),
+                        secs(budget),
+                        secs(started.elapsed())
+                    ),
+                }),
             }
         })?;
         done?;
@@ -368,6 +434,7 @@ impl Registry {
             self.base(reference),
             reference.repository()
         );
+        let pushed = format!("/v2/{}/manifests/{target}", reference.repository());
         let body = bytes::Bytes::copy_from_slice(bytes);
         self.retrying(&what, || async {
             let resp = self
@@ -380,7 +447,7 @@ impl Registry {
             if !resp.status().is_success() {
                 return Err(self.push_fail(reference, &what, &url, resp).await);
             }
-            check_recorded(&what, resp.headers(), bytes).map_err(Fail::Fatal)
+            check_recorded(&what, resp.headers(), bytes, &pushed).map_err(Fail::Fatal)
         })
     }
 }
@@ -406,21 +473,30 @@ mod tests {
         let sent = Digest::sha256(bytes).to_string();
         let other = Digest::sha256(b"other").to_string();
         let at = |d: &str| format!("/v2/app/manifests/{d}");
+        let pushed = "/v2/app/manifests/v1";
         for ok in [
             headers(&[("location", &at(&sent))]),
-            headers(&[("location", "/v2/app/manifests/v1")]),
+            headers(&[("location", pushed)]),
+            headers(&[("location", "https://reg.example/v2/app/manifests/v1")]),
             headers(&[("docker-content-digest", &sent)]),
+            headers(&[
+                ("location", "/v2/other/manifests/x"),
+                ("docker-content-digest", &sent),
+            ]),
             headers(&[("location", &format!("{}?x=1", at(&sent)))]),
         ] {
-            check_recorded("w", &ok, bytes).unwrap();
+            check_recorded("w", &ok, bytes, pushed).unwrap();
         }
         for bad in [
             headers(&[]),
             headers(&[("location", &at(&other))]),
             headers(&[("docker-content-digest", &other)]),
             headers(&[("location", &at(&sent)), ("docker-content-digest", &other)]),
+            // Red team G, G4: somewhere else, and no digest.
+            headers(&[("location", "/v2/other/manifests/latest")]),
+            headers(&[("location", "/v2/app/manifests/v2")]),
         ] {
-            assert!(check_recorded("w", &bad, bytes).is_err(), "{bad:?}");
+            assert!(check_recorded("w", &bad, bytes, pushed).is_err(), "{bad:?}");
         }
     }
 }

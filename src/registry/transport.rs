@@ -43,24 +43,39 @@ impl Fail {
 }
 
 /// The reqwest client: with `timeout` as the longest silence while reading a response, and
-/// redirects followed (at most 10); or, `for_uploads`, with neither. While a blob's body goes up,
-/// the answer is read only at its end, so a per-read timeout would cut every upload longer than
-/// it (a 4 GiB layer at 70 MB/s takes a minute): each upload is bounded by its own allowance
-/// instead. And a streamed body cannot be sent again to a redirect's target.
+/// redirects followed (at most 10, never from HTTPS to plain HTTP); or, `direct` (blob uploads and
+/// token requests), with neither. While a blob's body goes up, the answer is read only at its end,
+/// so a per-read timeout would cut every upload longer than it (a 4 GiB layer at 70 MB/s takes a
+/// minute): each upload is bounded by its own deadlines instead. A streamed body cannot be sent
+/// again to a redirect's target, and a token request carries the credentials (an identity token
+/// in a POST body went along a 307 to another host over plain HTTP: red team G, G1).
 pub(crate) fn build_client(
     timeout: Duration,
     ca_path: Option<&Path>,
     ca_pem: Option<&[u8]>,
-    for_uploads: bool,
+    direct: bool,
 ) -> Result<reqwest::Client, RegistryError> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("airlock/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeout.min(Duration::from_secs(30)));
-    b = if for_uploads {
+    b = if direct {
         b.redirect(reqwest::redirect::Policy::none())
     } else {
         b.read_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
+            .redirect(reqwest::redirect::Policy::custom(|a| {
+                // At most 10, and never from HTTPS down to plain HTTP: reqwest keeps the
+                // `Authorization` header on a redirect to the same host and port whatever the
+                // scheme, and the bytes would cross the network in clear where TLS was asked for.
+                if a.previous().len() > 10 {
+                    a.error("more than 10 redirects")
+                } else if a.url().scheme() == "http"
+                    && a.previous().iter().any(|u| u.scheme() == "https")
+                {
+                    a.error("a redirect from HTTPS to plain HTTP")
+                } else {
+                    a.follow()
+                }
+            }))
     };
     if let (Some(path), Some(pem)) = (ca_path, ca_pem) {
         let certs =
@@ -463,7 +478,7 @@ impl Registry {
                 if let Some(s) = service {
                     form.push(("service", s));
                 }
-                self.http.post(realm_url).form(&form)
+                self.direct_http.post(realm_url).form(&form)
             }
             _ => {
                 // A challenge for a mount asks for two repositories ("repository:a:pull,push
@@ -474,7 +489,7 @@ impl Registry {
                 if let Some(s) = service {
                     q.push(("service", s));
                 }
-                let req = self.http.get(realm_url).query(&q);
+                let req = self.direct_http.get(realm_url).query(&q);
                 match cred {
                     Some(Credential::Basic { username, password }) => {
                         match auth::basic_header(username, password) {
