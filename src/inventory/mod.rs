@@ -71,10 +71,13 @@ fn repository_problem(name: &str) -> Option<&'static str> {
     if !host_ok {
         return Some("not a registry host before the first /");
     }
+    // Each component as the distribution grammar has it: lowercase letters and digits, joined by
+    // `.`, `_` or `-`, so beginning and ending with a letter or digit (never `.` or `..`).
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     let path_ok = path.split('/').all(|c| {
-        !c.is_empty()
-            && c.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        c.bytes().next().as_ref().is_some_and(alnum)
+            && c.bytes().last().as_ref().is_some_and(alnum)
+            && c.bytes().all(|b| alnum(&b) || b"._-".contains(&b))
     });
     if !path_ok {
         return Some("not a repository path after the host");
@@ -379,6 +382,12 @@ mod tests {
             ("h 1/a", "registry host"),
             ("/a", "registry host"),
             ("h:5000/a\nb", "repository path"),
+            // `.` and `..` (red team F: read, then refused by import), and what the grammar
+            // never begins or ends a component with.
+            ("h:5000/a/../b", "repository path"),
+            ("h:5000/./b", "repository path"),
+            ("h:5000/-a", "repository path"),
+            ("h:5000/a_", "repository path"),
         ] {
             let mut v = doc.clone();
             v["blobs"][1]["repositories"] = serde_json::json!(["h:5000/ok", bad]);
