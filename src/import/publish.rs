@@ -114,8 +114,16 @@ fn push_manifest(
     Ok(())
 }
 
+/// Largest annotations copied from a referrer into its entry of a referrers tag index (their
+/// JSON). Larger ones stay in the referrer's manifest only: a carrier's referrer with megabytes of
+/// annotations made the image's tag index reach the registry's 4 MiB manifest limit, so that no
+/// later referrer (the site's receipt, a new signature) could ever be listed (red team G, G3). A
+/// notation signature's (its chain's thumbprints) are a few hundred bytes.
+pub(super) const MAX_ENTRY_ANNOTATIONS: usize = 1024;
+
 /// The referrers tag index listing `listed` (what the target has, in its order) and then each of
-/// `sigs` it does not list yet; `None` when nothing is new and the target had an index.
+/// `sigs` it does not list yet (annotations up to [`MAX_ENTRY_ANNOTATIONS`]); `None` when nothing
+/// is new and the target had an index.
 pub(super) fn merged_index(
     listed: Vec<serde_json::Value>,
     sigs: &[&Descriptor],
@@ -135,7 +143,9 @@ pub(super) fn merged_index(
             let mut v = serde_json::json!({"mediaType": s.media_type(), "digest": s.digest, "size": s.size});
             if let (Some(obj), Some(t)) = (v.as_object_mut(), &s.artifact_type) {
                 obj.insert("artifactType".into(), serde_json::json!(t));
-                if !s.annotations.is_empty() {
+                let small = serde_json::to_vec(&s.annotations)
+                    .is_ok_and(|b| b.len() <= MAX_ENTRY_ANNOTATIONS);
+                if !s.annotations.is_empty() && small {
                     obj.insert("annotations".into(), serde_json::json!(s.annotations));
                 }
             }
@@ -227,5 +237,13 @@ mod tests {
                 .len(),
             1
         );
+        // A referrer's annotations over the bound stay in its manifest (red team G, G3).
+        let mut big = sig("sha256:dd");
+        big.annotations
+            .insert("x".into(), "y".repeat(MAX_ENTRY_ANNOTATIONS));
+        let idx = merged_index(Vec::new(), &[&big, &a]).unwrap();
+        assert!(idx["manifests"][0].get("annotations").is_none(), "{idx}");
+        assert_eq!(idx["manifests"][0]["artifactType"], model::NOTARY_SIGNATURE);
+        assert!(idx["manifests"][1]["annotations"].is_object());
     }
 }
