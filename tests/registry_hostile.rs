@@ -1520,6 +1520,31 @@ fn receipts_are_pulled_once_each_and_at_most_1024() {
     assert_eq!(first, Some(newest));
 }
 
+/// One receipt that cannot be read (here a manifest over the 4 MiB cap, listed first) is that
+/// receipt's failure, and the search goes on to the next (red team G's note: it ended the search
+/// with exit 2, so a carrier's receipt listed first by a registry hid the site's).
+#[test]
+fn an_unreadable_receipt_does_not_end_the_search() {
+    let image = Digest::sha256(b"image");
+    let statement = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+    let mut huge =
+        serde_json::from_slice::<serde_json::Value>(&receipt_manifest(1, statement)).unwrap();
+    huge["annotations"]["n"] = serde_json::json!("x".repeat(5 << 20));
+    let manifests = vec![
+        receipt_manifest(0, statement),
+        serde_json::to_vec(&huge).unwrap(),
+    ];
+    // Listed 0 then 1: read newest (1, the unreadable one) first.
+    let h = receipts_registry(&image, manifests, vec![0, 1], statement.to_vec());
+    let mut seen = Vec::new();
+    airlock::receipt::pull::pull_each(&client(&h), &repo(&h), &image, |p| {
+        seen.push(p.statement.is_ok());
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(seen, [false, true]);
+}
+
 #[test]
 fn receipts_of_one_image_are_refused_past_1_gib() {
     let image = Digest::sha256(b"image");

@@ -143,44 +143,69 @@ pub fn pull_each(
             ));
         }
         spent.bytes = 0;
-        let (_, manifest) = reg.manifest(repo, &d)?;
-        spent.add(manifest.len())?;
-        let statement = layer_of(&manifest, MEDIA_TYPE).and_then(|l| small_blob(reg, repo, &l));
-        if let Ok(s) = &statement {
-            spent.add(s.len())?;
-        }
-        let mut envelopes = Vec::new();
-        let mut sigs_seen = BTreeSet::new();
-        for s in reg.referrers(repo, &d, Some(model::NOTARY_SIGNATURE))? {
-            let Ok(sd) = Digest::parse(&s.digest) else {
-                continue;
-            };
-            if !sigs_seen.insert(sd.clone()) {
-                continue;
+        // One receipt that cannot be read (gone, too large, malformed) is that receipt's failure,
+        // reported, and the search goes on: a carrier's receipt listed first must not end it
+        // (red team G's note). A registry that cannot be reached, or the total budget, ends it.
+        let pulled = match pull_one(reg, repo, &d, &mut spent) {
+            Ok(p) => p,
+            Err(e) if crate::registry::unreachable(&e) || spent.total > MAX_TOTAL_BYTES => {
+                return Err(e)
             }
-            let (_, sig_manifest) = reg.manifest(repo, &sd)?;
-            spent.add(sig_manifest.len())?;
-            let envelope = ["application/jose+json", "application/cose"]
-                .iter()
-                .find_map(|mt| layer_of(&sig_manifest, mt).ok())
-                .ok_or(())
-                .and_then(|l| small_blob(reg, repo, &l).map_err(|_| ()));
-            if let Ok(e) = envelope {
-                spent.add(e.len())?;
-                envelopes.push(e);
-            }
-        }
-        let pulled = Pulled {
-            manifest_digest: d,
-            manifest,
-            statement,
-            envelopes,
+            Err(e) => Pulled {
+                manifest_digest: d,
+                manifest: Vec::new(),
+                statement: Err(e.to_string()),
+                envelopes: Vec::new(),
+            },
         };
         if visit(pulled).is_break() {
             break;
         }
     }
     Ok(seen.len().min(MAX_RECEIPTS))
+}
+
+/// One receipt manifest `d`, its statement and the envelopes of the Notary signatures referring to
+/// it, charged to `spent`.
+fn pull_one(
+    reg: &Registry,
+    repo: &Reference,
+    d: &Digest,
+    spent: &mut Spent<'_>,
+) -> Result<Pulled, RegistryError> {
+    let (_, manifest) = reg.manifest(repo, d)?;
+    spent.add(manifest.len())?;
+    let statement = layer_of(&manifest, MEDIA_TYPE).and_then(|l| small_blob(reg, repo, &l));
+    if let Ok(s) = &statement {
+        spent.add(s.len())?;
+    }
+    let mut envelopes = Vec::new();
+    let mut sigs_seen = BTreeSet::new();
+    for s in reg.referrers(repo, d, Some(model::NOTARY_SIGNATURE))? {
+        let Ok(sd) = Digest::parse(&s.digest) else {
+            continue;
+        };
+        if !sigs_seen.insert(sd.clone()) {
+            continue;
+        }
+        let (_, sig_manifest) = reg.manifest(repo, &sd)?;
+        spent.add(sig_manifest.len())?;
+        let envelope = ["application/jose+json", "application/cose"]
+            .iter()
+            .find_map(|mt| layer_of(&sig_manifest, mt).ok())
+            .ok_or(())
+            .and_then(|l| small_blob(reg, repo, &l).map_err(|_| ()));
+        if let Ok(e) = envelope {
+            spent.add(e.len())?;
+            envelopes.push(e);
+        }
+    }
+    Ok(Pulled {
+        manifest_digest: d.clone(),
+        manifest,
+        statement,
+        envelopes,
+    })
 }
 
 /// Every receipt attached to `image` ([`pull_each`] without stopping), kept.
