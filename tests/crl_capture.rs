@@ -163,7 +163,8 @@ fn crls_are_fetched_checked_and_carried() {
         distribution_points(&chains[0][0]),
         vec![format!("{base}/good.crl")]
     );
-    let got = capture(&chains, T0, &mut HttpFetcher::default());
+    let unbounded = (usize::MAX, usize::MAX);
+    let got = capture(&chains, T0, &mut HttpFetcher::default(), unbounded);
     let urls: Vec<String> = got.crls.iter().map(|(_, u)| u.clone().unwrap()).collect();
     assert_eq!(
         urls,
@@ -189,9 +190,23 @@ fn crls_are_fetched_checked_and_carried() {
         leaf(&good, 7, "https://crl.example/x.crl"),
         good.cert.clone(),
     ]];
-    assert!(capture(&https, T0, &mut HttpFetcher::default())
+    assert!(capture(&https, T0, &mut HttpFetcher::default(), unbounded)
         .crls
         .is_empty());
+    // Room for one CRL: the others are named and dropped as they arrive, not kept until the end
+    // (red team H, H3: every fetched CRL, up to 64 MiB each, was held).
+    let one = got.crls[0].0.der().len();
+    let got = capture(&chains, T0, &mut HttpFetcher::default(), (usize::MAX, one));
+    assert_eq!(got.crls.len(), 1, "{:?}", got.warnings);
+    assert_eq!(
+        got.warnings
+            .iter()
+            .filter(|w| w.contains("is not carried"))
+            .count(),
+        2,
+        "{:?}",
+        got.warnings
+    );
 }
 
 /// A distribution point that trickles one byte every 300 ms of a "1 MB" CRL: the fetch ends at

@@ -56,6 +56,8 @@ fn serve() -> (String, Routes) {
 
 struct Setup {
     t: tempfile::TempDir,
+    /// The distribution points' server.
+    base: String,
     layout: std::path::PathBuf,
     trust: Trust,
     routes: Routes,
@@ -108,6 +110,7 @@ fn setup(slot: u16) -> Setup {
     let trust = write_trust(t.path(), &[&root.der], "strict", &["*".to_string()]);
     Setup {
         t,
+        base,
         layout,
         trust,
         routes,
@@ -174,6 +177,60 @@ fn carried_crls_let_strict_revocation_pass_offline() {
             .len(),
         2
     );
+}
+
+/// Anyone who can attach a signature to the image chooses its CA, and so its CRLs: with trust
+/// material, only the chains that reach the trust store have theirs captured (red team H, H4: a
+/// self-made CA's CRLs filled the 8 MiB a bundle carries, and the trusted CA's were left out).
+#[test]
+fn only_the_crls_of_trusted_chains_are_captured() {
+    let s = setup(70);
+    publish(&s, &[]);
+    let anyone = root(
+        ca_params("crl untrusted root", 1, Some(0)),
+        key(Alg::P256, 75),
+    );
+    let leaf = issue(
+        with_crl_dp(leaf_params("anyone", 78), &format!("{}/anyone.crl", s.base)),
+        key(Alg::P256, 76),
+        &anyone,
+    );
+    let (from, to) = (day(2026, 5, 1), day(2026, 7, 1));
+    s.routes
+        .lock()
+        .unwrap()
+        .insert("/anyone.crl".into(), crl(&anyone, &[], from, to));
+    let signer = write_signer(
+        s.t.path(),
+        "anyone",
+        &leaf.key_pem(),
+        &[leaf.der.clone(), anyone.der.clone()],
+    );
+    let r = run_pinned(
+        s.t.path(),
+        &[
+            "-q",
+            "sign",
+            s.layout.to_str().unwrap(),
+            "--key",
+            signer.key.to_str().unwrap(),
+            "--cert",
+            signer.chain.to_str().unwrap(),
+            "--signing-time",
+            "2026-05-15T00:00:00Z",
+        ],
+    );
+    assert_eq!(r.code, 0, "sign: {}", r.stderr);
+    let out = s.t.path().join("bundle.tar.zst");
+    let r = export(&s, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("carried 2 CRL(s)"), "{}", r.stderr);
+    let i = run_pinned(
+        s.t.path(),
+        &["inspect", out.to_str().unwrap(), "--format", "json"],
+    );
+    let carried = i.json()["trustArtifact"]["record"]["crls"].clone();
+    assert!(!carried.to_string().contains("anyone.crl"), "{carried}");
 }
 
 #[test]

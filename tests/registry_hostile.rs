@@ -156,6 +156,24 @@ fn blobs_with_wrong_bytes_sizes_or_announced_digests_are_refused() {
     assert!(matches!(e, RegistryError::SizeMismatch { .. }), "{e}");
 }
 
+/// A manifest without `mediaType` is walked as what it is, not as what the registry's
+/// `Content-Type` calls it: served as an index, an image manifest is refused (red team H, H2:
+/// export skipped its config and layers and wrote a bundle its own verify refused).
+#[test]
+fn a_manifest_served_as_another_kind_is_refused() {
+    let mut doc: serde_json::Value = serde_json::from_slice(&manifest_bytes()).unwrap();
+    doc.as_object_mut().unwrap().remove("mediaType");
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    let d = Digest::sha256(&bytes);
+    for (served, ok) in [(model::OCI_INDEX, false), (model::OCI_MANIFEST, true)] {
+        let b = bytes.clone();
+        let h =
+            Hostile::start(move |_, _| Reply::with(200, &[("Content-Type", served)], b.clone()));
+        let r = client(&h).manifest(&repo(&h), &d);
+        assert_eq!(r.is_ok(), ok, "{served}: {:?}", r.err());
+    }
+}
+
 #[test]
 fn oversized_manifests_are_refused_while_they_arrive() {
     let h = Hostile::start(|req, _| {

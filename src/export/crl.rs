@@ -312,9 +312,18 @@ pub struct Captured {
 }
 
 /// Fetches the CRLs every certificate of `chains` (leaf first, root last) names, keeping those its
-/// issuer signed that are current at `at`.
-pub fn capture(chains: &[Vec<Certificate>], at: i64, fetcher: &mut dyn CrlFetcher) -> Captured {
+/// issuer signed that are current at `at`: each of at most `per` bytes, `total` bytes together
+/// (what a bundle carries). One fetched CRL is held at a time; past the budget, CRLs are named in
+/// a warning and dropped at once (red team H, H3: every fetched CRL, up to 64 MiB each, was kept
+/// until the end).
+pub fn capture(
+    chains: &[Vec<Certificate>],
+    at: i64,
+    fetcher: &mut dyn CrlFetcher,
+    (per, total): (usize, usize),
+) -> Captured {
     let mut out = Captured::default();
+    let mut kept = 0usize;
     let mut fetched: Vec<String> = Vec::new();
     for chain in chains {
         for (i, cert) in chain.iter().enumerate() {
@@ -345,7 +354,17 @@ pub fn capture(chains: &[Vec<Certificate>], at: i64, fetcher: &mut dyn CrlFetche
                     } else if !crl.is_current(at) {
                         out.warnings
                             .push(format!("CRL from {url} for {subject:?} is not current"));
+                    } else if crl.der().len() > per || kept.saturating_add(crl.der().len()) > total
+                    {
+                        out.warnings.push(format!(
+                            "the CRL fetched from {url} ({} bytes, issuer {}) is not carried: a \
+                             bundle carries CRLs of at most {per} bytes each and {total} bytes \
+                             together; give it to `verify --crl` on the far side",
+                            crl.der().len(),
+                            crl.issuer()
+                        ));
                     } else {
+                        kept += crl.der().len();
                         out.crls.push((crl, Some(url.clone())));
                     }
                 }

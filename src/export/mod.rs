@@ -268,6 +268,22 @@ fn envelope_chains(
             }
         }
     }
+    // With trust material, only chains that reach a certificate of its stores: the CRLs of a CA
+    // nothing trusts serve no verification, and anyone who can attach a signature to the image
+    // chooses that CA (red team H, H4: its CRLs filled the 8 MiB the bundle carries, and the
+    // trusted CA's CRL was left out).
+    if let Some(t) = trust {
+        let trusted: std::collections::HashSet<&[u8]> = t
+            .stores
+            .iter()
+            .flat_map(|(_, _, certs)| certs.iter().map(|c| c.der.as_slice()))
+            .collect();
+        out.retain(|chain: &Vec<x509_cert::Certificate>| {
+            chain
+                .iter()
+                .any(|c| der::Encode::to_der(c).is_ok_and(|d| trusted.contains(d.as_slice())))
+        });
+    }
     out
 }
 
@@ -379,6 +395,26 @@ pub(super) fn platform_matches(p: &model::Platform, wanted: &[String]) -> bool {
             && p.architecture == arch
             && variant.is_none_or(|v| p.variant.as_deref() == Some(v))
     })
+}
+
+/// The annotations of a referrer's `index.json` entry: its own manifest's (fetched, hashed), never
+/// the source's listing's, and never a name. A registry's referrers listing carried
+/// `org.opencontainers.image.ref.name` on a runnable image of its own making, so that the bundle
+/// named it `docker.io/library/busybox:latest` for every tool reading the layout by name (red team
+/// H, H1); names in a bundle belong to the images the operator asked for.
+fn referrer_annotations(
+    small: &BTreeMap<Digest, Vec<u8>>,
+    d: &Descriptor,
+) -> BTreeMap<String, String> {
+    let mut a = Digest::parse(&d.digest)
+        .ok()
+        .and_then(|dg| small.get(&dg))
+        .and_then(|b| Document::parse(b).ok())
+        .map(|doc| doc.annotations)
+        .unwrap_or_default();
+    a.remove(model::REF_NAME);
+    a.remove(model::CONTAINERD_NAME);
+    a
 }
 
 fn desc_json(d: &Descriptor, annotations: &BTreeMap<String, String>) -> Value {
@@ -799,8 +835,9 @@ fn plan(
     for (subject, (_, sigs)) in &referrers {
         let mut listed = Vec::new();
         for s in sigs {
-            plan.entries.push(desc_json(s, &s.annotations));
-            listed.push(desc_json(s, &s.annotations));
+            let annotations = referrer_annotations(&plan.small, s);
+            plan.entries.push(desc_json(s, &annotations));
+            listed.push(desc_json(s, &annotations));
         }
         let index = json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX, "manifests": listed});
         let bytes = serde_json::to_vec(&index).map_err(|source| SourceError::Encode {
@@ -890,7 +927,14 @@ fn capture_crls(
     let mut warnings = Vec::new();
     if let Some(fetcher) = crl_fetcher {
         let chains = envelope_chains(plan, referrers, opts.trust.as_ref());
-        let captured = crl::capture(&chains, opts.exported_at.1, fetcher);
+        // What the bundle can still carry beside the CRLs given with --crl.
+        let room = ta::MAX_CARRIED_CRLS_BYTES.saturating_sub(total);
+        let captured = crl::capture(
+            &chains,
+            opts.exported_at.1,
+            fetcher,
+            (ta::MAX_CARRIED_CRL_BYTES, room),
+        );
         warnings = captured.warnings;
         for (c, url) in captured.crls {
             if crls.iter().any(|(x, _)| x.der() == c.der()) {

@@ -47,6 +47,21 @@ pub(super) fn manifest_media_type(
             super::super::error::clip(&mt, 200)
         )));
     }
+    // What the document is decides how it is walked, not what the registry calls it: a manifest
+    // without `mediaType` served as an index had its config and layers never fetched, and the
+    // bundle failed its own verify only past the air gap (red team H, H2).
+    let shape = doc.shape();
+    if shape != Kind::Blob && model::kind_of(&mt) != shape {
+        return Err(proto(format!(
+            "served as {:?}, but the document is {}",
+            super::super::error::clip(&mt, 200),
+            if shape == Kind::Index {
+                "an index (it lists manifests)"
+            } else {
+                "an image manifest (it has a config and layers)"
+            }
+        )));
+    }
     Ok(mt)
 }
 

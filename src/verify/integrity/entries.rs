@@ -79,6 +79,39 @@ pub(super) fn roles(entries: &[Descriptor], w: &Walker<'_>) -> Vec<Role> {
         .collect()
 }
 
+/// A referrer's entry carrying an image name (`org.opencontainers.image.ref.name` that is not a
+/// cosign tag, or containerd's name): every tool reading the layout by name (skopeo, containerd,
+/// notation) would resolve that name to the artifact, which nothing judged as an image. A source
+/// registry's referrers listing put such a name on a runnable image of its own (red team H, H1);
+/// a carrier could add one. Each is `index_malformed`.
+pub(super) fn named_referrers(entries: &[Descriptor], roles: &[Role]) -> Vec<Finding> {
+    entries
+        .iter()
+        .zip(roles)
+        .filter_map(|(e, role)| {
+            let Role::Referrer(subject) = role else {
+                return None;
+            };
+            let name = e
+                .annotations
+                .get(model::REF_NAME)
+                .filter(|n| cosign_tag_subject(n).is_none())
+                .or_else(|| e.annotations.get(model::CONTAINERD_NAME))?;
+            let shown: String = name.chars().take(200).collect();
+            Some(
+                Finding::new(
+                    Code::IndexMalformed,
+                    format!(
+                        "index.json names {shown:?} an artifact that refers to {subject}: a name in a bundle is an image's, and tools reading the layout by name would take this artifact for that image"
+                    ),
+                )
+                .digest(&e.digest)
+                .path("index.json"),
+            )
+        })
+        .collect()
+}
+
 /// Which entries are selected images: all images without a selection, else those a selection
 /// names; a selection naming no image is `image_not_found` in `failures`.
 pub(super) fn select(
@@ -193,6 +226,15 @@ mod tests {
         );
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].code, Code::ImageNotFound);
+        // The name on the referrer's entry is refused (red team H, H1); the tag index's and the
+        // image's are not.
+        let named = named_referrers(&entries, &roles);
+        assert_eq!(named.len(), 1, "{named:?}");
+        assert_eq!(named[0].code, Code::IndexMalformed);
+        assert_eq!(
+            named[0].digest.as_deref(),
+            Some(referrer.to_string().as_str())
+        );
     }
 
     #[test]
