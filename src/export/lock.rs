@@ -310,11 +310,10 @@ pub fn resolve(
             for r in super::referrers_at(f, &subject, depth)? {
                 let rb = f.manifest(&r)?;
                 let rdoc = parse_doc(&r, &rb)?;
-                // Typed as export types it: the manifest's own word first.
+                // Typed as export types it: by the manifest's own word only.
                 let t = rdoc
                     .effective_artifact_type()
                     .map(str::to_owned)
-                    .or_else(|| r.artifact_type.clone())
                     .unwrap_or_default();
                 if !want.referrers.selects(&t) {
                     continue;

@@ -683,10 +683,10 @@ impl Plan {
                     },
                 ));
             }
-            let artifact_type = rdoc
-                .effective_artifact_type()
-                .map(str::to_owned)
-                .or_else(|| r.artifact_type.clone());
+            // Typed by the manifest's own word only, never the listing's: a registry's listing
+            // called an index of its own a notary signature, and `--require-signature` took it
+            // for one (red team H's note on H1).
+            let artifact_type = rdoc.effective_artifact_type().map(str::to_owned);
             if !admit(walk, rec, artifact_type.as_deref())? {
                 continue;
             }
@@ -717,6 +717,14 @@ impl Plan {
             self.keep(rd, rb)?;
             let mut rdesc = r.clone();
             rdesc.artifact_type = artifact_type;
+            // And its media type is the document's (or its shape's), not the listing's.
+            rdesc.media_type = Some(rdoc.media_type.clone().unwrap_or_else(|| {
+                match rdoc.shape() {
+                    model::Kind::Index => model::OCI_INDEX,
+                    _ => model::OCI_MANIFEST,
+                }
+                .to_owned()
+            }));
             let entry = self
                 .referrers
                 .entry(subject.digest.clone())
@@ -790,7 +798,12 @@ fn plan(
                 .and_then(|d| d.config)
             {
                 let mut buf = Vec::new();
-                if cfg.size <= 4 << 20 && f.blob(&cfg, &mut buf).is_ok() {
+                // Hashed like every byte export reads: the registry's first answer must not
+                // choose the platform the record states (red team H, H5).
+                if cfg.size <= 4 << 20
+                    && f.blob(&cfg, &mut buf).is_ok()
+                    && check_bytes(&cfg, &buf).is_ok()
+                {
                     if let Ok(p) = serde_json::from_slice::<model::ConfigPlatform>(&buf) {
                         if !p.os.is_empty() {
                             rec.platforms.push(

@@ -533,3 +533,122 @@ fn a_blob_claimed_larger_than_an_export_fetches_is_refused_before_fetching() {
         "{e}"
     );
 }
+
+/// A source whose referrers listing lies (a name on a referrer, and "notary signature" for
+/// whatever it lists), and whose first answer for `config` is other bytes of the same size.
+struct Lying {
+    inner: LayoutFetch,
+    config: Option<String>,
+    lied: bool,
+}
+
+impl Fetch for Lying {
+    fn reference(&self) -> String {
+        self.inner.reference()
+    }
+    fn resolve(&mut self) -> Result<(Descriptor, Vec<u8>), ExportError> {
+        self.inner.resolve()
+    }
+    fn manifest(&mut self, desc: &Descriptor) -> Result<Vec<u8>, ExportError> {
+        self.inner.manifest(desc)
+    }
+    fn blob(
+        &mut self,
+        desc: &Descriptor,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, ExportError> {
+        if self.config.as_deref() == Some(desc.digest.as_str()) && !self.lied {
+            self.lied = true;
+            let mut other = br#"{"architecture":"s390x","os":"windows"}"#.to_vec();
+            other.resize(usize::try_from(desc.size).unwrap(), b' ');
+            out.write_all(&other).unwrap();
+            return Ok(desc.size);
+        }
+        self.inner.blob(desc, out)
+    }
+    fn referrers(&mut self, subject: &Descriptor) -> Result<Vec<Descriptor>, ExportError> {
+        let mut listed = self.inner.referrers(subject)?;
+        for d in &mut listed {
+            d.annotations.insert(
+                model::REF_NAME.into(),
+                "docker.io/library/busybox:latest".into(),
+            );
+            d.artifact_type = Some(NOTARY_SIGNATURE.into());
+        }
+        Ok(listed)
+    }
+}
+
+#[test]
+fn a_lying_listing_names_nothing_and_types_nothing_and_a_first_answer_sets_no_platform() {
+    // Red team H: H1 (a listing's name on a referrer's index.json entry), its note (a listing's
+    // artifact type taken for the referrer's), H5 (an unhashed config setting the platform).
+    let t = tempfile::tempdir().unwrap();
+    let (root, _) = layout(t.path());
+    let lying = |root: &Path, config: Option<String>| -> Vec<(String, Box<dyn Fetch>)> {
+        let inner = LayoutFetch::open(root, None).unwrap();
+        vec![(
+            format!("oci:{}", root.display()),
+            Box::new(Lying {
+                inner,
+                config,
+                lied: false,
+            }) as Box<dyn Fetch>,
+        )]
+    };
+    let (planned, referrers) = plan(
+        &mut lying(&root, None),
+        &options(&t.path().join("out"), &[], false),
+    )
+    .unwrap();
+    let named: Vec<&Value> = planned
+        .entries
+        .iter()
+        .filter(|e| e["annotations"][model::REF_NAME] == "docker.io/library/busybox:latest")
+        .collect();
+    assert!(named.is_empty(), "{named:?}");
+    let listed: Vec<&Descriptor> = referrers.values().flat_map(|(_, v)| v).collect();
+    assert!(!listed.is_empty());
+    for r in listed {
+        assert_ne!(r.artifact_type.as_deref(), Some(NOTARY_SIGNATURE), "{r:?}");
+    }
+
+    // A single-platform image whose registry answers the config's first GET with other bytes.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("single");
+    let spec = Spec {
+        platforms: vec!["linux/amd64".into()],
+        layer_size: 4096,
+        referrer: false,
+        ..Spec::default()
+    };
+    let top = generate(&root, &spec).unwrap();
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(root.join(crate::layout::blob_path(&top))).unwrap())
+            .unwrap();
+    let mut platform = index["manifests"][0].clone();
+    platform["annotations"] = json!({ model::REF_NAME: "1.0" });
+    let md = Digest::parse(platform["digest"].as_str().unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join(crate::layout::blob_path(&md))).unwrap())
+            .unwrap();
+    let config = manifest["config"]["digest"].as_str().unwrap().to_owned();
+    std::fs::write(
+        root.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [platform]})).unwrap(),
+    )
+    .unwrap();
+    let (planned, _) = plan(
+        &mut lying(&root, Some(config)),
+        &options(&t.path().join("out"), &[], false),
+    )
+    .unwrap();
+    assert!(
+        !planned.images[0]
+            .platforms
+            .iter()
+            .any(|p| p.contains("s390x")),
+        "{:?}",
+        planned.images[0].platforms
+    );
+}
