@@ -65,6 +65,27 @@ struct Setup {
     inter: Node,
 }
 
+/// Signs the image of `layout` with `leaf`'s key and the chain `chain` (`airlock sign`, signing
+/// time 2026-05-15), the key files named `name` in `dir`.
+fn sign(dir: &Path, layout: &Path, name: &str, leaf: &Node, chain: &[Vec<u8>]) {
+    let signer = write_signer(dir, name, &leaf.key_pem(), chain);
+    let r = run_pinned(
+        dir,
+        &[
+            "-q",
+            "sign",
+            layout.to_str().unwrap(),
+            "--key",
+            signer.key.to_str().unwrap(),
+            "--cert",
+            signer.chain.to_str().unwrap(),
+            "--signing-time",
+            "2026-05-15T00:00:00Z",
+        ],
+    );
+    assert_eq!(r.code, 0, "sign: {}", r.stderr);
+}
+
 fn setup(slot: u16) -> Setup {
     let (base, routes) = serve();
     let root = root(
@@ -86,27 +107,13 @@ fn setup(slot: u16) -> Setup {
     );
     let t = tempfile::tempdir().unwrap();
     let layout = small_layout(t.path());
-    let signer = write_signer(
+    sign(
         t.path(),
+        &layout,
         "signer",
-        &leaf.key_pem(),
+        &leaf,
         &[leaf.der.clone(), inter.der.clone(), root.der.clone()],
     );
-    let r = run_pinned(
-        t.path(),
-        &[
-            "-q",
-            "sign",
-            layout.to_str().unwrap(),
-            "--key",
-            signer.key.to_str().unwrap(),
-            "--cert",
-            signer.chain.to_str().unwrap(),
-            "--signing-time",
-            "2026-05-15T00:00:00Z",
-        ],
-    );
-    assert_eq!(r.code, 0, "sign: {}", r.stderr);
     let trust = write_trust(t.path(), &[&root.der], "strict", &["*".to_string()]);
     Setup {
         t,
@@ -200,27 +207,13 @@ fn only_the_crls_of_trusted_chains_are_captured() {
         .lock()
         .unwrap()
         .insert("/anyone.crl".into(), crl(&anyone, &[], from, to));
-    let signer = write_signer(
+    sign(
         s.t.path(),
+        &s.layout,
         "anyone",
-        &leaf.key_pem(),
+        &leaf,
         &[leaf.der.clone(), anyone.der.clone()],
     );
-    let r = run_pinned(
-        s.t.path(),
-        &[
-            "-q",
-            "sign",
-            s.layout.to_str().unwrap(),
-            "--key",
-            signer.key.to_str().unwrap(),
-            "--cert",
-            signer.chain.to_str().unwrap(),
-            "--signing-time",
-            "2026-05-15T00:00:00Z",
-        ],
-    );
-    assert_eq!(r.code, 0, "sign: {}", r.stderr);
     let out = s.t.path().join("bundle.tar.zst");
     let r = export(&s, &out, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -535,6 +535,27 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
     );
 }
 
+/// A client whose docker config holds the identity token `r3fresh` for `host`, speaking plain
+/// HTTP to every port of 127.0.0.1, no retries.
+fn identity_token_client(host: &str) -> (Registry, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        format!("{{\"auths\":{{\"{host}\":{{\"identitytoken\":\"r3fresh\"}}}}}}"),
+    )
+    .unwrap();
+    let c = Registry::new(airlock::registry::Options {
+        plain_http: vec!["127.0.0.1".into()],
+        registry_config: Some(config),
+        timeout: Some(Duration::from_secs(5)),
+        retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    (c, dir)
+}
+
 #[test]
 fn an_identity_token_is_exchanged_through_the_refresh_token_grant() {
     let body = data(700);
@@ -567,24 +588,7 @@ fn an_identity_token_is_exchanged_through_the_refresh_token_grant() {
             }
         }
     });
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.json");
-    std::fs::write(
-        &config,
-        format!(
-            "{{\"auths\":{{\"{}\":{{\"identitytoken\":\"r3fresh\"}}}}}}",
-            h.host
-        ),
-    )
-    .unwrap();
-    let c = Registry::new(airlock::registry::Options {
-        plain_http: vec![h.host.clone()],
-        registry_config: Some(config),
-        timeout: Some(Duration::from_secs(5)),
-        retries: 0,
-        ..Default::default()
-    })
-    .unwrap();
+    let (c, _dir) = identity_token_client(&h.host);
     let mut sink = Vec::new();
     assert_eq!(c.blob_to(&repo(&h), &desc, &mut sink).unwrap(), 700);
     assert!(!format!("{:?}", c.credential(&repo(&h)).unwrap()).contains("r3fresh"));
@@ -1306,24 +1310,7 @@ fn a_token_realm_that_redirects_is_not_followed() {
         );
         Reply::with(401, &[("WWW-Authenticate", &challenge)], Vec::new())
     });
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.json");
-    std::fs::write(
-        &config,
-        format!(
-            "{{\"auths\":{{\"{}\":{{\"identitytoken\":\"r3fresh\"}}}}}}",
-            h.host
-        ),
-    )
-    .unwrap();
-    let c = Registry::new(airlock::registry::Options {
-        plain_http: vec!["127.0.0.1".into()],
-        registry_config: Some(config),
-        timeout: Some(Duration::from_secs(5)),
-        retries: 0,
-        ..Default::default()
-    })
-    .unwrap();
+    let (c, _dir) = identity_token_client(&h.host);
     let body = data(700);
     let desc = blob_desc(&body);
     let e = c.blob_to(&repo(&h), &desc, &mut Vec::new()).unwrap_err();
