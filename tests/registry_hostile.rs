@@ -1323,7 +1323,7 @@ fn a_token_realm_that_redirects_is_not_followed() {
 
 /// The same registry answer (a 201 with no `Location` to a manifest pushed by digest) through the
 /// command: import fails with the reason, exit 2, and no panic report reaches stderr (oci-client
-/// 0.18 panics on it inside its own code; airlock catches it quietly).
+/// 0.18, which airlock used for uploads until the tenth session, panicked on it).
 #[test]
 fn import_reports_a_manifest_push_without_location_as_an_error_not_a_panic() {
     let t = tempfile::tempdir().unwrap();
