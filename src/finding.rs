@@ -31,6 +31,8 @@ pub enum Code {
     DigestAlgorithmUnsupported,
     /// A manifest or index declares a `mediaType` different from its descriptor's.
     MediaTypeMismatch,
+    /// An index's platform label for a manifest disagrees with that manifest's image config.
+    PlatformMismatch,
     /// A manifest or index is larger than the 4 MiB limit.
     ManifestTooLarge,
     /// A JSON blob (manifest, index, config, envelope) does not parse.
@@ -140,6 +142,7 @@ impl Code {
             Code::DigestInvalid => "digest_invalid",
             Code::DigestAlgorithmUnsupported => "digest_algorithm_unsupported",
             Code::MediaTypeMismatch => "media_type_mismatch",
+            Code::PlatformMismatch => "platform_mismatch",
             Code::ManifestTooLarge => "manifest_too_large",
             Code::MalformedJson => "malformed_json",
             Code::MalformedManifest => "malformed_manifest",
@@ -212,6 +215,7 @@ impl Code {
             | Code::DigestInvalid
             | Code::DigestAlgorithmUnsupported
             | Code::MediaTypeMismatch
+            | Code::PlatformMismatch
             | Code::ManifestTooLarge
             | Code::MalformedJson
             | Code::MalformedManifest

@@ -113,6 +113,46 @@ pub(super) fn parse_index(cat: &Catalog, failures: &mut Vec<Finding>) -> Option<
     }
 }
 
+/// Image config media types whose `os`/`architecture`/`variant` an index's platform label must
+/// agree with.
+const IMAGE_CONFIGS: [&str; 2] = [
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+];
+
+/// Describes how an index's platform label for a manifest disagrees with that manifest's image
+/// config (`config_mt`, `config`), if it does. The label is the index's word; the config is
+/// hashed content of the manifest itself: a label that names another platform (an unsigned
+/// index a carrier wrote, or a registry's listing) would make the report, `--platform` and every
+/// runtime that pulls the tag take one platform for another. `os` and `architecture` must be
+/// equal; `variant` only when both state one (Docker's arm64 configs often omit `v8`). A label
+/// of `unknown` (BuildKit's attestation manifests) and a config that is not an image config, or
+/// states no `os`, are not compared.
+pub(super) fn platform_problem(
+    label: &model::Platform,
+    config_mt: &str,
+    config: &[u8],
+) -> Option<String> {
+    if label.os == "unknown" || !IMAGE_CONFIGS.contains(&config_mt) {
+        return None;
+    }
+    let own: model::ConfigPlatform = serde_json::from_slice(config).ok()?;
+    if own.os.is_empty() {
+        return None;
+    }
+    let variants_differ = match (label.variant.as_deref(), own.variant.as_deref()) {
+        (Some(a), Some(b)) => !a.is_empty() && !b.is_empty() && a != b,
+        _ => false,
+    };
+    (label.os != own.os || label.architecture != own.architecture || variants_differ).then(|| {
+        format!(
+            "the index labels this manifest {}; its config says {}",
+            label.render(),
+            own.render()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

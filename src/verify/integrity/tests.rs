@@ -153,3 +153,43 @@ fn indexes_nested_past_the_limit_fail() {
         out.failures
     );
 }
+
+#[test]
+fn an_index_label_must_name_the_platform_its_manifest_config_states() {
+    // The image's config says linux/amd64 (see `Bundle::image`).
+    let run = |platform: serde_json::Value| {
+        let mut b = Bundle::new();
+        let mut child = b.image(b"layer", "unused");
+        child["annotations"] = serde_json::json!({});
+        child["platform"] = platform;
+        let idx = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_INDEX,
+            "manifests": [child]});
+        let mut desc = b.blob(model::OCI_INDEX, idx.to_string().as_bytes());
+        desc["annotations"] = serde_json::json!({ model::REF_NAME: "app:v1" });
+        let cat = b.index(vec![desc]);
+        check(&cat, &[], &Limits::default())
+    };
+    for agrees in [
+        serde_json::json!({"os": "linux", "architecture": "amd64"}),
+        // A variant the config does not state is not compared; nor is BuildKit's `unknown`.
+        serde_json::json!({"os": "linux", "architecture": "amd64", "variant": "v3"}),
+        serde_json::json!({"os": "unknown", "architecture": "unknown"}),
+    ] {
+        let out = run(agrees.clone());
+        assert!(out.failures.is_empty(), "{agrees}: {:?}", out.failures);
+    }
+    for lies in [
+        serde_json::json!({"os": "linux", "architecture": "arm64"}),
+        serde_json::json!({"os": "windows", "architecture": "amd64"}),
+    ] {
+        let out = run(lies.clone());
+        assert_eq!(codes(&out.failures), vec!["platform_mismatch"], "{lies}");
+        assert!(
+            out.failures[0]
+                .message
+                .contains("its config says linux/amd64"),
+            "{:?}",
+            out.failures
+        );
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::rules::structure_problem;
+use super::rules::{platform_problem, structure_problem};
 use crate::digest::{Digest, DigestError};
 use crate::finding::{Code, Finding};
 use crate::layout::model::{self, Descriptor, Document, Kind};
@@ -310,13 +310,41 @@ impl<'a> Walker<'a> {
         } else {
             HashSet::new()
         };
+        let is_index = doc.manifests.is_some();
         self.docs.insert(d.clone(), doc);
         for c in &children {
             self.as_layer = layers.contains(&c.digest);
             self.descriptor(c, depth + 1);
         }
+        if is_index {
+            for c in &children {
+                self.platform_label(c);
+            }
+        }
         if let Some(s) = subject {
             self.descriptor(&s, depth + 1);
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// Compares an index entry's platform label with the image config of the manifest it names
+    /// (walked already), reported on that manifest: `platform_mismatch`.
+    fn platform_label(&mut self, c: &Descriptor) {
+        let (Some(label), Ok(d)) = (&c.platform, Digest::parse(&c.digest)) else {
+            return;
+        };
+        let Some(cfg) = self.docs.get(&d).and_then(|m| m.config.clone()) else {
+            return;
+        };
+        let Ok(cd) = Digest::parse(&cfg.digest) else {
+            return;
+        };
+        let Some(Content::Json(b)) = self.cat.blobs.get(&cd).map(|b| &b.content) else {
+            return;
+        };
+        if let Some(problem) = platform_problem(label, cfg.media_type(), b) {
+            self.fail_blob(&d, Code::PlatformMismatch, problem);
         }
     }
 }
