@@ -240,6 +240,15 @@ fn platforms_can_be_chosen_and_the_rest_is_recorded_as_excluded() {
     let v = verify_json(&out, &[]);
     assert_eq!(v.code, 0, "{}", v.stdout);
     assert!(codes_of(&v.json(), "warnings").contains(&"excluded_by_export".to_string()));
+    // verify's report lists what the bundle holds, and apart what it left out (red team J, J2).
+    assert_eq!(
+        v.json()["images"][0]["platforms"],
+        serde_json::json!(["linux/amd64"])
+    );
+    assert_eq!(
+        v.json()["images"][0]["platformsLeftOut"],
+        serde_json::json!(["linux/arm64"])
+    );
     // The index itself is byte-identical: same digest as in the source layout.
     let src_index = read_json(&root.join("index.json"));
     assert_eq!(

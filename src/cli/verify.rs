@@ -339,11 +339,17 @@ the target registry or --base must supply them",
     }
     for im in &r.images {
         let name = im.reference.as_deref().unwrap_or("(unnamed)");
-        let platforms = if im.platforms.is_empty() {
+        let mut platforms = if im.platforms.is_empty() {
             "-".to_string()
         } else {
             im.platforms.join(", ")
         };
+        if !im.platforms_left_out.is_empty() {
+            platforms.push_str(&format!(
+                " (left out, not verified: {})",
+                im.platforms_left_out.join(", ")
+            ));
+        }
         p.info(&format!(
             "  image {name}  {}  {platforms}  {}  {} referrer(s)",
             im.digest,

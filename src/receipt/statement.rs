@@ -174,6 +174,9 @@ pub struct ImageDetail {
     pub digest: String,
     /// Media type.
     pub media_type: String,
+    /// Platforms of its index left out by `export --platform` (not verified); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platforms_left_out: Vec<String>,
     /// The registry scope matched.
     pub scope: Option<String>,
     /// The trust-policy statement applied.
@@ -334,7 +337,11 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
         && images
             .iter()
             .all(|im| im.verdict.is_none_or(|v| v == Verdict::Pass));
-    let integrity = if report.left_out.as_ref().is_some_and(|l| l.blobs > 0) {
+    // Blobs a differential export left out, or platform manifests `export --platform` left out
+    // (so the bundle says), were not verified: the receipt does not claim the whole image.
+    let integrity = if report.left_out.as_ref().is_some_and(|l| l.blobs > 0)
+        || images.iter().any(|im| !im.platforms_left_out.is_empty())
+    {
         LEVEL_INTEGRITY_PARTIAL
     } else {
         LEVEL_INTEGRITY
@@ -375,6 +382,7 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
                         reference: im.reference.clone(),
                         digest: im.digest.clone(),
                         media_type: im.media_type.clone(),
+                        platforms_left_out: im.platforms_left_out.clone(),
                         scope: im.scope.clone(),
                         policy: im.policy.clone(),
                         verdict: im.verdict,

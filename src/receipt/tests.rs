@@ -99,6 +99,7 @@ fn report(verdict: Verdict) -> Report {
             digest: IMAGE.into(),
             media_type: "application/vnd.oci.image.index.v1+json".into(),
             platforms: vec!["linux/amd64".into()],
+            platforms_left_out: Vec::new(),
             size: 1000,
             referrers: vec![ReferrerReport {
                 digest: SIG.into(),
@@ -822,4 +823,22 @@ fn signatures_are_claimed_from_the_validations_not_the_level_name() {
     second.signatures.as_mut().unwrap().push(good);
     r.images[1] = second;
     assert_eq!(levels(&r), both, "a verified signature beside a logged one");
+}
+
+#[test]
+fn a_verification_of_an_index_with_platforms_left_out_claims_integrity_except_them() {
+    let mut r = report(Verdict::Pass);
+    r.images[0].platforms_left_out = vec!["linux/arm64".into()];
+    let statement = json(&build(&r, &ctx()));
+    assert_eq!(
+        statement["predicate"]["verifiedLevels"],
+        serde_json::json!([
+            statement::LEVEL_INTEGRITY_PARTIAL,
+            statement::LEVEL_SIGNATURES
+        ])
+    );
+    assert_eq!(
+        statement["predicate"][super::DETAIL_KEY]["images"][0]["platformsLeftOut"],
+        serde_json::json!(["linux/arm64"])
+    );
 }

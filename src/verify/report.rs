@@ -140,8 +140,13 @@ pub struct ImageReport {
     pub digest: String,
     /// Top-level media type.
     pub media_type: String,
-    /// Platforms.
+    /// Platforms the bundle holds (its index's labels, each checked against the manifest's
+    /// config; a single manifest's from its config).
     pub platforms: Vec<String>,
+    /// Platforms its index lists that `export --platform` left out (so the bundle says): not
+    /// verified. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platforms_left_out: Vec<String>,
     /// Total bytes.
     pub size: u64,
     /// Referrers (signatures and other artifacts).
@@ -195,6 +200,7 @@ impl ImageReport {
             digest: im.digest.clone(),
             media_type: im.media_type.clone(),
             platforms: im.platforms.clone(),
+            platforms_left_out: im.platforms_left_out.clone(),
             size: im.size,
             referrers: im
                 .referrers

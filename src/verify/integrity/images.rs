@@ -24,6 +24,7 @@ pub(super) fn image_info(
     let mut closure: BTreeSet<Digest> = BTreeSet::new();
     let mut stack: Vec<String> = vec![e.digest.clone()];
     let mut platforms = Vec::new();
+    let mut platforms_left_out = Vec::new();
     while let Some(s) = stack.pop() {
         let Ok(d) = Digest::parse(&s) else { continue };
         if !closure.insert(d.clone()) {
@@ -37,7 +38,20 @@ pub(super) fn image_info(
         if let Some(doc) = w.docs.get(&top) {
             if let Some(ms) = &doc.manifests {
                 for m in ms {
-                    if let Some(p) = &m.platform {
+                    // A child `export --platform` left out (so the annotation says: under local
+                    // trust the carrier's word) and absent is not a platform the bundle holds;
+                    // it is listed apart, by its label (else its digest), attestations included.
+                    let absent =
+                        Digest::parse(&m.digest).map_or(true, |d| !w.cat.blobs.contains_key(&d));
+                    if absent && w.excluded.contains(&m.digest) {
+                        let r = m
+                            .platform
+                            .as_ref()
+                            .map_or_else(|| m.digest.clone(), |p| p.render());
+                        if !platforms_left_out.contains(&r) {
+                            platforms_left_out.push(r);
+                        }
+                    } else if let Some(p) = &m.platform {
                         let r = p.render();
                         if r != "unknown/unknown" && !platforms.contains(&r) {
                             platforms.push(r);
@@ -128,6 +142,7 @@ pub(super) fn image_info(
         digest: e.digest.clone(),
         media_type: e.media_type().to_owned(),
         platforms,
+        platforms_left_out,
         size,
         referrers,
     }

@@ -43,8 +43,10 @@ pub struct ImageInfo {
     pub digest: String,
     /// The media type of its top-level manifest or index.
     pub media_type: String,
-    /// Its platforms, `os/arch[/variant]`.
+    /// Its platforms the bundle holds, `os/arch[/variant]`.
     pub platforms: Vec<String>,
+    /// The platforms of its index marked left out by `export --platform` (not in the bundle).
+    pub platforms_left_out: Vec<String>,
     /// Bytes of every blob it reaches, each counted once (referrers excluded).
     pub size: u64,
     /// Referrers of the image and of its child manifests.

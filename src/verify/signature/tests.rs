@@ -294,6 +294,7 @@ fn image(reference: Option<&str>, digest: &str) -> ImageInfo {
         digest: digest.to_owned(),
         media_type: model::OCI_MANIFEST.to_owned(),
         platforms: Vec::new(),
+        platforms_left_out: Vec::new(),
         size: 0,
         referrers: Vec::new(),
     }
