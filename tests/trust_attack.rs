@@ -459,6 +459,22 @@ fn forge(bundle: &Path, edit: impl FnOnce(&mut Value, &mut Value, &mut Stores)) 
             others.push(l.clone());
         }
     }
+    // The forger's record describes the bundle as it now is: the referrers it no longer carries
+    // (signatures the carrier dropped) are not listed, or the record itself would report them
+    // withheld (`exported_image_missing`).
+    let listed: Vec<String> = list
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_owned())
+        .collect();
+    let carried = |d: &Value| listed.iter().any(|l| d.as_str() == Some(l));
+    for src in record["sources"].as_array_mut().unwrap() {
+        if let Some(a) = src["signatures"].as_array_mut() {
+            a.retain(|d| carried(d));
+        }
+        if let Some(a) = src.get_mut("referrers").and_then(Value::as_array_mut) {
+            a.retain(|r| carried(&r["digest"]));
+        }
+    }
     edit(&mut record, &mut policy, &mut stores);
     let (rd, rs) = put(bundle, &serde_json::to_vec(&record).unwrap());
     let (pd, ps) = put(bundle, &serde_json::to_vec_pretty(&policy).unwrap());
@@ -1071,6 +1087,21 @@ fn under_the_pin_only_the_pinned_artifacts_export_signature_is_reported() {
     fails_with(&verify_trust(&third, &local), &["no_signature"]);
     let e = passes(&verify_trust(&first, &local))["exportedBy"].clone();
     assert_eq!(e["verdict"], "pass", "{e}");
+    // ... however the statement spells the scope: one that selects it requires it (red team J,
+    // J9: `AIRLOCK/export` judged the signature, yet its absence passed).
+    for spelling in ["AIRLOCK/export", "airlock:443/export"] {
+        let text = fs::read_to_string(&local_policy)
+            .unwrap()
+            .replace("\"airlock/export\"", &format!("{spelling:?}"));
+        assert!(text.contains(spelling), "{text}");
+        let spelled = kit.dir().join("signed-3-spelled.json");
+        fs::write(&spelled, text).unwrap();
+        let sp = arg(&spelled);
+        let local = ["--trust-policy", &sp, "--trust-store", &st, "--at", AT];
+        fails_with(&verify_trust(&third, &local), &["no_signature"]);
+        let e = passes(&verify_trust(&first, &local))["exportedBy"].clone();
+        assert_eq!(e["verdict"], "pass", "{spelling}: {e}");
+    }
     // ... and without such a statement (only `*` or nothing) an unsigned export is no failure.
     let plain = arg(&kit.trust.policy);
     let r = verify_trust(
@@ -2031,5 +2062,82 @@ fn under_local_trust_a_signed_export_record_reports_what_it_does_not_list() {
                 .unwrap()
                 .contains("not in the signed export record")),
         "{j}"
+    );
+}
+
+/// A copy of the directory bundle `from` at `to`, for the carrier to work on.
+fn copy_to(from: &Path, to: &Path) -> PathBuf {
+    for f in files_of(from) {
+        let dest = to.join(&f);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(from.join(&f), dest).unwrap();
+    }
+    to.to_path_buf()
+}
+
+#[test]
+fn an_authenticated_record_reports_the_images_and_referrers_a_carrier_withholds() {
+    // The export record lists the image under its name and its SBOM. A carrier withholds the
+    // SBOM (a vulnerability report, a VEX statement: which of upstream's attestations reach the
+    // site) or carries the image under another name: under `--pin`, and under local trust once
+    // the export signature passes, each is `exported_image_missing` (red team J, J1 and J5: the
+    // image check was pinned-only and no referrer was checked; both passed with `exportedBy:
+    // pass` and a PASSED receipt).
+    let kit = Kit::new();
+    let (signed, _, p) = kit.signed_export();
+    let (p, st) = (arg(&p), arg(&kit.trust.store));
+    let local = local_trust(&p, &st);
+    let drop_sbom = |b: &Path| -> String {
+        let list = entries(b);
+        let sbom = list
+            .iter()
+            .find(|e| e["artifactType"] == "application/spdx+json")
+            .expect("the fixture's SBOM entry")["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        set_entries(
+            b,
+            list.into_iter().filter(|e| e["digest"] != sbom).collect(),
+        );
+        sbom
+    };
+    // Local trust, signed record.
+    let b = copy_to(&signed, &kit.dir().join("signed-no-sbom"));
+    let sbom = drop_sbom(&b);
+    let r = verify_trust(&b, &local);
+    fails_with(&r, &["exported_image_missing"]);
+    assert!(
+        has_finding(&r.json(), "failures", "exported_image_missing", &sbom),
+        "{}",
+        show(&r)
+    );
+    assert_eq!(r.json()["exportedBy"]["verdict"], "pass", "{}", show(&r));
+    let b = copy_to(&signed, &kit.dir().join("signed-renamed"));
+    let list = entries(&b)
+        .into_iter()
+        .map(|mut e| {
+            if name_of(&e) == Some(REF) {
+                e["annotations"] = json!({ REF_NAME: "registry.example/airlock/sample:9.9" });
+            }
+            e
+        })
+        .collect();
+    set_entries(&b, list);
+    // (The image under another name is also `not_in_export_record`, which fails the export
+    // signature: a bundle of two images with one withheld is `record_tests`' case.)
+    fails_with(
+        &verify_trust(&b, &local),
+        &["exported_image_missing", "not_in_export_record"],
+    );
+    // Pinned.
+    let b = kit.copy("pinned-no-sbom");
+    let sbom = drop_sbom(&b);
+    let r = kit.verify(&b, &kit.pin);
+    fails_with(&r, &["exported_image_missing"]);
+    assert!(
+        has_finding(&r.json(), "failures", "exported_image_missing", &sbom),
+        "{}",
+        show(&r)
     );
 }

@@ -3,6 +3,8 @@
 //! Nothing here reads the clock or the network: the verification time is an input.
 
 pub mod integrity;
+#[cfg(test)]
+mod record_tests;
 pub mod report;
 #[cfg(test)]
 mod scan_tests;
@@ -135,6 +137,13 @@ pub fn verify_catalog(
             let mut extra: Vec<Finding> = nothing_verified(&integrity).into_iter().collect();
             let mut unrecorded = Vec::new();
             if let Some((artifact, record)) = &record {
+                extra.extend(withheld(
+                    cat,
+                    &integrity,
+                    record,
+                    !req.images.is_empty(),
+                    "signed",
+                ));
                 extra.extend(unrecorded_exclusions(&integrity, record, "signed"));
                 unrecorded = unrecorded_referrers(cat, artifact, record, &sigs, "signed");
             }
@@ -320,28 +329,7 @@ fn pinned(
             ),
         );
     };
-    let mut extra = Vec::new();
-    if selected.is_empty() {
-        // The bundle must hold every image the record lists: a carrier may not drop one silently.
-        for s in &record.sources {
-            let present = integrity
-                .images
-                .iter()
-                .any(|i| i.digest == s.digest && i.reference.as_deref() == Some(&s.reference));
-            if !present {
-                extra.push(
-                    Finding::new(
-                        Code::ExportedImageMissing,
-                        format!(
-                            "the export record lists {} ({}) but the bundle does not carry it under that name",
-                            s.reference, s.digest
-                        ),
-                    )
-                    .digest(&s.digest),
-                );
-            }
-        }
-    }
+    let mut extra = withheld(cat, integrity, &record, !selected.is_empty(), "pinned");
     extra.extend(unrecorded_exclusions(integrity, &record, "pinned"));
     // Blobs absent as left out by `export --since` must be listed in the pinned record: a list
     // from any other trust artifact of the bundle is the carrier's word.
@@ -387,6 +375,85 @@ fn pinned(
     }
     report.warnings.extend(unrecorded);
     report
+}
+
+/// What an authenticated export record (`whose`: "pinned", "signed") lists that the bundle does
+/// not carry: an image under its recorded name (unless `narrowed` by `--image`: the bundle may
+/// then hold less than was asked for), and every referrer (signatures among them) the record
+/// lists for an image the bundle does carry. Each is `exported_image_missing`: a carrier may not
+/// drop an image, an attestation or a signature of the export silently (red team J: J1, J5).
+fn withheld(
+    cat: &crate::layout::Catalog,
+    integrity: &Integrity,
+    record: &crate::trust_artifact::ExportRecord,
+    narrowed: bool,
+    whose: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if !narrowed {
+        for s in &record.sources {
+            let present = integrity
+                .images
+                .iter()
+                .any(|i| i.digest == s.digest && i.reference.as_deref() == Some(&s.reference));
+            if !present {
+                out.push(
+                    Finding::new(
+                        Code::ExportedImageMissing,
+                        format!(
+                            "the {whose} export record lists {} ({}) but the bundle does not carry it under that name",
+                            s.reference, s.digest
+                        ),
+                    )
+                    .digest(&s.digest),
+                );
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> =
+        index_entries(cat).into_iter().map(|e| e.digest).collect();
+    let mut reported = std::collections::BTreeSet::new();
+    for s in &record.sources {
+        if !integrity.images.iter().any(|i| i.digest == s.digest) {
+            continue;
+        }
+        let referrers = s
+            .referrers
+            .iter()
+            .map(|r| (r.digest.as_str(), r.artifact_type.as_deref()))
+            .chain(
+                s.signatures
+                    .iter()
+                    .map(|d| (d.as_str(), Some(crate::layout::model::NOTARY_SIGNATURE))),
+            );
+        for (d, kind) in referrers {
+            if listed.contains(d) || !reported.insert(d.to_owned()) {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    Code::ExportedImageMissing,
+                    format!(
+                        "the {whose} export record lists a referrer of {} ({}) that the bundle does not carry",
+                        s.reference,
+                        kind.unwrap_or("no artifact type")
+                    ),
+                )
+                .digest(d),
+            );
+        }
+    }
+    out
+}
+
+/// The entries of the bundle's `index.json` (none when it does not parse).
+fn index_entries(cat: &crate::layout::Catalog) -> Vec<layout::model::Descriptor> {
+    cat.index_json
+        .as_ref()
+        .and_then(|s| s.bytes())
+        .and_then(|b| layout::model::Document::parse(b).ok())
+        .and_then(|d| d.manifests)
+        .unwrap_or_default()
 }
 
 /// Platform manifests absent as left out by `export --platform` must be listed in the
@@ -449,13 +516,7 @@ fn unrecorded_referrers(
         .filter(|s| s.verdict == Verdict::Pass)
         .map(|s| (s.manifest_digest.as_str(), s.subject_digest.as_str()))
         .collect();
-    let entries = cat
-        .index_json
-        .as_ref()
-        .and_then(|s| s.bytes())
-        .and_then(|b| layout::model::Document::parse(b).ok())
-        .and_then(|d| d.manifests)
-        .unwrap_or_default();
+    let entries = index_entries(cat);
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for e in &entries {

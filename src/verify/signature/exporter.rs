@@ -54,9 +54,14 @@ impl ExportedBy {
 /// signed exports, and a carrier must not satisfy it by stripping the signature. Otherwise
 /// nothing to report.
 fn required_but_absent(inputs: &TrustInputs, artifact: Option<&str>) -> Option<ExportedBy> {
-    let statement = inputs.policy.statements().iter().find(|st| {
-        !st.is_global() && !st.is_skip() && st.registry_scopes().iter().any(|s| s == EXPORT_SCOPE)
-    })?;
+    // The statement that judges export signatures, found as for any scope: a statement naming
+    // `AIRLOCK/export` or `airlock:443/export` is the one applied, so it requires one too (red
+    // team J, J9: an exact comparison here let a carrier strip the signature under such a policy).
+    let statement = inputs
+        .policy
+        .statement_for(EXPORT_SCOPE)
+        .ok()
+        .filter(|st| !st.is_global() && !st.is_skip())?;
     let what = match artifact {
         Some(a) => format!("trust artifact {a} carries no export signature"),
         None => "the bundle carries no trust artifact, so no export signature".to_owned(),
