@@ -269,6 +269,45 @@ fn inspect_lists_images_and_referrers() {
     assert!(text.stdout.contains("application/spdx+json"));
 }
 
+/// A bundle's string holding a newline cannot start a line of `inspect`'s text: the name below
+/// used to print a digest line of the carrier's and a second image (red team I, I-01).
+#[test]
+fn inspect_text_escapes_newlines_in_bundle_strings() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    let index = root.join("index.json");
+    let mut j: serde_json::Value = serde_json::from_slice(&fs::read(&index).unwrap()).unwrap();
+    let forged = format!(
+        "registry.example/airlock/sample:1.0\n  digest     sha256:{}\n\nimage   registry.example/trusted/base:2.0",
+        "1".repeat(64)
+    );
+    for e in j["manifests"].as_array_mut().unwrap() {
+        if e["annotations"]["io.containerd.image.name"] == "registry.example/airlock/sample:1.0" {
+            e["annotations"]["io.containerd.image.name"] = forged.clone().into();
+            e["annotations"]["org.opencontainers.image.ref.name"] = forged.clone().into();
+        }
+    }
+    fs::write(&index, serde_json::to_vec(&j).unwrap()).unwrap();
+    let text = run_in(t.path(), &["inspect", root.to_str().unwrap()]);
+    assert!(
+        !text
+            .stdout
+            .lines()
+            .any(|l| l.contains(&"1".repeat(64)) && l.starts_with("  digest")),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("image   registry.example/trusted")),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("\\u{a}"), "{}", text.stdout);
+}
+
 /// A stream nobody reads any more (`airlock ... 2>&1 | grep -m1 FAIL`) or a full device loses
 /// the text, never the outcome: the exit status is the verdict, not a panic (101).
 #[test]
@@ -583,10 +622,26 @@ fn a_verification_time_outside_rfc_3339_is_a_usage_error() {
             root.to_str().unwrap(),
             "--integrity-only",
             "--at",
-            "2026-01-01T01:30:00.5+01:30",
+            "2026-01-01T01:30:00.000+01:30",
+            "--format",
+            "json",
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["verifiedAt"], "2026-01-01T00:00:00Z");
+    // A fraction of a second would be dropped: refused (red team J, J3).
+    let r = run_in(
+        t.path(),
+        &[
+            "verify",
+            root.to_str().unwrap(),
+            "--integrity-only",
+            "--at",
+            "2026-01-01T01:30:00.5+01:30",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("fraction of a second"), "{}", r.stderr);
 }
 
 /// A FIFO nobody writes to, left on a carried medium in place of a file the operator names (a

@@ -210,10 +210,12 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let trust = trust_inputs(&a.trust, at.as_second())?;
     let receipt_signer = super::receipt::prepare(&a.receipt, false)?;
     // A parts set is read like a tarball (verify, then a second pass); `parts` checks each part.
-    let (source, parts) = crate::archive::open_input(&a.bundle)?;
+    let bundle = super::receipt::resolved_bundle(&a.bundle);
+    let resource = super::receipt::bundle_uri(&bundle);
+    let (source, parts) = crate::archive::open_input(&bundle)?;
     let blob_source = match &source {
         crate::archive::Source::Dir(d) => BlobSource::Dir(d.clone()),
-        crate::archive::Source::Stream { .. } => BlobSource::Archive(a.bundle.clone()),
+        crate::archive::Source::Stream { .. } => BlobSource::Archive(bundle.clone()),
     };
     let bar = p.progress("verify");
     let opts = ScanOptions {
@@ -260,7 +262,7 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     if unpinned {
         super::verify::warn_unpinned();
     }
-    super::receipt::after_import_verify(a, receipt_signer.as_ref(), &report, p)?;
+    super::receipt::after_import_verify(a, &resource, receipt_signer.as_ref(), &report, p)?;
     if report.verdict != Verdict::Pass {
         for f in &report.failures {
             p.finding("FAIL", f);
@@ -359,11 +361,11 @@ pub(super) fn run(a: &ImportArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     let (summary, lines) = result?;
     super::receipt::after_import(
         a,
+        (&resource, receipt_signer.as_ref()),
         &clients,
         &cat,
         &report,
         &summary,
-        receipt_signer.as_ref(),
         p,
     )?;
     if a.format == Format::Json {

@@ -1,7 +1,6 @@
 //! `airlock inspect`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -144,121 +143,114 @@ pub(super) fn run(a: &InspectArgs, p: &Printer) -> anyhow::Result<ExitCode> {
     match a.format {
         Format::Json => print_json(&out)?,
         Format::Text => {
-            let mut text = String::new();
-            let _ = writeln!(
-                text,
+            // One string per line, each made terminal-safe whole by `print_lines`: a bundle's
+            // string holding a newline cannot start a line of its own (red team I, I-01).
+            let mut lines: Vec<String> = Vec::new();
+            lines.push(format!(
                 "bundle  {} ({})",
                 a.bundle.display(),
                 out.bundle.format
-            );
+            ));
             for line in super::output::identity_lines(
                 out.bundle.identity.digest.as_deref(),
                 out.bundle.identity.file_digest.as_deref(),
             ) {
-                let _ = writeln!(text, "{line}");
+                lines.push(line.to_string());
             }
-            let _ = writeln!(
-                text,
+            lines.push(format!(
                 "blobs   {} ({})",
                 out.blobs.count,
                 human_bytes(out.blobs.bytes)
-            );
+            ));
             if let Some(l) = &out.left_out {
-                let _ = writeln!(
-                    text,
-                    "left out {} blob(s), {} not in this bundle: export record {} says the far side holds them (not verified: `verify` decides)",
+                lines.push(format!("left out {} blob(s), {} not in this bundle: export record {} says the far side holds them (not verified: `verify` decides)",
                     l.blobs,
                     human_bytes(l.bytes),
                     l.record.as_deref().unwrap_or("-")
-                );
+                ));
             }
             if let Some(o) = &out.parts {
-                let _ = writeln!(
-                    text,
+                lines.push(format!(
                     "parts   {} of {} ({}), manifest {} (unauthenticated)",
                     o.parts.len(),
                     o.name,
                     human_bytes(o.size),
                     o.manifest
-                );
+                ));
                 for part in &o.parts {
-                    let _ = writeln!(
-                        text,
+                    lines.push(format!(
                         "  {:>4}  {}  {}  {}  {}",
                         part.number,
                         part.name,
                         human_bytes(part.size),
                         part.sha256,
                         part.result
-                    );
+                    ));
                 }
                 for f in &o.unexpected {
-                    let _ = writeln!(text, "  unexpected  {f}");
+                    lines.push(format!("  unexpected  {f}"));
                 }
             }
             for im in &out.images {
-                text.push('\n');
-                let _ = writeln!(
-                    text,
+                lines.push(String::new());
+                lines.push(format!(
                     "image   {}",
                     im.reference.as_deref().unwrap_or("(unnamed)")
-                );
-                let _ = writeln!(text, "  digest     {}", im.digest);
-                let _ = writeln!(text, "  mediaType  {}", im.media_type);
-                let _ = writeln!(
-                    text,
+                ));
+                lines.push(format!("  digest     {}", im.digest));
+                lines.push(format!("  mediaType  {}", im.media_type));
+                lines.push(format!(
                     "  platforms  {}",
                     if im.platforms.is_empty() {
                         "-".into()
                     } else {
                         im.platforms.join(", ")
                     }
-                );
-                let _ = writeln!(text, "  size       {} in this bundle", human_bytes(im.size));
+                ));
+                lines.push(format!(
+                    "  size       {} in this bundle",
+                    human_bytes(im.size)
+                ));
                 for r in &im.referrers {
-                    let _ = writeln!(
-                        text,
+                    lines.push(format!(
                         "  referrer   {}  {}",
                         r.digest,
                         r.artifact_type.as_deref().unwrap_or("-")
-                    );
+                    ));
                 }
             }
             if let Some(t) = &out.trust_artifact {
-                text.push('\n');
-                let _ = writeln!(
-                    text,
+                lines.push(String::new());
+                lines.push(format!(
                     "trust artifact  {} (not verified: inspect trusts nothing)",
                     t.digest
-                );
+                ));
                 for f in &t.root_fingerprints {
-                    let _ = writeln!(text, "  root      {f}");
+                    lines.push(format!("  root      {f}"));
                 }
                 if let Some(r) = &t.record {
-                    let _ = writeln!(
-                        text,
+                    lines.push(format!(
                         "  exported  {} by {} {}",
                         r.exported_at, r.tool, r.version
-                    );
+                    ));
                     for c in &r.crls {
-                        let _ = writeln!(
-                            text,
+                        lines.push(format!(
                             "  crl       {}  thisUpdate {}  nextUpdate {}",
                             c.issuer,
                             c.this_update,
                             c.next_update.as_deref().unwrap_or("-")
-                        );
+                        ));
                     }
                 }
             }
             if !out.referrers_by_artifact_type.is_empty() {
-                text.push('\n');
-                let _ = writeln!(text, "referrers by artifactType");
+                lines.push(String::new());
+                lines.push("referrers by artifactType".to_owned());
                 for (t, n) in &out.referrers_by_artifact_type {
-                    let _ = writeln!(text, "  {n:>4}  {t}");
+                    lines.push(format!("  {n:>4}  {t}"));
                 }
             }
-            super::output::print_text(&text)?;
+            super::output::print_lines(&lines)?;
         }
     }
     if !i.failures.is_empty() {

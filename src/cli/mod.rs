@@ -478,9 +478,23 @@ pub enum UsageError {
 
 /// A time given on the command line (`--at`, `--signing-time`), with the RFC 3339 grammar
 /// notation's Go reads (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, offsets within
-/// 23:59, fractions truncated to the second): `jiff` alone would also take `+25:00` and other
+/// 23:59; a fraction of a second is refused unless it is zero): `jiff` alone would also take `+25:00` and other
 /// forms, shifting the verification time without a word.
 pub(crate) fn rfc3339_arg(flag: &str, s: &str) -> Result<jiff::Timestamp, UsageError> {
+    // Times are compared to the second (certificates, expiry and signing times are whole
+    // seconds): a fraction would be dropped, so that `...17:00:00.5Z` passed a certificate that
+    // expired at 17:00:00 and the report recorded another time than the one given (red team J,
+    // J3). A fraction of zeros is the same second and is taken.
+    let fraction = s.split_once('.').map(|(_, rest)| {
+        rest.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+    });
+    if fraction.is_some_and(|f| f.chars().any(|c| c != '0')) {
+        return Err(UsageError::BadOption(format!(
+            "{flag} {s:?} has a fraction of a second: times are compared to the second, give whole seconds"
+        )));
+    }
     crate::notary::time::parse_rfc3339(s)
         .and_then(|t| jiff::Timestamp::from_second(t).ok())
         .ok_or_else(|| {

@@ -127,13 +127,14 @@ pub fn say(line: &str) {
     let _ = writeln!(err, "{}", terminal_safe(line));
 }
 
-/// Text for people on stdout, made [`terminal_safe`] line by line (a bundle's names may hold
-/// escape sequences). A closed pipe loses the text, as in [`print_json`]; any other write error
-/// is returned, never a panic.
-pub fn print_text(text: &str) -> std::io::Result<()> {
+/// Lines for people on stdout, each made [`terminal_safe`] whole: a newline inside a line (a
+/// bundle's name may hold one) is escaped like any control character, never a line of its own. A
+/// closed pipe loses the text, as in [`print_json`]; any other write error is returned, never a
+/// panic.
+pub fn print_lines(lines: &[String]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let written = text
-        .lines()
+    let written = lines
+        .iter()
         .try_for_each(|line| writeln!(out, "{}", terminal_safe(line)))
         .and_then(|()| out.flush());
     unless_closed(written)

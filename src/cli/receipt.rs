@@ -138,21 +138,32 @@ pub fn signature_path(file: &Path) -> PathBuf {
 }
 
 /// `verify`'s hook after verification.
+/// `resource` is the bundle's [`bundle_uri`], taken before the bundle was opened.
 pub(super) fn after_verify(
     a: &VerifyArgs,
+    resource: &str,
     signer: Option<&SigningMaterial>,
     report: &Report,
     p: &Printer,
 ) -> anyhow::Result<()> {
-    write(&a.receipt, &a.bundle, &a.trust.material, signer, report, p)
+    write(&a.receipt, resource, &a.trust.material, signer, report, p)
 }
 
-/// The bundle as a `file://` URI (absolute; `-` is stdin).
-fn bundle_uri(bundle: &Path) -> String {
+/// The bundle as a `file://` URI (absolute; `-` is stdin): what a receipt names as the resource
+/// verified. Resolved once, before the bundle is opened, and that resolved path is the one opened
+/// ([`resolved_bundle`]): resolved again after the verification, a link on the medium re-pointed
+/// meanwhile named a file never read (red team I, I-04).
+pub(super) fn bundle_uri(bundle: &Path) -> String {
+    file_uri(bundle)
+}
+
+/// The bundle path resolved once (absolute, no links; `-` and a path that cannot be resolved are
+/// kept as given, and fail where they are opened): the path both opened and named in receipts.
+pub(super) fn resolved_bundle(bundle: &Path) -> PathBuf {
     if bundle.as_os_str() == "-" {
-        return file_uri(bundle);
+        return bundle.to_path_buf();
     }
-    file_uri(&std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf()))
+    std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf())
 }
 
 /// The hook after verification (`verify`, and `import` whatever its verdict): writes the receipt
@@ -160,7 +171,7 @@ fn bundle_uri(bundle: &Path) -> String {
 /// verdict.
 pub(super) fn write(
     a: &ReceiptOutArgs,
-    bundle: &Path,
+    resource: &str,
     material: &MaterialArgs,
     signer: Option<&SigningMaterial>,
     report: &Report,
@@ -170,7 +181,7 @@ pub(super) fn write(
         return Ok(());
     };
     let ctx = ReceiptContext {
-        resource_uri: bundle_uri(bundle),
+        resource_uri: resource.to_owned(),
         policy: policy_input(material)?,
         image: None,
     };
@@ -615,7 +626,7 @@ pub(super) fn push_for_import(
     pushed: &[(String, String)],
     signer: Option<&SigningMaterial>,
     material: &MaterialArgs,
-    bundle: &Path,
+    resource: &str,
     tag_schema: bool,
     dry_run: bool,
     p: &Printer,
@@ -624,7 +635,7 @@ pub(super) fn push_for_import(
         return Ok(Vec::new());
     };
     let policy = policy_input(material)?;
-    let resource_uri = bundle_uri(bundle);
+    let resource_uri = resource.to_owned();
     let at = report
         .verified_at
         .parse::<jiff::Timestamp>()
@@ -681,22 +692,24 @@ pub(super) fn push_for_import(
 #[cfg(feature = "pull")]
 pub(super) fn after_import_verify(
     a: &super::import::ImportArgs,
+    resource: &str,
     signer: Option<&SigningMaterial>,
     report: &Report,
     p: &Printer,
 ) -> anyhow::Result<()> {
-    write(&a.receipt, &a.bundle, &a.trust.material, signer, report, p)
+    write(&a.receipt, resource, &a.trust.material, signer, report, p)
 }
 
-/// `import`'s hook after the push: a signed receipt beside each image pushed.
+/// `import`'s hook after the push: a signed receipt beside each image pushed, naming `resource`
+/// (the bundle's [`bundle_uri`]) and signed by `signer`.
 #[cfg(feature = "pull")]
 pub(super) fn after_import(
     a: &super::import::ImportArgs,
+    (resource, signer): (&str, Option<&SigningMaterial>),
     clients: &[crate::registry::Registry],
     cat: &crate::layout::Catalog,
     report: &Report,
     summary: &crate::import::ImportSummary,
-    signer: Option<&SigningMaterial>,
     p: &Printer,
 ) -> anyhow::Result<()> {
     let Some(reg) = clients.first() else {
@@ -716,7 +729,7 @@ pub(super) fn after_import(
         &pushed,
         signer,
         &a.trust.material,
-        &a.bundle,
+        resource,
         tag_schema,
         a.dry_run,
         p,

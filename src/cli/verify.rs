@@ -130,7 +130,9 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let trust = trust_inputs(&a.trust, at.as_second())?;
     let receipt_signer = super::receipt::prepare(&a.receipt, true)?;
-    let (source, parts) = crate::archive::open_input(&a.bundle)?;
+    let bundle = super::receipt::resolved_bundle(&a.bundle);
+    let resource = super::receipt::bundle_uri(&bundle);
+    let (source, parts) = crate::archive::open_input(&bundle)?;
     let bar = p.progress("verify");
     let opts = ScanOptions {
         progress: bar.clone().sink(),
@@ -157,7 +159,7 @@ pub(super) fn run(a: &VerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         None => report,
     };
     refuse_certificate_pin(&report)?;
-    super::receipt::after_verify(a, receipt_signer.as_ref(), &report, p)?;
+    super::receipt::after_verify(a, &resource, receipt_signer.as_ref(), &report, p)?;
 
     emit(&report, a.report.as_deref(), a.format)?;
     summarise(&report, &a.bundle.display().to_string(), p);

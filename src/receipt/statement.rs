@@ -337,10 +337,15 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
         && images
             .iter()
             .all(|im| im.verdict.is_none_or(|v| v == Verdict::Pass));
-    // Blobs a differential export left out, or platform manifests `export --platform` left out
-    // (so the bundle says), were not verified: the receipt does not claim the whole image.
+    // Blobs a differential export left out, platform manifests `export --platform` left out (so
+    // the bundle says) and non-distributable layers not carried were not verified: the receipt
+    // does not claim the whole image (red team J, J2).
     let integrity = if report.left_out.as_ref().is_some_and(|l| l.blobs > 0)
         || images.iter().any(|im| !im.platforms_left_out.is_empty())
+        || report
+            .warnings
+            .iter()
+            .any(|w| w.code == crate::finding::Code::ForeignBlobAbsent)
     {
         LEVEL_INTEGRITY_PARTIAL
     } else {

@@ -841,4 +841,14 @@ fn a_verification_of_an_index_with_platforms_left_out_claims_integrity_except_th
         statement["predicate"][super::DETAIL_KEY]["images"][0]["platformsLeftOut"],
         serde_json::json!(["linux/arm64"])
     );
+    // A non-distributable layer not carried, likewise.
+    let mut r = report(Verdict::Pass);
+    r.warnings.push(Finding::new(
+        Code::ForeignBlobAbsent,
+        "non-distributable layer not carried",
+    ));
+    assert_eq!(
+        json(&build(&r, &ctx()))["predicate"]["verifiedLevels"][0],
+        statement::LEVEL_INTEGRITY_PARTIAL
+    );
 }
