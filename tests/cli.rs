@@ -665,6 +665,9 @@ fn a_fifo_in_place_of_a_named_file_never_blocks() {
     std::os::unix::fs::symlink(&fifo, d.join("r.json.sig")).unwrap();
     let receipt = arg(&d.join("r.json"));
     let out = arg(&d.join("out.tar"));
+    std::os::unix::fs::symlink(&fifo, d.join("bundle.tar")).unwrap();
+    let link = arg(&d.join("bundle.tar"));
+    let out0 = arg(&pack(&layout, Form::Tar));
     // `receipt verify` reads the receipt after the trust policy and store.
     let case = corpus_dir().join("valid-sig.strict.by-tag");
     if !case.exists() {
@@ -683,6 +686,13 @@ fn a_fifo_in_place_of_a_named_file_never_blocks() {
         format!("export {src} -o {out} --since {f}"),
         format!("export {src} -o {out} --lock {f} --locked"),
         format!("export --config {f}"),
+        // The bundle itself, and through a link (red team I, I-05: each hung in open(2)).
+        format!("verify {f} --integrity-only"),
+        format!("verify {link} --integrity-only"),
+        format!("inspect {f}"),
+        format!("inventory {f}"),
+        format!("verify {out0} --integrity-only --base {f}"),
+        format!("import {f} --integrity-only --to 127.0.0.1:9/mirror --dry-run"),
     ] {
         let args: Vec<&str> = line.split(' ').collect();
         let mut c = bin();

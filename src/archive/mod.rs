@@ -9,7 +9,6 @@ mod read;
 mod stored;
 mod write;
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -183,7 +182,8 @@ fn open_single(path: &Path, hash: bool) -> Result<Source, OpenError> {
     // file (the operator's path may be a link to one), opened without blocking, so that a FIFO or
     // device swapped in after verification fails at once instead of hanging the import.
     let f = if hash {
-        File::open(path).map_err(ioe)?
+        // Without blocking in open: a FIFO nobody writes to reads as empty and is refused.
+        crate::fsutil::open_named(path).map_err(ioe)?
     } else {
         crate::fsutil::open_regular_file(path, true).map_err(ioe)?
     };

@@ -141,6 +141,20 @@ pub fn open_regular_file(path: &Path, follow_links: bool) -> io::Result<std::fs:
 /// a FIFO nobody writes to (left on a carried medium in place of a file) reads as empty and fails
 /// to parse, instead of blocking the command for ever (red team F, F2).
 pub fn read_named_file(path: &Path, cap: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    open_named(path)?
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut buf)?;
+    Ok(u64::try_from(buf.len())
+        .is_ok_and(|n| n <= cap)
+        .then_some(buf))
+}
+
+/// Opens a file the operator named for reading without blocking in `open(2)` (a FIFO nobody
+/// writes to would block it for ever), then clears `O_NONBLOCK` so that reads block as usual: a
+/// pipe (`<(...)`) is read to its end, an orphan FIFO reads as empty (see [`read_named_file`]).
+/// Used for the bundle file too (red team I, I-05: `verify FIFO` hung).
+pub fn open_named(path: &Path) -> io::Result<std::fs::File> {
     use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::open(
         path,
@@ -149,13 +163,7 @@ pub fn read_named_file(path: &Path, cap: u64) -> io::Result<Option<Vec<u8>>> {
     )?;
     let flags = rustix::fs::fcntl_getfl(&fd)?;
     rustix::fs::fcntl_setfl(&fd, flags - OFlags::NONBLOCK)?;
-    let mut buf = Vec::new();
-    std::fs::File::from(fd)
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut buf)?;
-    Ok(u64::try_from(buf.len())
-        .is_ok_and(|n| n <= cap)
-        .then_some(buf))
+    Ok(std::fs::File::from(fd))
 }
 
 /// Refuses `path` as the destination of a file written by rename ([`crate::layout::write_atomic`])
