@@ -382,6 +382,55 @@ fn symlinked_blob_in_a_directory_fails() {
     assert!(codes.contains(&"blob_missing".to_string()), "{codes:?}");
 }
 
+/// The root of a directory bundle is listed like `blobs/`: a link (to `/`) and a FIFO beside
+/// `index.json` fail as in a tarball, a stray file or folder is a warning (red team I, I-03: the
+/// root was never listed, and they passed without a word).
+#[test]
+fn links_and_special_files_beside_index_json_fail() {
+    let t = tempfile::tempdir().unwrap();
+    let root = small_layout(t.path());
+    fs::create_dir(root.join("payload")).unwrap();
+    fs::write(root.join("payload/run.sh"), b"#!/bin/sh\n").unwrap();
+    fs::write(root.join("NOTES.txt"), b"hello").unwrap();
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let warned: Vec<String> = r.json()["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "unexpected_file")
+        .map(|w| w["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(warned, ["NOTES.txt", "payload"], "{}", r.stdout);
+    std::os::unix::fs::symlink("/", root.join("rootfs")).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(root.join("pipe"))
+        .status()
+        .unwrap()
+        .success());
+    let r = verify_json(&root, &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        has_finding_at(&r.json(), "link_entry", "rootfs"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        has_finding_at(&r.json(), "special_file", "pipe"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A failure with `code` at `path`.
+fn has_finding_at(report: &serde_json::Value, code: &str, path: &str) -> bool {
+    report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == code && f["path"] == path)
+}
+
 #[test]
 fn sha512_blobs_verify() {
     let t = tempfile::tempdir().unwrap();

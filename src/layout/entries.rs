@@ -317,6 +317,8 @@ pub struct DirEntries {
     next_small: usize,
     walk: Option<walkdir::IntoIter>,
     walk_started: bool,
+    /// What the root holds besides `oci-layout`, `index.json` and `blobs`, listed once.
+    root_extras: Option<std::vec::IntoIter<Item>>,
     count: u64,
     max_entries: u64,
 }
@@ -337,6 +339,7 @@ impl DirEntries {
             next_small: 0,
             walk: None,
             walk_started: false,
+            root_extras: None,
             count: 0,
             max_entries: limits.max_entries,
         }
@@ -399,6 +402,62 @@ impl DirEntries {
             }
         }
         Ok(None)
+    }
+
+    /// Everything in the root besides `oci-layout`, `index.json` and `blobs`, in name order: a
+    /// symbolic link fails (`link_entry`) and so does a FIFO, socket or device (`special_file`),
+    /// as under `blobs/` and in a tarball; a file or folder is a stray (`unexpected_file`, a
+    /// warning; not entered). Before, the root was never listed: a link to `/` and a FIFO beside
+    /// `index.json` passed without a word (red team I, I-03). Each counts toward the entry limit.
+    fn list_root(&mut self) -> Result<Vec<Item>, Stop> {
+        let rd = fs::read_dir(&self.root).map_err(|e| Self::io(&self.root, e))?;
+        let mut found: Vec<(String, fs::FileType)> = Vec::new();
+        for e in rd {
+            let e = e.map_err(|e| Self::io(&self.root, e))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if [OCI_LAYOUT, INDEX_JSON, "blobs"].contains(&name.as_str()) {
+                continue;
+            }
+            self.count()?;
+            let ft = e.file_type().map_err(|err| Self::io(&e.path(), err))?;
+            found.push((name, ft));
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found
+            .into_iter()
+            .map(|(name, ft)| {
+                if ft.is_symlink() {
+                    Item::Entry(Entry::Refused(
+                        Finding::new(
+                            Code::LinkEntry,
+                            "symbolic link beside index.json: a bundle must hold its own bytes",
+                        )
+                        .path(name),
+                    ))
+                } else if ft.is_dir() {
+                    Item::Stray(
+                        Finding::new(
+                            Code::UnexpectedFile,
+                            "folder beside index.json: not part of a layout, not entered",
+                        )
+                        .path(name),
+                    )
+                } else if ft.is_file() {
+                    Item::Stray(
+                        Finding::new(
+                            Code::UnexpectedFile,
+                            "file beside index.json: not part of a layout, not read",
+                        )
+                        .path(name),
+                    )
+                } else {
+                    Item::Entry(Entry::Refused(
+                        Finding::new(Code::SpecialFile, "special file beside index.json")
+                            .path(name),
+                    ))
+                }
+            })
+            .collect())
     }
 
     /// Starts the walk of `blobs/`: nothing when it is absent, a refusal when it is not a
@@ -509,6 +568,12 @@ impl EntrySource for DirEntries {
     fn next_classified(&mut self) -> Result<Option<Item>, Stop> {
         if let Some(e) = self.next_small()? {
             self.count()?;
+            return Ok(Some(e));
+        }
+        if self.root_extras.is_none() {
+            self.root_extras = Some(self.list_root()?.into_iter());
+        }
+        if let Some(e) = self.root_extras.as_mut().and_then(Iterator::next) {
             return Ok(Some(e));
         }
         if !self.walk_started {
