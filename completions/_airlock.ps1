@@ -246,6 +246,7 @@ Register-ArgumentCompleter -Native -CommandName 'airlock' -ScriptBlock {
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Verification time (RFC 3339). Default: now')
             [CompletionResult]::new('--crl', '--crl', [CompletionResultType]::ParameterName, 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched')
             [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'Also require the statement to name this image digest among its subjects')
+            [CompletionResult]::new('--bundle-digest', '--bundle-digest', [CompletionResultType]::ParameterName, 'Also require the statement to be the receipt of this bundle: its `bundle sha256:...` (the `index.json` digest every command prints) or, for a tarball, the file''s digest')
             [CompletionResult]::new('--require-level', '--require-level', [CompletionResultType]::ParameterName, 'Also require the statement to claim this verified level; repeatable. For a gate that admits only images whose signatures were verified: `--require-level AIRLOCK_INTEGRITY_VERIFIED --require-level AIRLOCK_NOTARY_SIGNATURES_VERIFIED`')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a human summary on stderr, or the JSON result on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: -q hides progress and per-item lines, -qq prints nothing')

@@ -750,7 +750,7 @@ _airlock() {
             return 0
             ;;
         airlock__subcmd__receipt__subcmd__verify)
-            opts="-q -v -h --image --plain-http --ca-file --registry-config --min-rate --network-timeout --signature --manifest --trust-policy --trust-store --notation-config --scope --at --crl --subject --require-level --format --quiet --verbose --no-progress --help"
+            opts="-q -v -h --image --plain-http --ca-file --registry-config --min-rate --network-timeout --signature --manifest --trust-policy --trust-store --notation-config --scope --at --crl --subject --bundle-digest --require-level --format --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -813,6 +813,10 @@ _airlock() {
                     return 0
                     ;;
                 --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bundle-digest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -201,6 +201,7 @@ complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen
 complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l at -d 'Verification time (RFC 3339). Default: now' -r
 complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l crl -d 'A CRL (PEM or DER) to check certificates against; repeatable. Nothing is fetched' -r -F
 complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l subject -d 'Also require the statement to name this image digest among its subjects' -r
+complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l bundle-digest -d 'Also require the statement to be the receipt of this bundle: its `bundle sha256:...` (the `index.json` digest every command prints) or, for a tarball, the file\'s digest' -r
 complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l require-level -d 'Also require the statement to claim this verified level; repeatable. For a gate that admits only images whose signatures were verified: `--require-level AIRLOCK_INTEGRITY_VERIFIED --require-level AIRLOCK_NOTARY_SIGNATURES_VERIFIED`' -r
 complete -c airlock -n "__fish_airlock_using_subcommand receipt; and __fish_seen_subcommand_from verify" -l format -d 'Output format: a human summary on stderr, or the JSON result on stdout' -r -f -a "text\t'Human summary on stderr'
 json\t'The JSON report on stdout'"

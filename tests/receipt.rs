@@ -353,6 +353,23 @@ fn receipt_verify_shows_the_levels_and_can_require_them() {
         "{}",
         r.stderr
     );
+    // It names the bundle by its identity, and `--bundle-digest` requires that one (red team J,
+    // J6: only the path was shown, shared by every transfer to the same place).
+    let bundle = read_json(&plain)["predicate"]["io.airlock.receipt"]["bundleDigest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        r.stderr.contains(&format!("bundle {bundle}")),
+        "{}",
+        r.stderr
+    );
+    let r = x.check(&plain, &x.policy, &x.store, &["--bundle-digest", &bundle]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let other = format!("sha256:{}", "0".repeat(64));
+    let r = x.check(&plain, &x.policy, &x.store, &["--bundle-digest", &other]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.codes(), ["bundle_not_matched"], "{}", r.stdout);
 }
 
 #[test]

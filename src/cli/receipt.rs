@@ -261,7 +261,7 @@ pub struct ReceiptVerifyArgs {
     #[arg(
         long,
         value_name = "REGISTRY/REPO[:TAG|@DIGEST]",
-        conflicts_with_all = ["file", "manifest", "signature", "subject"]
+        conflicts_with_all = ["file", "manifest", "signature", "subject", "bundle_digest"]
     )]
     pub image: Option<String>,
     /// How to reach the registry (with --image).
@@ -290,6 +290,10 @@ pub struct ReceiptVerifyArgs {
     /// Also require the statement to name this image digest among its subjects.
     #[arg(long, value_name = "sha256:DIGEST")]
     pub subject: Option<String>,
+    /// Also require the statement to be the receipt of this bundle: its `bundle sha256:...`
+    /// (the `index.json` digest every command prints) or, for a tarball, the file's digest.
+    #[arg(long, value_name = "sha256:DIGEST")]
+    pub bundle_digest: Option<String>,
     /// Also require the statement to claim this verified level; repeatable. For a gate that
     /// admits only images whose signatures were verified:
     /// `--require-level AIRLOCK_INTEGRITY_VERIFIED --require-level AIRLOCK_NOTARY_SIGNATURES_VERIFIED`.
@@ -381,6 +385,9 @@ fn verify(a: &ReceiptVerifyArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         a.subject.as_deref(),
     );
     c.require_levels(&a.require_level);
+    if let Some(d) = &a.bundle_digest {
+        c.require_bundle(d);
+    }
     if a.format == Format::Json {
         print_json(&c)?;
     }
@@ -434,6 +441,9 @@ fn summarise(c: &receipt::Check, file: &str, p: &Printer) {
             ));
         }
         p.info(&format!("  resource {}", st.resource_uri));
+        for line in super::output::identity_lines(st.bundle_digest(), st.bundle_file_digest()) {
+            p.info(&format!("  {line}"));
+        }
         let pol_name = st
             .policy
             .get("name")

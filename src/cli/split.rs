@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,6 +62,39 @@ impl Read for At {
                 }
             }
         }
+    }
+}
+
+/// What says a file was written to: its size, and its modification and status-change times (a
+/// write in place moves both; the status-change time cannot be set back by its owner).
+fn stamp(md: &std::fs::Metadata) -> (u64, i64, i64, i64, i64) {
+    (
+        md.len(),
+        md.mtime(),
+        md.mtime_nsec(),
+        md.ctime(),
+        md.ctime_nsec(),
+    )
+}
+
+/// The file being cut, read to its end; at the end, its [`stamp`] must be the one taken before
+/// the identity was read, else the read fails and no part is renamed into place: the identity
+/// stamped into the manifest is then that of the bytes cut (red team I, I-02: a file rewritten in
+/// place between the two passes gave a manifest naming another bundle than its parts hold).
+struct Unchanged<'a> {
+    file: &'a mut File,
+    before: (u64, i64, i64, i64, i64),
+}
+
+impl Read for Unchanged<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 && !buf.is_empty() && stamp(&self.file.metadata()?) != self.before {
+            return Err(io::Error::other(
+                "the bundle file changed while it was split (written to since its identity was read): no part was renamed into place",
+            ));
+        }
+        Ok(n)
     }
 }
 
@@ -289,10 +322,15 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         }
     }
     crate::fsutil::cleanup::install_signal_handler().context("installing the signal handler")?;
+    let before = stamp(&md);
     let identity = identity(&f, format, &a.bundle)?;
     let bar = p.progress("split");
     bar.set_total(Some(md.len()));
-    let m = parts::split_reader(&mut f, &out_dir, &name, a.size, identity, &mut |n| {
+    let mut cut = Unchanged {
+        file: &mut f,
+        before,
+    };
+    let m = parts::split_reader(&mut cut, &out_dir, &name, a.size, identity, &mut |n| {
         bar.advance(n)
     });
     bar.finish();
@@ -328,4 +366,38 @@ pub(super) fn run(a: &SplitArgs, p: &Printer) -> anyhow::Result<ExitCode> {
         m.bundle.pin.as_deref().unwrap_or("-")
     ));
     Ok(ExitCode::from(EXIT_OK))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_file_written_to_after_its_stamp_fails_at_its_end() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("b.tar");
+        std::fs::write(&path, vec![7u8; 100_000]).unwrap();
+        let read_all = |change: bool| {
+            let mut f = File::open(&path).unwrap();
+            let before = stamp(&f.metadata().unwrap());
+            if change {
+                // Another writer, in place, same size.
+                let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                w.write_all(b"x").unwrap();
+                w.sync_all().unwrap();
+            }
+            let mut out = Vec::new();
+            Unchanged {
+                file: &mut f,
+                before,
+            }
+            .read_to_end(&mut out)
+            .map(|_| out.len())
+        };
+        assert_eq!(read_all(false).unwrap(), 100_000);
+        let e = read_all(true).unwrap_err();
+        assert!(e.to_string().contains("changed while it was split"), "{e}");
+    }
 }

@@ -49,6 +49,9 @@ pub enum CheckCode {
     /// The receipt passes but does not claim a level the caller requires
     /// (`receipt verify --require-level`).
     LevelNotVerified,
+    /// The receipt passes but names another bundle than the one the caller requires
+    /// (`receipt verify --bundle-digest`).
+    BundleNotMatched,
     /// The statement for the receipt's scope does not enforce authenticity (`audit`, or an
     /// `override` that logs it): a signer no trust store vouches for would pass, so the receipt
     /// proves nothing about who wrote it, as under `skip`.
@@ -70,6 +73,7 @@ impl CheckCode {
             Self::SkippedByPolicy => "skipped_by_policy",
             Self::AuthenticityNotEnforced => "authenticity_not_enforced",
             Self::LevelNotVerified => "level_not_verified",
+            Self::BundleNotMatched => "bundle_not_matched",
             Self::Signature(c) => c.as_str(),
         }
     }
@@ -140,6 +144,30 @@ impl Check {
                 });
                 self.verdict = Verdict::Fail;
             }
+        }
+    }
+}
+
+impl Check {
+    /// Requires the statement's detail to name the bundle `digest`: its `index.json` digest
+    /// (`bundleDigest`, what every command prints as `bundle sha256:...`) or, for a tarball, the
+    /// file's own digest (`bundleFileDigest`). A receipt names its bundle also by a path, which
+    /// every transfer to the same place shares: this binds it to the bytes (red team J, J6).
+    pub fn require_bundle(&mut self, digest: &str) {
+        let Some(summary) = &self.statement else {
+            return;
+        };
+        let (index, file) = (summary.bundle_digest(), summary.bundle_file_digest());
+        if index != Some(digest) && file != Some(digest) {
+            self.failures.push(CheckFailure {
+                code: CheckCode::BundleNotMatched,
+                message: format!(
+                    "the statement is the receipt of bundle {} (file {}), not of {digest}",
+                    index.unwrap_or("-"),
+                    file.unwrap_or("-")
+                ),
+            });
+            self.verdict = Verdict::Fail;
         }
     }
 }

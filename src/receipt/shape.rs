@@ -76,6 +76,16 @@ impl Summary {
             .as_str()
     }
 
+    /// The bundle's `index.json` digest in airlock's detail (`bundleDigest`).
+    pub fn bundle_digest(&self) -> Option<&str> {
+        self.detail.as_ref()?.get("bundleDigest")?.as_str()
+    }
+
+    /// The bundle file's own digest in airlock's detail (`bundleFileDigest`, a tarball's).
+    pub fn bundle_file_digest(&self) -> Option<&str> {
+        self.detail.as_ref()?.get("bundleFileDigest")?.as_str()
+    }
+
     /// The pin in airlock's detail, in pinned mode.
     pub fn anchor_pin(&self) -> Option<&str> {
         self.detail

@@ -145,6 +145,10 @@ pub struct Detail {
     pub mode: &'static str,
     /// sha256 of the bundle's `index.json`.
     pub bundle_digest: Option<String>,
+    /// sha256 of the bundle file as read (a tarball, or a parts set's whole stream); absent for a
+    /// directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle_file_digest: Option<String>,
     /// `directory`, `tar`, `tar+gzip` or `tar+zstd`.
     pub bundle_format: &'static str,
     /// The trust anchor: mode, pin, artifact, trust-store fingerprints.
@@ -378,6 +382,7 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
                 schema_version: DETAIL_VERSION,
                 mode: report.mode,
                 bundle_digest: report.bundle_digest.clone(),
+                bundle_file_digest: report.bundle.file_digest.clone(),
                 bundle_format: report.bundle.format,
                 trust_anchor: report.trust_anchor.clone(),
                 crls,

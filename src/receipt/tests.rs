@@ -613,6 +613,14 @@ fn the_receipt_manifest_follows_the_oci_artifact_guidance_and_its_signature_subj
     };
     let ok = check(&receipt, &k.trust, None, Some(IMAGE));
     assert_eq!(ok.verdict, Verdict::Pass, "{:?}", ok.failures);
+    // `--bundle-digest`: the receipt binds its bundle by `index.json` digest (red team J, J6).
+    let mut same = ok.clone();
+    same.require_bundle(INDEX);
+    assert_eq!(same.verdict, Verdict::Pass, "{:?}", same.failures);
+    let mut other = ok.clone();
+    other.require_bundle(SIG);
+    assert_eq!(other.verdict, Verdict::Fail);
+    assert_eq!(other.failures[0].code, CheckCode::BundleNotMatched);
     assert_eq!(
         ok.manifest.as_ref().unwrap().subject.as_deref(),
         Some(IMAGE)
