@@ -784,11 +784,23 @@ fn user_metadata_mismatch_fails_user_metadata() {
         &["--user-metadata", "build=42", "--user-metadata", "team=air"],
     );
     let trust = trust_for(&x.dir, &c);
-    assert_pass(&verify(
+    let j = assert_pass(&verify(
         &x.layout,
         &trust,
         &["--user-metadata", "build=42", "--user-metadata", "team=air"],
     ));
+    // The gate and what the signature signs are in the report, and so in a receipt (red team J,
+    // J10: a gated and an ungated verification gave the same bytes).
+    assert_eq!(
+        j["requiredUserMetadata"],
+        serde_json::json!({"build": "42", "team": "air"})
+    );
+    assert_eq!(
+        j["images"][0]["signatures"][0]["userMetadata"],
+        serde_json::json!({"build": "42", "team": "air"})
+    );
+    let ungated = assert_pass(&verify(&x.layout, &trust, &[]));
+    assert!(ungated.get("requiredUserMetadata").is_none(), "{ungated}");
     assert_fails(
         &verify(&x.layout, &trust, &["--user-metadata", "build=43"]),
         "user_metadata",

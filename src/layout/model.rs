@@ -334,6 +334,21 @@ pub struct OciLayoutFile {
     pub image_layout_version: String,
 }
 
+/// Whether `s` is a media type in RFC 6838's grammar, `type/subtype`, each a restricted name (a
+/// letter or digit, then up to 126 of letters, digits and ``!#$&-^_.+``), without parameters:
+/// what the image-spec requires of an `artifactType`. A carrier's free text (spaces, a hundred
+/// columns of padding, a line that reads like a verdict) is no artifact type.
+pub fn is_media_type(s: &str) -> bool {
+    let name = |n: &str| {
+        let mut chars = n.chars();
+        n.len() <= 127
+            && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && chars.all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+    };
+    s.split_once('/')
+        .is_some_and(|(t, sub)| name(t) && name(sub))
+}
+
 /// The parts of an image config airlock reads: `os`, `architecture`, `variant`, the same fields
 /// (and the same serde view) as an index's [`Platform`].
 pub type ConfigPlatform = Platform;
@@ -361,6 +376,32 @@ mod tests {
             "manifests": [entry],
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn media_types_follow_rfc_6838() {
+        for ok in [
+            "application/vnd.cncf.notary.signature",
+            "application/spdx+json",
+            "application/vnd.in-toto+json",
+            "text/plain",
+        ] {
+            assert!(is_media_type(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "application",
+            "application/",
+            "/json",
+            "application/spdx json",
+            "application/spdx+json; charset=utf-8",
+            "application/x\nPASS",
+            "application/.hidden",
+            "application/a/b",
+        ] {
+            assert!(!is_media_type(bad), "{bad:?}");
+        }
+        assert!(!is_media_type(&format!("application/{}", "a".repeat(128))));
     }
 
     #[test]

@@ -153,6 +153,10 @@ pub struct Detail {
     pub bundle_format: &'static str,
     /// The trust anchor: mode, pin, artifact, trust-store fingerprints.
     pub trust_anchor: Option<TrustAnchor>,
+    /// The user metadata required of every passing signature (`--user-metadata`); absent when
+    /// none was (red team J, J10: the gate left no trace).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub required_user_metadata: std::collections::BTreeMap<String, String>,
     /// Every CRL that decided a certificate's status (signing and TSA chains), once each.
     pub crls: Vec<CrlUse>,
     /// Each image with its policy statement and each signature's validations.
@@ -385,6 +389,7 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
                 bundle_file_digest: report.bundle.file_digest.clone(),
                 bundle_format: report.bundle.format,
                 trust_anchor: report.trust_anchor.clone(),
+                required_user_metadata: report.required_user_metadata.clone(),
                 crls,
                 images: images
                     .iter()

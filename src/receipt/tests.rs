@@ -50,6 +50,7 @@ fn signature() -> SignatureReport {
         signing_time: Some("2025-06-01T00:00:00Z".into()),
         timestamp: None,
         expiry: None,
+        user_metadata: std::collections::BTreeMap::new(),
         validations: Validations {
             integrity: pass(),
             authenticity: pass(),
@@ -117,6 +118,7 @@ fn report(verdict: Verdict) -> Report {
         }],
         exported_by: None,
         archive_ended: false,
+        required_user_metadata: std::collections::BTreeMap::new(),
         parts: None,
         left_out: None,
         base_blobs: None,
@@ -858,5 +860,18 @@ fn a_verification_of_an_index_with_platforms_left_out_claims_integrity_except_th
     assert_eq!(
         json(&build(&r, &ctx()))["predicate"]["verifiedLevels"][0],
         statement::LEVEL_INTEGRITY_PARTIAL
+    );
+}
+
+#[test]
+fn a_required_user_metadata_gate_is_in_the_detail() {
+    let mut r = report(Verdict::Pass);
+    let plain = build(&r, &ctx()).to_bytes().unwrap();
+    r.required_user_metadata = [("env".to_owned(), "prod".to_owned())].into();
+    let gated = build(&r, &ctx()).to_bytes().unwrap();
+    assert_ne!(plain, gated);
+    assert_eq!(
+        json(&build(&r, &ctx()))["predicate"][super::DETAIL_KEY]["requiredUserMetadata"],
+        serde_json::json!({"env": "prod"})
     );
 }

@@ -83,6 +83,18 @@ pub fn verify_catalog(
     req: &Request,
     limits: &crate::layout::Limits,
 ) -> Report {
+    let required: Vec<(String, String)> = match &req.trust {
+        None => Vec::new(),
+        Some(Anchor::Local(t)) => t.user_metadata.clone(),
+        Some(Anchor::Pinned { rest, .. } | Anchor::Unpinned { rest }) => rest.user_metadata.clone(),
+    };
+    let mut report = judge(cat, req, limits);
+    report.required_user_metadata = required.into_iter().collect();
+    report
+}
+
+/// [`verify_catalog`] but for the user metadata it records.
+fn judge(cat: &crate::layout::Catalog, req: &Request, limits: &crate::layout::Limits) -> Report {
     let integrity = check(cat, &req.images, limits);
     let by_caller = req.left_out_checked_by_caller;
     match &req.trust {

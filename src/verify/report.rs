@@ -234,6 +234,10 @@ pub struct Report {
     pub mode: &'static str,
     /// The trust anchor (signature mode).
     pub trust_anchor: Option<TrustAnchor>,
+    /// The user metadata every passing signature had to carry (`--user-metadata`), absent when
+    /// none was required: a gate that decided the verdict is part of what was verified.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub required_user_metadata: std::collections::BTreeMap<String, String>,
     /// The bundle's form.
     pub bundle: BundleInfo,
     /// The parts the bundle was read from, each with its result (only when read from a parts set).
@@ -377,6 +381,7 @@ impl Report {
             images,
             exported_by: None,
             archive_ended: cat.archive_ended,
+            required_user_metadata: std::collections::BTreeMap::new(),
         }
     }
 

@@ -21,6 +21,15 @@ pub(super) fn structure_problem(doc: &Document, mt: &str, kind: Kind) -> Option<
             doc.schema_version
         ));
     }
+    if let Some(t) = doc
+        .artifact_type
+        .as_deref()
+        .filter(|t| !model::is_media_type(t))
+    {
+        return Some(format!(
+            "artifactType {t:?} is not a media type (RFC 6838 type/subtype)"
+        ));
+    }
     let shape = doc.shape();
     match kind {
         Kind::Index if doc.manifests.is_none() => Some("index has no manifests array".into()),

@@ -193,3 +193,48 @@ fn an_index_label_must_name_the_platform_its_manifest_config_states() {
         );
     }
 }
+
+#[test]
+fn a_descriptor_artifact_type_must_be_its_manifests_and_a_media_type() {
+    // A referrer-like artifact manifest whose own type is application/spdx+json.
+    let run = |label: Option<&str>, own: &str| {
+        let mut b = Bundle::new();
+        let image = b.image(b"layer", "app:v1");
+        let empty = b.blob("application/vnd.oci.empty.v1+json", b"{}");
+        let layer = b.blob("application/spdx+json", b"{\"spdxVersion\":\"SPDX-2.3\"}");
+        let m = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+            "artifactType": own, "config": empty, "layers": [layer], "subject": image.clone()});
+        let mut desc = b.blob(model::OCI_MANIFEST, m.to_string().as_bytes());
+        if let Some(l) = label {
+            desc["artifactType"] = serde_json::json!(l);
+        }
+        let cat = b.index(vec![image, desc]);
+        check(&cat, &[], &Limits::default())
+    };
+    for (label, own) in [
+        (Some("application/spdx+json"), "application/spdx+json"),
+        (None, "application/spdx+json"),
+    ] {
+        let out = run(label, own);
+        assert!(out.failures.is_empty(), "{label:?}: {:?}", out.failures);
+    }
+    for (label, own) in [
+        // Another type on the label than the manifest states (J7).
+        (
+            Some("application/vnd.example.vulnerability-scan.passed+json"),
+            "application/spdx+json",
+        ),
+        // Free text on the label, or in the manifest itself (J8).
+        (Some("application/x scan: PASS"), "application/spdx+json"),
+        (None, "application/vnd.example.scan        PASS, 0 critical"),
+    ] {
+        let out = run(label, own);
+        assert!(
+            codes(&out.failures)
+                .iter()
+                .any(|c| *c == "media_type_mismatch" || *c == "malformed_manifest"),
+            "{label:?} {own:?}: {:?}",
+            out.failures
+        );
+    }
+}

@@ -146,7 +146,10 @@ impl<'a> Walker<'a> {
             k => k,
         };
         match kind {
-            Kind::Manifest | Kind::Index => self.document(&d, mt, kind, depth),
+            Kind::Manifest | Kind::Index => {
+                self.document(&d, mt, kind, depth);
+                self.artifact_type_of(desc, &d);
+            }
             Kind::Blob if model::is_json(mt) => match &entry.content {
                 Content::NotJson(msg) => self.fail_blob(
                     &d,
@@ -328,6 +331,36 @@ impl<'a> Walker<'a> {
 }
 
 impl Walker<'_> {
+    /// A descriptor's `artifactType` must be the artifact type of the manifest it names (its
+    /// `artifactType`, else its config's media type), as the image-spec requires: a carrier's
+    /// label on an `index.json` entry or in an index would make every tool that lists artifacts
+    /// from descriptors see another type than the hashed manifest states (red team J, J7 and J8).
+    /// Reported on the manifest, as a `mediaType` mismatch is.
+    fn artifact_type_of(&mut self, desc: &Descriptor, d: &Digest) {
+        let Some(said) = desc.artifact_type.as_deref() else {
+            return;
+        };
+        let Some(doc) = self.docs.get(d) else {
+            return;
+        };
+        let own = doc.effective_artifact_type().map(str::to_owned);
+        let problem = if !model::is_media_type(said) {
+            Some(format!(
+                "the descriptor's artifactType {said:?} is not a media type (RFC 6838 type/subtype)"
+            ))
+        } else if own.as_deref() != Some(said) {
+            Some(format!(
+                "artifactType {said:?} in the descriptor, {} in the document",
+                own.map_or_else(|| "none".to_owned(), |o| format!("{o:?}"))
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.fail_blob(d, Code::MediaTypeMismatch, problem);
+        }
+    }
+
     /// Compares an index entry's platform label with the image config of the manifest it names
     /// (walked already), reported on that manifest: `platform_mismatch`.
     fn platform_label(&mut self, c: &Descriptor) {

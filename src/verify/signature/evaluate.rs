@@ -125,6 +125,7 @@ fn run(
     let Some((env, chain, payload)) = integrity(ev, report, media_type, bytes, target) else {
         return;
     };
+    report.user_metadata = payload.target_artifact.annotations.clone();
     if authenticity(ev, report, &env, &chain, stores)
         || expiry(ev, &env, inputs.at)
         || authentic_timestamp(ev, report, &env, &chain, stores, inputs)
@@ -507,6 +508,7 @@ fn empty_report(statement: &Statement) -> SignatureReport {
         signing_time: None,
         timestamp: None,
         expiry: None,
+        user_metadata: std::collections::BTreeMap::new(),
         revocation: None,
         validations: Validations {
             integrity: Validation::pending(Action::Enforce),

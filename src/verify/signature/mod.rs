@@ -229,6 +229,10 @@ pub struct SignatureReport {
     pub timestamp: Option<TimestampReport>,
     /// Expiry, RFC 3339.
     pub expiry: Option<String>,
+    /// The user metadata it signs (its payload's `targetArtifact.annotations`), once its
+    /// integrity passed; absent when none.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub user_metadata: std::collections::BTreeMap<String, String>,
     /// Each validation.
     pub validations: Validations,
     /// The signing chain's revocation status, certificate by certificate (leaf first), with the
