@@ -109,6 +109,9 @@ struct Expect {
     needed: bool,
     /// It is the trust artifact's manifest: every part it lists is needed.
     trust: bool,
+    /// A signature envelope (`application/jose+json`, `application/cose`) or a part of the trust
+    /// artifact names it: read and charged before the other blobs documents name.
+    first: bool,
 }
 
 #[derive(Default)]
@@ -133,6 +136,7 @@ impl Expectations {
         e.untyped |= mt.is_empty();
         e.needed |= typed || mt.is_empty() || model::is_json(mt) || in_trust;
         e.trust |= desc.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST);
+        e.first |= in_trust || matches!(mt, "application/jose+json" | "application/cose");
         self.touched.insert(d);
     }
 
@@ -177,6 +181,11 @@ impl Expectations {
             .is_some_and(|e| !e.sizes.contains(&size))
     }
 
+    /// True when `d` is read before the other named blobs (see [`Expect::first`]).
+    fn first(&self, d: &Digest) -> bool {
+        self.by_digest.get(d).is_some_and(|e| e.first)
+    }
+
     /// True when `inspect` needs the content of `d`.
     fn needed(&self, d: &Digest) -> bool {
         self.by_digest.get(d).is_some_and(|e| e.needed)
@@ -186,9 +195,16 @@ impl Expectations {
 /// A blob read, or the finding that kept it from being read (a link, a special file).
 type Outcome = Result<BlobEntry, Finding>;
 
+/// Most bytes of content that may be kept (blobs up to the manifest limit) read in one batch of
+/// [`read_blobs`] before they are charged.
+const BATCH_KEEP_BYTES: u64 = 32 << 20;
+
 /// Reads blobs on all cores, largest first; each is read once, at most its size plus one byte.
-/// Content is charged to `budget` as soon as a blob is read (dropped once the budget is spent), so
-/// that the results held together never exceed it.
+/// Content is charged to `budget` in that fixed order (size, then digest), batch by batch, not in
+/// the order the threads finish: which content a bundle over the budget keeps, and so its report,
+/// is the same on every run (red team I, I-07: four reports of one directory in ten runs). A batch
+/// holds at most [`BATCH_KEEP_BYTES`] of content that may be kept before it is charged, so memory
+/// stays bounded whatever the bundle holds.
 fn read_blobs(
     root: &Path,
     mut jobs: Vec<Job>,
@@ -197,32 +213,62 @@ fn read_blobs(
 ) -> Result<Vec<(Digest, Outcome)>, ScanError> {
     // Largest first, so that the big blobs start early and the cores finish together.
     jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.digest.cmp(&b.digest)));
-    jobs.into_par_iter()
-        .with_max_len(1)
-        .map(|job| {
-            let rel = blob_path(&job.digest);
-            let path = root.join(&rel);
-            let f = match open_regular(root, &rel) {
-                Ok((f, _)) => f,
-                Err(e) => {
-                    let finding = refusal(e, &blob_name(&job.digest))?;
-                    return Ok((job.digest, Err(finding)));
-                }
-            };
-            let progress = opts.progress.clone();
-            let mut e = read_blob(
-                &job.digest,
-                job.size,
-                &mut f.take(job.size.saturating_add(1)),
-                opts.hash,
-                &opts.limits,
-                &mut |n| progress.advance(n),
-            )
-            .map_err(io_err(&path))?;
-            budget.charge(&mut e);
-            Ok((job.digest, Ok(e)))
-        })
-        .collect()
+    let cap = opts.limits.max_manifest_bytes;
+    let mut batches: Vec<Vec<Job>> = Vec::new();
+    let mut held = 0u64;
+    for job in jobs {
+        let may_keep = if job.size <= cap { job.size } else { 0 };
+        match batches.last_mut() {
+            Some(b) if held.saturating_add(may_keep) <= BATCH_KEEP_BYTES => {
+                held = held.saturating_add(may_keep);
+                b.push(job);
+            }
+            _ => {
+                held = may_keep;
+                batches.push(vec![job]);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for batch in batches {
+        let read: Vec<Result<(Digest, Outcome), ScanError>> = batch
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|job| read_one(root, job, opts))
+            .collect();
+        for r in read {
+            let (d, mut outcome) = r?;
+            if let Ok(e) = &mut outcome {
+                budget.charge(e);
+            }
+            out.push((d, outcome));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one blob (hashed as it is read, its small content kept until it is charged).
+fn read_one(root: &Path, job: Job, opts: &ScanOptions) -> Result<(Digest, Outcome), ScanError> {
+    let rel = blob_path(&job.digest);
+    let path = root.join(&rel);
+    let f = match open_regular(root, &rel) {
+        Ok((f, _)) => f,
+        Err(e) => {
+            let finding = refusal(e, &blob_name(&job.digest))?;
+            return Ok((job.digest, Err(finding)));
+        }
+    };
+    let progress = opts.progress.clone();
+    let e = read_blob(
+        &job.digest,
+        job.size,
+        &mut f.take(job.size.saturating_add(1)),
+        opts.hash,
+        &opts.limits,
+        &mut |n| progress.advance(n),
+    )
+    .map_err(io_err(&path))?;
+    Ok((job.digest, Ok(e)))
 }
 
 /// Scans a layout directory.
@@ -339,7 +385,11 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
         }
     }
 
-    // Everything else: the blobs a document names first, then the ones nothing names.
+    // Everything else: the signature envelopes and the trust artifact's parts first, then the
+    // other blobs a document names, then the ones nothing names: a carrier's referrer with
+    // thousands of JSON layers cannot spend the budget the publisher's envelope needs (red team I,
+    // I-08: the envelope, smallest of all, was read last and dropped).
+    let mut first = Vec::new();
     let mut rest = Vec::new();
     let mut unnamed = Vec::new();
     for (d, size) in &found {
@@ -364,15 +414,23 @@ fn scan_dir_once(root: &Path, opts: &ScanOptions) -> Result<Catalog, ScanError> 
                 digest: d.clone(),
                 size: *size,
             };
-            if expect.by_digest.contains_key(d) {
+            if expect.first(d) {
+                first.push(job);
+            } else if expect.by_digest.contains_key(d) {
                 rest.push(job);
             } else {
                 unnamed.push(job);
             }
         }
     }
-    read_bytes += rest.iter().chain(&unnamed).map(|j| j.size).sum::<u64>();
+    read_bytes += first
+        .iter()
+        .chain(&rest)
+        .chain(&unnamed)
+        .map(|j| j.size)
+        .sum::<u64>();
     opts.progress.set_total(Some(read_bytes));
+    done.extend(read_blobs(root, first, opts, &budget)?);
     done.extend(read_blobs(root, rest, opts, &budget)?);
     done.extend(read_blobs(root, unnamed, opts, &budget)?);
 
@@ -490,5 +548,99 @@ mod tests {
         let cat = scan_dir(t.path(), &opts(Limits::default())).unwrap();
         assert!(cat.failures.is_empty(), "{:?}", cat.failures);
         assert_eq!(cat.blobs.len(), 43);
+    }
+
+    /// A manifest of `layers` (media type, bytes) written as blobs; returns its descriptor JSON.
+    fn manifest_of(root: &Path, layers: &[(&str, Vec<u8>)]) -> String {
+        let config = blob(root, b"{}");
+        let ls: Vec<String> = layers
+            .iter()
+            .map(|(mt, b)| {
+                let d = blob(root, b);
+                format!(
+                    r#"{{"mediaType":"{mt}","digest":"{d}","size":{}}}"#,
+                    b.len()
+                )
+            })
+            .collect();
+        let m = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{config}","size":2}},"layers":[{}]}}"#,
+            ls.join(",")
+        );
+        let d = blob(root, m.as_bytes());
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":{}}}"#,
+            m.len()
+        )
+    }
+
+    #[test]
+    fn envelopes_are_kept_before_a_referrers_junk_and_the_same_content_is_kept_every_run() {
+        // A signature manifest's envelope (1 KiB) and a carrier's referrer with 40 JSON layers a
+        // little larger, under a budget with room for the documents and the envelope, or one junk
+        // layer instead:
+        // the envelope, smallest of all, used to be read last and dropped (red team I, I-08);
+        // which junk layers were kept depended on which thread finished first (I-07).
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::write(root.join(OCI_LAYOUT), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        let mut envelope = br#"{"payload":""#.to_vec();
+        envelope.extend(std::iter::repeat_n(b'a', 1000));
+        envelope.extend(br#""}"#);
+        let env_digest = Digest::sha256(&envelope);
+        let env_len = u64::try_from(envelope.len()).unwrap();
+        let sig = manifest_of(root, &[("application/jose+json", envelope)]);
+        let junk: Vec<(&str, Vec<u8>)> = (0..40u32)
+            .map(|i| {
+                let mut b = format!(r#"{{"n":{i},"pad":""#).into_bytes();
+                b.extend(std::iter::repeat_n(
+                    b'x',
+                    1050 + usize::try_from(i).unwrap(),
+                ));
+                b.extend(br#""}"#);
+                ("application/json", b)
+            })
+            .collect();
+        let referrer = manifest_of(root, &junk);
+        std::fs::write(
+            root.join(INDEX_JSON),
+            format!(r#"{{"schemaVersion":2,"manifests":[{referrer},{sig}]}}"#),
+        )
+        .unwrap();
+        let documents: u64 = scan_dir(root, &ScanOptions::default())
+            .unwrap()
+            .blobs
+            .values()
+            .filter(
+                |e| matches!(&e.content, Content::Json(b) if b.starts_with(br#"{"schemaVersion""#)),
+            )
+            .map(|e| e.size)
+            .sum();
+        let limits = Limits {
+            max_retained_json: documents + 2 + env_len + 100,
+            ..Limits::default()
+        };
+        let kept_set = |cat: &Catalog| -> Vec<Digest> {
+            cat.blobs
+                .iter()
+                .filter(|(_, e)| matches!(e.content, Content::Json(_) | Content::Bytes(_)))
+                .map(|(d, _)| d.clone())
+                .collect()
+        };
+        let first = scan_dir(root, &opts(limits.clone())).unwrap();
+        assert!(
+            matches!(first.blobs[&env_digest].content, Content::Json(_)),
+            "the envelope was dropped"
+        );
+        let dropped = first
+            .blobs
+            .values()
+            .filter(|e| matches!(e.content, Content::NotRetained))
+            .count();
+        assert_eq!(dropped, 40, "every junk layer dropped");
+        for _ in 0..5 {
+            let again = scan_dir(root, &opts(limits.clone())).unwrap();
+            assert_eq!(kept_set(&again), kept_set(&first));
+        }
     }
 }

@@ -143,6 +143,10 @@ pub(super) fn envelope_of<'a>(
     }
     match cat.blobs.get(&d).map(|b| &b.content) {
         Some(Content::Json(b)) | Some(Content::Bytes(b)) => Ok((layer.media_type().to_owned(), b)),
+        Some(Content::NotRetained) => Err(
+            "envelope not kept in memory: the bundle holds more manifests, configs and signatures than airlock keeps while it reads one (a resource limit, not a fault of this signature; split the export)"
+                .into(),
+        ),
         Some(_) => Err("envelope is larger than the limit kept in memory".into()),
         None => Err("envelope blob is missing".into()),
     }
