@@ -244,6 +244,60 @@ fn a_bundle_changed_after_verification_aborts_the_push() {
     );
 }
 
+/// A layer deleted from a directory, a tarball cut short or a part rewritten after verification is
+/// the bundle's content at fault, exit 1 like any change (red team I, I-06: each was an
+/// operational error, exit 2, the part's naming a spool file under $TMPDIR).
+#[test]
+fn a_bundle_gone_or_cut_after_verification_is_a_content_failure() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(b) = TestRegistry::start(None) else {
+        return;
+    };
+    let root = small_layout(t.path());
+    let index = read_json(&root.join("index.json"));
+    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let child = read_json(&blob(&root, &top))["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let layer = blob(
+        &root,
+        read_json(&blob(&root, &child))["layers"][0]["digest"]
+            .as_str()
+            .unwrap(),
+    );
+    let tarball = pack(&root, Form::TarZst);
+    let len = fs::metadata(&tarball).unwrap().len();
+    let cases = [
+        (
+            tarball.clone(),
+            format!("truncate -s {} {}", len / 2, arg(&tarball)),
+            "cut",
+        ),
+        (root.clone(), format!("rm {}", arg(&layer)), "gone"),
+    ];
+    for (bundle, hook, repo) in cases {
+        let o = bin()
+            .current_dir(t.path())
+            .env("AIRLOCK_TEST_HOOK_AFTER_VERIFY", &hook)
+            .args([
+                "import",
+                &arg(&bundle),
+                "--to",
+                &format!("{}/{repo}", b.host()),
+                "--integrity-only",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{repo}: {stderr}");
+        assert!(
+            stderr.contains("changed since verification"),
+            "{repo}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn an_existing_referrers_tag_index_is_merged() {
     let t = tempfile::tempdir().unwrap();

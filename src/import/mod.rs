@@ -126,8 +126,9 @@ pub enum ImportError {
         /// The registry's error.
         error: RegistryError,
     },
-    /// The tarball could not be read again.
-    #[error("{}: {}", path.display(), finding.message)]
+    /// The tarball could not be read again (the first pass read it whole: it changed since, as a
+    /// content failure, exit 1; red team I, I-06).
+    #[error("{}: {}: the bundle changed since verification: push aborted", path.display(), finding.message)]
     Bundle {
         /// The bundle.
         path: PathBuf,
@@ -182,11 +183,25 @@ impl ImportError {
             self,
             ImportError::Changed { .. }
                 | ImportError::NotRegular { .. }
+                | ImportError::Bundle { .. }
                 | ImportError::Vanished { .. }
                 | ImportError::NotVerified { .. }
                 | ImportError::ReservedTag { .. }
                 | ImportError::ExternalAbsent { .. }
         )
+    }
+
+    /// An error opening or reading a file of the bundle (`path`) again: as [`Self::reading`], and a
+    /// file that is gone since verification is [`ImportError::NotRegular`] too (red team I, I-06:
+    /// a directory's layer deleted after verification was an operational error, exit 2).
+    pub(crate) fn reading_bundle(path: &Path, source: io::Error) -> ImportError {
+        if source.kind() == io::ErrorKind::NotFound {
+            return ImportError::NotRegular {
+                path: path.to_owned(),
+                why: format!("{} is gone", path.display()),
+            };
+        }
+        Self::reading(path, source)
     }
 
     /// An error reading `path` again: [`ImportError::NotRegular`] when the file was refused as

@@ -283,7 +283,7 @@ pub(super) fn from_tarball(
                             }),
                             Place::Bundle { offset, len } => shared.push_each(reg, sp.job, || {
                                 at_offset(path, *offset, *len)
-                                    .map_err(|e| ImportError::reading(path, e))
+                                    .map_err(|e| ImportError::reading_bundle(path, e))
                             }),
                         };
                         if let Err(e) = pushed {
@@ -356,8 +356,17 @@ pub(super) fn from_tarball(
                         return Err(ImportError::Worker);
                     }
                     spooled_total += size;
-                    fill(&mut entries.body(), out, size, &g)
-                        .map_err(|source| ImportError::Io { path: at, source })?;
+                    fill(&mut entries.body(), out, size, &g).map_err(|e| match e {
+                        // The bundle (a part of it) read again is not what was verified.
+                        Fill::Read(e) => ImportError::Bundle {
+                            path: path.to_owned(),
+                            finding: Box::new(crate::finding::Finding::new(
+                                crate::finding::Code::ArchiveCorrupt,
+                                e.to_string(),
+                            )),
+                        },
+                        Fill::Write(source) => ImportError::Io { path: at, source },
+                    })?;
                 } else {
                     stream_upload(reader_client, job, &mut entries.body(), path, shared);
                 }
@@ -404,7 +413,7 @@ fn fill<R: Read>(
     mut out: std::fs::File,
     size: u64,
     growth: &Growth,
-) -> io::Result<()> {
+) -> Result<(), Fill> {
     let mut filling = Filling {
         growth,
         complete: false,
@@ -416,13 +425,22 @@ fn fill<R: Read>(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(Fill::Read(e)),
         };
-        out.write_all(buf.get(..n).unwrap_or_default())?;
+        out.write_all(buf.get(..n).unwrap_or_default())
+            .map_err(Fill::Write)?;
         growth.advance(u64::try_from(n).unwrap_or(u64::MAX));
     }
     filling.complete = true;
     Ok(())
+}
+
+/// Why [`fill`] stopped: the bundle could not be read (it changed since verification), or the
+/// spool file could not be written (a local, operational error).
+#[derive(Debug)]
+enum Fill {
+    Read(io::Error),
+    Write(io::Error),
 }
 
 /// Chunks handed from the tar reader to an upload running beside it.
@@ -685,7 +703,9 @@ mod tests {
                 pause: std::time::Duration::from_millis(5),
                 fail,
             };
-            let w = fill(&mut body, out, size, &growth);
+            let w = fill(&mut body, out, size, &growth).map_err(|e| match e {
+                Fill::Read(e) | Fill::Write(e) => e,
+            });
             (r.join().unwrap(), w)
         })
     }

@@ -215,7 +215,9 @@ impl Shared<'_> {
         let path = root.join(rel);
         self.push_each(reg, job, || {
             let (f, _) = crate::layout::open_regular(root, rel).map_err(|e| match e {
-                crate::layout::OpenError::Io { source, .. } => ImportError::reading(&path, source),
+                crate::layout::OpenError::Io { source, .. } => {
+                    ImportError::reading_bundle(&path, source)
+                }
                 refused => ImportError::NotRegular {
                     path: path.clone(),
                     why: refused.to_string(),
