@@ -3,7 +3,7 @@
 //! index is merged, and a second import uploads nothing.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use crate::registry_util::*;
@@ -194,6 +194,22 @@ fn a_tampered_bundle_is_refused_and_pushes_nothing() {
     assert!(!o.status.success(), "a tag exists after a refused import");
 }
 
+/// The file of the first layer of the first platform of the layout's first image.
+fn first_layer(root: &Path) -> PathBuf {
+    let index = read_json(&root.join("index.json"));
+    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let child = read_json(&blob(root, &top))["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    blob(
+        root,
+        read_json(&blob(root, &child))["layers"][0]["digest"]
+            .as_str()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn a_bundle_changed_after_verification_aborts_the_push() {
     let t = tempfile::tempdir().unwrap();
@@ -201,18 +217,7 @@ fn a_bundle_changed_after_verification_aborts_the_push() {
         return;
     };
     let root = small_layout(t.path());
-    let index = read_json(&root.join("index.json"));
-    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
-    let child = read_json(&blob(&root, &top))["manifests"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let layer = blob(
-        &root,
-        read_json(&blob(&root, &child))["layers"][0]["digest"]
-            .as_str()
-            .unwrap(),
-    );
+    let layer = first_layer(&root);
     let evil = t.path().join("evil");
     fs::write(
         &evil,
@@ -254,18 +259,7 @@ fn a_bundle_gone_or_cut_after_verification_is_a_content_failure() {
         return;
     };
     let root = small_layout(t.path());
-    let index = read_json(&root.join("index.json"));
-    let top = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
-    let child = read_json(&blob(&root, &top))["manifests"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let layer = blob(
-        &root,
-        read_json(&blob(&root, &child))["layers"][0]["digest"]
-            .as_str()
-            .unwrap(),
-    );
+    let layer = first_layer(&root);
     let tarball = pack(&root, Form::TarZst);
     let len = fs::metadata(&tarball).unwrap().len();
     let cases = [

@@ -267,13 +267,7 @@ impl Kit {
 
     /// A copy of the honest directory bundle for the carrier to work on.
     fn copy(&self, name: &str) -> PathBuf {
-        let to = self.dir().join(name);
-        for f in files_of(&self.honest) {
-            let dest = to.join(&f);
-            fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            fs::copy(self.honest.join(&f), dest).unwrap();
-        }
-        to
+        copy_to(&self.honest, &self.dir().join(name))
     }
 
     /// `verify BUNDLE --pin PIN --at AT --format json`.
@@ -2006,12 +2000,7 @@ fn under_local_trust_a_signed_export_record_reports_what_it_does_not_list() {
 
     // An attestation of the carrier's, as a referrer of the image.
     // A platform dropped, "left out by --platform" in the carrier's annotation (on a copy).
-    let dropped = kit.dir().join("signed-dropped");
-    for f in files_of(&signed) {
-        let dest = dropped.join(&f);
-        fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        fs::copy(signed.join(&f), dest).unwrap();
-    }
+    let dropped = copy_to(&signed, &kit.dir().join("signed-dropped"));
     let platform = platforms_of(&dropped)[0]["digest"]
         .as_str()
         .unwrap()
