@@ -1589,3 +1589,91 @@ fn referrers_pages_are_refused_past_16_mib() {
     assert!(e.to_string().contains("16777216 bytes"), "{e}");
     assert_eq!(h.seen().len(), 6, "six pages of 3 MiB pass 16 MiB");
 }
+
+/// A TLS server on `127.0.0.2` (a name airlock reaches over HTTPS) that answers every request
+/// with `reply`; returns its `host:port` and the CA file that vouches for it.
+fn tls_server(dir: &std::path::Path, reply: String) -> (String, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use std::io::{Read, Write};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.2".to_owned()])
+        .unwrap()
+        .signed_by(&key, &Issuer::from_params(&ca, &ca_key))
+        .unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+    let config = std::sync::Arc::new(
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            let reply = reply.clone();
+            std::thread::spawn(move || {
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let _ = tls.write_all(reply.as_bytes());
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    (host, ca_file)
+}
+
+/// A registry reached over HTTPS that redirects to plain HTTP is not followed: the request (its
+/// credentials included, which reqwest keeps on a redirect to the same host and port whatever the
+/// scheme) would travel in clear text.
+#[test]
+fn a_redirect_from_https_to_plain_http_is_not_followed() {
+    let t = tempfile::tempdir().unwrap();
+    let plain = Hostile::start(|_, _| Reply::ok("{}"));
+    let reply = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {}/v2/airlock/sample/blobs/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        plain.url()
+    );
+    let (host, ca_file) = tls_server(t.path(), reply);
+    let c = Registry::new(airlock::registry::Options {
+        ca_file: Some(ca_file),
+        retries: 1,
+        timeout: Some(Duration::from_secs(5)),
+        ..airlock::registry::Options::default()
+    })
+    .unwrap();
+    let r = Reference::parse(&format!("{host}/airlock/sample:1.0")).unwrap();
+    let body = data(700);
+    let e = c
+        .blob_to(&r, &blob_desc(&body), &mut Vec::new())
+        .unwrap_err();
+    assert!(e.to_string().contains("plain HTTP"), "{e}");
+    assert!(
+        plain.seen().is_empty(),
+        "the HTTPS request was redirected to plain HTTP: {:?}",
+        plain.seen()
+    );
+}
