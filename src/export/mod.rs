@@ -806,14 +806,7 @@ fn plan(
                 {
                     if let Ok(p) = serde_json::from_slice::<model::ConfigPlatform>(&buf) {
                         if !p.os.is_empty() {
-                            rec.platforms.push(
-                                model::Platform {
-                                    os: p.os,
-                                    architecture: p.architecture,
-                                    variant: p.variant,
-                                }
-                                .render(),
-                            );
+                            rec.platforms.push(p.render());
                         }
                     }
                 }

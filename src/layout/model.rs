@@ -68,6 +68,9 @@ pub struct Platform {
     /// CPU variant.
     #[serde(default)]
     pub variant: Option<String>,
+    /// Operating system version (Windows builds: what a Windows host chooses an entry by).
+    #[serde(default, rename = "os.version")]
+    pub os_version: Option<String>,
 }
 
 impl Platform {

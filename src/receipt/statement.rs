@@ -350,11 +350,12 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
     // does not claim the whole image (red team J, J2).
     let integrity = if report.left_out.as_ref().is_some_and(|l| l.blobs > 0)
         || images.iter().any(|im| !im.platforms_left_out.is_empty())
-        || report
-            .warnings
-            .iter()
-            .any(|w| w.code == crate::finding::Code::ForeignBlobAbsent)
-    {
+        || report.warnings.iter().any(|w| {
+            matches!(
+                w.code,
+                crate::finding::Code::ForeignBlobAbsent | crate::finding::Code::ExcludedByExport
+            )
+        }) {
         LEVEL_INTEGRITY_PARTIAL
     } else {
         LEVEL_INTEGRITY

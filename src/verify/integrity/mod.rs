@@ -239,6 +239,9 @@ fn walk_entries(
         }
     }
     w.record = true;
+    for e in entries {
+        w.platform_label(e);
+    }
 }
 
 /// The most image summaries and referrers listed under them that one verification holds (each

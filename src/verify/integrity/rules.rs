@@ -149,23 +149,55 @@ pub(super) fn platform_problem(
     if own.os.is_empty() {
         return None;
     }
-    let variants_differ = match (label.variant.as_deref(), own.variant.as_deref()) {
+    let differ = |a: Option<&str>, b: Option<&str>| match (a, b) {
         (Some(a), Some(b)) => !a.is_empty() && !b.is_empty() && a != b,
         _ => false,
     };
-    (label.os != own.os || label.architecture != own.architecture || variants_differ).then(|| {
-        format!(
-            "the index labels this manifest {}; its config says {}",
-            label.render(),
-            own.render()
-        )
-    })
+    let variants_differ = differ(label.variant.as_deref(), own.variant.as_deref());
+    // A Windows host picks the entry whose build matches its own (red team K, K04).
+    let versions_differ = differ(label.os_version.as_deref(), own.os_version.as_deref());
+    (label.os != own.os
+        || label.architecture != own.architecture
+        || variants_differ
+        || versions_differ)
+        .then(|| {
+            let version = |p: &model::Platform| {
+                p.os_version
+                    .as_deref()
+                    .map(|v| format!(" (os.version {v})"))
+                    .unwrap_or_default()
+            };
+            format!(
+                "the index labels this manifest {}{}; its config says {}{}",
+                label.render(),
+                version(label),
+                own.render(),
+                version(&own)
+            )
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::layout::BundleFormat;
+
+    #[test]
+    fn a_windows_label_must_name_the_build_its_config_states() {
+        // Red team K, K04: a Windows host picks the entry whose os.version matches its build.
+        let label = |v: Option<&str>| model::Platform {
+            os: "windows".into(),
+            architecture: "amd64".into(),
+            variant: None,
+            os_version: v.map(str::to_owned),
+        };
+        let config = br#"{"os":"windows","architecture":"amd64","os.version":"10.0.20348.2461"}"#;
+        let mt = "application/vnd.oci.image.config.v1+json";
+        assert!(platform_problem(&label(Some("10.0.20348.2461")), mt, config).is_none());
+        assert!(platform_problem(&label(None), mt, config).is_none());
+        let why = platform_problem(&label(Some("10.0.17763.5820")), mt, config).unwrap();
+        assert!(why.contains("os.version 10.0.20348.2461"), "{why}");
+    }
 
     fn cat(oci_layout: Option<&[u8]>, index: Option<Small>) -> Catalog {
         let mut c = Catalog::new(BundleFormat::Directory, true);

@@ -238,3 +238,61 @@ fn a_descriptor_artifact_type_must_be_its_manifests_and_a_media_type() {
         );
     }
 }
+
+#[test]
+fn index_json_labels_too_are_compared_with_the_config() {
+    // Red team K, K03: an image manifest listed in index.json itself, labelled another platform.
+    let mut b = Bundle::new();
+    let mut image = b.image(b"layer", "app:v1");
+    image["platform"] = serde_json::json!({"os": "linux", "architecture": "arm64"});
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &[], &Limits::default());
+    assert_eq!(codes(&out.failures), vec!["platform_mismatch"]);
+}
+
+#[test]
+fn the_excluded_annotation_excuses_only_a_child_of_an_index() {
+    // Red team K, K01: the image itself gone, its own digest "left out by --platform".
+    let mut b = Bundle::new();
+    let mut image = b.image(b"layer", "app:v1");
+    let d = image["digest"].as_str().unwrap().to_owned();
+    b.cat.blobs.remove(&Digest::parse(&d).unwrap());
+    image["annotations"][model::EXCLUDED] = serde_json::json!(d);
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &[], &Limits::default());
+    assert_eq!(
+        codes(&out.failures),
+        vec!["blob_missing"],
+        "{:?}",
+        out.warnings
+    );
+    assert!(
+        !codes(&out.warnings).contains(&"excluded_by_export"),
+        "{:?}",
+        out.warnings
+    );
+}
+
+#[test]
+fn every_descriptor_media_type_is_a_media_type() {
+    // Red team K, K02: a config's media type is a referrer's type in the report.
+    let mut b = Bundle::new();
+    let image = b.image(b"layer", "app:v1");
+    let config = b.blob(
+        "application/vnd.example.scan        PASS, 0 critical",
+        b"{}",
+    );
+    let layer = b.blob("application/json", b"{\"a\":1}");
+    let m = serde_json::json!({"schemaVersion": 2, "mediaType": model::OCI_MANIFEST,
+        "config": config, "layers": [layer], "subject": image.clone()});
+    let desc = b.blob(model::OCI_MANIFEST, m.to_string().as_bytes());
+    let cat = b.index(vec![image, desc]);
+    let out = check(&cat, &[], &Limits::default());
+    assert!(
+        out.failures
+            .iter()
+            .any(|f| f.code == Code::MalformedManifest && f.message.contains("not a media type")),
+        "{:?}",
+        out.failures
+    );
+}

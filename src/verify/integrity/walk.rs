@@ -37,6 +37,9 @@ pub(super) struct Walker<'a> {
     /// one of its layers (or artifact blobs): the only kind `export --since` leaves out. Taken
     /// (reset) by [`Self::descriptor`].
     as_layer: bool,
+    /// Set by an index's walk for the descriptor it is about to check (one of its `manifests`):
+    /// the only kind `export --platform` leaves out. Taken (reset) by [`Self::descriptor`].
+    as_child: bool,
     /// Blobs whose digest mismatch was reported already.
     pub(super) mismatch_reported: HashSet<Digest>,
     walked_docs: HashSet<Digest>,
@@ -63,6 +66,7 @@ impl<'a> Walker<'a> {
             external: HashMap::new(),
             external_seen: BTreeSet::new(),
             as_layer: false,
+            as_child: false,
             mismatch_reported: HashSet::new(),
             walked_docs: HashSet::new(),
             shapes: HashMap::new(),
@@ -97,6 +101,21 @@ impl<'a> Walker<'a> {
     /// Checks one descriptor and walks into it. Returns its digest when valid and present.
     pub(super) fn descriptor(&mut self, desc: &Descriptor, depth: usize) -> Option<Digest> {
         let as_layer = std::mem::take(&mut self.as_layer);
+        let as_child = std::mem::take(&mut self.as_child);
+        // Every media type a descriptor states is RFC 6838's `type/subtype` (the image-spec's
+        // rule): a config's becomes a referrer's type in the report, a layer's a cosign
+        // artifact's, and free text there was printed as it came (red team K, K02).
+        if let Some(mt) = desc.media_type.as_deref().filter(|m| !m.is_empty()) {
+            if !model::is_media_type(mt) {
+                self.fail(
+                    Finding::new(
+                        Code::MalformedManifest,
+                        format!("descriptor mediaType {mt:?} is not a media type (RFC 6838 type/subtype)"),
+                    )
+                    .digest(&desc.digest),
+                );
+            }
+        }
         let d = match Digest::parse(&desc.digest) {
             Ok(d) => d,
             Err(e) => {
@@ -109,7 +128,7 @@ impl<'a> Walker<'a> {
             }
         };
         let Some(entry) = self.cat.blobs.get(&d) else {
-            self.absent(desc, &d, as_layer);
+            self.absent(desc, &d, as_layer, as_child);
             return None;
         };
         if self.reached.insert(d.clone()) {
@@ -171,13 +190,15 @@ impl<'a> Walker<'a> {
     /// `--platform` leaves out platform manifests only: the annotation never excuses a missing
     /// layer or config. `--since` leaves out layers only (`as_layer`): the record's list never
     /// excuses a missing manifest, index, config or subject.
-    fn absent(&mut self, desc: &Descriptor, d: &Digest, as_layer: bool) {
+    fn absent(&mut self, desc: &Descriptor, d: &Digest, as_layer: bool, as_child: bool) {
         let path = blob_name(d);
         let a_manifest = matches!(
             model::kind_of(desc.media_type()),
             Kind::Manifest | Kind::Index
         );
-        if a_manifest && self.excluded.contains(&desc.digest) {
+        // Only a child of an index: never an image itself, a subject or a referrer, which the
+        // annotation named made "verified" with no content at all (red team K, K01).
+        if a_manifest && as_child && self.excluded.contains(&desc.digest) {
             self.warn(
                 Finding::new(
                     Code::ExcludedByExport,
@@ -317,6 +338,7 @@ impl<'a> Walker<'a> {
         self.docs.insert(d.clone(), doc);
         for c in &children {
             self.as_layer = layers.contains(&c.digest);
+            self.as_child = is_index;
             self.descriptor(c, depth + 1);
         }
         if is_index {
@@ -362,8 +384,9 @@ impl Walker<'_> {
     }
 
     /// Compares an index entry's platform label with the image config of the manifest it names
-    /// (walked already), reported on that manifest: `platform_mismatch`.
-    fn platform_label(&mut self, c: &Descriptor) {
+    /// (walked already), reported on that manifest: `platform_mismatch`. For `index.json`'s
+    /// entries too, an image index as any other (red team K, K03).
+    pub(super) fn platform_label(&mut self, c: &Descriptor) {
         let (Some(label), Ok(d)) = (&c.platform, Digest::parse(&c.digest)) else {
             return;
         };
