@@ -65,16 +65,11 @@ impl Read for At {
     }
 }
 
-/// What says a file was written to: its size, and its modification and status-change times (a
-/// write in place moves both; the status-change time cannot be set back by its owner).
-fn stamp(md: &std::fs::Metadata) -> (u64, i64, i64, i64, i64) {
-    (
-        md.len(),
-        md.mtime(),
-        md.mtime_nsec(),
-        md.ctime(),
-        md.ctime_nsec(),
-    )
+/// What says a file was written to: its size and its modification time (a write in place moves
+/// it). Not the status-change time, which a hard link, a `chmod` or an access moves without a
+/// byte changing (red team K, K07: an unchanged file was refused).
+fn stamp(md: &std::fs::Metadata) -> (u64, i64, i64) {
+    (md.len(), md.mtime(), md.mtime_nsec())
 }
 
 /// The file being cut, read to its end; at the end, its [`stamp`] must be the one taken before
@@ -83,7 +78,7 @@ fn stamp(md: &std::fs::Metadata) -> (u64, i64, i64, i64, i64) {
 /// place between the two passes gave a manifest naming another bundle than its parts hold).
 struct Unchanged<'a> {
     file: &'a mut File,
-    before: (u64, i64, i64, i64, i64),
+    before: (u64, i64, i64),
 }
 
 impl Read for Unchanged<'_> {
@@ -397,6 +392,28 @@ mod tests {
             .map(|_| out.len())
         };
         assert_eq!(read_all(false).unwrap(), 100_000);
+        // Metadata only (a chmod, a hard link): the bytes are the same, the split goes on (red
+        // team K, K07).
+        {
+            let f = File::open(&path).unwrap();
+            let before = stamp(&f.metadata().unwrap());
+            let mut perms = f.metadata().unwrap().permissions();
+            perms.set_readonly(true);
+            std::fs::set_permissions(&path, perms).unwrap();
+            std::fs::hard_link(&path, t.path().join("link.tar")).unwrap();
+            let mut f = File::open(&path).unwrap();
+            let mut out = Vec::new();
+            Unchanged {
+                file: &mut f,
+                before,
+            }
+            .read_to_end(&mut out)
+            .unwrap();
+            let mut perms = f.metadata().unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&path, perms).unwrap();
+        }
         let e = read_all(true).unwrap_err();
         assert!(e.to_string().contains("changed while it was split"), "{e}");
     }

@@ -109,8 +109,9 @@ struct Expect {
     needed: bool,
     /// It is the trust artifact's manifest: every part it lists is needed.
     trust: bool,
-    /// A signature envelope (`application/jose+json`, `application/cose`) or a part of the trust
-    /// artifact names it: read and charged before the other blobs documents name.
+    /// A signature envelope (`application/jose+json`, `application/cose`), an image config (its
+    /// platform is compared with the index's label) or a part of the trust artifact names it:
+    /// read and charged before the other blobs documents name.
     first: bool,
 }
 
@@ -136,7 +137,14 @@ impl Expectations {
         e.untyped |= mt.is_empty();
         e.needed |= typed || mt.is_empty() || model::is_json(mt) || in_trust;
         e.trust |= desc.artifact_type.as_deref() == Some(model::AIRLOCK_TRUST);
-        e.first |= in_trust || matches!(mt, "application/jose+json" | "application/cose");
+        e.first |= in_trust
+            || matches!(
+                mt,
+                "application/jose+json"
+                    | "application/cose"
+                    | "application/vnd.oci.image.config.v1+json"
+                    | "application/vnd.docker.container.image.v1+json"
+            );
         self.touched.insert(d);
     }
 

@@ -112,6 +112,41 @@ pub(super) fn named_referrers(entries: &[Descriptor], roles: &[Role]) -> Vec<Fin
         .collect()
 }
 
+/// The names `index.json` gives (`org.opencontainers.image.ref.name`, containerd's name) must be
+/// names: the image-layout's `ref.name` grammar allows letters, digits, `/` and the separators
+/// `-._:@+` (containerd's full references use no other character), at most 4096 bytes. A name
+/// with spaces or other text printed as an image's name in the summary, where 120 spaces pushed
+/// the rest of it onto a line of its own that read as a signer's verdict (red team K, K06). Each
+/// other name is `index_malformed`.
+pub(super) fn malformed_names(entries: &[Descriptor]) -> Vec<Finding> {
+    let is_name = |n: &str| {
+        !n.is_empty()
+            && n.len() <= 4096
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/-._:@+".contains(c))
+    };
+    entries
+        .iter()
+        .flat_map(|e| {
+            [model::REF_NAME, model::CONTAINERD_NAME]
+                .into_iter()
+                .filter_map(move |k| e.annotations.get(k).map(|n| (k, n, e)))
+        })
+        .filter(|(_, n, _)| !is_name(n))
+        .map(|(k, n, e)| {
+            let shown: String = n.chars().take(200).collect();
+            Finding::new(
+                Code::IndexMalformed,
+                format!(
+                    "index.json's {k} {shown:?} is not a name (letters, digits, `/` and `-._:@+` only)"
+                ),
+            )
+            .digest(&e.digest)
+            .path("index.json")
+        })
+        .collect()
+}
+
 /// Which entries are selected images: all images without a selection, else those a selection
 /// names; a selection naming no image is `image_not_found` in `failures`.
 pub(super) fn select(

@@ -106,6 +106,7 @@ pub fn check(cat: &Catalog, selection: &[String], limits: &Limits) -> Integrity 
         }
         let roles = entries::roles(&entries, &w);
         failures.extend(entries::named_referrers(&entries, &roles));
+        failures.extend(entries::malformed_names(&entries));
         let selected = entries::select(&entries, &roles, selection, &mut failures);
         walk_entries(&mut w, &entries, &roles, &selected, selection.is_empty());
         // An image listed many times (index.json may repeat one digest under many names) is

@@ -296,3 +296,33 @@ fn every_descriptor_media_type_is_a_media_type() {
         out.failures
     );
 }
+
+#[test]
+fn a_label_whose_config_was_not_kept_fails_and_a_name_must_be_a_name() {
+    // Red team K, K05: the config dropped for the memory budget; the label cannot be compared.
+    let mut b = Bundle::new();
+    let mut image = b.image(b"layer", "app:v1");
+    image["platform"] = serde_json::json!({"os": "linux", "architecture": "amd64"});
+    let config = Digest::sha256(br#"{"os":"linux","architecture":"amd64"}"#);
+    b.cat.blobs.get_mut(&config).unwrap().content = Content::NotRetained;
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &[], &Limits::default());
+    assert_eq!(
+        codes(&out.failures),
+        vec!["limit_exceeded"],
+        "{:?}",
+        out.failures
+    );
+    // Red team K, K06: a name padded into a fake verdict line.
+    let mut b = Bundle::new();
+    let name = format!("app:v1{}signed by CN=Security Team: PASS", " ".repeat(120));
+    let image = b.image(b"layer", &name);
+    let cat = b.index(vec![image]);
+    let out = check(&cat, &[], &Limits::default());
+    assert_eq!(
+        codes(&out.failures),
+        vec!["index_malformed"],
+        "{:?}",
+        out.failures
+    );
+}

@@ -396,11 +396,20 @@ impl Walker<'_> {
         let Ok(cd) = Digest::parse(&cfg.digest) else {
             return;
         };
-        let Some(Content::Json(b)) = self.cat.blobs.get(&cd).map(|b| &b.content) else {
-            return;
-        };
-        if let Some(problem) = platform_problem(label, cfg.media_type(), b) {
-            self.fail_blob(&d, Code::PlatformMismatch, problem);
+        match self.cat.blobs.get(&cd).map(|b| &b.content) {
+            Some(Content::Json(b)) => {
+                if let Some(problem) = platform_problem(label, cfg.media_type(), b) {
+                    self.fail_blob(&d, Code::PlatformMismatch, problem);
+                }
+            }
+            // Dropped for the memory budget: the label cannot be compared, and an unchecked
+            // label must not pass (red team K, K05: a carrier's junk JSON spent the budget).
+            Some(Content::NotRetained) if label.os != "unknown" => self.fail_blob(
+                &d,
+                Code::LimitExceeded,
+                "its image config was not kept in memory (the bundle holds more manifests, configs and signatures than airlock keeps while it reads one): the index's platform label cannot be compared with it",
+            ),
+            _ => {}
         }
     }
 }
