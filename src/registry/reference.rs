@@ -167,6 +167,18 @@ fn is_tag(t: &str) -> bool {
 /// `host[:port]`: dot-separated components of ASCII letters, digits and inner dashes, then an
 /// optional port of digits.
 fn is_domain(d: &str) -> bool {
+    // An IPv6 literal in brackets, as the distribution grammar allows (`[::1]:5000`): README names
+    // `[::1]` a loopback registry, which the parser refused (red team L, L01).
+    if let Some(inner) = d.strip_prefix('[') {
+        let Some((addr, rest)) = inner.split_once(']') else {
+            return false;
+        };
+        let port_ok = match rest.strip_prefix(':') {
+            Some(p) => !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()),
+            None => rest.is_empty(),
+        };
+        return port_ok && addr.parse::<std::net::Ipv6Addr>().is_ok();
+    }
     let (host, port) = match d.split_once(':') {
         Some((h, p)) => (h, Some(p)),
         None => (d, None),
@@ -289,6 +301,25 @@ mod tests {
 
         let r = Reference::parse("ghcr.io/a/b").unwrap();
         assert_eq!(r.tag(), Some("latest"));
+
+        // An IPv6 registry host (red team L, L01).
+        let r = Reference::parse("[::1]:5000/team/app:1").unwrap();
+        assert_eq!(r.registry(), "[::1]:5000");
+        assert_eq!(r.repository(), "team/app");
+        assert_eq!(r.tag(), Some("1"));
+        assert_eq!(
+            Reference::parse("[fd00::5]/team/app").unwrap().registry(),
+            "[fd00::5]"
+        );
+        for bad in [
+            "[::1:5000/a",
+            "[nothost]:5000/a",
+            "[::1]x/a",
+            "[::1]:/a",
+            "[::1]:5o/a",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub(super) fn named_referrers(entries: &[Descriptor], roles: &[Role]) -> Vec<Fin
 
 /// The names `index.json` gives (`org.opencontainers.image.ref.name`, containerd's name) must be
 /// names: the image-layout's `ref.name` grammar allows letters, digits, `/` and the separators
-/// `-._:@+` (containerd's full references use no other character), at most 4096 bytes. A name
+/// `-._:@+`, and containerd's full references the brackets of an IPv6 registry host
+/// (`[fd00::5]:5000/team/app:1`, red team L, L01); at most 4096 bytes. A name
 /// with spaces or other text printed as an image's name in the summary, where 120 spaces pushed
 /// the rest of it onto a line of its own that read as a signer's verdict (red team K, K06). Each
 /// other name is `index_malformed`.
@@ -123,7 +124,7 @@ pub(super) fn malformed_names(entries: &[Descriptor]) -> Vec<Finding> {
         !n.is_empty()
             && n.len() <= 4096
             && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "/-._:@+".contains(c))
+                .all(|c| c.is_ascii_alphanumeric() || "/-._:@+[]".contains(c))
     };
     entries
         .iter()
@@ -138,7 +139,7 @@ pub(super) fn malformed_names(entries: &[Descriptor]) -> Vec<Finding> {
             Finding::new(
                 Code::IndexMalformed,
                 format!(
-                    "index.json's {k} {shown:?} is not a name (letters, digits, `/` and `-._:@+` only)"
+                    "index.json's {k} {shown:?} is not a name (letters, digits, `/`, `-._:@+` and an IPv6 host's brackets only)"
                 ),
             )
             .digest(&e.digest)

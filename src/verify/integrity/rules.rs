@@ -122,6 +122,45 @@ pub(super) fn parse_index(cat: &Catalog, failures: &mut Vec<Finding>) -> Option<
     }
 }
 
+/// A platform as containerd's `platforms.Normalize` makes it: the OS lowercased; `aarch64` ->
+/// `arm64`, `x86_64`/`x86-64` -> `amd64`, `i386` -> `386`, `armhf` -> `arm` `v7`, `armel` -> `arm`
+/// `v6`; an arm variant without its `v` gains it; arm64's `v8` (or `8`, `v8.0`) is no variant.
+fn normalize(p: &model::Platform) -> model::Platform {
+    let os = p.os.to_ascii_lowercase();
+    let mut variant = p.variant.clone().filter(|v| !v.is_empty());
+    let architecture = match p.architecture.to_ascii_lowercase().as_str() {
+        "aarch64" | "arm64" => {
+            if matches!(variant.as_deref(), Some("8" | "v8" | "v8.0")) {
+                variant = None;
+            }
+            "arm64".to_owned()
+        }
+        "x86_64" | "x86-64" | "amd64" => "amd64".to_owned(),
+        "i386" => "386".to_owned(),
+        "armhf" => {
+            variant = Some("v7".into());
+            "arm".to_owned()
+        }
+        "armel" => {
+            variant = Some("v6".into());
+            "arm".to_owned()
+        }
+        "arm" => {
+            if let Some(v) = variant.as_deref().filter(|v| !v.starts_with('v')) {
+                variant = Some(format!("v{v}"));
+            }
+            "arm".to_owned()
+        }
+        other => other.to_owned(),
+    };
+    model::Platform {
+        os,
+        architecture,
+        variant,
+        os_version: p.os_version.clone(),
+    }
+}
+
 /// Image config media types whose `os`/`architecture`/`variant` an index's platform label must
 /// agree with.
 const IMAGE_CONFIGS: [&str; 2] = [
@@ -149,13 +188,27 @@ pub(super) fn platform_problem(
     if own.os.is_empty() {
         return None;
     }
+    // Compared as containerd compares them (`platforms.Normalize`): `aarch64` is `arm64`,
+    // `x86_64` is `amd64`, an arm variant `7` is `v7`, arm64's `v8` (or `8`, `v8.0`) is none.
+    let (mut l, o) = (normalize(label), normalize(&own));
+    // An arm label without a variant means v7 to containerd: compared with a config that states
+    // one (red team L, L03: the variant dropped from the label passed).
+    if l.architecture == "arm" && l.variant.is_none() && o.variant.is_some() {
+        l.variant = Some("v7".into());
+    }
+    let (label, own) = (&l, &o);
     let differ = |a: Option<&str>, b: Option<&str>| match (a, b) {
         (Some(a), Some(b)) => !a.is_empty() && !b.is_empty() && a != b,
         _ => false,
     };
     let variants_differ = differ(label.variant.as_deref(), own.variant.as_deref());
-    // A Windows host picks the entry whose build matches its own (red team K, K04).
-    let versions_differ = differ(label.os_version.as_deref(), own.os_version.as_deref());
+    // A Windows host picks the entry whose build matches its own (red team K, K04), and takes an
+    // entry that states no build for any (red team L, L03: both labels' builds dropped).
+    let unstated = |v: Option<&str>| v.is_none_or(str::is_empty);
+    let versions_differ = differ(label.os_version.as_deref(), own.os_version.as_deref())
+        || (own.os == "windows"
+            && unstated(label.os_version.as_deref())
+            && !unstated(own.os_version.as_deref()));
     (label.os != own.os
         || label.architecture != own.architecture
         || variants_differ
@@ -172,7 +225,7 @@ pub(super) fn platform_problem(
                 label.render(),
                 version(label),
                 own.render(),
-                version(&own)
+                version(own)
             )
         })
 }
@@ -194,9 +247,22 @@ mod tests {
         let config = br#"{"os":"windows","architecture":"amd64","os.version":"10.0.20348.2461"}"#;
         let mt = "application/vnd.oci.image.config.v1+json";
         assert!(platform_problem(&label(Some("10.0.20348.2461")), mt, config).is_none());
-        assert!(platform_problem(&label(None), mt, config).is_none());
+        // A label that states no build matches any host's (red team L, L03).
+        assert!(platform_problem(&label(None), mt, config).is_some());
         let why = platform_problem(&label(Some("10.0.17763.5820")), mt, config).unwrap();
         assert!(why.contains("os.version 10.0.20348.2461"), "{why}");
+        // An arm label without a variant is v7 to containerd (L03); arm64's v8 is none.
+        let arm = |arch: &str, v: Option<&str>| model::Platform {
+            os: "linux".into(),
+            architecture: arch.into(),
+            variant: v.map(str::to_owned),
+            os_version: None,
+        };
+        let v6 = br#"{"os":"linux","architecture":"arm","variant":"v6"}"#;
+        assert!(platform_problem(&arm("arm", None), mt, v6).is_some());
+        assert!(platform_problem(&arm("arm", Some("6")), mt, v6).is_none());
+        let a64 = br#"{"os":"linux","architecture":"aarch64"}"#;
+        assert!(platform_problem(&arm("arm64", Some("v8")), mt, a64).is_none());
     }
 
     fn cat(oci_layout: Option<&[u8]>, index: Option<Small>) -> Catalog {

@@ -396,20 +396,26 @@ impl Walker<'_> {
         let Ok(cd) = Digest::parse(&cfg.digest) else {
             return;
         };
-        match self.cat.blobs.get(&cd).map(|b| &b.content) {
-            Some(Content::Json(b)) => {
-                if let Some(problem) = platform_problem(label, cfg.media_type(), b) {
-                    self.fail_blob(&d, Code::PlatformMismatch, problem);
-                }
-            }
-            // Dropped for the memory budget: the label cannot be compared, and an unchecked
-            // label must not pass (red team K, K05: a carrier's junk JSON spent the budget).
-            Some(Content::NotRetained) if label.os != "unknown" => self.fail_blob(
-                &d,
-                Code::LimitExceeded,
-                "its image config was not kept in memory (the bundle holds more manifests, configs and signatures than airlock keeps while it reads one): the index's platform label cannot be compared with it",
+        // A warning, not a failure: published images carry such labels, signed by their
+        // publisher (red team L, L02: descheduler v0.36.0's arm64 entry names an amd64 config),
+        // and what runs is the signed manifest; the report must only never state a label the
+        // bytes contradict without saying so (red teams J and K, J4, K03-K05).
+        let problem = match self.cat.blobs.get(&cd).map(|b| &b.content) {
+            Some(Content::Json(b)) => platform_problem(label, cfg.media_type(), b),
+            // Dropped for the memory budget: the label cannot be compared (K05: a carrier's junk
+            // JSON spent the budget, and the label passed unchecked and unsaid).
+            Some(Content::NotRetained) if label.os != "unknown" => Some(
+                "not compared: its image config was not kept in memory (the bundle holds more manifests, configs and signatures than airlock keeps while it reads one)"
+                    .to_owned(),
             ),
-            _ => {}
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            self.warn(
+                Finding::new(Code::PlatformMismatch, problem)
+                    .digest(&d)
+                    .path(blob_name(&d)),
+            );
         }
     }
 }
