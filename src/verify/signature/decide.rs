@@ -140,10 +140,15 @@ fn evaluate_one(
         Err(msg) => {
             let mut r = evaluate("", b"", target, statement, stores, ctx.inputs);
             r.validations.integrity.reason = Some(msg.clone());
-            r.failure = Some(SignatureFailure {
-                code: Code::SignatureIntegrity,
-                message: msg,
-            });
+            // An envelope dropped for the memory budget is no fault of the signature: a
+            // resource limit, said as one (red team I, I-08: a carrier's junk, first in a
+            // tarball's stream, spent the budget, and the publisher's signature was blamed).
+            let code = if msg.starts_with(super::discover::NOT_KEPT) {
+                Code::LimitExceeded
+            } else {
+                Code::SignatureIntegrity
+            };
+            r.failure = Some(SignatureFailure { code, message: msg });
             r
         }
     }

@@ -118,6 +118,10 @@ pub(super) fn malformed_signature(
     None
 }
 
+/// How an envelope dropped for the memory budget is described (the signature stage reports it
+/// as `limit_exceeded`, not as the signature's fault).
+pub(super) const NOT_KEPT: &str = "envelope not kept in memory";
+
 pub(super) fn envelope_of<'a>(
     sig: &Digest,
     cat: &'a Catalog,
@@ -143,10 +147,9 @@ pub(super) fn envelope_of<'a>(
     }
     match cat.blobs.get(&d).map(|b| &b.content) {
         Some(Content::Json(b)) | Some(Content::Bytes(b)) => Ok((layer.media_type().to_owned(), b)),
-        Some(Content::NotRetained) => Err(
-            "envelope not kept in memory: the bundle holds more manifests, configs and signatures than airlock keeps while it reads one (a resource limit, not a fault of this signature; split the export)"
-                .into(),
-        ),
+        Some(Content::NotRetained) => Err(format!(
+            "{NOT_KEPT}: the bundle holds more manifests, configs and signatures than airlock keeps while it reads one (a resource limit, not a fault of this signature; split the export)"
+        )),
         Some(_) => Err("envelope is larger than the limit kept in memory".into()),
         None => Err("envelope blob is missing".into()),
     }

@@ -494,3 +494,50 @@ fn at_most_one_hundred_signatures_of_a_target_are_tried() {
     assert!(o.signed && !o.passed);
     assert_eq!(reports.len(), 100, "at most 100 signatures are tried");
 }
+
+#[test]
+fn an_envelope_dropped_for_the_memory_budget_is_a_limit_not_a_bad_signature() {
+    // Red team I, I-08: a carrier's junk first in a tarball spends the budget before the
+    // publisher's envelope; the signature was blamed (signature_integrity).
+    let image = IMAGE;
+    let subject = descriptor(model::OCI_MANIFEST, image);
+    let signature = signature_manifest(&subject, 1, serde_json::json!({}));
+    let (mut cat, integrity) = bundle(&[image, &signature]);
+    cat.insert(
+        Digest::sha256(b"e"),
+        BlobEntry {
+            size: 1,
+            actual: Some(Digest::sha256(b"e")),
+            content: Content::NotRetained,
+        },
+        &Limits::default(),
+    );
+    let entries = vec![subject.clone(), descriptor(model::OCI_MANIFEST, &signature)];
+    let inputs = inputs(Names::Annotations);
+    let ctx = Ctx {
+        cat: &cat,
+        integrity: &integrity,
+        entries: &entries,
+        inputs: &inputs,
+        evaluated: Default::default(),
+    };
+    let statement = inputs
+        .policy
+        .statement_for("example.com/app")
+        .expect("a statement");
+    let mut stores = StoreCache::new(&inputs.store_root);
+    let mut reports = Vec::new();
+    let t = Target {
+        media_type: model::OCI_MANIFEST.to_owned(),
+        digest: subject.digest.clone(),
+        size: subject.size,
+    };
+    let o = verify_target(&t, &ctx, statement, &mut stores, &mut reports);
+    assert!(!o.passed);
+    let failures: Vec<Code> = reports
+        .iter()
+        .filter_map(|r| r.failure.as_ref().map(|f| f.code))
+        .collect();
+    assert_eq!(failures, vec![Code::LimitExceeded], "{reports:?}");
+    assert_eq!(o.failure.map(|f| f.code), Some(Code::LimitExceeded));
+}
