@@ -233,18 +233,19 @@ fn signature_manifest(
     .expect("json")
 }
 
-#[test]
-fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read() {
-    let image = IMAGE;
-    let subject = descriptor(model::OCI_MANIFEST, image);
-    let signature = signature_manifest(&subject, 2, serde_json::json!({}));
-    let (cat, integrity) = bundle(&[image, &signature]);
-    let entries = vec![subject.clone(), descriptor(model::OCI_MANIFEST, &signature)];
+/// `verify_target` of `subject` in `cat` with the index.json `entries`, under the test policy's
+/// statement for `example.com/app`: its outcome and the signatures evaluated.
+fn judge_subject(
+    cat: &Catalog,
+    integrity: &Integrity,
+    entries: &[Descriptor],
+    subject: &Descriptor,
+) -> (TargetOutcome, Vec<super::SignatureReport>) {
     let inputs = inputs(Names::Annotations);
     let ctx = Ctx {
-        cat: &cat,
-        integrity: &integrity,
-        entries: &entries,
+        cat,
+        integrity,
+        entries,
         inputs: &inputs,
         evaluated: Default::default(),
     };
@@ -260,12 +261,23 @@ fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read
         size: subject.size,
     };
     let o = verify_target(&t, &ctx, statement, &mut stores, &mut reports);
+    (o, reports)
+}
+
+#[test]
+fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read() {
+    let image = IMAGE;
+    let subject = descriptor(model::OCI_MANIFEST, image);
+    let signature = signature_manifest(&subject, 2, serde_json::json!({}));
+    let (cat, integrity) = bundle(&[image, &signature]);
+    let entries = vec![subject.clone(), descriptor(model::OCI_MANIFEST, &signature)];
+    let (o, reports) = judge_subject(&cat, &integrity, &entries, &subject);
     assert!(o.signed && !o.passed);
     let f = o.failure.expect("a failure");
     assert_eq!(f.code, Code::SignatureManifestInvalid);
     assert!(
         f.message
-            .starts_with(&format!("verification of {} aborted: ", t.digest))
+            .starts_with(&format!("verification of {} aborted: ", subject.digest))
             && f.message
                 .contains("has 2 layers, expected exactly one envelope"),
         "{}",
@@ -274,16 +286,7 @@ fn a_malformed_signature_manifest_aborts_its_subject_before_any_envelope_is_read
     assert!(reports.is_empty(), "no signature evaluated: {reports:?}");
 
     // Without its signature, the same target is unsigned.
-    let o = verify_target(
-        &t,
-        &Ctx {
-            entries: &entries[..1],
-            ..ctx
-        },
-        statement,
-        &mut stores,
-        &mut reports,
-    );
+    let (o, _) = judge_subject(&cat, &integrity, &entries[..1], &subject);
     assert!(!o.signed && !o.passed);
     assert_eq!(o.failure.map(|f| f.code), Some(Code::NoSignature));
 }
@@ -513,26 +516,7 @@ fn an_envelope_dropped_for_the_memory_budget_is_a_limit_not_a_bad_signature() {
         &Limits::default(),
     );
     let entries = vec![subject.clone(), descriptor(model::OCI_MANIFEST, &signature)];
-    let inputs = inputs(Names::Annotations);
-    let ctx = Ctx {
-        cat: &cat,
-        integrity: &integrity,
-        entries: &entries,
-        inputs: &inputs,
-        evaluated: Default::default(),
-    };
-    let statement = inputs
-        .policy
-        .statement_for("example.com/app")
-        .expect("a statement");
-    let mut stores = StoreCache::new(&inputs.store_root);
-    let mut reports = Vec::new();
-    let t = Target {
-        media_type: model::OCI_MANIFEST.to_owned(),
-        digest: subject.digest.clone(),
-        size: subject.size,
-    };
-    let o = verify_target(&t, &ctx, statement, &mut stores, &mut reports);
+    let (o, reports) = judge_subject(&cat, &integrity, &entries, &subject);
     assert!(!o.passed);
     let failures: Vec<Code> = reports
         .iter()
