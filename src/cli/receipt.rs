@@ -466,6 +466,9 @@ fn summarise(c: &receipt::Check, file: &str, p: &Printer) {
                 .unwrap_or_default()
         ));
         p.info(&format!("  levels {}", st.verified_levels.join(", ")));
+        for w in st.warnings() {
+            p.info(&format!("  warning {w}"));
+        }
         p.detail(&format!(
             "  {} input attestation(s)",
             st.input_attestations.len()

@@ -86,6 +86,25 @@ impl Summary {
         self.detail.as_ref()?.get("bundleFileDigest")?.as_str()
     }
 
+    /// The warnings in airlock's detail (`warnings`), each as `code: message`; empty when it has
+    /// none (or is from a release that did not record them).
+    pub fn warnings(&self) -> Vec<String> {
+        let Some(list) = self
+            .detail
+            .as_ref()
+            .and_then(|d| d.get("warnings"))
+            .and_then(Value::as_array)
+        else {
+            return Vec::new();
+        };
+        list.iter()
+            .map(|w| {
+                let field = |k: &str| w.get(k).and_then(Value::as_str).unwrap_or("?");
+                format!("{}: {}", field("code"), field("message"))
+            })
+            .collect()
+    }
+
     /// The pin in airlock's detail, in pinned mode.
     pub fn anchor_pin(&self) -> Option<&str> {
         self.detail

@@ -167,6 +167,11 @@ pub struct Detail {
     pub base_blobs: Option<u64>,
     /// The report's failures.
     pub failures: Vec<Finding>,
+    /// The report's warnings (a platform label the manifest contradicts, a file beside
+    /// `index.json`, a layer not carried...): what did not fail the verification but an auditor
+    /// reading only the receipt should see; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Finding>,
     /// Who exported the bundle: the export signatures of its trust artifact as verify evaluated
     /// them (signer, chain fingerprints, signing time, result); `null` when it carries none.
     pub exported_by: Option<ExportedBy>,
@@ -408,6 +413,7 @@ pub fn build(report: &Report, ctx: &ReceiptContext) -> Statement {
                 left_out: report.left_out.clone(),
                 base_blobs: report.base_blobs,
                 failures: report.failures.clone(),
+                warnings: report.warnings.clone(),
                 exported_by: report.exported_by.clone(),
             },
         },

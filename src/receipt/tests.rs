@@ -864,6 +864,42 @@ fn a_verification_of_an_index_with_platforms_left_out_claims_integrity_except_th
 }
 
 #[test]
+fn the_warnings_of_a_passing_verification_are_in_the_detail() {
+    let mut r = report(Verdict::Pass);
+    let plain = json(&build(&r, &ctx()));
+    assert!(
+        plain["predicate"][super::DETAIL_KEY]
+            .get("warnings")
+            .is_none(),
+        "no warnings, no field"
+    );
+    r.warnings.push(
+        Finding::new(
+            Code::PlatformMismatch,
+            "labelled linux/arm64, config says linux/amd64",
+        )
+        .digest(INDEX),
+    );
+    let statement = json(&build(&r, &ctx()));
+    assert_eq!(statement["predicate"]["verificationResult"], "PASSED");
+    let w = &statement["predicate"][super::DETAIL_KEY]["warnings"];
+    assert_eq!(w[0]["code"], "platform_mismatch", "{w}");
+    assert_eq!(w[0]["digest"], INDEX, "{w}");
+    // `receipt verify` reads them back for its summary.
+    let bytes = build(&r, &ctx()).to_bytes().unwrap();
+    let summary = super::shape::check_shape(&bytes).unwrap();
+    assert_eq!(
+        summary.warnings(),
+        ["platform_mismatch: labelled linux/arm64, config says linux/amd64"]
+    );
+    let plain = build(&report(Verdict::Pass), &ctx()).to_bytes().unwrap();
+    assert!(super::shape::check_shape(&plain)
+        .unwrap()
+        .warnings()
+        .is_empty());
+}
+
+#[test]
 fn a_required_user_metadata_gate_is_in_the_detail() {
     let mut r = report(Verdict::Pass);
     let plain = build(&r, &ctx()).to_bytes().unwrap();
