@@ -24,17 +24,21 @@
 //!   never covers a CA; `onlyContainsAttributeCerts`, `onlySomeReasons`, `indirectCRL` and a
 //!   distribution point named relative to the issuer make the CRL inapplicable.
 //! * Every URI must be covered by a candidate base CRL, else `Unknown` (naming the URI and why each
-//!   CRL at hand did not apply). CRL numbers are compared only among the CRLs covering one URI:
-//!   the highest CRLNumber (without numbers on all of them, the latest `thisUpdate`) decides that
-//!   URI; equally new CRLs of one scope all decide, the worst result wins. Revoked at any URI ->
+//!   CRL at hand did not apply). CRL numbers are compared only among the CRLs of one scope (the
+//!   same IssuingDistributionPoint, or none: the complete CRL) covering one URI: the highest
+//!   CRLNumber (without numbers on all of them, the latest `thisUpdate`) decides for its scope, and
+//!   every scope covering the URI decides (a hold in the newest CRL of one scope is not lifted by a
+//!   CRL of another, whatever their numbers); equally new CRLs of one scope all decide, the worst
+//!   result wins. Revoked at any URI ->
 //!   `Revoked`. No CRL can clear what another applicable one says: an entry with a reason other
 //!   than certificateHold/removeFromCRL in *any* applicable candidate (a base covering one of the
 //!   URIs, or a delta applying to such a base; any scope, any age) revokes the certificate, and an
 //!   entry for it that cannot be interpreted in any of them makes it `Unknown` at best.
 //! * Delta CRLs follow the base (`evaluate.rs`): a base with FreshestCRL needs a candidate delta
-//!   with DeltaCRLIndicator <= the base's number, its own number > the base's, in scope (no IDP, an
-//!   IDP naming one of the base's FreshestCRL URIs or the certificate's URI, or captured from one
-//!   of the base's FreshestCRL URIs); the newest such delta applies, none -> `Unknown`. A
+//!   with DeltaCRLIndicator <= the base's number, its own number > the base's, in scope (no IDP
+//!   when the base has none; when the base has an IDP, an IDP naming one of the base's FreshestCRL
+//!   URIs or the certificate's URI, or captured from one of the base's FreshestCRL URIs); the
+//!   newest such delta applies, none -> `Unknown`. A
 //!   certificate with its own FreshestCRL whose base names none -> `Unknown` (notation: "freshest
 //!   CRL from certificate extension is not supported"). The delta's entry for the serial wins over
 //!   the base's (a `removeFromCRL` in the delta lifts a hold).

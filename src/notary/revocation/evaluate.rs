@@ -236,7 +236,7 @@ fn deltas_for<'a, 'b>(
             ));
             continue;
         }
-        if let Err(w) = scope::delta_covers(d.input, fresh, uri, is_ca) {
+        if let Err(w) = scope::delta_covers(d.input, base.input, fresh, uri, is_ca) {
             why.push(format!("delta CRL {} {w}", dc.digest()));
             continue;
         }
@@ -400,8 +400,23 @@ pub(super) fn check_cert(
                 applicable.extend(d.all.into_iter().map(|d| (d, uri.as_str())));
             }
         }
-        // Rule 4: the newest of this scope decides; rule 5: with the delta it names.
-        for base in newest(&covering) {
+        // Rule 4: the newest of each scope decides (CRL numbers are compared within a scope
+        // only); rule 5: with the delta it names.
+        let mut scopes: Vec<(Option<Vec<u8>>, Vec<&Cand>)> = Vec::new();
+        for &c in &covering {
+            let key = match scope::scope_key(c.input) {
+                Ok(k) => k,
+                Err(w) => {
+                    v.unknown(format!("CRL {} {w}", c.crl().digest()));
+                    continue;
+                }
+            };
+            match scopes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(c),
+                None => scopes.push((key, vec![c])),
+            }
+        }
+        for base in scopes.iter().flat_map(|(_, list)| newest(list)) {
             v.used(base.crl(), uri);
             match deltas_for(&cands, &rejected, base, uri, src.is_ca) {
                 Ok(None) if src.freshest => v.unknown(format!(

@@ -132,18 +132,48 @@ pub(super) fn base_covers(input: &CrlInput, uri: &str, is_ca: bool) -> Result<()
     }
 }
 
-/// Whether the delta CRL `input` is in the scope of a base CRL whose FreshestCRL names `fresh`,
-/// for the certificate's distribution point `uri`.
+/// The scope of a base CRL, as a key: its IssuingDistributionPoint re-encoded (`None` for a
+/// complete CRL of its issuer). CRL numbers mean something only within one scope (RFC 5280
+/// 5.2.3: "monotonically increasing ... for a given CRL scope and CRL issuer"), so only CRLs with
+/// the same key are compared (red team N, N04: a complete CRL numbered 5 was taken as newer than,
+/// and so lifted a hold of, a distribution point's CRL numbered 3 an hour old).
+pub(super) fn scope_key(input: &CrlInput) -> Result<Option<Vec<u8>>, String> {
+    match input.crl.idp()? {
+        None => Ok(None),
+        Some(idp) => der::Encode::to_der(idp)
+            .map(Some)
+            .map_err(|e| format!("IssuingDistributionPoint: {e}")),
+    }
+}
+
+/// Whether the delta CRL `input` is in the scope of the base CRL `base`, whose FreshestCRL names
+/// `fresh`, for the certificate's distribution point `uri`. The delta and the base it updates have
+/// one scope (RFC 5280 5.2.4, 6.3.3): a delta without an IssuingDistributionPoint is a delta of the
+/// issuer's complete CRL and applies only to a base without one; a delta of a complete base may
+/// otherwise only name (or have been captured from) the places the base's FreshestCRL names, never
+/// merely the certificate's distribution point, which is another scope's (red team N, N04: a
+/// complete-scope delta's `removeFromCRL` lifted a distribution point CRL's hold).
 pub(super) fn delta_covers(
     input: &CrlInput,
+    base: &CrlInput,
     fresh: &[String],
     uri: &str,
     is_ca: bool,
 ) -> Result<(), String> {
+    let base_scoped = base.crl.idp()?.is_some();
     let Some(idp) = input.crl.idp()? else {
-        return Ok(());
+        return if base_scoped {
+            Err(
+                "is a delta of the issuer's complete CRL (no IssuingDistributionPoint), and the \
+                 base CRL is scoped to distribution points"
+                    .into(),
+            )
+        } else {
+            Ok(())
+        };
     };
     flags(idp, is_ca)?;
+    let named = |u: &String| fresh.contains(u) || (base_scoped && u == uri);
     match names(idp)? {
         None => match &input.captured_from {
             Some(c) if fresh.contains(c) => Ok(()),
@@ -157,7 +187,7 @@ pub(super) fn delta_covers(
                 }
             )),
         },
-        Some(list) if list.iter().any(|u| u == uri || fresh.contains(u)) => Ok(()),
+        Some(list) if list.iter().any(named) => Ok(()),
         Some(list) => Err(scoped_to(&list)),
     }
 }

@@ -118,7 +118,7 @@ fn a_delta_out_of_the_base_scope_does_not_apply() {
         why.contains("is scoped to http://crl.example/stray.crl"),
         "{why}"
     );
-    // Without IDP, or naming the certificate's own URI: applies.
+    // Without IDP (a delta of the complete CRL, as this base is): applies.
     ok(&check(
         &chain,
         &[
@@ -126,8 +126,17 @@ fn a_delta_out_of_the_base_scope_does_not_apply() {
             pki.spec().number(11).delta_of(10).build(),
         ],
     ));
+    // One naming the certificate's own URI is a delta of that distribution point's scope: it
+    // updates a base scoped to that URI, never the complete CRL (red team N, N04).
     let own = pki.spec().number(11).delta_of(10).idp(idp(&[URI])).build();
-    ok(&check(&chain, &[base(&pki).build(), own]));
+    let why = unknown(&check(&chain, &[base(&pki).build(), own.clone()]));
+    assert!(why.contains("is scoped to"), "{why}");
+    let scoped_base = base(&pki).idp(idp(&[URI])).build();
+    ok(&check(&chain, &[scoped_base.clone(), own]));
+    // ... and a delta of the complete CRL never updates a scoped base.
+    let complete_delta = pki.spec().number(11).delta_of(10).build();
+    let why = unknown(&check(&chain, &[scoped_base, complete_delta]));
+    assert!(why.contains("complete CRL"), "{why}");
     // An IDP without a name applies when captured from the base's FreshestCRL location only.
     let nameless = pki.spec().number(11).delta_of(10).idp(idp(&[])).build();
     let b = CrlInput::new(base(&pki).build());

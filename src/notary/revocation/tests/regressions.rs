@@ -100,3 +100,67 @@ fn regression_a_delta_named_by_the_base_crl_is_applied() {
     let st = check(&chain, &[base, delta]);
     assert!(matches!(st.overall(), Overall::Revoked(_)), "{st:?}");
 }
+
+/// Red team N, N04: CRL numbers were compared across scopes. A complete CRL numbered 5, two days
+/// old and without an entry, was taken as newer than the distribution point's CRL numbered 3 (its
+/// own numbering), an hour old, that puts the leaf on hold, and lifted the hold. A complete-scope
+/// delta's `removeFromCRL` did the same to a scoped base's hold.
+#[test]
+fn regression_a_crl_of_another_scope_cannot_lift_a_hold() {
+    use super::builder::{Build, HOLD, REMOVE};
+    let pki = ca("CA");
+    let chain = chain2(&pki, leaf(&pki, 7, true, vec![]));
+    let held = pki
+        .spec()
+        .number(3)
+        .window(-1, Some(30))
+        .idp(idp(&[URI]))
+        .entry(Entry::new(7).reason(HOLD))
+        .build();
+    let complete = pki.spec().number(5).window(-2, Some(30)).build();
+    assert!(revoked(&check(&chain, std::slice::from_ref(&held))).contains("hold"));
+    for order in [
+        [held.clone(), complete.clone()],
+        [complete.clone(), held.clone()],
+    ] {
+        let why = revoked(&check(&chain, &order));
+        assert!(why.contains("hold") && why.contains(held.digest()), "{why}");
+    }
+    // A newer CRL of the same scope still lifts it.
+    let lifted = pki
+        .spec()
+        .number(4)
+        .window(-1, Some(30))
+        .idp(idp(&[URI]))
+        .build();
+    ok(&check(&chain, &[held.clone(), lifted]));
+    // The delta variant: the scoped base names a delta, and a delta of the complete scope
+    // (no IDP) removing the entry is not that delta.
+    const FRESH: &str = "http://crl.example/delta.crl";
+    let held_base = pki
+        .spec()
+        .number(3)
+        .window(-1, Some(30))
+        .idp(idp(&[URI]))
+        .freshest(&[FRESH])
+        .entry(Entry::new(7).reason(HOLD))
+        .build();
+    let stray_delta = pki
+        .spec()
+        .number(4)
+        .delta_of(3)
+        .window(-1, Some(30))
+        .entry(Entry::new(7).reason(REMOVE))
+        .build();
+    let why = unknown(&check(&chain, &[held_base.clone(), stray_delta]));
+    assert!(why.contains("complete CRL"), "{why}");
+    let own_delta = pki
+        .spec()
+        .number(4)
+        .delta_of(3)
+        .window(-1, Some(30))
+        .idp(idp(&[FRESH]))
+        .entry(Entry::new(7).reason(REMOVE))
+        .build();
+    ok(&check(&chain, &[held_base, own_delta]));
+}
