@@ -453,57 +453,62 @@ fn attribute_value(dn: &str, kind: &str, raw: &str) -> Result<String, DnError> {
 
 /// Decodes a subject attribute value with the string types Go's `crypto/x509` accepts.
 fn subject_string(kind: &'static str, value: &Any) -> Result<String, DnError> {
-    let bad = |reason: &str| DnError::UnsupportedSubjectValue {
+    go_name_string(value).map_err(|reason| DnError::UnsupportedSubjectValue {
         attribute: kind,
-        reason: reason.to_owned(),
-    };
+        reason,
+    })
+}
+
+/// An attribute value of a certificate's Name as Go's `crypto/x509` (`parseASN1String`, current
+/// releases) reads it, or why Go refuses it. Go applies this to every attribute of the issuer and
+/// the subject when it parses a certificate, and a refusal fails the whole parse, so notation
+/// cannot read such a certificate at all ([`super::x509::Certificate::from_der`] refuses it too;
+/// red team N, N01). TeletexString is Latin-1, byte by byte (as BoringSSL; red team N, N03: it was
+/// read as UTF-8); UTF8String must be valid; PrintableString, IA5String and NumericString keep to
+/// their alphabets (PrintableString with `*` and `&`); BMPString is UCS-2: an even length, one
+/// trailing NUL dropped, and no surrogates (`U+D800`-`U+DFFF`) or permanent noncharacters
+/// (`U+FDD0`-`U+FDEF`, `U+FFFE`, `U+FFFF`). Any other type is refused.
+pub fn go_name_string(value: &Any) -> Result<String, String> {
     let bytes = value.value();
+    let ascii = |ok: fn(u8) -> bool, what: &str| {
+        if bytes.iter().all(|b| ok(*b)) {
+            // ASCII only, so valid UTF-8.
+            Ok(bytes.iter().map(|b| char::from(*b)).collect())
+        } else {
+            Err(format!("invalid {what}"))
+        }
+    };
     match value.tag() {
-        Tag::Utf8String | Tag::TeletexString => std::str::from_utf8(bytes)
+        Tag::TeletexString => Ok(bytes.iter().map(|b| char::from(*b)).collect()),
+        Tag::Utf8String => std::str::from_utf8(bytes)
             .map(str::to_owned)
-            .map_err(|_| bad("not valid UTF-8")),
-        Tag::PrintableString => {
-            if bytes.iter().all(|b| is_go_printable(*b)) {
-                std::str::from_utf8(bytes)
-                    .map(str::to_owned)
-                    .map_err(|_| bad("invalid PrintableString"))
-            } else {
-                Err(bad("invalid PrintableString"))
-            }
-        }
-        Tag::Ia5String => {
-            if bytes.is_ascii() {
-                std::str::from_utf8(bytes)
-                    .map(str::to_owned)
-                    .map_err(|_| bad("invalid IA5String"))
-            } else {
-                Err(bad("invalid IA5String"))
-            }
-        }
-        Tag::NumericString => {
-            if bytes.iter().all(|b| b.is_ascii_digit() || *b == b' ') {
-                std::str::from_utf8(bytes)
-                    .map(str::to_owned)
-                    .map_err(|_| bad("invalid NumericString"))
-            } else {
-                Err(bad("invalid NumericString"))
-            }
-        }
+            .map_err(|_| "invalid UTF-8 string".to_owned()),
+        Tag::PrintableString => ascii(is_go_printable, "PrintableString"),
+        Tag::Ia5String => ascii(|b| b.is_ascii(), "IA5String"),
+        Tag::NumericString => ascii(|b| b.is_ascii_digit() || b == b' ', "NumericString"),
         Tag::BmpString => {
             let (units, rest) = bytes.as_chunks::<2>();
             if !rest.is_empty() {
-                return Err(bad("BMPString has an odd length"));
+                return Err("invalid BMPString: odd length".to_owned());
             }
             let mut units: Vec<u16> = units.iter().map(|u| u16::from_be_bytes(*u)).collect();
             // Go drops one trailing NUL terminator.
             if units.last() == Some(&0) {
                 units.pop();
             }
+            if units.iter().any(|&u| {
+                u == 0xfffe
+                    || u == 0xffff
+                    || (0xfdd0..=0xfdef).contains(&u)
+                    || (0xd800..=0xdfff).contains(&u)
+            }) {
+                return Err("invalid BMPString: a surrogate or a noncharacter".to_owned());
+            }
             char::decode_utf16(units)
                 .collect::<Result<String, _>>()
-                .map_err(|_| bad("BMPString is not valid UTF-16"))
+                .map_err(|_| "invalid BMPString".to_owned())
         }
-        other => Err(bad(&format!("string type {other} is not supported"))),
+        other => Err(format!("unsupported string type: {other}")),
     }
 }
 
@@ -847,6 +852,9 @@ mod tests {
             (Tag::PrintableString, b"A*&b".to_vec(), "A*&b"),
             (Tag::Ia5String, b"a@b".to_vec(), "a@b"),
             (Tag::TeletexString, b"t61".to_vec(), "t61"),
+            // TeletexString is Latin-1 byte by byte, as current Go reads it (red team N, N03).
+            (Tag::TeletexString, vec![0x5a, 0xfc, 0x72], "Zür"),
+            (Tag::TeletexString, "Zü".as_bytes().to_vec(), "ZÃ¼"),
             (Tag::NumericString, b"12 3".to_vec(), "12 3"),
             (Tag::BmpString, vec![0, 0x41, 0, 0xe9, 0, 0], "Aé"),
         ];
@@ -862,6 +870,10 @@ mod tests {
             (Tag::NumericString, b"12a".to_vec()),
             (Tag::BmpString, vec![0, 0x41, 0]),
             (Tag::BmpString, vec![0xd8, 0x00]),
+            // A surrogate pair (U+1F600) and noncharacters: Go refuses them (red team N, N01).
+            (Tag::BmpString, vec![0xd8, 0x3d, 0xde, 0x00]),
+            (Tag::BmpString, vec![0xff, 0xfe]),
+            (Tag::BmpString, vec![0xfd, 0xd0]),
             (Tag::VisibleString, b"v".to_vec()),
             (Tag::Integer, vec![1]),
             (Tag::Utf8String, b"nul\0".to_vec()),

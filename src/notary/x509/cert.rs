@@ -287,10 +287,26 @@ impl Eq for Certificate {}
 
 impl Certificate {
     /// Parses one DER certificate (no trailing bytes). Fails only when the bytes are not an
-    /// X.509 certificate; every rule is left to [`super::rules`].
+    /// X.509 certificate, or one Go's `crypto/x509` cannot parse (a Name attribute that is not a
+    /// string it reads, [`super::super::dn::go_name_string`]); every rule is left to
+    /// [`super::rules`].
     pub fn from_der(der: &[u8]) -> Result<Self, ParseError> {
         let malformed = |e: &dyn std::fmt::Display| ParseError(e.to_string());
         let decoded = x509_cert::Certificate::from_der(der).map_err(|e| malformed(&e))?;
+        // Go's parser (and so notation) refuses a certificate one of whose Name attributes is not
+        // a string it reads (red team N, N01: such a certificate passed everywhere but the
+        // identity match, which `audit` only logs).
+        let tbs = &decoded.tbs_certificate;
+        for (which, name) in [("issuer", &tbs.issuer), ("subject", &tbs.subject)] {
+            for atav in name.0.iter().flat_map(|rdn| rdn.0.iter()) {
+                super::super::dn::go_name_string(&atav.value).map_err(|e| {
+                    malformed(&format!(
+                        "{which} attribute {}: {e} (notation cannot parse such a certificate)",
+                        atav.oid
+                    ))
+                })?;
+            }
+        }
         let parts = split(der)
             .map_err(|e| malformed(&e))?
             .ok_or_else(|| malformed(&"cannot locate certificate parts"))?;

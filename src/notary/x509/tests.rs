@@ -440,3 +440,46 @@ fn verified_path_checks_validity() {
     .unwrap_err();
     assert_eq!(rule_of(e), Rule::NotYetValid);
 }
+
+/// Red team N, N01: a certificate whose issuer or subject holds an attribute value Go's
+/// `crypto/x509` refuses (a PrintableString with `@`, a VisibleString, a BMPString surrogate) is
+/// one notation cannot parse: it fails here at parse time (an integrity failure in a signing chain,
+/// `truststore_invalid` in a store, a timestamp failure in a TSA chain), not in the identity match
+/// alone.
+#[test]
+fn a_name_go_cannot_read_makes_the_certificate_unparseable() {
+    let good = mint(&CertSpec::new(
+        "CN=signerXacme,O=acme,C=US",
+        INTER,
+        p256(),
+        p384(),
+        leaf_exts(),
+    ));
+    cert(&good);
+    let at = good.windows(11).position(|w| w == b"signerXacme").unwrap();
+    assert_eq!(good[at - 2..at], [0x0c, 11], "a UTF8String CN");
+    let patched = |tag: u8, value: &[u8]| {
+        let mut d = good.clone();
+        d[at - 2] = tag;
+        d[at..at + 11].copy_from_slice(value);
+        d
+    };
+    // The same bytes re-tagged as Go reads them still parse (the signature is another matter).
+    cert(&patched(0x13, b"signer-acme"));
+    cert(&patched(0x14, b"signer\xfcacme"));
+    for (tag, value, why) in [
+        (0x13, &b"signer@acme"[..], "invalid PrintableString"),
+        (0x13, b"signer_acme", "invalid PrintableString"),
+        (0x0c, b"signer\xffacme", "invalid UTF-8"),
+        (0x16, b"signer\x80acme", "invalid IA5String"),
+        (0x1a, b"signerXacme", "unsupported string type"),
+    ] {
+        let e = Certificate::from_der(&patched(tag, value))
+            .err()
+            .unwrap_or_else(|| panic!("{why}: parsed"));
+        assert!(e.to_string().contains(why), "{e}");
+        assert!(e.to_string().contains("subject attribute 2.5.4.3"), "{e}");
+    }
+    // A UniversalString the DER reader already refuses.
+    assert!(Certificate::from_der(&patched(0x1c, b"signerXacme")).is_err());
+}
