@@ -15,7 +15,9 @@
 #   level 3  layout                   the bundle: names, model, scan, writer, selection,
 #                                     referrers tags, capped reads
 #   level 2  archive                  tar and compression only
-#   level 1  digest finding fsutil    leaves (fsutil: file-system facts, e.g. same_file)
+#   level 1  digest finding fsutil gojson
+#                                     leaves (fsutil: file-system facts, e.g. same_file; gojson:
+#                                     how Go's encoding/json reads a document)
 #   level 0  testkit                  test-only helpers (#[cfg(test)]; also compiled into the
 #                                     integration tests by #[path]): uses no module of the crate
 #
@@ -27,10 +29,10 @@
 #   trust_artifact -> notary  the trust artifact is read with notary's policy/store/CRL parsers
 #
 # ONLY, modules held below what their level allows:
-#   notary: digest finding fsutil testkit
+#   notary: digest finding fsutil gojson testkit
 #                             Notary rules are bundle-agnostic: no layout, no archive
 #
-# So notary uses only digest, finding and fsutil; registry never sees export, import, verify or sign;
+# So notary uses only digest, finding, fsutil and gojson; registry never sees export, import, verify or sign;
 # archive never sees layout.
 #
 # What counts as an import, on every line that is not a `//` comment, whatever #[cfg(...)] or
@@ -42,9 +44,9 @@
 # Usage: scripts/check-layers.sh [--root DIR] | --self-test
 set -euo pipefail
 
-LEVELS='main:7 lib:7 cli:6 export:5 verify:5 import:5 sign:5 inspect:5 inventory:5 receipt:5 notary:4 registry:4 trust_artifact:4 fixture:4 layout:3 archive:2 digest:1 finding:1 fsutil:1 testkit:0'
+LEVELS='main:7 lib:7 cli:6 export:5 verify:5 import:5 sign:5 inspect:5 inventory:5 receipt:5 notary:4 registry:4 trust_artifact:4 fixture:4 layout:3 archive:2 digest:1 finding:1 fsutil:1 gojson:1 testkit:0'
 EXTRA='export>verify export>sign receipt>verify receipt>sign trust_artifact>notary'
-ONLY='notary:digest,finding,fsutil,testkit'
+ONLY='notary:digest,finding,fsutil,gojson,testkit'
 
 check() {
     local root=$1

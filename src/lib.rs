@@ -24,6 +24,7 @@ pub mod finding;
 #[doc(hidden)]
 pub mod fixture;
 pub mod fsutil;
+pub mod gojson;
 #[cfg(feature = "pull")]
 pub mod import;
 pub mod inventory;

@@ -5,6 +5,7 @@
 //! what a strictly typed `oci_spec::image::Descriptor` would do). Raw bytes are always kept beside
 //! these views: a digest is never computed over a re-serialised document.
 
+use crate::gojson::{DESCRIPTOR_FIELDS, PLATFORM_FIELDS};
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -231,28 +232,6 @@ const DOCUMENT_FIELDS: &[&str] = &[
     "annotations",
 ];
 
-/// The fields of a descriptor.
-const DESCRIPTOR_FIELDS: &[&str] = &[
-    "mediaType",
-    "digest",
-    "size",
-    "artifactType",
-    "annotations",
-    "platform",
-    "urls",
-    "data",
-];
-
-/// The fields of a platform.
-const PLATFORM_FIELDS: &[&str] = &[
-    "architecture",
-    "os",
-    "os.version",
-    "os.features",
-    "variant",
-    "features",
-];
-
 /// Why a document's JSON would be read differently by Go's `encoding/json` (the registries,
 /// containerd, skopeo, notation) than by airlock, if it would: a shape that is not an object
 /// where the image spec has one, or a key that is not a field's exact name but that Go matches to
@@ -306,27 +285,18 @@ fn confusable_descriptor(d: &serde_json::Value, at: &str) -> Option<String> {
     }
 }
 
+/// [`crate::gojson::confusable_in`], and no key that is not ASCII (no image-spec field is).
 fn confusable_in(
     o: &serde_json::Map<String, serde_json::Value>,
     fields: &[&str],
     at: &str,
 ) -> Option<String> {
-    for key in o.keys() {
-        if fields.contains(&key.as_str()) {
-            continue;
-        }
-        if !key.is_ascii() {
-            return Some(format!(
-                "{at} has the key {key:?}: not ASCII, and Go's JSON decoders may read it as a field of the image spec (they match keys ignoring case, Unicode-wide)"
-            ));
-        }
-        if let Some(field) = fields.iter().find(|f| f.eq_ignore_ascii_case(key)) {
-            return Some(format!(
-                "{at} has the key {key:?} besides or instead of {field:?}: Go's JSON decoders read it as {field:?} (they match keys ignoring case), airlock would not"
-            ));
-        }
+    if let Some(key) = o.keys().find(|k| !k.is_ascii()) {
+        return Some(format!(
+            "{at} has the key {key:?}: not ASCII, and Go's JSON decoders may read it as a field of the image spec (they match keys ignoring case, Unicode-wide)"
+        ));
     }
-    None
+    crate::gojson::confusable_in(o, fields, at)
 }
 
 /// The `oci-layout` file.

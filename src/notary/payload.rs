@@ -10,7 +10,9 @@
 //! notation's `-m key=value` check (every pair present with an exactly equal value).
 //!
 //! JSON objects with duplicate keys are rejected (at the payload, descriptor and annotation
-//! level) so that two parsers can never disagree on what was signed.
+//! level), and so are keys Go's `encoding/json` would match to a field ignoring case and
+//! descriptor fields of a type Go refuses ([`crate::gojson`]), so that two parsers can never
+//! disagree on what was signed.
 
 use crate::notary::reason::Validation;
 use std::collections::{BTreeMap, HashSet};
@@ -153,14 +155,23 @@ impl Payload {
         // `json.Unmarshal` into its `Payload` refuses one, and so does airlock.
         let shape: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| PayloadError::Malformed(e.to_string()))?;
-        if !shape.is_object()
-            || !shape
-                .get("targetArtifact")
-                .is_some_and(serde_json::Value::is_object)
-        {
+        let (Some(top), Some(target)) = (
+            shape.as_object(),
+            shape.get("targetArtifact").filter(|t| t.is_object()),
+        ) else {
             return Err(PayloadError::Malformed(
                 "the payload and its targetArtifact must be JSON objects".into(),
             ));
+        };
+        // notation decodes the payload with Go's `encoding/json`, which matches keys ignoring
+        // case (the last match wins) and types every descriptor field: a signed payload it would
+        // read as another descriptor (`"TargetArtifact"`, `"Digest"` beside the exact keys) or
+        // refuse (`"data"` not base64, `"platform"` a string) is refused here too (red team M,
+        // M07), so that airlock and every Go tool downstream read one signed descriptor.
+        if let Some(why) = crate::gojson::confusable_in(top, &["targetArtifact"], "the payload")
+            .or_else(|| crate::gojson::descriptor_problem(target, "targetArtifact"))
+        {
+            return Err(PayloadError::Malformed(why));
         }
         Ok(payload)
     }
@@ -240,6 +251,42 @@ mod tests {
             .check_descriptor("application/vnd.oci.image.manifest.v1+json", d, 1)
             .unwrap_err();
         assert_eq!(err.category(), crate::notary::reason::Validation::Integrity);
+    }
+
+    /// Red team M, M07: notation reads the payload with Go's `encoding/json` (keys matched
+    /// ignoring case, the last match wins; `ocispec.Descriptor` typed). A payload it reads as
+    /// another descriptor, or refuses, is refused.
+    #[test]
+    fn a_payload_go_reads_otherwise_is_malformed() {
+        let other = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+        let cases = [
+            GOOD.replacen("\"targetArtifact\"", "\"TargetArtifact\"", 1),
+            format!(
+                r#"{{"targetArtifact":{{"mediaType":"m/t","digest":"{other}","size":1}},"TargetArtifact":{{"mediaType":"m/t","digest":"{other}","size":2}}}}"#
+            ),
+            GOOD.replacen("\"size\"", &format!(r#""Digest":"{other}","size""#), 1),
+            GOOD.replacen("\"size\"", r#""SIZE":1,"size""#, 1),
+            GOOD.replacen("\"size\"", "\"\u{17f}ize\":1,\"size\"", 1),
+            GOOD.replacen("\"size\"", r#""data":"!!!","size""#, 1),
+            GOOD.replacen("\"size\"", r#""platform":"linux","size""#, 1),
+            GOOD.replacen("\"size\"", r#""platform":{"OS":"linux"},"size""#, 1),
+            GOOD.replacen("\"size\"", r#""urls":"https://x","size""#, 1),
+        ];
+        for bad in &cases {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(bad).is_ok(),
+                "{bad}"
+            );
+            let e = Payload::from_slice(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.reason(), "malformed", "{bad}");
+        }
+        // The same fields, well typed, pass.
+        let fine = GOOD.replacen(
+            "\"size\"",
+            r#""data":"aGk=","urls":["https://x"],"platform":{"os":"linux"},"size""#,
+            1,
+        );
+        Payload::from_slice(fine.as_bytes()).unwrap();
     }
 
     #[test]

@@ -37,18 +37,61 @@ const REGISTERED_NAMES: [&str; 11] = [
 struct JwsJson {
     payload: String,
     protected: String,
-    header: Unprotected,
+    header: UniqueMap<serde_json::Value>,
     signature: String,
 }
 
-#[derive(Deserialize)]
+const TIMESTAMP_SIGNATURE: &str = "io.cncf.notary.timestampSignature";
+const SIGNING_AGENT: &str = "io.cncf.notary.signingAgent";
+
+/// The unprotected header as notation's `jwsUnprotectedHeader` reads it.
 struct Unprotected {
-    #[serde(default)]
     x5c: Option<Vec<String>>,
-    #[serde(rename = "io.cncf.notary.timestampSignature", default)]
     timestamp_signature: Option<String>,
-    #[serde(rename = "io.cncf.notary.signingAgent", default)]
     signing_agent: Option<String>,
+}
+
+/// Reads the unprotected header's names in order (exact duplicates were refused by
+/// [`UniqueMap`]). `x5c` and the timestamp must be spelled exactly: a name Go would match to one of
+/// them ignoring case is refused, so that notation and airlock verify one chain and one token (red
+/// team M, M07). The signing agent decides nothing and is read by its exact name only (notation's
+/// own test envelopes write `io.cncf.notary.SigningAgent`, which Go reads and the corpus's facts
+/// record as no signing agent).
+fn unprotected(header: UniqueMap<serde_json::Value>) -> Result<Unprotected, EnvelopeError> {
+    go_confusable(
+        header.0.iter().map(|(k, _)| k),
+        &UNPROTECTED_FIELDS,
+        "the unprotected header",
+    )?;
+    let string = |name: &str, v: serde_json::Value| match v {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s)),
+        other => Err(malformed(name, format!("not a string: {other}"))),
+    };
+    let mut out = Unprotected {
+        x5c: None,
+        timestamp_signature: None,
+        signing_agent: None,
+    };
+    for (name, value) in header.0 {
+        match name.as_str() {
+            "x5c" => {
+                out.x5c = match value {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::Array(list) => Some(
+                        list.into_iter()
+                            .map(|c| string("x5c", c)?.ok_or_else(|| malformed("x5c", "null")))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    other => return Err(malformed("x5c", format!("not a list: {other}"))),
+                }
+            }
+            TIMESTAMP_SIGNATURE => out.timestamp_signature = string(&name, value)?,
+            SIGNING_AGENT => out.signing_agent = string(&name, value)?,
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 fn malformed(what: &str, e: impl std::fmt::Display) -> EnvelopeError {
@@ -76,9 +119,53 @@ fn time_value(name: &str, v: serde_json::Value) -> Result<i64, EnvelopeError> {
     })
 }
 
+/// The protected-header names notation's `jwsProtectedHeader` struct reads.
+const PROTECTED_FIELDS: [&str; 9] = [
+    "alg",
+    "cty",
+    "crit",
+    HEADER_SIGNING_SCHEME,
+    HEADER_SIGNING_TIME,
+    HEADER_AUTHENTIC_SIGNING_TIME,
+    HEADER_EXPIRY,
+    HEADER_VERIFICATION_PLUGIN,
+    HEADER_VERIFICATION_PLUGIN_MIN_VERSION,
+];
+
+/// The unprotected-header names that must be spelled exactly (see [`unprotected`]).
+const UNPROTECTED_FIELDS: [&str; 2] = ["x5c", TIMESTAMP_SIGNATURE];
+
+/// A header name that is not one of `fields` but that Go's `encoding/json` matches to one of
+/// them, ignoring case (notation decodes both headers into structs; the last match wins): refused,
+/// so that an `"IO.CNCF.NOTARY.EXPIRY"` or a second `"ALG"` is not an expiry or an algorithm to
+/// notation and an extended attribute to airlock (red team M, M07).
+fn go_confusable<'a>(
+    names: impl Iterator<Item = &'a String>,
+    fields: &[&str],
+    at: &str,
+) -> Result<(), EnvelopeError> {
+    for name in names {
+        if fields.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(field) = fields.iter().find(|f| crate::gojson::go_matches(name, f)) {
+            return Err(EnvelopeError::Malformed(format!(
+                "{at} has the name {name:?}, which notation (Go's JSON decoder matches names \
+                 ignoring case) reads as {field:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn parse_protected(json: &[u8]) -> Result<RawHeaders, EnvelopeError> {
     let object: UniqueMap<serde_json::Value> =
         serde_json::from_slice(json).map_err(|e| malformed("protected header", e))?;
+    go_confusable(
+        object.0.iter().map(|(k, _)| k),
+        &PROTECTED_FIELDS,
+        "the protected header",
+    )?;
     let mut h = RawHeaders::default();
     for (name, value) in object.0 {
         h.present.push(AttributeKey::Text(name.clone()));
@@ -143,23 +230,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawParts, EnvelopeError> {
     let payload = b64url("payload", &env.payload)?;
     let signature = b64url("signature", &env.signature)?;
 
-    let x5c = env.header.x5c.unwrap_or_default();
+    let header = unprotected(env.header)?;
+    let x5c = header.x5c.unwrap_or_default();
     chain::check_length(x5c.len()).map_err(|e| match e.rule {
         chain::ChainRule::Empty => EnvelopeError::CertificateChainMissing,
         _ => EnvelopeError::Chain(e),
     })?;
     let cert_chain = x5c
         .iter()
-        .map(|c| STANDARD.decode(c).map_err(|e| malformed("x5c", e)))
+        .map(|c| crate::gojson::go_base64(c).map_err(|e| malformed("x5c", e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let timestamp_token = env
-        .header
+    let timestamp_token = header
         .timestamp_signature
-        .map(|t| {
-            STANDARD
-                .decode(t)
-                .map_err(|e| malformed("timestampSignature", e))
-        })
+        .map(|t| crate::gojson::go_base64(&t).map_err(|e| malformed("timestampSignature", e)))
         .transpose()?;
 
     let mut signed_message = Vec::with_capacity(
@@ -176,7 +259,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawParts, EnvelopeError> {
         format: EnvelopeFormat::Jws,
         headers,
         cert_chain,
-        signing_agent: env.header.signing_agent,
+        signing_agent: header.signing_agent,
         timestamp_token,
         payload,
         signature,

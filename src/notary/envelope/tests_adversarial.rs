@@ -395,6 +395,70 @@ fn jws_duplicate_protected_names_rejected() {
     assert_eq!(jws_reason(&bytes), ("integrity", "malformed"));
 }
 
+/// Red team M, M07 and M04: notation decodes both JWS headers into Go structs, matching names
+/// ignoring case (Unicode simple folding, the last match wins) and decoding `[]byte` fields as
+/// standard base64 with line breaks skipped.
+#[test]
+fn jws_names_go_reads_ignoring_case_are_refused_and_wrapped_base64_is_read() {
+    for (name, value) in [
+        ("ALG", json!("PS256")),
+        ("Cty", json!(PAYLOAD_MEDIA_TYPE)),
+        ("CRIT", json!([HEADER_SIGNING_SCHEME])),
+        ("IO.CNCF.NOTARY.EXPIRY", json!("2020-01-01T00:00:00Z")),
+        (
+            "io.cncf.notary.\u{17f}igningTime",
+            json!("2020-01-01T00:00:00Z"),
+        ),
+        ("Io.Cncf.Notary.VerificationPlugin", json!("p")),
+    ] {
+        let mut p = jws_protected(Alg::Ps256);
+        p.insert(name.into(), value);
+        assert_eq!(
+            jws_reason(&jws_ok(&p)),
+            ("integrity", "malformed"),
+            "{name}"
+        );
+    }
+    // An extended attribute that no struct field matches stays one.
+    let mut p = jws_protected(Alg::Ps256);
+    p.insert("io.example.build".into(), json!("1"));
+    Envelope::parse(MEDIA_TYPE_JWS, &jws_ok(&p))
+        .unwrap()
+        .verify_integrity()
+        .unwrap();
+
+    let v: serde_json::Value = serde_json::from_slice(&jws_ok(&jws_protected(Alg::Ps256))).unwrap();
+    for name in ["X5C", "IO.CNCF.NOTARY.TIMESTAMPSIGNATURE"] {
+        let mut w = v.clone();
+        w["header"][name] = json!(["AAAA"]);
+        assert_eq!(
+            jws_reason(&serde_json::to_vec(&w).unwrap()),
+            ("integrity", "malformed"),
+            "{name}"
+        );
+    }
+    // x5c wrapped at 64 columns, as PEM would be: Go skips the line breaks, and so does airlock.
+    let mut w = v.clone();
+    let wrapped: Vec<serde_json::Value> = w["header"]["x5c"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let c = c.as_str().unwrap();
+            let lines: Vec<&str> = c
+                .as_bytes()
+                .chunks(64)
+                .map(|l| std::str::from_utf8(l).unwrap())
+                .collect();
+            json!(lines.join("\r\n"))
+        })
+        .collect();
+    assert!(wrapped[0].as_str().unwrap().contains('\n'));
+    w["header"]["x5c"] = json!(wrapped);
+    let env = Envelope::parse(MEDIA_TYPE_JWS, &serde_json::to_vec(&w).unwrap()).unwrap();
+    env.verify_integrity().unwrap();
+}
+
 #[test]
 fn jws_signature_over_exact_protected_text() {
     // Whitespace and key order are part of the signed bytes: a header with unusual formatting
