@@ -584,6 +584,17 @@ fn notation_config_directory_is_read_as_notation_reads_it() {
     let r = run_in(cwd.path(), &args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["images"][0]["verdict"], "pass");
+    // trustpolicy.json is read only when nothing is at trustpolicy.oci.json: a dangling link
+    // there is an error, never a fall back to an older policy (red team N, N02). The older
+    // policy here would pass the image.
+    let oci = cfg.path().join("trustpolicy.oci.json");
+    fs::rename(&oci, cfg.path().join("trustpolicy.json")).unwrap();
+    let r = run_in(cwd.path(), &args);
+    assert_eq!(r.code, 0, "the fall back itself: {}", r.stderr);
+    std::os::unix::fs::symlink(cfg.path().join("gone.json"), &oci).unwrap();
+    let r = run_in(cwd.path(), &args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("trustpolicy.oci.json"), "{}", r.stderr);
 }
 
 /// `--at` is read with the RFC 3339 grammar notation uses: an offset past 23:59, a lower-case

@@ -279,7 +279,7 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
         let t = &c?.trust;
         match (&t.policy, &t.store, &t.notation_config) {
             (Some(p), Some(s), _) => Some((p.clone(), s.clone())),
-            (_, _, Some(dir)) => Some(notation_paths(dir)),
+            (_, _, Some(dir)) => Some(super::notation_paths(dir)),
             _ => None,
         }
     });
@@ -330,18 +330,6 @@ fn settings(a: &ExportArgs) -> anyhow::Result<Settings> {
         force: a.force || c.is_some_and(|c| c.force),
         since,
     })
-}
-
-/// A notation configuration folder's policy (trustpolicy.oci.json, else trustpolicy.json) and
-/// trust store.
-fn notation_paths(dir: &Path) -> (PathBuf, PathBuf) {
-    let oci = dir.join("trustpolicy.oci.json");
-    let p = if oci.exists() {
-        oci
-    } else {
-        dir.join("trustpolicy.json")
-    };
-    (p, dir.join("truststore"))
 }
 
 /// The export time: `SOURCE_DATE_EPOCH` when set (reproducible bundles), else now.

@@ -15,7 +15,7 @@ mod sign;
 mod split;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -353,20 +353,31 @@ pub struct MaterialArgs {
     pub notation_config: Option<PathBuf>,
 }
 
+/// A notation configuration folder's policy and trust store: `trustpolicy.oci.json`, and
+/// `trustpolicy.json` only when nothing at all is at the first name, as notation falls back. A
+/// dangling link, a link loop or an unreadable folder at `trustpolicy.oci.json` is not "absent":
+/// the path is kept, and reading it fails (exit 2) instead of judging with an older policy (red
+/// team N, N02: `Path::exists` follows links and answers false for a dangling one).
+pub fn notation_paths(dir: &Path) -> (PathBuf, PathBuf) {
+    let oci = dir.join("trustpolicy.oci.json");
+    let absent = matches!(
+        std::fs::symlink_metadata(&oci),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    );
+    let p = if absent {
+        dir.join("trustpolicy.json")
+    } else {
+        oci
+    };
+    (p, dir.join("truststore"))
+}
+
 impl MaterialArgs {
     /// The policy file and the trust store folder, when given.
     pub fn paths(&self) -> Option<(PathBuf, PathBuf)> {
         match (&self.trust_policy, &self.trust_store, &self.notation_config) {
             (Some(p), Some(s), None) => Some((p.clone(), s.clone())),
-            (None, None, Some(dir)) => {
-                let oci = dir.join("trustpolicy.oci.json");
-                let p = if oci.exists() {
-                    oci
-                } else {
-                    dir.join("trustpolicy.json")
-                };
-                Some((p, dir.join("truststore")))
-            }
+            (None, None, Some(dir)) => Some(notation_paths(dir)),
             _ => None,
         }
     }
