@@ -346,6 +346,15 @@ fn key_rules() {
         let chain = vec![mint(&s), inter_with(ca_exts(None)), root()];
         assert_eq!(err(&chain), (0, ChainRule::UnsupportedKey), "{name}");
     }
+    // A CA whose RSA key is too small fails as that, at the CA, not as "not signed by" at the
+    // certificate below it (red team M, M05).
+    let mut ca = CertSpec::new(INTER, ROOT, p384(), rsa2048(), ca_exts(None));
+    ca.serial = 2;
+    ca.spki = Some(rsa_spki(128));
+    let chain = vec![leaf_with(leaf_exts()), mint(&ca), root()];
+    let e = validate_code_signing_chain(&chain).unwrap_err();
+    assert_eq!((e.index, e.rule), (1, ChainRule::UnsupportedKey), "{e}");
+    assert!(e.to_string().contains("too small"), "{e}");
     // Sizes are whole bytes times 8 (Go's `Size() << 3`): 2056 bits is not in the table.
     let mut s = CertSpec::new(LEAF, INTER, p256(), p384(), leaf_exts());
     s.spki = Some(rsa_spki(257));

@@ -215,6 +215,30 @@ fn jws_unknown_critical_label_rejected() {
     let env = Envelope::parse(MEDIA_TYPE_JWS, &jws_ok(&h)).unwrap();
     env.verify_integrity().unwrap();
     assert!(!env.extended_attributes()[0].critical);
+    // A critical verificationPluginMinVersion without a plugin named (red team M, M08): a plugin
+    // requirement this verifier cannot honour; not critical, it is carried along.
+    let mut h = jws_protected(Alg::Ps256);
+    h.insert(
+        "crit".into(),
+        json!([
+            HEADER_SIGNING_SCHEME,
+            HEADER_VERIFICATION_PLUGIN_MIN_VERSION
+        ]),
+    );
+    h.insert(
+        HEADER_VERIFICATION_PLUGIN_MIN_VERSION.into(),
+        "1.0.0".into(),
+    );
+    let env = Envelope::parse(MEDIA_TYPE_JWS, &jws_ok(&h)).unwrap();
+    assert_eq!(
+        env.verify_integrity().unwrap_err(),
+        EnvelopeError::UnknownCriticalAttribute(HEADER_VERIFICATION_PLUGIN_MIN_VERSION.into())
+    );
+    h.insert("crit".into(), json!([HEADER_SIGNING_SCHEME]));
+    Envelope::parse(MEDIA_TYPE_JWS, &jws_ok(&h))
+        .unwrap()
+        .verify_integrity()
+        .unwrap();
 }
 
 #[test]

@@ -412,3 +412,84 @@ pub(super) fn check_signed_attributes(
         }
     }
 }
+
+/// How deep [`ber_to_der`] descends into constructed values.
+const BER_MAX_DEPTH: usize = 32;
+
+/// BER to DER as tspclient-go's `ber.ConvertToDER` does it: every length re-encoded in its
+/// minimal definite form (a long form with leading zeros, or a long form for a short length, is
+/// BER), identifiers and primitive contents kept as they are (so a signed OCTET STRING's bytes do
+/// not change), an indefinite length refused, and the value must fill the input exactly. A token
+/// already in DER comes back unchanged.
+pub(super) fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(input.len());
+    let rest = ber_value(input, &mut out, 0)?;
+    if !rest.is_empty() {
+        return Err(format!("{} bytes after the token", rest.len()));
+    }
+    Ok(out)
+}
+
+/// Converts the one value at the start of `input` into `out`; returns what follows it.
+fn ber_value<'a>(input: &'a [u8], out: &mut Vec<u8>, depth: usize) -> Result<&'a [u8], String> {
+    if depth > BER_MAX_DEPTH {
+        return Err(format!("nested deeper than {BER_MAX_DEPTH}"));
+    }
+    let first = *input.first().ok_or("a value is cut short")?;
+    // Identifier: one octet, or the high-tag-number form (continuation octets with bit 8 set).
+    let mut id_len = 1;
+    if first & 0x1f == 0x1f {
+        while input.get(id_len).ok_or("a tag is cut short")? & 0x80 != 0 {
+            id_len += 1;
+        }
+        id_len += 1;
+    }
+    let (identifier, rest) = input.split_at_checked(id_len).ok_or("a tag is cut short")?;
+    let (&len0, rest) = rest.split_first().ok_or("a length is cut short")?;
+    let (len, rest) = if len0 < 0x80 {
+        (usize::from(len0), rest)
+    } else if len0 == 0x80 {
+        return Err("an indefinite length (not supported)".into());
+    } else {
+        let n = usize::from(len0 & 0x7f);
+        let (octets, rest) = rest.split_at_checked(n).ok_or("a length is cut short")?;
+        let mut len: usize = 0;
+        for &o in octets {
+            len = len
+                .checked_mul(256)
+                .and_then(|l| l.checked_add(usize::from(o)))
+                .ok_or("a length beyond any token")?;
+        }
+        (len, rest)
+    };
+    let (content, after) = rest
+        .split_at_checked(len)
+        .ok_or("a length beyond the data")?;
+    out.extend_from_slice(identifier);
+    if first & 0x20 == 0 {
+        push_der_length(out, content.len());
+        out.extend_from_slice(content);
+    } else {
+        let mut inner = Vec::with_capacity(content.len());
+        let mut rest = content;
+        while !rest.is_empty() {
+            rest = ber_value(rest, &mut inner, depth + 1)?;
+        }
+        push_der_length(out, inner.len());
+        out.extend_from_slice(&inner);
+    }
+    Ok(after)
+}
+
+/// A DER length: short form below 128, else the fewest big-endian octets.
+fn push_der_length(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(u8::try_from(len).unwrap_or(0));
+        return;
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let octets = bytes.get(skip..).unwrap_or_default();
+    out.push(0x80 | u8::try_from(octets.len()).unwrap_or(0));
+    out.extend_from_slice(octets);
+}

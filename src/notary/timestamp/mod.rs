@@ -127,7 +127,8 @@ pub enum TimestampError {
         /// The limit.
         limit: usize,
     },
-    /// A DER structure of the token could not be decoded (BER is not accepted). (`tst_parse`)
+    /// A structure of the token could not be decoded (BER is read as tspclient-go reads it:
+    /// definite lengths only, converted to DER first). (`tst_parse`)
     #[error("malformed {what}: {detail}")]
     Malformed {
         /// Which structure.
@@ -228,9 +229,9 @@ pub enum TimestampError {
     /// (`tst_signing_certificate`)
     #[error("SigningCertificateV2 issuerSerial and SignerInfo sid name different certificates")]
     SigningCertificateSidMismatch,
-    /// The SignerInfo version does not fit its sid (RFC 5652 §5.3: 1 for
-    /// issuerAndSerialNumber, 3 for subjectKeyIdentifier). (`tst_signature`)
-    #[error("invalid signer info version {version} for its signer identifier")]
+    /// The SignerInfo is not of version 1 with an issuerAndSerialNumber, the only form
+    /// notation's tspclient-go verifies. (`tst_signature`)
+    #[error("invalid signer info version {version}: only version 1 (issuerAndSerialNumber) is supported")]
     SignerInfoVersion {
         /// The version found.
         version: u8,
@@ -462,11 +463,9 @@ fn verify_signer(
         .certs
         .get(signer_idx)
         .ok_or(TimestampError::SignerCertificateNotFound)?;
-    let version_ok = match signer.sid {
-        SignerId::IssuerSerial { .. } => signer.version == 1,
-        SignerId::SubjectKeyId(_) => signer.version == 3,
-    };
-    if !version_ok {
+    // tspclient-go verifies a SignerInfo of version 1 only (issuerAndSerialNumber); RFC 5652's
+    // version 3 (subjectKeyIdentifier) is refused there, and so here (red team M, M03).
+    if signer.version != 1 || !matches!(signer.sid, SignerId::IssuerSerial { .. }) {
         return Err(TimestampError::SignerInfoVersion {
             version: signer.version,
         });

@@ -1,5 +1,6 @@
 //! Unit tests of the timestamp token: helpers, received bytes, chain validity at genTime, codes.
 
+use super::cms::ber_to_der;
 use super::token::directory_name;
 use super::*;
 
@@ -125,4 +126,118 @@ fn error_codes_are_stable() {
         .reason(),
         crate::notary::timestamp::TimestampReason::TstCertInvalid
     );
+}
+
+/// Red team M, M02: tspclient-go converts a token from BER to DER before parsing it (definite
+/// lengths only), so a TSA's non-minimal length octets verify; an indefinite length does not.
+#[test]
+fn a_ber_token_is_read_as_its_der_form() {
+    // DER comes back unchanged; a long form for a short length and leading zero octets are
+    // re-encoded; nested values too.
+    let der = [0x30, 0x05, 0x04, 0x03, 0x01, 0x02, 0x03];
+    assert_eq!(ber_to_der(&der).unwrap(), der);
+    let ber = [
+        0x30, 0x84, 0, 0, 0, 0x07, 0x04, 0x82, 0x00, 0x03, 0x01, 0x02, 0x03,
+    ];
+    // (an OCTET STRING's content is kept as it is, whatever it holds)
+    assert_eq!(ber_to_der(&ber).unwrap(), der);
+    assert!(ber_to_der(&ber[..ber.len() - 1]).is_err(), "cut short");
+    let ber = [0x30, 0x81, 0x07, 0x04, 0x82, 0x00, 0x03, 0x01, 0x02, 0x03];
+    assert_eq!(ber_to_der(&ber).unwrap(), der);
+    for bad in [
+        &[0x30, 0x80, 0x04, 0x00, 0x00, 0x00][..],
+        &[0x30, 0x03, 0x04, 0x01][..],
+        &[0x30, 0x00, 0x00][..],
+        &[0x30, 0x89, 1, 0, 0, 0, 0, 0, 0, 0, 0][..],
+        &[0x1f][..],
+        &[][..],
+    ] {
+        assert!(ber_to_der(bad).is_err(), "{bad:02x?}");
+    }
+    let mut deep: Vec<u8> = Vec::new();
+    for _ in 0..40 {
+        let mut outer = vec![0x30, 0x81, u8::try_from(deep.len()).unwrap_or(0)];
+        if deep.len() > 255 {
+            break;
+        }
+        outer.extend_from_slice(&deep);
+        deep = outer;
+    }
+    assert!(ber_to_der(&deep).is_err(), "depth");
+
+    let Some((token, _)) = corpus_token() else {
+        eprintln!("corpus not found; skipped");
+        return;
+    };
+    // The outer ContentInfo's length in a five-octet long form, as the red team's token had it.
+    assert_eq!(token[0], 0x30);
+    let (n, body) = match token[1] {
+        l if l < 0x80 => (usize::from(l), 2),
+        l => {
+            let k = usize::from(l & 0x7f);
+            let n = token[2..2 + k]
+                .iter()
+                .fold(0usize, |n, b| n * 256 + usize::from(*b));
+            (n, 2 + k)
+        }
+    };
+    assert_eq!(body + n, token.len());
+    let mut reframed = vec![0x30, 0x84];
+    reframed.extend_from_slice(&u32::try_from(n).unwrap().to_be_bytes());
+    reframed.extend_from_slice(&token[body..]);
+    assert_ne!(reframed, token);
+    assert_eq!(ber_to_der(&reframed).unwrap(), token);
+    let a = parse(&token).unwrap();
+    let b = parse(&reframed).unwrap();
+    assert_eq!(a.signers[0].signed_attrs_der, b.signers[0].signed_attrs_der);
+    assert_eq!(a.gen_time, b.gen_time);
+}
+
+/// Red team M, M03: tspclient-go verifies a SignerInfo of version 1 (issuerAndSerialNumber) only;
+/// one naming the TSA by its subjectKeyIdentifier (version 3) is refused, and so is a version that
+/// does not fit.
+#[test]
+fn only_a_version_1_signer_info_verifies() {
+    let Some((token, root)) = corpus_token() else {
+        eprintln!("corpus not found; skipped");
+        return;
+    };
+    let parsed = parse(&token).unwrap();
+    let anchors = vec![token_certificate(&root).unwrap()];
+    let run = |signer: &SignerEntry| {
+        let mut budget = Budget::new(8, 64);
+        verify_signer(&parsed, signer, &anchors, &mut budget).map(|_| ())
+    };
+    let good = parsed.signers[0].clone();
+    assert_eq!(good.version, 1);
+    run(&good).unwrap();
+    let ski = parsed.certs[0]
+        .subject_key_identifier()
+        .unwrap()
+        .unwrap()
+        .to_vec();
+    let mut by_key = good.clone();
+    by_key.version = 3;
+    by_key.sid = SignerId::SubjectKeyId(ski);
+    for signer in [
+        by_key,
+        SignerEntry {
+            version: 3,
+            ..good.clone()
+        },
+    ] {
+        assert!(matches!(
+            run(&signer),
+            Err(TimestampError::SignerInfoVersion { version: 3 })
+        ));
+    }
+    // SignedData must be of version 3 (tspclient-go: "unsupported signed data version").
+    let at = token
+        .windows(3)
+        .position(|w| w == [0x02, 0x01, 0x03])
+        .unwrap();
+    let mut v1 = token.clone();
+    v1[at + 2] = 1;
+    let e = parse(&v1).err().unwrap();
+    assert!(e.to_string().contains("unsupported version 1"), "{e}");
 }

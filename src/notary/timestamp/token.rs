@@ -75,6 +75,13 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
             limit: limits.max_token_bytes,
         });
     }
+    // tspclient-go converts the token from BER to DER before anything else (red team M, M02: a
+    // TSA's BER framing was refused here).
+    let der = super::cms::ber_to_der(token).map_err(|detail| TimestampError::Malformed {
+        what: "ContentInfo",
+        detail,
+    })?;
+    let token = der.as_slice();
     let content_info = ContentInfoRaw::from_der(token).map_err(malformed("ContentInfo"))?;
     if content_info.content_type != ID_SIGNED_DATA {
         return Err(TimestampError::NotSignedData {
@@ -85,6 +92,13 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
         .content
         .decode_as()
         .map_err(malformed("SignedData"))?;
+    // tspclient-go: "unsupported signed data version: got N, want 3" (red team M, M03).
+    if signed_data.version != 3 {
+        return Err(TimestampError::Malformed {
+            what: "SignedData",
+            detail: format!("unsupported version {}, want 3", signed_data.version),
+        });
+    }
     let encap = &signed_data.encap_content_info;
     if encap.econtent_type != ID_CT_TSTINFO {
         return Err(TimestampError::UnexpectedContentType {

@@ -327,6 +327,11 @@ impl Certificate {
             .map_err(|e| malformed(&e))?
             .as_bytes()
             .to_vec();
+        // RFC 5280 4.1.2.2: a positive integer. Go's parser (and so notation) refuses a negative
+        // one (red team M, M09).
+        if serial.first().is_some_and(|b| b & 0x80 != 0) {
+            return Err(malformed(&"negative serial number"));
+        }
         let key = der
             .get(parts.spki.clone())
             .map(crypto::analyze_public_key)

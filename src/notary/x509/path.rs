@@ -16,7 +16,7 @@
 use super::cert::Certificate;
 use super::rules::{self, Purpose, Role, Violation};
 use super::{CertError, Rule};
-use crate::notary::crypto::CryptoError;
+use crate::notary::crypto::{CryptoError, PublicKeyKind};
 use crate::notary::time::Instant;
 
 /// The budget of one path validation (webpki `Budget`).
@@ -252,6 +252,20 @@ pub fn verify_ordered<B: AsRef<[u8]>>(
                 .ok_or_else(|| CertError::new(i, Rule::NotSignedByNext, "no next certificate"))?;
             spend(i)?;
             cert.verify_signed_by(parent).map_err(|e| {
+                // A CA key too small to verify with is that CA's fault, said as such (red team
+                // M, M05: "not signed by" sent the operator looking for a wrong chain).
+                if let Ok(PublicKeyKind::Rsa { bits }) = parent.public_key() {
+                    if bits < 2048 {
+                        return CertError::new(
+                            i.saturating_add(1),
+                            Rule::UnsupportedKey,
+                            format!(
+                                "certificate {:?}: CA key RSA {bits} is too small",
+                                parent.subject_string()
+                            ),
+                        );
+                    }
+                }
                 CertError::new(
                     i,
                     rules::crypto_rule(&e),

@@ -483,3 +483,24 @@ fn a_name_go_cannot_read_makes_the_certificate_unparseable() {
     // A UniversalString the DER reader already refuses.
     assert!(Certificate::from_der(&patched(0x1c, b"signerXacme")).is_err());
 }
+
+/// Red team M, M09: a negative serial number (RFC 5280 4.1.2.2: positive) makes the certificate
+/// one Go cannot parse.
+#[test]
+fn a_negative_serial_makes_the_certificate_unparseable() {
+    let good = mint(&CertSpec::new(LEAF, INTER, p256(), p384(), leaf_exts()));
+    let c = cert(&good);
+    // tbsCertificate: [0] { INTEGER 2 } then the serial INTEGER.
+    let at = good
+        .windows(5)
+        .position(|w| w == [0xa0, 0x03, 0x02, 0x01, 0x02])
+        .unwrap()
+        + 5;
+    assert_eq!(good[at], 0x02);
+    let first = at + 2;
+    assert_eq!(&good[first..first + c.serial().len()], c.serial());
+    let mut negative = good.clone();
+    negative[first] |= 0x80;
+    let e = Certificate::from_der(&negative).err().unwrap();
+    assert!(e.to_string().contains("negative serial"), "{e}");
+}
