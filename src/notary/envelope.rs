@@ -126,6 +126,7 @@ pub struct Envelope {
     signing_time: Option<i64>,
     authentic_signing_time: Option<i64>,
     expiry: Option<i64>,
+    nanos: header::TimeNanos,
     verification_plugin: Option<String>,
     verification_plugin_min_version: Option<String>,
     critical: Vec<AttributeKey>,
@@ -254,9 +255,13 @@ impl Envelope {
             return Err(EnvelopeError::InvalidContentType(content_type));
         }
 
-        // Expiry after signing time.
+        // Expiry after signing time, compared with their fractions of a second.
         if let Some(expiry) = h.expiry {
-            if expiry <= effective_time {
+            let effective_nanos = match signing_scheme {
+                SigningScheme::X509 => h.nanos.signing_time,
+                SigningScheme::X509SigningAuthority => h.nanos.authentic_signing_time,
+            };
+            if (expiry, h.nanos.expiry) <= (effective_time, effective_nanos) {
                 return Err(EnvelopeError::ExpiryNotAfterSigningTime);
             }
         }
@@ -290,6 +295,7 @@ impl Envelope {
             signing_time: h.signing_time,
             authentic_signing_time: h.authentic_signing_time,
             expiry: h.expiry,
+            nanos: h.nanos,
             verification_plugin: h.verification_plugin,
             verification_plugin_min_version: h.verification_plugin_min_version,
             critical: h.crit,
@@ -373,9 +379,19 @@ impl Envelope {
     /// `now >= expiry` (notation: `!now.Before(expiry)`). `now` is Unix seconds.
     pub fn check_expiry(&self, now: i64) -> Result<(), EnvelopeError> {
         match self.expiry {
-            Some(expiry) if now >= expiry => Err(EnvelopeError::Expired { expiry, now }),
+            // `expiry` is rounded down: at that very second an expiry with a fraction is still
+            // ahead (notation compares the exact times).
+            Some(expiry) if now > expiry || (now == expiry && self.nanos.expiry == 0) => {
+                Err(EnvelopeError::Expired { expiry, now })
+            }
             _ => Ok(()),
         }
+    }
+
+    /// True when `io.cncf.notary.authenticSigningTime` has a fraction of a second (it is kept
+    /// rounded down, [`Envelope::authentic_signing_time`]).
+    pub fn authentic_signing_time_has_fraction(&self) -> bool {
+        self.nanos.authentic_signing_time != 0
     }
 
     /// Parses the payload (`application/vnd.cncf.notary.payload.v1+json`). Only meaningful

@@ -55,6 +55,12 @@ fn two_digits(b: &[u8], at: usize) -> Option<i64> {
 /// 00-59, offset hours 00-23, at least one fraction digit when the dot is there. Fractional seconds
 /// are truncated toward the earlier second. `jiff` checks the calendar (month lengths, leap years).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    parse_rfc3339_nanos(s).map(|(secs, _)| secs)
+}
+
+/// [`parse_rfc3339`] with the fraction of a second kept: Unix seconds (rounded down) and
+/// nanoseconds (the first nine digits of the fraction, as Go's `time` keeps them).
+pub fn parse_rfc3339_nanos(s: &str) -> Option<(i64, u32)> {
     let b = s.as_bytes();
     if b.get(4) != Some(&b'-')
         || b.get(7) != Some(&b'-')
@@ -68,14 +74,21 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let (month, day) = (two_digits(b, 5)?, two_digits(b, 8)?);
     let (hour, minute, second) = (two_digits(b, 11)?, two_digits(b, 14)?, two_digits(b, 17)?);
     let mut pos = 19usize;
+    let mut nanos = 0u32;
     if b.get(pos) == Some(&b'.') {
         pos = pos.checked_add(1)?;
         let start = pos;
-        while b.get(pos).is_some_and(u8::is_ascii_digit) {
+        while let Some(d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
+            if pos - start < 9 {
+                nanos = nanos * 10 + u32::from(d - b'0');
+            }
             pos = pos.checked_add(1)?;
         }
         if pos == start {
             return None;
+        }
+        for _ in (pos - start)..9 {
+            nanos *= 10;
         }
     }
     let offset = match b.get(pos) {
@@ -105,7 +118,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if pos != b.len() {
         return None;
     }
-    unix_seconds(year, month, day, hour, minute, second)?.checked_sub(offset)
+    let secs = unix_seconds(year, month, day, hour, minute, second)?.checked_sub(offset)?;
+    Some((secs, nanos))
 }
 
 /// RFC 3339 UTC text of Unix seconds (`2025-06-01T00:00:00Z`), or `None` outside the range `jiff`

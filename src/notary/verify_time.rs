@@ -179,9 +179,20 @@ pub fn check_without_timestamp<'e>(
             .map(|token| Trusted::NeedsTimestamp { token })
             .ok_or(TimeError::NoCountersignature);
     }
-    let when = validity_time(scheme, env.authentic_signing_time(), None, now)?;
+    let mut when = validity_time(scheme, env.authentic_signing_time(), None, now)?;
+    // An authentic signing time with a fraction lies strictly between its second and the next:
+    // every certificate must be valid over both (red team M, M10: rounded down, a signature made
+    // within a second after notAfter passed).
+    if let (ValidityTime::At(t), true) = (when, env.authentic_signing_time_has_fraction()) {
+        when = ValidityTime::Range {
+            lower: t,
+            upper: t.saturating_add(1),
+        };
+    }
     chain.check_validity(when).map_err(|error| match when {
-        ValidityTime::At(time) if scheme == SigningScheme::X509SigningAuthority => {
+        ValidityTime::At(time) | ValidityTime::Range { lower: time, .. }
+            if scheme == SigningScheme::X509SigningAuthority =>
+        {
             TimeError::NotValidAtSigningTime { time, error }
         }
         _ => TimeError::NotValidNow { now, error },

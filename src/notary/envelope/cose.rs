@@ -88,21 +88,24 @@ fn text_value(name: &str, v: &Value) -> Result<String, EnvelopeError> {
 /// Largest float magnitude converted to seconds (2^53, where f64 is still exact on integers).
 const MAX_FLOAT_SECONDS: f64 = 9_007_199_254_740_992.0;
 
-fn time_value(name: &str, v: &Value) -> Result<i64, EnvelopeError> {
+fn time_value(name: &str, v: &Value) -> Result<(i64, u32), EnvelopeError> {
     let bad = |reason: &str| EnvelopeError::InvalidTime {
         header: name.to_owned(),
         reason: reason.to_owned(),
     };
     match v {
         Value::Tag(1, inner) => match inner.as_ref() {
-            Value::Integer(i) => {
-                i64::try_from(i128::from(*i)).map_err(|_| bad("epoch time out of range"))
-            }
+            Value::Integer(i) => i64::try_from(i128::from(*i))
+                .map(|t| (t, 0))
+                .map_err(|_| bad("epoch time out of range")),
             Value::Float(f) if f.is_finite() && f.abs() <= MAX_FLOAT_SECONDS => {
                 let floored = f.floor();
-                // Exact: `floored` is an integer with magnitude <= 2^53.
+                // Exact: `floored` is an integer with magnitude <= 2^53, and the fraction's
+                // nanoseconds are below 10^9.
                 #[allow(clippy::as_conversions, clippy::cast_possible_truncation)]
-                Ok(floored as i64)
+                let nanos = ((f - floored) * 1e9).floor().min(999_999_999.0) as u32;
+                #[allow(clippy::as_conversions, clippy::cast_possible_truncation)]
+                Ok((floored as i64, nanos))
             }
             _ => Err(bad("tag 1 value must be an integer or finite float")),
         },
@@ -164,11 +167,18 @@ fn parse_protected(h: &Header) -> Result<RawHeaders, EnvelopeError> {
         };
         match name {
             HEADER_SIGNING_SCHEME => out.signing_scheme = Some(text_value(name, value)?),
-            HEADER_SIGNING_TIME => out.signing_time = Some(time_value(name, value)?),
-            HEADER_AUTHENTIC_SIGNING_TIME => {
-                out.authentic_signing_time = Some(time_value(name, value)?)
+            HEADER_SIGNING_TIME => {
+                let (t, n) = time_value(name, value)?;
+                (out.signing_time, out.nanos.signing_time) = (Some(t), n);
             }
-            HEADER_EXPIRY => out.expiry = Some(time_value(name, value)?),
+            HEADER_AUTHENTIC_SIGNING_TIME => {
+                let (t, n) = time_value(name, value)?;
+                (out.authentic_signing_time, out.nanos.authentic_signing_time) = (Some(t), n);
+            }
+            HEADER_EXPIRY => {
+                let (t, n) = time_value(name, value)?;
+                (out.expiry, out.nanos.expiry) = (Some(t), n);
+            }
             HEADER_VERIFICATION_PLUGIN => out.verification_plugin = Some(text_value(name, value)?),
             HEADER_VERIFICATION_PLUGIN_MIN_VERSION => {
                 out.verification_plugin_min_version = Some(text_value(name, value)?)

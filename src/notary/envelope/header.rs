@@ -130,6 +130,9 @@ pub(crate) struct RawHeaders {
     pub authentic_signing_time: Option<i64>,
     /// `io.cncf.notary.expiry`.
     pub expiry: Option<i64>,
+    /// The fractions of a second of the three times above (nanoseconds; the times are rounded
+    /// down to the second).
+    pub nanos: TimeNanos,
     /// `io.cncf.notary.verificationPlugin`.
     pub verification_plugin: Option<String>,
     /// `io.cncf.notary.verificationPluginMinVersion`.
@@ -149,4 +152,18 @@ pub(crate) struct RawParts {
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
     pub signed_message: Vec<u8>,
+}
+
+/// The fractions of a second (nanoseconds) of an envelope's signed times, which are kept rounded
+/// down to the second: each comparison rounds in the direction notation, which compares the exact
+/// times, would fail at least as often (red team M, M10: a fraction was dropped, so an
+/// `authenticSigningTime` up to a second past the certificate's notAfter passed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeNanos {
+    /// Of `io.cncf.notary.signingTime`.
+    pub signing_time: u32,
+    /// Of `io.cncf.notary.authenticSigningTime`.
+    pub authentic_signing_time: u32,
+    /// Of `io.cncf.notary.expiry`.
+    pub expiry: u32,
 }

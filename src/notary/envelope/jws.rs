@@ -18,8 +18,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    parse_rfc3339, AttributeKey, AttributeValue, EncodeRequest, EnvelopeError, EnvelopeFormat,
-    RawHeaders, RawParts, HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_SCHEME,
+    AttributeKey, AttributeValue, EncodeRequest, EnvelopeError, EnvelopeFormat, RawHeaders,
+    RawParts, HEADER_AUTHENTIC_SIGNING_TIME, HEADER_EXPIRY, HEADER_SIGNING_SCHEME,
     HEADER_SIGNING_TIME, HEADER_VERIFICATION_PLUGIN, HEADER_VERIFICATION_PLUGIN_MIN_VERSION,
     PAYLOAD_MEDIA_TYPE,
 };
@@ -111,9 +111,9 @@ fn string_value(name: &str, v: serde_json::Value) -> Result<String, EnvelopeErro
     }
 }
 
-fn time_value(name: &str, v: serde_json::Value) -> Result<i64, EnvelopeError> {
+fn time_value(name: &str, v: serde_json::Value) -> Result<(i64, u32), EnvelopeError> {
     let s = string_value(name, v)?;
-    parse_rfc3339(&s).ok_or_else(|| EnvelopeError::InvalidTime {
+    crate::notary::time::parse_rfc3339_nanos(&s).ok_or_else(|| EnvelopeError::InvalidTime {
         header: name.to_owned(),
         reason: format!("{s:?} is not an RFC 3339 date-time"),
     })
@@ -205,11 +205,18 @@ fn parse_protected(json: &[u8]) -> Result<RawHeaders, EnvelopeError> {
                 }
             }
             HEADER_SIGNING_SCHEME => h.signing_scheme = Some(string_value(&name, value)?),
-            HEADER_SIGNING_TIME => h.signing_time = Some(time_value(&name, value)?),
-            HEADER_AUTHENTIC_SIGNING_TIME => {
-                h.authentic_signing_time = Some(time_value(&name, value)?)
+            HEADER_SIGNING_TIME => {
+                let (t, n) = time_value(&name, value)?;
+                (h.signing_time, h.nanos.signing_time) = (Some(t), n);
             }
-            HEADER_EXPIRY => h.expiry = Some(time_value(&name, value)?),
+            HEADER_AUTHENTIC_SIGNING_TIME => {
+                let (t, n) = time_value(&name, value)?;
+                (h.authentic_signing_time, h.nanos.authentic_signing_time) = (Some(t), n);
+            }
+            HEADER_EXPIRY => {
+                let (t, n) = time_value(&name, value)?;
+                (h.expiry, h.nanos.expiry) = (Some(t), n);
+            }
             HEADER_VERIFICATION_PLUGIN => h.verification_plugin = Some(string_value(&name, value)?),
             HEADER_VERIFICATION_PLUGIN_MIN_VERSION => {
                 h.verification_plugin_min_version = Some(string_value(&name, value)?)

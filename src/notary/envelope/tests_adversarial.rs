@@ -995,3 +995,79 @@ fn huge_headers_are_processed_in_linear_time() {
         start.elapsed()
     );
 }
+
+/// Red team M, M10: the signed times keep their fraction of a second. notation compares exact
+/// times: an `authenticSigningTime` half a second past the certificate's notAfter is after it, an
+/// expiry at `T.5` has not passed at `T`, and an expiry at `S.7` is after a signing time at `S.2`.
+#[test]
+fn signed_times_are_compared_with_their_fractions() {
+    use crate::notary::policy::VerifyTimestamp;
+    use crate::notary::time::format_rfc3339;
+    use crate::notary::verify_time::{check_without_timestamp, TimeError, TimestampPolicy};
+
+    let key = p256();
+    let mut spec = CertSpec::new(LEAF, LEAF, key, key, leaf_exts());
+    spec.not_after = T2024;
+    let chain = vec![mint(&spec)];
+    let at = |t: i64, frac: &str| {
+        let whole = format_rfc3339(t).unwrap();
+        whole.replace('Z', &format!("{frac}Z"))
+    };
+    let authority = |ast: String| {
+        let mut h = jws_protected(Alg::Es256);
+        h.remove(HEADER_SIGNING_TIME);
+        h.insert(
+            HEADER_SIGNING_SCHEME.into(),
+            "notary.x509.signingAuthority".into(),
+        );
+        h.insert(HEADER_AUTHENTIC_SIGNING_TIME.into(), ast.into());
+        h.insert(
+            "crit".into(),
+            json!([HEADER_SIGNING_SCHEME, HEADER_AUTHENTIC_SIGNING_TIME]),
+        );
+        jws(&h, PAYLOAD.as_bytes(), &chain, key, Alg::Es256)
+    };
+    let policy = TimestampPolicy {
+        tsa_store_listed: false,
+        verify_timestamp: VerifyTimestamp::Always,
+    };
+    let judge = |bytes: Vec<u8>| {
+        let env = Envelope::parse(MEDIA_TYPE_JWS, &bytes).unwrap();
+        let validated = env.verify().unwrap();
+        check_without_timestamp(&env, &validated, &policy, T2040).map(|_| ())
+    };
+    judge(authority(at(T2024, ""))).unwrap();
+    for frac in [".5", ".000000001", ".999999999"] {
+        assert!(
+            matches!(
+                judge(authority(at(T2024, frac))),
+                Err(TimeError::NotValidAtSigningTime { .. })
+            ),
+            "{frac}"
+        );
+    }
+    judge(authority(at(T2024 - 1, ".999999999"))).unwrap();
+
+    // Expiry.
+    let with = |signing: String, expiry: String| {
+        let mut h = jws_protected(Alg::Ps256);
+        h.insert(HEADER_SIGNING_TIME.into(), signing.into());
+        h.insert(HEADER_EXPIRY.into(), expiry.into());
+        h.insert("crit".into(), json!([HEADER_SIGNING_SCHEME, HEADER_EXPIRY]));
+        Envelope::parse(MEDIA_TYPE_JWS, &jws_ok(&h))
+    };
+    let env = with(at(T2024, ""), at(T2024 + 10, ".5")).unwrap();
+    env.check_expiry(T2024 + 10).unwrap();
+    assert!(env.check_expiry(T2024 + 11).is_err());
+    let env = with(at(T2024, ""), at(T2024 + 10, "")).unwrap();
+    assert!(env.check_expiry(T2024 + 10).is_err());
+    with(at(T2024, ".2"), at(T2024, ".7")).unwrap();
+    assert_eq!(
+        with(at(T2024, ".7"), at(T2024, ".2")).unwrap_err(),
+        EnvelopeError::ExpiryNotAfterSigningTime
+    );
+    assert_eq!(
+        with(at(T2024, ".5"), at(T2024, ".5")).unwrap_err(),
+        EnvelopeError::ExpiryNotAfterSigningTime
+    );
+}
