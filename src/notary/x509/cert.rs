@@ -502,6 +502,43 @@ impl Certificate {
         self.ext.name_constraints
     }
 
+    /// Why Go's parser would refuse this certificate's subjectAltName, if it would: an extension
+    /// that does not decode, an iPAddress of another length than 4 or 16 octets, or a dNSName,
+    /// rfc822Name or URI outside IA5 (`parseSANExtension`). Read on TSA chains only, which Go
+    /// validates (erratum 1); a code-signing chain ignores the extension (§4.1 rule 4).
+    pub fn subject_alt_name_problem(&self) -> Option<String> {
+        use x509_cert::ext::pkix::name::GeneralName;
+        let ext = self
+            .decoded
+            .tbs_certificate
+            .extensions
+            .as_deref()?
+            .iter()
+            .find(|e| e.extn_id == rfc5912::ID_CE_SUBJECT_ALT_NAME)?;
+        let names = match x509_cert::ext::pkix::SubjectAltName::from_der(ext.extn_value.as_bytes())
+        {
+            Ok(n) => n,
+            Err(e) => return Some(format!("malformed subjectAltName: {e}")),
+        };
+        for name in &names.0 {
+            let ascii = match name {
+                GeneralName::IpAddress(ip) if ![4, 16].contains(&ip.as_bytes().len()) => {
+                    return Some(format!(
+                        "subjectAltName: an IP address of {} octets",
+                        ip.as_bytes().len()
+                    ));
+                }
+                GeneralName::DnsName(n) | GeneralName::Rfc822Name(n) => n.as_bytes().is_ascii(),
+                GeneralName::UniformResourceIdentifier(n) => n.as_bytes().is_ascii(),
+                _ => true,
+            };
+            if !ascii {
+                return Some("subjectAltName: a name outside IA5".into());
+            }
+        }
+        None
+    }
+
     /// The first critical extension Go's crypto/x509 does not handle (name constraints aside).
     pub fn unhandled_critical_extension(&self) -> Option<ObjectIdentifier> {
         self.ext.unhandled_critical

@@ -246,7 +246,18 @@ fn timestamping_paths_do_not_fail_open() {
         vec![0x05, 0x00],
     );
     let nc = ext(rfc5912::ID_CE_NAME_CONSTRAINTS, true, vec![0x30, 0x00]);
+    // A subjectAltName Go's parser refuses: an iPAddress ([7]) of five octets (red team M, M09).
+    let san = |ip: &[u8]| {
+        let mut v = vec![0x30, u8::try_from(ip.len() + 2).unwrap(), 0x87];
+        v.push(u8::try_from(ip.len()).unwrap());
+        v.extend_from_slice(ip);
+        ext(rfc5912::ID_CE_SUBJECT_ALT_NAME, false, v)
+    };
+    let mut exts = ca_exts(None);
+    exts.push(san(&[10, 0, 0, 1]));
+    build_tsa(&tsa_chain(exts), &mut Budget::new(8, 64)).unwrap();
     for (extra, want) in [
+        (san(&[10, 0, 0, 1, 2]), Rule::MalformedExtension),
         (unknown, Rule::UnknownCriticalExtension),
         (nc, Rule::NameConstraintsUnsupported),
         (
