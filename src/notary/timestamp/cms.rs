@@ -208,8 +208,8 @@ pub(super) struct SignerEntry {
     pub(super) version: u8,
     pub(super) sid: SignerId,
     pub(super) digest_alg: AlgorithmIdentifierOwned,
-    /// The signed attributes exactly as received, with the `[0] IMPLICIT` tag rewritten to
-    /// SET (0x31): the bytes the signature covers (RFC 5652 §5.4).
+    /// The signed attributes as a DER SET OF (tag 0x31, the attributes in DER order, as
+    /// tspclient-go re-marshals them): the bytes the signature covers (RFC 5652 §5.4).
     pub(super) signed_attrs_der: Option<Vec<u8>>,
     pub(super) signed_attrs: Vec<Attribute>,
     pub(super) signature_alg: AlgorithmIdentifierOwned,
@@ -267,10 +267,22 @@ pub(super) fn parse_signer_info(tlv: &[u8]) -> Result<SignerEntry, TimestampErro
     let (signed_attrs_der, signed_attrs) = match raw.signed_attrs {
         None => (None, Vec::new()),
         Some(set) => {
-            // `set` re-encodes with the universal SET tag: 0x31, the received length octets
-            // (der only accepts minimal lengths, so they are the received ones) and the
-            // received contents, unsorted. This is what the signature covers.
-            let der = set.to_der().map_err(malformed("signed attributes"))?;
+            // What the signature covers, as tspclient-go computes it: the attributes re-marshalled
+            // as a DER SET OF (`asn1.MarshalWithParams(attrs, "set")`), which sorts the encodings
+            // (`bytes.Compare`). A TSA that signed them in another order fails there, and here
+            // (red team O, O06: the received order was verified and such a token passed).
+            let mut tlvs = split_tlvs(set.content, MAX_ATTRIBUTES).map_err(|e| match e {
+                SplitError::Der(e) => malformed("signed attributes")(e),
+                SplitError::TooMany => TimestampError::Malformed {
+                    what: "signed attributes",
+                    detail: "too many attributes or values".to_owned(),
+                },
+            })?;
+            tlvs.sort_unstable();
+            let body = tlvs.concat();
+            let mut der = vec![0x31];
+            push_der_length(&mut der, body.len());
+            der.extend_from_slice(&body);
             (Some(der), parse_attributes(set.content)?)
         }
     };

@@ -1,6 +1,6 @@
 //! Unit tests of the timestamp token: helpers, received bytes, chain validity at genTime, codes.
 
-use super::cms::ber_to_der;
+use super::cms::{ber_to_der, split_tlvs};
 use super::token::directory_name;
 use super::*;
 
@@ -240,4 +240,47 @@ fn only_a_version_1_signer_info_verifies() {
     v1[at + 2] = 1;
     let e = parse(&v1).err().unwrap();
     assert!(e.to_string().contains("unsupported version 1"), "{e}");
+}
+
+/// Red team O, O06: the signature covers the signed attributes as tspclient-go re-marshals them,
+/// a DER SET OF in sorted order, whatever order the token lists them in.
+#[test]
+fn the_signed_attributes_are_verified_in_der_order() {
+    let Some((token, _)) = corpus_token() else {
+        eprintln!("corpus not found; skipped");
+        return;
+    };
+    let parsed = parse(&token).unwrap();
+    let sorted = parsed.signers[0].signed_attrs_der.clone().unwrap();
+    // The token's own [0] IMPLICIT SET, as received (the corpus token is in DER order).
+    let mut received = sorted.clone();
+    received[0] = 0xA0;
+    let at = token
+        .windows(received.len())
+        .position(|w| w == received.as_slice())
+        .unwrap();
+    let header = sorted.len() - parse_attributes_len(&sorted);
+    let tlvs = split_tlvs(&sorted[header..], 16).map_err(|_| ()).unwrap();
+    assert!(tlvs.len() >= 2);
+    // The same attributes, last first: an order no DER encoder writes.
+    let mut reordered: Vec<&[u8]> = tlvs.clone();
+    reordered.rotate_right(1);
+    assert_ne!(reordered, tlvs);
+    let mut token2 = token.clone();
+    token2[at + header..at + sorted.len()].copy_from_slice(&reordered.concat());
+    let parsed2 = parse(&token2).unwrap();
+    assert_eq!(parsed2.signers[0].signed_attrs_der.as_ref(), Some(&sorted));
+}
+
+/// The length of a DER value's contents, from its header (test helper).
+fn parse_attributes_len(tlv: &[u8]) -> usize {
+    match tlv[1] {
+        l if l < 0x80 => usize::from(l),
+        l => {
+            let k = usize::from(l & 0x7f);
+            tlv[2..2 + k]
+                .iter()
+                .fold(0usize, |n, b| n * 256 + usize::from(*b))
+        }
+    }
 }
