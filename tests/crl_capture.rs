@@ -20,7 +20,15 @@ use crate::testkit::crl::T0;
 
 /// Serves `routes` (path -> (status, body, chunked)); redirects with status 302 and body = location.
 fn serve(routes: HashMap<String, (u16, Vec<u8>, bool)>) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on(0, routes)
+}
+
+/// [`serve`] on `port` (0: any free port).
+fn serve_on(
+    port: u16,
+    routes: HashMap<String, (u16, Vec<u8>, bool)>,
+) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let port = l.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -76,10 +84,12 @@ fn serve(routes: HashMap<String, (u16, Vec<u8>, bool)>) -> (u16, Arc<Mutex<Vec<S
 struct Ca {
     cert: Certificate,
     issuer: Issuer<'static, KeyPair>,
+    key_der: Vec<u8>,
 }
 
 fn ca(name: &str) -> Ca {
     let key = KeyPair::generate().unwrap();
+    let key_der = key.serialize_der();
     let mut p = pki::params(pki::cn(name), at(-100), at(100));
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -87,6 +97,7 @@ fn ca(name: &str) -> Ca {
     Ca {
         cert: Certificate::from_der(c.der()).unwrap(),
         issuer: Issuer::new(p, key),
+        key_der,
     }
 }
 
@@ -207,6 +218,54 @@ fn crls_are_fetched_checked_and_carried() {
         "{:?}",
         got.warnings
     );
+}
+
+/// A CA that names its delta CRL in its base CRL only (FreshestCRL in the CRL, none in the
+/// certificate): export fetches the delta from there too, as notation does and as verify needs
+/// (red team O, O03: the bundle was refused, "names a delta CRL ... none at hand").
+#[test]
+fn the_delta_a_base_crl_names_is_fetched_too() {
+    let ca = ca("delta CA");
+    let spec = || {
+        crate::testkit::crl::CrlSpec::new(
+            ca.cert.tbs_certificate.subject.clone(),
+            ca.key_der.clone(),
+        )
+    };
+    // The base CRL names the delta's URL, port included: take a free port, then serve on it.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let base = format!("http://127.0.0.1:{port}");
+    let mut routes = HashMap::new();
+    let base_crl = spec()
+        .number(5)
+        .freshest(&[&format!("{base}/delta.crl")])
+        .der();
+    let delta_crl = spec().number(6).delta_of(5).der();
+    routes.insert("/base.crl".to_string(), (200, base_crl, false));
+    routes.insert("/delta.crl".to_string(), (200, delta_crl, false));
+    let (port2, seen) = serve_on(port, routes);
+    assert_eq!(port2, port);
+    let chains = vec![vec![
+        leaf(&ca, 1, &format!("{base}/base.crl")),
+        ca.cert.clone(),
+    ]];
+    let got = capture(
+        &chains,
+        T0,
+        &mut HttpFetcher::default(),
+        (usize::MAX, usize::MAX),
+    );
+    let urls: Vec<String> = got.crls.iter().map(|(_, u)| u.clone().unwrap()).collect();
+    assert_eq!(
+        urls,
+        [format!("{base}/base.crl"), format!("{base}/delta.crl")],
+        "{:?}",
+        got.warnings
+    );
+    assert!(got.crls[1].0.is_delta());
+    assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
 /// A distribution point that trickles one byte every 300 ms of a "1 MB" CRL: the fetch ends at

@@ -330,7 +330,14 @@ pub fn capture(
             let Some(issuer) = chain.get(i + 1) else {
                 continue;
             };
-            for url in distribution_points(cert) {
+            // The certificate's distribution points, then the delta locations the base CRLs
+            // fetched from them name (their FreshestCRL): verify applies the delta a base names,
+            // and notation fetches it from there too (red team O, O03: a CA that names its deltas
+            // in its CRLs only could not be exported).
+            let mut queue = distribution_points(cert);
+            let mut next = 0;
+            while let Some(url) = queue.get(next).cloned() {
+                next += 1;
                 if fetched.contains(&url) {
                     continue;
                 }
@@ -364,6 +371,13 @@ pub fn capture(
                             crl.issuer()
                         ));
                     } else {
+                        if let Some(Ok(fresh)) = crl.freshest_uris() {
+                            for f in fresh {
+                                if f.starts_with("http://") && !queue.contains(f) {
+                                    queue.push(f.clone());
+                                }
+                            }
+                        }
                         kept += crl.der().len();
                         out.crls.push((crl, Some(url.clone())));
                     }
