@@ -503,7 +503,7 @@ pub(crate) fn rfc3339_arg(flag: &str, s: &str) -> Result<jiff::Timestamp, UsageE
     });
     if fraction.is_some_and(|f| f.chars().any(|c| c != '0')) {
         return Err(UsageError::BadOption(format!(
-            "{flag} {s:?} has a fraction of a second: times are compared to the second, give whole seconds"
+            "{flag} {s:?} has a fraction of a second: give whole seconds (certificate and CRL times are whole seconds, and rounding a fraction either way could change a verdict)"
         )));
     }
     crate::notary::time::parse_rfc3339(s)
