@@ -39,6 +39,77 @@ const GO_HANDLED_EXTENSIONS: &[ObjectIdentifier] = &[
     rfc5912::ID_PE_AUTHORITY_INFO_ACCESS,
 ];
 
+/// A Name in RFC 4514 form (RDNs last first, as x509-cert prints them), with every attribute
+/// value that is a string Go reads written as that string: x509-cert writes a TeletexString, a
+/// BMPString or a PrintableString holding `&` or `*` as `OID=#hex` (red team O, O08: a signer
+/// `CN=Signatur é` reached the report as `2.5.4.3=#140a...`, which no one can copy into a
+/// trusted identity).
+fn readable_name(name: &x509_cert::name::Name) -> String {
+    use x509_cert::attr::AttributeTypeAndValue;
+    let atav_string = |atav: &AttributeTypeAndValue| {
+        let plain = atav.to_string();
+        let hex = plain
+            .split_once('=')
+            .is_some_and(|(_, value)| value.starts_with('#'));
+        if !hex {
+            return plain;
+        }
+        let Ok(text) = super::super::dn::go_name_string(&atav.value) else {
+            return plain;
+        };
+        der::asn1::Utf8StringRef::new(&text)
+            .ok()
+            .and_then(|u| der::Any::encode_from(&u).ok())
+            .map_or(plain, |value| {
+                AttributeTypeAndValue {
+                    oid: atav.oid,
+                    value,
+                }
+                .to_string()
+            })
+    };
+    name.0
+        .iter()
+        .rev()
+        .map(|rdn| rdn.0.iter().map(atav_string).collect::<Vec<_>>().join("+"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Why Go's parser would refuse a certificate's subjectAltName (`parseSANExtension`), if it
+/// would: an extension that does not decode, an iPAddress of another length than 4 or 16 octets,
+/// or a dNSName, rfc822Name or URI outside IA5.
+fn subject_alt_name_problem(cert: &x509_cert::Certificate) -> Option<String> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    let ext = cert
+        .tbs_certificate
+        .extensions
+        .as_deref()?
+        .iter()
+        .find(|e| e.extn_id == rfc5912::ID_CE_SUBJECT_ALT_NAME)?;
+    let names = match x509_cert::ext::pkix::SubjectAltName::from_der(ext.extn_value.as_bytes()) {
+        Ok(n) => n,
+        Err(e) => return Some(format!("malformed subjectAltName: {e}")),
+    };
+    for name in &names.0 {
+        let ascii = match name {
+            GeneralName::IpAddress(ip) if ![4, 16].contains(&ip.as_bytes().len()) => {
+                return Some(format!(
+                    "subjectAltName: an IP address of {} octets",
+                    ip.as_bytes().len()
+                ));
+            }
+            GeneralName::DnsName(n) | GeneralName::Rfc822Name(n) => n.as_bytes().is_ascii(),
+            GeneralName::UniformResourceIdentifier(n) => n.as_bytes().is_ascii(),
+            _ => true,
+        };
+        if !ascii {
+            return Some("subjectAltName: a name outside IA5".into());
+        }
+    }
+    None
+}
+
 /// Why bytes are not a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -310,6 +381,11 @@ impl Certificate {
         let parts = split(der)
             .map_err(|e| malformed(&e))?
             .ok_or_else(|| malformed(&"cannot locate certificate parts"))?;
+        // Go's parser refuses a subjectAltName it cannot read, and so the certificate (red team
+        // M, M09, on a TSA chain; red team O, O07, as a signer or a trust-store root).
+        if let Some(why) = subject_alt_name_problem(&decoded) {
+            return Err(malformed(&why));
+        }
         let signature = decoded
             .signature
             .as_bytes()
@@ -413,12 +489,12 @@ impl Certificate {
 
     /// Subject name in RFC 4514 string form (for messages and identity matching).
     pub fn subject_string(&self) -> String {
-        self.decoded.tbs_certificate.subject.to_string()
+        readable_name(&self.decoded.tbs_certificate.subject)
     }
 
     /// Issuer name in RFC 4514 string form.
     pub fn issuer_string(&self) -> String {
-        self.decoded.tbs_certificate.issuer.to_string()
+        readable_name(&self.decoded.tbs_certificate.issuer)
     }
 
     /// `notBefore` in Unix seconds.
@@ -500,43 +576,6 @@ impl Certificate {
     /// Whether the certificate carries name constraints.
     pub fn has_name_constraints(&self) -> bool {
         self.ext.name_constraints
-    }
-
-    /// Why Go's parser would refuse this certificate's subjectAltName, if it would: an extension
-    /// that does not decode, an iPAddress of another length than 4 or 16 octets, or a dNSName,
-    /// rfc822Name or URI outside IA5 (`parseSANExtension`). Read on TSA chains only, which Go
-    /// validates (erratum 1); a code-signing chain ignores the extension (§4.1 rule 4).
-    pub fn subject_alt_name_problem(&self) -> Option<String> {
-        use x509_cert::ext::pkix::name::GeneralName;
-        let ext = self
-            .decoded
-            .tbs_certificate
-            .extensions
-            .as_deref()?
-            .iter()
-            .find(|e| e.extn_id == rfc5912::ID_CE_SUBJECT_ALT_NAME)?;
-        let names = match x509_cert::ext::pkix::SubjectAltName::from_der(ext.extn_value.as_bytes())
-        {
-            Ok(n) => n,
-            Err(e) => return Some(format!("malformed subjectAltName: {e}")),
-        };
-        for name in &names.0 {
-            let ascii = match name {
-                GeneralName::IpAddress(ip) if ![4, 16].contains(&ip.as_bytes().len()) => {
-                    return Some(format!(
-                        "subjectAltName: an IP address of {} octets",
-                        ip.as_bytes().len()
-                    ));
-                }
-                GeneralName::DnsName(n) | GeneralName::Rfc822Name(n) => n.as_bytes().is_ascii(),
-                GeneralName::UniformResourceIdentifier(n) => n.as_bytes().is_ascii(),
-                _ => true,
-            };
-            if !ascii {
-                return Some("subjectAltName: a name outside IA5".into());
-            }
-        }
-        None
     }
 
     /// The first critical extension Go's crypto/x509 does not handle (name constraints aside).

@@ -156,10 +156,6 @@ pub fn check_extensions(cert: &Certificate, purpose: Purpose) -> Result<(), Viol
                     format!("unhandled critical extension {oid}"),
                 ));
             }
-            // Go's parser refuses the certificate itself (red team M, M09).
-            if let Some(why) = cert.subject_alt_name_problem() {
-                return Err(violation(Rule::MalformedExtension, why));
-            }
             if let Some(eku) = eku {
                 let allows = eku.purposes.iter().any(|k| {
                     *k == rfc5912::ID_KP_TIME_STAMPING || *k == rfc5912::ANY_EXTENDED_KEY_USAGE

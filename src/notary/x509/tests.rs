@@ -256,8 +256,25 @@ fn timestamping_paths_do_not_fail_open() {
     let mut exts = ca_exts(None);
     exts.push(san(&[10, 0, 0, 1]));
     build_tsa(&tsa_chain(exts), &mut Budget::new(8, 64)).unwrap();
+    // Go cannot parse the certificate at all: neither can airlock, whatever its role (red team
+    // O, O07: as a signer or a trust-store root it passed).
+    let mut exts = ca_exts(None);
+    exts.push(san(&[10, 0, 0, 1, 2]));
+    let chain = tsa_chain(exts);
+    let e = Certificate::from_der(&chain[1]).err().unwrap();
+    assert!(e.to_string().contains("IP address of 5 octets"), "{e}");
+    let mut exts = leaf_exts();
+    exts.push(ext(
+        rfc5912::ID_CE_SUBJECT_ALT_NAME,
+        false,
+        vec![0x30, 0x04, 0x82, 0x02, b'a', 0xe9],
+    ));
+    let signer = mint(&CertSpec::new(LEAF, INTER, p256(), p384(), exts));
+    assert!(
+        Certificate::from_der(&signer).is_err(),
+        "a dNSName outside IA5"
+    );
     for (extra, want) in [
-        (san(&[10, 0, 0, 1, 2]), Rule::MalformedExtension),
         (unknown, Rule::UnknownCriticalExtension),
         (nc, Rule::NameConstraintsUnsupported),
         (
@@ -514,4 +531,33 @@ fn a_negative_serial_makes_the_certificate_unparseable() {
     negative[first] |= 0x80;
     let e = Certificate::from_der(&negative).err().unwrap();
     assert!(e.to_string().contains("negative serial"), "{e}");
+}
+
+/// Red team O, O08: names print their string values, whatever string type carries them, and an
+/// ordinary name prints as x509-cert prints it.
+#[test]
+fn names_print_their_strings() {
+    let good = mint(&CertSpec::new(
+        "CN=signerXacme,O=acme,C=US",
+        INTER,
+        p256(),
+        p384(),
+        leaf_exts(),
+    ));
+    let c = cert(&good);
+    assert_eq!(
+        c.subject_string(),
+        c.decoded().tbs_certificate.subject.to_string()
+    );
+    let at = good.windows(11).position(|w| w == b"signerXacme").unwrap();
+    let mut t61 = good.clone();
+    t61[at - 2] = 0x14;
+    t61[at + 6] = 0xe9;
+    let c = cert(&t61);
+    assert!(
+        c.subject_string().contains("CN=signer\u{e9}acme"),
+        "{}",
+        c.subject_string()
+    );
+    assert!(!c.subject_string().contains('#'), "{}", c.subject_string());
 }
