@@ -268,6 +268,73 @@ fn the_delta_a_base_crl_names_is_fetched_too() {
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
+/// Red team P, P01 and P02: a hostile signature captured first, whose CA's CRL names the trusted
+/// CA's delta location (and thousands of others), neither keeps the trusted CA's delta from being
+/// fetched for it nor makes the export follow every location.
+#[test]
+fn a_hostile_crl_naming_other_locations_takes_nothing_from_the_trusted_chain() {
+    let good = ca("good CA");
+    let evil = ca("evil CA");
+    let spec = |c: &Ca| {
+        crate::testkit::crl::CrlSpec::new(c.cert.tbs_certificate.subject.clone(), c.key_der.clone())
+    };
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let base = format!("http://127.0.0.1:{port}");
+    let delta_url = format!("{base}/delta.crl");
+    let mut many: Vec<String> = vec![delta_url.clone()];
+    many.extend((0..500).map(|i| format!("{base}/x{i}.crl")));
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/evil.crl".to_string(),
+        (200, spec(&evil).number(5).freshest(&many).der(), false),
+    );
+    routes.insert(
+        "/base.crl".to_string(),
+        (
+            200,
+            spec(&good).number(5).freshest(&[&delta_url]).der(),
+            false,
+        ),
+    );
+    routes.insert(
+        "/delta.crl".to_string(),
+        (200, spec(&good).number(6).delta_of(5).der(), false),
+    );
+    let (_, seen) = serve_on(port, routes);
+    let chains = vec![
+        vec![
+            leaf(&evil, 1, &format!("{base}/evil.crl")),
+            evil.cert.clone(),
+        ],
+        vec![
+            leaf(&good, 2, &format!("{base}/base.crl")),
+            good.cert.clone(),
+        ],
+    ];
+    let got = capture(
+        &chains,
+        T0,
+        &mut HttpFetcher::default(),
+        (usize::MAX, usize::MAX),
+    );
+    let carried: Vec<(String, bool)> = got
+        .crls
+        .iter()
+        .map(|(c, u)| (u.clone().unwrap(), c.is_delta()))
+        .collect();
+    assert!(
+        carried.contains(&(delta_url.clone(), true)),
+        "{carried:?} {:?}",
+        got.warnings
+    );
+    // The evil CRL's 501 locations: the first few followed, not all.
+    let fetched = seen.lock().unwrap().len();
+    assert!(fetched <= 2 + 4 + 1, "{fetched} fetches");
+}
+
 /// A distribution point that trickles one byte every 300 ms of a "1 MB" CRL: the fetch ends at
 /// its deadline with a warning, never waiting for the rest; once the fetches' shared budget is
 /// spent, the next fails at once (red team E, E1: the export waited days).

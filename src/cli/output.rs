@@ -105,6 +105,9 @@ pub fn terminal_safe(line: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\t')
             || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+            // LINE SEPARATOR and PARAGRAPH SEPARATOR: line breaks to Python's `splitlines`, JSON
+            // readers in JavaScript and others (red team P, P06).
+            || matches!(c, '\u{2028}' | '\u{2029}')
     };
     if !line.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(line);
@@ -282,5 +285,30 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS.get(u).copied().unwrap_or("B"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    /// Controls, bidi overrides and the Unicode line and paragraph separators are escaped
+    /// (red team P, P06: a signer name with U+2028 split a summary for line-splitting readers).
+    #[test]
+    fn what_could_break_or_reorder_a_line_is_escaped() {
+        for (raw, want) in [
+            ("a\nb", "a\\u{a}b"),
+            ("a\u{1b}[2Kb", "a\\u{1b}[2Kb"),
+            ("a\u{202e}b", "a\\u{202e}b"),
+            ("a\u{2028}PASS", "a\\u{2028}PASS"),
+            ("a\u{2029}b", "a\\u{2029}b"),
+            ("a\u{85}b", "a\\u{85}b"),
+        ] {
+            assert_eq!(terminal_safe(raw), want, "{raw:?}");
+        }
+        assert_eq!(
+            terminal_safe("tab\there, é, 署名者"),
+            "tab\there, é, 署名者"
+        );
     }
 }

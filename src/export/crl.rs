@@ -279,6 +279,7 @@ fn http_get(
 /// The `http://` URLs of a certificate's CRL distribution points (base and delta).
 pub fn distribution_points(cert: &Certificate) -> Vec<String> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for ext in cert.tbs_certificate.extensions.iter().flatten() {
         if ext.extn_id != ID_CE_CRL_DISTRIBUTION_POINTS && ext.extn_id != ID_CE_FRESHEST_CRL {
             continue;
@@ -291,7 +292,7 @@ pub fn distribution_points(cert: &Certificate) -> Vec<String> {
                 for n in names {
                     if let GeneralName::UniformResourceIdentifier(u) = n {
                         let u = u.to_string();
-                        if u.starts_with("http://") && !out.contains(&u) {
+                        if u.starts_with("http://") && seen.insert(u.clone()) {
                             out.push(u);
                         }
                     }
@@ -301,6 +302,9 @@ pub fn distribution_points(cert: &Certificate) -> Vec<String> {
     }
     out
 }
+
+/// How many of the delta locations one CRL's FreshestCRL names are fetched.
+const MAX_DELTA_LOCATIONS: usize = 4;
 
 /// What capture found.
 #[derive(Default)]
@@ -324,24 +328,30 @@ pub fn capture(
 ) -> Captured {
     let mut out = Captured::default();
     let mut kept = 0usize;
-    let mut fetched: Vec<String> = Vec::new();
+    // Each URL is fetched once per issuer: a CRL is judged against the certificate that must have
+    // issued it, so a URL another chain's issuer already tried (a hostile signature naming the
+    // trusted CA's URLs, red team P, P01) is tried again for this one. Sets, not lists: a CRL may
+    // name many URLs (P02: lists made the bookkeeping quadratic).
+    let mut fetched: std::collections::HashSet<(String, Vec<u8>)> =
+        std::collections::HashSet::new();
     for chain in chains {
         for (i, cert) in chain.iter().enumerate() {
             let Some(issuer) = chain.get(i + 1) else {
                 continue;
             };
+            let issuer_key = der::Encode::to_der(issuer).unwrap_or_default();
             // The certificate's distribution points, then the delta locations the base CRLs
             // fetched from them name (their FreshestCRL): verify applies the delta a base names,
             // and notation fetches it from there too (red team O, O03: a CA that names its deltas
             // in its CRLs only could not be exported).
             let mut queue = distribution_points(cert);
+            let mut queued: std::collections::HashSet<String> = queue.iter().cloned().collect();
             let mut next = 0;
             while let Some(url) = queue.get(next).cloned() {
                 next += 1;
-                if fetched.contains(&url) {
+                if !fetched.insert((url.clone(), issuer_key.clone())) {
                     continue;
                 }
-                fetched.push(url.clone());
                 let subject = cert.tbs_certificate.subject.to_string();
                 let crls = match fetcher
                     .get(&url)
@@ -372,8 +382,11 @@ pub fn capture(
                         ));
                     } else {
                         if let Some(Ok(fresh)) = crl.freshest_uris() {
-                            for f in fresh {
-                                if f.starts_with("http://") && !queue.contains(f) {
+                            // A CA names one or two delta locations; a CRL naming thousands is
+                            // not followed past the first few (P02).
+                            let http = fresh.iter().filter(|f| f.starts_with("http://"));
+                            for f in http.take(MAX_DELTA_LOCATIONS) {
+                                if queued.insert(f.clone()) {
                                     queue.push(f.clone());
                                 }
                             }

@@ -14,6 +14,33 @@ mod error;
 pub mod lock;
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod chain_tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::notary::crypto::SignatureAlgorithm as Alg;
+    use crate::notary::envelope::test_support::*;
+    use crate::notary::envelope::{Envelope, MEDIA_TYPE_JWS};
+
+    /// Red team P, P05: only a chain that links up is kept for CRL capture.
+    #[test]
+    fn a_root_merely_appended_to_a_chain_makes_no_chain() {
+        let chain = self_signed(p256());
+        let env = |c: &[Vec<u8>]| {
+            let bytes = jws(
+                &jws_protected(Alg::Es256),
+                PAYLOAD.as_bytes(),
+                c,
+                p256(),
+                Alg::Es256,
+            );
+            Envelope::parse(MEDIA_TYPE_JWS, &bytes).unwrap()
+        };
+        assert_eq!(super::signing_chain(&env(&chain)).unwrap().len(), 1);
+        let trusted = self_signed(rsa2048()).remove(0);
+        let appended = [chain[0].clone(), trusted];
+        assert!(super::signing_chain(&env(&appended)).is_none());
+    }
+}
 #[cfg(feature = "pull")]
 mod registry_source;
 mod sink;
@@ -200,6 +227,18 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The signing chain of `env`, leaf first, when it is one: each certificate signed by the next and
+/// the envelope by the leaf. A hostile x5c with the trusted root merely appended passed the trust
+/// filter of [`envelope_chains`] and had its own CA's CRLs captured (red team P, P05).
+fn signing_chain(env: &crate::notary::envelope::Envelope) -> Option<Vec<x509_cert::Certificate>> {
+    use der::Decode;
+    env.verify().ok()?;
+    env.certificate_chain()
+        .iter()
+        .map(|c| x509_cert::Certificate::from_der(c).ok())
+        .collect()
+}
+
 /// The certificate chains of every captured signature, and of their timestamps, leaf first.
 fn envelope_chains(
     plan: &Plan,
@@ -241,12 +280,9 @@ fn envelope_chains(
                 else {
                     continue;
                 };
-                out.push(
-                    env.certificate_chain()
-                        .iter()
-                        .filter_map(|c| parse(c))
-                        .collect(),
-                );
+                if let Some(chain) = signing_chain(&env) {
+                    out.push(chain);
+                }
                 if let Some(token) = env.timestamp_token() {
                     // Order the token's certificates by validating them; roots: the tsa stores
                     // given, or the self-signed certificates the token carries (ordering only).

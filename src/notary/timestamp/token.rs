@@ -82,6 +82,12 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
         detail,
     })?;
     let token = der.as_slice();
+    if let Some(detail) = crate::notary::x509::oid_beyond_go(token) {
+        return Err(TimestampError::Malformed {
+            what: "ContentInfo",
+            detail,
+        });
+    }
     let content_info = ContentInfoRaw::from_der(token).map_err(malformed("ContentInfo"))?;
     if content_info.content_type != ID_SIGNED_DATA {
         return Err(TimestampError::NotSignedData {
@@ -109,6 +115,12 @@ pub fn parse_with_limits(token: &[u8], limits: &Limits) -> Result<ParsedToken, T
         .econtent
         .ok_or(TimestampError::MissingContent)?
         .as_bytes();
+    if let Some(detail) = crate::notary::x509::oid_beyond_go(tst_info_der) {
+        return Err(TimestampError::Malformed {
+            what: "TSTInfo",
+            detail,
+        });
+    }
     let tst = TstInfoRaw::from_der(tst_info_der).map_err(malformed("TSTInfo"))?;
     let gen_time = time::parse_rfc3161_gen_time(tst.gen_time.content).ok_or_else(|| {
         TimestampError::Malformed {

@@ -15,7 +15,7 @@ use std::ops::Range;
 use const_oid::db::rfc5912;
 use const_oid::ObjectIdentifier;
 use der::asn1::{IntRef, OctetStringRef};
-use der::{Decode, Reader, SliceReader};
+use der::{Decode, Reader, SliceReader, Tagged};
 use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::{
     AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints,
@@ -77,37 +77,91 @@ fn readable_name(name: &x509_cert::name::Name) -> String {
 }
 
 /// Why Go's parser would refuse a certificate's subjectAltName (`parseSANExtension`), if it
-/// would: an extension that does not decode, an iPAddress of another length than 4 or 16 octets,
-/// or a dNSName, rfc822Name or URI outside IA5.
+/// would: an extension that is not a SEQUENCE of tagged names, an iPAddress of another length
+/// than 4 or 16 octets, or a dNSName, rfc822Name or URI outside IA5. Go reads those four name
+/// types only and skips the others (an x400Address, an otherName) unread, and so does this (red
+/// team P, P04: decoding every name refused an x400Address Go ignores).
 fn subject_alt_name_problem(cert: &x509_cert::Certificate) -> Option<String> {
-    use x509_cert::ext::pkix::name::GeneralName;
     let ext = cert
         .tbs_certificate
         .extensions
         .as_deref()?
         .iter()
         .find(|e| e.extn_id == rfc5912::ID_CE_SUBJECT_ALT_NAME)?;
-    let names = match x509_cert::ext::pkix::SubjectAltName::from_der(ext.extn_value.as_bytes()) {
-        Ok(n) => n,
-        Err(e) => return Some(format!("malformed subjectAltName: {e}")),
+    let malformed = |e: &dyn std::fmt::Display| Some(format!("malformed subjectAltName: {e}"));
+    let seq = match der::asn1::AnyRef::from_der(ext.extn_value.as_bytes()) {
+        Ok(a) if a.tag() == der::Tag::Sequence => a,
+        Ok(a) => return malformed(&format!("a {} where a SEQUENCE belongs", a.tag())),
+        Err(e) => return malformed(&e),
     };
-    for name in &names.0 {
-        let ascii = match name {
-            GeneralName::IpAddress(ip) if ![4, 16].contains(&ip.as_bytes().len()) => {
+    let mut reader = match SliceReader::new(seq.value()) {
+        Ok(r) => r,
+        Err(e) => return malformed(&e),
+    };
+    while !reader.is_finished() {
+        let name = match der::asn1::AnyRef::decode(&mut reader) {
+            Ok(n) => n,
+            Err(e) => return malformed(&e),
+        };
+        let number = match name.tag() {
+            der::Tag::ContextSpecific { number, .. } => number.value(),
+            other => return malformed(&format!("a {other} among the names")),
+        };
+        let bytes = name.value();
+        match number {
+            1 | 2 | 6 if !bytes.is_ascii() => {
+                return Some("subjectAltName: a name outside IA5".into());
+            }
+            7 if ![4, 16].contains(&bytes.len()) => {
                 return Some(format!(
                     "subjectAltName: an IP address of {} octets",
-                    ip.as_bytes().len()
+                    bytes.len()
                 ));
             }
-            GeneralName::DnsName(n) | GeneralName::Rfc822Name(n) => n.as_bytes().is_ascii(),
-            GeneralName::UniformResourceIdentifier(n) => n.as_bytes().is_ascii(),
-            _ => true,
-        };
-        if !ascii {
-            return Some("subjectAltName: a name outside IA5".into());
+            _ => {}
         }
     }
     None
+}
+
+/// Go reads an OBJECT IDENTIFIER's arcs as 31-bit integers (`cryptobyte`'s
+/// `ReadASN1ObjectIdentifier`): a certificate or token holding an arc of 2^31 or more is one
+/// notation cannot parse. Walks every constructed value of `der` (not into OCTET STRINGs) and
+/// names the first such OID (red team P, P03).
+pub(crate) fn oid_beyond_go(der: &[u8]) -> Option<String> {
+    fn walk(bytes: &[u8], depth: usize) -> Option<String> {
+        if depth > 64 {
+            return None;
+        }
+        let mut reader = SliceReader::new(bytes).ok()?;
+        while !reader.is_finished() {
+            let v = der::asn1::AnyRef::decode(&mut reader).ok()?;
+            if v.tag() == der::Tag::ObjectIdentifier {
+                let mut arc: u64 = 0;
+                for &b in v.value() {
+                    arc = (arc << 7) | u64::from(b & 0x7f);
+                    if arc >= 1 << 31 {
+                        return Some(format!(
+                            "an object identifier with an arc of 2^31 or more ({})",
+                            v.value()
+                                .iter()
+                                .map(|b| format!("{b:02x}"))
+                                .collect::<String>()
+                        ));
+                    }
+                    if b & 0x80 == 0 {
+                        arc = 0;
+                    }
+                }
+            } else if v.tag().is_constructed() {
+                if let Some(why) = walk(v.value(), depth + 1) {
+                    return Some(why);
+                }
+            }
+        }
+        None
+    }
+    walk(der, 0)
 }
 
 /// Why bytes are not a certificate.
@@ -383,7 +437,7 @@ impl Certificate {
             .ok_or_else(|| malformed(&"cannot locate certificate parts"))?;
         // Go's parser refuses a subjectAltName it cannot read, and so the certificate (red team
         // M, M09, on a TSA chain; red team O, O07, as a signer or a trust-store root).
-        if let Some(why) = subject_alt_name_problem(&decoded) {
+        if let Some(why) = subject_alt_name_problem(&decoded).or_else(|| oid_beyond_go(der)) {
             return Err(malformed(&why));
         }
         let signature = decoded

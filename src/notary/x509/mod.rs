@@ -25,6 +25,7 @@ pub mod rules;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use cert::oid_beyond_go;
 pub use cert::Certificate;
 
 use crate::notary::reason::Validation;

@@ -274,6 +274,14 @@ fn timestamping_paths_do_not_fail_open() {
         Certificate::from_der(&signer).is_err(),
         "a dNSName outside IA5"
     );
+    // Names Go skips unread (an x400Address, an otherName) are skipped here too (red team P, P04).
+    let mut exts = leaf_exts();
+    exts.push(ext(
+        rfc5912::ID_CE_SUBJECT_ALT_NAME,
+        false,
+        vec![0x30, 0x08, 0xa3, 0x00, 0xa0, 0x02, 0x05, 0x00, 0x82, 0x00],
+    ));
+    cert(&mint(&CertSpec::new(LEAF, INTER, p256(), p384(), exts)));
     for (extra, want) in [
         (unknown, Rule::UnknownCriticalExtension),
         (nc, Rule::NameConstraintsUnsupported),
@@ -560,4 +568,38 @@ fn names_print_their_strings() {
         c.subject_string()
     );
     assert!(!c.subject_string().contains('#'), "{}", c.subject_string());
+}
+
+/// Red team P, P03: Go reads an object identifier's arcs as 31-bit integers; a certificate or
+/// token with a larger arc is one notation cannot parse.
+#[test]
+fn object_identifier_arcs_past_31_bits_are_refused() {
+    use super::cert::oid_beyond_go;
+    let oid = |arc: &[u8]| {
+        let mut v = vec![0x06, u8::try_from(arc.len() + 1).unwrap(), 0x2a];
+        v.extend_from_slice(arc);
+        let mut seq = vec![0x30, u8::try_from(v.len()).unwrap()];
+        seq.extend_from_slice(&v);
+        seq
+    };
+    assert_eq!(
+        oid_beyond_go(&oid(&[0x87, 0xff, 0xff, 0xff, 0x7f])),
+        None,
+        "2^31 - 1"
+    );
+    assert!(
+        oid_beyond_go(&oid(&[0x88, 0x80, 0x80, 0x80, 0x00])).is_some(),
+        "2^31"
+    );
+    assert!(oid_beyond_go(&oid(&[0x81, 0x80, 0x80, 0x80, 0x80, 0x00])).is_some());
+    // Nested in constructed values, not inside an OCTET STRING.
+    let mut nested = vec![0x30, 0x0a];
+    nested.extend_from_slice(&oid(&[0x88, 0x80, 0x80, 0x80, 0x00]));
+    assert!(oid_beyond_go(&nested).is_some());
+    let mut wrapped = vec![0x04, 0x0a];
+    wrapped.extend_from_slice(&oid(&[0x88, 0x80, 0x80, 0x80, 0x00]));
+    assert_eq!(oid_beyond_go(&wrapped), None);
+    // Every real certificate minted here passes.
+    let good = mint(&CertSpec::new(LEAF, INTER, p256(), p384(), leaf_exts()));
+    assert_eq!(oid_beyond_go(&good), None);
 }
