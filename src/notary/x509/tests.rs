@@ -484,15 +484,8 @@ fn verified_path_checks_validity() {
 /// alone.
 #[test]
 fn a_name_go_cannot_read_makes_the_certificate_unparseable() {
-    let good = mint(&CertSpec::new(
-        "CN=signerXacme,O=acme,C=US",
-        INTER,
-        p256(),
-        p384(),
-        leaf_exts(),
-    ));
+    let (good, at) = marked_leaf();
     cert(&good);
-    let at = good.windows(11).position(|w| w == b"signerXacme").unwrap();
     assert_eq!(good[at - 2..at], [0x0c, 11], "a UTF8String CN");
     let patched = |tag: u8, value: &[u8]| {
         let mut d = good.clone();
@@ -545,19 +538,13 @@ fn a_negative_serial_makes_the_certificate_unparseable() {
 /// ordinary name prints as x509-cert prints it.
 #[test]
 fn names_print_their_strings() {
-    let good = mint(&CertSpec::new(
-        "CN=signerXacme,O=acme,C=US",
-        INTER,
-        p256(),
-        p384(),
-        leaf_exts(),
-    ));
+    let (good, at) = marked_leaf();
     let c = cert(&good);
     assert_eq!(
         c.subject_string(),
         c.decoded().tbs_certificate.subject.to_string()
     );
-    let at = good.windows(11).position(|w| w == b"signerXacme").unwrap();
+
     let mut t61 = good.clone();
     t61[at - 2] = 0x14;
     t61[at + 6] = 0xe9;
@@ -602,4 +589,18 @@ fn object_identifier_arcs_past_31_bits_are_refused() {
     // Every real certificate minted here passes.
     let good = mint(&CertSpec::new(LEAF, INTER, p256(), p384(), leaf_exts()));
     assert_eq!(oid_beyond_go(&good), None);
+}
+
+/// A leaf whose subject CN is `signerXacme` (a UTF8String), and where those 11 bytes start in its
+/// DER: the tests re-tag and rewrite them in place.
+fn marked_leaf() -> (Vec<u8>, usize) {
+    let good = mint(&CertSpec::new(
+        "CN=signerXacme,O=acme,C=US",
+        INTER,
+        p256(),
+        p384(),
+        leaf_exts(),
+    ));
+    let at = good.windows(11).position(|w| w == b"signerXacme").unwrap();
+    (good, at)
 }
