@@ -64,18 +64,28 @@ pub fn go_matches(key: &str, field: &str) -> bool {
 /// Go than by airlock: a key that is not one of `fields` but that Go matches to one of them
 /// (`at` names the object in the message).
 pub fn confusable_in(o: &Map<String, Value>, fields: &[&str], at: &str) -> Option<String> {
-    for key in o.keys() {
-        if fields.contains(&key.as_str()) {
-            continue;
-        }
-        if let Some(field) = fields.iter().find(|f| go_matches(key, f)) {
-            return Some(format!(
-                "{at} has the key {key:?} besides or instead of {field:?}: Go's JSON decoders \
-                 read it as {field:?} (they match keys ignoring case), airlock would not"
-            ));
-        }
-    }
-    None
+    first_confusable(o.keys().map(String::as_str), fields).map(|(key, field)| {
+        format!(
+            "{at} has the key {key:?} besides or instead of {field:?}: Go's JSON decoders \
+             read it as {field:?} (they match keys ignoring case), airlock would not"
+        )
+    })
+}
+
+/// The first of `keys` that is not one of `fields` but that Go matches to one of them, with that
+/// field.
+pub fn first_confusable<'k, 'f>(
+    keys: impl IntoIterator<Item = &'k str>,
+    fields: &[&'f str],
+) -> Option<(&'k str, &'f str)> {
+    keys.into_iter()
+        .filter(|key| !fields.contains(key))
+        .find_map(|key| {
+            fields
+                .iter()
+                .find(|f| go_matches(key, f))
+                .map(|field| (key, *field))
+        })
 }
 
 /// Standard base64 as Go's `encoding/json` decodes a `[]byte` field: padding required, `\r` and

@@ -144,18 +144,13 @@ fn go_confusable<'a>(
     fields: &[&str],
     at: &str,
 ) -> Result<(), EnvelopeError> {
-    for name in names {
-        if fields.contains(&name.as_str()) {
-            continue;
-        }
-        if let Some(field) = fields.iter().find(|f| crate::gojson::go_matches(name, f)) {
-            return Err(EnvelopeError::Malformed(format!(
-                "{at} has the name {name:?}, which notation (Go's JSON decoder matches names \
-                 ignoring case) reads as {field:?}"
-            )));
-        }
+    match crate::gojson::first_confusable(names.map(String::as_str), fields) {
+        Some((name, field)) => Err(EnvelopeError::Malformed(format!(
+            "{at} has the name {name:?}, which notation (Go's JSON decoder matches names \
+             ignoring case) reads as {field:?}"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn parse_protected(json: &[u8]) -> Result<RawHeaders, EnvelopeError> {
