@@ -350,6 +350,9 @@ struct Plan {
     left_out: Vec<ta::LeftOut>,
     /// Bytes held in `small` (at most [`MAX_KEPT`]).
     kept: u64,
+    /// The image documents each source's walk went through: a document is walked once per source
+    /// (its own record, platforms and referrers), never twice within one.
+    walked: std::collections::HashSet<(usize, Digest)>,
     /// Each image as the lock records it ([`lock::carried`]): what [`ExportOptions::checked`] is
     /// compared with.
     carried: Vec<lock::LockedImage>,
@@ -520,7 +523,12 @@ impl Plan {
     ) -> Result<(), ExportError> {
         let (src, platforms) = (walk.src, walk.platforms);
         let d = check_bytes(desc, &bytes)?;
-        if self.small.contains_key(&d) {
+        // Once per source, not once per export: a second name for the same digest (another tag,
+        // another repository signed on its own) needs its own record, platforms and signatures
+        // (red team Q, Q01: the second source's signatures were dropped, and `--require-signature`
+        // refused `app:latest` beside `app:1.0`). Within one source, once: an index listing a
+        // child many times, at every level, cannot multiply the walk.
+        if !self.walked.insert((src, d.clone())) {
             return Ok(());
         }
         let doc = Document::parse(&bytes).map_err(|source| SourceError::NotAManifest {

@@ -652,3 +652,24 @@ fn a_lying_listing_names_nothing_and_types_nothing_and_a_first_answer_sets_no_pl
         planned.images[0].platforms
     );
 }
+
+/// Red team Q, Q01: the same digest reached from a second source (another tag, another
+/// repository) is walked for that source too: its record gets its platforms and its referrers
+/// (signatures included), instead of an empty record beside the first.
+#[test]
+fn a_digest_reached_twice_gets_a_full_record_each_time() {
+    let t = tempfile::tempdir().unwrap();
+    let (root, top) = layout(t.path());
+    let mut two = sources(&root);
+    two.extend(sources(&root));
+    let opts = options(&t.path().join("out"), &[], false);
+    let (plan, referrers) = plan(&mut two, &opts).unwrap();
+    assert_eq!(plan.images.len(), 2);
+    for image in &plan.images {
+        assert_eq!(image.digest, top.to_string());
+        assert_eq!(image.platforms, vec!["linux/amd64", "linux/arm64"]);
+        assert_eq!(image.referrers.len(), 1, "{:?}", image.referrers);
+    }
+    // Carried once.
+    assert_eq!(referrers.values().map(|(_, r)| r.len()).sum::<usize>(), 1);
+}
